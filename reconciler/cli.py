@@ -1,0 +1,287 @@
+"""The ``reconcile`` command: one function per verb, each verb's help is its docstring.
+
+``reconcile --env E`` with no verb applies. Exit codes: 0 done / in sync, 1 error,
+2 changes pending (plan), 3 blocked by policy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from reconciler import __version__
+from reconciler.engine import EXIT_BLOCKED, EXIT_OK, Outcome, Request, reconcile
+from reconciler.errors import ReconcilerError, format_diagnostic
+from reconciler.plan import describe, plan_to_dict, render_plan
+
+__all__ = ["main"]
+
+Verb = Callable[[argparse.Namespace], int]
+VERBS: dict[str, Verb] = {}
+
+
+def verb(fn: Verb) -> Verb:
+    VERBS[fn.__name__.removeprefix("cmd_")] = fn
+    return fn
+
+
+def _events(args: argparse.Namespace) -> Callable[[str, str], None]:
+    def emit(kind: str, msg: str) -> None:
+        if not args.quiet:
+            print(f"[{args.env}] {kind}: {msg}", file=sys.stderr, flush=True)
+
+    return emit
+
+
+def _run(args: argparse.Namespace, mode: str) -> Outcome:
+    return reconcile(
+        Request(env=args.env, mode=mode, root=args.root),  # type: ignore[arg-type]
+        on_event=_events(args),
+    )
+
+
+def _print_gates(out: Outcome) -> None:
+    for d in out.gate_failures:
+        print(format_diagnostic(d), file=sys.stderr)
+
+
+@verb
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Show what apply would change, and whether the environment's policy allows it.
+
+    Exit 0 in sync, 2 changes pending, 3 blocked by policy, 1 error. Never writes.
+    """
+    out = _run(args, "plan")
+    print(render_plan(out.plan, args.format, out.verdict))
+    return out.exit_code
+
+
+@verb
+def cmd_apply(args: argparse.Namespace) -> int:
+    """Plan, check the policy, and apply: migrations, then config, then the forum map.
+
+    Exit 0 applied or already in sync, 3 blocked by policy or a gate, 1 error (nothing of
+    the failing migration is applied).
+    """
+    out = _run(args, "apply")
+    _print_gates(out)
+    if args.format == "json":
+        doc = plan_to_dict(out.plan, out.verdict)
+        doc["applied"] = (
+            None
+            if out.applied is None
+            else {
+                "migrations": out.applied.migrations,
+                "data_actions": out.applied.data_actions,
+                "lock_retries": out.applied.lock_retries,
+            }
+        )
+        doc["gate_failures"] = [format_diagnostic(d) for d in out.gate_failures]
+        print(json.dumps(doc, indent=2, default=str))
+    elif out.exit_code == EXIT_BLOCKED or out.applied is None:
+        print(render_plan(out.plan, args.format, out.verdict))
+    else:
+        print(f"Applied to {out.plan.environment} ({out.plan.hash[:12]}):")
+        for a in out.plan.actions:
+            print(f"  ✓ {describe(a)}")
+    return out.exit_code
+
+
+def _status_doc(out: Outcome) -> dict[str, Any]:
+    wanted = out.desired.wanted
+    applied = [
+        m
+        for m in wanted
+        if m.version in out.live.migrations and out.live.migrations[m.version].complete
+    ]
+    last = max(
+        (m for m in out.live.migrations.values() if m.complete),
+        key=lambda m: m.version,
+        default=None,
+    )
+    return {
+        "environment": out.desired.env.name,
+        "database": out.target,
+        "bookkeeping": out.live.bookkeeping,
+        "migrations": {
+            "applied": len(applied),
+            "wanted": len(wanted),
+            "pending": [a.version for a in out.plan.migrations],
+            "target": out.desired.target or "latest",
+            "last": None if last is None else f"{last.version}_{last.name}",
+            "last_applied_at": None if last is None else str(last.applied_at),
+        },
+        "config": {"declared": len(out.desired.config or []), "live": len(out.live.config)},
+        "forums": {
+            "declared": len(out.desired.forums or []),
+            "live": sum(1 for f in out.live.forums.values() if not f.archived),
+            "archived": sum(1 for f in out.live.forums.values() if f.archived),
+        },
+        "in_sync": out.plan.empty,
+        "pending_changes": out.plan.counts(),
+        "plan_hash": out.plan.hash,
+        "verdict": out.verdict.status,
+        "findings": [f.to_dict() for f in out.plan.findings],
+    }
+
+
+@verb
+def cmd_status(args: argparse.Namespace) -> int:
+    """Summarise the environment: database, applied and pending migrations, config, forums, drift.
+
+    Exit codes as for plan.
+    """
+    out = _run(args, "plan")
+    doc = _status_doc(out)
+    if args.format == "json":
+        print(json.dumps(doc, indent=2, default=str))
+        return out.exit_code
+    m, c, f = doc["migrations"], doc["config"], doc["forums"]
+    lines = [
+        f"environment  {doc['environment']}",
+        f"database     {doc['database']}",
+        f"migrations   {m['applied']}/{m['wanted']} applied (target {m['target']}; last {m['last'] or '-'}"
+        + (f" at {m['last_applied_at']})" if m["last"] else ")"),
+        f"config       {c['declared']} declared, {c['live']} in the database",
+        f"forums       {f['declared']} declared, {f['live']} live, {f['archived']} archived",
+        f"state        {'in sync' if doc['in_sync'] else 'changes pending: ' + ', '.join(f'{v} {k}' for k, v in doc['pending_changes'].items())}",
+        f"verdict      {doc['verdict']} (plan {out.plan.hash[:12]})",
+    ]
+    if args.format == "markdown":
+        lines = ["| | |", "|---|---|"] + [
+            f"| {ln.split(None, 1)[0]} | {ln.split(None, 1)[1]} |" for ln in lines
+        ]
+    print("\n".join(lines))
+    for fnd in out.plan.findings:
+        print(format_diagnostic(fnd.diagnostic()))
+    return out.exit_code
+
+
+@verb
+def cmd_history(args: argparse.Namespace) -> int:
+    """List the migrations the database records as applied (or part-way), oldest first."""
+    out = _run(args, "plan")
+    rows = sorted(out.live.migrations.values(), key=lambda m: m.version)
+    if args.format == "json":
+        print(
+            json.dumps(
+                [
+                    {
+                        "version": m.version,
+                        "name": m.name,
+                        "checksum": m.checksum,
+                        "applied_at": m.applied_at,
+                        "applied_by": m.applied_by,
+                        "duration_ms": m.duration_ms,
+                        "statements_done": m.statements_done,
+                        "complete": m.complete,
+                    }
+                    for m in rows
+                ],
+                indent=2,
+                default=str,
+            )
+        )
+        return EXIT_OK
+    if not rows:
+        print(f"{out.desired.env.name}: no migration applied yet")
+        return EXIT_OK
+    sep = "|" if args.format == "markdown" else " "
+    head = ["version", "name", "applied_at", "applied_by", "ms", "state"]
+    table = [
+        [
+            m.version,
+            m.name,
+            str(m.applied_at or "-")[:19],
+            m.applied_by or "-",
+            str(m.duration_ms if m.duration_ms is not None else "-"),
+            "applied" if m.complete else f"part-way ({m.statements_done} done)",
+        ]
+        for m in rows
+    ]
+    widths = [max(len(r[i]) for r in [head, *table]) for i in range(len(head))]
+    for r in [head, *table]:
+        print(sep.join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+
+    def add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
+        d: Any = argparse.SUPPRESS if suppress else None
+        p.add_argument(
+            "--env",
+            "-e",
+            default=d if suppress else os.environ.get("RECONCILER_ENV"),
+            help="environment name (environments/NAME.yaml) or path to its YAML file",
+        )
+        p.add_argument(
+            "--root",
+            default=d if suppress else ".",
+            help="project folder holding environments/ (default: current folder)",
+        )
+        p.add_argument(
+            "--format",
+            "-f",
+            choices=["text", "markdown", "json"],
+            default=d if suppress else "text",
+            help="output format (default text)",
+        )
+        p.add_argument(
+            "--quiet",
+            "-q",
+            action="store_true",
+            default=d if suppress else False,
+            help="no progress lines on stderr",
+        )
+
+    parser = argparse.ArgumentParser(
+        prog="reconcile",
+        description="Keep a PostgreSQL database in the state declared in git. "
+        "`reconcile --env E` applies; see the verbs below.",
+        epilog="exit codes: 0 ok/in sync, 1 error, 2 changes pending (plan), 3 blocked by policy",
+    )
+    parser.add_argument("--version", action="version", version=f"neon-reconciler {__version__}")
+    add_common(parser, suppress=False)
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for name, fn in VERBS.items():
+        doc = (fn.__doc__ or "").strip()
+        p = sub.add_parser(
+            name,
+            help=doc.splitlines()[0],
+            description=doc,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
+        )
+        add_common(p, suppress=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.env:
+        parser.error("--env is required (or set RECONCILER_ENV)")
+    fn = VERBS[args.verb or "apply"]
+    try:
+        return fn(args)
+    except ReconcilerError as e:
+        for d in e.diagnostics:
+            print(format_diagnostic(d), file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _entry() -> None:  # pragma: no cover
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The database edge: connections, bookkeeping schema, live-state reader, advisory lock, applier."""

@@ -1,0 +1,359 @@
+"""Carrying out a plan: migrations one transaction each, then config and forum rows in one.
+
+A transactional migration and its history row commit together. A no-transaction migration
+runs statement by statement, records progress after each, resumes at the failed statement,
+and drops an INVALID index left by a failed CREATE INDEX CONCURRENTLY before retrying it.
+Lock timeouts (SQLSTATE 55P03) are retried with jittered exponential backoff, bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from reconciler.db.live import qualified
+from reconciler.errors import MigrationFailed, ReconcilerError, SourceLocation
+from reconciler.manifest.desired import Desired, DesiredMigration
+from reconciler.plan.model import (
+    Action,
+    ApplyMigration,
+    ArchiveForum,
+    DeleteConfig,
+    UpsertConfig,
+    UpsertForum,
+)
+from reconciler.sql.migration import needs_no_transaction
+from reconciler.sql.split import Statement
+
+__all__ = ["Applier", "ApplyReport"]
+
+_CIC_NAME = re.compile(
+    r'^CREATE (?:UNIQUE )?INDEX CONCURRENTLY (?:IF NOT EXISTS )?("(?:[^"]|"")+"|[\w$]+)(?:\.("(?:[^"]|"")+"|[\w$]+))?',
+    re.IGNORECASE,
+)
+
+Event = Callable[[str, str], None]
+
+
+@dataclass
+class ApplyReport:
+    migrations: list[str] = field(default_factory=list)
+    data_actions: int = 0
+    lock_retries: int = 0
+
+
+def _located(m: DesiredMigration, stmt: Statement, e: psycopg.Error) -> SourceLocation:
+    """The failing statement's position, refined by the server's error position when given."""
+    pos = getattr(e.diag, "statement_position", None)
+    if pos:
+        try:
+            offset = int(pos) - 1
+            before = stmt.text[:offset]
+            line = stmt.line + before.count("\n")
+            col = (offset - before.rfind("\n")) if "\n" in before else stmt.col + offset
+            return SourceLocation(m.path, line, col)
+        except (ValueError, TypeError):
+            pass
+    return SourceLocation(m.path, stmt.line, stmt.col)
+
+
+def _index_name(stmt: Statement) -> str | None:
+    mt = _CIC_NAME.match(stmt.code)
+    if not mt:
+        return None
+    name = mt.group(2) or mt.group(1)
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()
+
+
+class Applier:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        desired: Desired,
+        *,
+        actor: str,
+        plan_hash: str,
+        event: Event | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.conn = conn
+        self.desired = desired
+        self.policy = desired.env.policy
+        self.actor = actor
+        self.plan_hash = plan_hash
+        self.event = event or (lambda kind, msg: None)
+        self.sleep = sleep
+        self.report = ApplyReport()
+
+    # -- helpers -------------------------------------------------------------------------
+    def _timeouts(self, cur: psycopg.Cursor, local: bool) -> None:
+        scope = "LOCAL " if local else ""
+        cur.execute(f"SET {scope}lock_timeout = {int(self.policy.lock_timeout)}")
+        cur.execute(f"SET {scope}statement_timeout = {int(self.policy.statement_timeout)}")
+
+    def _backoff(self, attempt: int, what: str) -> None:
+        delay = min(10.0, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
+        self.report.lock_retries += 1
+        self.event(
+            "retry",
+            f"{what}: lock timeout, retry {attempt + 1}/{self.policy.lock_retries} in {delay:.1f}s",
+        )
+        self.sleep(delay)
+
+    def _fail(
+        self, m: DesiredMigration, stmt: Statement, e: psycopg.Error, extra: str = ""
+    ) -> MigrationFailed:
+        state = e.sqlstate or "?????"
+        msg = (e.diag.message_primary or str(e)).strip()
+        first = " ".join(stmt.code.split()[:6])
+        return MigrationFailed(
+            f"{m.filename} statement {stmt.index + 1} failed with SQLSTATE {state}: {msg}{extra}",
+            location=_located(m, stmt, e),
+            hint=(e.diag.message_hint or f"the failing statement begins: {first}"),
+            sqlstate=state,
+            version=m.version,
+        )
+
+    # -- migrations ------------------------------------------------------------------------
+    def apply_migration(self, action: ApplyMigration) -> None:
+        m = next(x for x in self.desired.migrations if x.version == action.version)
+        started = time.monotonic()
+        self.event(
+            "migrate", f"{m.filename}" + (" (no-transaction)" if action.no_transaction else "")
+        )
+        if action.no_transaction:
+            self._apply_stepwise(m, action.resume_from, started)
+        else:
+            self._apply_transactional(m, started)
+        self.report.migrations.append(m.version)
+
+    def _apply_transactional(self, m: DesiredMigration, started: float) -> None:
+        for attempt in range(self.policy.lock_retries + 1):
+            stmt: Statement | None = None
+            try:
+                with self.conn.transaction(), self.conn.cursor() as cur:
+                    self._timeouts(cur, local=True)
+                    for stmt in m.source.statements:
+                        cur.execute(stmt.text.encode(), prepare=False)
+                    stmt = None
+                    cur.execute(
+                        "INSERT INTO reconciler.schema_migrations (version, name, checksum, "
+                        "applied_at, applied_by, duration_ms, plan_hash, statements_done) "
+                        "VALUES (%s, %s, %s, now(), %s, %s, %s, %s)",
+                        (
+                            m.version,
+                            m.name,
+                            m.checksum,
+                            self.actor,
+                            int((time.monotonic() - started) * 1000),
+                            self.plan_hash,
+                            len(m.source.statements),
+                        ),
+                    )
+                return
+            except psycopg.errors.LockNotAvailable as e:
+                if attempt >= self.policy.lock_retries or stmt is None:
+                    raise self._fail(
+                        m, stmt or m.source.statements[0], e, f" (after {attempt + 1} attempts)"
+                    ) from None
+                self._backoff(attempt, m.filename)
+            except psycopg.Error as e:
+                if stmt is None:
+                    raise
+                raise self._fail(m, stmt, e) from None
+
+    def _progress(self, cur: psycopg.Cursor, m: DesiredMigration, done: int) -> None:
+        cur.execute(
+            "INSERT INTO reconciler.schema_migrations (version, name, checksum, applied_at, "
+            "applied_by, plan_hash, statements_done) VALUES (%s, %s, %s, NULL, %s, %s, %s) "
+            "ON CONFLICT (version) DO UPDATE SET statements_done = EXCLUDED.statements_done, "
+            "plan_hash = EXCLUDED.plan_hash, applied_by = EXCLUDED.applied_by",
+            (m.version, m.name, m.checksum, self.actor, self.plan_hash, done),
+        )
+
+    def _drop_invalid_index(self, cur: psycopg.Cursor, stmt: Statement) -> None:
+        name = _index_name(stmt)
+        if not name:
+            return
+        cur.execute(
+            "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid "
+            "AND c.relname = %s AND n.nspname = ANY (current_schemas(false))",
+            (name,),
+        )
+        for nsp, rel in cur.fetchall():
+            self.event("repair", f"dropping INVALID index {nsp}.{rel} left by an earlier failure")
+            cur.execute(
+                sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(nsp, rel))
+            )
+
+    def _apply_stepwise(self, m: DesiredMigration, resume_from: int, started: float) -> None:
+        stmts = m.source.statements
+        with self.conn.cursor() as cur:
+            self._progress(cur, m, resume_from)
+            self._timeouts(cur, local=False)
+            try:
+                for stmt in stmts[resume_from:]:
+                    for attempt in range(self.policy.lock_retries + 1):
+                        try:
+                            if needs_no_transaction(stmt):
+                                self._drop_invalid_index(cur, stmt)
+                                cur.execute(stmt.text.encode(), prepare=False)
+                                self._progress(cur, m, stmt.index + 1)
+                            else:  # statement and its progress mark commit together
+                                with self.conn.transaction():
+                                    cur.execute(stmt.text.encode(), prepare=False)
+                                    self._progress(cur, m, stmt.index + 1)
+                            break
+                        except psycopg.errors.LockNotAvailable as e:
+                            if attempt >= self.policy.lock_retries:
+                                raise self._fail(
+                                    m,
+                                    stmt,
+                                    e,
+                                    f" (after {attempt + 1} attempts; "
+                                    f"{stmt.index} of {len(stmts)} statements done, "
+                                    "the next run resumes here)",
+                                ) from None
+                            self._backoff(attempt, m.filename)
+                        except psycopg.Error as e:
+                            raise self._fail(
+                                m,
+                                stmt,
+                                e,
+                                f" ({stmt.index} of {len(stmts)} statements "
+                                "done; the next run resumes here)",
+                            ) from None
+                cur.execute(
+                    "UPDATE reconciler.schema_migrations SET applied_at = now(), duration_ms = %s, "
+                    "statements_done = %s WHERE version = %s",
+                    (int((time.monotonic() - started) * 1000), len(stmts), m.version),
+                )
+            finally:
+                if not self.conn.closed and not self.conn.broken:
+                    cur.execute("RESET lock_timeout")
+                    cur.execute("RESET statement_timeout")
+
+    # -- config and forum rows ------------------------------------------------------------
+    def _require_tables(self, config: bool, forum: bool) -> None:
+        """The pending migrations were expected to create the tables; say so clearly if not."""
+        names = ([self.desired.env.config.table] if config else []) + (
+            [self.desired.env.forum_table] if forum else []
+        )
+        with self.conn.cursor() as cur:
+            for name in names:
+                cur.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
+                row = cur.fetchone()
+                if not (row and row[0]):
+                    raise ReconcilerError(
+                        f"table {name} does not exist after the migrations ran; "
+                        "config and forum rows were not synced",
+                        location=self.desired.locations.get("database"),
+                        hint=f"add a migration that creates {name}, or name the right table in "
+                        "the environment file (config.table / forum_table)",
+                        code="missing-target-table",
+                    )
+
+    def apply_data(self, actions: Sequence[Action]) -> None:
+        """Every config and forum change in one transaction, set-based (one statement per kind)."""
+        if not actions:
+            return
+        who = f"reconciler:{self.actor}"
+        ups = [a for a in actions if isinstance(a, UpsertConfig)]
+        dels = [a for a in actions if isinstance(a, DeleteConfig)]
+        forums = [a for a in actions if isinstance(a, UpsertForum)]
+        archives = [a for a in actions if isinstance(a, ArchiveForum)]
+        ctable = qualified(self.desired.env.config.table)
+        ftable = qualified(self.desired.env.forum_table)
+        self._require_tables(bool(ups or dels), bool(forums or archives))
+        for attempt in range(self.policy.lock_retries + 1):
+            try:
+                with self.conn.transaction(), self.conn.cursor() as cur:
+                    self._timeouts(cur, local=True)
+                    if ups:
+                        cur.execute(
+                            sql.SQL(
+                                "INSERT INTO {} (category, key, value, description, updated_at, updated_by) "
+                                "SELECT c, k, v::jsonb, d, now(), %s FROM unnest(%s::text[], %s::text[], "
+                                "%s::text[], %s::text[]) AS t(c, k, v, d) "
+                                "ON CONFLICT (category, key) DO UPDATE SET value = EXCLUDED.value, "
+                                "description = EXCLUDED.description, updated_at = now(), "
+                                "updated_by = EXCLUDED.updated_by"
+                            ).format(ctable),
+                            (
+                                who,
+                                [a.category for a in ups],
+                                [a.key for a in ups],
+                                [json.dumps(a.value) for a in ups],
+                                [a.description for a in ups],
+                            ),
+                        )
+                    if dels:
+                        cur.execute(
+                            sql.SQL(
+                                "DELETE FROM {} WHERE (category, key) IN "
+                                "(SELECT * FROM unnest(%s::text[], %s::text[]))"
+                            ).format(ctable),
+                            ([a.category for a in dels], [a.key for a in dels]),
+                        )
+                    if forums:
+                        cur.execute(
+                            sql.SQL(
+                                "INSERT INTO {} (slug, parent_slug, kind, name, description, position, "
+                                "settings, archived_at, updated_at) SELECT s, p, k, n, d, pos, st::jsonb, "
+                                "NULL, now() FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], "
+                                "%s::text[], %s::int[], %s::text[]) AS t(s, p, k, n, d, pos, st) "
+                                "ON CONFLICT (slug) DO UPDATE SET parent_slug = EXCLUDED.parent_slug, "
+                                "kind = EXCLUDED.kind, name = EXCLUDED.name, "
+                                "description = EXCLUDED.description, position = EXCLUDED.position, "
+                                "settings = EXCLUDED.settings, archived_at = NULL, updated_at = now()"
+                            ).format(ftable),
+                            (
+                                [a.slug for a in forums],
+                                [a.parent_slug for a in forums],
+                                [a.node_kind for a in forums],
+                                [a.name for a in forums],
+                                [a.description for a in forums],
+                                [a.position for a in forums],
+                                [json.dumps(a.settings) for a in forums],
+                            ),
+                        )
+                    if archives:
+                        cur.execute(
+                            sql.SQL(
+                                "UPDATE {} SET archived_at = now(), updated_at = now() "
+                                "WHERE slug = ANY(%s) AND archived_at IS NULL"
+                            ).format(ftable),
+                            ([a.slug for a in archives],),
+                        )
+                self.report.data_actions = len(actions)
+                self.event(
+                    "sync",
+                    f"{len(ups)} config upserts, {len(dels)} deletes, "
+                    f"{len(forums)} forum upserts, {len(archives)} archived",
+                )
+                return
+            except psycopg.errors.LockNotAvailable as e:
+                if attempt >= self.policy.lock_retries:
+                    raise MigrationFailed(
+                        f"config/forum sync: lock timeout after {attempt + 1} attempts: "
+                        f"{e.diag.message_primary}",
+                        sqlstate=e.sqlstate,
+                        hint="something holds a lock on the config or forum table",
+                    ) from None
+                self._backoff(attempt, "config/forum sync")
+            except psycopg.Error as e:
+                raise MigrationFailed(
+                    f"config/forum sync failed with SQLSTATE {e.sqlstate}: "
+                    f"{(e.diag.message_primary or str(e)).strip()}",
+                    sqlstate=e.sqlstate,
+                    hint=e.diag.message_detail
+                    or "nothing was changed: the sync is one transaction",
+                ) from None

@@ -1,0 +1,94 @@
+"""Reading the live state in a constant number of round trips, whatever the number of rows.
+
+Round trip 1 asks which of the tables exist; round trip 2 fetches every applied
+migration, config row and forum row as three JSON aggregates in one SELECT.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from reconciler.errors import ReconcilerError
+from reconciler.manifest.desired import Desired
+from reconciler.plan.live import AppliedMigration, LiveConfig, LiveForum, LiveState
+
+__all__ = ["qualified", "read_live"]
+
+
+def qualified(name: str) -> sql.Composable:
+    """``schema.table`` or ``table`` as a safely quoted identifier."""
+    return sql.Identifier(*name.split("."))
+
+
+def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
+    config_table = desired.env.config.table
+    forum_table = desired.env.forum_table
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT to_regclass('reconciler.schema_migrations') IS NOT NULL, "
+            "to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+            (config_table, forum_table),
+        )
+        row = cur.fetchone()
+        assert row is not None
+        has_book, has_config, has_forum = bool(row[0]), bool(row[1]), bool(row[2])
+        want_config = has_config and desired.config is not None
+        want_forum = has_forum and desired.forums is not None
+        parts: list[sql.Composable] = []
+        if has_book:
+            parts.append(
+                sql.SQL(
+                    "(SELECT coalesce(json_agg(json_build_array(version, name, checksum, "
+                    "applied_at IS NOT NULL, statements_done, applied_at, applied_by, duration_ms)), "
+                    "'[]') FROM reconciler.schema_migrations)"
+                )
+            )
+        if want_config:
+            parts.append(
+                sql.SQL(
+                    "(SELECT coalesce(json_agg(json_build_array(category, key, value, description, "
+                    "updated_by)), '[]') FROM {})"
+                ).format(qualified(config_table))
+            )
+        if want_forum:
+            parts.append(
+                sql.SQL(
+                    "(SELECT coalesce(json_agg(json_build_array(slug, parent_slug, kind, name, "
+                    "description, position, settings, archived_at IS NOT NULL)), '[]') FROM {})"
+                ).format(qualified(forum_table))
+            )
+        results: list[Any] = []
+        trips = 1
+        if parts:
+            try:
+                cur.execute(sql.SQL("SELECT ") + sql.SQL(", ").join(parts))
+            except psycopg.errors.UndefinedColumn as e:
+                raise ReconcilerError(
+                    f"a managed table lacks a column the reconciler needs: {e.diag.message_primary}",
+                    hint=f"{config_table} needs (category, key, value, description, updated_by); "
+                    f"{forum_table} needs (slug, parent_slug, kind, name, description, position, "
+                    "settings, archived_at)",
+                    code="table-shape",
+                ) from None
+            trips = 2
+            fetched = cur.fetchone()
+            results = list(fetched) if fetched else []
+    it = iter(results)
+    migrations: dict[str, AppliedMigration] = {}
+    if has_book:
+        for v, n, c, done, stmts, at, by, dur in next(it):
+            migrations[v] = AppliedMigration(v, n, c, done, stmts, at, by, dur)
+    config: dict[tuple[str, str], LiveConfig] = {}
+    if want_config:
+        for cat, key, value, desc, by in next(it):
+            config[(cat, key)] = LiveConfig(cat, key, value, desc or "", by)
+    forums: dict[str, LiveForum] = {}
+    if want_forum:
+        for slug, parent, kind, name, desc, pos, settings, archived in next(it):
+            forums[slug] = LiveForum(
+                slug, parent, kind, name, desc or "", pos, settings or {}, archived
+            )
+    return LiveState(has_book, migrations, has_config, config, has_forum, forums, trips)

@@ -1,0 +1,73 @@
+"""The per-environment session advisory lock: one reconciler applies at a time.
+
+A second one waits a bounded time, then reports who holds the lock (application_name, pid).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import psycopg
+
+from reconciler.errors import LockHeld
+
+__all__ = ["EnvironmentLock", "lock_key"]
+
+
+def lock_key(environment: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock."""
+    raw = hashlib.sha256(f"neon-reconciler:{environment}".encode()).digest()[:8]
+    return int.from_bytes(raw, "big", signed=True)
+
+
+class EnvironmentLock:
+    def __init__(self, conn: psycopg.Connection, environment: str, wait_ms: int) -> None:
+        self.conn = conn
+        self.environment = environment
+        self.key = lock_key(environment)
+        self.wait_ms = wait_ms
+        self.held = False
+
+    def holder(self) -> str:
+        unsigned = self.key & 0xFFFFFFFFFFFFFFFF
+        with self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT a.pid, a.application_name, a.usename, a.backend_start "
+                "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s "
+                "AND l.objid = %s AND l.objsubid = 1",
+                (unsigned >> 32, unsigned & 0xFFFFFFFF),
+            )
+            row = cur.fetchone()
+        if row is None:
+            return "an unknown session"
+        pid, app, user, since = row
+        return f"{app or 'a session'} (pid {pid}, user {user}, connected {since:%Y-%m-%d %H:%M:%S})"
+
+    def acquire(self) -> None:
+        deadline = time.monotonic() + self.wait_ms / 1000
+        delay = 0.05
+        while True:
+            with self.conn.cursor() as cur:
+                cur.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
+                row = cur.fetchone()
+            if row and row[0]:
+                self.held = True
+                return
+            if time.monotonic() >= deadline:
+                raise LockHeld(
+                    f"another reconciler is applying to {self.environment}: held by {self.holder()}",
+                    hint="wait for it to finish and run again; raise policy.advisory_lock_wait to wait longer",
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    def release(self) -> None:
+        if self.held and not self.conn.closed:
+            try:
+                with self.conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            except psycopg.Error:
+                pass  # the lock goes with the session anyway
+        self.held = False

@@ -1,0 +1,51 @@
+"""The embedded PostgreSQL 16 (pgserver) used when no database URL is set, for dev and tests.
+
+The server's data lives in ``.reconciler/pg`` under the working folder (or
+``$RECONCILER_HOME/pg``) and keeps running between commands, so the next one starts at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+__all__ = ["embedded_url", "state_dir", "stop_embedded"]
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("RECONCILER_HOME") or Path.cwd() / ".reconciler")
+
+
+def _server():  # type: ignore[no-untyped-def]
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(state_dir() / "run"))
+    (state_dir() / "run").mkdir(parents=True, exist_ok=True, mode=0o700)
+    import pgserver  # imported here: only dev runs pay for it
+
+    d = state_dir() / "pg"
+    d.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(d, cleanup_mode=None)
+
+
+def embedded_url(environment: str) -> str:
+    """A URL for database ``<environment>`` on the embedded server, created on first use."""
+    import psycopg
+    from psycopg import sql
+
+    srv = _server()
+    db = re.sub(r"[^a-z0-9_]", "_", environment.lower())
+    with psycopg.connect(srv.get_uri(), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
+    return str(srv.get_uri(db))
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server if it runs. True when one was stopped."""
+    d = state_dir() / "pg"
+    if not (d / "postmaster.pid").exists():
+        return False
+    import pgserver
+
+    pgserver.pg_ctl(["-D", str(d), "-m", "fast", "stop"])  # type: ignore[attr-defined]
+    return True

@@ -1,0 +1,188 @@
+"""The one orchestration every front door calls: load -> read live -> plan -> verdict -> gates -> apply.
+
+The CLI, the watch loop, the operator and the web UI differ only in how they present the
+:class:`Outcome`; none of them has reconcile logic of its own.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import psycopg
+
+from reconciler.db.apply import Applier, ApplyReport
+from reconciler.db.bookkeeping import ensure_bookkeeping
+from reconciler.db.connect import DatabaseTarget, connect, refuse_pooler, resolve_target, scrub
+from reconciler.db.live import read_live
+from reconciler.db.lock import EnvironmentLock
+from reconciler.errors import DatabaseUnavailable, Diagnostic, ReconcilerError
+from reconciler.files import LocalFiles
+from reconciler.manifest import Desired, Files, load_environment, resolve_env_file
+from reconciler.plan import LiveState, Plan, Verdict, make_plan
+from reconciler.policy import Approval, evaluate
+
+__all__ = [
+    "EXIT_BLOCKED",
+    "EXIT_CHANGES",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "ApprovalSource",
+    "BackupProvider",
+    "Outcome",
+    "Request",
+    "reconcile",
+]
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BLOCKED = 0, 1, 2, 3
+
+EventSink = Callable[[str, str], None]
+
+
+class ApprovalSource(Protocol):
+    def approvals(self, conn: psycopg.Connection, environment: str) -> Sequence[Approval]: ...
+
+
+class BackupProvider(Protocol):
+    def backup(self, desired: Desired, plan: Plan, target: DatabaseTarget) -> str:
+        """Take a backup before the apply; return its reference. Raise to stop the apply."""
+        ...
+
+
+@dataclass(frozen=True)
+class Request:
+    env: str
+    mode: Literal["plan", "apply"] = "plan"
+    root: str = "."
+    actor: str | None = None
+    files: Files | None = None
+
+
+@dataclass
+class Outcome:
+    desired: Desired
+    live: LiveState
+    plan: Plan
+    verdict: Verdict
+    target: str  # redacted
+    exit_code: int
+    applied: ApplyReport | None = None
+    gate_failures: list[Diagnostic] = field(default_factory=list)
+
+
+def default_actor() -> str:
+    explicit = os.environ.get("RECONCILER_ACTOR")
+    if explicit:
+        return explicit
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _embedded(environment: str) -> str:
+    from reconciler.embedded import embedded_url
+
+    return embedded_url(environment)
+
+
+def reconcile(
+    request: Request,
+    *,
+    on_event: EventSink | None = None,
+    approval_sources: Sequence[ApprovalSource] = (),
+    backup_providers: Mapping[str, BackupProvider] | None = None,
+) -> Outcome:
+    """Plan (and, in apply mode, carry out) one environment. Raise ReconcilerError on failure."""
+    event = on_event or (lambda kind, msg: None)
+    actor = request.actor or default_actor()
+    desired = load_environment(
+        resolve_env_file(request.env, request.root), request.files or LocalFiles()
+    )
+    env = desired.env
+    target = resolve_target(env.database, env.name, _embedded)
+    if request.mode == "apply":
+        refuse_pooler(target)
+    conn = connect(
+        target,
+        env.database,
+        application_name=f"neon-reconciler {env.name} {request.mode} by {actor} pid {os.getpid()}",
+    )
+    lock = EnvironmentLock(conn, env.name, env.policy.advisory_lock_wait)
+    try:
+        if request.mode == "apply":
+            lock.acquire()
+        live = read_live(conn, desired)
+        plan = make_plan(desired, live)
+        approvals: list[Approval] = []
+        for source in approval_sources:
+            approvals.extend(source.approvals(conn, env.name))
+        verdict = evaluate(desired, plan, approvals)
+        outcome = Outcome(desired, live, plan, verdict, target.redacted, EXIT_OK)
+        if request.mode == "plan":
+            outcome.exit_code = (
+                EXIT_BLOCKED
+                if verdict.status == "blocked" or (verdict.status != "allowed" and not plan.empty)
+                else EXIT_OK
+                if plan.empty
+                else EXIT_CHANGES
+            )
+            return outcome
+        if not verdict.allowed:
+            event("blocked", f"{env.name}: {verdict.status}; nothing applied")
+            outcome.exit_code = EXIT_BLOCKED
+            return outcome
+        if plan.empty:
+            return outcome
+        # gates, in order; any failure stops before the first change
+        provider_name = env.policy.backup.provider
+        if provider_name != "none":
+            provider = (backup_providers or {}).get(provider_name)
+            if provider is None:
+                outcome.gate_failures.append(
+                    Diagnostic(
+                        "backup-gate",
+                        f"policy requires a {provider_name} backup before applying, "
+                        "and no such backup provider is available",
+                        desired.locations.get("policy"),
+                        "fail-closed: configure the provider, or set policy.backup.provider: none "
+                        "for environments that need no backup",
+                    )
+                )
+                outcome.exit_code = EXIT_BLOCKED
+                return outcome
+            event("backup", f"{provider_name} backup of {env.name}")
+            provider.backup(desired, plan, target)
+        applier = Applier(conn, desired, actor=actor, plan_hash=plan.hash, event=event)
+        ensure_bookkeeping(conn)
+        try:
+            for action in plan.migrations:
+                applier.apply_migration(action)
+            applier.apply_data(plan.data_actions)
+        finally:
+            outcome.applied = applier.report
+        event(
+            "done",
+            f"{env.name}: applied {len(applier.report.migrations)} migration(s) and "
+            f"{applier.report.data_actions} row change(s)",
+        )
+        return outcome
+    except psycopg.OperationalError as e:
+        raise DatabaseUnavailable(
+            f"lost the database connection to {target.redacted}: "
+            f"{scrub(str(e).strip(), target.url)}",
+            hint="nothing past the last committed step was applied; run again",
+        ) from None
+    except psycopg.Error as e:
+        raise ReconcilerError(
+            f"database error on {target.redacted}: {scrub(str(e).strip(), target.url)}",
+            code="database-error",
+        ) from None
+    finally:
+        lock.release()
+        conn.close()

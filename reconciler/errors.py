@@ -1,0 +1,141 @@
+"""The error tree: every failure the tool reports, with where it happened and how to fix it.
+
+Errors carry structured fields (a :class:`SourceLocation`, a stable ``code``, a ``hint``);
+they are turned into text only at the front doors, with :func:`format_diagnostic`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "ApplyRefused",
+    "DatabaseUnavailable",
+    "Diagnostic",
+    "LockHeld",
+    "ManifestError",
+    "MigrationFailed",
+    "ReconcilerError",
+    "Severity",
+    "SourceLocation",
+    "format_diagnostic",
+]
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """A place in a file; ``line`` and ``col`` are 1-based, 0 when unknown."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{max(self.col, 1)}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in the desired state, the SQL or the database."""
+
+    code: str
+    message: str
+    location: SourceLocation | None = None
+    hint: str | None = None
+    severity: Severity = "error"
+
+
+def format_diagnostic(d: Diagnostic) -> str:
+    """Compiler-style text: ``file:line:col: error[code]: message`` and a ``help:`` line."""
+    where = f"{d.location}: " if d.location else ""
+    text = f"{where}{d.severity}[{d.code}]: {d.message}"
+    if d.hint:
+        text += f"\n  help: {d.hint}"
+    return text
+
+
+class ReconcilerError(Exception):
+    """Base of every error the tool reports on purpose. Exit code 1 unless said otherwise."""
+
+    code: str = "error"
+    exit_code: int = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: SourceLocation | None = None,
+        hint: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
+        if code is not None:
+            self.code = code
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [Diagnostic(self.code, self.message, self.location, self.hint)]
+
+
+class ManifestError(ReconcilerError):
+    """The desired state (YAML, SQL files, paths) is invalid. Holds every problem found."""
+
+    code = "manifest"
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        items = sorted(
+            diagnostics, key=lambda d: (d.location or SourceLocation(""), d.code, d.message)
+        )
+        first = items[0] if items else Diagnostic("manifest", "invalid manifest")
+        super().__init__(first.message, location=first.location, hint=first.hint, code=first.code)
+        self._items = items
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return list(self._items)
+
+
+class DatabaseUnavailable(ReconcilerError):
+    """The database could not be reached after bounded retries."""
+
+    code = "database-unavailable"
+
+
+class ApplyRefused(ReconcilerError):
+    """Apply is refused before any change (pooler host, missing embedded permission, ...)."""
+
+    code = "apply-refused"
+
+
+class LockHeld(ReconcilerError):
+    """Another reconciler holds the environment's advisory lock."""
+
+    code = "lock-held"
+
+
+class MigrationFailed(ReconcilerError):
+    """A statement failed; its migration was rolled back (or stopped at a recorded point)."""
+
+    code = "migration-failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: SourceLocation | None = None,
+        hint: str | None = None,
+        sqlstate: str | None = None,
+        version: str | None = None,
+    ) -> None:
+        super().__init__(message, location=location, hint=hint)
+        self.sqlstate = sqlstate
+        self.version = version

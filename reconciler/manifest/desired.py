@@ -1,0 +1,71 @@
+"""The desired state after loading: what the environment wants, with where each part was declared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.errors import SourceLocation
+from reconciler.manifest.models import EnvironmentSpec
+from reconciler.sql.migration import MigrationSource
+
+__all__ = ["ConfigEntry", "Desired", "DesiredMigration", "ForumNode"]
+
+
+@dataclass(frozen=True)
+class DesiredMigration:
+    version: str
+    name: str
+    filename: str
+    path: str
+    safe: bool
+    source: MigrationSource
+
+    @property
+    def checksum(self) -> str:
+        return self.source.checksum
+
+    @property
+    def stem(self) -> str:
+        return self.filename.removesuffix(".sql")
+
+
+@dataclass(frozen=True)
+class ConfigEntry:
+    category: str
+    key: str
+    value: Any
+    description: str
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class ForumNode:
+    slug: str
+    parent_slug: str | None
+    kind: str  # zone | forum | subforum
+    name: str
+    description: str
+    position: int
+    settings: dict[str, Any]
+    location: SourceLocation
+
+
+@dataclass(frozen=True)
+class Desired:
+    """Everything one environment declares."""
+
+    env: EnvironmentSpec
+    env_file: str
+    migrations: list[DesiredMigration]  # every file in the folder, by version
+    target: str | None  # last version to apply; None means latest
+    config: list[ConfigEntry] | None  # None when the environment declares no config files
+    forums: list[ForumNode] | None  # None when the environment declares no forum map
+    locations: dict[str, SourceLocation] = field(default_factory=dict)
+
+    @property
+    def wanted(self) -> list[DesiredMigration]:
+        """Migrations up to and including the target."""
+        if self.target is None:
+            return list(self.migrations)
+        return [m for m in self.migrations if m.version <= self.target]

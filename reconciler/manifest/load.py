@@ -1,0 +1,491 @@
+"""Loading an environment: its YAML, migration folder, config files and forum map.
+
+Every problem is collected (not just the first) and raised together as one
+:class:`~reconciler.errors.ManifestError`, each with ``file:line:col`` and a hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+import re
+from collections.abc import Iterator
+from typing import Any, TypeVar, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from reconciler.errors import Diagnostic, ManifestError, SourceLocation
+from reconciler.manifest.desired import ConfigEntry, Desired, DesiredMigration, ForumNode
+from reconciler.manifest.fs import Files
+from reconciler.manifest.models import (
+    ConfigEntrySpec,
+    ConfigFileSpec,
+    EnvironmentSpec,
+    ForumMapSpec,
+    ForumNodeSpec,
+)
+from reconciler.manifest.yamldoc import Locator, load_yaml
+from reconciler.sql.migration import MIGRATION_FILE, parse_migration
+
+__all__ = ["find_secret", "load_environment", "resolve_env_file"]
+
+M = TypeVar("M", bound=BaseModel)
+
+_URL_WITH_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^@\s/]+@", re.IGNORECASE)
+_SECRET_KEYS = re.compile(r"^(password|passwd|secret|api_key|apikey|token)$", re.IGNORECASE)
+MAX_MIGRATION_BYTES = 10 * 1024 * 1024
+
+
+def resolve_env_file(env: str, root: str = ".") -> str:
+    """``dev`` -> ``environments/dev.yaml``; a path ending in .yaml/.yml is taken as it is."""
+    if env.endswith((".yaml", ".yml")):
+        return posixpath.normpath(env)
+    return posixpath.normpath(posixpath.join(root, "environments", f"{env}.yaml"))
+
+
+def find_secret(
+    data: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Yield (path, why) for literal credentials written into YAML data."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if _SECRET_KEYS.match(str(k)) and isinstance(v, str | int) and v != "":
+                yield (*path, k), f"key {k!r} holds a literal secret"
+            else:
+                yield from find_secret(v, (*path, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from find_secret(v, (*path, i))
+    elif isinstance(data, str) and _URL_WITH_PASSWORD.search(data):
+        yield path, "a URL with a literal password"
+
+
+def _known_fields(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """Field names of the model reached by following ``loc`` from ``model``."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        f = current.model_fields.get(str(part))
+        if f is None:
+            return []
+        ann = f.annotation
+        while get_origin(ann) is not None:
+            args = [a for a in get_args(ann) if a is not type(None)]
+            ann = args[-1] if args else None
+        current = ann
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _validate(model: type[M], data: Any, loc: Locator, diags: list[Diagnostic]) -> M | None:
+    if not isinstance(data, dict):
+        diags.append(
+            Diagnostic(
+                "wrong-type",
+                f"expected a mapping at the top of the file, found {type(data).__name__}",
+                loc.value(()),
+                f"see the reference for the {model.__name__} format in README.md",
+            )
+        )
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for e in exc.errors():
+            path = tuple(e["loc"])
+            dotted = ".".join(str(p) for p in path)
+            if e["type"] == "extra_forbidden":
+                known = _known_fields(model, path[:-1])
+                close = difflib.get_close_matches(str(path[-1]), known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else None
+                if known:
+                    hint = (hint + " " if hint else "") + "known keys: " + ", ".join(known)
+                diags.append(
+                    Diagnostic("unknown-key", f"unknown key {dotted!r}", loc.key(path), hint)
+                )
+            elif e["type"] == "missing":
+                diags.append(
+                    Diagnostic(
+                        "missing-key",
+                        f"missing required key {dotted!r}",
+                        loc.key(path[:-1]),
+                        f"add `{path[-1]}:` here",
+                    )
+                )
+            else:
+                msg = str(e["msg"]).removeprefix("Value error, ")
+                diags.append(Diagnostic("wrong-type", f"{dotted}: {msg}", loc.value(path), None))
+        return None
+
+
+def _read(
+    files: Files, path: str, diags: list[Diagnostic], where: SourceLocation | None, what: str
+) -> str | None:
+    try:
+        return files.read_text(path)
+    except FileNotFoundError:
+        diags.append(
+            Diagnostic(
+                "missing-file",
+                f"{what} {path} does not exist",
+                where,
+                "check the path; it is relative to the file that names it",
+            )
+        )
+    except IsADirectoryError:
+        diags.append(Diagnostic("missing-file", f"{what} {path} is a folder", where, None))
+    except UnicodeDecodeError as e:
+        diags.append(
+            Diagnostic(
+                "not-utf8",
+                f"{path} is not UTF-8 (byte {e.start})",
+                SourceLocation(path),
+                "save the file as UTF-8",
+            )
+        )
+    return None
+
+
+def _check_value(spec: ConfigEntrySpec, value: Any) -> str | None:
+    """Why ``value`` breaks the entry's constraints, or None."""
+    kinds: dict[str, tuple[type, ...]] = {
+        "string": (str,),
+        "integer": (int,),
+        "number": (int, float),
+        "boolean": (bool,),
+        "object": (dict,),
+        "array": (list,),
+    }
+    if spec.type is not None:
+        ok = isinstance(value, kinds[spec.type])
+        if spec.type in ("integer", "number") and isinstance(value, bool):
+            ok = False
+        if not ok:
+            return f"must be of type {spec.type}, not {type(value).__name__}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if spec.min is not None and value < spec.min:
+            return f"{value} is below the minimum {spec.min:g}"
+        if spec.max is not None and value > spec.max:
+            return f"{value} is above the maximum {spec.max:g}"
+    if spec.enum is not None and value not in spec.enum:
+        return f"{value!r} is not one of {spec.enum}"
+    return None
+
+
+def _load_migrations(
+    desired_dir: str, files: Files, diags: list[Diagnostic], where: SourceLocation
+) -> list[DesiredMigration]:
+    try:
+        names = files.listdir(desired_dir)
+    except (FileNotFoundError, NotADirectoryError):
+        diags.append(
+            Diagnostic(
+                "missing-file",
+                f"migrations folder {desired_dir} does not exist",
+                where,
+                "create it, or fix migrations.dir",
+            )
+        )
+        return []
+    seen: dict[str, str] = {}
+    out: list[DesiredMigration] = []
+    for name in sorted(names):
+        if not name.endswith(".sql"):
+            continue
+        path = posixpath.join(desired_dir, name)
+        m = MIGRATION_FILE.match(name)
+        if not m:
+            diags.append(
+                Diagnostic(
+                    "bad-file-name",
+                    f"migration file name {name!r} is not NNNN_name[_safe].sql",
+                    SourceLocation(path),
+                    "use a number of at least 4 digits, then lower_snake_case, e.g. 0007_add_index_safe.sql",
+                )
+            )
+            continue
+        version = m.group("version")
+        if version in seen:
+            diags.append(
+                Diagnostic(
+                    "duplicate-version",
+                    f"version {version} is used twice: {seen[version]} and {name}",
+                    SourceLocation(path),
+                    "renumber one of them (reconcile new picks the next free number)",
+                )
+            )
+            continue
+        seen[version] = name
+        text = _read(files, path, diags, SourceLocation(path), "migration")
+        if text is None:
+            continue
+        if len(text.encode()) > MAX_MIGRATION_BYTES:
+            diags.append(
+                Diagnostic(
+                    "file-too-large",
+                    f"{name} is larger than 10 MB",
+                    SourceLocation(path),
+                    "split it, or load bulk data with COPY",
+                )
+            )
+            continue
+        src = parse_migration(path, text)
+        diags.extend(src.errors)
+        if not src.statements and not src.errors:
+            diags.append(
+                Diagnostic(
+                    "empty-migration",
+                    f"{name} has no SQL statement",
+                    SourceLocation(path, 1, 1),
+                    "add the SQL or delete the file",
+                )
+            )
+        out.append(
+            DesiredMigration(version, m.group("name"), name, path, bool(m.group("safe")), src)
+        )
+    return sorted(out, key=lambda x: x.version)
+
+
+def _flatten_forums(
+    zones: list[ForumNodeSpec], loc: Locator, diags: list[Diagnostic]
+) -> list[ForumNode]:
+    out: list[ForumNode] = []
+    seen: dict[str, SourceLocation] = {}
+    kinds = ["zone", "forum", "subforum"]
+
+    def walk(
+        nodes: list[ForumNodeSpec], parent: str | None, depth: int, path: tuple[Any, ...]
+    ) -> None:
+        for i, n in enumerate(nodes):
+            p = (*path, i)
+            where = loc.value((*p, "slug"))
+            if n.slug in seen:
+                diags.append(
+                    Diagnostic(
+                        "duplicate-slug",
+                        f"forum slug {n.slug!r} is used twice",
+                        where,
+                        f"first used at {seen[n.slug]}; slugs are global",
+                    )
+                )
+                continue
+            seen[n.slug] = where
+            out.append(
+                ForumNode(
+                    n.slug,
+                    parent,
+                    kinds[depth],
+                    n.name,
+                    n.description,
+                    n.position if n.position is not None else i + 1,
+                    dict(n.settings),
+                    where,
+                )
+            )
+            children, child_key = (n.forums, "forums") if depth == 0 else (n.subforums, "subforums")
+            wrong = n.subforums if depth == 0 else n.forums
+            if wrong or (depth == 2 and n.subforums):
+                key = "subforums" if depth == 0 else "forums"
+                diags.append(
+                    Diagnostic(
+                        "bad-nesting",
+                        f"a {kinds[depth]} cannot hold {key}",
+                        loc.key((*p, key)),
+                        "the tree is zones -> forums -> subforums",
+                    )
+                )
+            if depth < 2:
+                walk(children, n.slug, depth + 1, (*p, child_key))
+
+    walk(zones, None, 0, ("zones",))
+    return out
+
+
+def load_environment(env_file: str, files: Files) -> Desired:
+    """Load and check everything the environment file declares. Raise ManifestError on problems."""
+    diags: list[Diagnostic] = []
+    text = _read(files, env_file, diags, None, "environment file")
+    if text is None:
+        raise ManifestError(diags)
+    data, loc = load_yaml(text, env_file)
+    for secret_path, why in find_secret(data):
+        diags.append(
+            Diagnostic(
+                "literal-secret",
+                f"{'.'.join(map(str, secret_path)) or 'value'}: {why}",
+                loc.value(secret_path),
+                "never write credentials in manifests: put them in an environment variable and "
+                "name it with url_from_env / *_from_env",
+            )
+        )
+    if diags:
+        raise ManifestError(diags)
+    spec = _validate(EnvironmentSpec, data, loc, diags)
+    if spec is None:
+        raise ManifestError(diags)
+    base = posixpath.dirname(env_file)
+
+    def rel(p: str) -> str:
+        return posixpath.normpath(posixpath.join(base, p))
+
+    expected = posixpath.splitext(posixpath.basename(env_file))[0]
+    if spec.name != expected:
+        diags.append(
+            Diagnostic(
+                "name-mismatch",
+                f"environment name {spec.name!r} does not match file name {expected!r}",
+                loc.value(("name",)),
+                f"set name: {expected}",
+            )
+        )
+
+    migrations = _load_migrations(
+        rel(spec.migrations.dir), files, diags, loc.value(("migrations", "dir"))
+    )
+    target: str | None = None
+    if spec.migrations.target != "latest":
+        t = str(spec.migrations.target).removesuffix(".sql")
+        hit = [
+            m
+            for m in migrations
+            if t in (m.version, m.stem) or (t.isdigit() and int(t) == int(m.version))
+        ]
+        if hit:
+            target = hit[0].version
+        elif migrations:
+            close = difflib.get_close_matches(t, [m.stem for m in migrations], n=1)
+            diags.append(
+                Diagnostic(
+                    "unknown-target",
+                    f"migrations.target {t!r} names no migration file",
+                    loc.value(("migrations", "target")),
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else "use a file's version, its stem, or latest",
+                )
+            )
+
+    config: list[ConfigEntry] | None = None
+    if spec.config.files:
+        config = []
+        specs: dict[tuple[str, str], ConfigEntrySpec] = {}
+        where_cat: dict[str, str] = {}
+        for i, pattern in enumerate(spec.config.files):
+            matched = files.glob(rel(pattern))
+            if not matched:
+                diags.append(
+                    Diagnostic(
+                        "bad-glob",
+                        f"config.files pattern {pattern!r} matches no file",
+                        loc.value(("config", "files", i)),
+                        f"looked for {rel(pattern)}",
+                    )
+                )
+            for path in matched:
+                ctext = _read(files, path, diags, loc.value(("config", "files", i)), "config file")
+                if ctext is None:
+                    continue
+                try:
+                    cdata, cloc = load_yaml(ctext, path)
+                except ManifestError as e:
+                    diags.extend(e.diagnostics)
+                    continue
+                for spath, why in find_secret(cdata):
+                    diags.append(
+                        Diagnostic(
+                            "literal-secret",
+                            why,
+                            cloc.value(spath),
+                            "secrets do not belong in config entries",
+                        )
+                    )
+                cf = _validate(ConfigFileSpec, cdata, cloc, diags)
+                if cf is None:
+                    continue
+                if cf.category in where_cat:
+                    diags.append(
+                        Diagnostic(
+                            "duplicate-category",
+                            f"category {cf.category!r} is declared in two files",
+                            cloc.value(("category",)),
+                            f"also in {where_cat[cf.category]}; merge them",
+                        )
+                    )
+                    continue
+                where_cat[cf.category] = path
+                for key, entry in cf.entries.items():
+                    bad = _check_value(entry, entry.value)
+                    vloc = cloc.value(("entries", key, "value"))
+                    if bad:
+                        diags.append(
+                            Diagnostic(
+                                "bad-config-value",
+                                f"{cf.category}.{key}: {bad}",
+                                vloc,
+                                "fix the value or its constraints",
+                            )
+                        )
+                    specs[(cf.category, key)] = entry
+                    config.append(
+                        ConfigEntry(cf.category, key, entry.value, entry.description, vloc)
+                    )
+        by_key = {(c.category, c.key): n for n, c in enumerate(config)}
+        for cat, values in spec.config.overrides.items():
+            if not isinstance(values, dict):
+                continue
+            for key, value in values.items():
+                oloc = loc.value(("config", "overrides", cat, key))
+                if (cat, key) not in by_key:
+                    oloc = loc.key(("config", "overrides", cat, key))
+                    known = [k for c, k in specs if c == cat]
+                    close = difflib.get_close_matches(key, known, n=1)
+                    diags.append(
+                        Diagnostic(
+                            "unknown-override",
+                            f"override {cat}.{key} names no config entry",
+                            oloc,
+                            f"did you mean {cat}.{close[0]}?"
+                            if close
+                            else "overrides may only change entries declared in config files",
+                        )
+                    )
+                    continue
+                bad = _check_value(specs[(cat, key)], value)
+                if bad:
+                    diags.append(
+                        Diagnostic(
+                            "bad-config-value",
+                            f"override {cat}.{key}: {bad}",
+                            oloc,
+                            "fix the override",
+                        )
+                    )
+                old = config[by_key[(cat, key)]]
+                config[by_key[(cat, key)]] = ConfigEntry(cat, key, value, old.description, oloc)
+
+    forums: list[ForumNode] | None = None
+    if spec.forum_map is not None:
+        fpath = rel(spec.forum_map)
+        ftext = _read(files, fpath, diags, loc.value(("forum_map",)), "forum map")
+        if ftext is not None:
+            try:
+                fdata, floc = load_yaml(ftext, fpath)
+                fm = _validate(ForumMapSpec, fdata, floc, diags)
+                if fm is not None:
+                    forums = _flatten_forums(fm.zones, floc, diags)
+            except ManifestError as e:
+                diags.extend(e.diagnostics)
+
+    errors = [d for d in diags if d.severity == "error"]
+    if errors:
+        raise ManifestError(errors)
+    locations = {
+        "target": loc.value(("migrations", "target")),
+        "policy": loc.key(("policy",)),
+        "database": loc.key(("database",)),
+    }
+    return Desired(spec, env_file, migrations, target, config, forums, locations)

@@ -1,0 +1,191 @@
+"""The desired-state file formats as pydantic models: environment, config category, forum map.
+
+Unknown keys are errors (``extra="forbid"``). Durations are written ``500ms``, ``2s``,
+``10min`` or ``1h`` and held in milliseconds. Credentials appear only by reference
+(``*_from_env``), never literally.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+__all__ = [
+    "ApprovalsPolicy",
+    "AuditSpec",
+    "BackupPolicy",
+    "ConfigEntrySpec",
+    "ConfigFileSpec",
+    "ConfigSpec",
+    "DatabaseSpec",
+    "Duration",
+    "EnvironmentSpec",
+    "ForumMapSpec",
+    "ForumNodeSpec",
+    "MigrationsSpec",
+    "NeonSpec",
+    "Policy",
+    "WatchSpec",
+    "parse_duration",
+]
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|min|m|h)\s*$")
+_UNIT_MS = {"ms": 1, "s": 1000, "min": 60_000, "m": 60_000, "h": 3_600_000}
+IDENT = r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$"
+ENV_VAR = r"^[A-Za-z_][A-Za-z0-9_]*$"
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+
+
+def parse_duration(v: Any) -> int:
+    """``"2s"`` -> 2000. Integers are taken as milliseconds."""
+    if isinstance(v, bool):
+        raise ValueError("a duration is a number with a unit, like 2s or 10min")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str):
+        m = _DURATION.match(v)
+        if m:
+            return int(m.group(1)) * _UNIT_MS[m.group(2)]
+    raise ValueError(f"{v!r} is not a duration; write it like 500ms, 2s, 10min or 1h")
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSpec(_Model):
+    """Where the database is. Credentials only through an environment variable."""
+
+    url_from_env: str | None = Field(None, pattern=ENV_VAR, description="variable holding the URL")
+    embedded: bool = Field(
+        False, description="use the embedded Postgres when the variable is unset"
+    )
+    connect_timeout: Duration = Field(5000, description="per connection attempt (ms)")
+    connect_attempts: int = Field(6, ge=1, le=50, description="attempts before giving up")
+    application_name: str = "neon-reconciler"
+
+
+class MigrationsSpec(_Model):
+    dir: str = Field(description="folder of NNNN_name[_safe].sql files, relative to this file")
+    target: str | int = Field(
+        "latest", description='apply up to this version (0042 or 0042_name); "latest" for all'
+    )
+
+
+class ConfigSpec(_Model):
+    files: list[str] = Field(default_factory=list, description="globs of category files")
+    overrides: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="{category: {key: value}} replacing file values"
+    )
+    table: str = Field("app_config", pattern=IDENT)
+
+
+class ApprovalsPolicy(_Model):
+    required: int = Field(0, ge=0)
+    approvers: list[str] = Field(default_factory=list)
+
+
+class BackupPolicy(_Model):
+    provider: Literal["neon", "pg_dump", "none"] = "none"
+    keep: int = Field(5, ge=1)
+
+
+class Policy(_Model):
+    """How careful this environment is. Defaults are permissive (dev); prod sets strict."""
+
+    strict: bool = Field(False, description="allow-list SQL, fail closed on anything unknown")
+    require_safe_suffix: bool = False
+    require_rollback_section: bool = False
+    rules: dict[str, Literal["error", "warning", "off"]] = Field(default_factory=dict)
+    approvals: ApprovalsPolicy = Field(default_factory=ApprovalsPolicy)
+    backup: BackupPolicy = Field(default_factory=BackupPolicy)
+    lock_timeout: Duration = Field(2000, description="SET LOCAL lock_timeout per migration (ms)")
+    statement_timeout: Duration = Field(600_000, description="SET LOCAL statement_timeout (ms)")
+    lock_retries: int = Field(5, ge=0, le=100, description="retries after a lock timeout")
+    advisory_lock_wait: Duration = Field(10_000, description="wait for another reconciler (ms)")
+    auto_apply: bool = False
+    prune_config: bool = False
+    allow_out_of_order: bool = Field(
+        False, description="apply a migration older than the newest applied"
+    )
+
+
+class NeonSpec(_Model):
+    project_id: str
+    branch: str = "main"
+    api_key_from_env: str = Field("NEON_API_KEY", pattern=ENV_VAR)
+    api_url: str = "https://console.neon.tech/api/v2"
+
+
+class AuditSpec(_Model):
+    webhook_url_from_env: str | None = Field(None, pattern=ENV_VAR)
+    secret_from_env: str | None = Field(None, pattern=ENV_VAR)
+
+
+class WatchSpec(_Model):
+    paths: list[str] = Field(default_factory=list)
+    debounce_ms: int = Field(300, ge=0)
+    memory_limit_mb: int = Field(512, ge=16)
+
+
+class EnvironmentSpec(_Model):
+    """``environments/<name>.yaml``."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    database: DatabaseSpec
+    migrations: MigrationsSpec
+    config: ConfigSpec = Field(default_factory=ConfigSpec)
+    forum_map: str | None = None
+    forum_table: str = Field("forum_structure", pattern=IDENT)
+    policy: Policy = Field(default_factory=Policy)
+    neon: NeonSpec | None = None
+    audit: AuditSpec | None = None
+    watch: WatchSpec = Field(default_factory=WatchSpec)
+
+
+ValueType = Literal["string", "integer", "number", "boolean", "object", "array"]
+
+
+class ConfigEntrySpec(_Model):
+    value: Any
+    description: str = ""
+    type: ValueType | None = None
+    min: float | None = None
+    max: float | None = None
+    enum: list[Any] | None = None
+
+
+class ConfigFileSpec(_Model):
+    """``manifests/config/<category>.yaml``."""
+
+    category: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    entries: dict[str, ConfigEntrySpec]
+
+    @field_validator("entries")
+    @classmethod
+    def _keys(cls, v: dict[str, ConfigEntrySpec]) -> dict[str, ConfigEntrySpec]:
+        for k in v:
+            if not re.match(r"^[a-z][a-z0-9_.]*$", k):
+                raise ValueError(f"config key {k!r} must be lower_snake_case")
+        return v
+
+
+class ForumNodeSpec(_Model):
+    slug: str = Field(pattern=SLUG)
+    name: str
+    description: str = ""
+    position: int | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    forums: list[ForumNodeSpec] = Field(default_factory=list)
+    subforums: list[ForumNodeSpec] = Field(default_factory=list)
+
+
+class ForumMapSpec(_Model):
+    """``manifests/forum-map.yaml``: zones -> forums -> subforums."""
+
+    zones: list[ForumNodeSpec]

@@ -1,0 +1,251 @@
+"""desired x live -> Plan. Deterministic: the same inputs give the same actions, order and hash."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+from reconciler.errors import SourceLocation
+from reconciler.manifest.desired import Desired
+from reconciler.plan.live import LiveState, canonical_json
+from reconciler.plan.model import (
+    Action,
+    ApplyMigration,
+    ArchiveForum,
+    DeleteConfig,
+    Finding,
+    Plan,
+    UpsertConfig,
+    UpsertForum,
+)
+
+__all__ = ["RECONCILER_ACTOR_PREFIX", "make_plan", "plan_hash"]
+
+RECONCILER_ACTOR_PREFIX = "reconciler:"
+
+
+def _same(a: Any, b: Any) -> bool:
+    return canonical_json(a) == canonical_json(b)
+
+
+def plan_hash(
+    environment: str,
+    target: str | None,
+    actions: list[Action],
+    findings: list[Finding],
+    live_fingerprint: str,
+) -> str:
+    doc = {
+        "environment": environment,
+        "target": target,
+        "actions": [a.to_dict() for a in actions],
+        "findings": [[f.kind, f.subject] for f in findings],
+        "live": live_fingerprint,
+    }
+    return hashlib.sha256(canonical_json(doc).encode()).hexdigest()
+
+
+def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[Finding]]:
+    actions: list[Action] = []
+    findings: list[Finding] = []
+    files = {m.version: m for m in desired.migrations}
+    complete = {v: a for v, a in live.migrations.items() if a.complete}
+    for version, applied in sorted(live.migrations.items()):
+        m = files.get(version)
+        if m is None:
+            findings.append(
+                Finding(
+                    "UnknownApplied",
+                    "error",
+                    version,
+                    f"migration {version}_{applied.name} is applied in the database but has no file in git",
+                    "restore the file from history; never delete applied migrations",
+                )
+            )
+        elif m.checksum != applied.checksum:
+            findings.append(
+                Finding(
+                    "ChecksumMismatch",
+                    "error",
+                    version,
+                    f"{m.filename} was edited after it was "
+                    + (
+                        "applied"
+                        if applied.complete
+                        else f"partly applied ({applied.statements_done} statements)"
+                    ),
+                    "revert the edit (git checkout the applied version) and put the change in a new migration",
+                    SourceLocation(m.path),
+                )
+            )
+    newest = max(complete, default=None)
+    for m in desired.wanted:
+        row = live.migrations.get(m.version)
+        if row is not None and row.complete:
+            continue
+        resume = row.statements_done if row is not None else 0
+        if row is not None:
+            findings.append(
+                Finding(
+                    "PartiallyApplied",
+                    "warning",
+                    m.version,
+                    f"{m.filename} stopped after {resume} of {len(m.source.statements)} statements; "
+                    f"it resumes at statement {resume + 1}",
+                    None,
+                    SourceLocation(m.path),
+                )
+            )
+        if newest is not None and m.version < newest:
+            sev: Literal["error", "warning"] = (
+                "warning" if desired.env.policy.allow_out_of_order else "error"
+            )
+            findings.append(
+                Finding(
+                    "OutOfOrder",
+                    sev,
+                    m.version,
+                    f"{m.filename} is older than the newest applied migration {newest}",
+                    "renumber it after the newest applied one, or set policy.allow_out_of_order",
+                    SourceLocation(m.path),
+                )
+            )
+        actions.append(
+            ApplyMigration(
+                m.version,
+                m.name,
+                m.path,
+                m.checksum,
+                len(m.source.statements),
+                m.source.no_transaction,
+                resume,
+            )
+        )
+    return actions, findings
+
+
+def _missing_table(
+    kind: str, table: str, pending: bool, where: SourceLocation | None
+) -> Finding | None:
+    if pending:
+        return None  # a pending migration may create it; the apply checks again
+    return Finding(
+        "MissingTargetTable",
+        "error",
+        table,
+        f"{kind} table {table} does not exist in the database",
+        f"add a migration that creates {table}, or set the table name in the environment file",
+        where,
+    )
+
+
+def _config(desired: Desired, live: LiveState, pending: bool) -> tuple[list[Action], list[Finding]]:
+    if desired.config is None:
+        return [], []
+    table = desired.env.config.table
+    if not live.config_table:
+        f = _missing_table("config", table, pending, desired.locations.get("database"))
+        if f:
+            return [], [f]
+    actions: list[Action] = []
+    findings: list[Finding] = []
+    declared = set()
+    for e in sorted(desired.config, key=lambda c: (c.category, c.key)):
+        declared.add((e.category, e.key))
+        cur = live.config.get((e.category, e.key))
+        if cur is None:
+            actions.append(UpsertConfig(e.category, e.key, e.value, e.description))
+            continue
+        if _same(cur.value, e.value) and cur.description == e.description:
+            continue
+        if (
+            not _same(cur.value, e.value)
+            and cur.updated_by
+            and not cur.updated_by.startswith(RECONCILER_ACTOR_PREFIX)
+        ):
+            findings.append(
+                Finding(
+                    "ConfigDrift",
+                    "warning",
+                    f"{e.category}.{e.key}",
+                    f"{table} {e.category}.{e.key} was changed out of band by {cur.updated_by} "
+                    f"(live {canonical_json(cur.value)}, declared {canonical_json(e.value)}); "
+                    "the plan restores the declared value",
+                    "to keep the new value, change it in git",
+                    e.location,
+                )
+            )
+        actions.append(UpsertConfig(e.category, e.key, e.value, e.description, cur.value, True))
+    if desired.env.policy.prune_config:
+        categories = {c.category for c in desired.config}
+        for (cat, key), cur in sorted(live.config.items()):
+            if cat in categories and (cat, key) not in declared:
+                actions.append(DeleteConfig(cat, key, cur.value))
+    return actions, findings
+
+
+_FORUM_FIELDS = ("parent_slug", "kind", "name", "description", "position", "settings")
+
+
+def _forums(desired: Desired, live: LiveState, pending: bool) -> tuple[list[Action], list[Finding]]:
+    if desired.forums is None:
+        return [], []
+    if not live.forum_table:
+        f = _missing_table(
+            "forum", desired.env.forum_table, pending, desired.locations.get("database")
+        )
+        if f:
+            return [], [f]
+    actions: list[Action] = []
+    wanted = set()
+    for n in desired.forums:
+        wanted.add(n.slug)
+        cur = live.forums.get(n.slug)
+        change: Literal["create", "update", "unarchive"] = "create"
+        changed: tuple[str, ...] = ()
+        if cur is not None:
+            new = {
+                "parent_slug": n.parent_slug,
+                "kind": n.kind,
+                "name": n.name,
+                "description": n.description,
+                "position": n.position,
+                "settings": n.settings,
+            }
+            changed = tuple(k for k in _FORUM_FIELDS if not _same(getattr(cur, k), new[k]))
+            if cur.archived:
+                change = "unarchive"
+            elif changed:
+                change = "update"
+            else:
+                continue
+        actions.append(
+            UpsertForum(
+                n.slug,
+                n.parent_slug,
+                n.kind,
+                n.name,
+                n.description,
+                n.position,
+                dict(n.settings),
+                change,
+                changed,
+            )
+        )
+    for slug, cur in sorted(live.forums.items()):
+        if slug not in wanted and not cur.archived:
+            actions.append(ArchiveForum(slug))
+    return actions, []
+
+
+def make_plan(desired: Desired, live: LiveState) -> Plan:
+    """Compute what must change for the database to match the desired state."""
+    m_actions, m_findings = _migrations(desired, live)
+    pending = bool(m_actions)
+    c_actions, c_findings = _config(desired, live, pending)
+    f_actions, f_findings = _forums(desired, live, pending)
+    actions = m_actions + c_actions + f_actions
+    findings = m_findings + c_findings + f_findings
+    fp = live.fingerprint()
+    h = plan_hash(desired.env.name, desired.target, actions, findings, fp)
+    return Plan(desired.env.name, actions, findings, fp, h, desired.target)

@@ -1,0 +1,158 @@
+"""The structure of one migration file: header fields, directives, rollback section, statements.
+
+Also decides whether the file must run outside a transaction block: a statement that
+PostgreSQL refuses inside one (CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY,
+VACUUM, ...) switches the file to no-transaction mode, as does ``-- reconciler:no-transaction``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from reconciler.errors import Diagnostic, SourceLocation
+from reconciler.sql.split import Comment, Statement, split_sql
+
+__all__ = [
+    "MIGRATION_FILE",
+    "Ignore",
+    "MigrationSource",
+    "checksum",
+    "needs_no_transaction",
+    "parse_migration",
+]
+
+MIGRATION_FILE = re.compile(
+    r"^(?P<version>\d{4,})_(?P<name>[a-z0-9][a-z0-9_]*?)(?P<safe>_safe)?\.sql$"
+)
+
+_NO_TX = [
+    re.compile(p)
+    for p in (
+        r"^CREATE (UNIQUE )?INDEX CONCURRENTLY\b",
+        r"^DROP INDEX CONCURRENTLY\b",
+        r"^REINDEX\b.*\bCONCURRENTLY\b",
+        r"^VACUUM\b",
+        r"^CREATE DATABASE\b",
+        r"^DROP DATABASE\b",
+        r"^ALTER SYSTEM\b",
+        r"^CREATE TABLESPACE\b",
+        r"^DROP TABLESPACE\b",
+        r"^CLUSTER$",
+        r"^ALTER TABLE\b.*\bDETACH PARTITION\b.*\bCONCURRENTLY\b",
+    )
+]
+_HEADER = re.compile(r"^(Description|Created|Type|Rollback)\s*:\s*(.*)$", re.IGNORECASE)
+_ROLLBACK_SECTION = re.compile(r"^rollback(\s+instructions)?\s*:\s*$", re.IGNORECASE)
+_DIRECTIVE = re.compile(r"^reconciler:\s*([a-z-]+)\s*(.*)$")
+_IGNORE = re.compile(r"^(?P<rules>[a-z0-9-]+(\s*,\s*[a-z0-9-]+)*)\s*(--\s*(?P<reason>.*))?$")
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """``-- reconciler:ignore rule-id[, rule-id] -- reason`` on its own line."""
+
+    rules: tuple[str, ...]
+    reason: str
+    line: int
+
+
+@dataclass(frozen=True)
+class MigrationSource:
+    """A migration file understood: what it runs, in which mode, and what it documents."""
+
+    path: str
+    checksum: str
+    statements: list[Statement]
+    comments: list[Comment]
+    header: dict[str, str]
+    rollback: list[str]  # the rollback section's instruction lines
+    no_transaction: bool
+    no_transaction_reason: str | None
+    ignores: list[Ignore] = field(default_factory=list)
+    directives: dict[str, str] = field(default_factory=dict)
+    errors: list[Diagnostic] = field(default_factory=list)
+
+
+def checksum(text: str) -> str:
+    """sha256 of the file with line endings normalised, so a checkout on Windows matches."""
+    return hashlib.sha256(text.replace("\r\n", "\n").encode()).hexdigest()
+
+
+def needs_no_transaction(stmt: Statement) -> bool:
+    kw = stmt.keywords
+    return any(p.search(kw) for p in _NO_TX)
+
+
+def parse_migration(path: str, text: str) -> MigrationSource:
+    split = split_sql(text, path)
+    errors = list(split.errors)
+    header: dict[str, str] = {}
+    rollback: list[str] = []
+    directives: dict[str, str] = {}
+    ignores: list[Ignore] = []
+    first_stmt_line = split.statements[0].line if split.statements else 10**9
+    in_rollback = False
+    for c in split.comments:
+        m = _DIRECTIVE.match(c.text)
+        if m:
+            name, arg = m.group(1), m.group(2).strip()
+            if name == "ignore":
+                im = _IGNORE.match(arg)
+                if not im:
+                    errors.append(
+                        Diagnostic(
+                            "bad-directive",
+                            f"cannot read ignore directive {arg!r}",
+                            SourceLocation(path, c.line, c.col),
+                            "write `-- reconciler:ignore <rule-id> -- <reason>`",
+                        )
+                    )
+                    continue
+                rules = tuple(r.strip() for r in im.group("rules").split(","))
+                ignores.append(Ignore(rules, (im.group("reason") or "").strip(), c.line))
+            elif name in ("no-transaction", "allow-unparsed"):
+                directives[name] = arg
+            else:
+                errors.append(
+                    Diagnostic(
+                        "bad-directive",
+                        f"unknown directive reconciler:{name}",
+                        SourceLocation(path, c.line, c.col),
+                        "known directives: no-transaction, ignore, allow-unparsed",
+                    )
+                )
+            continue
+        if c.line < first_stmt_line and c.own_line:
+            hm = _HEADER.match(c.text)
+            if hm:
+                header.setdefault(hm.group(1).lower(), hm.group(2).strip())
+        if c.own_line and _ROLLBACK_SECTION.match(c.text):
+            in_rollback = True
+            continue
+        if in_rollback and c.own_line and c.text:
+            rollback.append(c.text)
+    reason = None
+    if "no-transaction" in directives:
+        reason = "-- reconciler:no-transaction"
+    else:
+        for s in split.statements:
+            if needs_no_transaction(s):
+                reason = (
+                    f"line {s.line}: {' '.join(s.code.split()[:4])} cannot run in a transaction"
+                )
+                break
+    return MigrationSource(
+        path=path,
+        checksum=checksum(text),
+        statements=split.statements,
+        comments=split.comments,
+        header=header,
+        rollback=rollback,
+        no_transaction=reason is not None,
+        no_transaction_reason=reason,
+        ignores=ignores,
+        directives=directives,
+        errors=errors,
+    )

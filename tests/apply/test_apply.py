@@ -1,0 +1,301 @@
+"""Apply against a real PostgreSQL: idempotence, atomic failure, resume, lock timeouts, data sync."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from reconciler.engine import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK, Request, reconcile
+from reconciler.errors import MigrationFailed, ReconcilerError
+from reconciler.plan import ApplyMigration
+from tests.conftest import query
+
+MIGS = "manifests/migrations"
+
+
+def write(project: Path, rel: str, text: str) -> Path:
+    p = project / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    return p
+
+
+def run(project: Path, mode: str = "apply", env: str = "dev"):  # type: ignore[no-untyped-def]
+    return reconcile(Request(env=env, mode=mode, root=str(project)))  # type: ignore[arg-type]
+
+
+def history(url: str) -> list[tuple]:
+    return query(
+        url,
+        "SELECT version, statements_done, applied_at IS NOT NULL "
+        "FROM reconciler.schema_migrations ORDER BY version",
+    )
+
+
+def test_apply_then_plan_is_empty(project: Path, db_url: str) -> None:
+    first = run(project)
+    assert first.exit_code == EXIT_OK and first.applied is not None
+    assert len(first.applied.migrations) == 7
+    again = run(project, "plan")
+    assert again.plan.empty and again.exit_code == EXIT_OK
+    assert run(project).applied is None  # second apply changes nothing
+    assert query(
+        db_url, "SELECT value FROM app_config WHERE category='xp' AND key='daily_cap'"
+    ) == [(100000,)]
+    assert query(db_url, "SELECT count(*) FROM forum_structure") == [(13,)]
+    idx = query(
+        db_url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_posts_author'::regclass"
+    )
+    assert idx == [(True,)]
+    rows = query(
+        db_url,
+        "SELECT applied_by, plan_hash, statements_done FROM reconciler.schema_migrations "
+        "WHERE version = '0005'",
+    )
+    assert rows == [("tester", first.plan.hash, 4)]
+
+
+def test_plan_never_writes_and_works_read_only(project: Path, db_url: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as c:
+        c.execute("DROP ROLE IF EXISTS ro_reader")
+        c.execute("CREATE ROLE ro_reader LOGIN")
+        c.execute("ALTER ROLE ro_reader SET default_transaction_read_only = on")
+    url = db_url.replace("postgres:@", "ro_reader:@").replace("postgres@", "ro_reader@")
+    assert "ro_reader" in url
+    import os
+
+    os.environ["DATABASE_URL_DEV"] = url
+    out = run(project, "plan")
+    assert out.exit_code == EXIT_CHANGES and not out.live.bookkeeping
+    assert query(db_url, "SELECT to_regnamespace('reconciler')") == [(None,)]
+    with psycopg.connect(db_url, autocommit=True) as c:
+        c.execute("DROP OWNED BY ro_reader")
+        c.execute("DROP ROLE ro_reader")
+
+
+def test_failing_migration_leaves_no_trace(project: Path, db_url: str) -> None:
+    write(
+        project,
+        f"{MIGS}/0008_broken_safe.sql",
+        "CREATE TABLE half_done (id int);\n\nINSERT INTO half_done VALUES (1);\n"
+        "INSERT INTO no_such_table VALUES (1);\n",
+    )
+    write(project, f"{MIGS}/0009_later_safe.sql", "CREATE TABLE later (id int);\n")
+    with pytest.raises(MigrationFailed) as ei:
+        run(project)
+    e = ei.value
+    assert e.sqlstate == "42P01" and e.location is not None
+    assert (e.location.file.endswith("0008_broken_safe.sql"), e.location.line, e.location.col) == (
+        True,
+        4,
+        13,
+    )
+    assert "statement 3" in e.message and "SQLSTATE 42P01" in e.message
+    assert query(db_url, "SELECT to_regclass('half_done'), to_regclass('later')") == [(None, None)]
+    assert [v for v, *_ in history(db_url)] == [
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+        "0006",
+        "0007",
+    ]
+    # config/forum sync did not run after the failure either
+    assert query(db_url, "SELECT count(*) FROM app_config") == [(0,)]
+
+
+def test_no_transaction_migration_resumes_and_repairs_invalid_index(
+    project: Path, db_url: str
+) -> None:
+    run(project)
+    query(
+        db_url,
+        "INSERT INTO users (username, email) VALUES ('a', 'x@example.com'), ('b', 'x@example.com')",
+    )
+    write(
+        project,
+        f"{MIGS}/0008_unique_email_safe.sql",
+        "ALTER TABLE users ADD COLUMN verified boolean;\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n"
+        "ALTER TABLE users ADD COLUMN email_lower text;\n",
+    )
+    with pytest.raises(MigrationFailed) as ei:
+        run(project)
+    assert (
+        ei.value.sqlstate == "23505"
+        and ei.value.location is not None
+        and ei.value.location.line == 2
+    )
+    assert history(db_url)[-1] == ("0008", 1, False)  # statement 1 done, not complete
+    assert query(
+        db_url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_key'::regclass"
+    ) == [(False,)]
+    plan = run(project, "plan").plan
+    assert isinstance(plan.actions[0], ApplyMigration) and plan.actions[0].resume_from == 1
+    assert [f.kind for f in plan.findings] == ["PartiallyApplied"]
+    query(db_url, "UPDATE users SET email = 'y@example.com' WHERE username = 'b'")
+    out = run(project)  # statement 1 is not re-run (it would fail: column exists)
+    assert out.applied is not None and out.applied.migrations == ["0008"]
+    assert history(db_url)[-1] == ("0008", 3, True)
+    assert query(
+        db_url, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_key'::regclass"
+    ) == [(True,)]
+
+
+def test_lock_timeout_is_retried_then_succeeds(project: Path, db_url: str) -> None:
+    run(project)
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace("lock_timeout: 5s", "lock_timeout: 100ms\n  lock_retries: 8")
+    )
+    write(project, f"{MIGS}/0008_add_col_safe.sql", "ALTER TABLE wallets ADD COLUMN note text;\n")
+    blocker = psycopg.connect(db_url)
+    blocker.execute("LOCK TABLE wallets IN ACCESS SHARE MODE")
+    threading.Timer(1.0, blocker.rollback).start()
+    t0 = time.monotonic()
+    out = run(project)
+    assert out.applied is not None and out.applied.migrations == ["0008"]
+    assert out.applied.lock_retries >= 1 and time.monotonic() - t0 >= 0.9
+    blocker.close()
+
+
+def test_lock_timeout_gives_up_bounded(project: Path, db_url: str) -> None:
+    run(project)
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace("lock_timeout: 5s", "lock_timeout: 50ms\n  lock_retries: 1")
+    )
+    write(project, f"{MIGS}/0008_add_col_safe.sql", "ALTER TABLE wallets ADD COLUMN note text;\n")
+    with psycopg.connect(db_url) as blocker:
+        blocker.execute("LOCK TABLE wallets IN ACCESS SHARE MODE")
+        with pytest.raises(MigrationFailed) as ei:
+            run(project)
+    assert ei.value.sqlstate == "55P03" and "after 2 attempts" in ei.value.message
+    assert "0008" not in [v for v, *_ in history(db_url)]
+
+
+def test_config_and_forum_sync_archive_and_drift(project: Path, db_url: str) -> None:
+    run(project)
+    cfg = project / "manifests/config/forum.yaml"
+    cfg.write_text(cfg.read_text().replace("value: 20", "value: 25"))
+    fm = project / "manifests/forum-map.yaml"
+    original = fm.read_text()
+    fm.write_text(original.replace("          - slug: music\n            name: Music\n", ""))
+    query(
+        db_url,
+        "UPDATE app_config SET value = '7', updated_by = 'admin-ui' "
+        "WHERE category = 'xp' AND key = 'per_post'",
+    )
+    query(db_url, "INSERT INTO app_config (category, key, value) VALUES ('xp', 'legacy', '1')")
+    out = run(project, "plan")
+    assert sorted(f.kind for f in out.plan.findings) == ["ConfigDrift"]
+    summary = out.plan.counts()
+    assert summary == {"upsert_config": 2, "delete_config": 1, "archive_forum": 1}
+    run(project)
+    assert query(
+        db_url,
+        "SELECT key, value, updated_by FROM app_config WHERE key IN "
+        "('posts_per_page', 'per_post') ORDER BY key",
+    ) == [("per_post", 5, "reconciler:tester"), ("posts_per_page", 25, "reconciler:tester")]
+    assert query(db_url, "SELECT count(*) FROM app_config WHERE key = 'legacy'") == [(0,)]
+    assert query(
+        db_url, "SELECT archived_at IS NOT NULL FROM forum_structure WHERE slug = 'music'"
+    ) == [(True,)]
+    fm.write_text(original)
+    out = run(project)
+    assert [a.kind for a in out.plan.actions] == ["upsert_forum"]
+    assert query(db_url, "SELECT archived_at FROM forum_structure WHERE slug = 'music'") == [
+        (None,)
+    ]
+
+
+def test_data_sync_is_one_transaction(project: Path, db_url: str) -> None:
+    run(project)
+    cfg = project / "manifests/config/forum.yaml"
+    cfg.write_text(cfg.read_text().replace("value: 20", "value: 21"))
+    fm = project / "manifests/forum-map.yaml"
+    fm.write_text(fm.read_text().replace("name: Music", "name: Musik"))
+    # make the forum statement fail: a trigger rejects updates to forum_structure
+    query(
+        db_url,
+        "CREATE FUNCTION no_upd() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'frozen'; END $$",
+    )
+    query(
+        db_url,
+        "CREATE TRIGGER frozen BEFORE UPDATE ON forum_structure FOR EACH ROW EXECUTE FUNCTION no_upd()",
+    )
+    with pytest.raises(MigrationFailed, match="frozen"):
+        run(project)
+    assert query(db_url, "SELECT value FROM app_config WHERE key = 'posts_per_page'") == [(20,)]
+
+
+def test_live_state_read_in_constant_round_trips(project: Path, db_url: str) -> None:
+    run(project)
+    small = run(project, "plan").live.round_trips
+    query(
+        db_url,
+        "INSERT INTO app_config (category, key, value) "
+        "SELECT 'bulk', 'k' || g, to_jsonb(g) FROM generate_series(1, 5000) g",
+    )
+    query(
+        db_url,
+        "INSERT INTO forum_structure (slug, kind, name) "
+        "SELECT 'f' || g, 'zone', 'F' FROM generate_series(1, 500) g",
+    )
+    big = run(project, "plan")
+    assert small == big.live.round_trips == 2
+    assert len(big.live.config) == 5016
+
+
+def test_checksum_drift_blocks_apply(project: Path, db_url: str) -> None:
+    run(project)
+    f = project / MIGS / "0003_create_users_safe.sql"
+    f.write_text(f.read_text().replace("email      text", "email      varchar(200)"))
+    write(project, f"{MIGS}/0008_more_safe.sql", "CREATE TABLE more (id int);\n")
+    out = run(project)
+    assert out.exit_code == EXIT_BLOCKED and out.applied is None
+    assert [b.code for b in out.verdict.blockers] == ["checksum-mismatch"]
+    assert query(db_url, "SELECT to_regclass('more')") == [(None,)]
+
+
+def test_unknown_applied_migration_is_reported(project: Path, db_url: str) -> None:
+    run(project)
+    (project / MIGS / "0007_create_xp_events_safe.sql").unlink()
+    out = run(project, "plan")
+    assert out.exit_code == EXIT_BLOCKED
+    assert [(f.kind, f.subject) for f in out.plan.findings] == [("UnknownApplied", "0007")]
+
+
+def test_missing_config_table_is_a_finding(project: Path, db_url: str) -> None:
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace(
+            "  files: [../manifests/config/*.yaml]",
+            "  files: [../manifests/config/*.yaml]\n  table: settings",
+        )
+    )
+    with pytest.raises(
+        ReconcilerError, match="table settings does not exist after the migrations ran"
+    ):
+        run(project)
+    assert len(history(db_url)) == 7  # each migration is its own unit and stays applied
+    out = run(project, "plan")
+    assert [f.kind for f in out.plan.findings] == ["MissingTargetTable"]
+    assert out.exit_code == EXIT_BLOCKED
+
+
+def test_failed_apply_then_fixed_file_applies(project: Path, db_url: str) -> None:
+    p = write(
+        project, f"{MIGS}/0008_fix_safe.sql", "CREATE TABLE x (id int REFERENCES nope (id));\n"
+    )
+    with pytest.raises(ReconcilerError):
+        run(project)
+    p.write_text("CREATE TABLE x (id int);\n")
+    assert run(project).applied is not None
+    assert query(db_url, "SELECT to_regclass('x') IS NOT NULL") == [(True,)]

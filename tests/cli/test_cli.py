@@ -1,0 +1,197 @@
+"""The ``reconcile`` command as users run it: real subprocesses against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import VERBS
+from tests.conftest import query, run_cli
+
+MIGS = "manifests/migrations"
+
+
+@pytest.mark.parametrize("verb", sorted(VERBS))
+def test_every_verb_has_help(project: Path, verb: str) -> None:
+    r = run_cli(project, verb, "--help")
+    assert r.returncode == 0 and "--env" in r.stdout and "--format" in r.stdout
+    assert (VERBS[verb].__doc__ or "").strip().splitlines()[0] in r.stdout
+
+
+def test_top_level_help_lists_verbs(project: Path) -> None:
+    r = run_cli(project, "--help")
+    assert r.returncode == 0 and all(v in r.stdout for v in VERBS)
+
+
+def test_plan_apply_status_history_exit_codes(project: Path, db_url: str) -> None:
+    r = run_cli(project, "plan", "--env", "dev")
+    assert r.returncode == 2, r.stderr
+    assert "+ apply migration 0001_create_app_config_safe" in r.stdout
+    r = run_cli(project, "--env", "dev")  # no verb: apply
+    assert r.returncode == 0, r.stderr
+    assert "[dev] migrate: 0006_add_user_prefs_safe.sql (no-transaction)" in r.stderr
+    r = run_cli(project, "plan", "--env", "dev", "--format", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)["in_sync"] is True
+    r = run_cli(project, "status", "--env", "dev")
+    assert r.returncode == 0 and "7/7 applied" in r.stdout and "in sync" in r.stdout
+    r = run_cli(project, "history", "--env", "dev", "--format", "json")
+    rows = json.loads(r.stdout)
+    assert [x["version"] for x in rows][-1] == "0007" and all(x["complete"] for x in rows)
+    r = run_cli(project, "plan", "--env", "dev", "--format", "markdown")
+    assert r.stdout.startswith("### ✅ `dev`: allowed")
+
+
+def test_prod_plan_is_blocked_without_approvals(project: Path, db_url: str) -> None:
+    r = run_cli(project, "plan", "--env", "prod")
+    assert r.returncode == 3, r.stderr
+    assert "approvals: 0/2" in r.stdout and "verdict: awaiting-approval" in r.stdout
+    r = run_cli(project, "apply", "--env", "prod")
+    assert r.returncode == 3
+    assert query(db_url, "SELECT to_regnamespace('reconciler')") == [(None,)]
+
+
+def test_staging_requires_safe_names(project: Path, db_url: str) -> None:
+    (project / MIGS / "0008_risky.sql").write_text(
+        "CREATE TABLE r (id int);\n-- Rollback instructions:\n-- 1. DROP TABLE r;\n"
+    )
+    r = run_cli(project, "plan", "--env", "staging")
+    assert r.returncode == 3
+    assert "manifests/migrations/0008_risky.sql: error[require-safe-suffix]" in r.stdout
+
+
+def test_backup_gate_fails_closed(project: Path, db_url: str) -> None:
+    r = run_cli(project, "apply", "--env", "staging")
+    assert r.returncode == 3
+    assert "error[backup-gate]" in r.stderr
+    assert query(db_url, "SELECT to_regclass('app_config')") == [(None,)]
+
+
+def test_manifest_error_is_located_and_nothing_applied(project: Path, db_url: str) -> None:
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace("prune_config: true", "prune_config: true\n  prune_konfig: true")
+    )
+    r = run_cli(project, "--env", "dev")
+    assert r.returncode == 1
+    assert r.stderr.startswith(
+        "environments/dev.yaml:17:3: error[unknown-key]: unknown key 'policy.prune_konfig'"
+    )
+    assert "help: did you mean 'prune_config'?" in r.stderr
+    assert query(db_url, "SELECT to_regnamespace('reconciler')") == [(None,)]
+
+
+def test_migration_failure_cli_output(project: Path, db_url: str) -> None:
+    (project / MIGS / "0008_bad_safe.sql").write_text("CREATE TABLE ok (id int);\nSELEC 1;\n")
+    r = run_cli(project, "--env", "dev")
+    assert r.returncode == 1
+    assert "manifests/migrations/0008_bad_safe.sql:2:1: error[migration-failed]" in r.stderr
+    assert "SQLSTATE 42601" in r.stderr
+    assert query(db_url, "SELECT to_regclass('ok')") == [(None,)]
+
+
+def test_concurrent_applies_exactly_one_applies(project: Path, db_url: str) -> None:
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace("auto_apply: true", "auto_apply: true\n  advisory_lock_wait: 500ms")
+    )
+    (project / MIGS / "0008_slow_safe.sql").write_text(
+        "CREATE TABLE slow (id int);\nSELECT pg_sleep(3);\n"
+    )
+    first = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "--env", "dev"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # wait until the first one is inside the slow migration
+        if query(
+            db_url, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%'"
+        )[0][0]:
+            break
+        time.sleep(0.05)
+    second = run_cli(project, "--env", "dev")
+    _out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert second.returncode == 1
+    assert (
+        "error[lock-held]: another reconciler is applying to dev: held by neon-reconciler dev apply by tester pid "
+        f"{first.pid}" in second.stderr
+    )
+    assert query(
+        db_url, "SELECT count(*) FROM reconciler.schema_migrations WHERE version = '0008'"
+    ) == [(1,)]
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_unreachable_database_retries_then_one_line_redacted(project: Path) -> None:
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace("  embedded: true", "  embedded: true\n  connect_attempts: 3")
+    )
+    url = f"postgresql://app:S3cretPassw0rd@127.0.0.1:{_closed_port()}/forum"
+    t0 = time.monotonic()
+    r = run_cli(project, "plan", "--env", "dev", env={"DATABASE_URL_DEV": url})
+    assert r.returncode == 1
+    assert "S3cretPassw0rd" not in r.stdout + r.stderr
+    first = r.stderr.splitlines()[0]
+    assert first.startswith(
+        "error[database-unavailable]: cannot connect to postgresql://app:***@127.0.0.1:"
+    )
+    assert "after 3 attempt(s)" in first
+    assert time.monotonic() - t0 > 0.3  # it did back off between attempts
+
+
+def test_password_never_printed_on_success(project: Path, db_url: str, pg_admin_url: str) -> None:
+    # give the superuser a password and pass it in the URL; the output must not contain it
+    query(pg_admin_url, "ALTER ROLE postgres PASSWORD 'Hunter2Hunter2'")
+    url = db_url.replace("postgres:@", "postgres:Hunter2Hunter2@", 1)
+    if "Hunter2Hunter2" not in url:
+        pytest.skip("DATABASE_URL has a fixed user; cannot insert a password into it")
+    for args in (("plan", "--env", "dev"), ("status", "--env", "dev", "--format", "json")):
+        r = run_cli(project, *args, env={"DATABASE_URL_DEV": url})
+        assert r.returncode in (0, 2), r.stderr
+        assert "Hunter2Hunter2" not in r.stdout + r.stderr
+    assert (
+        "postgres:***@"
+        in run_cli(project, "status", "--env", "dev", env={"DATABASE_URL_DEV": url}).stdout
+    )
+
+
+def test_pooler_host_refused_for_apply(project: Path) -> None:
+    url = "postgresql://app:pw123456@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/forum"
+    r = run_cli(project, "apply", "--env", "dev", env={"DATABASE_URL_DEV": url})
+    assert r.returncode == 1
+    assert (
+        "error[pooler-host]: refusing to apply through the Neon pooler host "
+        "ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech" in r.stderr
+    )
+    assert "use the direct host ep-cool-darkness-123456.us-east-2.aws.neon.tech" in r.stderr
+    assert "pw123456" not in r.stderr
+
+
+def test_missing_url_variable(project: Path) -> None:
+    r = run_cli(project, "plan", "--env", "staging", env={"DATABASE_URL_STAGING": ""})
+    assert r.returncode == 1
+    assert r.stderr.startswith(
+        "error[no-database]: no database for environment staging: DATABASE_URL_STAGING is not set"
+    )
+
+
+def test_unknown_environment(project: Path) -> None:
+    r = run_cli(project, "plan", "--env", "qa")
+    assert r.returncode == 1 and "environment file environments/qa.yaml does not exist" in r.stderr

@@ -1,0 +1,241 @@
+"""Every kind of bad desired state gets a located error with a hint (pure: in-memory files)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.errors import ManifestError, format_diagnostic
+from reconciler.manifest import MemoryFiles, load_environment
+
+ENV = """\
+name: dev
+database:
+  url_from_env: DATABASE_URL_DEV
+migrations:
+  dir: ../m
+  target: latest
+config:
+  files: [../config/*.yaml]
+forum_map: ../forum.yaml
+"""
+MIG = (
+    "-- Description: x\nCREATE TABLE t (id int);\n-- Rollback instructions:\n-- 1. DROP TABLE t;\n"
+)
+CONFIG = "category: xp\nentries:\n  daily_cap:\n    value: 10\n    type: integer\n    min: 0\n    max: 100\n"
+FORUM = "zones:\n  - slug: a\n    name: A\n    forums:\n      - slug: b\n        name: B\n"
+
+
+def tree(**over: str | bytes | None) -> MemoryFiles:
+    files: dict[str, str | bytes | None] = {
+        "env/dev.yaml": ENV,
+        "m/0001_init.sql": MIG,
+        "config/xp.yaml": CONFIG,
+        "forum.yaml": FORUM,
+    }
+    files.update({k.replace("__", "/").replace("_DOT_", "."): v for k, v in over.items()})
+    return MemoryFiles({k: v for k, v in files.items() if v is not None})
+
+
+def errors(files: MemoryFiles) -> list[str]:
+    with pytest.raises(ManifestError) as ei:
+        load_environment("env/dev.yaml", files)
+    return [format_diagnostic(d) for d in ei.value.diagnostics]
+
+
+def test_sample_tree_loads() -> None:
+    d = load_environment("env/dev.yaml", tree())
+    assert [m.version for m in d.migrations] == ["0001"]
+    assert d.config is not None and d.config[0].value == 10
+    assert d.forums is not None
+    assert [(f.slug, f.parent_slug, f.kind) for f in d.forums] == [
+        ("a", None, "zone"),
+        ("b", "a", "forum"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"env__dev_DOT_yaml": ENV + "  bad: [\n"}, "env/dev.yaml:10:6: error[yaml-syntax]"),
+        (
+            {"env__dev_DOT_yaml": ENV.replace("target: latest", "target: latest\n  target: x")},
+            "env/dev.yaml:7:3: error[duplicate-key]",
+        ),
+        (
+            {"env__dev_DOT_yaml": ENV.replace("forum_map", "forum_mapp")},
+            "env/dev.yaml:9:1: error[unknown-key]: unknown key 'forum_mapp'\n  help: did you mean 'forum_map'?",
+        ),
+        (
+            {"env__dev_DOT_yaml": ENV.replace("  target: latest", "  target: latest\n  dirs: x")},
+            "env/dev.yaml:7:3: error[unknown-key]: unknown key 'migrations.dirs'",
+        ),
+        (
+            {"env__dev_DOT_yaml": ENV + "policy:\n  lock_timeout: soon\n"},
+            "env/dev.yaml:11:17: error[wrong-type]: policy.lock_timeout: 'soon' is not a duration",
+        ),
+        (
+            {"env__dev_DOT_yaml": ENV + "policy:\n  auto_apply: maybe\n"},
+            "env/dev.yaml:11:15: error[wrong-type]: policy.auto_apply",
+        ),
+        (
+            {"env__dev_DOT_yaml": ENV.replace("migrations:\n  dir: ../m\n  target: latest\n", "")},
+            "error[missing-key]: missing required key 'migrations'",
+        ),
+        (
+            {"forum_DOT_yaml": None},
+            "env/dev.yaml:9:12: error[missing-file]: forum map forum.yaml does not exist",
+        ),
+        (
+            {"env__dev_DOT_yaml": ENV.replace("../config/*.yaml", "../conf/*.yaml")},
+            "env/dev.yaml:8:11: error[bad-glob]: config.files pattern '../conf/*.yaml' matches no file",
+        ),
+        (
+            {"m__0001_other_DOT_sql": MIG},
+            "m/0001_other.sql: error[duplicate-version]: version 0001 is used twice",
+        ),
+        ({"m__12_Bad-Name_DOT_sql": MIG}, "m/12_Bad-Name.sql: error[bad-file-name]"),
+        (
+            {
+                "env__dev_DOT_yaml": ENV.replace(
+                    "url_from_env: DATABASE_URL_DEV", "url_from_env: postgres://app:hunter2@db/x"
+                )
+            },
+            "env/dev.yaml:3:17: error[literal-secret]: database.url_from_env: a URL with a literal password",
+        ),
+        (
+            {"env__dev_DOT_yaml": ENV + "neon: {project_id: p, password: hunter2}\n"},
+            "env/dev.yaml:10:33: error[literal-secret]: neon.password: key 'password' holds a literal secret",
+        ),
+        (
+            {"config__xp_DOT_yaml": CONFIG.replace("value: 10", "value: 1000")},
+            "config/xp.yaml:4:12: error[bad-config-value]: xp.daily_cap: 1000 is above the maximum 100",
+        ),
+        (
+            {"config__xp_DOT_yaml": CONFIG.replace("value: 10", "value: ten")},
+            "config/xp.yaml:4:12: error[bad-config-value]: xp.daily_cap: must be of type integer, not str",
+        ),
+        (
+            {
+                "env__dev_DOT_yaml": ENV.replace(
+                    "files: [../config/*.yaml]",
+                    "files: [../config/*.yaml]\n  overrides: {xp: {daily_cab: 5}}",
+                )
+            },
+            "env/dev.yaml:9:20: error[unknown-override]: override xp.daily_cab names no config entry\n"
+            "  help: did you mean xp.daily_cap?",
+        ),
+        (
+            {
+                "env__dev_DOT_yaml": ENV.replace(
+                    "files: [../config/*.yaml]",
+                    "files: [../config/*.yaml]\n  overrides: {xp: {daily_cap: -1}}",
+                )
+            },
+            "env/dev.yaml:9:31: error[bad-config-value]: override xp.daily_cap: -1 is below the minimum 0",
+        ),
+        (
+            {"env__dev_DOT_yaml": ENV.replace("target: latest", "target: 0001_inti")},
+            "env/dev.yaml:6:11: error[unknown-target]: migrations.target '0001_inti' names no migration file\n"
+            "  help: did you mean '0001_init'?",
+        ),
+        (
+            {"forum_DOT_yaml": FORUM + "  - slug: b\n    name: again\n"},
+            "forum.yaml:7:11: error[duplicate-slug]: forum slug 'b' is used twice",
+        ),
+        (
+            {"forum_DOT_yaml": "zones:\n  - slug: A B\n    name: x\n"},
+            "forum.yaml:2:11: error[wrong-type]: zones.0.slug: String should match pattern",
+        ),
+        (
+            {"m__0002_bin_DOT_sql": b"SELECT '\xff\xfe';"},
+            "m/0002_bin.sql: error[not-utf8]: m/0002_bin.sql is not UTF-8",
+        ),
+        (
+            {"m__0002_empty_DOT_sql": "-- nothing here\n"},
+            "m/0002_empty.sql:1:1: error[empty-migration]",
+        ),
+        (
+            {"m__0002_open_DOT_sql": "SELECT $x$ never closed;\n"},
+            "m/0002_open.sql:1:8: error[unterminated-dollar-quote]",
+        ),
+        (
+            {"env__dev_DOT_yaml": ENV.replace("name: dev", "name: prod")},
+            "env/dev.yaml:1:7: error[name-mismatch]",
+        ),
+        (
+            {"env__dev_DOT_yaml": "- just\n- a list\n"},
+            "env/dev.yaml:1:1: error[wrong-type]: expected a mapping",
+        ),
+    ],
+)
+def test_bad_input_is_located(files: dict[str, str | bytes | None], expected: str) -> None:
+    text = "\n".join(errors(tree(**files)))
+    assert expected in text
+
+
+def test_all_problems_reported_together() -> None:
+    errs = errors(
+        tree(
+            **{
+                "m__0001_other_DOT_sql": MIG,
+                "config__xp_DOT_yaml": CONFIG.replace("value: 10", "value: 1000"),
+            }
+        )
+    )
+    assert any("duplicate-version" in e for e in errs)
+    assert any("bad-config-value" in e for e in errs)
+
+
+def test_missing_environment_file() -> None:
+    with pytest.raises(ManifestError) as ei:
+        load_environment("env/qa.yaml", tree())
+    assert "environment file env/qa.yaml does not exist" in ei.value.message
+
+
+def test_target_by_version_and_stem() -> None:
+    t = tree(
+        **{
+            "m__0002_more_safe_DOT_sql": MIG,
+            "env__dev_DOT_yaml": ENV.replace("target: latest", "target: 0001"),
+        }
+    )
+    assert [m.version for m in load_environment("env/dev.yaml", t).wanted] == ["0001"]
+    t = tree(
+        **{
+            "m__0002_more_safe_DOT_sql": MIG,
+            "env__dev_DOT_yaml": ENV.replace("target: latest", "target: 0002_more_safe"),
+        }
+    )
+    d = load_environment("env/dev.yaml", t)
+    assert [m.version for m in d.wanted] == ["0001", "0002"] and d.migrations[1].safe
+
+
+def test_overrides_replace_values() -> None:
+    t = tree(
+        **{
+            "env__dev_DOT_yaml": ENV.replace(
+                "files: [../config/*.yaml]",
+                "files: [../config/*.yaml]\n  overrides: {xp: {daily_cap: 42}}",
+            )
+        }
+    )
+    d = load_environment("env/dev.yaml", t)
+    assert d.config is not None and d.config[0].value == 42
+
+
+def test_durations() -> None:
+    t = tree(
+        **{"env__dev_DOT_yaml": ENV + "policy: {lock_timeout: 1500ms, statement_timeout: 10min}\n"}
+    )
+    p = load_environment("env/dev.yaml", t).env.policy
+    assert (p.lock_timeout, p.statement_timeout) == (1500, 600_000)
+
+
+def test_repository_environments_load() -> None:
+    from reconciler.files import LocalFiles
+    from tests.conftest import REPO
+
+    for env in ("dev", "staging", "prod"):
+        d = load_environment(str(REPO / "environments" / f"{env}.yaml"), LocalFiles())
+        assert d.config and d.forums and len(d.migrations) >= 6
+        assert any(m.source.no_transaction for m in d.migrations)

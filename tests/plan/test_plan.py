@@ -1,0 +1,221 @@
+"""Planning is pure and deterministic: desired x live -> actions, findings and a stable hash."""
+
+from __future__ import annotations
+
+import json
+
+from reconciler.manifest import MemoryFiles, load_environment
+from reconciler.plan import (
+    AppliedMigration,
+    ApplyMigration,
+    ArchiveForum,
+    DeleteConfig,
+    LiveConfig,
+    LiveForum,
+    LiveState,
+    UpsertConfig,
+    UpsertForum,
+    make_plan,
+    render_plan,
+)
+from reconciler.policy import Approval, count_approvals, evaluate
+from tests.manifest.test_load_errors import CONFIG, ENV, FORUM, MIG
+
+M2 = "CREATE INDEX CONCURRENTLY i ON t (id);\n-- Rollback instructions:\n-- 1. DROP INDEX i;\n"
+
+
+def desired(env: str = ENV, **extra: str):  # type: ignore[no-untyped-def]
+    files = {
+        "env/dev.yaml": env,
+        "m/0001_init.sql": MIG,
+        "m/0002_idx_safe.sql": M2,
+        "config/xp.yaml": CONFIG,
+        "forum.yaml": FORUM,
+        **extra,
+    }
+    return load_environment("env/dev.yaml", MemoryFiles(files))  # type: ignore[arg-type]
+
+
+def live(
+    applied: dict[str, str] | None = None,
+    config: dict | None = None,
+    forums: dict | None = None,
+    partial: dict[str, int] | None = None,
+) -> LiveState:
+    ms = {v: AppliedMigration(v, "x", c, True, 1) for v, c in (applied or {}).items()}
+    for v, done in (partial or {}).items():
+        ms[v] = AppliedMigration(v, "x", ms.pop(v).checksum if v in ms else "", False, done)
+    return LiveState(True, ms, True, config or {}, True, forums or {})
+
+
+def test_empty_database_plans_everything_in_order() -> None:
+    d = desired()
+    p = make_plan(d, LiveState(False))
+    kinds = [a.kind for a in p.actions]
+    assert kinds == [
+        "apply_migration",
+        "apply_migration",
+        "upsert_config",
+        "upsert_forum",
+        "upsert_forum",
+    ]
+    mig = p.actions[1]
+    assert isinstance(mig, ApplyMigration) and mig.no_transaction
+    assert not p.findings  # tables missing, but pending migrations may create them
+
+
+def test_in_sync_plan_is_empty_and_stable() -> None:
+    d = desired()
+    cs = {m.version: m.checksum for m in d.migrations}
+    state = live(
+        cs,
+        {("xp", "daily_cap"): LiveConfig("xp", "daily_cap", 10, "", "reconciler:x")},
+        {
+            "a": LiveForum("a", None, "zone", "A", "", 1, {}, False),
+            "b": LiveForum("b", "a", "forum", "B", "", 1, {}, False),
+        },
+    )
+    p1, p2 = make_plan(d, state), make_plan(desired(), state)
+    assert p1.empty and p1.hash == p2.hash
+    assert "in sync" in render_plan(p1, "text")
+
+
+def test_partial_database() -> None:
+    d = desired()
+    p = make_plan(d, live({"0001": d.migrations[0].checksum}))
+    assert [a.version for a in p.migrations] == ["0002"]
+
+
+def test_hash_changes_with_live_state_and_desired() -> None:
+    d = desired()
+    a = make_plan(d, live())
+    b = make_plan(d, live(config={("xp", "other"): LiveConfig("xp", "other", 1, "", None)}))
+    c = make_plan(desired(ENV.replace("name: dev", "name: dev")), live())
+    assert a.hash != b.hash and a.hash == c.hash
+    changed = desired(**{"config/xp.yaml": CONFIG.replace("value: 10", "value: 11")})
+    assert make_plan(changed, live()).hash != a.hash
+
+
+def test_checksum_mismatch_and_unknown_applied_block() -> None:
+    d = desired()
+    p = make_plan(d, live({"0001": "edited", "0002": d.migrations[1].checksum, "0009": "x"}))
+    kinds = sorted(f.kind for f in p.findings)
+    assert kinds == ["ChecksumMismatch", "UnknownApplied"]
+    v = evaluate(d, p)
+    assert v.status == "blocked"
+    mismatch = next(f for f in p.findings if f.kind == "ChecksumMismatch")
+    assert mismatch.location is not None and mismatch.location.file == "m/0001_init.sql"
+
+
+def test_out_of_order() -> None:
+    d = desired()
+    p = make_plan(d, live({"0002": d.migrations[1].checksum}))
+    assert [f.kind for f in p.findings] == ["OutOfOrder"]
+    assert evaluate(d, p).status == "blocked"
+    d2 = desired(ENV + "policy: {allow_out_of_order: true}\n")
+    assert evaluate(d2, make_plan(d2, live({"0002": d.migrations[1].checksum}))).status == "allowed"
+
+
+def test_partially_applied_resumes() -> None:
+    d = desired()
+    cs = {m.version: m.checksum for m in d.migrations}
+    state = LiveState(
+        True,
+        {
+            "0001": AppliedMigration("0001", "x", cs["0001"], True, 1),
+            "0002": AppliedMigration("0002", "x", cs["0002"], False, 1),
+        },
+        True,
+        {},
+        True,
+        {},
+    )
+    p = make_plan(d, state)
+    assert p.migrations[0].resume_from == 1
+    assert "resume at statement 2" in render_plan(p, "text")
+
+
+def test_config_drift_update_and_prune() -> None:
+    d = desired(ENV + "policy: {prune_config: true}\n")
+    state = live(
+        config={
+            ("xp", "daily_cap"): LiveConfig("xp", "daily_cap", 99, "", "admin"),
+            ("xp", "stale"): LiveConfig("xp", "stale", 1, "", "reconciler:x"),
+            ("other", "keep"): LiveConfig("other", "keep", 1, "", "admin"),
+        }
+    )
+    p = make_plan(d, state)
+    ups = [a for a in p.actions if isinstance(a, UpsertConfig)]
+    dels = [a for a in p.actions if isinstance(a, DeleteConfig)]
+    assert [(a.key, a.value, a.old_value) for a in ups] == [("daily_cap", 10, 99)]
+    assert [(a.category, a.key) for a in dels] == [("xp", "stale")]  # undeclared category untouched
+    assert [f.kind for f in p.findings] == ["ConfigDrift"]
+    no_prune = make_plan(desired(), state)
+    assert not [a for a in no_prune.actions if isinstance(a, DeleteConfig)]
+
+
+def test_forums_archive_update_unarchive() -> None:
+    d = desired()
+    state = live(
+        forums={
+            "a": LiveForum("a", None, "zone", "Old name", "", 1, {}, False),
+            "b": LiveForum("b", "a", "forum", "B", "", 1, {}, True),
+            "gone": LiveForum("gone", "a", "forum", "G", "", 2, {}, False),
+        }
+    )
+    p = make_plan(d, state)
+    fa = [a for a in p.actions if isinstance(a, UpsertForum | ArchiveForum)]
+    assert [(a.kind, a.slug, getattr(a, "change", None)) for a in fa] == [
+        ("upsert_forum", "a", "update"),
+        ("upsert_forum", "b", "unarchive"),
+        ("archive_forum", "gone", None),
+    ]
+    assert fa[0].changed == ("name",)  # type: ignore[union-attr]
+
+
+def test_missing_target_table_without_pending_migrations() -> None:
+    d = desired()
+    cs = {m.version: m.checksum for m in d.migrations}
+    state = LiveState(
+        True, {v: AppliedMigration(v, "x", c, True, 1) for v, c in cs.items()}, False, {}, True, {}
+    )
+    p = make_plan(d, state)
+    assert [f.kind for f in p.findings] == ["MissingTargetTable"]
+    assert evaluate(d, p).status == "blocked"
+
+
+def test_policy_naming_rules_and_approvals() -> None:
+    env = ENV + (
+        "policy:\n  require_safe_suffix: true\n  require_rollback_section: true\n"
+        "  approvals: {required: 2, approvers: [alice, bob, carol]}\n"
+    )
+    d = desired(env)
+    p = make_plan(d, LiveState(False))
+    v = evaluate(d, p)
+    assert v.status == "blocked"
+    assert [b.code for b in v.blockers] == ["require-safe-suffix"]  # 0001_init is not *_safe
+    d2 = desired(env, **{"m/0001_init.sql": "CREATE TABLE t (id int);\n"})
+    v2 = evaluate(d2, make_plan(d2, LiveState(False)))
+    assert {b.code for b in v2.blockers} == {"require-safe-suffix", "require-rollback-section"}
+
+
+def test_approvals_count_only_listed_distinct_current_hash() -> None:
+    ok = [
+        Approval("alice", "h1", "db"),
+        Approval("alice", "h1", "k8s"),
+        Approval("bob", "h0", "db"),
+        Approval("mallory", "h1", "db"),
+        Approval("carol", "h1", "db"),
+    ]
+    assert count_approvals(ok, "h1", ["alice", "bob", "carol"]) == ["alice", "carol"]
+
+
+def test_renderers() -> None:
+    d = desired()
+    p = make_plan(d, LiveState(False))
+    v = evaluate(d, p)
+    doc = json.loads(render_plan(p, "json", v))
+    assert doc["plan_hash"] == p.hash and doc["verdict"]["status"] == "allowed"
+    assert doc["counts"] == {"apply_migration": 2, "upsert_config": 1, "upsert_forum": 2}
+    md = render_plan(p, "markdown", v)
+    assert md.startswith("### ✅ `dev`: allowed") and "| `+` | apply migration 0001_init" in md

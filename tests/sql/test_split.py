@@ -1,0 +1,123 @@
+"""The splitter is right about comments, quotes, dollar quotes and BEGIN ATOMIC, and locates statements."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.sql.migration import parse_migration
+from reconciler.sql.split import split_sql
+
+
+def codes(text: str) -> list[str]:
+    r = split_sql(text)
+    assert not r.errors, r.errors
+    return [s.code for s in r.statements]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("select 1; select 2", ["select 1", "select 2"]),
+        ("select 1;;; select 2;", ["select 1", "select 2"]),
+        ("select ';' ; select 'it''s;'", ["select ';'", "select 'it''s;'"]),
+        ("select E'\\';' ; select 2", ["select E'\\';'", "select 2"]),
+        ('select 1 as "a;b"; select 2', ['select 1 as "a;b"', "select 2"]),
+        ("-- a; b\nselect 1; -- c; d\nselect 2", ["select 1", "select 2"]),
+        ("/* a; /* nested; */ b; */ select 1", ["select 1"]),
+        ("do $$ begin perform 1; end $$; select 2", ["do $$ begin perform 1; end $$", "select 2"]),
+        (
+            "create function f() returns int as $fn$ select 1; $fn$ language sql; select 3",
+            ["create function f() returns int as $fn$ select 1; $fn$ language sql", "select 3"],
+        ),
+        ("select $1, a$b$c from t; select 2", ["select $1, a$b$c from t", "select 2"]),
+        (
+            "create function g() returns int language sql begin atomic select 1; "
+            "select case when true then 2 end; end; select 4",
+            [
+                "create function g() returns int language sql begin atomic select 1; "
+                "select case when true then 2 end; end",
+                "select 4",
+            ],
+        ),
+        ("-- only a comment\n", []),
+        ("", []),
+    ],
+)
+def test_split(text: str, expected: list[str]) -> None:
+    assert codes(text) == expected
+
+
+def test_positions() -> None:
+    r = split_sql(
+        "-- header\n\nCREATE TABLE a (id int);\n  ALTER TABLE a\n    ADD COLUMN b int;", "f.sql"
+    )
+    assert [(s.line, s.col, s.end_line) for s in r.statements] == [(3, 1, 3), (4, 3, 5)]
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "where"),
+    [
+        ("select 'open", "unterminated-quote", (1, 8)),
+        ('select "open', "unterminated-quote", (1, 8)),
+        ("select 1;\nselect $tag$ body", "unterminated-dollar-quote", (2, 8)),
+        ("select 1 /* never", "unterminated-comment", (1, 10)),
+    ],
+)
+def test_unterminated(text: str, code: str, where: tuple[int, int]) -> None:
+    r = split_sql(text, "f.sql")
+    assert [(e.code, (e.location.line, e.location.col)) for e in r.errors if e.location] == [
+        (code, where)
+    ]
+
+
+TEMPLATE = """-- Description: add prefs
+-- Created: 2026-01-01T00:00:00Z
+-- Type: SAFE (No destructive operations)
+-- Rollback: Manual rollback instructions below
+
+-- Migration starts here
+ALTER TABLE table_name ADD COLUMN new_column TEXT DEFAULT '';
+CREATE INDEX CONCURRENTLY idx_table_column ON table_name(column_name);
+
+-- Rollback instructions:
+-- 1. DROP INDEX IF EXISTS idx_table_column;
+-- 2. ALTER TABLE table_name DROP COLUMN IF EXISTS new_column;
+"""
+
+
+def test_original_template_structure() -> None:
+    m = parse_migration("x.sql", TEMPLATE)
+    assert m.header["description"] == "add prefs"
+    assert m.header["type"].startswith("SAFE")
+    assert len(m.rollback) == 2 and m.rollback[0].startswith("1. DROP INDEX")
+    assert m.no_transaction and "line 8" in (m.no_transaction_reason or "")
+    assert len(m.statements) == 2  # the rollback lines are comments, not statements
+
+
+@pytest.mark.parametrize(
+    ("sql", "no_tx"),
+    [
+        ("CREATE INDEX CONCURRENTLY i ON t (a);", True),
+        ("create unique index concurrently i on t (a);", True),
+        ("DROP INDEX CONCURRENTLY i;", True),
+        ("REINDEX INDEX CONCURRENTLY i;", True),
+        ("VACUUM ANALYZE t;", True),
+        ("CREATE INDEX i ON t (a);", False),
+        ("-- CREATE INDEX CONCURRENTLY in a comment\nCREATE INDEX i ON t (a);", False),
+        ("SELECT 'CREATE INDEX CONCURRENTLY';", False),
+        ("-- reconciler:no-transaction\nUPDATE t SET a = 1 WHERE id < 10;", True),
+    ],
+)
+def test_no_transaction_detection(sql: str, no_tx: bool) -> None:
+    assert parse_migration("x.sql", sql).no_transaction is no_tx
+
+
+def test_checksum_ignores_line_endings() -> None:
+    a = parse_migration("x.sql", "SELECT 1;\n")
+    b = parse_migration("x.sql", "SELECT 1;\r\n")
+    assert a.checksum == b.checksum
+
+
+def test_unknown_directive_is_an_error() -> None:
+    m = parse_migration("x.sql", "-- reconciler:no-transactoin\nSELECT 1;")
+    assert [e.code for e in m.errors] == ["bad-directive"]
