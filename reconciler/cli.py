@@ -22,6 +22,7 @@ __all__ = ["main"]
 
 Verb = Callable[[argparse.Namespace], int]
 VERBS: dict[str, Verb] = {}
+MAX_LISTED = 50  # changes listed one per line after an apply; the rest are counted
 
 
 def verb(fn: Verb) -> Verb:
@@ -86,8 +87,23 @@ def cmd_apply(args: argparse.Namespace) -> int:
         print(render_plan(out.plan, args.format, out.verdict))
     else:
         print(f"Applied to {out.plan.environment} ({out.plan.hash[:12]}):")
-        for a in out.plan.actions:
+        shown = (
+            out.plan.actions
+            if len(out.plan.actions) <= MAX_LISTED
+            else out.plan.actions[:MAX_LISTED]
+        )
+        for a in shown:
             print(f"  ✓ {describe(a)}")
+        if len(shown) < len(out.plan.actions):
+            rest = out.plan.actions[len(shown) :]
+            counts: dict[str, int] = {}
+            for a in rest:
+                counts[a.kind] = counts.get(a.kind, 0) + 1
+            print(
+                f"  … and {len(rest)} more: "
+                + ", ".join(f"{n} {k}" for k, n in counts.items())
+                + " (--format json lists every change)"
+            )
     return out.exit_code
 
 

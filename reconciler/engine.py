@@ -20,8 +20,10 @@ from reconciler.db.bookkeeping import ensure_bookkeeping
 from reconciler.db.connect import DatabaseTarget, connect, refuse_pooler, resolve_target, scrub
 from reconciler.db.live import read_live
 from reconciler.db.lock import EnvironmentLock
+from reconciler.embedded import state_dir
 from reconciler.errors import DatabaseUnavailable, Diagnostic, ReconcilerError
 from reconciler.files import LocalFiles
+from reconciler.loadcache import load_cached
 from reconciler.manifest import Desired, Files, load_environment, resolve_env_file
 from reconciler.plan import LiveState, Plan, Verdict, make_plan
 from reconciler.policy import Approval, evaluate
@@ -101,9 +103,11 @@ def reconcile(
     """Plan (and, in apply mode, carry out) one environment. Raise ReconcilerError on failure."""
     event = on_event or (lambda kind, msg: None)
     actor = request.actor or default_actor()
-    desired = load_environment(
-        resolve_env_file(request.env, request.root), request.files or LocalFiles()
-    )
+    env_file = resolve_env_file(request.env, request.root)
+    if request.files is None:
+        desired = load_cached(env_file, LocalFiles(), state_dir() / "cache")
+    else:
+        desired = load_environment(env_file, request.files)
     env = desired.env
     target = resolve_target(env.database, env.name, _embedded)
     if request.mode == "apply":

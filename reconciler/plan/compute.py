@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from typing import Literal
 
 from reconciler.errors import SourceLocation
 from reconciler.manifest.desired import Desired
-from reconciler.plan.live import LiveState, canonical_json
+from reconciler.plan.live import LiveState, canonical_json, same_value
 from reconciler.plan.model import (
     Action,
     ApplyMigration,
@@ -24,8 +24,7 @@ __all__ = ["RECONCILER_ACTOR_PREFIX", "make_plan", "plan_hash"]
 RECONCILER_ACTOR_PREFIX = "reconciler:"
 
 
-def _same(a: Any, b: Any) -> bool:
-    return canonical_json(a) == canonical_json(b)
+_same = same_value
 
 
 def plan_hash(

@@ -7,11 +7,29 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["AppliedMigration", "LiveConfig", "LiveForum", "LiveState", "canonical_json"]
+__all__ = [
+    "AppliedMigration",
+    "LiveConfig",
+    "LiveForum",
+    "LiveState",
+    "canonical_json",
+    "same_value",
+]
 
 
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """JSON equality that tells 1 from 1.0 from true, without serialising in the common case."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_value(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 @dataclass(frozen=True)
@@ -61,16 +79,15 @@ class LiveState:
         """sha256 of everything the plan depends on (not timestamps or who/when)."""
         doc = {
             "bookkeeping": self.bookkeeping,
-            "migrations": sorted(
+            "migrations": [
                 [m.version, m.checksum, m.complete, m.statements_done]
-                for m in self.migrations.values()
-            ),
+                for _, m in sorted(self.migrations.items())
+            ],
             "config_table": self.config_table,
-            "config": sorted(
-                [c.category, c.key, canonical_json(c.value), c.description]
-                for c in self.config.values()
-            ),
+            "config": [
+                [c.category, c.key, c.value, c.description] for _, c in sorted(self.config.items())
+            ],
             "forum_table": self.forum_table,
-            "forums": sorted(canonical_json(asdict(f)) for f in self.forums.values()),
+            "forums": [asdict(f) for _, f in sorted(self.forums.items())],
         }
         return hashlib.sha256(canonical_json(doc).encode()).hexdigest()

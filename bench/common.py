@@ -1,0 +1,137 @@
+"""Helpers shared by the benchmarks: an embedded server, timing, a round-trip counting proxy."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import psycopg
+
+
+def embedded_admin_url(workdir: Path) -> str:
+    """$DATABASE_URL, else an embedded PostgreSQL in workdir."""
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(workdir / "run"))
+    (workdir / "run").mkdir(parents=True, exist_ok=True)
+    import pgserver
+
+    return str(pgserver.get_server(workdir / "pg", cleanup_mode="stop").get_uri())
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{name}"')
+    from urllib.parse import urlsplit, urlunsplit
+
+    p = urlsplit(admin_url)
+    return urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
+
+
+def run(
+    cmd: Sequence[str], cwd: Path, env: dict[str, str]
+) -> tuple[float, subprocess.CompletedProcess[str]]:
+    t0 = time.perf_counter()
+    r = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True)
+    return time.perf_counter() - t0, r
+
+
+def median_of(
+    n: int, cmd: Sequence[str], cwd: Path, env: dict[str, str], ok: Sequence[int] = (0,)
+) -> float:
+    times = []
+    for _ in range(n):
+        t, r = run(cmd, cwd, env)
+        if r.returncode not in ok:
+            sys.exit(f"{' '.join(cmd)} exited {r.returncode}:\n{r.stderr[-2000:]}")
+        times.append(t)
+    return statistics.median(times)
+
+
+def reconcile_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "reconciler", *args]
+
+
+class RoundTripProxy:
+    """A TCP proxy in front of the server that counts client round trips (Query and Sync messages)."""
+
+    def __init__(self, admin_url: str) -> None:
+        from urllib.parse import parse_qs, urlsplit
+
+        p = urlsplit(admin_url)
+        host = parse_qs(p.query).get("host", [p.hostname or "127.0.0.1"])[0]
+        self.target: tuple[str, int] | str = (
+            os.path.join(host, f".s.PGSQL.{p.port or 5432}")
+            if host.startswith("/")
+            else (host, p.port or 5432)
+        )
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.round_trips = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, user: str, dbname: str) -> str:
+        return (
+            f"postgresql://{user}@127.0.0.1:{self.port}/{dbname}?sslmode=disable&gssencmode=disable"
+        )
+
+    def reset(self) -> None:
+        with self.lock:
+            self.round_trips = 0
+
+    def _accept(self) -> None:
+        while True:
+            client, _ = self.listener.accept()
+            if isinstance(self.target, str):
+                server = socket.socket(socket.AF_UNIX)
+            else:
+                server = socket.socket()
+            server.connect(self.target)
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, count: bool) -> None:
+        buf = b""
+        started = False
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+                if not count:
+                    continue
+                buf += data
+                while True:
+                    if not started:  # StartupMessage: int32 length, no type byte
+                        if len(buf) < 4:
+                            break
+                        (n,) = struct.unpack("!I", buf[:4])
+                        if len(buf) < n:
+                            break
+                        buf, started = buf[n:], True
+                        continue
+                    if len(buf) < 5:
+                        break
+                    kind = buf[:1]
+                    (n,) = struct.unpack("!I", buf[1:5])
+                    if len(buf) < n + 1:
+                        break
+                    if kind in (b"Q", b"S"):
+                        with self.lock:
+                            self.round_trips += 1
+                    buf = buf[n + 1 :]
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)

@@ -1,0 +1,94 @@
+"""A cache of loaded desired state, valid while every input it was built from is unchanged.
+
+The pure loader reads only through a Files interface; :class:`RecordingFiles` notes each
+read, glob and listdir with a hash of its result. The next run replays those operations:
+if every hash matches, the validated :class:`~reconciler.manifest.Desired` is taken from
+the cache instead of being parsed again, so a warm run costs little more than reading and
+hashing the files. Anything unexpected (corrupt entry, other version) is a miss, never an error.
+Set RECONCILER_NO_CACHE=1 to disable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from reconciler import __version__
+from reconciler.manifest import Desired, Files, load_environment
+
+__all__ = ["RecordingFiles", "load_cached"]
+
+_FORMAT = 1
+
+
+def _h(value: Any) -> str:
+    data = value.encode() if isinstance(value, str) else repr(value).encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+class RecordingFiles:
+    """Wraps a Files and records (operation, argument, result hash) for each call."""
+
+    def __init__(self, inner: Files) -> None:
+        self.inner = inner
+        self.ops: list[tuple[str, str, str]] = []
+
+    def _do(self, op: str, arg: str) -> Any:
+        try:
+            result = getattr(self.inner, op)(arg)
+        except (OSError, UnicodeDecodeError) as e:
+            self.ops.append((op, arg, "!" + type(e).__name__))
+            raise
+        self.ops.append((op, arg, _h(result)))
+        return result
+
+    def read_text(self, path: str) -> str:
+        return str(self._do("read_text", path))
+
+    def glob(self, pattern: str) -> list[str]:
+        return list(self._do("glob", pattern))
+
+    def listdir(self, path: str) -> list[str]:
+        return list(self._do("listdir", path))
+
+
+def _still_valid(ops: list[tuple[str, str, str]], files: Files) -> bool:
+    for op, arg, digest in ops:
+        try:
+            got = _h(getattr(files, op)(arg))
+        except (OSError, UnicodeDecodeError) as e:
+            got = "!" + type(e).__name__
+        if got != digest:
+            return False
+    return True
+
+
+def load_cached(env_file: str, files: Files, cache_dir: Path) -> Desired:
+    """load_environment, answered from the cache when none of its inputs changed."""
+    if os.environ.get("RECONCILER_NO_CACHE"):
+        return load_environment(env_file, files)
+    key = _h(f"{_FORMAT}|{__version__}|{sys.version}|{os.path.abspath(env_file)}|{env_file}")
+    entry = cache_dir / f"desired-{key[:32]}.pickle"
+    try:
+        with entry.open("rb") as f:
+            ops, desired = pickle.load(f)
+        if isinstance(desired, Desired) and _still_valid(ops, files):
+            return desired
+    except Exception:  # a missing, stale or corrupt entry is a miss
+        pass
+    recorder = RecordingFiles(files)
+    desired = load_environment(env_file, recorder)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump((recorder.ops, desired), f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, entry)
+    except OSError:
+        pass  # a read-only checkout still works, uncached
+    return desired
