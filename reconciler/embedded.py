@@ -17,9 +17,15 @@ def state_dir() -> Path:
     return Path(os.environ.get("RECONCILER_HOME") or Path.cwd() / ".reconciler")
 
 
+def _runtime() -> None:
+    """pgserver keeps a lock file in the XDG runtime folder; give it a private one if unset."""
+    run = state_dir() / "run"
+    run.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(run))
+
+
 def _server():  # type: ignore[no-untyped-def]
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(state_dir() / "run"))
-    (state_dir() / "run").mkdir(parents=True, exist_ok=True, mode=0o700)
+    _runtime()
     import pgserver  # imported here: only dev runs pay for it
 
     d = state_dir() / "pg"
@@ -45,7 +51,10 @@ def stop_embedded() -> bool:
     d = state_dir() / "pg"
     if not (d / "postmaster.pid").exists():
         return False
+    _runtime()
     import pgserver
+    from pgserver._commands import pg_ctl
 
-    pgserver.pg_ctl(["-D", str(d), "-m", "fast", "stop"])  # type: ignore[attr-defined]
+    srv = pgserver.get_server(d, cleanup_mode=None)
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=d, user=srv.system_user)
     return True
