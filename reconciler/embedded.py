@@ -53,7 +53,7 @@ def stop_embedded() -> bool:
         return False
     _runtime()
     import pgserver
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     srv = pgserver.get_server(d, cleanup_mode=None)
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=d, user=srv.system_user)
