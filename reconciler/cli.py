@@ -14,9 +14,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reconciler import __version__
-from reconciler.engine import EXIT_BLOCKED, EXIT_OK, Outcome, Request, reconcile
+from reconciler.engine import EXIT_BLOCKED, EXIT_OK, Outcome, Request, load, reconcile, validate
 from reconciler.errors import ReconcilerError, format_diagnostic
 from reconciler.plan import describe, plan_to_dict, render_plan
+from reconciler.sql.report import render_diagnostics
+from reconciler.sql.template import migration_filename, render_template
 
 __all__ = ["main"]
 
@@ -225,6 +227,79 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@verb
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check manifests and migrations against the environment's safety policy, without a database.
+
+    With FILES, lint just those migration files; otherwise every migration up to the target.
+    Output: file:line:col: severity[rule-id]: message, and a help: line (or --format json|sarif).
+    Exit 0 clean (warnings allowed), 3 blocked by an error, 1 invalid manifests.
+    """
+    out = validate(Request(env=args.env, root=args.root, emergency=args.emergency), args.files)
+    print(render_diagnostics(out.diagnostics, args.format, __version__, out.files_checked))
+    return out.exit_code
+
+
+@verb
+def cmd_new(args: argparse.Namespace) -> int:
+    """Write the next numbered migration file from the template (the original's migration:template).
+
+    The name gets the _safe suffix when the environment requires it (prod by default).
+    """
+    from datetime import UTC, datetime
+
+    desired = load(Request(env=args.env, root=args.root))
+    policy = desired.env.policy
+    folder = os.path.normpath(
+        os.path.join(os.path.dirname(desired.env_file), desired.env.migrations.dir)
+    )
+    try:
+        name = migration_filename(
+            (m.version for m in desired.migrations),
+            args.name,
+            safe=policy.strict or policy.require_safe_suffix,
+        )
+        text = render_template(
+            args.name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), args.type
+        )
+    except ValueError as e:
+        raise ReconcilerError(
+            str(e), code="bad-name", hint="e.g. reconcile new add_user_prefs"
+        ) from None
+    path = os.path.join(folder, name)
+    with open(path, "x", encoding="utf-8") as f:
+        f.write(text)
+    print(path)
+    return EXIT_OK
+
+
+def _verb_arguments(name: str, p: argparse.ArgumentParser) -> None:
+    """Arguments that only some verbs take."""
+    if name == "validate":
+        p.add_argument(
+            "files",
+            nargs="*",
+            metavar="FILES",
+            help="migration files to check (default: every migration up to the target)",
+        )
+    if name in ("validate", "apply", "plan"):
+        p.add_argument(
+            "--emergency",
+            action="store_true",
+            default=False,
+            help="hotfix path: lint errors become warnings, except unparsed SQL and credentials",
+        )
+        p.add_argument("--reason", default=None, help="why (required with --emergency)")
+    if name == "new":
+        p.add_argument("name", help="what the migration does, e.g. add_user_prefs")
+        p.add_argument(
+            "--type",
+            choices=["SAFE", "DATA", "HOTFIX"],
+            default="SAFE",
+            help="the header's Type (default SAFE)",
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
 
@@ -244,9 +319,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--format",
             "-f",
-            choices=["text", "markdown", "json"],
+            choices=["text", "markdown", "json", "sarif"],
             default=d if suppress else "text",
-            help="output format (default text)",
+            help="output format (default text; sarif for validate only)",
         )
         p.add_argument(
             "--quiet",
@@ -275,6 +350,7 @@ def _parser() -> argparse.ArgumentParser:
             parents=[common],
         )
         add_common(p, suppress=True)
+        _verb_arguments(name, p)
     return parser
 
 
@@ -284,6 +360,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.env:
         parser.error("--env is required (or set RECONCILER_ENV)")
     fn = VERBS[args.verb or "apply"]
+    if args.format == "sarif" and args.verb != "validate":
+        parser.error("--format sarif is only for validate")
+    if getattr(args, "emergency", False) and not (getattr(args, "reason", None) or "").strip():
+        parser.error("--emergency needs --reason TEXT")
     try:
         return fn(args)
     except ReconcilerError as e:

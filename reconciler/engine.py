@@ -1,7 +1,10 @@
-"""The one orchestration every front door calls: load -> read live -> plan -> verdict -> gates -> apply.
+"""The one orchestration every front door calls.
 
+:func:`reconcile`: load -> read live -> plan -> verdict -> gates -> apply.
+:func:`validate`: load -> lint (no database).
 The CLI, the watch loop, the operator and the web UI differ only in how they present the
-:class:`Outcome`; none of them has reconcile logic of its own.
+outcome; none of them has reconcile logic of its own. The database edge is imported only
+when a database is needed, so validating stays light.
 """
 
 from __future__ import annotations
@@ -11,22 +14,23 @@ import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import psycopg
-
-from reconciler.db.apply import Applier, ApplyReport
-from reconciler.db.bookkeeping import ensure_bookkeeping
-from reconciler.db.connect import DatabaseTarget, connect, refuse_pooler, resolve_target, scrub
-from reconciler.db.live import read_live
-from reconciler.db.lock import EnvironmentLock
 from reconciler.embedded import state_dir
-from reconciler.errors import DatabaseUnavailable, Diagnostic, ReconcilerError
+from reconciler.errors import Diagnostic
 from reconciler.files import LocalFiles
+from reconciler.lintcache import LintCache
 from reconciler.loadcache import load_cached
-from reconciler.manifest import Desired, Files, load_environment, resolve_env_file
+from reconciler.manifest import Desired, DesiredMigration, Files, load_environment, resolve_env_file
+from reconciler.manifest.load import load_migration_file
 from reconciler.plan import LiveState, Plan, Verdict, make_plan
-from reconciler.policy import Approval, evaluate
+from reconciler.policy import Approval, evaluate, lint_config
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from reconciler.db.apply import ApplyReport
+    from reconciler.db.connect import DatabaseTarget
 
 __all__ = [
     "EXIT_BLOCKED",
@@ -37,7 +41,10 @@ __all__ = [
     "BackupProvider",
     "Outcome",
     "Request",
+    "ValidateOutcome",
+    "load",
     "reconcile",
+    "validate",
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BLOCKED = 0, 1, 2, 3
@@ -46,7 +53,7 @@ EventSink = Callable[[str, str], None]
 
 
 class ApprovalSource(Protocol):
-    def approvals(self, conn: psycopg.Connection, environment: str) -> Sequence[Approval]: ...
+    def approvals(self, conn: psycopg.Connection[Any], environment: str) -> Sequence[Approval]: ...
 
 
 class BackupProvider(Protocol):
@@ -62,6 +69,7 @@ class Request:
     root: str = "."
     actor: str | None = None
     files: Files | None = None
+    emergency: bool = False
 
 
 @dataclass
@@ -76,6 +84,15 @@ class Outcome:
     gate_failures: list[Diagnostic] = field(default_factory=list)
 
 
+@dataclass
+class ValidateOutcome:
+    desired: Desired
+    diagnostics: list[Diagnostic]
+    files_checked: int
+    exit_code: int
+    cache_hits: int = 0
+
+
 def default_actor() -> str:
     explicit = os.environ.get("RECONCILER_ACTOR")
     if explicit:
@@ -85,6 +102,38 @@ def default_actor() -> str:
     except (KeyError, OSError):
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
+
+
+def load(request: Request) -> Desired:
+    """The environment's desired state (cached while no input file changed)."""
+    env_file = resolve_env_file(request.env, request.root)
+    if request.files is None:
+        return load_cached(env_file, LocalFiles(), state_dir() / "cache")
+    return load_environment(env_file, request.files)
+
+
+def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
+    """Lint migrations under the environment's policy: the given files, else every wanted one."""
+    desired = load(request)
+    diags: list[Diagnostic] = []
+    migrations: list[DesiredMigration]
+    if paths:
+        files = request.files or LocalFiles()
+        migrations = []
+        for p in paths:
+            m = load_migration_file(os.path.normpath(p), files, diags)
+            if m is not None:
+                migrations.append(m)
+    else:
+        migrations = desired.wanted
+    cache = LintCache(state_dir() / "cache", lint_config(desired, request.emergency))
+    for m in migrations:
+        diags.extend(cache.lint(m))
+    cache.save()
+    blocked = any(d.severity == "error" for d in diags)
+    return ValidateOutcome(
+        desired, diags, len(migrations), EXIT_BLOCKED if blocked else EXIT_OK, cache.hits
+    )
 
 
 def _embedded(environment: str) -> str:
@@ -101,13 +150,18 @@ def reconcile(
     backup_providers: Mapping[str, BackupProvider] | None = None,
 ) -> Outcome:
     """Plan (and, in apply mode, carry out) one environment. Raise ReconcilerError on failure."""
+    import psycopg
+
+    from reconciler.db.apply import Applier
+    from reconciler.db.bookkeeping import ensure_bookkeeping
+    from reconciler.db.connect import connect, refuse_pooler, resolve_target, scrub
+    from reconciler.db.live import read_live
+    from reconciler.db.lock import EnvironmentLock
+    from reconciler.errors import DatabaseUnavailable, ReconcilerError
+
     event = on_event or (lambda kind, msg: None)
     actor = request.actor or default_actor()
-    env_file = resolve_env_file(request.env, request.root)
-    if request.files is None:
-        desired = load_cached(env_file, LocalFiles(), state_dir() / "cache")
-    else:
-        desired = load_environment(env_file, request.files)
+    desired = load(request)
     env = desired.env
     target = resolve_target(env.database, env.name, _embedded)
     if request.mode == "apply":
@@ -126,7 +180,13 @@ def reconcile(
         approvals: list[Approval] = []
         for source in approval_sources:
             approvals.extend(source.approvals(conn, env.name))
-        verdict = evaluate(desired, plan, approvals)
+        pending = [
+            m for m in desired.migrations if m.version in {a.version for a in plan.migrations}
+        ]
+        lint = LintCache(state_dir() / "cache", lint_config(desired, request.emergency)).lint_all(
+            pending
+        )
+        verdict = evaluate(desired, plan, approvals, lint)
         outcome = Outcome(desired, live, plan, verdict, target.redacted, EXIT_OK)
         if request.mode == "plan":
             outcome.exit_code = (
@@ -151,11 +211,11 @@ def reconcile(
                 outcome.gate_failures.append(
                     Diagnostic(
                         "backup-gate",
-                        f"policy requires a {provider_name} backup before applying, "
-                        "and no such backup provider is available",
+                        f"policy requires a {provider_name} backup before applying, and no such backup "
+                        "provider is available",
                         desired.locations.get("policy"),
-                        "fail-closed: configure the provider, or set policy.backup.provider: none "
-                        "for environments that need no backup",
+                        "fail-closed: configure the provider, or set policy.backup.provider: none for "
+                        "environments that need no backup",
                     )
                 )
                 outcome.exit_code = EXIT_BLOCKED
@@ -178,8 +238,7 @@ def reconcile(
         return outcome
     except psycopg.OperationalError as e:
         raise DatabaseUnavailable(
-            f"lost the database connection to {target.redacted}: "
-            f"{scrub(str(e).strip(), target.url)}",
+            f"lost the database connection to {target.redacted}: {scrub(str(e).strip(), target.url)}",
             hint="nothing past the last committed step was applied; run again",
         ) from None
     except psycopg.Error as e:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.errors import Diagnostic, SourceLocation
+from reconciler.errors import Diagnostic
 from reconciler.manifest.desired import Desired
 from reconciler.plan.model import Plan, Verdict
+from reconciler.sql.lint import LintConfig, lint_migration
 
-__all__ = ["Approval", "count_approvals", "evaluate"]
+__all__ = ["Approval", "count_approvals", "evaluate", "lint_config", "lint_pending"]
 
 
 @dataclass(frozen=True)
@@ -30,34 +31,48 @@ def count_approvals(
     )
 
 
-def evaluate(desired: Desired, plan: Plan, approvals: Sequence[Approval] = ()) -> Verdict:
-    """What the environment's policy allows of this plan."""
+def lint_config(desired: Desired, emergency: bool = False) -> LintConfig:
+    """The lint settings an environment's policy implies."""
+    p = desired.env.policy
+    return LintConfig(
+        p.strict, p.require_safe_suffix, p.require_rollback_section, dict(p.rules), emergency
+    )
+
+
+def lint_pending(
+    desired: Desired, plan: Plan, emergency: bool = False
+) -> dict[str, list[Diagnostic]]:
+    """Lint the plan's pending migrations (uncached; the engine uses the cached edge version)."""
+    cfg = lint_config(desired, emergency)
+    files = {m.version: m for m in desired.migrations}
+    return {
+        a.version: lint_migration(
+            files[a.version].source, files[a.version].filename, files[a.version].safe, cfg
+        )
+        for a in plan.migrations
+    }
+
+
+def evaluate(
+    desired: Desired,
+    plan: Plan,
+    approvals: Sequence[Approval] = (),
+    lint: Mapping[str, Sequence[Diagnostic]] | None = None,
+) -> Verdict:
+    """What the environment's policy allows of this plan.
+
+    ``lint`` maps each pending migration's version to its diagnostics; when omitted it is
+    computed here. Any error-level finding or diagnostic blocks the plan.
+    """
     policy = desired.env.policy
     blockers: list[Diagnostic] = []
     warnings: list[Diagnostic] = []
     for f in plan.findings:
         (blockers if f.severity == "error" else warnings).append(f.diagnostic())
-    files = {m.version: m for m in desired.migrations}
+    results = lint if lint is not None else lint_pending(desired, plan)
     for a in plan.migrations:
-        m = files[a.version]
-        if policy.require_safe_suffix and not m.safe:
-            blockers.append(
-                Diagnostic(
-                    "require-safe-suffix",
-                    f"{m.filename} must be named *_safe.sql in {desired.env.name}",
-                    SourceLocation(m.path),
-                    "rename it to end in _safe.sql once it only holds safe operations",
-                )
-            )
-        if policy.require_rollback_section and not m.source.rollback:
-            blockers.append(
-                Diagnostic(
-                    "require-rollback-section",
-                    f"{m.filename} has no rollback instructions",
-                    SourceLocation(m.path, 1, 1),
-                    "add a `-- Rollback instructions:` comment section with the steps to undo it",
-                )
-            )
+        for d in results.get(a.version, ()):
+            (blockers if d.severity == "error" else warnings).append(d)
     required = policy.approvals.required
     received = count_approvals(approvals, plan.hash, policy.approvals.approvers)
     if blockers:

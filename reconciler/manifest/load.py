@@ -27,7 +27,7 @@ from reconciler.manifest.models import (
 from reconciler.manifest.yamldoc import Locator, load_yaml
 from reconciler.sql.migration import MIGRATION_FILE, parse_migration
 
-__all__ = ["find_secret", "load_environment", "resolve_env_file"]
+__all__ = ["find_secret", "load_environment", "load_migration_file", "resolve_env_file"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -176,6 +176,51 @@ def _check_value(spec: ConfigEntrySpec, value: Any) -> str | None:
     return None
 
 
+def load_migration_file(
+    path: str, files: Files, diags: list[Diagnostic]
+) -> DesiredMigration | None:
+    """One migration file: name, encoding, size, splitting. Problems go to ``diags``."""
+    name = posixpath.basename(path)
+    m = MIGRATION_FILE.match(name)
+    if not m:
+        diags.append(
+            Diagnostic(
+                "bad-file-name",
+                f"migration file name {name!r} is not NNNN_name[_safe].sql",
+                SourceLocation(path),
+                "use a number of at least 4 digits, then lower_snake_case, e.g. 0007_add_index_safe.sql",
+            )
+        )
+        return None
+    text = _read(files, path, diags, SourceLocation(path), "migration")
+    if text is None:
+        return None
+    if len(text) > MAX_MIGRATION_BYTES // 4 and len(text.encode()) > MAX_MIGRATION_BYTES:
+        diags.append(
+            Diagnostic(
+                "file-too-large",
+                f"{name} is larger than 10 MB",
+                SourceLocation(path),
+                "split it, or load bulk data with COPY from a client",
+            )
+        )
+        return None
+    src = parse_migration(path, text)
+    diags.extend(src.errors)
+    if not src.statements and not src.errors:
+        diags.append(
+            Diagnostic(
+                "empty-migration",
+                f"{name} has no SQL statement",
+                SourceLocation(path, 1, 1),
+                "add the SQL or delete the file",
+            )
+        )
+    return DesiredMigration(
+        m.group("version"), m.group("name"), name, path, bool(m.group("safe")), src
+    )
+
+
 def _load_migrations(
     desired_dir: str, files: Files, diags: list[Diagnostic], where: SourceLocation
 ) -> list[DesiredMigration]:
@@ -196,57 +241,21 @@ def _load_migrations(
     for name in sorted(names):
         if not name.endswith(".sql"):
             continue
-        path = posixpath.join(desired_dir, name)
         m = MIGRATION_FILE.match(name)
-        if not m:
-            diags.append(
-                Diagnostic(
-                    "bad-file-name",
-                    f"migration file name {name!r} is not NNNN_name[_safe].sql",
-                    SourceLocation(path),
-                    "use a number of at least 4 digits, then lower_snake_case, e.g. 0007_add_index_safe.sql",
-                )
-            )
-            continue
-        version = m.group("version")
-        if version in seen:
+        if m and m.group("version") in seen:
             diags.append(
                 Diagnostic(
                     "duplicate-version",
-                    f"version {version} is used twice: {seen[version]} and {name}",
-                    SourceLocation(path),
+                    f"version {m.group('version')} is used twice: {seen[m.group('version')]} and {name}",
+                    SourceLocation(posixpath.join(desired_dir, name)),
                     "renumber one of them (reconcile new picks the next free number)",
                 )
             )
             continue
-        seen[version] = name
-        text = _read(files, path, diags, SourceLocation(path), "migration")
-        if text is None:
-            continue
-        if len(text.encode()) > MAX_MIGRATION_BYTES:
-            diags.append(
-                Diagnostic(
-                    "file-too-large",
-                    f"{name} is larger than 10 MB",
-                    SourceLocation(path),
-                    "split it, or load bulk data with COPY",
-                )
-            )
-            continue
-        src = parse_migration(path, text)
-        diags.extend(src.errors)
-        if not src.statements and not src.errors:
-            diags.append(
-                Diagnostic(
-                    "empty-migration",
-                    f"{name} has no SQL statement",
-                    SourceLocation(path, 1, 1),
-                    "add the SQL or delete the file",
-                )
-            )
-        out.append(
-            DesiredMigration(version, m.group("name"), name, path, bool(m.group("safe")), src)
-        )
+        loaded = load_migration_file(posixpath.join(desired_dir, name), files, diags)
+        if loaded is not None:
+            seen[loaded.version] = name
+            out.append(loaded)
     return sorted(out, key=lambda x: x.version)
 
 

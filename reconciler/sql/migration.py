@@ -64,6 +64,7 @@ class MigrationSource:
 
     path: str
     checksum: str
+    text: str
     statements: list[Statement]
     comments: list[Comment]
     header: dict[str, str]
@@ -146,6 +147,7 @@ def parse_migration(path: str, text: str) -> MigrationSource:
     return MigrationSource(
         path=path,
         checksum=checksum(text),
+        text=text,
         statements=split.statements,
         comments=split.comments,
         header=header,

@@ -1,0 +1,180 @@
+"""Linting one migration file under an environment's policy: rules, severities, suppressions.
+
+Severity: a rule's ``severity`` in strict environments, its ``relaxed`` severity elsewhere
+(None: silent), then ``policy.rules`` overrides (error | warning | off). Emergency applies
+turn errors into warnings, except unparsed SQL and credentials. Suppression:
+``-- reconciler:ignore rule-id[, rule-id] -- reason`` on its own line covers the next
+statement (at the end of a statement's line, that statement; file-level rules: anywhere in
+the file). The reason is mandatory, and an ignore that suppresses nothing is reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from reconciler.errors import Diagnostic, SourceLocation
+from reconciler.sql.classify import StatementInfo, classify
+from reconciler.sql.migration import Ignore, MigrationSource
+from reconciler.sql.rules import RULES, FileContext, Hit, Rule, StatementContext
+from reconciler.sql.rules.base import created_table
+
+__all__ = ["NEVER_RELAXED", "LintConfig", "lint_migration"]
+
+NEVER_RELAXED = frozenset({"unparsed-statement", "ban-credentials"})
+LINT_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    strict: bool = False
+    require_safe_suffix: bool = False
+    require_rollback_section: bool = False
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    emergency: bool = False
+
+    def fingerprint(self) -> str:
+        doc = (
+            f"{LINT_VERSION}|{self.strict}|{self.require_safe_suffix}|{self.require_rollback_section}|"
+            f"{sorted(self.overrides.items())}|{self.emergency}|{sorted(RULES)}"
+        )
+        return hashlib.sha256(doc.encode()).hexdigest()[:16]
+
+
+def _severity(rule: Rule, cfg: LintConfig) -> str | None:
+    sev: str | None = rule.severity if cfg.strict else rule.relaxed
+    if rule.id in cfg.overrides:
+        sev = None if cfg.overrides[rule.id] == "off" else cfg.overrides[rule.id]
+    if sev == "error" and cfg.emergency and rule.id not in NEVER_RELAXED:
+        sev = "warning"
+    return sev
+
+
+def _target_statement(ig: Ignore, infos: list[StatementInfo]) -> StatementInfo | None:
+    for info in infos:  # a trailing comment inside a statement's lines
+        if info.stmt.line <= ig.line <= info.stmt.end_line and info.stmt.line == ig.line:
+            return info
+    following = [i for i in infos if i.stmt.line > ig.line]
+    return following[0] if following else None
+
+
+def lint_migration(
+    source: MigrationSource, filename: str, safe_suffix: bool, cfg: LintConfig
+) -> list[Diagnostic]:
+    """Every problem of one file, sorted by position. Pure: text in, diagnostics out."""
+    path = source.path
+    infos = [classify(s) for s in source.statements]
+    fctx = FileContext(
+        source,
+        filename,
+        safe_suffix,
+        cfg.strict,
+        cfg.require_safe_suffix,
+        cfg.require_rollback_section,
+        infos,
+    )
+    raw: list[tuple[Rule, Hit, StatementInfo | None]] = []
+    for rule in RULES.values():
+        if rule.check_file is not None:
+            raw.extend((rule, h, None) for h in rule.check_file(fctx))
+    new_tables: set[str] = set()
+    for info in infos:
+        ctx = StatementContext(info, fctx, frozenset(new_tables))
+        for rule in RULES.values():
+            if rule.check is not None:
+                raw.extend((rule, h, info) for h in rule.check(ctx))
+        t = created_table(info)
+        if t:
+            new_tables.update({t, t.split(".")[-1]})
+
+    out: list[Diagnostic] = []
+    allow_unparsed = source.directives.get("allow-unparsed", "").lstrip("- ").strip()
+    if "allow-unparsed" in source.directives and not allow_unparsed:
+        out.append(
+            Diagnostic(
+                "bad-directive",
+                "allow-unparsed needs a reason",
+                SourceLocation(path),
+                "write `-- reconciler:allow-unparsed -- <why this was reviewed>`",
+            )
+        )
+    targets: dict[int, StatementInfo | None] = {}
+    used: set[int] = set()
+    for n, ig in enumerate(source.ignores):
+        targets[n] = _target_statement(ig, infos)
+        loc = SourceLocation(path, ig.line, 1)
+        if not ig.reason:
+            out.append(
+                Diagnostic(
+                    "bad-directive",
+                    f"ignore of {', '.join(ig.rules)} has no reason",
+                    loc,
+                    "the reason is mandatory: `-- reconciler:ignore <id> -- <reason>`",
+                )
+            )
+        for r in ig.rules:
+            if r not in RULES:
+                out.append(
+                    Diagnostic(
+                        "bad-directive",
+                        f"ignore names unknown rule {r!r}",
+                        loc,
+                        "see docs/rules/ for the rule ids",
+                    )
+                )
+
+    reviewed: set[int] = set()  # statement lines where a precise rule was ignored with a reason
+
+    def suppressed(rule: Rule, info: StatementInfo | None) -> bool:
+        for n, ig in enumerate(source.ignores):
+            if rule.id in ig.rules and ig.reason and (info is None or targets[n] is info):
+                used.add(n)
+                if info is not None:
+                    reviewed.add(info.stmt.line)
+                return True
+        return False
+
+    seen: set[tuple[str, int, str]] = set()
+    for rule, hit, where in raw:
+        sev = _severity(rule, cfg)
+        if sev is None or suppressed(rule, where):
+            continue
+        if rule.id == "unparsed-statement" and allow_unparsed and sev == "error":
+            sev = "warning"
+        line = hit.line if hit.line is not None else (where.stmt.line if where else 0)
+        col = (
+            hit.col
+            if hit.col is not None
+            else (where.stmt.col if where and hit.line is None else 1)
+        )
+        key = (rule.id, line, hit.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        loc = SourceLocation(path, line, col) if line else SourceLocation(path)
+        out.append(Diagnostic(rule.id, hit.message, loc, hit.help, sev))  # type: ignore[arg-type]
+
+    # in strict environments, the allow-list rule speaks only where no precise rule did
+    precise = reviewed | {
+        (d.location.line if d.location else 0)
+        for d in out
+        if d.severity == "error" and d.code != "ban-unlisted-operation"
+    }
+    out = [
+        d
+        for d in out
+        if not (d.code == "ban-unlisted-operation" and d.location and d.location.line in precise)
+    ]
+    for n, ig in enumerate(source.ignores):
+        if n not in used and ig.reason and all(r in RULES for r in ig.rules):
+            out.append(
+                Diagnostic(
+                    "unused-ignore",
+                    f"ignore of {', '.join(ig.rules)} suppresses nothing",
+                    SourceLocation(path, ig.line, 1),
+                    "remove the directive",
+                    "warning",
+                )
+            )
+    return sorted(out, key=lambda d: ((d.location.line if d.location else 0), d.code))

@@ -1,0 +1,99 @@
+"""Diagnostics for people and machines: compiler-style text, JSON, and SARIF 2.1.0 for code scanning."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from reconciler.errors import Diagnostic, format_diagnostic
+from reconciler.sql.rules import RULES
+
+__all__ = ["render_diagnostics"]
+
+DOCS = "https://github.com/neon-reconciler/neon-reconciler/blob/main/docs/rules/{}.md"
+
+
+def _sarif(diags: Sequence[Diagnostic], version: str) -> dict[str, Any]:
+    used = sorted({d.code for d in diags})
+    rules = []
+    for rid in used:
+        r = RULES.get(rid)
+        rules.append(
+            {
+                "id": rid,
+                "shortDescription": {"text": r.summary if r else rid.replace("-", " ")},
+                "helpUri": DOCS.format(rid) if r else None,
+                "defaultConfiguration": {"level": r.severity if r else "error"},
+            }
+        )
+    results = []
+    for d in diags:
+        loc = d.location
+        region = {"startLine": max(loc.line, 1), "startColumn": max(loc.col, 1)} if loc else {}
+        results.append(
+            {
+                "ruleId": d.code,
+                "ruleIndex": used.index(d.code),
+                "level": {"error": "error", "warning": "warning"}.get(d.severity, "note"),
+                "message": {"text": d.message + (f" (help: {d.hint})" if d.hint else "")},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": loc.file if loc else "."},
+                            **({"region": region} if region else {}),
+                        }
+                    }
+                ],
+            }
+        )
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "neon-reconciler",
+                        "version": version,
+                        "informationUri": "https://github.com/neon-reconciler/neon-reconciler",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+
+
+def render_diagnostics(diags: Sequence[Diagnostic], fmt: str, version: str, checked: int) -> str:
+    if fmt == "sarif":
+        return json.dumps(_sarif(diags, version), indent=2)
+    if fmt == "json":
+        return json.dumps(
+            {
+                "files_checked": checked,
+                "errors": sum(d.severity == "error" for d in diags),
+                "warnings": sum(d.severity == "warning" for d in diags),
+                "diagnostics": [
+                    {
+                        "rule": d.code,
+                        "severity": d.severity,
+                        "message": d.message,
+                        "help": d.hint,
+                        "file": d.location.file if d.location else None,
+                        "line": d.location.line if d.location else None,
+                        "col": d.location.col if d.location else None,
+                    }
+                    for d in diags
+                ],
+            },
+            indent=2,
+        )
+    lines = [format_diagnostic(d) for d in diags]
+    errors = sum(d.severity == "error" for d in diags)
+    warnings = sum(d.severity == "warning" for d in diags)
+    lines.append(f"{checked} file(s) checked: {errors} error(s), {warnings} warning(s)")
+    if fmt == "markdown":
+        return "```\n" + "\n".join(lines) + "\n```"
+    return "\n".join(lines)

@@ -1,0 +1,60 @@
+"""ban-credentials: passwords, connection strings and key-shaped tokens in SQL, comments included.
+
+The message never repeats the secret; it names the kind and the position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from reconciler.sql.rules.base import FileContext, Hit, Rule
+
+PATTERNS = [
+    (re.compile(r"\bPASSWORD\s+'[^']+'", re.IGNORECASE), "a password literal"),
+    (
+        re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]+:[^\s@/'\"]+@", re.IGNORECASE),
+        "a connection string with a password",
+    ),
+    (
+        re.compile(
+            r"\b(?:password|passwd|pwd|secret|api[_-]?key|token)\s*[=:]\s*['\"]?[^\s'\";]{6,}",
+            re.IGNORECASE,
+        ),
+        "a credential assignment",
+    ),
+    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key id"),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), "a GitHub token"),
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+    (re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}\b"), "a Stripe secret key"),
+    (re.compile(r"\bnapi_[A-Za-z0-9]{30,}\b"), "a Neon API key"),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
+    (
+        re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+        "a JSON web token",
+    ),
+]
+
+
+def check_file(ctx: FileContext) -> Iterator[Hit]:
+    text = ctx.source.text
+    for pattern, what in PATTERNS:
+        for m in pattern.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+            yield Hit(
+                f"{what} is written in the migration",
+                "never commit credentials: create roles and "
+                "secrets outside migrations, from a secret store",
+                line,
+                col,
+            )
+
+
+RULE = Rule(
+    "ban-credentials",
+    "error",
+    "error",
+    "no credentials in SQL, comments included",
+    check_file=check_file,
+)

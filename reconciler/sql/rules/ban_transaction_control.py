@@ -1,0 +1,25 @@
+"""ban-transaction-control: BEGIN/COMMIT/ROLLBACK inside a file break the reconciler's own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reconciler.sql.rules.base import Hit, Rule, StatementContext
+
+
+def check(ctx: StatementContext) -> Iterator[Hit]:
+    if ctx.info.kind in ("begin", "commit", "rollback", "savepoint", "prepare_transaction"):
+        yield Hit(
+            f"{ctx.info.shape.split()[0]} in a migration breaks the all-or-nothing apply of the file",
+            "remove it: each file already runs in one transaction with its history row "
+            "(or statement by statement when it holds CONCURRENTLY)",
+        )
+
+
+RULE = Rule(
+    "ban-transaction-control",
+    "error",
+    "error",
+    "no BEGIN/COMMIT/ROLLBACK in migration files",
+    check,
+)

@@ -1,0 +1,22 @@
+"""ban-truncate: TRUNCATE empties tables (and with CASCADE, every table referencing them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reconciler.sql.rules.base import Hit, Rule, StatementContext
+
+_HELP = "never empty tables from a migration; if the data must go, do it by hand after a backup"
+
+
+def check(ctx: StatementContext) -> Iterator[Hit]:
+    i = ctx.info
+    if i.kind == "truncate":
+        extra = " and every table that references it (CASCADE)" if " CASCADE" in i.shape else ""
+        yield Hit(f"TRUNCATE removes every row of the table{extra}", _HELP)
+    for what, line in i.inner:
+        if what == "truncate":
+            yield Hit(f"TRUNCATE inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
+
+
+RULE = Rule("ban-truncate", "error", "warning", "no TRUNCATE", check)

@@ -1,0 +1,86 @@
+"""ban-unlisted-operation: strict environments allow only the operations on the safe list.
+
+The list follows the original's "Safe Operations Only": new objects, ADD COLUMN that is
+nullable or has a non-volatile default, constraints added NOT VALID then validated,
+INSERT ... ON CONFLICT DO NOTHING, COMMENT and session settings. Anything on a table
+created earlier in the same file is also safe (nobody uses it yet).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_actions,
+    alter_target,
+    index_target,
+)
+
+_ALWAYS = {
+    "create_table",
+    "create_view",
+    "create_type",
+    "create_sequence",
+    "create_schema",
+    "create_extension",
+    "validate_constraint",
+    "add_constraint_using_index",
+    "alter_type_add_value",
+    "comment",
+    "set",
+    "reset",
+}
+_ADVICE = {
+    "update": "data changes belong in a DATA migration run outside strict gates, or in batches with a WHERE",
+    "delete": "data removal is never automatic in production: archive instead, or run it by hand with approval",
+    "drop": "keep the object and stop using it; drop it later in a reviewed, non-strict change",
+    "truncate": "never truncate in production from a migration",
+    "select": "migrations should not run queries; move checks into tests or a DATA migration",
+    "insert": "use INSERT ... ON CONFLICT DO NOTHING so the migration is idempotent",
+    "alter_table": "split the change into safe steps: add nullable/defaulted columns, add constraints NOT VALID then VALIDATE",
+    "create_index": "use CREATE INDEX CONCURRENTLY",
+    "grant": "manage privileges outside schema migrations, or allow this file explicitly with a reason",
+}
+
+
+def _alter_ok(ctx: StatementContext) -> bool:
+    for a in alter_actions(ctx.info):
+        if re.match(r"^ADD (?:COLUMN )?(?!CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN|EXCLUDE)", a):
+            continue  # the column rules decide about NOT NULL and volatile defaults
+        if re.match(r"^ADD (?:CONSTRAINT \S+ )?(?:CHECK|FOREIGN KEY)\b.*\bNOT VALID$", a):
+            continue
+        return False
+    return True
+
+
+def check(ctx: StatementContext) -> Iterator[Hit]:
+    i = ctx.info
+    if not i.parsed or i.kind in _ALWAYS:
+        return
+    if i.kind == "create_index" and (i.concurrently or ctx.is_new(index_target(i))):
+        return
+    if i.kind == "alter_table" and (ctx.is_new(alter_target(i)) or _alter_ok(ctx)):
+        return
+    if i.kind == "insert" and re.search(r"\bON CONFLICT\b.*\bDO NOTHING\b", i.shape):
+        return
+    label = i.kind.replace("_", " ").upper()
+    yield Hit(
+        f"{label} is not on the list of safe operations for strict environments",
+        _ADVICE.get(
+            i.kind,
+            "if it is safe, allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+        ),
+    )
+
+
+RULE = Rule(
+    "ban-unlisted-operation",
+    "error",
+    None,
+    "strict environments allow only listed safe operations",
+    check,
+)

@@ -1,0 +1,153 @@
+"""What a rule is, what it sees, and small helpers for reading ALTER TABLE and column definitions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from reconciler.sql.classify import StatementInfo
+from reconciler.sql.migration import MigrationSource
+
+__all__ = [
+    "FileContext",
+    "Hit",
+    "Rule",
+    "StatementContext",
+    "alter_actions",
+    "alter_target",
+    "created_table",
+    "norm",
+    "split_top_level",
+]
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    message: str
+    help: str
+    line: int | None = None  # default: the statement's line
+    col: int | None = None
+
+
+@dataclass
+class FileContext:
+    source: MigrationSource
+    filename: str
+    safe_suffix: bool
+    strict: bool
+    require_safe_suffix: bool
+    require_rollback_section: bool
+    infos: list[StatementInfo] = field(default_factory=list)
+
+
+@dataclass
+class StatementContext:
+    info: StatementInfo
+    file: FileContext
+    new_tables: frozenset[str]  # tables created earlier in this file
+
+    def is_new(self, table: str | None) -> bool:
+        return table is not None and (
+            table in self.new_tables or table.split(".")[-1] in self.new_tables
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check. ``severity`` applies in strict environments, ``relaxed`` in the others
+    (None: the rule is silent there). ``policy.rules`` overrides both."""
+
+    id: str
+    severity: Severity
+    relaxed: Severity | None
+    summary: str
+    check: Callable[[StatementContext], Iterable[Hit]] | None = None
+    check_file: Callable[[FileContext], Iterable[Hit]] | None = None
+
+
+_NAME = r'(?:"(?:[^"]|"")+"|[A-Z_][A-Z0-9_$]*)(?:\.(?:"(?:[^"]|"")+"|[A-Z_][A-Z0-9_$]*))?'
+
+
+def norm(name: str) -> str:
+    return name.replace('"', "").lower()
+
+
+def created_table(info: StatementInfo) -> str | None:
+    m = re.match(
+        rf"^CREATE (?:(?:GLOBAL |LOCAL )?(?:TEMP|TEMPORARY|UNLOGGED) )?TABLE (?:IF NOT EXISTS )?({_NAME})",
+        info.shape,
+    )
+    return norm(m.group(1)) if m else None
+
+
+def alter_target(info: StatementInfo) -> str | None:
+    m = re.match(rf"^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?({_NAME})", info.shape)
+    return norm(m.group(1)) if m else None
+
+
+def index_target(info: StatementInfo) -> str | None:
+    m = re.search(rf"\bON (?:ONLY )?({_NAME})", info.shape)
+    return norm(m.group(1)) if m else None
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside parentheses."""
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    if "".join(cur).strip():
+        parts.append("".join(cur).strip())
+    return parts
+
+
+def alter_actions(info: StatementInfo) -> list[str]:
+    """The comma-separated actions of an ALTER TABLE, upper-cased with literals blanked."""
+    m = re.match(rf"^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?{_NAME}\s*", info.shape)
+    if not m:
+        return []
+    return split_top_level(info.shape[m.end() :])
+
+
+def column_defs(info: StatementInfo) -> list[str]:
+    """Column definitions of CREATE TABLE (...) and of ALTER TABLE ... ADD [COLUMN]."""
+    if info.kind == "create_table":
+        start = info.shape.find("(")
+        if start < 0:
+            return []
+        depth, end = 0, len(info.shape)
+        for i in range(start, len(info.shape)):
+            depth += {"(": 1, ")": -1}.get(info.shape[i], 0)
+            if depth == 0:
+                end = i
+                break
+        items = split_top_level(info.shape[start + 1 : end])
+        return [
+            c
+            for c in items
+            if not re.match(r"^(CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN|EXCLUDE|LIKE)\b", c)
+        ]
+    if info.kind == "alter_table":
+        out = []
+        for a in alter_actions(info):
+            m = re.match(
+                r"^ADD (?:COLUMN )?(?:IF NOT EXISTS )?(?!CONSTRAINT\b|PRIMARY\b|UNIQUE\b|CHECK\b|FOREIGN\b|EXCLUDE\b)(.*)$",
+                a,
+            )
+            if m:
+                out.append(m.group(1))
+        return out
+    return []

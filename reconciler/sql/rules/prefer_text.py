@@ -1,0 +1,21 @@
+"""prefer-text: varchar(n) and char(n) limits need a table rewrite (or a lock) to change."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, column_defs
+
+
+def check(ctx: StatementContext) -> Iterator[Hit]:
+    for col in column_defs(ctx.info):
+        m = re.match(r"^(\S+) (VARCHAR|CHARACTER VARYING|CHAR|CHARACTER|BPCHAR)\s*\(", col)
+        if m:
+            yield Hit(
+                f"column {m.group(1).lower()} has a length-limited {m.group(2).lower()} type",
+                "use text with a CHECK (length(col) <= n) constraint, which can change without a rewrite",
+            )
+
+
+RULE = Rule("prefer-text", "warning", "warning", "text over varchar(n)", check)
