@@ -263,7 +263,7 @@ def _agrees(kind: str, ast: Any) -> bool:
             ast.args.get("actions")
         )
     if kind == "with":
-        return ast.args.get("with") is not None or isinstance(ast, exp.Query)
+        return ast.find(exp.With) is not None
     return True
 
 

@@ -13,7 +13,9 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
     for a in alter_actions(i):
-        if re.match(r"^RENAME (?:COLUMN )?\S+ TO\b", a) and not a.startswith("RENAME CONSTRAINT"):
+        if re.match(r"^RENAME (?:(?:COLUMN )?\S+ )?TO\b", a) and not a.startswith(
+            "RENAME CONSTRAINT"
+        ):
             what = "table" if a.startswith("RENAME TO") else "column"
             yield Hit(
                 f"renaming a {what} breaks the application code still using the old name",

@@ -1,0 +1,142 @@
+"""`reconcile validate` and `reconcile new` as users run them, and the plan verdict using the same rules."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, query, run_cli
+
+MIGS = "manifests/migrations"
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for d in ("manifests", "environments"):
+        shutil.copytree(REPO / d, tmp_path / d)
+    monkeypatch.setenv("RECONCILER_HOME", str(tmp_path / ".reconciler"))
+    return tmp_path
+
+
+def test_samples_are_clean_everywhere(tree: Path) -> None:
+    for env in ("dev", "staging", "prod"):
+        r = run_cli(tree, "validate", "--env", env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "0 error(s)" in r.stdout
+
+
+def test_unsafe_file_blocks_prod_and_warns_in_dev(tree: Path) -> None:
+    bad = tree / MIGS / "0008_cleanup.sql"
+    bad.write_text(
+        "-- Description: cleanup\nDELETE FROM posts WHERE body = '';\nALTER TABLE users DROP COLUMN email;\n"
+    )
+    r = run_cli(tree, "validate", "--env", "prod", str(bad.relative_to(tree)))
+    assert r.returncode == 3
+    out = r.stdout
+    assert "manifests/migrations/0008_cleanup.sql: error[require-safe-suffix]" in out
+    assert (
+        "manifests/migrations/0008_cleanup.sql:2:1: error[ban-delete]: DELETE removes rows" in out
+    )
+    assert "manifests/migrations/0008_cleanup.sql:3:1: error[ban-drop-column]" in out
+    assert "  help: " in out
+    r = run_cli(tree, "validate", "--env", "dev", str(bad.relative_to(tree)))
+    assert r.returncode == 0 and "warning[ban-delete]" in r.stdout
+
+
+def test_json_and_sarif(tree: Path) -> None:
+    bad = tree / MIGS / "0008_x_safe.sql"
+    bad.write_text("TRUNCATE posts;\n-- Rollback instructions:\n-- 1. none\n")
+    doc = json.loads(run_cli(tree, "validate", "--env", "prod", "-f", "json", str(bad)).stdout)
+    assert doc["errors"] >= 1 and doc["diagnostics"][0]["rule"] == "ban-truncate"
+    assert doc["diagnostics"][0]["line"] == 1
+    r = run_cli(tree, "validate", "--env", "prod", "-f", "sarif", str(bad))
+    assert r.returncode == 3
+    sarif = json.loads(r.stdout)
+    assert sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    res = run["results"][0]
+    assert res["ruleId"] == "ban-truncate" and res["level"] == "error"
+    assert res["locations"][0]["physicalLocation"]["region"] == {"startLine": 1, "startColumn": 1}
+    assert run["tool"]["driver"]["rules"][res["ruleIndex"]]["id"] == "ban-truncate"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("0009_empty_safe.sql", "-- nothing\n", "0009_empty_safe.sql:1:1: error[empty-migration]"),
+        ("0009_bin_safe.sql", b"SELECT '\xff';\n", "0009_bin_safe.sql: error[not-utf8]"),
+        (
+            "0009_open_safe.sql",
+            "CREATE FUNCTION f() RETURNS int AS $body$\nSELECT 1;\n",
+            "0009_open_safe.sql:1:36: error[unterminated-dollar-quote]",
+        ),
+        (
+            "0009_garbage_safe.sql",
+            "SELEC * FROM;\n-- Rollback instructions:\n-- 1. x\n",
+            "0009_garbage_safe.sql:1:1: error[unparsed-statement]",
+        ),
+        ("9_bad.sql", "SELECT 1;\n", "9_bad.sql: error[bad-file-name]"),
+    ],
+)
+def test_bad_files_get_located_errors(
+    tree: Path, name: str, content: str | bytes, expected: str
+) -> None:
+    p = tree / MIGS / name
+    p.write_bytes(content if isinstance(content, bytes) else content.encode())
+    r = run_cli(tree, "validate", "--env", "prod", str(p.relative_to(tree)))
+    assert r.returncode in (1, 3) and "Traceback" not in r.stderr
+    assert expected in r.stdout + r.stderr
+
+
+def test_ten_megabyte_file(tree: Path) -> None:
+    p = tree / MIGS / "0009_huge_safe.sql"
+    p.write_text("-- " + "x" * (10 * 1024 * 1024) + "\nSELECT 1;\n")
+    r = run_cli(tree, "validate", "--env", "prod", str(p.relative_to(tree)))
+    assert r.returncode == 1 and "0009_huge_safe.sql: error[file-too-large]" in r.stderr
+
+
+def test_new_writes_next_file_that_validates(tree: Path) -> None:
+    r = run_cli(tree, "new", "--env", "prod", "Add badges")
+    assert r.returncode == 0, r.stderr
+    path = r.stdout.strip()
+    assert path.endswith("manifests/migrations/0008_add_badges_safe.sql")
+    text = (tree / path).read_text()
+    assert text.startswith("-- Description: add badges\n-- Created: 20")
+    assert (
+        "-- Type: SAFE (No destructive operations)" in text and "-- Rollback instructions:" in text
+    )
+    assert run_cli(tree, "validate", "--env", "prod", path).returncode == 0
+    r = run_cli(tree, "new", "--env", "dev", "--type", "DATA", "backfill prefs")
+    assert r.stdout.strip().endswith("0009_backfill_prefs.sql")  # dev is not strict: no _safe
+    assert run_cli(tree, "new", "--env", "dev", "!!!").returncode == 1
+
+
+def test_validate_uses_the_lint_cache(tree: Path) -> None:
+    from reconciler.engine import Request, validate
+
+    first = validate(Request(env="prod", root=str(tree)))
+    second = validate(Request(env="prod", root=str(tree)))
+    assert first.cache_hits == 0 and second.cache_hits == first.files_checked == 6
+    f = tree / MIGS / "0003_create_users_safe.sql"
+    f.write_text(f.read_text().replace("email      text", "email      text NOT NULL DEFAULT ''"))
+    assert validate(Request(env="prod", root=str(tree))).cache_hits == 5
+
+
+def test_plan_verdict_uses_the_rules(project: Path, db_url: str) -> None:
+    (project / MIGS / "0006_add_user_prefs_safe.sql").write_text(
+        (project / MIGS / "0006_add_user_prefs_safe.sql")
+        .read_text()
+        .replace("CREATE INDEX CONCURRENTLY idx_posts_author", "CREATE INDEX idx_posts_author")
+    )
+    r = run_cli(project, "plan", "--env", "prod")
+    assert r.returncode == 3
+    assert "0006_add_user_prefs_safe.sql:11:1: error[require-concurrent-index]" in r.stdout
+    assert "verdict: blocked" in r.stdout
+    r = run_cli(project, "plan", "--env", "dev")  # the same file is a warning in dev
+    assert r.returncode == 2 and "warning[require-concurrent-index]" in r.stdout
+    r = run_cli(project, "apply", "--env", "prod", "--emergency")
+    assert r.returncode == 2 and "--emergency needs --reason" in r.stderr
+    assert query(db_url, "SELECT to_regnamespace('reconciler')") == [(None,)]

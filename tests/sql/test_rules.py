@@ -1,0 +1,174 @@
+"""The rule case table, the rule registry meta-test, severities per environment, suppressions."""
+
+from __future__ import annotations
+
+import pkgutil
+import re
+
+import pytest
+
+import reconciler.sql.rules as rules_pkg
+from reconciler.errors import Diagnostic, format_diagnostic
+from reconciler.sql.lint import LintConfig, lint_migration
+from reconciler.sql.migration import MIGRATION_FILE, parse_migration
+from reconciler.sql.rules import RULES
+from reconciler.sql.template import render_template
+from tests.conftest import REPO
+from tests.sql.cases import CASES, Case
+
+STRICT = LintConfig(strict=True, require_safe_suffix=True, require_rollback_section=True)
+DEV = LintConfig()
+ROLLBACK = "\n-- Rollback instructions:\n-- 1. undo it\n"
+
+
+def lint(
+    sql: str, cfg: LintConfig = STRICT, filename: str = "0001_case_safe.sql"
+) -> list[Diagnostic]:
+    src = parse_migration(f"m/{filename}", sql)
+    m = MIGRATION_FILE.match(filename)
+    return lint_migration(src, filename, bool(m and m.group("safe")), cfg)
+
+
+def case_text(c: Case) -> str:
+    return c.sql + (ROLLBACK if c.rollback else "")
+
+
+@pytest.mark.parametrize(
+    "case", CASES, ids=lambda c: f"{c.rule}:{'fail' if c.fires else 'pass'}:{c.sql[:40]}"
+)
+def test_case(case: Case) -> None:
+    found = [d for d in lint(case_text(case), filename=case.filename) if d.code == case.rule]
+    assert bool(found) is case.fires, "\n".join(
+        format_diagnostic(d) for d in lint(case_text(case), filename=case.filename)
+    )
+
+
+def test_case_table_size() -> None:
+    assert len(CASES) >= 150
+
+
+def test_every_rule_is_registered_documented_and_has_cases() -> None:
+    modules = {m.name for m in pkgutil.iter_modules(rules_pkg.__path__)} - {"base"}
+    registered = {r.id.replace("-", "_") for r in RULES.values()}
+    assert modules == registered, (
+        "a rule module is not registered (or a registered rule has no module)"
+    )
+    for rid, rule in RULES.items():
+        assert re.fullmatch(r"(ban|require|prefer|unparsed)-[a-z-]+", rid)
+        doc = REPO / "docs" / "rules" / f"{rid}.md"
+        assert doc.exists(), f"docs/rules/{rid}.md is missing"
+        text = doc.read_text()
+        for heading in ("## Problem", "## Safe alternative", "## Example"):
+            assert heading in text, f"{doc} lacks {heading}"
+        assert any(c.rule == rid and c.fires for c in CASES), f"{rid} has no failing case"
+        assert any(c.rule == rid and not c.fires for c in CASES), f"{rid} has no passing case"
+        assert (rule.check is None) != (rule.check_file is None)
+
+
+def test_strict_and_dev_policies_differ_on_the_same_file() -> None:
+    sql = (
+        "DELETE FROM t WHERE id = 1;\nGRANT SELECT ON t TO r;\nCREATE INDEX i ON t (a);\n"
+        + ROLLBACK
+    )
+    strict = {(d.code, d.severity) for d in lint(sql)}
+    dev = {(d.code, d.severity) for d in lint(sql, DEV)}
+    assert ("ban-delete", "error") in strict and ("ban-delete", "warning") in dev
+    assert ("require-concurrent-index", "error") in strict and (
+        "require-concurrent-index",
+        "warning",
+    ) in dev
+    assert ("ban-unlisted-operation", "error") in strict  # GRANT is not on the safe list
+    assert not any(code == "ban-unlisted-operation" for code, _ in dev)
+    assert not any(sev == "error" for _, sev in dev)
+
+
+def test_policy_overrides() -> None:
+    sql = "CREATE TABLE t (at timestamp);\nDELETE FROM t WHERE id = 1;" + ROLLBACK
+    cfg = LintConfig(strict=True, overrides={"prefer-timestamptz": "error", "ban-delete": "off"})
+    got = {(d.code, d.severity) for d in lint(sql, cfg)}
+    assert ("prefer-timestamptz", "error") in got
+    assert not any(c == "ban-delete" for c, _ in got)
+
+
+def test_emergency_relaxes_all_but_unparsed_and_credentials() -> None:
+    sql = (
+        "DROP TABLE t;\nDO $$ BEGIN PERFORM 1; END $$;\nCREATE ROLE r PASSWORD 'abcdefgh';"
+        + ROLLBACK
+    )
+    got = {(d.code, d.severity) for d in lint(sql, LintConfig(strict=True, emergency=True))}
+    assert ("ban-drop-table", "warning") in got
+    assert ("unparsed-statement", "error") in got and ("ban-credentials", "error") in got
+
+
+def test_suppression_needs_reason_and_unused_ignore_is_reported() -> None:
+    sql = (
+        "-- reconciler:ignore ban-drop-table -- legacy table, confirmed empty on 2026-11-01\n"
+        "DROP TABLE old_things;\n"
+        "-- reconciler:ignore ban-delete\n"
+        "DELETE FROM t WHERE id = 1;\n"
+        "-- reconciler:ignore ban-rename -- not needed\n"
+        "CREATE TABLE fresh (id bigint);\n"
+        "DROP TABLE other_things;\n" + ROLLBACK
+    )
+    ds = lint(sql)
+    codes = [(d.code, d.location.line if d.location else 0) for d in ds]
+    assert ("ban-drop-table", 2) not in codes and ("ban-unlisted-operation", 2) not in codes
+    assert ("ban-drop-table", 7) in codes  # the ignore covers only the next statement
+    assert ("bad-directive", 3) in codes and ("ban-delete", 4) in codes  # no reason: no effect
+    assert ("unused-ignore", 5) in codes
+    assert ("bad-directive", 1) not in codes
+
+
+def test_trailing_ignore_and_unknown_rule() -> None:
+    sql = (
+        "DROP TABLE t; -- reconciler:ignore ban-drop-table -- scratch table\n-- reconciler:ignore no-such-rule -- x\nSELECT 1;"
+        + ROLLBACK
+    )
+    codes = {d.code for d in lint(sql, DEV)}
+    assert "ban-drop-table" not in codes and "bad-directive" in codes
+
+
+def test_allow_unparsed_with_reason() -> None:
+    body = "DO $$ BEGIN PERFORM 1; END $$;" + ROLLBACK
+    assert ("unparsed-statement", "error") in {(d.code, d.severity) for d in lint(body)}
+    allowed = "-- reconciler:allow-unparsed -- reviewed by alice: only PERFORM 1\n" + body
+    assert ("unparsed-statement", "warning") in {(d.code, d.severity) for d in lint(allowed)}
+    no_reason = "-- reconciler:allow-unparsed\n" + body
+    assert "bad-directive" in {d.code for d in lint(no_reason)}
+    # a DROP inside an allowed DO block is still caught
+    dropping = (
+        "-- reconciler:allow-unparsed -- reviewed\nDO $$ BEGIN DROP TABLE t; END $$;" + ROLLBACK
+    )
+    assert ("ban-drop-table", "error") in {(d.code, d.severity) for d in lint(dropping)}
+
+
+def test_credentials_message_never_contains_the_secret() -> None:
+    ds = lint("CREATE ROLE app LOGIN PASSWORD 'hunter2hunter2';" + ROLLBACK)
+    cred = [d for d in ds if d.code == "ban-credentials"]
+    assert cred and all("hunter2" not in format_diagnostic(d) for d in ds)
+    assert cred[0].location is not None and (cred[0].location.line, cred[0].location.col) == (1, 23)
+
+
+def test_template_passes_its_own_validation_in_strict_environments() -> None:
+    text = render_template("add user prefs", "2026-11-26T00:00:00Z")
+    assert not [d for d in lint(text, filename="0042_add_user_prefs_safe.sql")]
+    for kind in ("DATA", "HOTFIX"):
+        assert f"-- Type: {kind}" in render_template("x", "now", kind)
+
+
+def test_original_template_validates_for_production() -> None:
+    original = (REPO / "manifests/migrations/0006_add_user_prefs_safe.sql").read_text()
+    assert [
+        d for d in lint(original, filename="0006_add_user_prefs_safe.sql") if d.severity == "error"
+    ] == []
+    assert parse_migration("x", original).no_transaction
+
+
+def test_sample_migrations_validate_for_production() -> None:
+    for path in sorted((REPO / "manifests/migrations").glob("*.sql")):
+        errors = [
+            format_diagnostic(d)
+            for d in lint(path.read_text(), filename=path.name)
+            if d.severity == "error"
+        ]
+        assert errors == [], path.name
