@@ -298,10 +298,12 @@ CASES: list[Case] = [
     F("prefer-bigint", "CREATE TABLE t (user_id integer);"),
     F("prefer-bigint", "ALTER TABLE t ADD COLUMN owner_id int4;"),
     P("prefer-bigint", "CREATE TABLE t (id bigint PRIMARY KEY);"),
-    P("prefer-bigint", "CREATE TABLE t (quantity integer);"),
+    P("prefer-bigint", "CREATE TABLE t (quantity numeric);"),
+    F("prefer-bigint", "CREATE TABLE t (quantity smallint);"),
     # prefer-text
     F("prefer-text", "CREATE TABLE t (name varchar(20));"),
     F("prefer-text", "ALTER TABLE t ADD COLUMN code char(3);"),
+    F("prefer-text", "ALTER TABLE t ALTER COLUMN code TYPE varchar(10);"),
     P("prefer-text", "CREATE TABLE t (name text CHECK (length(name) <= 20));"),
     P("prefer-text", "CREATE TABLE t (name varchar);"),
 ]

@@ -1,4 +1,4 @@
-"""prefer-bigint: 32-bit keys run out (2^31 rows); changing the type later rewrites the table."""
+"""prefer-bigint: 32-bit integers run out at 2^31; widening the column later rewrites the table."""
 
 from __future__ import annotations
 
@@ -7,22 +7,17 @@ from collections.abc import Iterator
 
 from reconciler.sql.rules.base import Hit, Rule, StatementContext, column_defs
 
+_SMALL = re.compile(r"^(\S+) (INT|INTEGER|INT4|SMALLINT|INT2|SERIAL|SERIAL4|SMALLSERIAL|SERIAL2)\b")
+
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     for col in column_defs(ctx.info):
-        m = re.match(
-            r"^(\S+) (INT|INTEGER|INT4|SMALLINT|INT2|SERIAL|SERIAL4|SMALLSERIAL|SERIAL2)\b", col
-        )
-        if m and (
-            m.group(1).lower().strip('"') == "id"
-            or m.group(1).lower().endswith("_id")
-            or "PRIMARY KEY" in col
-            or "IDENTITY" in col
-        ):
+        m = _SMALL.match(col)
+        if m:
             yield Hit(
-                f"key column {m.group(1).lower()} is {m.group(2).lower()}",
-                "use bigint for keys and the columns that reference them",
+                f"column {m.group(1).lower()} is a 32-bit (or smaller) {m.group(2).lower()}",
+                "use bigint: it costs 4 bytes more and never needs a table rewrite to widen",
             )
 
 
-RULE = Rule("prefer-bigint", "warning", "warning", "bigint for keys", check)
+RULE = Rule("prefer-bigint", "warning", "warning", "bigint over int and smallint", check)

@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, column_defs
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_actions, column_defs
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
-    for col in column_defs(ctx.info):
+    retyped = [
+        re.sub(r"^ALTER (?:COLUMN )?(\S+) (?:SET DATA )?TYPE ", r"\1 ", a)
+        for a in alter_actions(ctx.info)
+        if re.match(r"^ALTER (?:COLUMN )?\S+ (?:SET DATA )?TYPE ", a)
+    ]
+    for col in column_defs(ctx.info) + retyped:
         m = re.match(r"^(\S+) (VARCHAR|CHARACTER VARYING|CHAR|CHARACTER|BPCHAR)\s*\(", col)
         if m:
             yield Hit(
