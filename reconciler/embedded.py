@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["embedded_url", "state_dir", "stop_embedded"]
+__all__ = ["embedded_admin_url", "embedded_url", "state_dir", "stop_embedded"]
 
 
 def state_dir() -> Path:
@@ -44,6 +44,11 @@ def embedded_url(environment: str) -> str:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,)).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
     return str(srv.get_uri(db))
+
+
+def embedded_admin_url() -> str:
+    """A superuser URL on the embedded server (for shadow databases)."""
+    return str(_server().get_uri())
 
 
 def stop_embedded() -> bool:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from reconciler.db.apply import ApplyReport
     from reconciler.db.connect import DatabaseTarget
+    from reconciler.db.trace import StatementTrace
 
 __all__ = [
     "EXIT_BLOCKED",
@@ -39,9 +40,11 @@ __all__ = [
     "EXIT_OK",
     "ApprovalSource",
     "BackupProvider",
+    "CheckOutcome",
     "Outcome",
     "Request",
     "ValidateOutcome",
+    "check",
     "load",
     "reconcile",
     "validate",
@@ -134,6 +137,91 @@ def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
     return ValidateOutcome(
         desired, diags, len(migrations), EXIT_BLOCKED if blocked else EXIT_OK, cache.hits
     )
+
+
+@dataclass
+class CheckOutcome:
+    plan: Outcome
+    traces: list[StatementTrace]
+    diagnostics: list[Diagnostic]
+    exit_code: int
+
+
+def check(
+    request: Request, *, trace: bool = False, shadow_admin_url: str | None = None
+) -> CheckOutcome:
+    """The plan's verdict on pending migrations; with ``trace``, their real locks and rewrites
+    on a shadow copy of the target's schema (a fresh database on the embedded server)."""
+    from reconciler.db.connect import resolve_target
+    from reconciler.db.trace import drop_shadow, shadow_from, trace_migration
+    from reconciler.embedded import embedded_admin_url
+    from reconciler.sql.lint import statement_ignores
+
+    planned = reconcile(
+        Request(request.env, "plan", request.root, request.actor, request.files, request.emergency)
+    )
+    diags = list(planned.verdict.blockers) + list(planned.verdict.warnings)
+    traces: list[StatementTrace] = []
+    if trace and planned.plan.migrations:
+        target = resolve_target(planned.desired.env.database, planned.desired.env.name, _embedded)
+        admin = shadow_admin_url or embedded_admin_url()
+        shadow = shadow_from(target.url, admin)
+        try:
+            files = {m.version: m for m in planned.desired.migrations}
+            for action in planned.plan.migrations:
+                m = files[action.version]
+                ignored = statement_ignores(m.source)
+                result = trace_migration(shadow, m)
+                traces.extend(result)
+                for t in result:
+                    skip = ignored.get(t.statement.line, set())
+                    for lk in t.locks:
+                        if (
+                            lk.preexisting
+                            and lk.mode == "ACCESS EXCLUSIVE"
+                            and "trace-access-exclusive" not in skip
+                        ):
+                            diags.append(
+                                Diagnostic(
+                                    "trace-access-exclusive",
+                                    f"takes ACCESS EXCLUSIVE on {lk.relation}, which existed before this migration: "
+                                    "reads and writes of it stop while the lock is held"
+                                    + (
+                                        " (and it queued behind running writes)"
+                                        if lk.waited
+                                        else ""
+                                    ),
+                                    t.location,
+                                    "use the safe pattern of the matching rule (docs/rules/), or if the lock is brief "
+                                    "and bounded by lock_timeout, say so: -- reconciler:ignore trace-access-exclusive -- <reason>",
+                                )
+                            )
+                    for rel in t.rewrites:
+                        if "trace-table-rewrite" not in skip:
+                            diags.append(
+                                Diagnostic(
+                                    "trace-table-rewrite",
+                                    f"rewrites table {rel} (its relfilenode changed)",
+                                    t.location,
+                                    "a rewrite copies every row under ACCESS EXCLUSIVE; add columns without volatile "
+                                    "defaults and avoid type changes",
+                                )
+                            )
+                    if t.error and "trace-failed" not in skip:
+                        diags.append(
+                            Diagnostic(
+                                "trace-failed",
+                                f"fails on the shadow database: {t.error}",
+                                t.location,
+                                "it would fail the same way on the target",
+                            )
+                        )
+                if any(t.error for t in result):
+                    break
+        finally:
+            drop_shadow(shadow, admin)
+    blocked = any(d.severity == "error" for d in diags)
+    return CheckOutcome(planned, traces, diags, EXIT_BLOCKED if blocked else EXIT_OK)
 
 
 def _embedded(environment: str) -> str:

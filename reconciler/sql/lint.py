@@ -20,9 +20,11 @@ from reconciler.sql.migration import Ignore, MigrationSource
 from reconciler.sql.rules import RULES, FileContext, Hit, Rule, StatementContext
 from reconciler.sql.rules.base import created_table
 
-__all__ = ["NEVER_RELAXED", "LintConfig", "lint_migration"]
+__all__ = ["NEVER_RELAXED", "TRACE_RULES", "LintConfig", "lint_migration", "statement_ignores"]
 
 NEVER_RELAXED = frozenset({"unparsed-statement", "ban-credentials"})
+# findings of `reconcile check --trace`; they may be ignored like rules
+TRACE_RULES = frozenset({"trace-access-exclusive", "trace-table-rewrite", "trace-failed"})
 LINT_VERSION = "1"
 
 
@@ -57,6 +59,17 @@ def _target_statement(ig: Ignore, infos: list[StatementInfo]) -> StatementInfo |
             return info
     following = [i for i in infos if i.stmt.line > ig.line]
     return following[0] if following else None
+
+
+def statement_ignores(source: MigrationSource) -> dict[int, set[str]]:
+    """Statement line -> rule ids an ignore directive (with a reason) suppresses there."""
+    infos = [classify(s) for s in source.statements]
+    out: dict[int, set[str]] = {}
+    for ig in source.ignores:
+        target = _target_statement(ig, infos)
+        if target is not None and ig.reason:
+            out.setdefault(target.stmt.line, set()).update(ig.rules)
+    return out
 
 
 def lint_migration(
@@ -114,7 +127,7 @@ def lint_migration(
                 )
             )
         for r in ig.rules:
-            if r not in RULES:
+            if r not in RULES and r not in TRACE_RULES:
                 out.append(
                     Diagnostic(
                         "bad-directive",
@@ -167,7 +180,9 @@ def lint_migration(
         if not (d.code == "ban-unlisted-operation" and d.location and d.location.line in precise)
     ]
     for n, ig in enumerate(source.ignores):
-        if n not in used and ig.reason and all(r in RULES for r in ig.rules):
+        if (
+            n not in used and ig.reason and all(r in RULES for r in ig.rules)
+        ):  # trace ignores: see check
             out.append(
                 Diagnostic(
                     "unused-ignore",

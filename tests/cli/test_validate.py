@@ -133,7 +133,7 @@ def test_plan_verdict_uses_the_rules(project: Path, db_url: str) -> None:
     )
     r = run_cli(project, "plan", "--env", "prod")
     assert r.returncode == 3
-    assert "0006_add_user_prefs_safe.sql:11:1: error[require-concurrent-index]" in r.stdout
+    assert "0006_add_user_prefs_safe.sql:12:1: error[require-concurrent-index]" in r.stdout
     assert "verdict: blocked" in r.stdout
     r = run_cli(project, "plan", "--env", "dev")  # the same file is a warning in dev
     assert r.returncode == 2 and "warning[require-concurrent-index]" in r.stdout
