@@ -10,6 +10,8 @@ when a database is needed, so validating stays light.
 from __future__ import annotations
 
 import getpass
+import hashlib
+import json
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -19,19 +21,18 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from reconciler.embedded import state_dir
 from reconciler.errors import Diagnostic
 from reconciler.files import LocalFiles
-from reconciler.lintcache import LintCache
-from reconciler.loadcache import load_cached
-from reconciler.manifest import Desired, DesiredMigration, Files, load_environment, resolve_env_file
-from reconciler.manifest.load import load_migration_file
-from reconciler.plan import LiveState, Plan, Verdict, make_plan
-from reconciler.policy import Approval, evaluate, lint_config
+from reconciler.lintcache import LintCache, dump_diagnostic, load_diagnostic
+from reconciler.loadcache import RecordingFiles, load_cached, still_valid
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the heavy modules are imported where they are used, so validate stays light
     import psycopg
 
     from reconciler.db.apply import ApplyReport
     from reconciler.db.connect import DatabaseTarget
     from reconciler.db.trace import StatementTrace
+    from reconciler.manifest import Desired, DesiredMigration, Files
+    from reconciler.plan import LiveState, Plan, Verdict
+    from reconciler.policy import Approval
 
 __all__ = [
     "EXIT_BLOCKED",
@@ -89,7 +90,7 @@ class Outcome:
 
 @dataclass
 class ValidateOutcome:
-    desired: Desired
+    desired: Desired | None  # None when the result came whole from the cache
     diagnostics: list[Diagnostic]
     files_checked: int
     exit_code: int
@@ -109,34 +110,93 @@ def default_actor() -> str:
 
 def load(request: Request) -> Desired:
     """The environment's desired state (cached while no input file changed)."""
+    from reconciler.manifest import load_environment, resolve_env_file
+
     env_file = resolve_env_file(request.env, request.root)
     if request.files is None:
         return load_cached(env_file, LocalFiles(), state_dir() / "cache")
     return load_environment(env_file, request.files)
 
 
+def _validate_key(request: Request, paths: Sequence[str]) -> str:
+    from reconciler import __version__
+    from reconciler.sql.lintconfig import rules_fingerprint
+
+    doc = json.dumps(
+        [
+            __version__,
+            rules_fingerprint(),
+            os.path.abspath(request.root),
+            request.env,
+            list(paths),
+            request.emergency,
+        ]
+    )
+    return hashlib.sha256(doc.encode()).hexdigest()[:32]
+
+
 def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
-    """Lint migrations under the environment's policy: the given files, else every wanted one."""
-    desired = load(request)
+    """Lint migrations under the environment's policy: the given files, else every wanted one.
+
+    A run whose inputs (every file read, glob and listing) are unchanged since the last one
+    is answered from the cache at the cost of reading and hashing the files.
+    """
+    cache_file = None
+    if request.files is None and not os.environ.get("RECONCILER_NO_CACHE"):
+        cache_file = state_dir() / "cache" / f"validate-{_validate_key(request, paths)}.json"
+        try:
+            entry = json.loads(cache_file.read_text())
+            if still_valid([(o[0], o[1], o[2]) for o in entry["ops"]], LocalFiles()):
+                cached = [load_diagnostic(r) for r in entry["diagnostics"]]
+                return ValidateOutcome(
+                    None, cached, entry["checked"], entry["exit"], entry["checked"]
+                )
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    from reconciler.manifest import load_environment, resolve_env_file
+    from reconciler.manifest.load import load_migration_file
+    from reconciler.policy import lint_config
+
+    recorder = RecordingFiles(request.files or LocalFiles())
+    env_file = resolve_env_file(request.env, request.root)
+    if request.files is None:  # the desired-state cache replays its inputs through the recorder
+        desired = load_cached(env_file, recorder, state_dir() / "cache")
+    else:
+        desired = load_environment(env_file, recorder)
     diags: list[Diagnostic] = []
     migrations: list[DesiredMigration]
     if paths:
-        files = request.files or LocalFiles()
         migrations = []
         for p in paths:
-            m = load_migration_file(os.path.normpath(p), files, diags)
+            m = load_migration_file(os.path.normpath(p), recorder, diags)
             if m is not None:
                 migrations.append(m)
     else:
         migrations = desired.wanted
     cache = LintCache(state_dir() / "cache", lint_config(desired, request.emergency))
+    cache.prefetch(migrations)
     for m in migrations:
         diags.extend(cache.lint(m))
     cache.save()
-    blocked = any(d.severity == "error" for d in diags)
-    return ValidateOutcome(
-        desired, diags, len(migrations), EXIT_BLOCKED if blocked else EXIT_OK, cache.hits
-    )
+    code = EXIT_BLOCKED if any(d.severity == "error" for d in diags) else EXIT_OK
+    if cache_file is not None:
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache_file.with_suffix(".tmp")
+            tmp.write_text(
+                json.dumps(
+                    {
+                        "ops": recorder.ops,
+                        "checked": len(migrations),
+                        "exit": code,
+                        "diagnostics": [dump_diagnostic(d) for d in diags],
+                    }
+                )
+            )
+            os.replace(tmp, cache_file)
+        except OSError:
+            pass
+    return ValidateOutcome(desired, diags, len(migrations), code, cache.hits)
 
 
 @dataclass
@@ -246,6 +306,8 @@ def reconcile(
     from reconciler.db.live import read_live
     from reconciler.db.lock import EnvironmentLock
     from reconciler.errors import DatabaseUnavailable, ReconcilerError
+    from reconciler.plan import make_plan
+    from reconciler.policy import evaluate, lint_config
 
     event = on_event or (lambda kind, msg: None)
     actor = request.actor or default_actor()

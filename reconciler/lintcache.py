@@ -9,18 +9,20 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import Diagnostic, SourceLocation
-from reconciler.manifest import DesiredMigration
-from reconciler.sql.lint import LintConfig, lint_migration
+from reconciler.sql.lintconfig import LintConfig
 
-__all__ = ["LintCache"]
+if TYPE_CHECKING:
+    from reconciler.manifest import DesiredMigration
+
+__all__ = ["LintCache", "dump_diagnostic", "load_diagnostic"]
 
 
-def _dump(d: Diagnostic) -> list[Any]:
+def dump_diagnostic(d: Diagnostic) -> list[Any]:
     loc = d.location
     return [
         d.code,
@@ -33,11 +35,23 @@ def _dump(d: Diagnostic) -> list[Any]:
     ]
 
 
-def _load(row: list[Any]) -> Diagnostic:
+def load_diagnostic(row: list[Any]) -> Diagnostic:
     code, message, hint, severity, file, line, col = row
     return Diagnostic(
         code, message, SourceLocation(file, line, col) if file else None, hint, severity
     )
+
+
+PARALLEL_THRESHOLD = 200  # below this many misses, starting workers costs more than it saves
+
+
+def _lint_chunk(jobs: list[tuple[Any, str, bool]], cfg: LintConfig) -> list[list[list[Any]]]:
+    from reconciler.sql.lint import lint_migration
+
+    return [
+        [dump_diagnostic(d) for d in lint_migration(src, name, safe, cfg)]
+        for src, name, safe in jobs
+    ]
 
 
 class LintCache:
@@ -57,19 +71,49 @@ class LintCache:
             except (OSError, ValueError):
                 self.entries = {}
 
+    @staticmethod
+    def _key(m: DesiredMigration) -> str:
+        return f"{m.checksum}|{m.path}|{int(m.safe)}"
+
+    def prefetch(self, migrations: Sequence[DesiredMigration]) -> None:
+        """Lint the cache misses ahead of time, in parallel when there are many and cores to spare."""
+        misses = [m for m in migrations if self._key(m) not in self.entries]
+        workers = min(os.cpu_count() or 1, 8)
+        if len(misses) < PARALLEL_THRESHOLD or workers < 2:
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = [misses[i::workers] for i in range(workers)]
+        jobs = [[(m.source, m.filename, m.safe) for m in chunk] for chunk in chunks]
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                for chunk, rows in zip(
+                    chunks, pool.map(_lint_chunk, jobs, [self.cfg] * workers), strict=True
+                ):
+                    for m, r in zip(chunk, rows, strict=True):
+                        self.entries[self._key(m)] = r
+                        self.dirty = True
+        except (OSError, ValueError, RuntimeError):
+            return  # no fork here (or it failed): lint one by one instead
+
     def lint(self, m: DesiredMigration) -> list[Diagnostic]:
-        key = f"{m.checksum}|{m.path}|{int(m.safe)}"
+        key = self._key(m)
         rows = self.entries.get(key)
         if rows is not None:
             self.hits += 1
-            return [_load(r) for r in rows]
+            return [load_diagnostic(r) for r in rows]
         self.misses += 1
+        from reconciler.sql.lint import lint_migration  # the parser is loaded only on a miss
+
         result = lint_migration(m.source, m.filename, m.safe, self.cfg)
-        self.entries[key] = [_dump(d) for d in result]
+        self.entries[key] = [dump_diagnostic(d) for d in result]
         self.dirty = True
         return result
 
-    def lint_all(self, migrations: Iterable[DesiredMigration]) -> dict[str, list[Diagnostic]]:
+    def lint_all(self, migrations: Sequence[DesiredMigration]) -> dict[str, list[Diagnostic]]:
+        self.prefetch(migrations)
         out = {m.version: self.lint(m) for m in migrations}
         self.save()
         return out

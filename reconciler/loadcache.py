@@ -16,12 +16,14 @@ import pickle
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
-from reconciler.manifest import Desired, Files, load_environment
 
-__all__ = ["RecordingFiles", "load_cached"]
+if TYPE_CHECKING:
+    from reconciler.manifest import Desired, Files
+
+__all__ = ["RecordingFiles", "load_cached", "still_valid"]
 
 _FORMAT = 1
 
@@ -68,8 +70,15 @@ def _still_valid(ops: list[tuple[str, str, str]], files: Files) -> bool:
     return True
 
 
+def still_valid(ops: list[tuple[str, str, str]], files: Files) -> bool:
+    """Every recorded read, glob and listing still gives the same result."""
+    return _still_valid(ops, files)
+
+
 def load_cached(env_file: str, files: Files, cache_dir: Path) -> Desired:
     """load_environment, answered from the cache when none of its inputs changed."""
+    from reconciler.manifest import Desired, load_environment
+
     if os.environ.get("RECONCILER_NO_CACHE"):
         return load_environment(env_file, files)
     key = _h(f"{_FORMAT}|{__version__}|{sys.version}|{os.path.abspath(env_file)}|{env_file}")

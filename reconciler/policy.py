@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from reconciler.errors import Diagnostic
 from reconciler.manifest.desired import Desired
 from reconciler.plan.model import Plan, Verdict
-from reconciler.sql.lint import LintConfig, lint_migration
+from reconciler.sql.lintconfig import LintConfig
 
 __all__ = ["Approval", "count_approvals", "evaluate", "lint_config", "lint_pending"]
 
@@ -43,6 +43,8 @@ def lint_pending(
     desired: Desired, plan: Plan, emergency: bool = False
 ) -> dict[str, list[Diagnostic]]:
     """Lint the plan's pending migrations (uncached; the engine uses the cached edge version)."""
+    from reconciler.sql.lint import lint_migration  # the parser is loaded only when linting
+
     cfg = lint_config(desired, emergency)
     files = {m.version: m for m in desired.migrations}
     return {

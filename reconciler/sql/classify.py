@@ -23,6 +23,9 @@ from reconciler.sql.split import Statement
 __all__ = ["StatementInfo", "classify", "shape_of"]
 
 logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+_POSTGRES = sqlglot.Dialect.get_or_raise("postgres")
+_WORDS = re.compile(r"[A-Z_][A-Z0-9_]*")
+_CONCURRENTLY = re.compile(r"\bCONCURRENTLY\b")
 
 _STRING = re.compile(r"(?:[eE])?'(?:[^'\\]|''|\\.)*'")
 _DOLLAR_BODY = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*|)\$.*?\$\1\$", re.DOTALL)
@@ -121,6 +124,7 @@ class StatementInfo:
     body: str | None = None  # the dollar-quoted body of DO / CREATE FUNCTION
     body_line: int = 0  # line in the file where the body starts
     inner: list[tuple[str, int]] = field(default_factory=list)  # (operation, line) in the body
+    memo: dict[str, Any] = field(default_factory=dict)  # views the rules share (ALTER actions, ...)
 
     @property
     def line(self) -> int:
@@ -278,10 +282,10 @@ def _body(stmt: Statement) -> tuple[str | None, int]:
 
 def classify(stmt: Statement) -> StatementInfo:
     shape = shape_of(stmt.code)
-    words = re.findall(r"[A-Z_][A-Z0-9_]*", shape[:200])[:8]
+    words = _WORDS.findall(shape[:200])[:8]
     kind = _kind(words, shape)
     info = StatementInfo(stmt, kind, shape, None, False)
-    info.concurrently = bool(re.search(r"\bCONCURRENTLY\b", shape))
+    info.concurrently = "CONCURRENTLY" in shape and bool(_CONCURRENTLY.search(shape))
     if kind in ("do", "create_function"):
         info.body, info.body_line = _body(stmt)
         if info.body is not None:
@@ -304,7 +308,7 @@ def classify(stmt: Statement) -> StatementInfo:
             )
         return info
     try:
-        ast = sqlglot.parse_one(stmt.code, read="postgres")
+        ast = _POSTGRES.parse(stmt.code)[0]
     except SqlglotError as e:
         info.why_unparsed = f"the SQL parser rejected it: {str(e).splitlines()[0][:120]}"
         return info

@@ -10,12 +10,11 @@ the file). The reason is mandatory, and an ignore that suppresses nothing is rep
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from functools import cache
 
 from reconciler.errors import Diagnostic, SourceLocation
 from reconciler.sql.classify import StatementInfo, classify
+from reconciler.sql.lintconfig import LintConfig
 from reconciler.sql.migration import Ignore, MigrationSource
 from reconciler.sql.rules import RULES, FileContext, Hit, Rule, StatementContext
 from reconciler.sql.rules.base import created_table
@@ -25,23 +24,13 @@ __all__ = ["NEVER_RELAXED", "TRACE_RULES", "LintConfig", "lint_migration", "stat
 NEVER_RELAXED = frozenset({"unparsed-statement", "ban-credentials"})
 # findings of `reconcile check --trace`; they may be ignored like rules
 TRACE_RULES = frozenset({"trace-access-exclusive", "trace-table-rewrite", "trace-failed"})
-LINT_VERSION = "1"
 
 
-@dataclass(frozen=True)
-class LintConfig:
-    strict: bool = False
-    require_safe_suffix: bool = False
-    require_rollback_section: bool = False
-    overrides: Mapping[str, str] = field(default_factory=dict)
-    emergency: bool = False
-
-    def fingerprint(self) -> str:
-        doc = (
-            f"{LINT_VERSION}|{self.strict}|{self.require_safe_suffix}|{self.require_rollback_section}|"
-            f"{sorted(self.overrides.items())}|{self.emergency}|{sorted(RULES)}"
-        )
-        return hashlib.sha256(doc.encode()).hexdigest()[:16]
+@cache
+def _rules_for(kind: str) -> tuple[Rule, ...]:
+    return tuple(
+        r for r in RULES.values() if r.check is not None and (r.kinds is None or kind in r.kinds)
+    )
 
 
 def _severity(rule: Rule, cfg: LintConfig) -> str | None:
@@ -94,9 +83,9 @@ def lint_migration(
     new_tables: set[str] = set()
     for info in infos:
         ctx = StatementContext(info, fctx, frozenset(new_tables))
-        for rule in RULES.values():
-            if rule.check is not None:
-                raw.extend((rule, h, info) for h in rule.check(ctx))
+        for rule in _rules_for(info.kind):
+            assert rule.check is not None
+            raw.extend((rule, h, info) for h in rule.check(ctx))
         t = created_table(info)
         if t:
             new_tables.update({t, t.split(".")[-1]})

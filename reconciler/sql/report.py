@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.errors import Diagnostic, format_diagnostic
-from reconciler.sql.rules import RULES
 
 __all__ = ["render_diagnostics"]
 
@@ -15,6 +14,8 @@ DOCS = "https://github.com/neon-reconciler/neon-reconciler/blob/main/docs/rules/
 
 
 def _sarif(diags: Sequence[Diagnostic], version: str) -> dict[str, Any]:
+    from reconciler.sql.rules import RULES  # only SARIF needs the rule descriptions
+
     used = sorted({d.code for d in diags})
     rules = []
     for rid in used:

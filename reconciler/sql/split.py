@@ -14,7 +14,6 @@ from reconciler.errors import Diagnostic, SourceLocation
 
 __all__ = ["Comment", "SplitResult", "Statement", "split_sql"]
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 _SPACE = re.compile(r"\s+")
 
@@ -60,8 +59,19 @@ class _Lines:
         return i + 1, offset - self.starts[i] + 1
 
 
+_TOKEN = re.compile(
+    r"--|/\*|[eE]'|'|\"|\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$|;|\b(?:ATOMIC|CASE|END)\b", re.IGNORECASE
+)
+_ROUTINE = re.compile(r"^\s*CREATE\b(?:\s+OR\s+REPLACE)?\s+(?:FUNCTION|PROCEDURE)\b", re.IGNORECASE)
+_NONSPACE = re.compile(r"\S")
+
+
 def split_sql(text: str, file: str = "<sql>") -> SplitResult:
-    """Split ``text`` into statements. Unterminated quotes or comments become errors."""
+    """Split ``text`` into statements. Unterminated quotes or comments become errors.
+
+    Jumps from one interesting token to the next (comment, quote, dollar quote, semicolon,
+    the words of a BEGIN ATOMIC body) instead of walking every character.
+    """
     lines = _Lines(text)
     n = len(text)
     statements: list[Statement] = []
@@ -70,15 +80,26 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
     code: list[str] = []  # code of the current statement, comments blanked
     start = -1  # offset of the current statement's first significant char
     atomic_depth = 0  # inside BEGIN ATOMIC ... END of a SQL-standard function body
-    words: list[str] = []  # leading words of the current statement (upper-cased)
     i = 0
 
     def loc(offset: int) -> SourceLocation:
         line, col = lines.at(offset)
         return SourceLocation(file, line, col)
 
+    def plain(a: int, b: int) -> None:
+        """Ordinary code between tokens."""
+        nonlocal start
+        if a >= b:
+            return
+        chunk = text[a:b]
+        if start < 0:
+            m = _NONSPACE.search(chunk)
+            if m:
+                start = a + m.start()
+        code.append(chunk)
+
     def finish(end: int) -> None:
-        nonlocal start, code, words, atomic_depth
+        nonlocal start, code, atomic_depth
         if start >= 0:
             line, col = lines.at(start)
             end_line, _ = lines.at(max(end - 1, start))
@@ -92,130 +113,125 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
                     end_line=end_line,
                 )
             )
-        start, code, words, atomic_depth = -1, [], [], 0
+        start, code, atomic_depth = -1, [], 0
 
-    def begin(offset: int) -> None:
-        nonlocal start
-        if start < 0:
-            start = offset
+    def comment(a: int, b: int, body: str) -> None:
+        line, col = lines.at(a)
+        own = text[lines.starts[line - 1] : a].strip() == ""
+        comments.append(Comment(body.strip(), line, col, own))
+        code.append(" ")
 
     while i < n:
-        c = text[i]
-        if c == "-" and text.startswith("--", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            line, col = lines.at(i)
-            own = text[lines.starts[line - 1] : i].strip() == ""
-            comments.append(Comment(text[i + 2 : j].strip(), line, col, own))
-            code.append(" ")
-            i = j
-            continue
-        if c == "/" and text.startswith("/*", i):
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if text.startswith("/*", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
+        m = _TOKEN.search(text, i)
+        if m is None:
+            plain(i, n)
+            break
+        plain(i, m.start())
+        tok, j = m.group(0), m.start()
+        if tok == "--":
+            e = text.find("\n", j)
+            e = n if e < 0 else e
+            comment(j, e, text[j + 2 : e])
+            i = e
+        elif tok == "/*":
+            depth, e = 1, j + 2
+            while depth:
+                a, b = text.find("/*", e), text.find("*/", e)
+                if b < 0:
+                    break
+                if 0 <= a < b:
+                    depth, e = depth + 1, a + 2
                 else:
-                    j += 1
+                    depth, e = depth - 1, b + 2
             if depth:
                 errors.append(
                     Diagnostic(
                         "unterminated-comment",
                         "block comment is never closed",
-                        loc(i),
+                        loc(j),
                         "close it with */",
                     )
                 )
                 break
-            line, col = lines.at(i)
-            own = text[lines.starts[line - 1] : i].strip() == ""
-            comments.append(Comment(text[i + 2 : j - 2].strip(), line, col, own))
-            code.append(" ")
-            i = j
-            continue
-        if c in "'\"":
-            begin(i)
-            escapes = (
-                c == "'"
-                and i > 0
-                and text[i - 1] in "eE"
-                and (i < 2 or not (text[i - 2].isalnum() or text[i - 2] == "_"))
-            )
-            j = i + 1
-            while j < n:
-                if escapes and text[j] == "\\":
-                    j += 2
-                    continue
-                if text[j] == c:
-                    if j + 1 < n and text[j + 1] == c:
-                        j += 2
-                        continue
+            comment(j, e, text[j + 2 : e - 2])
+            i = e
+        elif tok in ("'", '"') or tok in ("e'", "E'"):
+            quote = tok[-1]
+            q = j + len(tok) - 1  # the quote character
+            escapes = len(tok) == 2
+            if escapes and j > 0 and (text[j - 1].isalnum() or text[j - 1] == "_"):
+                escapes = False  # the e is the end of a word, not a prefix
+            if start < 0:
+                start = j
+            e = q + 1
+            while True:
+                if escapes:
+                    k = e
+                    while k < n and text[k] != quote:
+                        k += 2 if text[k] == "\\" else 1
+                    e = k
+                else:
+                    e = text.find(quote, e)
+                    if e < 0:
+                        e = n
+                if e >= n:
                     break
-                j += 1
-            if j >= n:
-                what = "string literal" if c == "'" else "quoted identifier"
+                if e + 1 < n and text[e + 1] == quote:
+                    e += 2
+                    continue
+                break
+            if e >= n:
+                what = "string literal" if quote == "'" else "quoted identifier"
                 errors.append(
                     Diagnostic(
                         "unterminated-quote",
                         f"{what} is never closed",
-                        loc(i),
-                        f"add the closing {c}",
+                        loc(q),
+                        f"add the closing {quote}",
                     )
                 )
                 break
-            code.append(text[i : j + 1])
-            i = j + 1
-            continue
-        if c == "$":
-            m = _DOLLAR.match(text, i)
-            prev = text[i - 1] if i else " "
-            if m and not (prev.isalnum() or prev == "_"):
-                begin(i)
-                tag = m.group(0)
-                j = text.find(tag, m.end())
-                if j < 0:
-                    errors.append(
-                        Diagnostic(
-                            "unterminated-dollar-quote",
-                            f"dollar-quoted body opened with {tag} is never closed",
-                            loc(i),
-                            f"end the body with {tag}",
-                        )
+            code.append(text[j : e + 1])
+            i = e + 1
+        elif tok.startswith("$"):
+            prev = text[j - 1] if j else " "
+            if prev.isalnum() or prev == "_":  # a$b$ is an identifier, $1 a parameter
+                plain(j, j + 1)
+                i = j + 1
+                continue
+            if start < 0:
+                start = j
+            e = text.find(tok, m.end())
+            if e < 0:
+                errors.append(
+                    Diagnostic(
+                        "unterminated-dollar-quote",
+                        f"dollar-quoted body opened with {tok} is never closed",
+                        loc(j),
+                        f"end the body with {tok}",
                     )
-                    break
-                code.append(text[i : j + len(tag)])
-                i = j + len(tag)
-                continue
-        if c == ";":
+                )
+                break
+            code.append(text[j : e + len(tok)])
+            i = e + len(tok)
+        elif tok == ";":
             if atomic_depth == 0:
-                finish(i)
-                i += 1
-                continue
-            code.append(c)
-            i += 1
-            continue
-        m = _WORD.match(text, i) if (c.isalpha() or c == "_") else None
-        if m:
-            begin(i)
-            w = m.group(0).upper()
-            if len(words) < 4:
-                words.append(w)
-            is_routine = words[:1] == ["CREATE"] and ("FUNCTION" in words or "PROCEDURE" in words)
-            if (
-                w == "ATOMIC" and is_routine and "".join(code).upper().rstrip().endswith("BEGIN")
-            ) or (atomic_depth and w == "CASE"):
+                finish(j)
+            else:
+                code.append(";")
+            i = j + 1
+        else:  # ATOMIC, CASE, END: only matter inside a BEGIN ATOMIC routine body
+            word = tok.upper()
+            if word == "ATOMIC":
+                so_far = "".join(code)
+                if _ROUTINE.match(so_far) and so_far.upper().rstrip().endswith("BEGIN"):
+                    atomic_depth += 1
+            elif atomic_depth and word == "CASE":
                 atomic_depth += 1
-            elif atomic_depth and w == "END":
+            elif atomic_depth and word == "END":
                 atomic_depth -= 1
-            code.append(m.group(0))
+            plain(j, m.end())
             i = m.end()
-            continue
-        if not c.isspace():
-            begin(i)
-        code.append(c)
-        i += 1
     if not errors:
         finish(n)
     return SplitResult(statements, comments, errors)

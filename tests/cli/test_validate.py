@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.engine import Request
 from tests.conftest import REPO, query, run_cli
 
 MIGS = "manifests/migrations"
@@ -140,3 +141,22 @@ def test_plan_verdict_uses_the_rules(project: Path, db_url: str) -> None:
     r = run_cli(project, "apply", "--env", "prod", "--emergency")
     assert r.returncode == 2 and "--emergency needs --reason" in r.stderr
     assert query(db_url, "SELECT to_regnamespace('reconciler')") == [(None,)]
+
+
+def test_parallel_lint_gives_the_same_result(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import reconciler.lintcache as lc
+    from reconciler.engine import load
+    from reconciler.policy import lint_config
+
+    for n in range(8, 20):
+        (tree / MIGS / f"{n:04d}_gen_{n}_safe.sql").write_text(
+            f"ALTER TABLE users ADD COLUMN c{n} int NOT NULL;\nDELETE FROM posts WHERE id = {n};\n"
+        )
+    desired = load(Request(env="prod", root=str(tree)))
+    serial = lc.LintCache(None, lint_config(desired)).lint_all(desired.migrations)
+    monkeypatch.setattr(lc, "PARALLEL_THRESHOLD", 1)
+    parallel_cache = lc.LintCache(None, lint_config(desired))
+    parallel_cache.prefetch(desired.migrations)
+    assert parallel_cache.misses == 0 and len(parallel_cache.entries) == len(desired.migrations)
+    assert parallel_cache.lint_all(desired.migrations) == serial
+    assert parallel_cache.hits == len(desired.migrations)

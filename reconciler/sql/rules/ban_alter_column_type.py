@@ -20,4 +20,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             )
 
 
-RULE = Rule("ban-alter-column-type", "error", "warning", "no ALTER COLUMN ... TYPE", check)
+RULE = Rule(
+    "ban-alter-column-type",
+    "error",
+    "warning",
+    "no ALTER COLUMN ... TYPE",
+    check,
+    kinds=frozenset(("alter_table",)),
+)

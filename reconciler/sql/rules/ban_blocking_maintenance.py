@@ -38,4 +38,5 @@ RULE = Rule(
     "warning",
     "no VACUUM FULL, CLUSTER, LOCK in migrations",
     check,
+    kinds=frozenset(("vacuum", "cluster", "lock", "refresh")),
 )

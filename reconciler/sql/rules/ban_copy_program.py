@@ -24,4 +24,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         )
 
 
-RULE = Rule("ban-copy-program", "error", "error", "no COPY PROGRAM or server-side file COPY", check)
+RULE = Rule(
+    "ban-copy-program",
+    "error",
+    "error",
+    "no COPY PROGRAM or server-side file COPY",
+    check,
+    kinds=frozenset(("copy",)),
+)

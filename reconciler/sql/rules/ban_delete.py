@@ -21,4 +21,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             yield Hit(f"DELETE inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
 
 
-RULE = Rule("ban-delete", "error", "warning", "no DELETE", check)
+RULE = Rule(
+    "ban-delete",
+    "error",
+    "warning",
+    "no DELETE",
+    check,
+    kinds=frozenset(("delete", "with", "insert", "update", "select", "do", "create_function")),
+)

@@ -23,4 +23,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             yield Hit(f"column drop inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
 
 
-RULE = Rule("ban-drop-column", "error", "warning", "no ALTER TABLE ... DROP COLUMN", check)
+RULE = Rule(
+    "ban-drop-column",
+    "error",
+    "warning",
+    "no ALTER TABLE ... DROP COLUMN",
+    check,
+    kinds=frozenset(("alter_table", "do", "create_function")),
+)

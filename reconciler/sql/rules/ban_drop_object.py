@@ -30,4 +30,5 @@ RULE = Rule(
     "warning",
     "no DROP of indexes, views, types, constraints, ...",
     check,
+    kinds=frozenset(("drop", "alter_table", "do", "create_function")),
 )

@@ -19,4 +19,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             yield Hit(f"DROP TABLE inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
 
 
-RULE = Rule("ban-drop-table", "error", "warning", "no DROP TABLE", check)
+RULE = Rule(
+    "ban-drop-table",
+    "error",
+    "warning",
+    "no DROP TABLE",
+    check,
+    kinds=frozenset(("drop", "do", "create_function")),
+)

@@ -23,4 +23,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             )
 
 
-RULE = Rule("ban-rename", "error", "warning", "no table or column renames", check)
+RULE = Rule(
+    "ban-rename",
+    "error",
+    "warning",
+    "no table or column renames",
+    check,
+    kinds=frozenset(("alter_table",)),
+)

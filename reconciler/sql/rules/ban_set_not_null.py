@@ -21,4 +21,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             )
 
 
-RULE = Rule("ban-set-not-null", "error", "warning", "no SET NOT NULL on existing tables", check)
+RULE = Rule(
+    "ban-set-not-null",
+    "error",
+    "warning",
+    "no SET NOT NULL on existing tables",
+    check,
+    kinds=frozenset(("alter_table",)),
+)

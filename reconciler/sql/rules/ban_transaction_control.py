@@ -22,4 +22,5 @@ RULE = Rule(
     "error",
     "no BEGIN/COMMIT/ROLLBACK in migration files",
     check,
+    kinds=frozenset(("begin", "commit", "rollback", "savepoint", "prepare_transaction")),
 )

@@ -19,4 +19,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             yield Hit(f"TRUNCATE inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
 
 
-RULE = Rule("ban-truncate", "error", "warning", "no TRUNCATE", check)
+RULE = Rule(
+    "ban-truncate",
+    "error",
+    "warning",
+    "no TRUNCATE",
+    check,
+    kinds=frozenset(("truncate", "do", "create_function")),
+)

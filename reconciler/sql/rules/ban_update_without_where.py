@@ -33,4 +33,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
                 )
 
 
-RULE = Rule("ban-update-without-where", "error", "warning", "no UPDATE without WHERE", check)
+RULE = Rule(
+    "ban-update-without-where",
+    "error",
+    "warning",
+    "no UPDATE without WHERE",
+    check,
+    kinds=frozenset(("update", "with", "insert", "delete", "select", "do", "create_function")),
+)

@@ -37,5 +37,10 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
 
 
 RULE = Rule(
-    "ban-volatile-default", "error", "warning", "no table rewrites from new column defaults", check
+    "ban-volatile-default",
+    "error",
+    "warning",
+    "no table rewrites from new column defaults",
+    check,
+    kinds=frozenset(("alter_table",)),
 )

@@ -67,9 +67,17 @@ class Rule:
     summary: str
     check: Callable[[StatementContext], Iterable[Hit]] | None = None
     check_file: Callable[[FileContext], Iterable[Hit]] | None = None
+    kinds: frozenset[str] | None = None  # statement kinds the check looks at; None: every kind
 
 
 _NAME = r'(?:"(?:[^"]|"")+"|[A-Z_][A-Z0-9_$]*)(?:\.(?:"(?:[^"]|"")+"|[A-Z_][A-Z0-9_$]*))?'
+
+
+_ALTER_TARGET = re.compile(rf"^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?({_NAME})")
+_INDEX_TARGET = re.compile(rf"\bON (?:ONLY )?({_NAME})")
+_CREATED = re.compile(
+    rf"^CREATE (?:(?:GLOBAL |LOCAL )?(?:TEMP|TEMPORARY|UNLOGGED) )?TABLE (?:IF NOT EXISTS )?({_NAME})"
+)
 
 
 def norm(name: str) -> str:
@@ -77,53 +85,61 @@ def norm(name: str) -> str:
 
 
 def created_table(info: StatementInfo) -> str | None:
-    m = re.match(
-        rf"^CREATE (?:(?:GLOBAL |LOCAL )?(?:TEMP|TEMPORARY|UNLOGGED) )?TABLE (?:IF NOT EXISTS )?({_NAME})",
-        info.shape,
-    )
+    if info.kind != "create_table":
+        return None
+    m = _CREATED.match(info.shape)
     return norm(m.group(1)) if m else None
 
 
 def alter_target(info: StatementInfo) -> str | None:
-    m = re.match(rf"^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?({_NAME})", info.shape)
+    m = _ALTER_TARGET.match(info.shape)
     return norm(m.group(1)) if m else None
 
 
 def index_target(info: StatementInfo) -> str | None:
-    m = re.search(rf"\bON (?:ONLY )?({_NAME})", info.shape)
+    m = _INDEX_TARGET.search(info.shape)
     return norm(m.group(1)) if m else None
+
+
+_PUNCT = re.compile(r"[(),]")
+_ALTER = re.compile(rf"^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?{_NAME}\s*")
 
 
 def split_top_level(text: str) -> list[str]:
     """Split on commas that are not inside parentheses."""
     parts: list[str] = []
-    cur: list[str] = []
-    depth = 0
-    for ch in text:
+    depth, last = 0, 0
+    for m in _PUNCT.finditer(text):
+        ch = m.group(0)
         if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
-        if ch == "," and depth == 0:
-            parts.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
-    if "".join(cur).strip():
-        parts.append("".join(cur).strip())
+        elif depth == 0:
+            parts.append(text[last : m.start()].strip())
+            last = m.end()
+    tail = text[last:].strip()
+    if tail:
+        parts.append(tail)
     return parts
 
 
 def alter_actions(info: StatementInfo) -> list[str]:
     """The comma-separated actions of an ALTER TABLE, upper-cased with literals blanked."""
-    m = re.match(rf"^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?{_NAME}\s*", info.shape)
-    if not m:
-        return []
-    return split_top_level(info.shape[m.end() :])
+    if "actions" not in info.memo:
+        m = _ALTER.match(info.shape) if info.kind == "alter_table" else None
+        info.memo["actions"] = split_top_level(info.shape[m.end() :]) if m else []
+    return list(info.memo["actions"])
 
 
 def column_defs(info: StatementInfo) -> list[str]:
     """Column definitions of CREATE TABLE (...) and of ALTER TABLE ... ADD [COLUMN]."""
+    if "columns" not in info.memo:
+        info.memo["columns"] = _column_defs(info)
+    return list(info.memo["columns"])
+
+
+def _column_defs(info: StatementInfo) -> list[str]:
     if info.kind == "create_table":
         start = info.shape.find("(")
         if start < 0:

@@ -20,4 +20,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             )
 
 
-RULE = Rule("prefer-bigint", "warning", "warning", "bigint over int and smallint", check)
+RULE = Rule(
+    "prefer-bigint",
+    "warning",
+    "warning",
+    "bigint over int and smallint",
+    check,
+    kinds=frozenset(("create_table", "alter_table")),
+)

@@ -17,4 +17,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             )
 
 
-RULE = Rule("prefer-identity", "warning", "warning", "identity columns over serial", check)
+RULE = Rule(
+    "prefer-identity",
+    "warning",
+    "warning",
+    "identity columns over serial",
+    check,
+    kinds=frozenset(("create_table", "alter_table")),
+)

@@ -23,4 +23,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             )
 
 
-RULE = Rule("prefer-text", "warning", "warning", "text over varchar(n)", check)
+RULE = Rule(
+    "prefer-text",
+    "warning",
+    "warning",
+    "text over varchar(n)",
+    check,
+    kinds=frozenset(("create_table", "alter_table")),
+)

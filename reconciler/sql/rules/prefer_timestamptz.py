@@ -21,4 +21,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             )
 
 
-RULE = Rule("prefer-timestamptz", "warning", "warning", "timestamptz over timestamp", check)
+RULE = Rule(
+    "prefer-timestamptz",
+    "warning",
+    "warning",
+    "timestamptz over timestamp",
+    check,
+    kinds=frozenset(("create_table", "alter_table")),
+)

@@ -21,5 +21,10 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
 
 
 RULE = Rule(
-    "require-add-column-default", "error", "warning", "NOT NULL columns need a default", check
+    "require-add-column-default",
+    "error",
+    "warning",
+    "NOT NULL columns need a default",
+    check,
+    kinds=frozenset(("alter_table",)),
 )

@@ -34,4 +34,5 @@ RULE = Rule(
     "warning",
     "index builds, drops and rebuilds must be CONCURRENTLY",
     check,
+    kinds=frozenset(("create_index", "drop", "reindex")),
 )

@@ -26,4 +26,5 @@ RULE = Rule(
     None,
     "inserts are idempotent in strict environments",
     check,
+    kinds=frozenset(("insert",)),
 )

@@ -30,5 +30,10 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
 
 
 RULE = Rule(
-    "require-not-valid-constraint", "error", "warning", "constraints are added NOT VALID", check
+    "require-not-valid-constraint",
+    "error",
+    "warning",
+    "constraints are added NOT VALID",
+    check,
+    kinds=frozenset(("alter_table",)),
 )

@@ -29,4 +29,5 @@ RULE = Rule(
     "warning",
     "unique constraints reuse a concurrently built index",
     check,
+    kinds=frozenset(("alter_table",)),
 )

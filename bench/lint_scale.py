@@ -1,0 +1,117 @@
+"""Lint benchmark (issue 3): 2,000 generated migration files of mixed content.
+
+Times `reconcile validate` cold (no caches) and warm (lint and desired-state caches filled)
+against `squawk` on the same files; whole processes, median of 5, reported as ratios.
+
+    python bench/lint_scale.py      # prints a table; writes bench/out/lint_scale.json
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import median_of, reconcile_cmd, run
+
+REPO = Path(__file__).resolve().parent.parent
+N = 2000
+BODIES = [
+    "CREATE TABLE t{n} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());",
+    "ALTER TABLE users ADD COLUMN c{n} text;",
+    "CREATE INDEX CONCURRENTLY idx_{n} ON posts (author_id, created_at);",
+    "ALTER TABLE posts ADD CONSTRAINT fk_{n} FOREIGN KEY (thread_id) REFERENCES threads (id) NOT VALID;\nALTER TABLE posts VALIDATE CONSTRAINT fk_{n};",
+    "INSERT INTO xp_reasons (code, description) VALUES ('r{n}', 'reason {n}') ON CONFLICT DO NOTHING;",
+    "COMMENT ON TABLE users IS 'revision {n}';",
+    "ALTER TABLE users ADD COLUMN n{n} integer NOT NULL;",
+    "CREATE INDEX idx_plain_{n} ON posts (body);",
+    "UPDATE users SET email = lower(email);",
+    "ALTER TABLE posts ALTER COLUMN body TYPE varchar(2000);",
+    "DELETE FROM posts WHERE created_at < now() - interval '1 year';",
+    "DO $$ BEGIN\n  PERFORM 1;\nEND $$;",
+]
+
+
+def generate(root: Path) -> Path:
+    rnd = random.Random(42)
+    mig = root / "manifests/migrations"
+    mig.mkdir(parents=True)
+    for n in range(1, N + 1):
+        body = "\n".join(rnd.choice(BODIES).format(n=n) for _ in range(rnd.randint(1, 4)))
+        (mig / f"{n:04d}_generated_step_{n}_safe.sql").write_text(
+            f"-- Description: generated step {n}\n-- Created: 2026-11-26T00:00:00Z\n-- Type: SAFE\n"
+            f"-- Rollback: Manual rollback instructions below\n\n-- Migration starts here\n{body}\n\n"
+            "-- Rollback instructions:\n-- 1. revert by hand\n"
+        )
+    (root / "environments").mkdir()
+    (root / "environments/bench.yaml").write_text(
+        "name: bench\ndatabase: {url_from_env: DATABASE_URL_BENCH}\n"
+        "migrations: {dir: ../manifests/migrations}\n"
+        "policy: {strict: true, require_safe_suffix: true, require_rollback_section: true}\n"
+    )
+    return mig
+
+
+def main() -> None:
+    squawk = shutil.which("squawk")
+    if not squawk:
+        sys.exit("squawk is not installed: pip install squawk-cli")
+    work = Path(tempfile.mkdtemp(prefix="lint_scale_"))
+    mig = generate(work)
+    env = {**os.environ, "RECONCILER_HOME": str(work / ".reconciler")}
+    cold_env = {**env, "RECONCILER_NO_CACHE": "1"}
+    validate = reconcile_cmd("validate", "--env", "bench", "-f", "json")
+    _, r = run(validate, work, env)  # fills the caches, and gives the counts
+    doc = json.loads(r.stdout)
+    t_cold = median_of(5, validate, work, cold_env, ok=(0, 3))
+    t_warm = median_of(5, validate, work, env, ok=(0, 3))
+    files = sorted(str(p) for p in mig.glob("*.sql"))
+    t_squawk = median_of(5, [squawk, *files], work, env, ok=(0, 1, 2))
+    rows = [
+        ("squawk, 2,000 files", f"{t_squawk:.2f} s", "1.00x", "-"),
+        (
+            "reconcile validate, cold (no caches)",
+            f"{t_cold:.2f} s",
+            f"{t_cold / t_squawk:.2f}x",
+            "<= 3x",
+        ),
+        (
+            "reconcile validate, warm (caches filled)",
+            f"{t_warm:.2f} s",
+            f"{t_warm / t_squawk:.2f}x",
+            "<= 0.5x",
+        ),
+    ]
+    print(
+        f"{N} files, {doc['errors']} errors and {doc['warnings']} warnings found by reconcile validate\n"
+    )
+    print(f"{'run':42} {'median':>8} {'ratio':>7}  target")
+    for a, b, c, d in rows:
+        print(f"{a:42} {b:>8} {c:>7}  {d}")
+    out = REPO / "bench/out"
+    out.mkdir(exist_ok=True)
+    (out / "lint_scale.json").write_text(
+        json.dumps(
+            {
+                "files": N,
+                "squawk_s": t_squawk,
+                "cold_s": t_cold,
+                "warm_s": t_warm,
+                "cold_ratio": t_cold / t_squawk,
+                "warm_ratio": t_warm / t_squawk,
+                "errors": doc["errors"],
+                "warnings": doc["warnings"],
+            },
+            indent=2,
+        )
+    )
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
