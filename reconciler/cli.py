@@ -38,10 +38,14 @@ def _events(args: argparse.Namespace) -> Callable[[str, str], None]:
 
 
 def _run(args: argparse.Namespace, mode: str) -> Outcome:
-    return reconcile(
-        Request(env=args.env, mode=mode, root=args.root),  # type: ignore[arg-type]
-        on_event=_events(args),
+    request = Request(
+        env=args.env,
+        mode=mode,
+        root=args.root,  # type: ignore[arg-type]
+        emergency=getattr(args, "emergency", False),
+        reason=getattr(args, "reason", None),
     )
+    return reconcile(request, on_event=_events(args))
 
 
 def _print_gates(out: Outcome) -> None:
@@ -351,6 +355,163 @@ def cmd_check(args: argparse.Namespace) -> int:
     return out.exit_code
 
 
+@verb
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create the reconciler's bookkeeping schema (audit trail, approvals, history) as the database owner.
+
+    --grant-approvers lets each listed approver's database login record approvals.
+    """
+    from reconciler.engine import init
+
+    for note in init(Request(env=args.env, root=args.root), grant_approvers=args.grant_approvers):
+        print(note)
+    return EXIT_OK
+
+
+@verb
+def cmd_approve(args: argparse.Namespace) -> int:
+    """Approve the current plan (or a restore) as your own database login.
+
+    The hash must be the one `reconcile plan` shows now (or, with --restore, the one
+    `reconcile restore` asked for); the database records your login, not a name you type.
+    """
+    from reconciler.engine import approve
+
+    out = approve(Request(env=args.env, root=args.root), args.plan, restore=args.restore)
+    note = "" if out.counted else " (not on the approver list: this approval does not count)"
+    print(f"approved {out.plan_hash[:12]} as {out.approved_by}{note}")
+    print(
+        f"approvals: {len(out.received)}/{out.required}"
+        + (f" ({', '.join(out.received)})" if out.received else "")
+    )
+    return EXIT_OK
+
+
+@verb
+def cmd_approvals(args: argparse.Namespace) -> int:
+    """List recorded approvals and which of them count for the current plan."""
+    from reconciler.engine import list_approvals
+
+    current, all_, counted, required = list_approvals(Request(env=args.env, root=args.root))
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "plan_hash": current,
+                    "required": required,
+                    "counted": counted,
+                    "approvals": [
+                        {
+                            "approver": a.approver,
+                            "plan_hash": a.plan_hash,
+                            "at": a.at,
+                            "current": a.plan_hash == current,
+                        }
+                        for a in all_
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    print(
+        f"current plan {current[:12]}: {len(counted)}/{required} approvals"
+        + (f" ({', '.join(counted)})" if counted else "")
+    )
+    for a in all_:
+        mark = (
+            "counts"
+            if a.approver in counted and a.plan_hash == current
+            else ("current plan, not a listed approver" if a.plan_hash == current else "other plan")
+        )
+        print(f"  {a.at or ''}  {a.approver:16} {a.plan_hash[:12]}  {mark}")
+    return EXIT_OK
+
+
+@verb
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Take a backup now with the environment's provider (Neon branch or pg_dump), then apply retention."""
+    from reconciler.engine import take_backup
+
+    info = take_backup(Request(env=args.env, root=args.root))
+    print(f"{info.name}  {info.id}")
+    return EXIT_OK
+
+
+@verb
+def cmd_backups(args: argparse.Namespace) -> int:
+    """List the environment's backups, newest first."""
+    from reconciler.engine import list_backups
+
+    items = list_backups(Request(env=args.env, root=args.root))
+    if args.format == "json":
+        print(json.dumps([i.__dict__ for i in items], indent=2))
+        return EXIT_OK
+    for i in items:
+        flags = ("" if i.ours else "  (not made by the reconciler)") + (
+            "  (has child branches)" if i.has_children else ""
+        )
+        print(f"{i.created_at[:19]}  {i.name}  {i.id}{flags}")
+    if not items:
+        print("no backups")
+    return EXIT_OK
+
+
+@verb
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Put a backup back in place (Neon branch restore keeps the old head under a name).
+
+    Needs the same approvals as an apply, given for the restore's own hash, which this
+    command prints when they are missing. Exit 3 while approvals are missing.
+    """
+    from reconciler.engine import restore
+
+    out = restore(
+        Request(env=args.env, root=args.root, emergency=args.emergency, reason=args.reason),
+        args.backup,
+        on_event=_events(args),
+    )
+    if out.status == "awaiting-approval":
+        print(
+            f"restore of {args.backup} needs {out.required} approvals of hash {out.restore_hash} "
+            f"(have {len(out.received)}): reconcile approve --env {args.env} --restore {args.backup} "
+            f"--plan {out.restore_hash}"
+        )
+        return EXIT_BLOCKED
+    print(f"restored {args.env} from {args.backup}; the previous state is kept as {out.preserved}")
+    return EXIT_OK
+
+
+@verb
+def cmd_audit(args: argparse.Namespace) -> int:
+    """List the audit trail (newest first) with each event's webhook delivery state; retries owed deliveries."""
+    from reconciler.engine import audit_events
+
+    events, report = audit_events(Request(env=args.env, root=args.root), limit=args.limit)
+    if args.format == "json":
+        print(json.dumps(events, indent=2, default=str))
+        return EXIT_OK
+    for e in events:
+        state = (
+            "delivered"
+            if e["delivered_at"]
+            else f"pending ({e['attempts']} attempts: {e['last_error']})"
+            if e["has_outbox"]
+            else "no webhook"
+        )
+        flag = " EMERGENCY" if e["emergency"] else ""
+        print(
+            f"#{e['id']} {str(e['at'])[:19]} {e['action']:18} {e['outcome']:10} {e['actor']}"
+            f"{flag}  plan {str(e['plan_hash'] or '-')[:12]}  {state}"
+        )
+    if report is not None and report.pending:
+        print(
+            f"{report.pending} event(s) not delivered yet"
+            + (f": {report.errors[-1]}" if report.errors else "")
+        )
+    return EXIT_OK
+
+
 def _verb_arguments(name: str, p: argparse.ArgumentParser) -> None:
     """Arguments that only some verbs take."""
     if name == "validate":
@@ -368,6 +529,32 @@ def _verb_arguments(name: str, p: argparse.ArgumentParser) -> None:
             help="hotfix path: lint errors become warnings, except unparsed SQL and credentials",
         )
         p.add_argument("--reason", default=None, help="why (required with --emergency)")
+    if name == "init":
+        p.add_argument(
+            "--grant-approvers",
+            action="store_true",
+            help="let the listed approvers' logins approve",
+        )
+    if name == "approve":
+        p.add_argument(
+            "--plan", required=True, metavar="HASH", help="the plan (or restore) hash you approve"
+        )
+        p.add_argument(
+            "--restore",
+            metavar="BACKUP",
+            help="approve the restore of this backup instead of a plan",
+        )
+    if name == "restore":
+        p.add_argument("--backup", required=True, help="backup id or name (see reconcile backups)")
+        p.add_argument(
+            "--emergency",
+            action="store_true",
+            default=False,
+            help="mark the restore as an emergency",
+        )
+        p.add_argument("--reason", default=None, help="why (recorded in the audit trail)")
+    if name == "audit":
+        p.add_argument("--limit", type=int, default=50, help="how many events (default 50)")
     if name == "check":
         p.add_argument(
             "--trace",

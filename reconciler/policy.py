@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from reconciler.errors import Diagnostic
 from reconciler.manifest.desired import Desired
 from reconciler.plan.model import Plan, Verdict
+from reconciler.ports import Approval
 from reconciler.sql.lintconfig import LintConfig
 
 __all__ = ["Approval", "count_approvals", "evaluate", "lint_config", "lint_pending"]
-
-
-@dataclass(frozen=True)
-class Approval:
-    approver: str
-    plan_hash: str
-    source: str  # database | kubernetes | ...
-    at: str | None = None
 
 
 def count_approvals(

@@ -33,6 +33,61 @@ _STEPS: list[str] = [
     );
     COMMENT ON SCHEMA reconciler IS 'Owned by neon-reconciler; do not edit by hand';
     """,
+    # 2: audit trail (append-only), webhook outbox, approvals bound to plan hashes
+    """
+    CREATE TABLE reconciler.audit_log (
+        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+        environment text NOT NULL,
+        actor       text NOT NULL,
+        db_user     text NOT NULL DEFAULT session_user,
+        action      text NOT NULL,
+        plan_hash   text,
+        outcome     text NOT NULL,
+        approvals   jsonb NOT NULL DEFAULT '[]',
+        backup_ref  text,
+        emergency   boolean NOT NULL DEFAULT false,
+        reason      text,
+        details     jsonb NOT NULL DEFAULT '{}',
+        delivery_id uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE
+    );
+    CREATE FUNCTION reconciler.reject_audit_change() RETURNS trigger LANGUAGE plpgsql AS $f$
+    BEGIN
+        RAISE EXCEPTION 'reconciler.audit_log is append-only: % is not allowed', TG_OP
+            USING ERRCODE = 'insufficient_privilege';
+    END
+    $f$;
+    CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON reconciler.audit_log
+        FOR EACH ROW EXECUTE FUNCTION reconciler.reject_audit_change();
+    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON reconciler.audit_log
+        FOR EACH STATEMENT EXECUTE FUNCTION reconciler.reject_audit_change();
+    CREATE TABLE reconciler.audit_outbox (
+        audit_id        bigint PRIMARY KEY REFERENCES reconciler.audit_log (id),
+        attempts        integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        delivered_at    timestamptz,
+        last_error      text
+    );
+    CREATE INDEX audit_outbox_pending ON reconciler.audit_outbox (next_attempt_at)
+        WHERE delivered_at IS NULL;
+    CREATE TABLE reconciler.approvals (
+        environment text NOT NULL,
+        plan_hash   text NOT NULL CHECK (plan_hash ~ '^[0-9a-f]{64}$'),
+        approved_by text NOT NULL DEFAULT session_user,
+        at          timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (environment, plan_hash, approved_by)
+    );
+    -- identity is the database login: whatever the client sends, approved_by is session_user
+    CREATE FUNCTION reconciler.force_approver() RETURNS trigger LANGUAGE plpgsql AS $f$
+    BEGIN
+        NEW.approved_by := session_user;
+        NEW.at := now();
+        RETURN NEW;
+    END
+    $f$;
+    CREATE TRIGGER approvals_identity BEFORE INSERT OR UPDATE ON reconciler.approvals
+        FOR EACH ROW EXECUTE FUNCTION reconciler.force_approver();
+    """,
 ]
 
 

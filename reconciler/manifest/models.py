@@ -92,7 +92,11 @@ class ApprovalsPolicy(_Model):
 
 class BackupPolicy(_Model):
     provider: Literal["neon", "pg_dump", "none"] = "none"
-    keep: int = Field(5, ge=1)
+    keep: int = Field(5, ge=1, description="newest backups of ours kept; older ones are deleted")
+    dir: str | None = Field(
+        None, description="pg_dump: folder for dumps (default .reconciler/backups)"
+    )
+    timeout: Duration = Field(600_000, description="neon: wait for branch operations (ms)")
 
 
 class Policy(_Model):

@@ -113,7 +113,7 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
             ApplyMigration(
                 m.version,
                 m.name,
-                m.path,
+                m.filename,  # not the path: the hash must not depend on where it is computed
                 m.checksum,
                 len(m.source.statements),
                 m.source.no_transaction,

@@ -33,7 +33,7 @@ class ApplyMigration(Action):
     kind: ClassVar[str] = "apply_migration"
     version: str
     name: str
-    file: str
+    file: str  # the file name (no folder), so the plan hash is the same from any checkout
     checksum: str
     statements: int
     no_transaction: bool

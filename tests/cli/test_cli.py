@@ -66,10 +66,21 @@ def test_staging_requires_safe_names(project: Path, db_url: str) -> None:
 
 
 def test_backup_gate_fails_closed(project: Path, db_url: str) -> None:
-    r = run_cli(project, "apply", "--env", "staging")
+    env = project / "environments/prod.yaml"
+    env.write_text(
+        env.read_text().replace(
+            "approvals: {required: 2, approvers: [alice, bob, carol]}", "approvals: {required: 0}"
+        )
+    )
+    r = run_cli(project, "apply", "--env", "prod", env={"NEON_API_KEY": ""})
     assert r.returncode == 3
-    assert "error[backup-gate]" in r.stderr
-    assert query(db_url, "SELECT to_regclass('app_config')") == [(None,)]
+    assert (
+        "error[backup-gate]: the backup before applying failed, so nothing was applied: "
+        "NEON_API_KEY is not set" in r.stderr
+    )
+    assert query(db_url, "SELECT to_regclass('app_config'), to_regnamespace('reconciler')") == [
+        (None, None)
+    ]
 
 
 def test_manifest_error_is_located_and_nothing_applied(project: Path, db_url: str) -> None:

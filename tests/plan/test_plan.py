@@ -219,3 +219,18 @@ def test_renderers() -> None:
     assert doc["counts"] == {"apply_migration": 2, "upsert_config": 1, "upsert_forum": 2}
     md = render_plan(p, "markdown", v)
     assert md.startswith("### ✅ `dev`: allowed") and "| `+` | apply migration 0001_init" in md
+
+
+def test_hash_does_not_depend_on_where_it_is_computed() -> None:
+    files = {
+        "env/dev.yaml": ENV,
+        "m/0001_init.sql": MIG,
+        "config/xp.yaml": CONFIG,
+        "forum.yaml": FORUM,
+    }
+    here = load_environment("env/dev.yaml", MemoryFiles(files))  # type: ignore[arg-type]
+    there = load_environment(
+        "/home/ci/checkout/env/dev.yaml",
+        MemoryFiles({f"/home/ci/checkout/{k}": v for k, v in files.items()}),
+    )  # type: ignore[arg-type]
+    assert make_plan(here, LiveState(False)).hash == make_plan(there, LiveState(False)).hash

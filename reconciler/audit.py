@@ -1,0 +1,244 @@
+"""The audit trail: append-only events in ``reconciler.audit_log`` and their signed webhook delivery.
+
+An event and its outbox row are written in one transaction, so no event can exist without
+its delivery being owed. Delivery POSTs the event as JSON with a stable delivery id (the
+receiver's idempotency key), a timestamp and an HMAC-SHA256 signature over
+``"<timestamp>.<body>"``; failures are recorded on the outbox row and retried with backoff
+by later runs. Secrets (the webhook secret, tokens in the webhook URL) never leave this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import psycopg
+from psycopg.types.json import Jsonb
+
+__all__ = [
+    "AuditEvent",
+    "DeliveryReport",
+    "Webhook",
+    "deliver_pending",
+    "list_events",
+    "record",
+    "sign",
+    "verify",
+]
+
+SIGNATURE_HEADER = "X-Reconciler-Signature"
+TIMESTAMP_HEADER = "X-Reconciler-Timestamp"
+DELIVERY_HEADER = "X-Reconciler-Delivery"
+EVENT_HEADER = "X-Reconciler-Event"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    environment: str
+    actor: str
+    action: (
+        str  # apply.started, apply.succeeded, apply.failed, backup.created, restore.*, approval.*
+    )
+    outcome: str  # started | succeeded | failed | recorded
+    plan_hash: str | None = None
+    approvals: Sequence[str] = ()
+    backup_ref: str | None = None
+    emergency: bool = False
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str
+    secret: str
+
+    @property
+    def shown(self) -> str:
+        """The URL without path and query, which often carry tokens."""
+        p = urlsplit(self.url)
+        return f"{p.scheme}://{p.hostname}{f':{p.port}' if p.port else ''}/…"
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0
+    pending: int = 0
+    errors: list[str] = field(default_factory=list)
+    tried: list[int] = field(default_factory=list)  # audit ids handled in this run
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    """What a receiver does: recompute and compare in constant time."""
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def record(conn: psycopg.Connection, event: AuditEvent, *, outbox: bool) -> tuple[int, str]:
+    """Append one event (and its outbox row when a webhook is configured), committed on return."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO reconciler.audit_log (environment, actor, action, plan_hash, outcome, approvals, "
+            "backup_ref, emergency, reason, details) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "RETURNING id, delivery_id::text",
+            (
+                event.environment,
+                event.actor,
+                event.action,
+                event.plan_hash,
+                event.outcome,
+                Jsonb(list(event.approvals)),
+                event.backup_ref,
+                event.emergency,
+                event.reason,
+                Jsonb(event.details),
+            ),
+        )
+        row = cur.fetchone()
+        assert row is not None
+        if outbox:
+            cur.execute("INSERT INTO reconciler.audit_outbox (audit_id) VALUES (%s)", (row[0],))
+    return int(row[0]), str(row[1])
+
+
+def _payload(row: dict[str, Any]) -> bytes:
+    event = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+    return json.dumps(
+        {"type": "reconciler.audit", "event": event}, sort_keys=True, separators=(",", ":")
+    ).encode()
+
+
+_COLUMNS = (
+    "id, at, environment, actor, db_user, action, plan_hash, outcome, approvals, backup_ref, "
+    "emergency, reason, details, delivery_id::text AS delivery_id"
+)
+
+
+def deliver_pending(
+    conn: psycopg.Connection,
+    webhook: Webhook,
+    *,
+    respect_schedule: bool = False,
+    attempts_now: int = 3,
+    timeout: float = 5.0,
+    client: httpx.Client | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryReport:
+    """POST every undelivered event, oldest first, each retried briefly now and later by the next run.
+
+    ``respect_schedule`` skips events whose backoff has not expired (for frequent loops);
+    one-shot commands try every pending event.
+    """
+    report = DeliveryReport()
+    own = client is None
+    http = client or httpx.Client(timeout=timeout)
+    try:
+        while True:
+            with conn.transaction(), conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+                cur.execute(
+                    f"SELECT o.audit_id, o.attempts, {_COLUMNS} FROM reconciler.audit_outbox o "
+                    "JOIN reconciler.audit_log a ON a.id = o.audit_id WHERE o.delivered_at IS NULL "
+                    + ("AND o.next_attempt_at <= now() " if respect_schedule else "")
+                    + "AND NOT o.audit_id = ANY(%s) ORDER BY o.audit_id LIMIT 1 FOR UPDATE OF o SKIP LOCKED",
+                    (report.tried,),
+                )
+                row = cur.fetchone()
+                if row is None:
+                    break
+                audit_id, attempts = row.pop("audit_id"), row.pop("attempts")
+                body = _payload(row)
+                error = None
+                for n in range(attempts_now):
+                    ts = str(int(time.time()))
+                    try:
+                        resp = http.post(
+                            webhook.url,
+                            content=body,
+                            headers={
+                                "Content-Type": "application/json",
+                                DELIVERY_HEADER: row["delivery_id"],
+                                EVENT_HEADER: row["action"],
+                                TIMESTAMP_HEADER: ts,
+                                SIGNATURE_HEADER: sign(webhook.secret, ts, body),
+                            },
+                        )
+                        if 200 <= resp.status_code < 300:
+                            error = None
+                            break
+                        error = f"HTTP {resp.status_code} from {webhook.shown}"
+                    except httpx.HTTPError as e:
+                        error = f"{type(e).__name__} reaching {webhook.shown}"
+                    if n + 1 < attempts_now:
+                        sleep(min(2.0, 0.1 * 2**n) * random.uniform(0.5, 1.0))
+                if error is None:
+                    cur.execute(
+                        "UPDATE reconciler.audit_outbox SET delivered_at = now(), attempts = attempts + 1, "
+                        "last_error = NULL WHERE audit_id = %s",
+                        (audit_id,),
+                    )
+                    report.delivered += 1
+                else:
+                    delay = min(3600.0, 5.0 * 2 ** min(attempts, 10)) * random.uniform(0.5, 1.0)
+                    cur.execute(
+                        "UPDATE reconciler.audit_outbox SET attempts = attempts + %s, last_error = %s, "
+                        "next_attempt_at = now() + make_interval(secs => %s) WHERE audit_id = %s",
+                        (attempts_now, error, delay, audit_id),
+                    )
+                    report.failed += 1
+                    report.errors.append(error)
+                report.tried.append(audit_id)
+        row2 = conn.execute(
+            "SELECT count(*) FROM reconciler.audit_outbox WHERE delivered_at IS NULL"
+        ).fetchone()
+        report.pending = int(row2[0]) if row2 else 0
+    finally:
+        if own:
+            http.close()
+    return report
+
+
+def list_events(
+    conn: psycopg.Connection, environment: str, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Newest events first, with their delivery state."""
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute(
+            f"SELECT {_COLUMNS}, o.delivered_at, o.attempts, o.last_error, (o.audit_id IS NOT NULL) AS has_outbox "
+            "FROM reconciler.audit_log a LEFT JOIN reconciler.audit_outbox o ON o.audit_id = a.id "
+            "WHERE a.environment = %s ORDER BY a.id DESC LIMIT %s",
+            (environment, limit),
+        )
+        return list(cur.fetchall())
+
+
+def webhook_from_env(
+    url_var: str | None, secret_var: str | None
+) -> tuple[Webhook | None, str | None]:
+    """The configured webhook, or why it cannot be used now (events then stay owed in the outbox)."""
+    import os
+
+    if not url_var:
+        return None, None
+    url = os.environ.get(url_var)
+    if not url:
+        return None, f"{url_var} is not set"
+    secret = os.environ.get(secret_var or "") if secret_var else None
+    if not secret:
+        return (
+            None,
+            f"{secret_var or 'audit.secret_from_env'} is not set: refusing to send unsigned audit events",
+        )
+    return Webhook(url, secret), None

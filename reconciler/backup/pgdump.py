@@ -1,0 +1,173 @@
+"""pg_dump backups for plain PostgreSQL: custom-format dumps, verified, kept, restored.
+
+A backup is ``<dir>/<env>/<utc>-<plan8>.dump`` made with ``pg_dump -Fc`` (the embedded
+server's pg_dump, PostgreSQL 16) and verified by ``pg_restore --list`` before the apply may
+go on. Restore replays it with ``--clean --if-exists`` in one transaction, leaving out the
+reconciler's audit trail, outbox and approvals, so restoring never erases audit history.
+Passwords travel in PGPASSWORD, never on a command line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from reconciler.backup import backup_name
+from reconciler.errors import ReconcilerError
+from reconciler.ports import BackupInfo, Target
+
+__all__ = ["PgDumpBackupProvider"]
+
+# audit history must survive a restore: these are left out of it
+_KEEP_ON_RESTORE = re.compile(
+    r"\breconciler (audit_log|audit_outbox|approvals|reject_audit_change|force_approver|"
+    r"audit_log_\w+|audit_outbox_\w+|approvals_\w+)\b"
+    r"|SCHEMA - reconciler\b|COMMENT - SCHEMA reconciler\b"
+)
+_TABLE_ENTRY = re.compile(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ")
+
+
+def _bin(name: str) -> str:
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / name)
+
+
+def _conn_args(url: str) -> tuple[str, dict[str, str]]:
+    p = urlsplit(url)
+    env = dict(os.environ)
+    if p.password:
+        env["PGPASSWORD"] = p.password
+        netloc = f"{p.username}@{p.hostname}" + (f":{p.port}" if p.port else "")
+        url = urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
+    return url, env
+
+
+class PgDumpBackupProvider:
+    name = "pg_dump"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _dir(self, environment: str) -> Path:
+        return self.folder / environment
+
+    def _run(self, args: list[str], env: dict[str, str], what: str) -> str:
+        r = subprocess.run(args, capture_output=True, text=True, env=env, timeout=3600)
+        if r.returncode != 0:
+            raise ReconcilerError(
+                f"{what} failed: {r.stderr.strip()[:500]}",
+                code="backup-failed",
+                hint="the embedded pg_dump is PostgreSQL 16: it can dump servers up to 16",
+            )
+        return r.stdout
+
+    def backup(self, environment: str, plan_hash: str, target: Target) -> BackupInfo:
+        name = backup_name(environment, plan_hash)
+        path = self._dir(environment) / (name.rsplit("/", 1)[1] + ".dump")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url, env = _conn_args(target.url)
+        tmp = path.with_suffix(".partial")
+        self._run([_bin("pg_dump"), "-Fc", "-f", str(tmp), "-d", url], env, "pg_dump")
+        listing = self._run([_bin("pg_restore"), "--list", str(tmp)], env, "verifying the dump")
+        if "; Archive created at" not in listing:
+            tmp.unlink(missing_ok=True)
+            raise ReconcilerError("the dump is empty or unreadable", code="backup-failed")
+        os.replace(tmp, path)
+        return BackupInfo(str(path), name, datetime.now(UTC).isoformat(), self.name)
+
+    def backups(self, environment: str) -> list[BackupInfo]:
+        d = self._dir(environment)
+        if not d.is_dir():
+            return []
+        out = []
+        for p in d.glob("*.dump"):
+            if re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}\.dump", p.name):
+                created = (
+                    datetime.strptime(p.name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).isoformat()
+                )
+                out.append(
+                    BackupInfo(
+                        str(p), f"reconciler/backup/{environment}/{p.stem}", created, self.name
+                    )
+                )
+        return sorted(out, key=lambda b: b.name, reverse=True)
+
+    def prune(self, environment: str, keep: int) -> list[str]:
+        deleted = []
+        for b in self.backups(environment)[keep:]:
+            Path(b.id).unlink(missing_ok=True)
+            deleted.append(b.name)
+        return deleted
+
+    def restore(self, environment: str, backup_id: str, target: Target) -> str:
+        match = [
+            b for b in self.backups(environment) if backup_id in (b.id, b.name, Path(b.id).name)
+        ]
+        if not match:
+            raise ReconcilerError(
+                f"{backup_id!r} is not a backup of {environment}",
+                code="unknown-backup",
+                hint=f"reconcile backups --env {environment} lists them",
+            )
+        dump = match[0].id
+        url, env = _conn_args(target.url)
+        # the state being replaced is itself kept, as Neon's restore keeps the old head
+        preserved = self.backup(environment, "0" * 8 + "restore", target)
+        listing = self._run([_bin("pg_restore"), "--list", dump], env, "reading the dump")
+        kept = [line for line in listing.splitlines() if not _KEEP_ON_RESTORE.search(line)]
+        archived = {(m.group(1), m.group(2)) for line in kept if (m := _TABLE_ENTRY.search(line))}
+        import psycopg
+
+        with psycopg.connect(target.url, autocommit=True) as conn:
+            current = conn.execute(
+                "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', "
+                "'reconciler') AND n.nspname NOT LIKE 'pg_%'"
+            ).fetchall()
+        extras = sorted({(str(s), str(t)) for s, t in current} - archived)
+        with tempfile.TemporaryDirectory() as d:
+            toc = Path(d) / "restore.list"
+            toc.write_text("\n".join(kept) + "\n")
+            script = self._run(
+                [
+                    _bin("pg_restore"),
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "-L",
+                    str(toc),
+                    "-f",
+                    "-",
+                    dump,
+                ],
+                env,
+                "reading the dump",
+            )
+            # tables made after the backup go too, so the schema matches its migration history;
+            # psql runs it all in one transaction: the restore happens whole or not at all
+            prelude = "".join(f'DROP TABLE IF EXISTS "{s}"."{t}" CASCADE;\n' for s, t in extras)
+            sql_file = Path(d) / "restore.sql"
+            sql_file.write_text(prelude + script)
+            self._run(
+                [
+                    _bin("psql"),
+                    "--single-transaction",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-q",
+                    "-X",
+                    "-d",
+                    url,
+                    "-f",
+                    str(sql_file),
+                ],
+                env,
+                "restoring the dump",
+            )
+        return preserved.name
