@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from reconciler import __version__
 from reconciler.engine import EXIT_BLOCKED, EXIT_OK, Outcome, Request, load, reconcile, validate
@@ -37,11 +37,11 @@ def _events(args: argparse.Namespace) -> Callable[[str, str], None]:
     return emit
 
 
-def _run(args: argparse.Namespace, mode: str) -> Outcome:
+def _run(args: argparse.Namespace, mode: Literal["plan", "apply"]) -> Outcome:
     request = Request(
         env=args.env,
         mode=mode,
-        root=args.root,  # type: ignore[arg-type]
+        root=args.root,
         emergency=getattr(args, "emergency", False),
         reason=getattr(args, "reason", None),
     )
