@@ -18,7 +18,8 @@ def prefix(environment: str) -> str:
 
 def backup_name(environment: str, plan_hash: str, now: datetime | None = None) -> str:
     """``reconciler/backup/<env>/<utc>-<plan8>``: sortable by time, tied to the plan it preceded."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    t = now or datetime.now(UTC)
+    stamp = t.strftime("%Y%m%dT%H%M%S") + f".{t.microsecond // 1000:03d}Z"
     return f"{prefix(environment)}{stamp}-{plan_hash[:8]}"
 
 

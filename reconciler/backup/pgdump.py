@@ -29,6 +29,7 @@ _KEEP_ON_RESTORE = re.compile(
     r"audit_log_\w+|audit_outbox_\w+|approvals_\w+)\b"
     r"|SCHEMA - reconciler\b|COMMENT - SCHEMA reconciler\b"
 )
+_NAME = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}\.dump")
 _TABLE_ENTRY = re.compile(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ")
 
 
@@ -72,6 +73,12 @@ class PgDumpBackupProvider:
         path = self._dir(environment) / (name.rsplit("/", 1)[1] + ".dump")
         path.parent.mkdir(parents=True, exist_ok=True)
         url, env = _conn_args(target.url)
+        if path.exists():
+            raise ReconcilerError(
+                f"backup {path.name} already exists",
+                code="backup-failed",
+                hint="two backups in the same millisecond; try again",
+            )
         tmp = path.with_suffix(".partial")
         self._run([_bin("pg_dump"), "-Fc", "-f", str(tmp), "-d", url], env, "pg_dump")
         listing = self._run([_bin("pg_restore"), "--list", str(tmp)], env, "verifying the dump")
@@ -87,10 +94,9 @@ class PgDumpBackupProvider:
             return []
         out = []
         for p in d.glob("*.dump"):
-            if re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}\.dump", p.name):
-                created = (
-                    datetime.strptime(p.name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).isoformat()
-                )
+            if _NAME.fullmatch(p.name):
+                stamp = datetime.strptime(p.name[:19], "%Y%m%dT%H%M%S.%f")
+                created = stamp.replace(tzinfo=UTC).isoformat()
                 out.append(
                     BackupInfo(
                         str(p), f"reconciler/backup/{environment}/{p.stem}", created, self.name
