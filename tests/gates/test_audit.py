@@ -209,3 +209,26 @@ def test_secrets_never_appear(project: Path, db_url: str, receiver: Receiver) ->
     )
     for secret in (SECRET, "tok_should_not_leak", "napi_supersecretkey"):
         assert secret not in everything
+
+
+def test_audit_gate_failing_stops_before_the_first_change(
+    audited: Path, db_url: str, receiver: Receiver
+) -> None:
+    from reconciler.engine import init
+    from reconciler.errors import ReconcilerError
+
+    init(Request("dev", root=str(audited)))
+    query(
+        db_url,
+        "CREATE FUNCTION no_audit() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'audit storage unavailable'; END $$",
+    )
+    query(
+        db_url,
+        "CREATE TRIGGER no_audit BEFORE INSERT ON reconciler.audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION no_audit()",
+    )
+    with pytest.raises(ReconcilerError, match="audit storage unavailable"):
+        reconcile(Request("dev", "apply", root=str(audited)))
+    assert query(db_url, "SELECT count(*) FROM reconciler.schema_migrations") == [(0,)]
+    assert query(db_url, "SELECT to_regclass('app_config')") == [(None,)]
