@@ -512,6 +512,31 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@verb
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Watch the manifests and reconcile on every settled change (the dev agent).
+
+    Applies when the environment's policy has auto_apply (dev); otherwise prints the plan.
+    A bad edit prints its located error and the agent keeps going. Ctrl-C (or SIGTERM)
+    finishes the step in progress and exits 0; a second one aborts at once.
+    """
+    from reconciler.watch import Log, supervise, worker
+
+    log = Log(args.env, args.log_format)
+    if args.worker:
+        return worker(
+            Request(env=args.env, root=args.root),
+            log,
+            fault=os.environ.get("RECONCILER_WATCH_FAULT"),
+        )
+    try:
+        first = load(Request(env=args.env, root=args.root)).env.watch.restart_backoff_ms / 1000
+    except ReconcilerError:
+        first = 0.5  # the worker reports the manifest error and keeps watching
+    argv = ["watch", "--env", args.env, "--root", args.root, "--log-format", args.log_format]
+    return supervise(argv, log, first_backoff=first)
+
+
 def _verb_arguments(name: str, p: argparse.ArgumentParser) -> None:
     """Arguments that only some verbs take."""
     if name == "validate":
@@ -529,6 +554,8 @@ def _verb_arguments(name: str, p: argparse.ArgumentParser) -> None:
             help="hotfix path: lint errors become warnings, except unparsed SQL and credentials",
         )
         p.add_argument("--reason", default=None, help="why (required with --emergency)")
+    if name == "watch":
+        p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     if name == "init":
         p.add_argument(
             "--grant-approvers",
@@ -595,6 +622,12 @@ def _parser() -> argparse.ArgumentParser:
             help="output format (default text; sarif for validate only)",
         )
         p.add_argument(
+            "--log-format",
+            choices=["text", "json"],
+            default=d if suppress else "text",
+            help="progress lines as text (coloured on a terminal) or one JSON object per line",
+        )
+        p.add_argument(
             "--quiet",
             "-q",
             action="store_true",
@@ -609,6 +642,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 ok/in sync, 1 error, 2 changes pending (plan), 3 blocked by policy",
     )
     parser.add_argument("--version", action="version", version=f"neon-reconciler {__version__}")
+    parser.add_argument(
+        "--watch",
+        "-w",
+        action="store_true",
+        help="with no verb: run the dev agent (reconcile watch)",
+    )
     add_common(parser, suppress=False)
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for name, fn in VERBS.items():
@@ -635,7 +674,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.env:
         parser.error("--env is required (or set RECONCILER_ENV)")
-    fn = VERBS[args.verb or "apply"]
+    fn = VERBS[args.verb or ("watch" if args.watch else "apply")]
+    if fn is VERBS["watch"] and not hasattr(args, "worker"):
+        args.worker = False
     if args.format == "sarif" and args.verb != "validate":
         parser.error("--format sarif is only for validate")
     if getattr(args, "emergency", False) and not (getattr(args, "reason", None) or "").strip():

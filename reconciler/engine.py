@@ -47,6 +47,7 @@ __all__ = [
     "Request",
     "ValidateOutcome",
     "check",
+    "deliver_owed",
     "load",
     "reconcile",
     "validate",
@@ -66,6 +67,9 @@ class Request:
     files: Files | None = None
     emergency: bool = False
     reason: str | None = None  # required with emergency; recorded in the audit trail
+    connect_attempts: int | None = (
+        None  # overrides database.connect_attempts (the watch loop retries itself)
+    )
 
 
 @dataclass
@@ -404,9 +408,12 @@ def reconcile(
     target = resolve_target(env.database, env.name, _embedded)
     if request.mode == "apply":
         refuse_pooler(target)
+    spec = env.database
+    if request.connect_attempts is not None:
+        spec = spec.model_copy(update={"connect_attempts": request.connect_attempts})
     conn = connect(
         target,
-        env.database,
+        spec,
         application_name=f"neon-reconciler {env.name} {request.mode} by {actor} pid {os.getpid()}",
     )
     lock = EnvironmentLock(conn, env.name, env.policy.advisory_lock_wait)
@@ -777,6 +784,15 @@ def restore(
         lock.release()
         if not s.conn.closed:
             s.conn.close()
+
+
+def deliver_owed(request: Request) -> DeliveryReport | None:
+    """Retry owed audit deliveries whose backoff has passed (for loops that run often)."""
+    s = _open(request, "deliver")
+    try:
+        return _deliver(s.conn, s.desired, lambda k, m: None, respect_schedule=True)
+    finally:
+        s.conn.close()
 
 
 def audit_events(

@@ -132,9 +132,14 @@ class AuditSpec(_Model):
 
 
 class WatchSpec(_Model):
-    paths: list[str] = Field(default_factory=list)
-    debounce_ms: int = Field(300, ge=0)
-    memory_limit_mb: int = Field(512, ge=16)
+    paths: list[str] = Field(default_factory=list, description="extra files or folders to watch")
+    debounce_ms: int = Field(
+        300, ge=0, description="quiet time after the last change before reconciling"
+    )
+    memory_limit_mb: int = Field(512, ge=16, description="the agent restarts itself above this RSS")
+    restart_backoff_ms: int = Field(
+        500, ge=10, description="first delay before restarting after a crash"
+    )
 
 
 class EnvironmentSpec(_Model):

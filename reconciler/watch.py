@@ -1,0 +1,348 @@
+"""The dev agent: ``reconcile watch --env dev`` (or ``reconcile --env dev --watch``).
+
+Two processes. The supervisor starts the watch loop as a child in its own session, forwards
+SIGINT/SIGTERM to it once per signal, restarts it after a crash with exponential backoff
+(more than 5 crashes in a minute stops the agent, exit 1), and restarts it at once when it
+asks to (exit 75: over its memory limit, between reconciles). The child watches the
+manifests with watchfiles; once changes settle (``watch.debounce_ms`` of quiet) it reloads,
+replans, prints what changed since the last plan and applies when ``policy.auto_apply``.
+A bad edit prints its located error and the agent keeps watching. An unavailable database
+is retried with jittered backoff, one compact line per retry. The first signal lets the
+running migration or transaction finish, releases the advisory lock and exits 0; a second
+one exits at once, and the database rolls back what was running.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import queue
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+from reconciler.engine import EXIT_OK, Request, deliver_owed, load, reconcile
+from reconciler.errors import DatabaseUnavailable, ReconcilerError, format_diagnostic
+
+__all__ = ["EXIT_RESTART", "Log", "supervise", "worker"]
+
+EXIT_RESTART = 75  # the worker asks the supervisor for a clean restart (memory)
+MAX_RESTARTS, WINDOW_S, GRACE_S = 5, 60.0, 10.0
+_COLOURS = {"error": "31", "warn": "33", "apply": "32", "plan": "36", "watch": "2", "db": "35"}
+
+
+@dataclass
+class Log:
+    """One line per event, prefixed with the environment and the action; JSON for machines."""
+
+    env: str
+    fmt: str = "text"
+    out: TextIO = field(default_factory=lambda: sys.stderr)
+    status: str = ""
+
+    @property
+    def tty(self) -> bool:
+        return self.fmt == "text" and self.out.isatty()
+
+    def __call__(self, action: str, message: str, level: str = "info") -> None:
+        if self.fmt == "json":
+            self.out.write(
+                json.dumps(
+                    {
+                        "ts": time.time(),
+                        "env": self.env,
+                        "action": action,
+                        "level": level,
+                        "message": message,
+                    }
+                )
+                + "\n"
+            )
+        else:
+            prefix = f"[{self.env}] {action}:"
+            if self.tty:
+                colour = _COLOURS.get("error" if level == "error" else action, "0")
+                prefix = f"\x1b[{colour}m{prefix}\x1b[0m"
+                self.out.write("\r\x1b[2K")
+            self.out.write(f"{prefix} {message}\n")
+            if self.tty and self.status:
+                self.out.write(f"\x1b[2m{self.status}\x1b[0m")
+        self.out.flush()
+
+    def set_status(self, text: str) -> None:
+        self.status = text
+        if self.tty:
+            self.out.write(f"\r\x1b[2K\x1b[2m{text}\x1b[0m")
+            self.out.flush()
+
+
+def rss_mb() -> float:
+    """Resident memory of this process (Linux /proc; 0 where unknown)."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 1_048_576
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _watch_paths(request: Request) -> list[Path]:
+    """The environment file, every file and folder it loads, and its extra watch.paths."""
+    root = Path(request.root)
+    paths = {root / "environments", root / "manifests"}
+    try:
+        desired = load(request)
+    except ReconcilerError:
+        return sorted(p for p in paths if p.exists())
+    base = Path(desired.env_file).parent
+    paths.add(Path(desired.env_file).parent)
+    paths.add((base / desired.env.migrations.dir).resolve())
+    for pattern in desired.env.config.files:
+        paths.add((base / pattern).parent.resolve())
+    if desired.env.forum_map:
+        paths.add((base / desired.env.forum_map).parent.resolve())
+    for extra in desired.env.watch.paths:
+        paths.add((base / extra).resolve())
+    return sorted(p for p in paths if p.exists())
+
+
+class _Stop:
+    """First signal: finish what runs, then stop. Second: leave at once (the database rolls back)."""
+
+    def __init__(self, log: Log) -> None:
+        self.event = threading.Event()
+        self.log = log
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.event.is_set():
+            self.log("stop", "second signal: aborting now", "error")
+            os._exit(130)
+        self.event.set()
+        self.log("stop", f"{signal.Signals(signum).name}: finishing the current step, then exiting")
+
+
+def _cycle(request: Request, log: Log, previous: set[str], stop: threading.Event) -> set[str]:
+    """One reload-replan-(apply): returns the plan's lines, for the next diff."""
+    from reconciler.plan import describe
+
+    delay = 0.5
+    attempt = 0
+    while True:
+        try:
+            desired = load(request)
+            mode: Literal["plan", "apply"] = "apply" if desired.env.policy.auto_apply else "plan"
+            out = reconcile(
+                Request(request.env, mode, request.root, emergency=False, connect_attempts=1),
+                on_event=lambda kind, msg: log(kind, msg),
+            )
+            break
+        except DatabaseUnavailable as e:
+            attempt += 1
+            wait = min(15.0, delay * 2 ** (attempt - 1)) * random.uniform(0.7, 1.0)
+            log(
+                "db",
+                f"unavailable ({e.message.split(': ')[-1][:80]}); retry {attempt} in {wait:.1f}s",
+                "warn",
+            )
+            if stop.wait(wait):
+                return previous
+        except ReconcilerError as e:
+            for d in e.diagnostics:
+                log("error", format_diagnostic(d).replace("\n", " "), "error")
+            log("watch", "fix the file and save: the agent keeps watching")
+            return previous
+    lines = {describe(a) for a in out.plan.actions}
+    added, gone = sorted(lines - previous), sorted(previous - lines)
+    if len(added) + len(gone) <= 12:
+        for line in added:
+            log("plan", f"+ {line}")
+        for line in gone:
+            log("plan", f"- {line} (no longer pending)")
+    else:
+        kinds = ", ".join(f"{n} {k}" for k, n in out.plan.counts().items())
+        log(
+            "plan",
+            f"{len(added)} new and {len(gone)} dropped change(s) since the last plan ({kinds})",
+        )
+    if out.applied is not None:  # the engine already reported what it applied ("done")
+        return set()
+    if out.plan.empty:
+        log("plan", "in sync")
+    elif out.exit_code != EXIT_OK:
+        log(
+            "plan",
+            f"{len(out.plan.actions)} change(s) pending; blocked: {out.verdict.status}",
+            "warn",
+        )
+        for d in out.verdict.blockers[:10]:
+            log("error", format_diagnostic(d).replace("\n", " "), "error")
+    elif mode == "plan":
+        log(
+            "plan",
+            f"{len(out.plan.actions)} change(s) pending; not applied (policy.auto_apply is false)",
+        )
+    if mode == "plan":  # an apply delivers owed audit events itself
+        deliver_owed(Request(request.env, root=request.root))
+    return lines
+
+
+def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
+    """The watch loop (the supervisor's child). Exit 0 on a signal, 75 to be restarted."""
+    import watchfiles
+
+    stop = _Stop(log)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        desired = load(request)
+        debounce, limit = desired.env.watch.debounce_ms, desired.env.watch.memory_limit_mb
+    except ReconcilerError:
+        debounce, limit = 300, 512
+    paths = _watch_paths(request)
+    log("watch", f"watching {len(paths)} path(s), debounce {debounce} ms, memory limit {limit} MB")
+    state: set[str] = set()
+    cycles = 0
+
+    def run_cycle() -> None:
+        nonlocal state, cycles
+        if fault == "crash":
+            raise RuntimeError("injected crash (RECONCILER_WATCH_FAULT=crash)")
+        state = _cycle(request, log, state, stop.event)
+        cycles += 1
+        log.set_status(
+            f"watching {len(paths)} path(s) · {time.strftime('%H:%M:%S')} cycle {cycles} · "
+            f"{rss_mb():.0f} MB"
+        )
+
+    # the watcher starts before the first reconcile, so an edit made during it is not missed
+    batches: queue.Queue[set[tuple[Any, str]]] = queue.Queue()
+
+    def watch_files() -> None:
+        for changes in watchfiles.watch(
+            *paths,
+            step=max(debounce, 1),
+            debounce=max(debounce * 10, 2000),
+            stop_event=stop.event,
+            rust_timeout=500,
+            yield_on_timeout=False,
+            raise_interrupt=False,
+        ):
+            batches.put(changes)
+
+    watcher = threading.Thread(target=watch_files, name="watchfiles", daemon=True)
+    watcher.start()
+    run_cycle()
+    skip_memory_check = os.environ.get("RECONCILER_WATCH_RESTARTED") == "memory"
+    while not stop.event.is_set():
+        try:
+            changes = batches.get(timeout=0.2)
+        except queue.Empty:
+            if not watcher.is_alive() and not stop.event.is_set():
+                raise RuntimeError("the file watcher stopped") from None
+            continue
+        while (
+            not batches.empty()
+        ):  # changes that settled while the last reconcile ran: one more cycle
+            changes |= batches.get_nowait()
+        files = sorted({Path(p).name for _, p in changes})
+        log(
+            "watch",
+            f"{len(changes)} change(s): {', '.join(files[:5])}{' ...' if len(files) > 5 else ''}",
+        )
+        run_cycle()
+        if stop.event.is_set():
+            break
+        if limit and not skip_memory_check and rss_mb() > limit:
+            gc.collect()
+            if rss_mb() > limit:
+                log(
+                    "watch",
+                    f"memory {rss_mb():.0f} MB over the {limit} MB limit: restarting between reconciles",
+                    "warn",
+                )
+                return EXIT_RESTART
+        skip_memory_check = False
+    log("stop", "stopped cleanly")
+    return 0
+
+
+def supervise(
+    argv: list[str],
+    log: Log,
+    *,
+    first_backoff: float = 0.5,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Run the worker as a child; restart it on crashes (bounded) and on request; forward signals."""
+    crashes: deque[float] = deque()
+    restarted = ""
+    signals_seen = 0
+    deadline: float | None = None  # set by the first signal: the worker has GRACE_S to stop
+    child: subprocess.Popen[bytes] | None = None
+
+    def forward(signum: int, frame: Any) -> None:
+        nonlocal signals_seen, deadline
+        signals_seen += 1
+        if deadline is None:
+            deadline = time.monotonic() + GRACE_S
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGTERM if signals_seen == 1 else signal.SIGINT)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    backoff = first_backoff
+    while True:
+        env = dict(os.environ, RECONCILER_WATCH_RESTARTED=restarted)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", *argv, "--worker"], env=env, start_new_session=True
+        )
+        while True:
+            try:
+                code = child.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if deadline is not None and time.monotonic() > deadline:
+                    log(
+                        "stop",
+                        f"the worker did not stop within {GRACE_S:.0f}s: killing it",
+                        "error",
+                    )
+                    child.kill()
+        if signals_seen:
+            return 0 if code == 0 else 130
+        if code == 0:
+            return 0
+        if code == EXIT_RESTART:
+            restarted = "memory"
+            log("supervisor", "restarting the worker to release memory")
+            continue
+        now = time.monotonic()
+        crashes.append(now)
+        while crashes and now - crashes[0] > WINDOW_S:
+            crashes.popleft()
+        if len(crashes) > MAX_RESTARTS:
+            log(
+                "supervisor",
+                f"the watch loop crashed {len(crashes)} times within {WINDOW_S:.0f}s: giving up "
+                "(see the errors above)",
+                "error",
+            )
+            return 1
+        log(
+            "supervisor",
+            f"the watch loop exited with code {code}; restart {len(crashes)}/{MAX_RESTARTS} "
+            f"in {backoff:.1f}s",
+            "warn",
+        )
+        sleep(backoff)
+        backoff = min(backoff * 2, max(10.0, first_backoff))
+        restarted = "crash"
