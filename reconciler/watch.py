@@ -37,7 +37,19 @@ __all__ = ["EXIT_RESTART", "Log", "supervise", "worker"]
 
 EXIT_RESTART = 75  # the worker asks the supervisor for a clean restart (memory)
 MAX_RESTARTS, WINDOW_S, GRACE_S = 5, 60.0, 10.0
-_COLOURS = {"error": "31", "warn": "33", "apply": "32", "plan": "36", "watch": "2", "db": "35"}
+_COLOURS = {
+    "done": "32",
+    "migrate": "32",
+    "sync": "32",
+    "plan": "36",
+    "watch": "2",
+    "db": "35",
+    "backup": "34",
+    "audit": "34",
+    "supervisor": "33",
+    "stop": "33",
+}
+_LEVEL_COLOURS = {"error": "31", "warn": "33"}
 
 
 @dataclass
@@ -70,7 +82,7 @@ class Log:
         else:
             prefix = f"[{self.env}] {action}:"
             if self.tty:
-                colour = _COLOURS.get("error" if level == "error" else action, "0")
+                colour = _LEVEL_COLOURS.get(level) or _COLOURS.get(action, "0")
                 prefix = f"\x1b[{colour}m{prefix}\x1b[0m"
                 self.out.write("\r\x1b[2K")
             self.out.write(f"{prefix} {message}\n")

@@ -273,3 +273,32 @@ def test_top_level_watch_flag_runs_the_agent(project: Path, db_url: str) -> None
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=15)
     assert p.returncode == 0 and "stopped cleanly" in out
+
+
+def test_terminal_gets_colour_and_a_status_line(project: Path, db_url: str) -> None:
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "watch", "--env", "dev"],
+        cwd=project,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        close_fds=True,
+    )
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and b"cycle 1" not in seen:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=15) == 0
+    os.close(master)
+    assert b"\x1b[32m[dev] done:" in seen  # coloured prefix
+    assert b"watching 5 path(s)" in seen and b"cycle 1" in seen  # the live status line
