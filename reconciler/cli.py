@@ -537,6 +537,76 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return supervise(argv, log, first_backoff=first)
 
 
+@verb
+def cmd_package(args: argparse.Namespace) -> int:
+    """Write the ConfigMap (YAML, to stdout) that a DatabaseSync's source.configMapRef points at.
+
+    It holds the environment file and every file it loads (migrations, config, forum map).
+    """
+    import io
+
+    from ruamel.yaml import YAML
+
+    from reconciler.files import LocalFiles
+    from reconciler.loadcache import RecordingFiles
+    from reconciler.manifest import load_environment, resolve_env_file
+    from reconciler.operator.package import MAX_BYTES, package_configmap
+
+    recorder = RecordingFiles(LocalFiles())
+    load_environment(resolve_env_file(args.env, args.root), recorder)
+    root = os.path.abspath(args.root)
+    files = {}
+    for op, path, _ in recorder.ops:
+        if op == "read_text":
+            with open(path, encoding="utf-8") as f:
+                files[os.path.relpath(os.path.abspath(path), root)] = f.read()
+    cm = package_configmap(args.name or f"reconciler-{args.env}", args.namespace, files)
+    size = sum(len(v.encode()) for v in files.values())
+    if size > MAX_BYTES:
+        raise ReconcilerError(
+            f"the package is {size:,} bytes; a ConfigMap holds about 1 MB",
+            code="package-too-large",
+            hint="mount the manifests as a volume and use source.path",
+        )
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    data = cm["data"]
+    assert isinstance(data, dict)
+    cm["data"] = {k: LiteralScalarString(v) if "\n" in v else v for k, v in data.items()}
+    out = io.StringIO()
+    YAML().dump(cm, out)
+    print(out.getvalue(), end="")
+    return EXIT_OK
+
+
+@verb
+def cmd_operator(args: argparse.Namespace) -> int:
+    """Run the Kubernetes operator (kopf) that reconciles DatabaseSync resources.
+
+    Health at :8080/healthz (kopf), metrics and readiness at :9090/metrics and /readyz,
+    the admission webhook at :9443 when --webhook-port is given.
+    """
+    import asyncio
+
+    import kopf
+
+    import reconciler.operator.handlers  # noqa: F401 - registers the handlers
+
+    os.environ.setdefault("RECONCILER_METRICS_PORT", str(args.metrics_port))
+    if args.webhook_port:
+        os.environ.setdefault("RECONCILER_WEBHOOK_PORT", str(args.webhook_port))
+    kopf.configure(verbose=False, debug=False)
+    asyncio.run(
+        kopf.operator(
+            clusterwide=not args.namespace,
+            namespaces=args.namespace or [],
+            standalone=args.standalone,
+            liveness_endpoint=f"http://0.0.0.0:{args.health_port}/healthz",
+        )
+    )
+    return EXIT_OK
+
+
 def _verb_arguments(name: str, p: argparse.ArgumentParser) -> None:
     """Arguments that only some verbs take."""
     if name == "validate":
@@ -556,6 +626,26 @@ def _verb_arguments(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--reason", default=None, help="why (required with --emergency)")
     if name == "watch":
         p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    if name == "package":
+        p.add_argument("--name", help="ConfigMap name (default reconciler-<env>)")
+        p.add_argument(
+            "--namespace", default="default", help="ConfigMap namespace (default default)"
+        )
+    if name == "operator":
+        p.add_argument(
+            "--namespace", "-n", action="append", help="watch only this namespace (repeatable)"
+        )
+        p.add_argument(
+            "--standalone", action="store_true", help="no peering (only for a single replica)"
+        )
+        p.add_argument("--health-port", type=int, default=8080)
+        p.add_argument("--metrics-port", type=int, default=9090)
+        p.add_argument(
+            "--webhook-port",
+            type=int,
+            default=0,
+            help="serve the admission webhook (TLS from RECONCILER_WEBHOOK_CERT/KEY)",
+        )
     if name == "init":
         p.add_argument(
             "--grant-approvers",

@@ -67,9 +67,12 @@ class Request:
     files: Files | None = None
     emergency: bool = False
     reason: str | None = None  # required with emergency; recorded in the audit trail
+    # overrides for the front doors that do not use environment variables
     connect_attempts: int | None = (
-        None  # overrides database.connect_attempts (the watch loop retries itself)
+        None  # instead of database.connect_attempts (watch retries itself)
     )
+    database_url: str | None = None  # instead of database.url_from_env (the operator reads Secrets)
+    neon_api_key: str | None = None  # instead of neon.api_key_from_env
 
 
 @dataclass
@@ -342,13 +345,15 @@ def _deliver(
     return report
 
 
-def _provider(desired: Desired, providers: Mapping[str, BackupProvider] | None) -> BackupProvider:
+def _provider(
+    desired: Desired, providers: Mapping[str, BackupProvider] | None, api_key: str | None = None
+) -> BackupProvider:
     from reconciler.backup import make_provider
 
     name = desired.env.policy.backup.provider
     if providers is not None and name in providers:
         return providers[name]
-    return make_provider(desired, str(state_dir()))
+    return make_provider(desired, str(state_dir()), api_key)
 
 
 @dataclass
@@ -366,7 +371,7 @@ def _open(request: Request, purpose: str) -> _Session:
 
     actor = request.actor or default_actor()
     desired = load(request)
-    target = resolve_target(desired.env.database, desired.env.name, _embedded)
+    target = resolve_target(desired.env.database, desired.env.name, _embedded, request.database_url)
     conn = connect(
         target,
         desired.env.database,
@@ -405,7 +410,7 @@ def reconcile(
     desired = load(request)
     env = desired.env
     sources = _default_sources() if approval_sources is None else list(approval_sources)
-    target = resolve_target(env.database, env.name, _embedded)
+    target = resolve_target(env.database, env.name, _embedded, request.database_url)
     if request.mode == "apply":
         refuse_pooler(target)
     spec = env.database
@@ -452,7 +457,7 @@ def reconcile(
         # gate: backup, before anything changes
         if env.policy.backup.provider != "none":
             try:
-                provider = _provider(desired, backup_providers)
+                provider = _provider(desired, backup_providers, request.neon_api_key)
                 event("backup", f"{provider.name} backup of {env.name}")
                 outcome.backup = provider.backup(env.name, plan.hash, target)
             except ReconcilerError as e:

@@ -23,7 +23,9 @@ def backup_name(environment: str, plan_hash: str, now: datetime | None = None) -
     return f"{prefix(environment)}{stamp}-{plan_hash[:8]}"
 
 
-def make_provider(desired: Desired, state_folder: str) -> BackupProvider:
+def make_provider(
+    desired: Desired, state_folder: str, api_key: str | None = None
+) -> BackupProvider:
     """The provider the environment's policy names, configured from its manifest and variables."""
     import os
 
@@ -51,7 +53,7 @@ def make_provider(desired: Desired, state_folder: str) -> BackupProvider:
                 code="backup-gate",
                 hint="add neon: {project_id: ..., branch: main, api_key_from_env: NEON_API_KEY}",
             )
-        key = os.environ.get(env.neon.api_key_from_env)
+        key = api_key or os.environ.get(env.neon.api_key_from_env)
         if not key:
             raise ReconcilerError(
                 f"{env.neon.api_key_from_env} is not set: cannot take the Neon backup",

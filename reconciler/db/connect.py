@@ -84,9 +84,15 @@ class DatabaseTarget:
 
 
 def resolve_target(
-    spec: DatabaseSpec, environment: str, embedded: Callable[[str], str] | None
+    spec: DatabaseSpec,
+    environment: str,
+    embedded: Callable[[str], str] | None,
+    url: str | None = None,
 ) -> DatabaseTarget:
-    """The URL from ``url_from_env``, or the embedded server when that is allowed."""
+    """The given URL (the operator reads it from a Secret), the URL from ``url_from_env``,
+    or the embedded server when that is allowed."""
+    if url:
+        return DatabaseTarget(url, "secret")
     if spec.url_from_env and os.environ.get(spec.url_from_env):
         return DatabaseTarget(os.environ[spec.url_from_env], f"env:{spec.url_from_env}")
     if spec.embedded and embedded is not None:
