@@ -762,7 +762,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.set_threshold(100_000, 50, 100)
     parser = _parser()
     args = parser.parse_args(argv)
-    if not args.env:
+    if not args.env and args.verb != "operator":  # the operator reads environments from resources
         parser.error("--env is required (or set RECONCILER_ENV)")
     fn = VERBS[args.verb or ("watch" if args.watch else "apply")]
     if fn is VERBS["watch"] and not hasattr(args, "worker"):
