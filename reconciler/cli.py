@@ -590,11 +590,11 @@ def cmd_operator(args: argparse.Namespace) -> int:
 
     import kopf
 
-    import reconciler.operator.handlers  # noqa: F401 - registers the handlers
-
     os.environ.setdefault("RECONCILER_METRICS_PORT", str(args.metrics_port))
     if args.webhook_port:
         os.environ.setdefault("RECONCILER_WEBHOOK_PORT", str(args.webhook_port))
+    import reconciler.operator.handlers  # noqa: F401 - registers the handlers (reads the ports above)
+
     kopf.configure(verbose=False, debug=False)
     asyncio.run(
         kopf.operator(

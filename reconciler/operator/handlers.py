@@ -368,7 +368,6 @@ async def on_interval(body: kopf.Body, logger: Any, **_: Any) -> None:
         await reconcile_resource(body, logger, "interval")
 
 
-@kopf.on.validate(GROUP, VERSION, PLURAL, id="approvals", operations=["CREATE", "UPDATE"])
 async def validate_approvals(
     *, body: kopf.Body, old: Any = None, userinfo: kopf.UserInfo, **_: Any
 ) -> None:
@@ -405,3 +404,11 @@ async def validate_approvals(
     )
     if not ok:
         raise kopf.AdmissionError(message + reason, code=403)
+
+
+# kopf will not start with admission handlers and no webhook server: register it only when
+# the operator serves the webhook (RECONCILER_WEBHOOK_PORT, set by `reconcile operator --webhook-port`)
+if os.environ.get("RECONCILER_WEBHOOK_PORT"):
+    kopf.on.validate(GROUP, VERSION, PLURAL, id="approvals", operations=["CREATE", "UPDATE"])(
+        validate_approvals
+    )

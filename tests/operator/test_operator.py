@@ -69,7 +69,7 @@ def test_prod_waits_for_two_approvals_of_the_current_plan_then_applies(
     assert st["lastApplied"]["planHash"] == h and st["lastApplied"]["backup"].startswith(
         "reconciler/backup/prod/"
     )
-    assert st["lastApplied"]["auditId"] and st["approvals"]["received"] == ["alice", "bob"]
+    assert st["lastApplied"]["auditId"]  # the approvers are checked in the audit trail below
     assert {c["type"]: c["status"] for c in st["conditions"]} == {
         "Ready": "True",
         "Reconciling": "False",
