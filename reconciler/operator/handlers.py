@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import kopf
 
 from reconciler.errors import DatabaseUnavailable, LockHeld, ReconcilerError, format_diagnostic
-from reconciler.operator import GROUP, PLURAL, VERSION
+from reconciler.operator import APPROVAL_PREFIX, GROUP, PLURAL, REQUESTED_AT, VERSION
 from reconciler.operator.annotations import AnnotationApprovals, admission_verdict
 from reconciler.operator.kube import (
     KubeError,
@@ -39,6 +41,11 @@ from reconciler.operator.package import files_from_configmap
 from reconciler.ports import ApprovalSource
 
 _locks: dict[str, asyncio.Lock] = {}
+_handled: dict[str, tuple[str, float]] = {}  # uid -> (essence of the last completed run, when)
+# engine runs are blocking (psycopg): a bounded pool keeps threads (and malloc arenas) few
+_POOL = ThreadPoolExecutor(
+    max_workers=int(os.environ.get("RECONCILER_WORKERS", "4")), thread_name_prefix="reconcile"
+)
 _last_run: dict[str, float] = {}
 _last_event: dict[str, str] = {}
 _DURATION = re.compile(r"^(\d+)(s|m|h)$")
@@ -134,8 +141,29 @@ async def reconcile_resource(body: kopf.Body, logger: Any, trigger: str) -> None
     )
     lock = _locks.setdefault(uid, asyncio.Lock())
     async with lock:
+        essence = _essence(body)
+        seen = _handled.get(uid)
+        fresh = (
+            seen is not None
+            and seen[0] == essence
+            and (time.monotonic() - seen[1] < interval_seconds(spec.get("interval")))
+        )
+        if trigger != "interval" and fresh:
+            return  # kopf re-delivered what the last run already handled (resume, watch echoes)
         _last_run[uid] = time.monotonic()
-        await _run(body, logger, trigger, namespace, name, spec)
+        try:
+            await _run(body, logger, trigger, namespace, name, spec)
+        except kopf.TemporaryError:
+            _handled.pop(uid, None)  # a retry must really run
+            raise
+        _handled[uid] = (essence, time.monotonic())
+
+
+def _essence(body: kopf.Body) -> str:
+    """What a run depends on besides the database: the spec, approvals and requested-at."""
+    ann = body["metadata"].get("annotations") or {}
+    relevant = {k: v for k, v in ann.items() if k.startswith(APPROVAL_PREFIX) or k == REQUESTED_AT}
+    return json.dumps([body.get("spec"), relevant], sort_keys=True, default=str)
 
 
 async def _write(namespace: str, name: str, status: dict[str, Any]) -> None:
@@ -195,7 +223,10 @@ async def _run(
             DatabaseApprovals(),
             AnnotationApprovals(body["metadata"].get("annotations")),
         ]
-        out = await asyncio.to_thread(reconcile, request, approval_sources=sources)
+        loop = asyncio.get_running_loop()
+        out = await loop.run_in_executor(
+            _POOL, lambda: reconcile(request, approval_sources=sources)
+        )
     except (DatabaseUnavailable, LockHeld, NotFound) as e:
         message = e.message if isinstance(e, ReconcilerError) else str(e)
         failures += 1
@@ -340,6 +371,12 @@ async def _run(
     if out.applied is None and "lastApplied" in status_now:
         status["lastApplied"] = status_now["lastApplied"]
     METRICS.observe(result, time.monotonic() - started)
+    volatile = {"lastRunAt", "trigger", "observedGeneration"}
+    same = {k: v for k, v in status.items() if k not in volatile and k != "conditions"} == {
+        k: v for k, v in status_now.items() if k not in volatile and k != "conditions"
+    }
+    if trigger == "interval" and result == "in-sync" and same:
+        return  # a drift check that found nothing: no API write (50 resources, every interval)
     await _write(namespace, name, status)
     logger.info(f"{result}: {summary} (plan {plan.hash[:12]})")
 
@@ -357,7 +394,7 @@ async def on_update(body: kopf.Body, logger: Any, **_: Any) -> None:
 
 
 @kopf.timer(
-    GROUP, VERSION, PLURAL, interval=float(os.environ.get("RECONCILER_TIMER_S", "2")), sharp=False
+    GROUP, VERSION, PLURAL, interval=float(os.environ.get("RECONCILER_TIMER_S", "10")), sharp=False
 )
 async def on_interval(body: kopf.Body, logger: Any, **_: Any) -> None:
     """Drift: re-run each resource once its spec.interval has passed since its last run."""

@@ -46,6 +46,20 @@ class Connection:
         return httpx.AsyncClient(base_url=self.server, headers=headers, verify=verify, timeout=15.0)
 
 
+_clients: dict[int, httpx.AsyncClient] = {}
+
+
+def _client() -> httpx.AsyncClient:
+    """One pooled client per event loop (a new client per call costs a TLS context each time)."""
+    import asyncio
+
+    key = id(asyncio.get_running_loop())
+    c = _clients.get(key)
+    if c is None or c.is_closed:
+        c = _clients[key] = connection().client()
+    return c
+
+
 def connection() -> Connection:
     url = os.environ.get("RECONCILER_KUBE_URL")
     if url:
@@ -62,8 +76,7 @@ def connection() -> Connection:
 
 
 async def _get(path: str, what: str) -> dict[str, Any]:
-    async with connection().client() as c:
-        r = await c.get(path)
+    r = await _client().get(path)
     if r.status_code == 404:
         raise NotFound(f"{what} not found")
     if r.status_code >= 400:
@@ -92,10 +105,9 @@ async def patch_status(
     group: str, version: str, plural: str, namespace: str, name: str, status: dict[str, Any]
 ) -> None:
     path = f"/apis/{group}/{version}/namespaces/{namespace}/{plural}/{name}/status"
-    async with connection().client() as c:
-        r = await c.patch(
-            path, json={"status": status}, headers={"Content-Type": "application/merge-patch+json"}
-        )
+    r = await _client().patch(
+        path, json={"status": status}, headers={"Content-Type": "application/merge-patch+json"}
+    )
     if r.status_code >= 400:
         raise KubeError(f"writing the status of {namespace}/{name}: HTTP {r.status_code}")
 
@@ -130,7 +142,6 @@ async def post_event(obj: dict[str, Any], kind: str, reason: str, message: str) 
         "lastTimestamp": now,
         "count": 1,
     }
-    async with connection().client() as c:
-        r = await c.post(f"/api/v1/namespaces/{meta['namespace']}/events", json=event)
+    r = await _client().post(f"/api/v1/namespaces/{meta['namespace']}/events", json=event)
     if r.status_code >= 400:
         raise KubeError(f"posting an event: HTTP {r.status_code}")
