@@ -63,3 +63,26 @@ def stop_embedded() -> bool:
     srv = pgserver.get_server(d, cleanup_mode=None)
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=d, user=srv.system_user)
     return True
+
+
+def pg_tool(name: str) -> str:
+    """Path of a PostgreSQL 16 client program bundled with pgserver (pg_dump, pg_restore, psql)."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / name)
+
+
+def tool_target(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without its password, and an environment carrying it in PGPASSWORD.
+
+    Client programs get the password this way, never on a command line where `ps` shows it.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    p = urlsplit(url)
+    env = dict(os.environ)
+    if p.password:
+        env["PGPASSWORD"] = p.password
+        netloc = f"{p.username}@{p.hostname}" + (f":{p.port}" if p.port else "")
+        url = urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
+    return url, env

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from reconciler.backup.pgdump import _bin
+from reconciler.embedded import pg_tool as _bin
 
 
 def db_url(admin_url: str, dbname: str) -> str:

@@ -15,9 +15,9 @@ import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from reconciler.backup import backup_name
+from reconciler.embedded import pg_tool, tool_target
 from reconciler.errors import ReconcilerError
 from reconciler.ports import BackupInfo, Target
 
@@ -31,22 +31,6 @@ _KEEP_ON_RESTORE = re.compile(
 )
 _NAME = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}\.dump")
 _TABLE_ENTRY = re.compile(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ")
-
-
-def _bin(name: str) -> str:
-    from pgserver._commands import POSTGRES_BIN_PATH
-
-    return str(POSTGRES_BIN_PATH / name)
-
-
-def _conn_args(url: str) -> tuple[str, dict[str, str]]:
-    p = urlsplit(url)
-    env = dict(os.environ)
-    if p.password:
-        env["PGPASSWORD"] = p.password
-        netloc = f"{p.username}@{p.hostname}" + (f":{p.port}" if p.port else "")
-        url = urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
-    return url, env
 
 
 class PgDumpBackupProvider:
@@ -72,7 +56,7 @@ class PgDumpBackupProvider:
         name = backup_name(environment, plan_hash)
         path = self._dir(environment) / (name.rsplit("/", 1)[1] + ".dump")
         path.parent.mkdir(parents=True, exist_ok=True)
-        url, env = _conn_args(target.url)
+        url, env = tool_target(target.url)
         if path.exists():
             raise ReconcilerError(
                 f"backup {path.name} already exists",
@@ -80,8 +64,8 @@ class PgDumpBackupProvider:
                 hint="two backups in the same millisecond; try again",
             )
         tmp = path.with_suffix(".partial")
-        self._run([_bin("pg_dump"), "-Fc", "-f", str(tmp), "-d", url], env, "pg_dump")
-        listing = self._run([_bin("pg_restore"), "--list", str(tmp)], env, "verifying the dump")
+        self._run([pg_tool("pg_dump"), "-Fc", "-f", str(tmp), "-d", url], env, "pg_dump")
+        listing = self._run([pg_tool("pg_restore"), "--list", str(tmp)], env, "verifying the dump")
         if "; Archive created at" not in listing:
             tmp.unlink(missing_ok=True)
             raise ReconcilerError("the dump is empty or unreadable", code="backup-failed")
@@ -122,10 +106,10 @@ class PgDumpBackupProvider:
                 hint=f"reconcile backups --env {environment} lists them",
             )
         dump = match[0].id
-        url, env = _conn_args(target.url)
+        url, env = tool_target(target.url)
         # the state being replaced is itself kept, as Neon's restore keeps the old head
         preserved = self.backup(environment, "0" * 8 + "restore", target)
-        listing = self._run([_bin("pg_restore"), "--list", dump], env, "reading the dump")
+        listing = self._run([pg_tool("pg_restore"), "--list", dump], env, "reading the dump")
         kept = [line for line in listing.splitlines() if not _KEEP_ON_RESTORE.search(line)]
         archived = {(m.group(1), m.group(2)) for line in kept if (m := _TABLE_ENTRY.search(line))}
         import psycopg
@@ -142,7 +126,7 @@ class PgDumpBackupProvider:
             toc.write_text("\n".join(kept) + "\n")
             script = self._run(
                 [
-                    _bin("pg_restore"),
+                    pg_tool("pg_restore"),
                     "--clean",
                     "--if-exists",
                     "--no-owner",
@@ -162,7 +146,7 @@ class PgDumpBackupProvider:
             sql_file.write_text(prelude + script)
             self._run(
                 [
-                    _bin("psql"),
+                    pg_tool("psql"),
                     "--single-transaction",
                     "-v",
                     "ON_ERROR_STOP=1",

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from reconciler.embedded import pg_tool, tool_target
 from reconciler.errors import ReconcilerError, SourceLocation
 from reconciler.manifest import DesiredMigration
 from reconciler.sql.split import Statement
@@ -60,23 +61,6 @@ class StatementTrace:
     seconds: float = 0.0
 
 
-def _bin(name: str) -> str:
-    from pgserver._commands import POSTGRES_BIN_PATH
-
-    return str(POSTGRES_BIN_PATH / name)
-
-
-def _split_password(url: str) -> tuple[str, dict[str, str]]:
-    """The URL without its password, and the environment that carries it (never argv)."""
-    p = urlsplit(url)
-    env = dict(os.environ)
-    if p.password:
-        env["PGPASSWORD"] = p.password
-        netloc = f"{p.username}@{p.hostname}" + (f":{p.port}" if p.port else "")
-        url = urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
-    return url, env
-
-
 def shadow_from(target_url: str, admin_url: str) -> str:
     """Create a shadow database on the embedded server with the target's schema; return its URL."""
     name = f"shadow_{uuid.uuid4().hex[:12]}"
@@ -84,12 +68,12 @@ def shadow_from(target_url: str, admin_url: str) -> str:
         c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     p = urlsplit(admin_url)
     shadow = urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
-    src, env = _split_password(target_url)
+    src, env = tool_target(target_url)
     with tempfile.TemporaryDirectory() as d:
         dump = os.path.join(d, "schema.dump")
         r = subprocess.run(
             [
-                _bin("pg_dump"),
+                pg_tool("pg_dump"),
                 "--schema-only",
                 "--no-owner",
                 "--no-privileges",
@@ -113,7 +97,7 @@ def shadow_from(target_url: str, admin_url: str) -> str:
             )
         r = subprocess.run(
             [
-                _bin("pg_restore"),
+                pg_tool("pg_restore"),
                 "--no-owner",
                 "--no-privileges",
                 "--exit-on-error",
