@@ -261,3 +261,13 @@ def test_admission_admits_only_your_own_listed_approval(
         _review(hook, "mallory", {key + "alice": h}, {key + "alice": h, "other": "x"})["allowed"]
         is True
     )
+
+
+def test_manifests_from_a_mounted_path(
+    project: Path, db_url: str, kube: KubeThread, operator: dict[str, Any]
+) -> None:
+    kube.secret("db-mounted", db_url)
+    kube.dbsync("mounted", "dev", source={"path": str(project)})
+    st = wait_for(lambda: phase(kube, "mounted", "Ready"), 60, "Ready from a path")
+    assert st["source"] == f"path {project}" and st["lastApplied"]["planHash"]
+    assert query(db_url, "SELECT count(*) FROM forum_structure") == [(13,)]
