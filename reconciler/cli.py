@@ -546,29 +546,12 @@ def cmd_package(args: argparse.Namespace) -> int:
     import io
 
     from ruamel.yaml import YAML
-
-    from reconciler.files import LocalFiles
-    from reconciler.loadcache import RecordingFiles
-    from reconciler.manifest import load_environment, resolve_env_file
-    from reconciler.operator.package import MAX_BYTES, package_configmap
-
-    recorder = RecordingFiles(LocalFiles())
-    load_environment(resolve_env_file(args.env, args.root), recorder)
-    root = os.path.abspath(args.root)
-    files = {}
-    for op, path, _ in recorder.ops:
-        if op == "read_text":
-            with open(path, encoding="utf-8") as f:
-                files[os.path.relpath(os.path.abspath(path), root)] = f.read()
-    cm = package_configmap(args.name or f"reconciler-{args.env}", args.namespace, files)
-    size = sum(len(v.encode()) for v in files.values())
-    if size > MAX_BYTES:
-        raise ReconcilerError(
-            f"the package is {size:,} bytes; a ConfigMap holds about 1 MB",
-            code="package-too-large",
-            hint="mount the manifests as a volume and use source.path",
-        )
     from ruamel.yaml.scalarstring import LiteralScalarString
+
+    from reconciler.engine import package
+
+    name = args.name or f"reconciler-{args.env}"
+    cm = package(Request(env=args.env, root=args.root), name, args.namespace)
 
     data = cm["data"]
     assert isinstance(data, dict)

@@ -49,6 +49,7 @@ __all__ = [
     "check",
     "deliver_owed",
     "load",
+    "package",
     "reconcile",
     "validate",
 ]
@@ -790,6 +791,30 @@ def restore(
         lock.release()
         if not s.conn.closed:
             s.conn.close()
+
+
+def package(request: Request, name: str, namespace: str) -> dict[str, Any]:
+    """The ConfigMap holding the environment file and every file it loads (for the operator)."""
+    from reconciler.errors import ReconcilerError
+    from reconciler.manifest import load_environment, resolve_env_file
+    from reconciler.manifest.package import MAX_BYTES, package_configmap
+
+    recorder = RecordingFiles(LocalFiles())
+    load_environment(resolve_env_file(request.env, request.root), recorder)
+    root = os.path.abspath(request.root)
+    files = {
+        os.path.relpath(os.path.abspath(path), root): LocalFiles().read_text(path)
+        for op, path, _ in recorder.ops
+        if op == "read_text"
+    }
+    size = sum(len(v.encode()) for v in files.values())
+    if size > MAX_BYTES:
+        raise ReconcilerError(
+            f"the package is {size:,} bytes; a ConfigMap holds about 1 MB",
+            code="package-too-large",
+            hint="mount the manifests as a volume and use source.path",
+        )
+    return package_configmap(name, namespace, files)
 
 
 def deliver_owed(request: Request) -> DeliveryReport | None:

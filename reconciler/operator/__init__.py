@@ -1,9 +1,9 @@
 """The Kubernetes operator: DatabaseSync resources reconciled by kopf through the one engine.
 
 ``handlers`` registers the kopf handlers; ``kube`` reads Secrets and ConfigMaps and writes
-status; ``package`` turns a repository's manifests into a ConfigMap and back;
-``annotations`` counts approval annotations and decides admission; ``metrics`` serves
-Prometheus metrics and readiness.
+status and Events; ``annotations`` counts approval annotations and decides admission;
+``metrics`` serves Prometheus metrics and readiness. (Manifests travel in a ConfigMap made
+by ``reconciler.manifest.package``.)
 """
 
 GROUP, VERSION, PLURAL, KIND = (

@@ -25,6 +25,7 @@ from typing import Any
 import kopf
 
 from reconciler.errors import DatabaseUnavailable, LockHeld, ReconcilerError, format_diagnostic
+from reconciler.manifest.package import files_from_configmap
 from reconciler.operator import APPROVAL_PREFIX, GROUP, PLURAL, REQUESTED_AT, VERSION
 from reconciler.operator.annotations import AnnotationApprovals, admission_verdict
 from reconciler.operator.kube import (
@@ -37,7 +38,6 @@ from reconciler.operator.kube import (
     post_event,
 )
 from reconciler.operator.metrics import METRICS
-from reconciler.operator.package import files_from_configmap
 from reconciler.ports import ApprovalSource
 
 _locks: dict[str, asyncio.Lock] = {}

@@ -10,7 +10,7 @@ import json
 import posixpath
 from collections.abc import Mapping
 
-from reconciler.manifest import MemoryFiles
+from reconciler.manifest.fs import MemoryFiles
 
 __all__ = ["MAX_BYTES", "files_from_configmap", "package_configmap", "to_key"]
 
