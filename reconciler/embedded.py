@@ -86,3 +86,23 @@ def tool_target(url: str) -> tuple[str, dict[str, str]]:
         netloc = f"{p.username}@{p.hostname}" + (f":{p.port}" if p.port else "")
         url = urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
     return url, env
+
+
+def run_tool(
+    args: list[str],
+    env: dict[str, str] | None,
+    what: str,
+    *,
+    code: str,
+    hint: str,
+    timeout: float = 3600,
+) -> str:
+    """Run a bundled client program; a failure becomes a ReconcilerError naming what failed."""
+    import subprocess
+
+    from reconciler.errors import ReconcilerError
+
+    r = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout)
+    if r.returncode != 0:
+        raise ReconcilerError(f"{what} failed: {r.stderr.strip()[:500]}", code=code, hint=hint)
+    return r.stdout

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler.backup import backup_name
-from reconciler.embedded import pg_tool, tool_target
+from reconciler.embedded import pg_tool, run_tool, tool_target
 from reconciler.errors import ReconcilerError
 from reconciler.ports import BackupInfo, Target
 
@@ -43,14 +42,13 @@ class PgDumpBackupProvider:
         return self.folder / environment
 
     def _run(self, args: list[str], env: dict[str, str], what: str) -> str:
-        r = subprocess.run(args, capture_output=True, text=True, env=env, timeout=3600)
-        if r.returncode != 0:
-            raise ReconcilerError(
-                f"{what} failed: {r.stderr.strip()[:500]}",
-                code="backup-failed",
-                hint="the embedded pg_dump is PostgreSQL 16: it can dump servers up to 16",
-            )
-        return r.stdout
+        return run_tool(
+            args,
+            env,
+            what,
+            code="backup-failed",
+            hint="the embedded pg_dump is PostgreSQL 16: it can dump servers up to 16",
+        )
 
     def backup(self, environment: str, plan_hash: str, target: Target) -> BackupInfo:
         name = backup_name(environment, plan_hash)

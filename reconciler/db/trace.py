@@ -12,7 +12,6 @@ Rewrites are found by comparing each pre-existing table's relfilenode before and
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 import threading
 import time
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from reconciler.embedded import pg_tool, tool_target
+from reconciler.embedded import pg_tool, run_tool, tool_target
 from reconciler.errors import ReconcilerError, SourceLocation
 from reconciler.manifest import DesiredMigration
 from reconciler.sql.split import Statement
@@ -69,53 +68,46 @@ def shadow_from(target_url: str, admin_url: str) -> str:
     p = urlsplit(admin_url)
     shadow = urlunsplit((p.scheme, p.netloc, "/" + name, p.query, p.fragment))
     src, env = tool_target(target_url)
-    with tempfile.TemporaryDirectory() as d:
-        dump = os.path.join(d, "schema.dump")
-        r = subprocess.run(
-            [
-                pg_tool("pg_dump"),
-                "--schema-only",
-                "--no-owner",
-                "--no-privileges",
-                "-Fc",
-                "-f",
-                dump,
-                "-d",
-                src,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-        )
-        if r.returncode != 0:
-            drop_shadow(shadow, admin_url)
-            raise ReconcilerError(
-                f"pg_dump --schema-only of the target failed: {r.stderr.strip()[:400]}",
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            dump = os.path.join(d, "schema.dump")
+            run_tool(
+                [
+                    pg_tool("pg_dump"),
+                    "--schema-only",
+                    "--no-owner",
+                    "--no-privileges",
+                    "-Fc",
+                    "-f",
+                    dump,
+                    "-d",
+                    src,
+                ],
+                env,
+                "pg_dump --schema-only of the target",
                 code="shadow-failed",
+                timeout=600,
                 hint="the embedded pg_dump is PostgreSQL 16; it can dump servers up to version 16",
             )
-        r = subprocess.run(
-            [
-                pg_tool("pg_restore"),
-                "--no-owner",
-                "--no-privileges",
-                "--exit-on-error",
-                "-d",
-                shadow,
-                dump,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if r.returncode != 0:
-            drop_shadow(shadow, admin_url)
-            raise ReconcilerError(
-                f"restoring the schema into the shadow database failed: {r.stderr.strip()[:400]}",
+            run_tool(
+                [
+                    pg_tool("pg_restore"),
+                    "--no-owner",
+                    "--no-privileges",
+                    "--exit-on-error",
+                    "-d",
+                    shadow,
+                    dump,
+                ],
+                None,
+                "restoring the schema into the shadow database",
                 code="shadow-failed",
+                timeout=600,
                 hint="an extension the target uses may be missing from the embedded server",
             )
+    except ReconcilerError:
+        drop_shadow(shadow, admin_url)
+        raise
     return shadow
 
 
