@@ -1,7 +1,5 @@
 """``python -m reconciler`` runs the ``reconcile`` command."""
 
-import sys
+from reconciler.cli import _entry
 
-from reconciler.cli import main
-
-sys.exit(main())
+_entry()

@@ -1,19 +1,36 @@
-"""Approval sources (I/O). The database source records an approval as the approver's own login.
+"""Approval sources (I/O edge): every source answers ``approvals_for(environment, plan_hash)``.
 
-``reconciler.approvals.approved_by`` is forced to ``session_user`` by a trigger, so nobody
-can approve in someone else's name; who counts is decided by the pure policy check
-(:func:`reconciler.policy.count_approvals`). The Kubernetes source (annotations on a
-DatabaseSync) lives with the operator.
+- :class:`DatabaseApprovals`: rows of ``reconciler.approvals``, recorded as the approver's
+  own database login (the identity is PostgreSQL's authentication).
+- :class:`AnnotationApprovals`: ``approve.reconciler.neonsync.dev/<approver>: <hash>``
+  annotations of a DatabaseSync already in hand (the operator passes its object's).
+- :class:`KubernetesApprovals`: the same annotations, read from the API server (for the
+  CLI: approve, approvals, apply and restore count them like the operator does).
+
+None takes a connection argument: the engine builds each source for one Session. Who counts
+is decided by the pure policy check (:func:`reconciler.policy.count_approvals`): listed
+approvers, once each whatever the number of sources, naming exactly the current hash.
 """
 
 from __future__ import annotations
 
-import psycopg
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ReconcilerError
+from reconciler.kube import APPROVAL_PREFIX
 from reconciler.ports import Approval
 
-__all__ = ["DatabaseApprovals", "record_approval"]
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = [
+    "AnnotationApprovals",
+    "DatabaseApprovals",
+    "KubernetesApprovals",
+    "annotation_approvals",
+    "record_approval",
+]
 
 
 class DatabaseApprovals:
@@ -21,19 +38,27 @@ class DatabaseApprovals:
 
     source = "database"
 
-    def approvals(self, conn: psycopg.Connection, environment: str) -> list[Approval]:
+    def __init__(self, connection: Callable[[], psycopg.Connection[Any]]) -> None:
+        self._connection = connection
+
+    def approvals_for(self, environment: str, plan_hash: str | None = None) -> list[Approval]:
+        conn = self._connection()
         row = conn.execute("SELECT to_regclass('reconciler.approvals') IS NOT NULL").fetchone()
         if not (row and row[0]):
             return []
-        rows = conn.execute(
-            "SELECT approved_by, plan_hash, at FROM reconciler.approvals WHERE environment = %s ORDER BY at",
-            (environment,),
-        ).fetchall()
+        sql = "SELECT approved_by, plan_hash, at FROM reconciler.approvals WHERE environment = %s"
+        args: tuple[str, ...] = (environment,)
+        if plan_hash is not None:
+            sql += " AND plan_hash = %s"
+            args = (environment, plan_hash)
+        rows = conn.execute(sql + " ORDER BY at", args).fetchall()
         return [Approval(str(by), str(h), self.source, at.isoformat()) for by, h, at in rows]
 
 
-def record_approval(conn: psycopg.Connection, environment: str, plan_hash: str) -> str:
+def record_approval(conn: psycopg.Connection[Any], environment: str, plan_hash: str) -> str:
     """Insert an approval as the connected login; return that login (as the database recorded it)."""
+    import psycopg
+
     try:
         with conn.transaction():
             row = conn.execute(
@@ -57,3 +82,63 @@ def record_approval(conn: psycopg.Connection, environment: str, plan_hash: str) 
         ) from None
     assert row is not None
     return str(row[0])
+
+
+def annotation_approvals(annotations: Mapping[str, str] | None) -> dict[str, str]:
+    """``{approver: hash}`` from a DatabaseSync's approval annotations."""
+    return {
+        k[len(APPROVAL_PREFIX) :]: v.strip()
+        for k, v in (annotations or {}).items()
+        if k.startswith(APPROVAL_PREFIX)
+    }
+
+
+class AnnotationApprovals:
+    """The approval annotations of one DatabaseSync object already read."""
+
+    source = "kubernetes"
+
+    def __init__(self, annotations: Mapping[str, str] | None) -> None:
+        self.found = annotation_approvals(annotations)
+
+    def approvals_for(self, environment: str, plan_hash: str | None = None) -> list[Approval]:
+        return [
+            Approval(who, h, self.source)
+            for who, h in sorted(self.found.items())
+            if plan_hash is None or h == plan_hash
+        ]
+
+
+class KubernetesApprovals:
+    """The approval annotations of the DatabaseSync ``namespace/name``, read from the API server."""
+
+    source = "kubernetes"
+
+    def __init__(self, namespace: str, name: str) -> None:
+        self.namespace, self.name = namespace, name
+
+    def approvals_for(self, environment: str, plan_hash: str | None = None) -> list[Approval]:
+        from reconciler.kube import database_sync, sync_client
+
+        try:
+            from lightkube import ApiError, ConfigError
+
+            client = sync_client()
+            try:
+                obj = client.get(database_sync(), self.name, namespace=self.namespace)
+            finally:
+                client.close()
+        except Exception as e:  # ApiError, ConfigError, httpx errors: say which, never crash a plan
+            what = type(e).__name__
+            if isinstance(e, ApiError):
+                what = f"HTTP {e.status.code}: {e.status.message}"
+            elif isinstance(e, ConfigError):
+                what = f"no Kubernetes configuration ({e})"
+            raise ReconcilerError(
+                f"cannot read the approvals of DatabaseSync {self.namespace}/{self.name}: {what}",
+                code="approval-source",
+                hint="check policy.approvals.kubernetes and the Kubernetes credentials "
+                "(in-cluster service account, RECONCILER_KUBE_URL or kubeconfig)",
+            ) from None
+        annotations = dict((obj.metadata.annotations if obj.metadata else None) or {})
+        return AnnotationApprovals(annotations).approvals_for(environment, plan_hash)

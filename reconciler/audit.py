@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,12 +22,15 @@ import httpx
 import psycopg
 from psycopg.types.json import Jsonb
 
+from reconciler.retry import backoff
+
 __all__ = [
     "AuditEvent",
     "DeliveryReport",
     "Webhook",
     "deliver_pending",
     "list_events",
+    "pending_count",
     "record",
     "sign",
     "verify",
@@ -182,7 +184,7 @@ def deliver_pending(
                     except httpx.HTTPError as e:
                         error = f"{type(e).__name__} reaching {webhook.shown}"
                     if n + 1 < attempts_now:
-                        sleep(min(2.0, 0.1 * 2**n) * random.uniform(0.5, 1.0))
+                        sleep(backoff(n, initial=0.1, maximum=2.0))
                 if error is None:
                     cur.execute(
                         "UPDATE reconciler.audit_outbox SET delivered_at = now(), attempts = attempts + 1, "
@@ -191,7 +193,7 @@ def deliver_pending(
                     )
                     report.delivered += 1
                 else:
-                    delay = min(3600.0, 5.0 * 2 ** min(attempts, 10)) * random.uniform(0.5, 1.0)
+                    delay = backoff(attempts, initial=5.0, maximum=3600.0)  # persisted schedule
                     cur.execute(
                         "UPDATE reconciler.audit_outbox SET attempts = attempts + %s, last_error = %s, "
                         "next_attempt_at = now() + make_interval(secs => %s) WHERE audit_id = %s",
@@ -210,10 +212,22 @@ def deliver_pending(
     return report
 
 
+def pending_count(conn: psycopg.Connection) -> int | None:
+    """Events owed to the webhook, or None when the outbox does not exist yet."""
+    row = conn.execute(
+        "SELECT CASE WHEN to_regclass('reconciler.audit_outbox') IS NULL THEN NULL ELSE "
+        "(SELECT count(*) FROM reconciler.audit_outbox WHERE delivered_at IS NULL) END"
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
 def list_events(
     conn: psycopg.Connection, environment: str, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """Newest events first, with their delivery state."""
+    """Newest events first, with their delivery state (none before the trail exists)."""
+    row = conn.execute("SELECT to_regclass('reconciler.audit_log') IS NOT NULL").fetchone()
+    if not (row and row[0]):
+        return []
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
         cur.execute(
             f"SELECT {_COLUMNS}, o.delivered_at, o.attempts, o.last_error, (o.audit_id IS NOT NULL) AS has_outbox "

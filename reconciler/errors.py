@@ -65,6 +65,10 @@ class ReconcilerError(Exception):
 
     code: str = "error"
     exit_code: int = 1
+    # True when trying again later may succeed without anyone changing anything (a database
+    # that is waking up, a lock another run holds, a rate limit): loops retry these with
+    # backoff; anything else needs a person and is reported as stalled
+    transient: bool = False
 
     def __init__(
         self,
@@ -108,6 +112,7 @@ class DatabaseUnavailable(ReconcilerError):
     """The database could not be reached after bounded retries."""
 
     code = "database-unavailable"
+    transient = True
 
 
 class ApplyRefused(ReconcilerError):
@@ -120,6 +125,7 @@ class LockHeld(ReconcilerError):
     """Another reconciler holds the environment's advisory lock."""
 
     code = "lock-held"
+    transient = True
 
 
 class MigrationFailed(ReconcilerError):

@@ -7,7 +7,7 @@ defines what it needs, and the I/O edges, which provide it, can import them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 __all__ = ["Approval", "ApprovalSource", "BackupInfo", "BackupProvider", "Target"]
 
@@ -61,6 +61,14 @@ class BackupProvider(Protocol):
 
 
 class ApprovalSource(Protocol):
+    """Where approvals come from (database logins, Kubernetes annotations, GitHub reviews).
+
+    A source is built for one operation with whatever it needs (a connection, a client), so
+    every operation asks every source the same question the same way.
+    """
+
     source: str
 
-    def approvals(self, conn: Any, environment: str) -> list[Approval]: ...
+    def approvals_for(self, environment: str, plan_hash: str | None = None) -> list[Approval]:
+        """Approvals recorded for the environment: of ``plan_hash`` only, or all when None."""
+        ...

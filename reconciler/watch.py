@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import queue
-import random
 import signal
 import subprocess
 import sys
@@ -26,12 +26,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from reconciler.engine import EXIT_OK, Request, deliver_owed, load, reconcile
+from reconciler.engine import EXIT_OK, LOGGER, Request, Session
+from reconciler.engine.audit import deliver
+from reconciler.engine.reconcile import run
+from reconciler.engine.session import load
 from reconciler.errors import DatabaseUnavailable, ReconcilerError, format_diagnostic
+from reconciler.retry import backoff
 
 __all__ = ["EXIT_RESTART", "Log", "supervise", "worker"]
 
@@ -90,6 +94,17 @@ class Log:
                 self.out.write(f"\x1b[2m{self.status}\x1b[0m")
         self.out.flush()
 
+    def handler(self) -> logging.Handler:
+        """Engine events as this log's lines."""
+        log = self
+
+        class _Events(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                level = "warn" if record.levelno >= logging.WARNING else "info"
+                log(getattr(record, "event", "event"), record.getMessage(), level)
+
+        return _Events()
+
     def set_status(self, text: str) -> None:
         self.status = text
         if self.tty:
@@ -146,20 +161,25 @@ def _cycle(request: Request, log: Log, previous: set[str], stop: threading.Event
     """One reload-replan-(apply): returns the plan's lines, for the next diff."""
     from reconciler.plan import describe
 
-    delay = 0.5
     attempt = 0
     while True:
+        desired = None
         try:
             desired = load(request)
             mode: Literal["plan", "apply"] = "apply" if desired.env.policy.auto_apply else "plan"
-            out = reconcile(
-                Request(request.env, mode, request.root, emergency=False, connect_attempts=1),
-                on_event=lambda kind, msg: log(kind, msg),
+            s = Session(
+                replace(request, mode=mode, emergency=False, connect_attempts=1), desired=desired
             )
+            try:
+                out = run(s)
+                if mode == "plan":  # an apply delivers owed audit events itself
+                    deliver(s, respect_schedule=True)
+            finally:
+                s.close()
             break
         except DatabaseUnavailable as e:
+            wait = backoff(attempt, initial=0.5, maximum=15.0, jitter=0.3)
             attempt += 1
-            wait = min(15.0, delay * 2 ** (attempt - 1)) * random.uniform(0.7, 1.0)
             log(
                 "db",
                 f"unavailable ({e.message.split(': ')[-1][:80]}); retry {attempt} in {wait:.1f}s",
@@ -202,8 +222,6 @@ def _cycle(request: Request, log: Log, previous: set[str], stop: threading.Event
             "plan",
             f"{len(out.plan.actions)} change(s) pending; not applied (policy.auto_apply is false)",
         )
-    if mode == "plan":  # an apply delivers owed audit events itself
-        deliver_owed(Request(request.env, root=request.root))
     return lines
 
 
@@ -212,6 +230,7 @@ def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
     import watchfiles
 
     stop = _Stop(log)
+    LOGGER.addHandler(log.handler())
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:

@@ -11,7 +11,6 @@ code, message and request_id. Retention deletes only our own backups beyond the 
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ import httpx
 from reconciler.backup import backup_name, prefix
 from reconciler.errors import ReconcilerError
 from reconciler.ports import BackupInfo, Target
+from reconciler.retry import backoff
 
 __all__ = ["MARK", "NeonBackupProvider", "NeonClient", "NeonError"]
 
@@ -55,6 +55,8 @@ class NeonError(ReconcilerError):
         )
         super().__init__(f"Neon API: {message}" + (f" ({detail})" if detail else ""), hint=hint)
         self.status, self.neon_code, self.request_id = status, neon_code, request_id
+        # no answer, rate limits, locked projects and server errors pass; 4xx need a fix
+        self.transient = status is None or status in RETRY_STATUS or status >= 500
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
@@ -148,11 +150,10 @@ class NeonClient:
 
     def _wait(self, attempt: int, retry_after: float | None) -> None:
         self.retries += 1
-        delay = retry_after if retry_after is not None else min(self.max_delay, 0.5 * 2**attempt)
-        self.sleep(
-            min(self.max_delay, delay)
-            * (1.0 if retry_after is not None else random.uniform(0.5, 1.0))
-        )
+        if retry_after is not None:  # the server said when: no jitter, only the cap
+            self.sleep(min(self.max_delay, retry_after))
+        else:
+            self.sleep(backoff(attempt, initial=0.5, maximum=self.max_delay))
 
     # -- endpoints ---------------------------------------------------------------------------
     def branches(self, search: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:

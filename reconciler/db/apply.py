@@ -9,7 +9,6 @@ Lock timeouts (SQLSTATE 55P03) are retried with jittered exponential backoff, bo
 from __future__ import annotations
 
 import json
-import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from reconciler.plan.model import (
     UpsertConfig,
     UpsertForum,
 )
+from reconciler.retry import backoff
 from reconciler.sql.migration import needs_no_transaction
 from reconciler.sql.split import Statement
 
@@ -99,7 +99,7 @@ class Applier:
         cur.execute(f"SET {scope}statement_timeout = {int(self.policy.statement_timeout)}")
 
     def _backoff(self, attempt: int, what: str) -> None:
-        delay = min(10.0, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
+        delay = backoff(attempt, initial=0.2, maximum=10.0)
         self.report.lock_retries += 1
         self.event(
             "retry",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import psycopg
 
-__all__ = ["SCHEMA", "ensure_bookkeeping"]
+__all__ = ["SCHEMA", "ensure_bookkeeping", "grant_approver"]
 
 SCHEMA = "reconciler"
 _SETUP_LOCK = 0x6E656F6E  # one transaction-level lock for every environment's first apply
@@ -109,3 +109,20 @@ def ensure_bookkeeping(conn: psycopg.Connection) -> None:
                 "ON CONFLICT (id) DO UPDATE SET schema_version = EXCLUDED.schema_version",
                 (n,),
             )
+
+
+def grant_approver(conn: psycopg.Connection, name: str) -> bool:
+    """Let the login ``name`` compute plans and record approvals. False when no such login."""
+    from psycopg import sql
+
+    if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
+        return False
+    role = sql.Identifier(name)
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA reconciler TO {}").format(role))
+    conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON reconciler.approvals TO {}").format(role))
+    # their approval is itself an audit event, delivered like every other
+    conn.execute(sql.SQL("GRANT INSERT ON reconciler.audit_log TO {}").format(role))
+    conn.execute(sql.SQL("GRANT INSERT, UPDATE ON reconciler.audit_outbox TO {}").format(role))
+    # approvers compute the plan they approve, so they read what the plan reads
+    conn.execute(sql.SQL("GRANT pg_read_all_data TO {}").format(role))
+    return True

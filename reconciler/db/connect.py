@@ -6,7 +6,6 @@ A URL's password never leaves this module un-redacted: errors and logs use :func
 from __future__ import annotations
 
 import os
-import random
 import re
 import time
 from collections.abc import Callable
@@ -15,8 +14,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
-from reconciler.errors import ApplyRefused, DatabaseUnavailable
+from reconciler.errors import ApplyRefused, DatabaseUnavailable, ReconcilerError
 from reconciler.manifest.models import DatabaseSpec
+from reconciler.retry import backoff
 
 __all__ = ["DatabaseTarget", "connect", "redact", "resolve_target", "scrub"]
 
@@ -98,7 +98,7 @@ def resolve_target(
     if spec.embedded and embedded is not None:
         return DatabaseTarget(embedded(environment), "embedded")
     var = spec.url_from_env or "a variable named in database.url_from_env"
-    raise DatabaseUnavailable(
+    raise ReconcilerError(  # not transient: nothing changes until someone sets it
         f"no database for environment {environment}: {var} is not set",
         hint=f"export {var}=postgresql://user@host/db (password via PGPASSWORD or ~/.pgpass"
         " also works), or set database.embedded: true for a local embedded Postgres",
@@ -143,7 +143,7 @@ def connect(
             )
             if any(s in last for s in _NO_RETRY) or attempt == attempts - 1:
                 break
-            sleep(min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0))
+            sleep(backoff(attempt, initial=0.25, maximum=8.0))
     raise DatabaseUnavailable(
         f"cannot connect to {target.redacted} after {attempt + 1} attempt(s): {last}",
         hint="check the URL, that the database is running and reachable, and the credentials",

@@ -11,6 +11,7 @@ import time
 import psycopg
 
 from reconciler.errors import LockHeld
+from reconciler.retry import backoff
 
 __all__ = ["EnvironmentLock", "lock_key"]
 
@@ -47,7 +48,7 @@ class EnvironmentLock:
 
     def acquire(self) -> None:
         deadline = time.monotonic() + self.wait_ms / 1000
-        delay = 0.05
+        attempt = 0
         while True:
             with self.conn.cursor() as cur:
                 cur.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
@@ -60,8 +61,8 @@ class EnvironmentLock:
                     f"another reconciler is applying to {self.environment}: held by {self.holder()}",
                     hint="wait for it to finish and run again; raise policy.advisory_lock_wait to wait longer",
                 )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            time.sleep(backoff(attempt, initial=0.05, maximum=0.5, jitter=0.3))
+            attempt += 1
 
     def release(self) -> None:
         if self.held and not self.conn.closed:

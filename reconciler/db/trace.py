@@ -23,11 +23,18 @@ import psycopg
 from psycopg import sql
 
 from reconciler.embedded import pg_tool, run_tool, tool_target
-from reconciler.errors import ReconcilerError, SourceLocation
+from reconciler.errors import Diagnostic, ReconcilerError, SourceLocation
 from reconciler.manifest import DesiredMigration
 from reconciler.sql.split import Statement
 
-__all__ = ["LockSeen", "StatementTrace", "shadow_from", "trace_migration"]
+__all__ = [
+    "LockSeen",
+    "StatementTrace",
+    "drop_shadow",
+    "shadow_from",
+    "trace_findings",
+    "trace_migration",
+]
 
 _MODE_NAMES = {
     "AccessShareLock": "ACCESS SHARE",
@@ -241,4 +248,51 @@ def trace_migration(shadow_url: str, m: DesiredMigration) -> list[StatementTrace
     finally:
         for c in (runner, gate, poller):
             c.close()
+    return out
+
+
+def trace_findings(traces: list[StatementTrace], ignored: dict[int, set[str]]) -> list[Diagnostic]:
+    """What the traces show that a reviewer must know: ACCESS EXCLUSIVE on an existing table,
+    a rewrite, a failure; each skipped where the file ignores it with a reason."""
+    out: list[Diagnostic] = []
+    for t in traces:
+        skip = ignored.get(t.statement.line, set())
+        for lk in t.locks:
+            if (
+                lk.preexisting
+                and lk.mode == "ACCESS EXCLUSIVE"
+                and "trace-access-exclusive" not in skip
+            ):
+                out.append(
+                    Diagnostic(
+                        "trace-access-exclusive",
+                        f"takes ACCESS EXCLUSIVE on {lk.relation}, which existed before this "
+                        "migration: reads and writes of it stop while the lock is held"
+                        + (" (and it queued behind running writes)" if lk.waited else ""),
+                        t.location,
+                        "use the safe pattern of the matching rule (docs/rules/), or if the lock "
+                        "is brief and bounded by lock_timeout, say so: "
+                        "-- reconciler:ignore trace-access-exclusive -- <reason>",
+                    )
+                )
+        for rel in t.rewrites:
+            if "trace-table-rewrite" not in skip:
+                out.append(
+                    Diagnostic(
+                        "trace-table-rewrite",
+                        f"rewrites table {rel} (its relfilenode changed)",
+                        t.location,
+                        "a rewrite copies every row under ACCESS EXCLUSIVE; add columns without "
+                        "volatile defaults and avoid type changes",
+                    )
+                )
+        if t.error and "trace-failed" not in skip:
+            out.append(
+                Diagnostic(
+                    "trace-failed",
+                    f"fails on the shadow database: {t.error}",
+                    t.location,
+                    "it would fail the same way on the target",
+                )
+            )
     return out

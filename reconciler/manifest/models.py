@@ -85,9 +85,28 @@ class ConfigSpec(_Model):
     table: str = Field("app_config", pattern=IDENT)
 
 
+class KubernetesRef(_Model):
+    """The DatabaseSync whose approval annotations count for this environment."""
+
+    namespace: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    name: str = Field(pattern=r"^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$")
+
+
+ApprovalSourceName = Literal["database", "kubernetes", "github"]
+
+
 class ApprovalsPolicy(_Model):
-    required: int = Field(0, ge=0)
+    required: int = Field(0, ge=0, description="distinct listed approvers needed per plan hash")
     approvers: list[str] = Field(default_factory=list)
+    sources: list[ApprovalSourceName] = Field(
+        default_factory=lambda: list[ApprovalSourceName](["database"]),
+        min_length=1,
+        description="where approvals are read; an approver counts once across them",
+    )
+    kubernetes: KubernetesRef | None = Field(
+        None,
+        description="the DatabaseSync whose annotations the CLI reads (the operator knows its own)",
+    )
 
 
 class BackupPolicy(_Model):

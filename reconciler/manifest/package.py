@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from reconciler.manifest.fs import MemoryFiles
 
-__all__ = ["MAX_BYTES", "files_from_configmap", "package_configmap", "to_key"]
+__all__ = ["MAX_BYTES", "files_from_configmap", "package_configmap", "package_digest", "to_key"]
 
 MAX_BYTES = 1_000_000  # the API server's limit for one object is about 1 MiB
 
@@ -21,21 +21,28 @@ def to_key(path: str) -> str:
     return posixpath.normpath(path).replace("/", "__")
 
 
-def package_configmap(name: str, namespace: str, files: Mapping[str, str]) -> dict[str, object]:
+def package_configmap(
+    name: str, namespace: str, files: Mapping[str, str], labels: Mapping[str, str] | None = None
+) -> dict[str, object]:
     """A ConfigMap holding the given files (paths relative to the project folder)."""
     data = {to_key(p): text for p, text in sorted(files.items())}
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    digest = package_digest(data)
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
             "name": name,
             "namespace": namespace,
-            "labels": {"app.kubernetes.io/managed-by": "neon-reconciler"},
+            "labels": {"app.kubernetes.io/managed-by": "neon-reconciler", **(labels or {})},
             "annotations": {"reconciler.neonsync.dev/package-sha256": digest},
         },
         "data": data,
     }
+
+
+def package_digest(data: Mapping[str, str]) -> str:
+    """sha256 of a package's data: what the operator compares to notice a changed ConfigMap."""
+    return hashlib.sha256(json.dumps(dict(data), sort_keys=True).encode()).hexdigest()
 
 
 def files_from_configmap(data: Mapping[str, str]) -> MemoryFiles:

@@ -1,16 +1,20 @@
 """The Kubernetes operator: DatabaseSync resources reconciled by kopf through the one engine.
 
-``handlers`` registers the kopf handlers; ``kube`` reads Secrets and ConfigMaps and writes
-status and Events; ``annotations`` counts approval annotations and decides admission;
-``metrics`` serves Prometheus metrics and readiness. (Manifests travel in a ConfigMap made
-by ``reconciler.manifest.package``.)
+``handlers`` registers the kopf handlers and turns each engine outcome into a status;
+``status`` is the pure outcome -> status mapping (conditions keep their transition time);
+``cluster`` reads Secrets and ConfigMaps and requests runs through lightkube;
+``annotations`` decides admission of approval annotations; ``metrics`` serves Prometheus
+metrics and readiness. (Manifests travel in a ConfigMap made by ``reconciler.manifest.package``.)
 """
 
-GROUP, VERSION, PLURAL, KIND = (
-    "reconciler.neonsync.dev",
-    "v1alpha1",
-    "databasesyncs",
-    "DatabaseSync",
+from reconciler.kube import (
+    APPROVAL_PREFIX,
+    GROUP,
+    KIND,
+    PACKAGE_LABEL,
+    PLURAL,
+    REQUESTED_AT,
+    VERSION,
 )
-APPROVAL_PREFIX = "approve.reconciler.neonsync.dev/"
-REQUESTED_AT = "reconcile.reconciler.neonsync.dev/requested-at"
+
+__all__ = ["APPROVAL_PREFIX", "GROUP", "KIND", "PACKAGE_LABEL", "PLURAL", "REQUESTED_AT", "VERSION"]

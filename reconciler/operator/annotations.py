@@ -1,4 +1,4 @@
-"""Approvals as annotations ``approve.reconciler.neonsync.dev/<approver>: <plan-hash>``, and who may write them.
+"""The admission rule for approval annotations ``approve.reconciler.neonsync.dev/<approver>: <hash>``.
 
 Username rule: the approver named by a Kubernetes username is what follows its last ``:``
 up to any ``@`` (``oidc:alice@example.com`` -> ``alice``, ``alice`` -> ``alice``). Service
@@ -8,38 +8,16 @@ accounts and other ``system:`` users never approve.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from reconciler.operator import APPROVAL_PREFIX
-from reconciler.ports import Approval
+from reconciler.approvals import annotation_approvals
 
-__all__ = ["AnnotationApprovals", "admission_verdict", "approver_of"]
+__all__ = ["admission_verdict", "approver_of"]
 
 
 def approver_of(username: str) -> str | None:
     if not username or username.startswith("system:"):
         return None
     return username.rsplit(":", 1)[-1].split("@", 1)[0] or None
-
-
-def _approvals(annotations: Mapping[str, str] | None) -> dict[str, str]:
-    return {
-        k[len(APPROVAL_PREFIX) :]: v
-        for k, v in (annotations or {}).items()
-        if k.startswith(APPROVAL_PREFIX)
-    }
-
-
-class AnnotationApprovals:
-    """An ApprovalSource over one DatabaseSync's annotations."""
-
-    source = "kubernetes"
-
-    def __init__(self, annotations: Mapping[str, str] | None) -> None:
-        self.found = _approvals(annotations)
-
-    def approvals(self, conn: Any, environment: str) -> list[Approval]:
-        return [Approval(who, h.strip(), self.source) for who, h in sorted(self.found.items())]
 
 
 def admission_verdict(
@@ -49,7 +27,7 @@ def admission_verdict(
     approvers: Sequence[str],
 ) -> tuple[bool, str]:
     """May this user make this change to the approval annotations? Removing is always allowed."""
-    before, after = _approvals(old), _approvals(new)
+    before, after = annotation_approvals(old), annotation_approvals(new)
     changed = sorted(k for k, v in after.items() if before.get(k) != v)
     if not changed:
         return True, "no new or changed approvals"

@@ -1,22 +1,24 @@
 """kopf handlers for DatabaseSync: every trigger ends in the same engine call as the CLI.
 
 Triggers: create, resume, any change of spec or annotations (approvals and the
-``requested-at`` annotation included), and a timer that re-runs each resource every
-``spec.interval`` to find drift. Runs for one resource are serialised. Transient failures
-(database or Neon unreachable, a missing Secret, another reconciler holding the lock) become
-``kopf.TemporaryError`` with backoff; permanent ones (invalid manifests, blocked by policy,
-a failed migration) set the Stalled condition with the located message and wait for a change.
-Status is written on every path, with Kubernetes Events for Applied, AwaitingApproval,
-Blocked and Failed.
+``requested-at`` annotation included), a change of a ConfigMap made by ``reconcile package``
+that a DatabaseSync reads (watched by label; the operator then requests a run of each
+reader), and a timer that re-runs each resource every ``spec.interval`` to find drift. Runs
+of one resource are serialised. Transient failures (``ReconcilerError.transient``: database
+or Neon unreachable, a missing Secret, the lock held elsewhere) become
+``kopf.TemporaryError`` with backoff; anything else sets Stalled with the located message
+and waits for a change. Status goes through kopf's ``patch`` (so a refused write is kopf's
+error, logged, counted and retried, never swallowed) and Events through ``kopf.event``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import contextvars
+import functools
 import json
+import logging
 import os
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -24,38 +26,42 @@ from typing import Any
 
 import kopf
 
-from reconciler.errors import DatabaseUnavailable, LockHeld, ReconcilerError, format_diagnostic
-from reconciler.manifest.package import files_from_configmap
-from reconciler.operator import APPROVAL_PREFIX, GROUP, PLURAL, REQUESTED_AT, VERSION
-from reconciler.operator.annotations import AnnotationApprovals, admission_verdict
-from reconciler.operator.kube import (
-    KubeError,
-    NotFound,
-    connection,
-    get_configmap,
-    get_secret_value,
-    patch_status,
-    post_event,
-)
+from reconciler.approvals import AnnotationApprovals
+from reconciler.engine import EXIT_ERROR, LOGGER, SCOPE, Outcome, Request, reconcile
+from reconciler.errors import ReconcilerError, format_diagnostic
+from reconciler.kube import APPROVAL_PREFIX, GROUP, PACKAGE_LABEL, PLURAL, REQUESTED_AT, VERSION
+from reconciler.manifest.models import parse_duration
+from reconciler.manifest.package import files_from_configmap, package_digest
+from reconciler.operator.cluster import get_configmap, get_secret_value, request_run
 from reconciler.operator.metrics import METRICS
-from reconciler.ports import ApprovalSource
+from reconciler.operator.status import Result, status_for
+from reconciler.retry import backoff
 
-_locks: dict[str, asyncio.Lock] = {}
-_handled: dict[str, tuple[str, float]] = {}  # uid -> (essence of the last completed run, when)
 # engine runs are blocking (psycopg): a bounded pool keeps threads (and malloc arenas) few
 _POOL = ThreadPoolExecutor(
     max_workers=int(os.environ.get("RECONCILER_WORKERS", "4")), thread_name_prefix="reconcile"
 )
-_last_run: dict[str, float] = {}
-_last_event: dict[str, str] = {}
-_DURATION = re.compile(r"^(\d+)(s|m|h)$")
+_loggers: dict[str, Any] = {}  # scope (namespace/name) -> the object's kopf logger
+
+
+class _ToObjectLogger(logging.Handler):
+    """Engine events of a run go to the kopf logger of the DatabaseSync the run is for."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        target = _loggers.get(str(getattr(record, "scope", "")))
+        if target is not None:
+            target.info(f"{getattr(record, 'event', 'event')}: {record.getMessage()}")
+
+
+LOGGER.addHandler(_ToObjectLogger())
 
 
 def interval_seconds(value: str | None) -> float:
-    m = _DURATION.match(value or "5m")
-    if not m:
+    """``spec.interval`` (5m, 30s, 1h) in seconds; 5 minutes when absent or unreadable."""
+    try:
+        return parse_duration(value or "5m") / 1000
+    except ValueError:
         return 300.0
-    return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
 def _now(millis: bool = False) -> str:
@@ -63,31 +69,19 @@ def _now(millis: bool = False) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S") + (f".{t.microsecond // 1000:03d}Z" if millis else "Z")
 
 
-def _conditions(
-    ready: tuple[str, str, str], reconciling: tuple[str, str, str], stalled: tuple[str, str, str]
-) -> list[dict[str, str]]:
-    at = _now()
-    return [
-        {"type": t, "status": s, "reason": r, "message": m[:1000], "lastTransitionTime": at}
-        for t, (s, r, m) in (("Ready", ready), ("Reconciling", reconciling), ("Stalled", stalled))
-    ]
-
-
 @kopf.on.login()
-def login(**_: Any) -> kopf.ConnectionInfo:
-    c = connection()
-    return kopf.ConnectionInfo(
-        server=c.server,
-        token=c.token,
-        ca_path=c.ca_path,
-        insecure=c.ca_path is None and c.server.startswith("http:"),
-    )
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    url = os.environ.get("RECONCILER_KUBE_URL")
+    if url:
+        return kopf.ConnectionInfo(server=url.rstrip("/"), insecure=url.startswith("http:"))
+    # in a cluster: the service account (kopf logs in again on a 401, re-reading the token)
+    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
 
 
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.finalizer = "reconciler.neonsync.dev/finalizer"
-    settings.posting.level = 20  # INFO and above become Events
+    settings.posting.level = logging.WARNING  # Events come from kopf.event below, not from logs
     settings.watching.server_timeout = 300
     settings.peering.name = os.environ.get("RECONCILER_PEERING", "neon-reconciler")
     port = os.environ.get("RECONCILER_WEBHOOK_PORT")
@@ -111,13 +105,19 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     METRICS.ready = True
 
 
-async def _inputs(namespace: str, spec: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """Engine request arguments (files or root, secrets) and a description of the source."""
+async def _request(
+    namespace: str, spec: dict[str, Any], body: kopf.Body
+) -> tuple[Request, str, str | None]:
+    """The engine request for this resource (files or root, secrets), where the manifests are,
+    and the digest of the ConfigMap read (so a changed package is noticed)."""
     source = spec.get("source") or {}
     kw: dict[str, Any] = {}
+    digest = None
     if source.get("configMapRef"):
         ref = source["configMapRef"]["name"]
-        kw["files"] = files_from_configmap(await get_configmap(namespace, ref))
+        data = await get_configmap(namespace, ref)
+        digest = package_digest(data)
+        kw["files"] = files_from_configmap(data)
         where = f"ConfigMap {namespace}/{ref}"
     else:
         kw["root"] = source.get("path") or "/manifests"
@@ -129,34 +129,15 @@ async def _inputs(namespace: str, spec: dict[str, Any]) -> tuple[dict[str, Any],
         kw["neon_api_key"] = await get_secret_value(
             namespace, neon["name"], neon.get("key", "apiKey")
         )
-    return kw, where
-
-
-async def reconcile_resource(body: kopf.Body, logger: Any, trigger: str) -> None:
-    meta, spec = body["metadata"], dict(body.get("spec") or {})
-    namespace, name, uid = (
-        meta["namespace"],
-        meta["name"],
-        meta.get("uid") or f"{meta['namespace']}/{meta['name']}",
+    name = body["metadata"]["name"]
+    request = Request(
+        spec.get("environment", ""),
+        "plan" if spec.get("dryRun") else "apply",
+        actor=f"operator/{namespace}/{name}",
+        connect_attempts=2,  # the operator retries itself, with kopf's backoff
+        **kw,
     )
-    lock = _locks.setdefault(uid, asyncio.Lock())
-    async with lock:
-        essence = _essence(body)
-        seen = _handled.get(uid)
-        fresh = (
-            seen is not None
-            and seen[0] == essence
-            and (time.monotonic() - seen[1] < interval_seconds(spec.get("interval")))
-        )
-        if trigger != "interval" and fresh:
-            return  # kopf re-delivered what the last run already handled (resume, watch echoes)
-        _last_run[uid] = time.monotonic()
-        try:
-            await _run(body, logger, trigger, namespace, name, spec)
-        except kopf.TemporaryError:
-            _handled.pop(uid, None)  # a retry must really run
-            raise
-        _handled[uid] = (essence, time.monotonic())
+    return request, where, digest
 
 
 def _essence(body: kopf.Body) -> str:
@@ -166,122 +147,13 @@ def _essence(body: kopf.Body) -> str:
     return json.dumps([body.get("spec"), relevant], sort_keys=True, default=str)
 
 
-async def _write(namespace: str, name: str, status: dict[str, Any]) -> None:
-    with contextlib.suppress(KubeError):  # the object may be gone; the next run writes again
-        await patch_status(GROUP, VERSION, PLURAL, namespace, name, status)
-
-
-async def _event(body: kopf.Body, key: str, kind: str, reason: str, message: str) -> None:
-    """An Event, once per distinct reason and message (no flood on every interval)."""
-    if _last_event.get(key) == f"{reason}|{message}":
-        return
-    _last_event[key] = f"{reason}|{message}"
-    with contextlib.suppress(KubeError):  # an event that cannot be posted must not fail the run
-        await post_event(dict(body), kind, reason, message)
-
-
-async def _run(
-    body: kopf.Body, logger: Any, trigger: str, namespace: str, name: str, spec: dict[str, Any]
-) -> None:
-    from reconciler.approvals import DatabaseApprovals
-    from reconciler.engine import EXIT_OK, Request, reconcile
-
-    key = f"{namespace}/{name}"
-    status_now = dict(body.get("status") or {})
-    failures = int(status_now.get("failures") or 0)
-    base = {
-        "observedGeneration": body["metadata"].get("generation", 0),
-        "lastRunAt": _now(millis=True),
-        "trigger": trigger,
-    }
-    if spec.get("suspend"):
-        await _write(
-            namespace,
-            name,
-            {
-                **base,
-                "phase": "Suspended",
-                "conditions": _conditions(
-                    ("False", "Suspended", "spec.suspend is true: no changes are made"),
-                    ("False", "Suspended", ""),
-                    ("False", "Suspended", ""),
-                ),
-            },
-        )
-        return
-    started = time.monotonic()
-    try:
-        kw, where = await _inputs(namespace, spec)
-        request = Request(
-            spec.get("environment", ""),
-            "plan" if spec.get("dryRun") else "apply",
-            actor=f"operator/{namespace}/{name}",
-            connect_attempts=2,  # the operator retries itself, with kopf's backoff
-            **kw,
-        )
-        sources: list[ApprovalSource] = [
-            DatabaseApprovals(),
-            AnnotationApprovals(body["metadata"].get("annotations")),
-        ]
-        loop = asyncio.get_running_loop()
-        out = await loop.run_in_executor(
-            _POOL, lambda: reconcile(request, approval_sources=sources)
-        )
-    except (DatabaseUnavailable, LockHeld, NotFound) as e:
-        message = e.message if isinstance(e, ReconcilerError) else str(e)
-        failures += 1
-        delay = min(300.0, 5.0 * 2 ** min(failures - 1, 6))
-        METRICS.observe("retrying", time.monotonic() - started)
-        await _write(
-            namespace,
-            name,
-            {
-                **base,
-                "phase": "Reconciling",
-                "failures": failures,
-                "message": message,
-                "conditions": _conditions(
-                    ("False", "Retrying", message),
-                    ("True", "Retrying", f"retry in {delay:.0f}s"),
-                    ("False", "Retrying", ""),
-                ),
-            },
-        )
-        await _event(body, key, "Warning", "Failed", f"{message} (retrying in {delay:.0f}s)")
-        raise kopf.TemporaryError(message, delay=delay) from None
-    except ReconcilerError as e:
-        message = " | ".join(format_diagnostic(d).replace("\n", " ") for d in e.diagnostics)
-        transient = e.code in ("neon-api",) and "HTTP 5" in e.message
-        failures += 1
-        METRICS.observe("retrying" if transient else "failed", time.monotonic() - started)
-        await _write(
-            namespace,
-            name,
-            {
-                **base,
-                "phase": "Reconciling" if transient else "Failed",
-                "failures": failures,
-                "message": message,
-                "conditions": _conditions(
-                    ("False", "Failed", message),
-                    ("False", "Failed", ""),
-                    ("False" if transient else "True", e.code, message),
-                ),
-            },
-        )
-        await _event(body, key, "Warning", "Failed", message)
-        if transient:
-            raise kopf.TemporaryError(message, delay=60) from None
-        return
-    except KubeError as e:
-        raise kopf.TemporaryError(str(e), delay=30) from None
+def result_of(out: Outcome) -> tuple[Result, str, int]:
+    """The operator's reading of an engine outcome: (result, metric label, approvals missing)."""
     plan, verdict = out.plan, out.verdict
     summary = ", ".join(f"{n} {k}" for k, n in plan.counts().items()) or "in sync"
-    status: dict[str, Any] = {
-        **base,
+    fields: dict[str, Any] = {
         "failures": 0,
         "planHash": plan.hash,
-        "source": where,
         "plan": {"summary": summary, "counts": plan.counts(), "findings": len(plan.findings)},
         "approvals": {
             "received": verdict.approvals_received,
@@ -289,120 +161,203 @@ async def _run(
         },
     }
     missing = (
-        max(0, verdict.approvals_required - len(verdict.approvals_received))
-        if not plan.empty
-        else 0
+        0 if plan.empty else max(0, verdict.approvals_required - len(verdict.approvals_received))
     )
-    METRICS.pending_approvals[key] = missing
     if out.applied is not None:
-        status["lastApplied"] = {
+        fields["lastApplied"] = {
             "at": _now(),
             "planHash": plan.hash,
             "backup": out.backup.name if out.backup else None,
             "auditId": out.audit_ids[-1] if out.audit_ids else None,
         }
-        status.update(
-            phase="Ready",
-            message=f"applied: {summary}",
-            conditions=_conditions(
-                ("True", "Applied", f"applied {summary}"),
-                ("False", "Applied", ""),
-                ("False", "Applied", ""),
-            ),
-        )
-        await _event(body, key, "Normal", "Applied", f"applied plan {plan.hash[:12]}: {summary}")
-        result = "applied"
-    elif verdict.status == "blocked" or out.gate_failures:
+        msg = f"applied {summary}"
+        return Result("Ready", "Applied", msg, ready=True, fields=fields), "applied", missing
+    if verdict.status == "blocked" or out.gate_failures:
         reasons = [
-            format_diagnostic(d).replace("\n", " ") for d in (verdict.blockers + out.gate_failures)
-        ][:5]
-        message = " | ".join(reasons)
-        status.update(
-            phase="Blocked",
-            message=message,
-            conditions=_conditions(
-                ("False", "Blocked", message),
-                ("False", "Blocked", ""),
-                ("True", "Blocked", message),
-            ),
-        )
-        await _event(body, key, "Warning", "Blocked", message)
-        result = "blocked"
-    elif verdict.status == "awaiting-approval":
-        message = (
+            format_diagnostic(d).replace("\n", " ") for d in verdict.blockers + out.gate_failures
+        ]
+        msg = " | ".join(reasons[:5])
+        return Result("Blocked", "Blocked", msg, stalled=True, fields=fields), "blocked", missing
+    if verdict.status == "awaiting-approval":
+        msg = (
             f"plan {plan.hash} needs {verdict.approvals_required} approvals "
-            f"({len(verdict.approvals_received)} so far): annotate approve.reconciler.neonsync.dev/<you>="
-            f"{plan.hash}"
+            f"({len(verdict.approvals_received)} so far): annotate {APPROVAL_PREFIX}<you>={plan.hash}"
         )
-        status.update(
-            phase="AwaitingApproval",
-            message=message,
-            conditions=_conditions(
-                ("False", "AwaitingApproval", message),
-                ("False", "AwaitingApproval", ""),
-                ("False", "AwaitingApproval", ""),
-            ),
-        )
-        await _event(body, key, "Normal", "AwaitingApproval", message)
-        result = "awaiting-approval"
-    elif plan.empty:
-        status.update(
-            phase="Ready",
-            message="in sync",
-            conditions=_conditions(
-                ("True", "InSync", "the database matches the desired state"),
-                ("False", "InSync", ""),
-                ("False", "InSync", ""),
-            ),
-        )
-        result = "in-sync"
-    else:  # dryRun with changes pending
-        message = f"dryRun: {summary} pending, not applied"
-        status.update(
-            phase="Ready",
-            message=message,
-            conditions=_conditions(
-                ("False", "DryRun", message), ("False", "DryRun", ""), ("False", "DryRun", "")
-            ),
-        )
-        result = "planned"
-    if out.exit_code not in (EXIT_OK, 2, 3):
-        result = "failed"
-    if out.applied is None and "lastApplied" in status_now:
-        status["lastApplied"] = status_now["lastApplied"]
-    METRICS.observe(result, time.monotonic() - started)
-    volatile = {"lastRunAt", "trigger", "observedGeneration"}
-    same = {k: v for k, v in status.items() if k not in volatile and k != "conditions"} == {
-        k: v for k, v in status_now.items() if k not in volatile and k != "conditions"
+        r = Result("AwaitingApproval", "AwaitingApproval", msg, fields=fields)
+        return r, "awaiting-approval", missing
+    if plan.empty:
+        msg = "in sync"
+        return Result("Ready", "InSync", msg, ready=True, fields=fields), "in-sync", missing
+    msg = f"dryRun: {summary} pending, not applied"
+    return Result("Ready", "DryRun", msg, fields=fields), "planned", missing
+
+
+_EVENTS = {
+    "applied": ("Normal", "Applied"),
+    "blocked": ("Warning", "Blocked"),
+    "awaiting-approval": ("Normal", "AwaitingApproval"),
+    "failed": ("Warning", "Failed"),
+    "retrying": ("Warning", "Failed"),
+}
+
+
+def _post(body: kopf.Body, memo: Any, label: str, message: str) -> None:
+    """An Event for this outcome, once per distinct reason and message (no flood on intervals)."""
+    if label not in _EVENTS:
+        return
+    kind, reason = _EVENTS[label]
+    if getattr(memo, "last_event", None) == (reason, message):
+        return
+    memo.last_event = (reason, message)
+    kopf.event(body, type=kind, reason=reason, message=message[:1024])
+
+
+async def _run_engine(body: kopf.Body, logger: Any, request: Request) -> Outcome:
+    """The engine call in a worker thread, counting this object's approval annotations."""
+    meta = body["metadata"]
+    scope = f"{meta['namespace']}/{meta['name']}"
+    _loggers[scope] = logger
+    SCOPE.set(scope)
+    ctx = contextvars.copy_context()  # the thread sees this run's scope
+    loop = asyncio.get_running_loop()
+    try:
+        sources = {"kubernetes": AnnotationApprovals(meta.get("annotations"))}
+        run = functools.partial(reconcile, request, approval_sources=sources)
+        return await loop.run_in_executor(_POOL, ctx.run, run)
+    finally:
+        _loggers.pop(scope, None)
+
+
+async def reconcile_resource(
+    body: kopf.Body, patch: kopf.Patch, memo: Any, logger: Any, trigger: str
+) -> None:
+    meta, spec = body["metadata"], dict(body.get("spec") or {})
+    namespace = meta["namespace"]
+    if getattr(memo, "lock", None) is None:
+        memo.lock = asyncio.Lock()
+    async with memo.lock:
+        essence = _essence(body)
+        seen = getattr(memo, "handled", None)
+        every = interval_seconds(spec.get("interval"))
+        if (
+            trigger != "interval"
+            and seen
+            and seen[0] == essence
+            and time.monotonic() - seen[1] < every
+        ):
+            return  # kopf re-delivered what the last run already handled (resume, watch echoes)
+        memo.last_run = time.monotonic()
+        previous = dict(body.get("status") or {})
+        generation = int(meta.get("generation") or 0)
+        extra: dict[str, Any] = {"lastRunAt": _now(millis=True), "trigger": trigger}
+        if spec.get("suspend"):
+            r = Result("Suspended", "Suspended", "spec.suspend is true: no changes are made")
+            patch["status"] = status_for(
+                r, previous, generation=generation, now=_now(), extra=extra
+            )
+            memo.handled = (essence, time.monotonic())
+            return
+        started = time.monotonic()
+        try:
+            request, where, digest = await _request(namespace, spec, body)
+            out = await _run_engine(body, logger, request)
+        except ReconcilerError as e:
+            failures = int(previous.get("failures") or 0) + 1
+            message = " | ".join(format_diagnostic(d).replace("\n", " ") for d in e.diagnostics)
+            if e.transient:
+                delay = backoff(failures - 1, initial=5.0, maximum=300.0, jitter=0.2)
+                r = Result(
+                    "Reconciling",
+                    "Retrying",
+                    f"{message} (retry in {delay:.0f}s)",
+                    reconciling=True,
+                    fields={"failures": failures},
+                )
+                label = "retrying"
+            else:
+                r = Result("Failed", e.code, message, stalled=True, fields={"failures": failures})
+                label = "failed"
+            METRICS.observe(label, time.monotonic() - started)
+            patch["status"] = status_for(
+                r, previous, generation=generation, now=_now(), extra=extra
+            )
+            _post(body, memo, label, r.message)
+            if e.transient:
+                memo.handled = None  # a retry must really run
+                raise kopf.TemporaryError(message, delay=delay) from None
+            memo.handled = (essence, time.monotonic())
+            return
+        r, label, missing = result_of(out)
+        if out.exit_code == EXIT_ERROR:
+            label = "failed"
+        METRICS.pending.labels(f"{namespace}/{meta['name']}").set(missing)
+        METRICS.observe(label, time.monotonic() - started)
+        extra["source"] = where
+        extra["sourceDigest"] = digest
+        new = status_for(r, previous, generation=generation, now=_now(), extra=extra)
+        memo.handled = (essence, time.monotonic())
+        volatile = {"lastRunAt", "trigger"}
+        if trigger == "interval" and label == "in-sync" and _same(new, previous, volatile):
+            return  # a drift check that found nothing: no API write (50 resources, every interval)
+        patch["status"] = new
+        _post(body, memo, label, r.message)
+        logger.info(f"{label}: {r.message[:200]} (plan {out.plan.hash[:12]})")
+
+
+def _same(new: dict[str, Any], old: dict[str, Any], volatile: set[str]) -> bool:
+    return {k: v for k, v in new.items() if k not in volatile} == {
+        k: v for k, v in old.items() if k not in volatile
     }
-    if trigger == "interval" and result == "in-sync" and same:
-        return  # a drift check that found nothing: no API write (50 resources, every interval)
-    await _write(namespace, name, status)
-    logger.info(f"{result}: {summary} (plan {plan.hash[:12]})")
 
 
 @kopf.on.resume(GROUP, VERSION, PLURAL)
 @kopf.on.create(GROUP, VERSION, PLURAL)
-async def on_create(body: kopf.Body, logger: Any, reason: str, **_: Any) -> None:
-    await reconcile_resource(body, logger, str(reason))
+async def on_create(
+    body: kopf.Body, patch: kopf.Patch, memo: Any, logger: Any, reason: str, **_: Any
+) -> None:
+    await reconcile_resource(body, patch, memo, logger, str(reason))
 
 
 @kopf.on.update(GROUP, VERSION, PLURAL)
-async def on_update(body: kopf.Body, logger: Any, **_: Any) -> None:
+async def on_update(body: kopf.Body, patch: kopf.Patch, memo: Any, logger: Any, **_: Any) -> None:
     """Spec edits, approval annotations and the requested-at annotation all land here."""
-    await reconcile_resource(body, logger, "update")
+    await reconcile_resource(body, patch, memo, logger, "update")
 
 
 @kopf.timer(
     GROUP, VERSION, PLURAL, interval=float(os.environ.get("RECONCILER_TIMER_S", "10")), sharp=False
 )
-async def on_interval(body: kopf.Body, logger: Any, **_: Any) -> None:
+async def on_interval(body: kopf.Body, patch: kopf.Patch, memo: Any, logger: Any, **_: Any) -> None:
     """Drift: re-run each resource once its spec.interval has passed since its last run."""
-    meta = body["metadata"]
-    uid = meta.get("uid") or f"{meta['namespace']}/{meta['name']}"
     every = interval_seconds((body.get("spec") or {}).get("interval"))
-    if time.monotonic() - _last_run.get(uid, 0.0) >= every:
-        await reconcile_resource(body, logger, "interval")
+    if time.monotonic() - getattr(memo, "last_run", 0.0) >= every:
+        await reconcile_resource(body, patch, memo, logger, "interval")
+
+
+@kopf.index(GROUP, VERSION, PLURAL)
+def readers(body: kopf.Body, **_: Any) -> dict[tuple[str, str], dict[str, Any]] | None:
+    """DatabaseSyncs by the ConfigMap they read, with the package digest they last ran with."""
+    ref = ((body.get("spec") or {}).get("source") or {}).get("configMapRef") or {}
+    if not ref.get("name"):
+        return None
+    meta = body["metadata"]
+    digest = (body.get("status") or {}).get("sourceDigest")
+    return {(meta["namespace"], ref["name"]): {"name": meta["name"], "digest": digest}}
+
+
+@kopf.on.event("", "v1", "configmaps", labels={PACKAGE_LABEL: kopf.PRESENT})
+async def on_package(body: kopf.Body, type: str, logger: Any, **kwargs: Any) -> None:
+    """A packaged ConfigMap changed: request a run of every DatabaseSync that reads it."""
+    if type == "DELETED":
+        return
+    readers: kopf.Index[tuple[str, str], dict[str, Any]] = kwargs["readers"]
+    meta = body["metadata"]
+    digest = package_digest(dict(body.get("data") or {}))
+    for reader in readers.get((meta["namespace"], meta["name"]), []):
+        if reader.get("digest") == digest:
+            continue  # that reader already ran with this content
+        logger.info(f"package changed: requesting a run of {reader['name']}")
+        await request_run(meta["namespace"], reader["name"], f"configmap:{digest[:16]}")
 
 
 async def validate_approvals(
@@ -411,11 +366,13 @@ async def validate_approvals(
     """Admit a new or changed approval annotation only from that approver, who must be listed."""
     from reconciler.errors import ManifestError
     from reconciler.manifest import load_environment, resolve_env_file
+    from reconciler.operator.annotations import admission_verdict
 
     new_ann = dict(body.get("metadata", {}).get("annotations") or {})
     old_ann = dict(((old or {}).get("metadata") or {}).get("annotations") or {})
     spec = body.get("spec") or {}
     approvers: list[str] = []
+    reason = ""
     try:
         source = spec.get("source") or {}
         if source.get("configMapRef"):
@@ -431,11 +388,9 @@ async def validate_approvals(
                 resolve_env_file(spec.get("environment", ""), root), LocalFiles()
             )
         approvers = list(desired.env.policy.approvals.approvers)
-    except (ManifestError, KubeError) as e:
+    except (ManifestError, ReconcilerError) as e:
         approvers = []  # fail closed: nobody can add an approval the operator cannot check
         reason = f" (the approver list could not be read: {e})"
-    else:
-        reason = ""
     ok, message = admission_verdict(
         old_ann, new_ann, str((userinfo or {}).get("username", "")), approvers
     )

@@ -1,65 +1,73 @@
-"""Prometheus-format metrics and readiness for the operator (an aiohttp app beside kopf's health probe)."""
+"""Prometheus metrics (prometheus_client) and readiness, served beside kopf's health probe."""
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["METRICS", "Metrics", "serve"]
 
 
 class Metrics:
+    """The operator's metrics, in a registry of their own (no process collectors twice)."""
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.reconciles: dict[str, int] = defaultdict(int)  # by result
-        self.duration_sum = 0.0
-        self.duration_count = 0
-        self.failures = 0
-        self.pending_approvals: dict[str, int] = {}  # by namespace/name
+        self.registry = CollectorRegistry()
+        self.reconciles = Counter(
+            "reconciler_reconciles",
+            "Reconcile runs by result.",
+            ["result"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "reconciler_reconcile_duration_seconds",
+            "Time spent in reconcile runs.",
+            ["result"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+            registry=self.registry,
+        )
+        self.failures = Counter(
+            "reconciler_failures",
+            "Reconcile runs that failed or will be retried.",
+            registry=self.registry,
+        )
+        self.pending = Gauge(
+            "reconciler_pending_approvals",
+            "Approvals still missing, per DatabaseSync.",
+            ["databasesync"],
+            registry=self.registry,
+        )
+        self.status_write_errors = Counter(
+            "reconciler_status_write_errors",
+            "Status writes the API server refused, by HTTP status.",
+            ["code"],
+            registry=self.registry,
+        )
         self.ready = False
 
     def observe(self, result: str, seconds: float) -> None:
-        with self.lock:
-            self.reconciles[result] += 1
-            self.duration_sum += seconds
-            self.duration_count += 1
-            if result in ("failed", "retrying"):
-                self.failures += 1
+        self.reconciles.labels(result).inc()
+        self.duration.labels(result).observe(seconds)
+        if result in ("failed", "retrying"):
+            self.failures.inc()
 
-    def render(self) -> str:
-        with self.lock:
-            lines = [
-                "# HELP reconciler_reconciles_total Reconcile runs by result.",
-                "# TYPE reconciler_reconciles_total counter",
-                *[
-                    f'reconciler_reconciles_total{{result="{r}"}} {n}'
-                    for r, n in sorted(self.reconciles.items())
-                ],
-                "# HELP reconciler_reconcile_duration_seconds Time spent in reconcile runs.",
-                "# TYPE reconciler_reconcile_duration_seconds summary",
-                f"reconciler_reconcile_duration_seconds_sum {self.duration_sum:.6f}",
-                f"reconciler_reconcile_duration_seconds_count {self.duration_count}",
-                "# HELP reconciler_failures_total Reconcile runs that failed or will be retried.",
-                "# TYPE reconciler_failures_total counter",
-                f"reconciler_failures_total {self.failures}",
-                "# HELP reconciler_pending_approvals Approvals still missing, per DatabaseSync.",
-                "# TYPE reconciler_pending_approvals gauge",
-                *[
-                    f'reconciler_pending_approvals{{databasesync="{k}"}} {v}'
-                    for k, v in sorted(self.pending_approvals.items())
-                ],
-            ]
-        return "\n".join(lines) + "\n"
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
 
 
 METRICS = Metrics()
 
 
 async def serve(host: str, port: int) -> web.AppRunner:
+    from aiohttp import web
+
     async def metrics(_: web.Request) -> web.Response:
-        return web.Response(text=METRICS.render(), content_type="text/plain")
+        return web.Response(body=METRICS.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def ready(_: web.Request) -> web.Response:
         return web.Response(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import VERBS
+from reconciler.cli import VERBS, _verb
 from tests.conftest import query, run_cli
 
 MIGS = "manifests/migrations"
@@ -20,8 +20,13 @@ MIGS = "manifests/migrations"
 @pytest.mark.parametrize("verb", sorted(VERBS))
 def test_every_verb_has_help(project: Path, verb: str) -> None:
     r = run_cli(project, verb, "--help")
-    assert r.returncode == 0 and "--env" in r.stdout and "--format" in r.stdout
-    assert (VERBS[verb].__doc__ or "").strip().splitlines()[0] in r.stdout
+    mod = _verb(verb)
+    assert r.returncode == 0 and "--env" in r.stdout
+    # --format is offered exactly where the verb has more than one way to print its result
+    assert ("--format" in r.stdout) == bool(mod.FORMATS)
+    for fmt in mod.FORMATS:
+        assert fmt in r.stdout
+    assert (mod.run.__doc__ or "").strip().splitlines()[0] in r.stdout
 
 
 def test_top_level_help_lists_verbs(project: Path) -> None:
@@ -69,7 +74,8 @@ def test_backup_gate_fails_closed(project: Path, db_url: str) -> None:
     env = project / "environments/prod.yaml"
     env.write_text(
         env.read_text().replace(
-            "approvals: {required: 2, approvers: [alice, bob, carol]}", "approvals: {required: 0}"
+            "approvals: {required: 2, approvers: [alice, bob, carol], sources: [database, kubernetes]}",
+            "approvals: {required: 0}",
         )
     )
     r = run_cli(project, "apply", "--env", "prod", env={"NEON_API_KEY": ""})
@@ -206,3 +212,39 @@ def test_missing_url_variable(project: Path) -> None:
 def test_unknown_environment(project: Path) -> None:
     r = run_cli(project, "plan", "--env", "qa")
     assert r.returncode == 1 and "environment file environments/qa.yaml does not exist" in r.stderr
+
+
+def test_usage_errors_exit_64_and_formats_are_per_verb(project: Path) -> None:
+    for args in (
+        ["plan"],  # no --env
+        ["plan", "--env", "dev", "--format", "sarif"],  # sarif is validate's only
+        ["backup", "--env", "dev", "--format", "json"],  # backup prints one line
+        ["nosuchverb", "--env", "dev"],
+        ["approve", "--env", "prod"],  # --plan missing
+    ):
+        r = run_cli(project, *args)
+        assert r.returncode == 64, (args, r.returncode, r.stderr)
+        assert "usage: reconcile" in r.stderr and "Traceback" not in r.stderr
+    assert "64 wrong command line" in run_cli(project, "--help").stdout
+
+
+def test_a_closed_pipe_exits_quietly(project: Path, db_url: str) -> None:
+    import subprocess
+    import sys
+
+    # 20,000 lines of plan (far more than a pipe buffers), and a reader that stops after one
+    cfg = project / "manifests/config/big.yaml"
+    cfg.write_text(
+        "category: big\nentries:\n" + "".join(f"  k{i}: {{value: {i}}}\n" for i in range(20_000))
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "plan", "--env", "dev", "--quiet"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"Plan for dev")
+    proc.stdout.close()  # `| head -1`
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 141 and "Traceback" not in err and "BrokenPipe" not in err, err

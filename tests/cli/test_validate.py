@@ -139,7 +139,7 @@ def test_plan_verdict_uses_the_rules(project: Path, db_url: str) -> None:
     r = run_cli(project, "plan", "--env", "dev")  # the same file is a warning in dev
     assert r.returncode == 2 and "warning[require-concurrent-index]" in r.stdout
     r = run_cli(project, "apply", "--env", "prod", "--emergency")
-    assert r.returncode == 2 and "--emergency needs --reason" in r.stderr
+    assert r.returncode == 64 and "--emergency needs --reason" in r.stderr
     assert query(db_url, "SELECT to_regnamespace('reconciler')") == [(None,)]
 
 

@@ -109,9 +109,9 @@ def test_approvals_for_another_hash_do_not_count(
         and out.exit_code == EXIT_BLOCKED
         and out.verdict.approvals_received == []
     )
-    current, all_, counted, required = list_approvals(Request("prod", root=str(prod)))
-    assert current == out.plan.hash and counted == [] and required == 2
-    assert {(a.approver, a.plan_hash) for a in all_} == {("alice", h), ("bob", h)}
+    listing = list_approvals(Request("prod", root=str(prod)))
+    assert listing.plan_hash == out.plan.hash and listing.counted == [] and listing.required == 2
+    assert {(a.approver, a.plan_hash) for a in listing.approvals} == {("alice", h), ("bob", h)}
     # approving a stale hash is refused outright
     as_user(monkeypatch, approvers["carol"])
     with pytest.raises(ReconcilerError, match="is not the current plan hash"):

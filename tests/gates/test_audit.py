@@ -16,7 +16,7 @@ from tests.gates.conftest import SECRET, Receiver, set_policy
 
 MIGS = "manifests/migrations"
 NO_APPROVALS = (
-    "approvals: {required: 2, approvers: [alice, bob, carol]}",
+    "approvals: {required: 2, approvers: [alice, bob, carol], sources: [database, kubernetes]}",
     "approvals: {required: 0}",
 )
 

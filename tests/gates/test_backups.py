@@ -22,7 +22,7 @@ from tests.gates.conftest import set_policy
 from tests.neon_emulator import NeonEmulator
 
 NO_APPROVALS = (
-    "approvals: {required: 2, approvers: [alice, bob, carol]}",
+    "approvals: {required: 2, approvers: [alice, bob, carol], sources: [database, kubernetes]}",
     "approvals: {required: 0}",
 )
 

@@ -7,6 +7,7 @@ import base64
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,22 @@ from reconciler.operator import GROUP, KIND, PLURAL, VERSION
 from tests.conftest import run_cli
 
 API = f"/apis/{GROUP}/{VERSION}/namespaces/default/{PLURAL}"
+
+
+class Emulator(kmock.KubernetesEmulator):
+    """kmock, plus ``metadata.generateName`` on create as a real API server does it (kopf names
+    its Events that way; kmock would store them all under one empty name and answer 409)."""
+
+    async def _handle(self, request: Any) -> Any:
+        meta = (request.data or {}).get("metadata") if isinstance(request.data, dict) else None
+        if (
+            request.action == kmock.action.CREATE
+            and meta
+            and not meta.get("name")
+            and meta.get("generateName")
+        ):
+            meta["name"] = f"{meta['generateName']}{uuid.uuid4().hex[:10]}"
+        return await super()._handle(request)
 
 
 class KubeThread:
@@ -39,7 +56,7 @@ class KubeThread:
     async def _main(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.stopping = asyncio.Event()
-        async with kmock.KubernetesEmulator() as k, kmock.Server(k):
+        async with Emulator() as k, kmock.Server(k):
             k.resources.load_bundled()  # or kopf waits forever for the API's resource list
             k.resources[f"{GROUP}/{VERSION}/{PLURAL}"] = kmock.ResourceInfo(
                 namespaced=True,

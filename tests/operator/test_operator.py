@@ -271,3 +271,66 @@ def test_manifests_from_a_mounted_path(
     st = wait_for(lambda: phase(kube, "mounted", "Ready"), 60, "Ready from a path")
     assert st["source"] == f"path {project}" and st["lastApplied"]["planHash"]
     assert query(db_url, "SELECT count(*) FROM forum_structure") == [(13,)]
+
+
+def test_a_changed_package_configmap_triggers_a_run_within_5_seconds(
+    project: Path, db_url: str, kube: KubeThread, operator: dict[str, Any]
+) -> None:
+    import time
+
+    publish(kube, project, "dev", "dev", db_url)
+    kube.dbsync("dev", "dev", interval="1h")  # no interval run can explain what follows
+    wait_for(lambda: phase(kube, "dev", "Ready"), 30, "Ready")
+    # `reconcile package | kubectl apply`: the same ConfigMap with a changed config value
+    (project / "manifests/config/forum.yaml").write_text(
+        (project / "manifests/config/forum.yaml").read_text().replace("value: 20", "value: 25")
+    )
+    cm = package(project, "dev", "pkg-dev")
+    assert cm["metadata"]["labels"]["reconciler.neonsync.dev/package"] == "dev"
+    changed = time.monotonic()
+    kube.patch("/api/v1/namespaces/default/configmaps/pkg-dev", {"data": cm["data"]})
+    wait_for(
+        lambda: (
+            query(db_url, "SELECT value FROM app_config WHERE key = 'posts_per_page'") == [(25,)]
+        ),
+        5,
+        "the new value applied after the ConfigMap changed",
+    )
+    assert time.monotonic() - changed < 5
+    assert kube.status("dev")["trigger"] == "update"
+
+
+def test_conditions_keep_their_transition_time_across_no_op_passes(
+    project: Path, db_url: str, kube: KubeThread, operator: dict[str, Any]
+) -> None:
+    publish(kube, project, "dev", "dev", db_url)
+    kube.dbsync("dev", "dev", interval="1h")
+    st = wait_for(lambda: phase(kube, "dev", "Ready"), 30, "Ready")
+    first = {c["type"]: c["lastTransitionTime"] for c in st["conditions"]}
+    for n in range(2):  # two forced no-op passes, each writing the status again
+        before = kube.status("dev")["lastRunAt"]
+        kube.patch(
+            f"{API}/dev",
+            {
+                "metadata": {
+                    "annotations": {"reconcile.reconciler.neonsync.dev/requested-at": f"t{n}"}
+                }
+            },
+        )
+        wait_for(lambda b=before: kube.status("dev")["lastRunAt"] != b or None, 20, "a pass")
+    st = kube.status("dev")
+    assert st["phase"] == "Ready" and st["observedGeneration"] == 1
+    assert {c["type"]: c["lastTransitionTime"] for c in st["conditions"]} == first
+    # a real change of a condition's status moves its time (Ready True -> False)
+    query(
+        db_url, "UPDATE reconciler.schema_migrations SET checksum = 'edited' WHERE version = '0001'"
+    )
+    kube.patch(
+        f"{API}/dev",
+        {"metadata": {"annotations": {"reconcile.reconciler.neonsync.dev/requested-at": "t9"}}},
+    )
+    st = wait_for(lambda: phase(kube, "dev", "Blocked"), 20, "Blocked")
+    ready = next(c for c in st["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "False" and ready["lastTransitionTime"] >= first["Ready"]
+    stalled = next(c for c in st["conditions"] if c["type"] == "Stalled")
+    assert stalled["status"] == "True"

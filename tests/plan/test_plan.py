@@ -187,7 +187,7 @@ def test_missing_target_table_without_pending_migrations() -> None:
 def test_policy_naming_rules_and_approvals() -> None:
     env = ENV + (
         "policy:\n  require_safe_suffix: true\n  require_rollback_section: true\n"
-        "  approvals: {required: 2, approvers: [alice, bob, carol]}\n"
+        "  approvals: {required: 2, approvers: [alice, bob, carol], sources: [database, kubernetes]}\n"
     )
     d = desired(env)
     p = make_plan(d, LiveState(False))

@@ -1,0 +1,1 @@
+"""One module per ``reconcile`` verb: ``FORMATS``, ``arguments(parser)`` and ``run(args)``."""

@@ -1,0 +1,37 @@
+"""reconcile validate: lint manifests and migrations without a database."""
+
+from __future__ import annotations
+
+import argparse
+
+from reconciler.cli.common import add_emergency, request
+
+FORMATS = ("text", "json", "sarif")
+
+
+def arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILES",
+        help="migration files to check (default: every migration up to the target)",
+    )
+    add_emergency(
+        p, "lint as the hotfix path: errors become warnings, except unparsed SQL and credentials"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check manifests and migrations against the environment's safety policy, without a database.
+
+    With FILES, lint just those migration files; otherwise every migration up to the target.
+    Output: file:line:col: severity[rule-id]: message, and a help: line (or --format json|sarif).
+    Exit 0 clean (warnings allowed), 3 blocked by an error, 1 invalid manifests.
+    """
+    from reconciler import __version__
+    from reconciler.engine import validate
+    from reconciler.sql.report import render_diagnostics
+
+    out = validate(request(args), args.files)
+    print(render_diagnostics(out.diagnostics, args.format, __version__, out.files_checked))
+    return out.exit_code

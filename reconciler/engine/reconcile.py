@@ -1,0 +1,187 @@
+"""reconcile: load -> read live -> plan -> verdict -> gates -> apply, on one Session.
+
+Apply order: verdict (findings, rules, approvals bound to the plan hash) -> backup ->
+audit "started" committed -> migrations, config, forum map -> audit "succeeded" or
+"failed" -> webhook delivery. A gate that fails stops before the first change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from reconciler.engine import audit, gates
+from reconciler.engine.events import emit
+from reconciler.engine.request import EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Request
+from reconciler.engine.session import Session
+from reconciler.errors import Diagnostic
+
+if TYPE_CHECKING:
+    from reconciler.audit import DeliveryReport
+    from reconciler.db.apply import ApplyReport
+    from reconciler.manifest import Desired
+    from reconciler.plan import LiveState, Plan, Verdict
+    from reconciler.ports import ApprovalSource, BackupInfo, BackupProvider
+
+__all__ = ["Outcome", "database_errors", "plan", "reconcile", "run"]
+
+
+@dataclass
+class Outcome:
+    desired: Desired
+    live: LiveState
+    plan: Plan
+    verdict: Verdict
+    target: str  # redacted
+    exit_code: int
+    applied: ApplyReport | None = None
+    gate_failures: list[Diagnostic] = field(default_factory=list)
+    backup: BackupInfo | None = None
+    audit_ids: list[int] = field(default_factory=list)
+    delivery: DeliveryReport | None = None
+
+
+@contextmanager
+def database_errors(s: Session) -> Iterator[None]:
+    """Driver errors become ReconcilerErrors naming the redacted target, never the password."""
+    import psycopg
+
+    from reconciler.db.connect import scrub
+    from reconciler.errors import DatabaseUnavailable, ReconcilerError
+
+    try:
+        yield
+    except psycopg.OperationalError as e:
+        raise DatabaseUnavailable(
+            f"lost the database connection to {s.target.redacted}: "
+            f"{scrub(str(e).strip(), s.target.url)}",
+            hint="nothing past the last committed step was applied; run again",
+        ) from None
+    except psycopg.Error as e:
+        raise ReconcilerError(
+            f"database error on {s.target.redacted}: {scrub(str(e).strip(), s.target.url)}",
+            code="database-error",
+        ) from None
+
+
+def plan(s: Session) -> Outcome:
+    """Read the live state and plan against it; the verdict says what the policy allows."""
+    from reconciler.db.live import read_live
+    from reconciler.plan import make_plan
+
+    live = read_live(s.connection, s.desired)
+    p = make_plan(s.desired, live)
+    v = gates.verdict(s, p)
+    if v.status == "blocked" or (v.status != "allowed" and not p.empty):
+        code = EXIT_BLOCKED
+    else:
+        code = EXIT_OK if p.empty else EXIT_CHANGES
+    return Outcome(s.desired, live, p, v, s.target.redacted, code)
+
+
+def _apply(s: Session, out: Outcome) -> Outcome:
+    from reconciler.audit import AuditEvent
+    from reconciler.db.apply import Applier
+    from reconciler.db.bookkeeping import ensure_bookkeeping
+    from reconciler.errors import ReconcilerError
+
+    env, p = s.env, out.plan
+    out.exit_code = EXIT_OK
+    if not out.verdict.allowed:
+        emit(env.name, "blocked", f"{env.name}: {out.verdict.status}; nothing applied")
+        out.exit_code = EXIT_BLOCKED
+        return out
+    if p.empty:
+        out.delivery = audit.deliver(s)
+        return out
+    out.backup, refusal, gate = gates.backup_gate(s, p.hash)
+    if refusal is not None:
+        out.gate_failures.append(refusal)
+        out.exit_code = EXIT_BLOCKED if gate else EXIT_ERROR
+        return out
+    base = AuditEvent(
+        env.name,
+        s.actor,
+        "apply",
+        "started",
+        p.hash,
+        out.verdict.approvals_received,
+        out.backup.name if out.backup else None,
+        s.request.emergency,
+        s.request.reason,
+    )
+    details = {"changes": p.counts(), "database": s.target.redacted, "target": s.desired.target}
+    # gate: the "started" event is committed before the first change
+    out.audit_ids.append(audit.record(s, replace(base, action="apply.started", details=details)))
+    applier = Applier(
+        s.connection,
+        s.desired,
+        actor=s.actor,
+        plan_hash=p.hash,
+        event=lambda kind, msg: emit(env.name, kind, msg),
+    )
+    ensure_bookkeeping(s.connection)
+    try:
+        for action in p.migrations:
+            applier.apply_migration(action)
+        applier.apply_data(p.data_actions)
+    except ReconcilerError as e:
+        failure = {
+            **details,
+            "error": e.message,
+            "code": e.code,
+            "location": str(e.location) if e.location else None,
+            "applied_before_failure": applier.report.migrations,
+        }
+        failed = replace(base, action="apply.failed", outcome="failed", details=failure)
+        out.audit_ids.append(audit.record(s, failed))
+        out.delivery = audit.deliver(s)
+        raise
+    finally:
+        out.applied = applier.report
+    done = {
+        **details,
+        "migrations": applier.report.migrations,
+        "row_changes": applier.report.data_actions,
+    }
+    succeeded = replace(base, action="apply.succeeded", outcome="succeeded", details=done)
+    out.audit_ids.append(audit.record(s, succeeded))
+    emit(
+        env.name,
+        "done",
+        f"{env.name}: applied {len(applier.report.migrations)} migration(s) and "
+        f"{applier.report.data_actions} row change(s)",
+    )
+    out.delivery = audit.deliver(s)
+    return out
+
+
+def run(s: Session) -> Outcome:
+    """Plan (and, in apply mode, carry out) the session's request. Raise ReconcilerError on failure."""
+    from reconciler.db.connect import refuse_pooler
+
+    if s.request.mode == "apply":
+        refuse_pooler(s.target)
+    with database_errors(s):
+        if s.request.mode == "plan":
+            return plan(s)
+        s.lock.acquire()
+        try:
+            return _apply(s, plan(s))
+        finally:
+            s.lock.release()
+
+
+def reconcile(
+    request: Request,
+    *,
+    approval_sources: Mapping[str, ApprovalSource] | None = None,
+    backup_providers: Mapping[str, BackupProvider] | None = None,
+) -> Outcome:
+    """Plan (and, in apply mode, carry out) one environment, on a Session of its own."""
+    with Session(
+        request, approval_sources=approval_sources, backup_providers=backup_providers
+    ) as s:
+        return run(s)
