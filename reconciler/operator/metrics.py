@@ -42,12 +42,6 @@ class Metrics:
             ["databasesync"],
             registry=self.registry,
         )
-        self.status_write_errors = Counter(
-            "reconciler_status_write_errors",
-            "Status writes the API server refused, by HTTP status.",
-            ["code"],
-            registry=self.registry,
-        )
         self.ready = False
 
     def observe(self, result: str, seconds: float) -> None:

@@ -72,7 +72,9 @@ def test_chart_renders_valid_manifests(variant: str) -> None:
         for rule in d.get("rules", []) if d["kind"] in ("ClusterRole", "Role") else []:
             assert "*" not in rule["verbs"] and "*" not in rule["resources"]
             if "secrets" in rule["resources"]:
-                assert rule["verbs"] == ["get"]
+                assert rule["verbs"] == ["get"]  # never listed or watched: only the named ones
+            if "configmaps" in rule["resources"]:
+                assert rule["verbs"] == ["get", "list", "watch"]
 
 
 def test_namespaced_variant_uses_roles_and_own_tls() -> None:

@@ -334,3 +334,32 @@ def test_conditions_keep_their_transition_time_across_no_op_passes(
     assert ready["status"] == "False" and ready["lastTransitionTime"] >= first["Ready"]
     stalled = next(c for c in st["conditions"] if c["type"] == "Stalled")
     assert stalled["status"] == "True"
+
+
+def test_a_refused_status_write_is_logged_not_swallowed(
+    project: Path,
+    db_url: str,
+    kube: KubeThread,
+    operator: dict[str, Any],
+    caplog: Any,
+) -> None:
+    status_path = f"{API}/dev/status"
+    # RBAC gone wrong: the API server refuses every status write of this object
+    kube.loop.call_soon_threadsafe(lambda: kube.k[f"patch {status_path}"] << 403)
+    publish(kube, project, "dev", "dev", db_url)
+    kube.dbsync("dev", "dev")
+    wait_for(
+        lambda: query(db_url, "SELECT to_regclass('app_config') IS NOT NULL") == [(True,)],
+        30,
+        "the apply",
+    )
+    refused = wait_for(
+        lambda: [
+            r
+            for r in caplog.records
+            if r.levelname == "ERROR" and status_path in r.getMessage() and "403" in r.getMessage()
+        ],
+        20,
+        "the refused status write in the operator's log",
+    )
+    assert refused  # kopf reports it and retries; our code no longer suppresses API errors

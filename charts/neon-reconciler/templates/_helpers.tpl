@@ -25,8 +25,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   resources: [events]
   verbs: [create]
 - apiGroups: [""]
-  resources: [secrets, configmaps]
+  resources: [secrets]
   verbs: [get]
+- apiGroups: [""]
+  resources: [configmaps]
+  # get: the manifests a DatabaseSync reads; list and watch: packaged ConfigMaps (by label),
+  # so a changed package re-runs its DatabaseSyncs at once
+  verbs: [get, list, watch]
 - apiGroups: [kopf.dev]
   resources: [kopfpeerings]
   verbs: [list, watch, patch, get]
