@@ -30,6 +30,8 @@ __all__ = [
     "KubernetesApprovals",
     "annotation_approvals",
     "record_approval",
+    "refuse_approval",
+    "session_login",
 ]
 
 
@@ -55,19 +57,28 @@ class DatabaseApprovals:
         return [Approval(str(by), str(h), self.source, at.isoformat()) for by, h, at in rows]
 
 
-def record_approval(conn: psycopg.Connection[Any], environment: str, plan_hash: str) -> str:
-    """Insert an approval as the connected login; return that login (as the database recorded it)."""
+def record_approval(
+    conn: psycopg.Connection[Any],
+    environment: str,
+    plan_hash: str,
+    actor: str,
+    restore: str | None = None,
+) -> str:
+    """Record an approval as the connected login, with its audit event and outbox row, through
+    the SECURITY DEFINER function ``reconciler.approve``; return the login the database recorded."""
     import psycopg
 
     try:
         with conn.transaction():
             row = conn.execute(
-                "INSERT INTO reconciler.approvals (environment, plan_hash) VALUES (%s, %s) "
-                "ON CONFLICT (environment, plan_hash, approved_by) DO UPDATE SET at = now() "
-                "RETURNING approved_by",
-                (environment, plan_hash),
+                "SELECT reconciler.approve(%s, %s, %s, %s)",
+                (environment, plan_hash, actor, restore),
             ).fetchone()
-    except psycopg.errors.UndefinedTable:
+    except (
+        psycopg.errors.UndefinedTable,
+        psycopg.errors.UndefinedFunction,
+        psycopg.errors.InvalidSchemaName,
+    ):
         raise ReconcilerError(
             "the reconciler's bookkeeping schema does not exist in this database yet",
             hint=f"the database owner runs `reconcile init --env {environment} --grant-approvers` first",
@@ -77,11 +88,34 @@ def record_approval(conn: psycopg.Connection[Any], environment: str, plan_hash: 
         raise ReconcilerError(
             "this database login may not record approvals",
             hint=f"the owner runs `reconcile init --env {environment} --grant-approvers` "
-            "(approvers need USAGE on schema reconciler and INSERT, SELECT, UPDATE on reconciler.approvals)",
+            "(approvers need EXECUTE on reconciler.approve and read access to compute the plan)",
             code="approval-privilege",
         ) from None
     assert row is not None
     return str(row[0])
+
+
+def refuse_approval(
+    conn: psycopg.Connection[Any], environment: str, plan_hash: str, actor: str, reason: str
+) -> bool:
+    """Put a refused approval in the audit trail (``approval.refused``); False when the trail is
+    not set up or this login may not write it (the refusal itself still stands)."""
+    import psycopg
+
+    try:
+        with conn.transaction():
+            conn.execute(
+                "SELECT reconciler.refuse_approval(%s, %s, %s, %s)",
+                (environment, plan_hash, actor, reason),
+            )
+    except psycopg.Error:
+        return False
+    return True
+
+
+def session_login(conn: psycopg.Connection[Any]) -> str:
+    row = conn.execute("SELECT session_user").fetchone()
+    return str(row[0]) if row else ""
 
 
 def annotation_approvals(annotations: Mapping[str, str] | None) -> dict[str, str]:

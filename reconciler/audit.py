@@ -28,7 +28,9 @@ __all__ = [
     "AuditEvent",
     "DeliveryReport",
     "Webhook",
+    "dangling_runs",
     "deliver_pending",
+    "last_event",
     "list_events",
     "pending_count",
     "record",
@@ -210,6 +212,37 @@ def deliver_pending(
         if own:
             http.close()
     return report
+
+
+def dangling_runs(conn: psycopg.Connection, environment: str) -> list[tuple[int, str, str | None]]:
+    """``apply.started`` / ``restore.started`` events no outcome followed: runs that were killed.
+
+    Call it holding the environment's lock, so no run that is still alive can be among them.
+    """
+    rows = conn.execute(
+        "SELECT s.id, s.action, s.plan_hash FROM reconciler.audit_log s "
+        "WHERE s.environment = %s AND s.action IN ('apply.started', 'restore.started') "
+        "AND NOT EXISTS (SELECT 1 FROM reconciler.audit_log o WHERE o.environment = s.environment "
+        "AND o.id > s.id AND o.action IN ('apply.succeeded', 'apply.failed', 'apply.interrupted', "
+        "'restore.succeeded', 'restore.failed', 'restore.interrupted') "
+        "AND (o.details->>'started_id' = s.id::text OR (o.details->>'started_id' IS NULL "
+        "AND o.plan_hash IS NOT DISTINCT FROM s.plan_hash "
+        "AND split_part(o.action, '.', 1) = split_part(s.action, '.', 1)))) ORDER BY s.id",
+        (environment,),
+    ).fetchall()
+    return [(int(i), str(a), h) for i, a, h in rows]
+
+
+def last_event(
+    conn: psycopg.Connection, environment: str
+) -> tuple[str, str | None, str | None] | None:
+    """(action, plan hash, reason) of the environment's newest event."""
+    row = conn.execute(
+        "SELECT action, plan_hash, reason FROM reconciler.audit_log WHERE environment = %s "
+        "ORDER BY id DESC LIMIT 1",
+        (environment,),
+    ).fetchone()
+    return None if row is None else (str(row[0]), row[1], row[2])
 
 
 def pending_count(conn: psycopg.Connection) -> int | None:

@@ -72,22 +72,6 @@ def pg_tool(name: str) -> str:
     return str(POSTGRES_BIN_PATH / name)
 
 
-def tool_target(url: str) -> tuple[str, dict[str, str]]:
-    """The URL without its password, and an environment carrying it in PGPASSWORD.
-
-    Client programs get the password this way, never on a command line where `ps` shows it.
-    """
-    from urllib.parse import urlsplit, urlunsplit
-
-    p = urlsplit(url)
-    env = dict(os.environ)
-    if p.password:
-        env["PGPASSWORD"] = p.password
-        netloc = f"{p.username}@{p.hostname}" + (f":{p.port}" if p.port else "")
-        url = urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
-    return url, env
-
-
 def run_tool(
     args: list[str],
     env: dict[str, str] | None,

@@ -6,20 +6,38 @@ checksum and path to its diagnostics. A missing or corrupt cache is a miss, neve
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import Diagnostic, SourceLocation
-from reconciler.sql.lintconfig import LintConfig
+from reconciler.sql.lintconfig import LINT_VERSION, LintConfig
 
 if TYPE_CHECKING:
     from reconciler.manifest import DesiredMigration
 
-__all__ = ["LintCache", "dump_diagnostic", "load_diagnostic"]
+__all__ = ["LintCache", "dump_diagnostic", "load_diagnostic", "rules_fingerprint"]
+
+
+@cache
+def rules_fingerprint() -> str:
+    """The rule-set version: a hash of the SQL checker's own source (the same on every
+    checkout of the same code), so caches never outlive the rules and an approval names the
+    rules that judged the plan."""
+    import reconciler.sql
+
+    root = os.path.dirname(reconciler.sql.__file__)
+    h = hashlib.sha256(LINT_VERSION.encode())
+    for folder in (root, os.path.join(root, "rules")):
+        for name in sorted(n for n in os.listdir(folder) if n.endswith(".py")):
+            with open(os.path.join(folder, name), "rb") as f:
+                h.update(name.encode() + b"\0" + f.read())
+    return h.hexdigest()[:16]
 
 
 def dump_diagnostic(d: Diagnostic) -> list[Any]:
@@ -60,7 +78,7 @@ class LintCache:
         self.path = (
             None
             if cache_dir is None or os.environ.get("RECONCILER_NO_CACHE")
-            else (cache_dir / f"lint-{cfg.fingerprint()}.json")
+            else (cache_dir / f"lint-{cfg.fingerprint(rules_fingerprint())}.json")
         )
         self.entries: dict[str, list[list[Any]]] = {}
         self.dirty = False

@@ -4,17 +4,20 @@ The pure loader reads only through a Files interface; :class:`RecordingFiles` no
 read, glob and listdir with a hash of its result. The next run replays those operations:
 if every hash matches, the validated :class:`~reconciler.manifest.Desired` is taken from
 the cache instead of being parsed again, so a warm run costs little more than reading and
-hashing the files. Anything unexpected (corrupt entry, other version) is a miss, never an error.
+hashing the files. The cache is JSON with a format version (never pickle: reading a file
+someone else wrote must not run code); an entry of another version is a miss, a corrupt one
+is a miss with a warning, never an error. The gates (apply, approve) do not use it at all.
 Set RECONCILER_NO_CACHE=1 to disable.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +27,6 @@ if TYPE_CHECKING:
     from reconciler.manifest import Desired, Files
 
 __all__ = ["RecordingFiles", "load_cached", "still_valid"]
-
-_FORMAT = 1
 
 
 def _h(value: Any) -> str:
@@ -75,29 +76,51 @@ def still_valid(ops: list[tuple[str, str, str]], files: Files) -> bool:
     return _still_valid(ops, files)
 
 
-def load_cached(env_file: str, files: Files, cache_dir: Path) -> Desired:
+def load_cached(
+    env_file: str,
+    files: Files,
+    cache_dir: Path,
+    warn: Callable[[str], None] | None = None,
+) -> Desired:
     """load_environment, answered from the cache when none of its inputs changed."""
-    from reconciler.manifest import Desired, load_environment
+    from reconciler.manifest import load_environment
+    from reconciler.manifest.codec import FORMAT, desired_from_json, desired_to_json
 
     if os.environ.get("RECONCILER_NO_CACHE"):
         return load_environment(env_file, files)
-    key = _h(f"{_FORMAT}|{__version__}|{sys.version}|{os.path.abspath(env_file)}|{env_file}")
-    entry = cache_dir / f"desired-{key[:32]}.pickle"
+    key = _h(f"{FORMAT}|{__version__}|{sys.version}|{os.path.abspath(env_file)}|{env_file}")
+    entry = cache_dir / f"desired-{key[:32]}.json"
     try:
-        with entry.open("rb") as f:
-            ops, desired = pickle.load(f)
-        if isinstance(desired, Desired) and _still_valid(ops, files):
-            return desired
-    except Exception:  # a missing, stale or corrupt entry is a miss
-        pass
+        raw = entry.read_bytes()
+    except OSError:
+        raw = None  # no entry yet: a plain miss
+    if raw is not None:
+        try:
+            doc = json.loads(raw)
+            if doc.get("format") == FORMAT and doc.get("version") == __version__:
+                ops = [(str(o), str(a), str(h)) for o, a, h in doc["ops"]]
+                if _still_valid(ops, files):
+                    return desired_from_json(doc["desired"])
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            if warn is not None:
+                warn(f"ignoring the corrupt cache entry {entry} ({type(e).__name__}); reloading")
     recorder = RecordingFiles(files)
     desired = load_environment(env_file, recorder)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump((recorder.ops, desired), f, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(fd, "w") as f:
+            json.dump(
+                {
+                    "format": FORMAT,
+                    "version": __version__,
+                    "ops": recorder.ops,
+                    "desired": desired_to_json(desired),
+                },
+                f,
+                separators=(",", ":"),
+            )
         os.replace(tmp, entry)
-    except OSError:
-        pass  # a read-only checkout still works, uncached
+    except (OSError, TypeError, ValueError):
+        pass  # a read-only checkout (or a value JSON cannot hold) still works, uncached
     return desired

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler.backup import backup_name
-from reconciler.embedded import pg_tool, run_tool, tool_target
+from reconciler.conninfo import tool_target
+from reconciler.embedded import pg_tool, run_tool
 from reconciler.errors import ReconcilerError
 from reconciler.ports import BackupInfo, Target
 
@@ -24,8 +25,9 @@ __all__ = ["PgDumpBackupProvider"]
 
 # audit history must survive a restore: these are left out of it
 _KEEP_ON_RESTORE = re.compile(
-    r"\breconciler (audit_log|audit_outbox|approvals|reject_audit_change|force_approver|"
-    r"audit_log_\w+|audit_outbox_\w+|approvals_\w+)\b"
+    r"\breconciler (audit_log|audit_outbox|approvals|environments|reject_audit_change|"
+    r"reject_approval_change|force_approver|stamp_audit|approve|refuse_approval|"
+    r"audit_log_\w+|audit_outbox_\w+|approvals_\w+|environments_\w+)\b"
     r"|SCHEMA - reconciler\b|COMMENT - SCHEMA reconciler\b"
 )
 _NAME = re.compile(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}\.dump")

@@ -6,9 +6,15 @@ upgraded in place through numbered steps recorded in ``reconciler.meta``.
 
 from __future__ import annotations
 
-import psycopg
+import weakref
+from dataclasses import dataclass, field
 
-__all__ = ["SCHEMA", "ensure_bookkeeping", "grant_approver"]
+import psycopg
+from psycopg import sql
+
+from reconciler.errors import ReconcilerError
+
+__all__ = ["SCHEMA", "ApproverGrants", "ensure_bookkeeping", "grant_approvers"]
 
 SCHEMA = "reconciler"
 _SETUP_LOCK = 0x6E656F6E  # one transaction-level lock for every environment's first apply
@@ -88,11 +94,113 @@ _STEPS: list[str] = [
     CREATE TRIGGER approvals_identity BEFORE INSERT OR UPDATE ON reconciler.approvals
         FOR EACH ROW EXECUTE FUNCTION reconciler.force_approver();
     """,
+    # 3: nobody but the owner writes the trail. Approvals are insert-only; an audit row always
+    # carries the real login and time; approvers write only through SECURITY DEFINER
+    # functions, which record the approval, its audit event and its outbox row together.
+    """
+    CREATE TABLE reconciler.environments (
+        name       text PRIMARY KEY,
+        outbox     boolean NOT NULL,      -- audit events of this environment go to a webhook
+        updated_at timestamptz NOT NULL DEFAULT now()
+    );
+    DROP TRIGGER approvals_identity ON reconciler.approvals;
+    CREATE OR REPLACE FUNCTION reconciler.force_approver() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog AS $f$
+    BEGIN
+        NEW.approved_by := session_user;
+        NEW.at := now();
+        RETURN NEW;
+    END
+    $f$;
+    CREATE TRIGGER approvals_identity BEFORE INSERT ON reconciler.approvals
+        FOR EACH ROW EXECUTE FUNCTION reconciler.force_approver();
+    CREATE FUNCTION reconciler.reject_approval_change() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog AS $f$
+    BEGIN
+        RAISE EXCEPTION 'reconciler.approvals is insert-only: % is not allowed', TG_OP
+            USING ERRCODE = 'insufficient_privilege';
+    END
+    $f$;
+    CREATE TRIGGER approvals_insert_only BEFORE UPDATE OR DELETE ON reconciler.approvals
+        FOR EACH ROW EXECUTE FUNCTION reconciler.reject_approval_change();
+    CREATE TRIGGER approvals_no_truncate BEFORE TRUNCATE ON reconciler.approvals
+        FOR EACH STATEMENT EXECUTE FUNCTION reconciler.reject_approval_change();
+    CREATE FUNCTION reconciler.stamp_audit() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog AS $f$
+    BEGIN
+        NEW.db_user := session_user;
+        NEW.at := clock_timestamp();
+        RETURN NEW;
+    END
+    $f$;
+    CREATE TRIGGER audit_log_stamp BEFORE INSERT ON reconciler.audit_log
+        FOR EACH ROW EXECUTE FUNCTION reconciler.stamp_audit();
+    CREATE FUNCTION reconciler.approve(
+        p_environment text, p_plan_hash text, p_actor text, p_restore text DEFAULT NULL
+    ) RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $f$
+    DECLARE
+        v_id bigint;
+    BEGIN
+        INSERT INTO reconciler.approvals (environment, plan_hash)
+            VALUES (p_environment, p_plan_hash) ON CONFLICT DO NOTHING;
+        INSERT INTO reconciler.audit_log (environment, actor, action, plan_hash, outcome, approvals, details)
+            VALUES (p_environment, left(coalesce(p_actor, session_user), 200), 'approval.recorded',
+                    p_plan_hash, 'recorded', jsonb_build_array(session_user),
+                    CASE WHEN p_restore IS NULL THEN '{}'::jsonb
+                         ELSE jsonb_build_object('restore', left(p_restore, 500)) END)
+            RETURNING id INTO v_id;
+        IF EXISTS (SELECT 1 FROM reconciler.environments e WHERE e.name = p_environment AND e.outbox) THEN
+            INSERT INTO reconciler.audit_outbox (audit_id) VALUES (v_id);
+        END IF;
+        RETURN session_user;
+    END
+    $f$;
+    CREATE FUNCTION reconciler.refuse_approval(
+        p_environment text, p_plan_hash text, p_actor text, p_reason text
+    ) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $f$
+    DECLARE
+        v_id bigint;
+    BEGIN
+        INSERT INTO reconciler.audit_log (environment, actor, action, plan_hash, outcome, approvals, reason)
+            VALUES (p_environment, left(coalesce(p_actor, session_user), 200), 'approval.refused',
+                    left(p_plan_hash, 64), 'refused', jsonb_build_array(session_user), left(p_reason, 500))
+            RETURNING id INTO v_id;
+        IF EXISTS (SELECT 1 FROM reconciler.environments e WHERE e.name = p_environment AND e.outbox) THEN
+            INSERT INTO reconciler.audit_outbox (audit_id) VALUES (v_id);
+        END IF;
+    END
+    $f$;
+    REVOKE ALL ON FUNCTION reconciler.approve(text, text, text, text) FROM PUBLIC;
+    REVOKE ALL ON FUNCTION reconciler.refuse_approval(text, text, text, text) FROM PUBLIC;
+    REVOKE ALL ON ALL TABLES IN SCHEMA reconciler FROM PUBLIC;
+    -- an installation from before: approvers had write grants on the trail; take them back
+    DO $d$
+    DECLARE r record;
+    BEGIN
+        FOR r IN
+            SELECT DISTINCT grantee FROM information_schema.role_table_grants
+            WHERE table_schema = 'reconciler'
+              AND table_name IN ('approvals', 'audit_log', 'audit_outbox')
+              AND privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+              AND grantee <> current_user
+        LOOP
+            EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON reconciler.approvals, '
+                           'reconciler.audit_log, reconciler.audit_outbox FROM %I', r.grantee);
+        END LOOP;
+    END
+    $d$;
+    """,
 ]
 
 
+_READY: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()  # connections already checked
+
+
 def ensure_bookkeeping(conn: psycopg.Connection) -> None:
-    """Create or upgrade the schema. Safe to call concurrently from several reconcilers."""
+    """Create or upgrade the schema. Safe to call concurrently from several reconcilers;
+    checked once per connection."""
+    if conn in _READY:
+        return
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SETUP_LOCK,))
         cur.execute("SELECT to_regclass('reconciler.meta') IS NOT NULL")
@@ -109,20 +217,124 @@ def ensure_bookkeeping(conn: psycopg.Connection) -> None:
                 "ON CONFLICT (id) DO UPDATE SET schema_version = EXCLUDED.schema_version",
                 (n,),
             )
+    _READY.add(conn)
 
 
-def grant_approver(conn: psycopg.Connection, name: str) -> bool:
-    """Let the login ``name`` compute plans and record approvals. False when no such login."""
-    from psycopg import sql
+def note_environment(conn: psycopg.Connection, environment: str, outbox: bool) -> None:
+    """Record whether the environment's audit events go to a webhook (the definer functions read it)."""
+    conn.execute(
+        "INSERT INTO reconciler.environments (name, outbox) VALUES (%s, %s) "
+        "ON CONFLICT (name) DO UPDATE SET outbox = EXCLUDED.outbox, updated_at = now() "
+        "WHERE reconciler.environments.outbox IS DISTINCT FROM EXCLUDED.outbox",
+        (environment, outbox),
+    )
 
-    if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
-        return False
-    role = sql.Identifier(name)
-    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA reconciler TO {}").format(role))
-    conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON reconciler.approvals TO {}").format(role))
-    # their approval is itself an audit event, delivered like every other
-    conn.execute(sql.SQL("GRANT INSERT ON reconciler.audit_log TO {}").format(role))
-    conn.execute(sql.SQL("GRANT INSERT, UPDATE ON reconciler.audit_outbox TO {}").format(role))
-    # approvers compute the plan they approve, so they read what the plan reads
-    conn.execute(sql.SQL("GRANT pg_read_all_data TO {}").format(role))
-    return True
+
+@dataclass
+class ApproverGrants:
+    """What ``init --grant-approvers`` did, or would need."""
+
+    granted: list[str] = field(default_factory=list)
+    missing_logins: list[str] = field(default_factory=list)
+    pending_tables: list[str] = field(default_factory=list)  # created later; the apply grants them
+
+
+_TRAIL_READS = ("reconciler.schema_migrations", "reconciler.approvals")
+_FUNCTIONS = (
+    "reconciler.approve(text, text, text, text)",
+    "reconciler.refuse_approval(text, text, text, text)",
+)
+
+
+def _qualified(name: str) -> sql.Composable:
+    return sql.Identifier(*name.split("."))
+
+
+def grant_approvers(
+    conn: psycopg.Connection, approvers: list[str], managed_tables: list[str]
+) -> ApproverGrants:
+    """Let each listed login compute plans and approve: USAGE on schema reconciler, SELECT on
+    the history, the approvals and the managed tables, EXECUTE on the definer functions, and
+    nothing else (no write grant on the trail, no cluster-wide role).
+
+    Every privilege is checked first (as a non-superuser owner may lack one), then all grants
+    are made in one transaction: all of them or none.
+    """
+    out = ApproverGrants()
+    logins = [
+        n
+        for n in approvers
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (n,)).fetchone()
+    ]
+    out.missing_logins = [n for n in approvers if n not in logins]
+    tables = list(_TRAIL_READS)
+    for t in managed_tables:
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (t,)).fetchone()
+        (tables if row and row[0] else out.pending_tables).append(t)
+    schemas = sorted({"reconciler"} | {t.split(".")[0] for t in tables if "." in t})
+    lacking = [
+        f"USAGE on schema {s}"
+        for s in schemas
+        if not _check(
+            conn, "SELECT has_schema_privilege(current_user, %s, 'USAGE WITH GRANT OPTION')", s
+        )
+    ]
+    lacking += [
+        f"SELECT on {t}"
+        for t in tables
+        if not _check(
+            conn, "SELECT has_table_privilege(current_user, %s, 'SELECT WITH GRANT OPTION')", t
+        )
+    ]
+    lacking += [
+        f"EXECUTE on {f}"
+        for f in _FUNCTIONS
+        if not _check(
+            conn, "SELECT has_function_privilege(current_user, %s, 'EXECUTE WITH GRANT OPTION')", f
+        )
+    ]
+    if lacking:
+        raise ReconcilerError(
+            "this login cannot grant what approvers need: it lacks " + "; ".join(lacking),
+            code="grant-privilege",
+            hint="run init --grant-approvers as the owner of the reconciler schema and of the "
+            "managed tables (the login that applies); nothing was granted",
+        )
+    with conn.transaction():
+        for name in logins:
+            role = sql.Identifier(name)
+            for s in schemas:
+                conn.execute(
+                    sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(s), role)
+                )
+            for t in tables:
+                conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(_qualified(t), role))
+            for f in _FUNCTIONS:
+                conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION " + f + " TO {}").format(role))
+            out.granted.append(name)
+    return out
+
+
+def _check(conn: psycopg.Connection, query: str, *args: str) -> bool:
+    row = conn.execute(query, args).fetchone()
+    return bool(row and row[0])
+
+
+def grant_new_tables(
+    conn: psycopg.Connection, approvers: list[str], managed_tables: list[str]
+) -> None:
+    """After an apply created a managed table: let the approvers set up by init read it too."""
+    existing = [t for t in managed_tables if _check(conn, "SELECT to_regclass(%s) IS NOT NULL", t)]
+    for name in approvers:
+        ok = conn.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s AND has_function_privilege("
+            "rolname, 'reconciler.approve(text, text, text, text)', 'EXECUTE')",
+            (name,),
+        ).fetchone()
+        if not ok:
+            continue
+        for t in existing:
+            if not _check(conn, "SELECT has_table_privilege(%s, %s, 'SELECT')", name, t):
+                conn.execute(
+                    sql.SQL("GRANT SELECT ON {} TO {}").format(_qualified(t), sql.Identifier(name))
+                )

@@ -1,19 +1,20 @@
 """Opening connections: URL from the environment, redaction, the pooler rule, bounded retries.
 
-A URL's password never leaves this module un-redacted: errors and logs use :func:`redact`.
+A target's password never leaves un-redacted: errors and logs use :func:`redact` and
+:func:`scrub` (both :mod:`reconciler.conninfo`, libpq's own parser).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 
+from reconciler import conninfo
 from reconciler.errors import ApplyRefused, DatabaseUnavailable, ReconcilerError
 from reconciler.manifest.models import DatabaseSpec
 from reconciler.retry import backoff
@@ -30,46 +31,20 @@ _NO_RETRY = (
 )
 
 
-def redact(url: str) -> str:
-    """The URL with its password (in the netloc or the query) replaced by ***."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return re.sub(r"password=\S+", "password=***", url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        if ":" in userinfo:
-            user, pw = userinfo.split(":", 1)
-            userinfo = f"{user}:***" if pw else user
-        netloc = f"{userinfo}@{host}"
-    query = parts.query
-    if query:
-        q = [
-            (k, "***" if k.lower() in ("password", "sslpassword") else v)
-            for k, v in parse_qsl(query, keep_blank_values=True)
-        ]
-        query = urlencode(q, safe="/*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+def redact(target: str) -> str:
+    """The target as it may be shown: ``postgresql://user@host:port/dbname``, never a password."""
+    return conninfo.display(target)
 
 
-def scrub(text: str, url: str) -> str:
-    """Remove the URL and its password from a message (driver errors may echo them)."""
-    try:
-        parts = urlsplit(url)
-        pw = parts.password
-    except ValueError:
-        pw = None
-    text = text.replace(url, redact(url))
-    if pw:
-        text = text.replace(pw, "***")
-    return re.sub(r"(password\s*=\s*)\S+", r"\1***", text)
+def scrub(text: str, target: str) -> str:
+    """Remove the target and its password from a message (driver errors may echo them)."""
+    return conninfo.scrub(text, target)
 
 
 @dataclass(frozen=True)
 class DatabaseTarget:
-    url: str
-    source: str  # "env:NAME" or "embedded"
+    url: str = field(repr=False)  # holds the password: never shown, logged or stored
+    source: str = "given"  # "env:NAME", "secret" or "embedded"
 
     @property
     def redacted(self) -> str:
@@ -77,10 +52,12 @@ class DatabaseTarget:
 
     @property
     def host(self) -> str:
-        try:
-            return urlsplit(self.url).hostname or ""
-        except ValueError:
-            return ""
+        return conninfo.public_fields(self.url)["host"] or ""
+
+    @property
+    def public(self) -> dict[str, Any]:
+        """Host, port, database and user: all the audit trail keeps."""
+        return conninfo.public_fields(self.url)
 
 
 def resolve_target(

@@ -1,6 +1,10 @@
-"""The per-environment session advisory lock: one reconciler applies at a time.
+"""The session advisory lock: one reconciler changes a database at a time.
 
-A second one waits a bounded time, then reports who holds the lock (application_name, pid).
+The key is the same for every environment: advisory locks belong to one database, so two
+environments pointed at the same database (dev and staging sharing one, say) exclude each
+other, while different databases never wait for each other. A second reconciler waits a
+bounded time, then reports who holds the lock (its application_name names the environment
+and the operation, and its pid).
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from reconciler.retry import backoff
 __all__ = ["EnvironmentLock", "lock_key"]
 
 
-def lock_key(environment: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_lock."""
-    raw = hashlib.sha256(f"neon-reconciler:{environment}".encode()).digest()[:8]
+def lock_key() -> int:
+    """The stable signed 64-bit key of the reconciler's lock in every database."""
+    raw = hashlib.sha256(b"neon-reconciler:database").digest()[:8]
     return int.from_bytes(raw, "big", signed=True)
 
 
@@ -26,7 +30,7 @@ class EnvironmentLock:
     def __init__(self, conn: psycopg.Connection, environment: str, wait_ms: int) -> None:
         self.conn = conn
         self.environment = environment
-        self.key = lock_key(environment)
+        self.key = lock_key()
         self.wait_ms = wait_ms
         self.held = False
 
@@ -58,7 +62,8 @@ class EnvironmentLock:
                 return
             if time.monotonic() >= deadline:
                 raise LockHeld(
-                    f"another reconciler is applying to {self.environment}: held by {self.holder()}",
+                    f"another reconciler is changing this database (wanted for "
+                    f"{self.environment}): held by {self.holder()}",
                     hint="wait for it to finish and run again; raise policy.advisory_lock_wait to wait longer",
                 )
             time.sleep(backoff(attempt, initial=0.05, maximum=0.5, jitter=0.3))

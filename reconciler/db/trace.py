@@ -22,7 +22,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from reconciler.embedded import pg_tool, run_tool, tool_target
+from reconciler.conninfo import tool_target
+from reconciler.embedded import pg_tool, run_tool
 from reconciler.errors import Diagnostic, ReconcilerError, SourceLocation
 from reconciler.manifest import DesiredMigration
 from reconciler.sql.split import Statement

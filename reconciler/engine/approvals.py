@@ -55,21 +55,28 @@ class ApprovalsListing:
 
 
 def init(request: Request, *, grant_approvers: bool = False) -> list[str]:
-    """Create the bookkeeping schema; optionally let the listed approvers' logins approve."""
-    from reconciler.db.bookkeeping import ensure_bookkeeping, grant_approver
+    """Create (or upgrade) the bookkeeping schema; optionally let the listed approvers' logins
+    compute plans and approve, with nothing more (see bookkeeping.grant_approvers)."""
+    from reconciler.db import bookkeeping
 
     with Session(request, purpose="init") as s, database_errors(s):
-        ensure_bookkeeping(s.connection)
+        bookkeeping.ensure_bookkeeping(s.connection)
+        bookkeeping.note_environment(s.connection, s.env.name, audit.has_webhook(s))
         notes = ["schema reconciler is ready"]
         if grant_approvers:
-            for name in s.env.policy.approvals.approvers:
-                if grant_approver(s.connection, name):
-                    notes.append(f"approver {name}: may read the database and record approvals")
-                else:
-                    notes.append(
-                        f"approver {name}: no database login of that name "
-                        "(create it, then run init again)"
-                    )
+            done = bookkeeping.grant_approvers(
+                s.connection, list(s.env.policy.approvals.approvers), audit.managed_tables(s)
+            )
+            for name in done.granted:
+                notes.append(
+                    f"approver {name}: may compute plans and approve (no write access to the trail)"
+                )
+            for name in done.missing_logins:
+                notes.append(
+                    f"approver {name}: no database login of that name (create it, then run init again)"
+                )
+            for table in done.pending_tables:
+                notes.append(f"{table} does not exist yet: the apply that creates it grants it")
         return notes
 
 
@@ -80,9 +87,14 @@ def approve(
     restore: str | None = None,
     approval_sources: Mapping[str, ApprovalSource] | None = None,
 ) -> ApproveOutcome:
-    """Record an approval of the current plan (or of a restore) as the connected database login."""
-    from reconciler.approvals import record_approval
-    from reconciler.audit import AuditEvent
+    """Record an approval of the current plan (or of a restore) as the connected database login.
+
+    Refused (and the refusal put in the audit trail as ``approval.refused``) when the hash is
+    not the current one or the login is not on the approver list. The approval, its audit
+    event and its outbox row are written by ``reconciler.approve`` (SECURITY DEFINER), so the
+    approver needs no write grant on the trail; delivery is left to the next run of the owner.
+    """
+    from reconciler.approvals import record_approval, refuse_approval, session_login
     from reconciler.policy import count_approvals
 
     with (
@@ -93,7 +105,12 @@ def approve(
     ):
         env = s.env
         current = restore_hash(env.name, restore) if restore else plan(s).plan.hash
+        listed = env.policy.approvals.approvers
+        login = session_login(s.connection)
         if plan_hash != current:
+            refuse_approval(
+                s.connection, env.name, plan_hash, s.actor, f"stale hash (current {current})"
+            )
             raise ReconcilerError(
                 f"{plan_hash[:12]} is not the current {'restore' if restore else 'plan'} hash "
                 f"({current[:12]})",
@@ -101,23 +118,20 @@ def approve(
                 f"`reconcile plan --env {request.env}` again and approve its hash",
                 code="stale-plan",
             )
-        who = record_approval(s.connection, env.name, plan_hash)
-        listed = env.policy.approvals.approvers
+        if login not in listed:
+            refuse_approval(
+                s.connection, env.name, plan_hash, s.actor, f"{login} is not a listed approver"
+            )
+            raise ReconcilerError(
+                f"the database login {login!r} is not on {env.name}'s approver list "
+                f"({', '.join(listed) or 'empty'}): nothing was approved",
+                hint="approve with your own login (DATABASE_URL naming it), or have the list "
+                "in policy.approvals.approvers changed through a reviewed change",
+                code="not-an-approver",
+            )
+        who = record_approval(s.connection, env.name, plan_hash, s.actor, restore)
         found, _ = gates.approvals_for(s, plan_hash)
         received = count_approvals(found, plan_hash, listed)
-        audit.record(
-            s,
-            AuditEvent(
-                env.name,
-                s.actor,
-                "approval.recorded",
-                "recorded",
-                plan_hash,
-                [who],
-                details={"restore": restore} if restore else {},
-            ),
-        )
-        audit.deliver(s)
         return ApproveOutcome(
             who, plan_hash, who in listed, received, env.policy.approvals.required
         )

@@ -101,6 +101,7 @@ def restore(
         if len(received) < required:
             return RestoreOutcome("awaiting-approval", wanted, received, required)
         s.lock.acquire()
+        audit.close_interrupted(s)
         base = AuditEvent(
             env.name,
             s.actor,
@@ -112,7 +113,7 @@ def restore(
             request.emergency,
             request.reason,
         )
-        audit.record(s, base)
+        started_id = audit.record(s, base)
         audit.deliver(s)  # everything owed goes out before the database is rewound
         provider = s.backup_provider()
         preserved = provider.restore(env.name, backup, s.target)
@@ -126,7 +127,7 @@ def restore(
             base,
             action="restore.succeeded",
             outcome="succeeded",
-            details={"preserved_as": preserved},
+            details={"preserved_as": preserved, "started_id": started_id},
         )
         audit.record(s, done)
         audit.deliver(s)

@@ -6,6 +6,7 @@ Each gate fails closed and stops before the first change; a refusal is returned 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from reconciler.errors import Diagnostic, ReconcilerError
 from reconciler.lintcache import LintCache
 
 if TYPE_CHECKING:
+    from reconciler.manifest import DesiredMigration
     from reconciler.plan import Plan, Verdict
     from reconciler.ports import Approval, BackupInfo
 
@@ -37,17 +39,16 @@ def approvals_for(s: Session, plan_hash: str | None) -> tuple[list[Approval], li
     return found, problems
 
 
-def lint_pending(s: Session, plan: Plan) -> dict[str, list[Diagnostic]]:
-    """Lint results of the plan's pending migrations under the environment's policy."""
+def lint_pending(s: Session, pending: Sequence[DesiredMigration]) -> dict[str, list[Diagnostic]]:
+    """Lint results of the pending migrations under the environment's policy. The gates
+    (apply, approve, restore) lint afresh; a plan may take results from the on-disk cache."""
     from reconciler.policy import lint_config
 
-    wanted = {a.version for a in plan.migrations}
-    pending = [m for m in s.desired.migrations if m.version in wanted]
-    cache = LintCache(state_dir() / "cache", lint_config(s.desired, s.request.emergency))
-    return cache.lint_all(pending)
+    cache_dir = None if s.gated else state_dir() / "cache"
+    return LintCache(cache_dir, lint_config(s.desired, s.request.emergency)).lint_all(pending)
 
 
-def verdict(s: Session, plan: Plan) -> Verdict:
+def verdict(s: Session, plan: Plan, lint: Mapping[str, Sequence[Diagnostic]]) -> Verdict:
     """What the policy allows of the plan: findings, lint, and approvals naming its hash."""
     from reconciler.policy import evaluate
 
@@ -55,7 +56,7 @@ def verdict(s: Session, plan: Plan) -> Verdict:
     problems: list[Diagnostic] = []
     if s.env.policy.approvals.required and not plan.empty:  # no queries where none are needed
         approvals, problems = approvals_for(s, plan.hash)
-    out = evaluate(s.desired, plan, approvals, lint_pending(s, plan))
+    out = evaluate(s.desired, plan, approvals, lint)
     return replace(out, warnings=[*out.warnings, *problems]) if problems else out
 
 

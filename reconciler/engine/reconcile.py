@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import audit, gates
 from reconciler.engine.events import emit
@@ -69,11 +69,20 @@ def database_errors(s: Session) -> Iterator[None]:
 def plan(s: Session) -> Outcome:
     """Read the live state and plan against it; the verdict says what the policy allows."""
     from reconciler.db.live import read_live
-    from reconciler.plan import make_plan
+    from reconciler.lintcache import rules_fingerprint
+    from reconciler.plan import PlanContext, make_plan, pending_migrations
 
     live = read_live(s.connection, s.desired)
-    p = make_plan(s.desired, live)
-    v = gates.verdict(s, p)
+    lint = gates.lint_pending(s, pending_migrations(s.desired, live))
+    context = PlanContext.of(
+        s.desired,
+        lint=lint,
+        ruleset=rules_fingerprint(),
+        emergency=s.request.emergency,
+        reason=s.request.reason if s.request.emergency else None,
+    )
+    p = make_plan(s.desired, live, context)
+    v = gates.verdict(s, p, lint)
     if v.status == "blocked" or (v.status != "allowed" and not p.empty):
         code = EXIT_BLOCKED
     else:
@@ -84,14 +93,27 @@ def plan(s: Session) -> Outcome:
 def _apply(s: Session, out: Outcome) -> Outcome:
     from reconciler.audit import AuditEvent
     from reconciler.db.apply import Applier
-    from reconciler.db.bookkeeping import ensure_bookkeeping
-    from reconciler.errors import ReconcilerError
+    from reconciler.db.bookkeeping import ensure_bookkeeping, grant_new_tables
+    from reconciler.errors import ReconcilerError, format_diagnostic
 
     env, p = s.env, out.plan
     out.exit_code = EXIT_OK
+    details: dict[str, Any] = {
+        "changes": p.counts(),
+        "database": s.target.public,
+        "target": s.desired.target,
+    }
     if not out.verdict.allowed:
         emit(env.name, "blocked", f"{env.name}: {out.verdict.status}; nothing applied")
         out.exit_code = EXIT_BLOCKED
+        why = [format_diagnostic(d).replace("\n", " ") for d in out.verdict.blockers[:5]]
+        if out.verdict.status == "awaiting-approval":
+            why = [
+                f"{len(out.verdict.approvals_received)} of {out.verdict.approvals_required} "
+                "approvals of this plan hash"
+            ]
+        audit.refused(s, p.hash, f"{out.verdict.status}: " + " | ".join(why), details)
+        out.delivery = audit.deliver(s)
         return out
     if p.empty:
         out.delivery = audit.deliver(s)
@@ -100,6 +122,8 @@ def _apply(s: Session, out: Outcome) -> Outcome:
     if refusal is not None:
         out.gate_failures.append(refusal)
         out.exit_code = EXIT_BLOCKED if gate else EXIT_ERROR
+        audit.refused(s, p.hash, f"backup-gate: {refusal.message}", details)
+        out.delivery = audit.deliver(s)
         return out
     base = AuditEvent(
         env.name,
@@ -112,9 +136,10 @@ def _apply(s: Session, out: Outcome) -> Outcome:
         s.request.emergency,
         s.request.reason,
     )
-    details = {"changes": p.counts(), "database": s.target.redacted, "target": s.desired.target}
     # gate: the "started" event is committed before the first change
-    out.audit_ids.append(audit.record(s, replace(base, action="apply.started", details=details)))
+    started_id = audit.record(s, replace(base, action="apply.started", details=details))
+    out.audit_ids.append(started_id)
+    details = {**details, "started_id": started_id}
     applier = Applier(
         s.connection,
         s.desired,
@@ -126,6 +151,10 @@ def _apply(s: Session, out: Outcome) -> Outcome:
     try:
         for action in p.migrations:
             applier.apply_migration(action)
+        if p.migrations and env.policy.approvals.required:
+            # a migration may have created a managed table: approvers must read it to plan
+            approvers = list(env.policy.approvals.approvers)
+            grant_new_tables(s.connection, approvers, audit.managed_tables(s))
         applier.apply_data(p.data_actions)
     except ReconcilerError as e:
         failure = {
@@ -169,6 +198,7 @@ def run(s: Session) -> Outcome:
             return plan(s)
         s.lock.acquire()
         try:
+            audit.close_interrupted(s)
             return _apply(s, plan(s))
         finally:
             s.lock.release()

@@ -8,6 +8,7 @@ Operations take a Session; the public functions in this package open one per cal
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from functools import cached_property
@@ -15,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from reconciler.embedded import state_dir
+from reconciler.engine.events import emit
 from reconciler.engine.request import Request, default_actor
 from reconciler.files import LocalFiles
 from reconciler.loadcache import load_cached
@@ -31,14 +33,22 @@ if TYPE_CHECKING:
 __all__ = ["Session", "load"]
 
 
-def load(request: Request) -> Desired:
-    """The environment's desired state (cached while no input file changed)."""
+def load(request: Request, *, trusted_only: bool = False) -> Desired:
+    """The environment's desired state: from the cache while no input file changed, or (for
+    the gates, ``trusted_only``) read and checked afresh from the files themselves."""
     from reconciler.manifest import load_environment, resolve_env_file
 
     env_file = resolve_env_file(request.env, request.root)
-    if request.files is None:
-        return load_cached(env_file, LocalFiles(), state_dir() / "cache")
-    return load_environment(env_file, request.files)
+    if request.files is not None:
+        return load_environment(env_file, request.files)
+    if trusted_only:
+        return load_environment(env_file, LocalFiles())
+    return load_cached(
+        env_file,
+        LocalFiles(),
+        state_dir() / "cache",
+        lambda msg: emit(request.env, "cache", msg, logging.WARNING),
+    )
 
 
 def _embedded(environment: str) -> str:
@@ -69,11 +79,17 @@ class Session:
         if desired is not None:
             self.__dict__["desired"] = desired
         self.notes: list[str] = []  # things the caller should tell the user (unavailable sources)
+        self.environment_noted = False  # reconciler.environments is up to date for this env
 
     # -- what is declared ------------------------------------------------------------------
+    @property
+    def gated(self) -> bool:
+        """An operation that changes something or records a decision: no cache is trusted."""
+        return self.request.mode == "apply" or self.purpose in ("approve", "restore")
+
     @cached_property
     def desired(self) -> Desired:
-        return load(self.request)
+        return load(self.request, trusted_only=self.gated)
 
     @property
     def env(self) -> EnvironmentSpec:

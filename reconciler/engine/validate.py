@@ -37,7 +37,7 @@ class ValidateOutcome:
 
 def _key(request: Request, paths: Sequence[str]) -> str:
     from reconciler import __version__
-    from reconciler.sql.lintconfig import rules_fingerprint
+    from reconciler.lintcache import rules_fingerprint
 
     doc = json.dumps(
         [

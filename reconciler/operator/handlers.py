@@ -354,8 +354,8 @@ async def on_package(body: kopf.Body, type: str, logger: Any, **kwargs: Any) -> 
     meta = body["metadata"]
     digest = package_digest(dict(body.get("data") or {}))
     for reader in readers.get((meta["namespace"], meta["name"]), []):
-        if reader.get("digest") == digest:
-            continue  # that reader already ran with this content
+        if reader.get("digest") in (None, digest):
+            continue  # it already ran with this content, or has not run yet (its first run reads it)
         logger.info(f"package changed: requesting a run of {reader['name']}")
         await request_run(meta["namespace"], reader["name"], f"configmap:{digest[:16]}")
 

@@ -1,6 +1,6 @@
 """Planning, pure: desired state x live state -> typed actions and findings, a hash, renderers."""
 
-from reconciler.plan.compute import make_plan
+from reconciler.plan.compute import PlanContext, make_plan, pending_migrations
 from reconciler.plan.live import AppliedMigration, LiveConfig, LiveForum, LiveState
 from reconciler.plan.model import (
     Action,
@@ -26,11 +26,13 @@ __all__ = [
     "LiveForum",
     "LiveState",
     "Plan",
+    "PlanContext",
     "UpsertConfig",
     "UpsertForum",
     "Verdict",
     "describe",
     "make_plan",
+    "pending_migrations",
     "plan_to_dict",
     "render_plan",
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from reconciler.errors import SourceLocation
-from reconciler.manifest.desired import Desired
+from reconciler.errors import Diagnostic, SourceLocation
+from reconciler.manifest.desired import Desired, DesiredMigration
 from reconciler.plan.live import LiveState, canonical_json, same_value
 from reconciler.plan.model import (
     Action,
@@ -19,12 +21,60 @@ from reconciler.plan.model import (
     UpsertForum,
 )
 
-__all__ = ["RECONCILER_ACTOR_PREFIX", "make_plan", "plan_hash"]
+__all__ = ["RECONCILER_ACTOR_PREFIX", "PlanContext", "make_plan", "pending_migrations", "plan_hash"]
 
 RECONCILER_ACTOR_PREFIX = "reconciler:"
 
 
 _same = same_value
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """Everything an approver reviews besides the actions and the live state they apply to.
+
+    ``lint`` is the verdict of the rules on each pending migration (version -> diagnostics),
+    ``ruleset`` the version of the rules that produced it; the normalised policy, the scope
+    and the emergency flag and reason complete it. Any change makes a new plan hash.
+    """
+
+    policy: dict[str, Any] = field(default_factory=dict)
+    scope: str = "all"
+    emergency: bool = False
+    reason: str | None = None
+    lint: Mapping[str, Sequence[Diagnostic]] = field(default_factory=dict)
+    ruleset: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        desired: Desired,
+        *,
+        lint: Mapping[str, Sequence[Diagnostic]],
+        ruleset: str,
+        emergency: bool = False,
+        reason: str | None = None,
+        scope: str = "all",
+    ) -> PlanContext:
+        return cls(
+            desired.env.policy.model_dump(mode="json"), scope, emergency, reason, lint, ruleset
+        )
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "scope": self.scope,
+            "emergency": self.emergency,
+            "reason": (self.reason or "").strip() or None,
+            "lint": {
+                v: [
+                    [d.code, d.severity, d.location.line if d.location else 0, d.message]
+                    for d in ds
+                ]
+                for v, ds in sorted(self.lint.items())
+            },
+            "ruleset": self.ruleset,
+        }
 
 
 def plan_hash(
@@ -33,6 +83,7 @@ def plan_hash(
     actions: list[Action],
     findings: list[Finding],
     live_fingerprint: str,
+    context: PlanContext | None = None,
 ) -> str:
     doc = {
         "environment": environment,
@@ -40,8 +91,18 @@ def plan_hash(
         "actions": [a.to_dict() for a in actions],
         "findings": [[f.kind, f.subject] for f in findings],
         "live": live_fingerprint,
+        "context": (context or PlanContext()).to_doc(),
     }
     return hashlib.sha256(canonical_json(doc).encode()).hexdigest()
+
+
+def pending_migrations(desired: Desired, live: LiveState) -> list[DesiredMigration]:
+    """The wanted migrations the database has not completed: what the plan will apply."""
+    return [
+        m
+        for m in desired.wanted
+        if not (m.version in live.migrations and live.migrations[m.version].complete)
+    ]
 
 
 def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[Finding]]:
@@ -78,10 +139,8 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                 )
             )
     newest = max(complete, default=None)
-    for m in desired.wanted:
+    for m in pending_migrations(desired, live):
         row = live.migrations.get(m.version)
-        if row is not None and row.complete:
-            continue
         resume = row.statements_done if row is not None else 0
         if row is not None:
             findings.append(
@@ -237,8 +296,9 @@ def _forums(desired: Desired, live: LiveState, pending: bool) -> tuple[list[Acti
     return actions, []
 
 
-def make_plan(desired: Desired, live: LiveState) -> Plan:
-    """Compute what must change for the database to match the desired state."""
+def make_plan(desired: Desired, live: LiveState, context: PlanContext | None = None) -> Plan:
+    """Compute what must change for the database to match the desired state; the hash also
+    binds the ``context`` (policy, scope, emergency, lint verdict, rule-set version)."""
     m_actions, m_findings = _migrations(desired, live)
     pending = bool(m_actions)
     c_actions, c_findings = _config(desired, live, pending)
@@ -246,5 +306,5 @@ def make_plan(desired: Desired, live: LiveState) -> Plan:
     actions = m_actions + c_actions + f_actions
     findings = m_findings + c_findings + f_findings
     fp = live.fingerprint()
-    h = plan_hash(desired.env.name, desired.target, actions, findings, fp)
+    h = plan_hash(desired.env.name, desired.target, actions, findings, fp, context)
     return Plan(desired.env.name, actions, findings, fp, h, desired.target)

@@ -77,8 +77,9 @@ class LiveState:
 
     def fingerprint(self) -> str:
         """sha256 of everything the plan depends on (not timestamps or who/when)."""
+        # (not whether schema reconciler exists: recording a refusal creates it, and that must
+        # not change the hash approvers are reviewing; the history below says what matters)
         doc = {
-            "bookkeeping": self.bookkeeping,
             "migrations": [
                 [m.version, m.checksum, m.complete, m.statements_done]
                 for _, m in sorted(self.migrations.items())

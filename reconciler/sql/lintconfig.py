@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 
-__all__ = ["LintConfig", "rules_fingerprint"]
+__all__ = ["LINT_VERSION", "LintConfig"]
 
 LINT_VERSION = "2"
-
-
-@cache
-def rules_fingerprint() -> str:
-    """Changes whenever a file of the SQL checker changes (so caches never outlive the rules)."""
-    root = os.path.dirname(__file__)
-    parts = []
-    for folder in (root, os.path.join(root, "rules")):
-        for e in sorted(os.scandir(folder), key=lambda e: e.name):
-            if e.name.endswith(".py"):
-                st = e.stat()
-                parts.append(f"{e.name}:{st.st_size}:{st.st_mtime_ns}")
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -34,9 +19,10 @@ class LintConfig:
     overrides: Mapping[str, str] = field(default_factory=dict)
     emergency: bool = False
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, ruleset: str) -> str:
+        """Identifies lint results: these settings under the rule set ``ruleset``."""
         doc = (
-            f"{LINT_VERSION}|{rules_fingerprint()}|{self.strict}|{self.require_safe_suffix}|"
+            f"{LINT_VERSION}|{ruleset}|{self.strict}|{self.require_safe_suffix}|"
             f"{self.require_rollback_section}|{sorted(self.overrides.items())}|{self.emergency}"
         )
         return hashlib.sha256(doc.encode()).hexdigest()[:16]

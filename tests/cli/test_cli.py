@@ -58,7 +58,12 @@ def test_prod_plan_is_blocked_without_approvals(project: Path, db_url: str) -> N
     assert "approvals: 0/2" in r.stdout and "verdict: awaiting-approval" in r.stdout
     r = run_cli(project, "apply", "--env", "prod")
     assert r.returncode == 3
-    assert query(db_url, "SELECT to_regnamespace('reconciler')") == [(None,)]
+    # nothing applied, and the refusal is in the audit trail, once however often it is tried
+    assert query(db_url, "SELECT to_regclass('users')") == [(None,)]
+    assert run_cli(project, "apply", "--env", "prod").returncode == 3
+    rows = query(db_url, "SELECT action, outcome, reason FROM reconciler.audit_log")
+    assert len(rows) == 1 and rows[0][:2] == ("apply.refused", "refused")
+    assert rows[0][2].startswith("awaiting-approval: 0 of 2 approvals")
 
 
 def test_staging_requires_safe_names(project: Path, db_url: str) -> None:
@@ -84,8 +89,13 @@ def test_backup_gate_fails_closed(project: Path, db_url: str) -> None:
         "error[backup-gate]: the backup before applying failed, so nothing was applied: "
         "NEON_API_KEY is not set" in r.stderr
     )
-    assert query(db_url, "SELECT to_regclass('app_config'), to_regnamespace('reconciler')") == [
-        (None, None)
+    assert query(db_url, "SELECT to_regclass('app_config')") == [(None,)]  # nothing applied
+    assert query(db_url, "SELECT action, reason FROM reconciler.audit_log") == [
+        (
+            "apply.refused",
+            "backup-gate: the backup before applying failed, so nothing was applied: "
+            "NEON_API_KEY is not set: cannot take the Neon backup",
+        )
     ]
 
 
@@ -139,7 +149,8 @@ def test_concurrent_applies_exactly_one_applies(project: Path, db_url: str) -> N
     assert first.returncode == 0, err
     assert second.returncode == 1
     assert (
-        "error[lock-held]: another reconciler is applying to dev: held by neon-reconciler dev apply by tester pid "
+        "error[lock-held]: another reconciler is changing this database (wanted for dev): "
+        "held by neon-reconciler dev apply by tester pid "
         f"{first.pid}" in second.stderr
     )
     assert query(
@@ -167,7 +178,7 @@ def test_unreachable_database_retries_then_one_line_redacted(project: Path) -> N
     assert "S3cretPassw0rd" not in r.stdout + r.stderr
     first = r.stderr.splitlines()[0]
     assert first.startswith(
-        "error[database-unavailable]: cannot connect to postgresql://app:***@127.0.0.1:"
+        "error[database-unavailable]: cannot connect to postgresql://app@127.0.0.1:"
     )
     assert "after 3 attempt(s)" in first
     assert time.monotonic() - t0 > 0.3  # it did back off between attempts
@@ -183,10 +194,8 @@ def test_password_never_printed_on_success(project: Path, db_url: str, pg_admin_
         r = run_cli(project, *args, env={"DATABASE_URL_DEV": url})
         assert r.returncode in (0, 2), r.stderr
         assert "Hunter2Hunter2" not in r.stdout + r.stderr
-    assert (
-        "postgres:***@"
-        in run_cli(project, "status", "--env", "dev", env={"DATABASE_URL_DEV": url}).stdout
-    )
+    shown = run_cli(project, "status", "--env", "dev", env={"DATABASE_URL_DEV": url}).stdout
+    assert "database     postgresql://postgres@/t_" in shown
 
 
 def test_pooler_host_refused_for_apply(project: Path) -> None:

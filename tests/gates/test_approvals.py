@@ -26,8 +26,8 @@ def prod(project: Path, approvers: dict[str, str], monkeypatch: pytest.MonkeyPat
     """prod without a backup provider, so only the approval gate is exercised here."""
     set_policy(project, "prod", "backup: {provider: neon, keep: 5}", "backup: {provider: none}")
     notes = init(Request("prod", root=str(project)), grant_approvers=True)
-    assert "approver alice: may read the database and record approvals" in notes
-    assert "approver carol: may read the database and record approvals" in notes
+    assert "approver alice: may compute plans and approve (no write access to the trail)" in notes
+    assert "approver carol: may compute plans and approve (no write access to the trail)" in notes
     return project
 
 
@@ -62,14 +62,18 @@ def test_two_listed_approvers_for_the_current_hash_unblock_apply(
         approve(Request("prod", root=str(prod)), h)
     for grant in (
         "USAGE ON SCHEMA reconciler",
-        "SELECT, INSERT, UPDATE ON reconciler.approvals",
-        "INSERT ON reconciler.audit_log",
-        "INSERT, UPDATE ON reconciler.audit_outbox",
+        "SELECT ON reconciler.schema_migrations, reconciler.approvals",
+        "EXECUTE ON FUNCTION reconciler.approve(text, text, text, text)",
+        "EXECUTE ON FUNCTION reconciler.refuse_approval(text, text, text, text)",
     ):
         query(db_url, f"GRANT {grant} TO mallory")
-    query(db_url, "GRANT pg_read_all_data TO mallory")
-    m = approve(Request("prod", root=str(prod)), h)  # mis-granted: recorded, never counted
-    assert (m.approved_by, m.counted, m.received) == ("mallory", False, ["alice"])
+    # mis-granted but not listed: refused, and the refusal is in the trail
+    with pytest.raises(ReconcilerError, match="'mallory' is not on prod's approver list"):
+        approve(Request("prod", root=str(prod)), h)
+    assert query(
+        db_url,
+        "SELECT db_user, reason FROM reconciler.audit_log WHERE action = 'approval.refused'",
+    ) == [("mallory", "mallory is not a listed approver")]
 
     as_user(monkeypatch, db_url)
     assert reconcile(Request("prod", "apply", root=str(prod))).exit_code == EXIT_BLOCKED
@@ -86,7 +90,9 @@ def test_two_listed_approvers_for_the_current_hash_unblock_apply(
         "SELECT action, approvals, plan_hash FROM reconciler.audit_log "
         "WHERE action LIKE 'apply.%' ORDER BY id",
     )
-    assert rows == [
+    # the two tries before enough approvals were refused, each in the trail with its reason
+    assert [r[0] for r in rows[:2]] == ["apply.refused", "apply.refused"]
+    assert rows[2:] == [
         ("apply.started", ["alice", "bob"], h),
         ("apply.succeeded", ["alice", "bob"], h),
     ]
@@ -122,6 +128,7 @@ def test_nobody_can_approve_in_someone_elses_name(
     prod: Path, approvers: dict[str, str], db_url: str
 ) -> None:
     h = plan_hash(prod)
+    # even a login an owner mis-granted INSERT and UPDATE: the row is its own, and never moves
     query(db_url, "GRANT USAGE ON SCHEMA reconciler TO mallory")
     query(db_url, "GRANT SELECT, INSERT, UPDATE ON reconciler.approvals TO mallory")
     with psycopg.connect(approvers["mallory"], autocommit=True) as c:
@@ -129,7 +136,10 @@ def test_nobody_can_approve_in_someone_elses_name(
             "INSERT INTO reconciler.approvals (environment, plan_hash, approved_by) VALUES ('prod', %s, 'alice')",
             (h,),
         )
-        c.execute("UPDATE reconciler.approvals SET approved_by = 'bob' WHERE plan_hash = %s", (h,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="insert-only"):
+            c.execute(
+                "UPDATE reconciler.approvals SET approved_by = 'bob' WHERE plan_hash = %s", (h,)
+            )
     assert query(db_url, "SELECT approved_by FROM reconciler.approvals") == [("mallory",)]
 
 

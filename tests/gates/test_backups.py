@@ -202,8 +202,9 @@ def test_neon_problems_stop_the_apply_before_any_change(
     assert r.returncode in (1, 3), r.stdout + r.stderr
     assert "error[backup-gate]" in r.stderr and expected in r.stderr
     assert "napi_" not in r.stdout + r.stderr  # the key never shows
-    assert query(db_url, "SELECT to_regclass('users'), to_regnamespace('reconciler')") == [
-        (None, None)
+    assert query(db_url, "SELECT to_regclass('users')") == [(None,)]  # nothing applied
+    assert [a for (a,) in query(db_url, "SELECT action FROM reconciler.audit_log")] == [
+        "apply.refused"
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from reconciler.cli.common import request
+from reconciler.cli.common import add_emergency, request
 
 FORMATS: tuple[str, ...] = ()
 
@@ -16,6 +16,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--restore", metavar="BACKUP", help="approve the restore of this backup instead of a plan"
     )
+    add_emergency(p, "approve the emergency plan (its hash differs from the normal plan's)")
 
 
 def run(args: argparse.Namespace) -> int:
