@@ -80,3 +80,58 @@ def query(url: str, sql: str, params: tuple | None = None) -> list[tuple]:
     with psycopg.connect(url, autocommit=True) as c:
         cur = c.execute(sql, params)
         return cur.fetchall() if cur.description else []
+
+
+PG_MAJORS_BIN = {15: "/usr/lib/postgresql/15/bin"}  # Debian's server (scripts/test installs it)
+
+
+@pytest.fixture(scope="session")
+def pg15_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A superuser URL on a PostgreSQL 15 server of its own (the embedded one is 16), for
+    what must hold on every supported major. Runs as the ``postgres`` system user when the
+    suite runs as root (the server refuses root)."""
+    bindir = Path(PG_MAJORS_BIN[15])
+    if not (bindir / "initdb").exists():
+        pytest.skip(
+            "PostgreSQL 15 is not installed (apt-get install postgresql-15; scripts/test does)"
+        )
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="reconciler-pg15-"))
+    os.chmod(base, 0o755)
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    runas: list[str] = []
+    if os.geteuid() == 0:
+        runas = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(base, "postgres")
+        shutil.chown(sock, "postgres")
+    subprocess.run(
+        [*runas, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *runas,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(base / "log"),
+            "-o",
+            f"-k {sock} -c listen_addresses=''",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql://postgres@/postgres?host={sock}"
+    finally:
+        subprocess.run(
+            [*runas, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(base, ignore_errors=True)

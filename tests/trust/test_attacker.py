@@ -1,0 +1,160 @@
+"""As an attacker with an approver's login: every write to the approvals and the audit trail
+that does not go through the definer functions fails, and the definer functions cannot be
+made to write in someone else's name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from reconciler.engine import EXIT_BLOCKED, EXIT_OK, Request, approve, init, reconcile
+from tests.conftest import query
+from tests.gates.conftest import Receiver, set_policy
+
+ATTACKS = [
+    "UPDATE reconciler.approvals SET at = now() WHERE approved_by = 'bob'",
+    "UPDATE reconciler.approvals SET approved_by = 'carol'",
+    "DELETE FROM reconciler.approvals",
+    "TRUNCATE reconciler.approvals",
+    "INSERT INTO reconciler.approvals (environment, plan_hash, approved_by) "
+    "VALUES ('prod', '{h}', 'bob')",
+    "INSERT INTO reconciler.audit_log (environment, actor, db_user, action, outcome, at) "
+    "VALUES ('prod', 'bob', 'bob', 'approval.recorded', 'recorded', now() - interval '2 days')",
+    "UPDATE reconciler.audit_log SET outcome = 'failed'",
+    "DELETE FROM reconciler.audit_log",
+    "INSERT INTO reconciler.audit_outbox (audit_id) SELECT max(id) FROM reconciler.audit_log",
+    "UPDATE reconciler.audit_outbox SET delivered_at = now()",
+    "DELETE FROM reconciler.audit_outbox",
+    "INSERT INTO reconciler.environments (name, outbox) VALUES ('prod', false)",
+    "UPDATE reconciler.environments SET outbox = false",
+    "INSERT INTO reconciler.schema_migrations (version, name, checksum) VALUES ('9999', 'x', 'y')",
+]
+
+
+@pytest.fixture
+def prod(
+    project: Path, approvers: dict[str, str], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """prod set up as the docs say: init --grant-approvers by the owner, a webhook, no backups."""
+    set_policy(project, "prod", "backup: {provider: neon, keep: 5}", "backup: {provider: none}")
+    init(Request("prod", root=str(project)), grant_approvers=True)
+    # dave: a login on the database, not an approver, granted what approvers get by mistake
+    query(db_url, "DO $$ BEGIN CREATE ROLE dave LOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+    for grant in (
+        "USAGE ON SCHEMA reconciler",
+        "SELECT ON reconciler.schema_migrations, reconciler.approvals",
+        "EXECUTE ON FUNCTION reconciler.approve(text, text, text, text)",
+    ):
+        query(db_url, f"GRANT {grant} TO dave")
+    return project
+
+
+def _login(db_url: str, user: str) -> str:
+    from tests.gates.conftest import login_url
+
+    return login_url(db_url, user)
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "carol", "dave", "mallory"])
+def test_no_write_to_the_trail_outside_the_definer_functions(
+    prod: Path, db_url: str, approvers: dict[str, str], who: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = reconcile(Request("prod", root=str(prod))).plan.hash
+    monkeypatch.setenv("DATABASE_URL_PROD", approvers["bob"])
+    approve(Request("prod", root=str(prod)), h)
+    before = query(
+        db_url,
+        "SELECT (SELECT count(*) FROM reconciler.approvals), (SELECT count(*) FROM "
+        "reconciler.audit_log), (SELECT count(*) FROM reconciler.audit_outbox WHERE delivered_at "
+        "IS NULL)",
+    )
+    with psycopg.connect(_login(db_url, who), autocommit=True) as c:
+        for attack in ATTACKS:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                c.execute(attack.format(h=h))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute("SET ROLE postgres")
+    after = query(
+        db_url,
+        "SELECT (SELECT count(*) FROM reconciler.approvals), (SELECT count(*) FROM "
+        "reconciler.audit_log), (SELECT count(*) FROM reconciler.audit_outbox WHERE delivered_at "
+        "IS NULL)",
+    )
+    assert after == before
+    assert query(db_url, "SELECT approved_by FROM reconciler.approvals") == [("bob",)]
+
+
+def test_the_definer_function_records_the_caller_whatever_name_it_is_given(
+    prod: Path, db_url: str, approvers: dict[str, str], request: pytest.FixtureRequest
+) -> None:
+    h = reconcile(Request("prod", root=str(prod))).plan.hash
+    # carol may act as bob's role (an owner's mistake): the approval is still carol's
+    query(db_url, "GRANT bob TO carol")
+    request.addfinalizer(lambda: query(db_url, "REVOKE bob FROM carol"))  # roles are cluster-wide
+    with psycopg.connect(approvers["carol"], autocommit=True) as c:
+        c.execute("SET ROLE bob")
+        assert c.execute("SELECT reconciler.approve('prod', %s, 'bob')", (h,)).fetchone() == (
+            "carol",
+        )
+        c.execute("RESET ROLE")
+        c.execute("SELECT reconciler.approve('prod', %s, 'alice@laptop')", (h,))
+    assert query(db_url, "SELECT approved_by FROM reconciler.approvals") == [("carol",)]
+    events = query(
+        db_url,
+        "SELECT db_user, actor, approvals FROM reconciler.audit_log "
+        "WHERE action = 'approval.recorded' ORDER BY id",
+    )
+    # the actor text is what the caller said; the database login is what the database knows
+    assert events == [("carol", "bob", ["carol"]), ("carol", "alice@laptop", ["carol"])]
+    # one approver, however many calls, under however many names: 1 of 2, still blocked
+    out = reconcile(Request("prod", "apply", root=str(prod)))
+    assert out.exit_code == EXIT_BLOCKED and out.verdict.approvals_received == ["carol"]
+
+
+def test_a_stranger_calling_the_function_directly_never_counts(
+    prod: Path, db_url: str, approvers: dict[str, str]
+) -> None:
+    h = reconcile(Request("prod", root=str(prod))).plan.hash
+    with psycopg.connect(_login(db_url, "dave"), autocommit=True) as c:
+        c.execute("SELECT reconciler.approve('prod', %s, 'alice')", (h,))
+    with (
+        psycopg.connect(approvers["mallory"], autocommit=True) as c,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        c.execute("SELECT reconciler.approve('prod', %s, 'alice')", (h,))
+    out = reconcile(Request("prod", "apply", root=str(prod)))
+    assert out.exit_code == EXIT_BLOCKED and out.verdict.approvals_received == []
+
+
+def test_the_owner_is_trusted_and_the_webhook_is_the_copy_it_cannot_rewrite(
+    prod: Path,
+    db_url: str,
+    approvers: dict[str, str],
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    set_policy(prod, "prod", "backup: {provider: none}", "backup: {provider: none}")
+    h = reconcile(Request("prod", root=str(prod))).plan.hash
+    for who in ("alice", "bob"):
+        monkeypatch.setenv("DATABASE_URL_PROD", approvers[who])
+        approve(Request("prod", root=str(prod)), h)
+    monkeypatch.setenv("DATABASE_URL_PROD", db_url)
+    assert reconcile(Request("prod", "apply", root=str(prod))).exit_code == EXIT_OK
+    sent = [(e["action"], e["db_user"]) for e in receiver.events()]
+    assert ("approval.recorded", "alice") in sent and ("approval.recorded", "bob") in sent
+    assert ("apply.succeeded", "postgres") in sent
+    # the owner owns the tables: it can switch the protection off and rewrite history...
+    query(db_url, "ALTER TABLE reconciler.audit_log DISABLE TRIGGER audit_log_append_only")
+    query(
+        db_url, "UPDATE reconciler.audit_log SET db_user = 'nobody' WHERE action LIKE 'approval%'"
+    )
+    assert query(
+        db_url, "SELECT DISTINCT db_user FROM reconciler.audit_log WHERE action LIKE 'approval%'"
+    ) == [("nobody",)]
+    # ...but not the copy the receiver already holds, signed as it was sent
+    assert {e["db_user"] for e in receiver.events() if e["action"] == "approval.recorded"} == {
+        "alice",
+        "bob",
+    }
