@@ -28,6 +28,7 @@ from common import embedded_admin_url, fresh_database  # noqa: E402
 from tests.operator.conftest import API, KubeThread, free_port, package  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "50"))
+PROCS: list[subprocess.Popen[bytes]] = []  # killed on the way out, whatever happened
 
 
 def rss_mb(pid: int) -> float:
@@ -75,6 +76,7 @@ def main() -> None:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    PROCS.append(p)
 
     def ready_count() -> int:
         items = kube.get(API)["items"]
@@ -136,6 +138,7 @@ def main() -> None:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    PROCS.append(p)
     import httpx
 
     while True:
@@ -145,7 +148,7 @@ def main() -> None:
             text = ""
         done = next(
             (
-                int(line.rsplit(" ", 1)[1])
+                int(float(line.rsplit(" ", 1)[1]))  # prometheus_client prints counters as floats
                 for line in text.splitlines()
                 if line.startswith('reconciler_reconciles_total{result="in-sync"}')
             ),
@@ -203,4 +206,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        for proc in PROCS:
+            if proc.poll() is None:
+                proc.kill()

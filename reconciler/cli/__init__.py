@@ -100,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"{name} has no --format {args.format} (choose from {', '.join(mod.FORMATS)})")
     if getattr(args, "emergency", False) and not (getattr(args, "reason", None) or "").strip():
         parser.error("--emergency needs --reason TEXT")
-    attach_events(args.quiet or name == "watch")  # the dev agent logs events its own way
+    # the dev agent and the operator route engine events their own way
+    attach_events(args.quiet or name in ("watch", "operator"))
     try:
         return int(mod.run(args))
     except ReconcilerError as e:

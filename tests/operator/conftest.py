@@ -24,10 +24,21 @@ API = f"/apis/{GROUP}/{VERSION}/namespaces/default/{PLURAL}"
 
 
 class Emulator(kmock.KubernetesEmulator):
-    """kmock, plus ``metadata.generateName`` on create as a real API server does it (kopf names
-    its Events that way; kmock would store them all under one empty name and answer 409)."""
+    """kmock, plus two things a real API server does that kmock does not:
+
+    - ``metadata.generateName`` on create (kopf names its Events that way; kmock would store
+      them all under one empty name and answer 409);
+    - a bounded memory of requests: kmock records every request and matches each new one by
+      scanning all of them, so its time per request grows with the number served; after a few
+      thousand (50 DatabaseSyncs starting) it stalls for seconds and connections are reset.
+      Only the recent ones are kept (objects and their history are kept in full).
+    """
+
+    KEEP_REQUESTS = 20
 
     async def _handle(self, request: Any) -> Any:
+        if len(self._requests) > 2 * self.KEEP_REQUESTS:
+            del self._requests[: -self.KEEP_REQUESTS]
         meta = (request.data or {}).get("metadata") if isinstance(request.data, dict) else None
         if (
             request.action == kmock.action.CREATE
