@@ -18,3 +18,6 @@ class LocalFiles:
 
     def listdir(self, path: str) -> list[str]:
         return sorted(os.listdir(path))
+
+    def resolve(self, path: str) -> str:
+        return os.path.realpath(path)

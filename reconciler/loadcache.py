@@ -59,6 +59,9 @@ class RecordingFiles:
     def listdir(self, path: str) -> list[str]:
         return list(self._do("listdir", path))
 
+    def resolve(self, path: str) -> str:  # a retargeted symlink invalidates the entry
+        return str(self._do("resolve", path))
+
 
 def _still_valid(ops: list[tuple[str, str, str]], files: Files) -> bool:
     for op, arg, digest in ops:
@@ -81,14 +84,18 @@ def load_cached(
     files: Files,
     cache_dir: Path,
     warn: Callable[[str], None] | None = None,
+    root: str | None = None,
 ) -> Desired:
     """load_environment, answered from the cache when none of its inputs changed."""
     from reconciler.manifest import load_environment
     from reconciler.manifest.codec import FORMAT, desired_from_json, desired_to_json
 
     if os.environ.get("RECONCILER_NO_CACHE"):
-        return load_environment(env_file, files)
-    key = _h(f"{FORMAT}|{__version__}|{sys.version}|{os.path.abspath(env_file)}|{env_file}")
+        return load_environment(env_file, files, root)
+    key = _h(
+        f"{FORMAT}|{__version__}|{sys.version}|{os.path.abspath(env_file)}|{env_file}|"
+        f"{os.path.abspath(root or '.') if root is not None else ''}"
+    )
     entry = cache_dir / f"desired-{key[:32]}.json"
     try:
         raw = entry.read_bytes()
@@ -105,7 +112,7 @@ def load_cached(
             if warn is not None:
                 warn(f"ignoring the corrupt cache entry {entry} ({type(e).__name__}); reloading")
     recorder = RecordingFiles(files)
-    desired = load_environment(env_file, recorder)
+    desired = load_environment(env_file, recorder, root)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")

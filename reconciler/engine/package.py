@@ -20,7 +20,7 @@ def package(request: Request, name: str, namespace: str) -> dict[str, Any]:
     from reconciler.manifest.package import MAX_BYTES, package_configmap
 
     recorder = RecordingFiles(LocalFiles())
-    desired = load_environment(resolve_env_file(request.env, request.root), recorder)
+    desired = load_environment(resolve_env_file(request.env, request.root), recorder, request.root)
     root = os.path.abspath(request.root)
     files = {
         os.path.relpath(os.path.abspath(path), root): LocalFiles().read_text(path)

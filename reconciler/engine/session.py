@@ -40,14 +40,15 @@ def load(request: Request, *, trusted_only: bool = False) -> Desired:
 
     env_file = resolve_env_file(request.env, request.root)
     if request.files is not None:
-        return load_environment(env_file, request.files)
+        return load_environment(env_file, request.files, request.root)
     if trusted_only:
-        return load_environment(env_file, LocalFiles())
+        return load_environment(env_file, LocalFiles(), request.root)
     return load_cached(
         env_file,
         LocalFiles(),
         state_dir() / "cache",
         lambda msg: emit(request.env, "cache", msg, logging.WARNING),
+        request.root,
     )
 
 

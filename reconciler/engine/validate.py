@@ -99,9 +99,9 @@ def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
     recorder = RecordingFiles(request.files or LocalFiles())
     env_file = resolve_env_file(request.env, request.root)
     if request.files is None:  # the desired-state cache replays its inputs through the recorder
-        desired = load_cached(env_file, recorder, state_dir() / "cache")
+        desired = load_cached(env_file, recorder, state_dir() / "cache", None, request.root)
     else:
-        desired = load_environment(env_file, recorder)
+        desired = load_environment(env_file, recorder, request.root)
     diags: list[Diagnostic] = []
     migrations: list[DesiredMigration]
     if paths:

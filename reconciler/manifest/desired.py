@@ -68,4 +68,5 @@ class Desired:
         """Migrations up to and including the target."""
         if self.target is None:
             return list(self.migrations)
-        return [m for m in self.migrations if m.version <= self.target]
+        limit = int(self.target)  # versions compare as numbers: 9999 comes before 10000
+        return [m for m in self.migrations if int(m.version) <= limit]

@@ -24,6 +24,10 @@ class Files(Protocol):
         """Names in a folder; raise FileNotFoundError or NotADirectoryError."""
         ...
 
+    def resolve(self, path: str) -> str:
+        """Where the path really leads (symlinks followed), to compare against the project root."""
+        ...
+
 
 class MemoryFiles:
     """A dict of path -> text pretending to be a file tree (for pure tests)."""
@@ -40,6 +44,9 @@ class MemoryFiles:
     def glob(self, pattern: str) -> list[str]:
         pattern = posixpath.normpath(pattern)
         return sorted(p for p in self.files if fnmatch.fnmatchcase(p, pattern))
+
+    def resolve(self, path: str) -> str:
+        return posixpath.normpath(path)
 
     def listdir(self, path: str) -> list[str]:
         prefix = posixpath.normpath(path) + "/"

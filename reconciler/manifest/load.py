@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import difflib
 import posixpath
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -31,9 +30,8 @@ __all__ = ["find_secret", "load_environment", "load_migration_file", "resolve_en
 
 M = TypeVar("M", bound=BaseModel)
 
-_URL_WITH_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^@\s/]+@", re.IGNORECASE)
-_SECRET_KEYS = re.compile(r"^(password|passwd|secret|api_key|apikey|token)$", re.IGNORECASE)
 MAX_MIGRATION_BYTES = 10 * 1024 * 1024
+JSON_SAFE = 2**53 - 1  # integers beyond this lose digits in JavaScript and many JSON readers
 
 
 def resolve_env_file(env: str, root: str = ".") -> str:
@@ -46,18 +44,60 @@ def resolve_env_file(env: str, root: str = ".") -> str:
 def find_secret(
     data: Any, path: tuple[str | int, ...] = ()
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Yield (path, why) for literal credentials written into YAML data."""
+    """Yield (path, why) for literal credentials written into YAML data, at any depth: a
+    password-ish key with a value, a URL or DSN with a password, a well-known token format."""
+    from reconciler.sql import secrets
+
     if isinstance(data, dict):
         for k, v in data.items():
-            if _SECRET_KEYS.match(str(k)) and isinstance(v, str | int) and v != "":
+            if secrets.SECRET_KEYS.match(str(k)) and isinstance(v, str | int) and v != "":
                 yield (*path, k), f"key {k!r} holds a literal secret"
             else:
                 yield from find_secret(v, (*path, k))
     elif isinstance(data, list):
         for i, v in enumerate(data):
             yield from find_secret(v, (*path, i))
-    elif isinstance(data, str) and _URL_WITH_PASSWORD.search(data):
-        yield path, "a URL with a literal password"
+    elif isinstance(data, str):
+        found = secrets.find(data)
+        if found:
+            yield path, f"{found[0][1]} is written here"
+
+
+def _unsafe_numbers(
+    data: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Integers that JSON readers cannot hold exactly."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _unsafe_numbers(v, (*path, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _unsafe_numbers(v, (*path, i))
+    elif isinstance(data, int) and not isinstance(data, bool) and abs(data) > JSON_SAFE:
+        yield path, f"{data} is outside the range JSON readers hold exactly (±2**53-1)"
+
+
+def _data_problems(data: Any, loc: Locator, what: str) -> list[Diagnostic]:
+    out = [
+        Diagnostic(
+            "literal-secret",
+            f"{'.'.join(map(str, p)) or 'value'}: {why}",
+            loc.value(p),
+            f"secrets do not belong in {what}: keep them in a secret store and reference them "
+            "from the application",
+        )
+        for p, why in find_secret(data)
+    ]
+    out += [
+        Diagnostic(
+            "bad-number",
+            f"{'.'.join(map(str, p))}: {why}",
+            loc.value(p),
+            "store it as a string",
+        )
+        for p, why in _unsafe_numbers(data)
+    ]
+    return out
 
 
 def _known_fields(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
@@ -205,6 +245,18 @@ def load_migration_file(
             )
         )
         return None
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        diags.append(
+            Diagnostic(
+                "nul-byte",
+                f"{name} holds a NUL byte, which PostgreSQL refuses in a statement",
+                SourceLocation(path, line, nul - (text.rfind("\n", 0, nul) + 1) + 1),
+                "save the file as plain UTF-8 text",
+            )
+        )
+        return None
     src = parse_migration(path, text)
     diags.extend(src.errors)
     if not src.statements and not src.errors:
@@ -222,7 +274,11 @@ def load_migration_file(
 
 
 def _load_migrations(
-    desired_dir: str, files: Files, diags: list[Diagnostic], where: SourceLocation
+    desired_dir: str,
+    files: Files,
+    diags: list[Diagnostic],
+    where: SourceLocation,
+    within: Callable[[str, SourceLocation | None], bool] | None = None,
 ) -> list[DesiredMigration]:
     try:
         names = files.listdir(desired_dir)
@@ -236,27 +292,32 @@ def _load_migrations(
             )
         )
         return []
-    seen: dict[str, str] = {}
+    seen: dict[int, str] = {}  # numeric version -> file: 0008 and 00008 are the same version
     out: list[DesiredMigration] = []
     for name in sorted(names):
         if not name.endswith(".sql"):
             continue
         m = MIGRATION_FILE.match(name)
-        if m and m.group("version") in seen:
+        if m and int(m.group("version")) in seen:
             diags.append(
                 Diagnostic(
                     "duplicate-version",
-                    f"version {m.group('version')} is used twice: {seen[m.group('version')]} and {name}",
+                    f"version {m.group('version')} is used twice: "
+                    f"{seen[int(m.group('version'))]} and {name}",
                     SourceLocation(posixpath.join(desired_dir, name)),
-                    "renumber one of them (reconcile new picks the next free number)",
+                    "renumber one of them (reconcile new picks the next free number); versions "
+                    "compare as numbers, so 0008 and 00008 are the same",
                 )
             )
             continue
-        loaded = load_migration_file(posixpath.join(desired_dir, name), files, diags)
+        path = posixpath.join(desired_dir, name)
+        if within is not None and not within(path, SourceLocation(path)):
+            continue
+        loaded = load_migration_file(path, files, diags)
         if loaded is not None:
-            seen[loaded.version] = name
+            seen[int(loaded.version)] = name
             out.append(loaded)
-    return sorted(out, key=lambda x: x.version)
+    return sorted(out, key=lambda x: int(x.version))
 
 
 def _flatten_forums(
@@ -314,13 +375,19 @@ def _flatten_forums(
     return out
 
 
-def load_environment(env_file: str, files: Files) -> Desired:
-    """Load and check everything the environment file declares. Raise ManifestError on problems."""
+def load_environment(env_file: str, files: Files, root: str | None = None) -> Desired:
+    """Load and check everything the environment file declares. Raise ManifestError on problems.
+
+    ``root`` is the project folder (default: the folder above the environment file's); every
+    file read must lie inside it, symlinks followed, unless the environment sets a reasoned
+    ``allow_outside_root``.
+    """
     diags: list[Diagnostic] = []
     text = _read(files, env_file, diags, None, "environment file")
     if text is None:
         raise ManifestError(diags)
     data, loc = load_yaml(text, env_file)
+    spec: EnvironmentSpec | None = None
     for secret_path, why in find_secret(data):
         diags.append(
             Diagnostic(
@@ -331,6 +398,7 @@ def load_environment(env_file: str, files: Files) -> Desired:
                 "name it with url_from_env / *_from_env",
             )
         )
+    diags += [d for d in _data_problems(data, loc, "manifests") if d.code == "bad-number"]
     if diags:
         raise ManifestError(diags)
     spec = _validate(EnvironmentSpec, data, loc, diags)
@@ -340,6 +408,29 @@ def load_environment(env_file: str, files: Files) -> Desired:
 
     def rel(p: str) -> str:
         return posixpath.normpath(posixpath.join(base, p))
+
+    project = root if root is not None else (posixpath.dirname(base) or ".")
+    real_root = files.resolve(project)
+
+    def within(path: str, where: SourceLocation | None) -> bool:
+        """Is the file (or folder) inside the project? Says so located when not."""
+        if spec is None or spec.allow_outside_root:
+            return True
+        real = files.resolve(path)
+        inside = posixpath.relpath(real, real_root)
+        if inside != ".." and not inside.startswith("../") and not posixpath.isabs(inside):
+            return True
+        diags.append(
+            Diagnostic(
+                "outside-root",
+                f"{path} leads outside the project folder {project}"
+                + (f" (to {real})" if real != posixpath.normpath(path) else ""),
+                where,
+                "keep manifests and migrations inside the project; if this environment must "
+                "read from elsewhere, say why with `allow_outside_root: <reason>`",
+            )
+        )
+        return False
 
     expected = posixpath.splitext(posixpath.basename(env_file))[0]
     if spec.name != expected:
@@ -352,8 +443,11 @@ def load_environment(env_file: str, files: Files) -> Desired:
             )
         )
 
-    migrations = _load_migrations(
-        rel(spec.migrations.dir), files, diags, loc.value(("migrations", "dir"))
+    mdir = rel(spec.migrations.dir)
+    migrations = (
+        _load_migrations(mdir, files, diags, loc.value(("migrations", "dir")), within)
+        if within(mdir, loc.value(("migrations", "dir")))
+        else []
     )
     target: str | None = None
     if spec.migrations.target != "latest":
@@ -381,6 +475,7 @@ def load_environment(env_file: str, files: Files) -> Desired:
     config: list[ConfigEntry] | None = None
     if spec.config.files:
         config = []
+        broken_config = False  # a file that did not load: overrides of it are not judged
         specs: dict[tuple[str, str], ConfigEntrySpec] = {}
         where_cat: dict[str, str] = {}
         for i, pattern in enumerate(spec.config.files):
@@ -395,25 +490,23 @@ def load_environment(env_file: str, files: Files) -> Desired:
                     )
                 )
             for path in matched:
+                if not within(path, loc.value(("config", "files", i))):
+                    broken_config = True
+                    continue
                 ctext = _read(files, path, diags, loc.value(("config", "files", i)), "config file")
                 if ctext is None:
+                    broken_config = True
                     continue
                 try:
                     cdata, cloc = load_yaml(ctext, path)
                 except ManifestError as e:
                     diags.extend(e.diagnostics)
+                    broken_config = True
                     continue
-                for spath, why in find_secret(cdata):
-                    diags.append(
-                        Diagnostic(
-                            "literal-secret",
-                            why,
-                            cloc.value(spath),
-                            "secrets do not belong in config entries",
-                        )
-                    )
+                diags.extend(_data_problems(cdata, cloc, "config entries"))
                 cf = _validate(ConfigFileSpec, cdata, cloc, diags)
                 if cf is None:
+                    broken_config = True
                     continue
                 if cf.category in where_cat:
                     diags.append(
@@ -449,6 +542,8 @@ def load_environment(env_file: str, files: Files) -> Desired:
             for key, value in values.items():
                 oloc = loc.value(("config", "overrides", cat, key))
                 if (cat, key) not in by_key:
+                    if broken_config:
+                        continue  # follows from the broken file, already reported
                     oloc = loc.key(("config", "overrides", cat, key))
                     known = [k for c, k in specs if c == cat]
                     close = difflib.get_close_matches(key, known, n=1)
@@ -479,10 +574,15 @@ def load_environment(env_file: str, files: Files) -> Desired:
     forums: list[ForumNode] | None = None
     if spec.forum_map is not None:
         fpath = rel(spec.forum_map)
-        ftext = _read(files, fpath, diags, loc.value(("forum_map",)), "forum map")
+        ftext = (
+            _read(files, fpath, diags, loc.value(("forum_map",)), "forum map")
+            if within(fpath, loc.value(("forum_map",)))
+            else None
+        )
         if ftext is not None:
             try:
                 fdata, floc = load_yaml(ftext, fpath)
+                diags.extend(_data_problems(fdata, floc, "the forum map"))
                 fm = _validate(ForumMapSpec, fdata, floc, diags)
                 if fm is not None:
                     forums = _flatten_forums(fm.zones, floc, diags)

@@ -173,6 +173,12 @@ class EnvironmentSpec(_Model):
     policy: Policy = Field(default_factory=Policy)
     neon: NeonSpec | None = None
     audit: AuditSpec | None = None
+    allow_outside_root: str | None = Field(
+        None,
+        min_length=8,
+        description="why this environment may read files outside the project folder "
+        "(without it, any path or symlink leading out of the project is an error)",
+    )
     watch: WatchSpec = Field(default_factory=WatchSpec)
 
 
@@ -198,7 +204,7 @@ class ConfigFileSpec(_Model):
     @classmethod
     def _keys(cls, v: dict[str, ConfigEntrySpec]) -> dict[str, ConfigEntrySpec]:
         for k in v:
-            if not re.match(r"^[a-z][a-z0-9_.]*$", k):
+            if not re.fullmatch(r"[a-z][a-z0-9_.]*", k):
                 raise ValueError(f"config key {k!r} must be lower_snake_case")
         return v
 
@@ -207,7 +213,9 @@ class ForumNodeSpec(_Model):
     slug: str = Field(pattern=SLUG)
     name: str
     description: str = ""
-    position: int | None = None
+    position: int | None = Field(
+        None, ge=-2_147_483_648, le=2_147_483_647, description="fits the table's integer column"
+    )
     settings: dict[str, Any] = Field(default_factory=dict)
     forums: list[ForumNodeSpec] = Field(default_factory=list)
     subforums: list[ForumNodeSpec] = Field(default_factory=list)

@@ -103,13 +103,65 @@ def _scalar(node: ScalarNode) -> Any:
     return str(v)  # plain strings, dates and anything else: JSON-representable text
 
 
+MAX_YAML_BYTES = 10 * 1024 * 1024  # as for a migration file
+MAX_ALIAS_USES = 1_000  # references to anchors in one document
+EXPANSION_FACTOR = 10  # built values per node written, beyond which aliases are a bomb
+MIN_EXPANSION_BUDGET = 10_000
+
+
+class _TooBig(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+
+
 class _Builder:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, nodes: int) -> None:
         self.loc = Locator(file)
         self.errors: list[Diagnostic] = []
         self.file = file
+        self.building: set[int] = set()  # nodes on the current path: an alias to one recurses
+        self.seen: set[int] = set()
+        self.alias_uses = 0
+        self.built = 0
+        self.budget = max(MIN_EXPANSION_BUDGET, EXPANSION_FACTOR * nodes)
+
+    def _at(self, node: Node) -> SourceLocation:
+        return SourceLocation(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def build(self, node: Node, path: Path) -> Any:
+        key = id(node)
+        if key in self.building:
+            raise _TooBig(
+                Diagnostic(
+                    "yaml-recursive-alias",
+                    "an alias refers to a node that contains it: the value would be infinite",
+                    self._at(node),
+                    "anchors (&name) may only be used by aliases (*name) outside their own value",
+                )
+            )
+        self.built += 1
+        if key in self.seen:
+            self.alias_uses += 1
+        self.seen.add(key)
+        if self.alias_uses > MAX_ALIAS_USES or self.built > self.budget:
+            raise _TooBig(
+                Diagnostic(
+                    "yaml-alias-limit",
+                    f"aliases expand this document beyond {self.budget:,} values "
+                    f"({self.alias_uses:,} alias uses): refusing a YAML alias bomb",
+                    self._at(node),
+                    "write the values out, or use fewer and smaller anchors",
+                )
+            )
+        if isinstance(node, MappingNode | SequenceNode):
+            self.building.add(key)
+            try:
+                return self._build(node, path)
+            finally:
+                self.building.discard(key)
+        return self._build(node, path)
+
+    def _build(self, node: Node, path: Path) -> Any:
         if isinstance(node, MappingNode):
             out: dict[str, Any] = {}
             first: dict[str, Node] = {}
@@ -126,6 +178,18 @@ class _Builder:
                     if not isinstance(knode, ScalarNode)
                     else str(knode.value)
                 )
+                bad = next((c for c in key if ord(c) < 32 or ord(c) == 127), None)
+                if bad is not None:
+                    self.errors.append(
+                        Diagnostic(
+                            "control-character",
+                            f"key {key!r} holds the control character {bad!r}",
+                            self._at(knode),
+                            "keys are plain text: remove the character (often a stray "
+                            "newline or tab inside quotes)",
+                        )
+                    )
+                    continue
                 p = (*path, key)
                 if key in first:
                     m0 = first[key].start_mark
@@ -153,12 +217,75 @@ class _Builder:
                 items.append(self.build(v, p))
             return items
         if isinstance(node, ScalarNode):
-            return _scalar(node)
+            value = _scalar(node)
+            if isinstance(value, float) and not math.isfinite(value):
+                self.errors.append(
+                    Diagnostic(
+                        "bad-number",
+                        f"{node.value} is not a number JSON or PostgreSQL's jsonb can hold",
+                        self._at(node),
+                        "use a finite number (or a string, if you meant the text)",
+                    )
+                )
+            elif isinstance(value, str) and "\x00" in value:
+                self.errors.append(
+                    Diagnostic(
+                        "nul-byte",
+                        "a value holds a NUL character, which PostgreSQL text cannot store",
+                        self._at(node),
+                        "remove the \\0 (or \\x00) escape",
+                    )
+                )
+            return value
         return None
 
 
+def _count(node: Node | None, seen: set[int]) -> int:
+    """Distinct nodes written in the document (aliases share their anchor's node)."""
+    stack = [node] if node is not None else []
+    n = 0
+    while stack:
+        cur = stack.pop()
+        if id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        n += 1
+        if isinstance(cur, MappingNode):
+            for k, v in cur.value:
+                stack.extend((k, v))
+        elif isinstance(cur, SequenceNode):
+            stack.extend(cur.value)
+    return n
+
+
 def load_yaml(text: str, file: str) -> tuple[Any, Locator]:
-    """Parse one YAML document. Syntax errors and duplicate keys raise a located ManifestError."""
+    """Parse one YAML document. Syntax errors, duplicate keys, alias bombs, recursive aliases,
+    NUL characters, NaN and infinities, and control characters in keys raise a located
+    ManifestError."""
+    if len(text) > MAX_YAML_BYTES // 4 and len(text.encode()) > MAX_YAML_BYTES:
+        raise ManifestError(
+            [
+                Diagnostic(
+                    "file-too-large",
+                    f"{file} is larger than {MAX_YAML_BYTES // (1024 * 1024)} MB",
+                    SourceLocation(file),
+                    "split it into several files (config.files takes globs)",
+                )
+            ]
+        )
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise ManifestError(
+            [
+                Diagnostic(
+                    "nul-byte",
+                    f"{file} holds a NUL byte",
+                    SourceLocation(file, line, nul - (text.rfind("\n", 0, nul) + 1) + 1),
+                    "save the file as plain UTF-8 text",
+                )
+            ]
+        )
     yaml = YAML(typ="safe", pure=False)
     yaml.Resolver = _PlainResolver  # no implicit typing: _scalar applies the YAML 1.2 core schema
     try:
@@ -183,8 +310,15 @@ def load_yaml(text: str, file: str) -> tuple[Any, Locator]:
         raise ManifestError(
             [Diagnostic("yaml-syntax", f"YAML: {e}", SourceLocation(file))]
         ) from None
-    b = _Builder(file)
-    data = b.build(node, ()) if node is not None else None
+    b = _Builder(file, _count(node, set()))
+    try:
+        data = b.build(node, ()) if node is not None else None
+    except _TooBig as e:
+        raise ManifestError([e.diagnostic]) from None
+    except RecursionError:
+        raise ManifestError(
+            [Diagnostic("yaml-too-deep", "the YAML nests too deeply", SourceLocation(file))]
+        ) from None
     if b.errors:
         raise ManifestError(b.errors)
     return data, b.loc

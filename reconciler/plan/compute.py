@@ -110,7 +110,7 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
     findings: list[Finding] = []
     files = {m.version: m for m in desired.migrations}
     complete = {v: a for v, a in live.migrations.items() if a.complete}
-    for version, applied in sorted(live.migrations.items()):
+    for version, applied in sorted(live.migrations.items(), key=lambda kv: int(kv[0])):
         m = files.get(version)
         if m is None:
             findings.append(
@@ -138,7 +138,7 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                     SourceLocation(m.path),
                 )
             )
-    newest = max(complete, default=None)
+    newest = max(complete, key=int, default=None)
     for m in pending_migrations(desired, live):
         row = live.migrations.get(m.version)
         resume = row.statements_done if row is not None else 0
@@ -154,7 +154,7 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                     SourceLocation(m.path),
                 )
             )
-        if newest is not None and m.version < newest:
+        if newest is not None and int(m.version) < int(newest):
             sev: Literal["error", "warning"] = (
                 "warning" if desired.env.policy.allow_out_of_order else "error"
             )

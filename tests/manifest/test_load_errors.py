@@ -100,7 +100,7 @@ def test_sample_tree_loads() -> None:
                     "url_from_env: DATABASE_URL_DEV", "url_from_env: postgres://app:hunter2@db/x"
                 )
             },
-            "env/dev.yaml:3:17: error[literal-secret]: database.url_from_env: a URL with a literal password",
+            "env/dev.yaml:3:17: error[literal-secret]: database.url_from_env: a connection string with a password is written here",
         ),
         (
             {"env__dev_DOT_yaml": ENV + "neon: {project_id: p, password: hunter2}\n"},

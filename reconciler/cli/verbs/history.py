@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.engine import EXIT_OK, reconcile
 
     out = reconcile(request(args, "plan"))
-    rows = sorted(out.live.migrations.values(), key=lambda m: m.version)
+    rows = sorted(out.live.migrations.values(), key=lambda m: int(m.version))
     if args.format == "json":
         doc = [
             {

@@ -25,7 +25,7 @@ def _doc(out: Any) -> dict[str, Any]:
     ]
     last = max(
         (m for m in out.live.migrations.values() if m.complete),
-        key=lambda m: m.version,
+        key=lambda m: int(m.version),
         default=None,
     )
     return {

@@ -1,0 +1,85 @@
+"""What a credential looks like in text: password literals, connection strings and DSNs with a
+password, assignments to password-ish names, and the token formats of well-known services.
+
+Pure and light (no parser): the SQL rule ``ban-credentials`` and the manifest loader (config
+values, forum settings) both use it. A match says what kind of secret it is, never the secret.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["MARKERS", "PATTERNS", "SECRET_KEYS", "find"]
+
+PATTERNS = [
+    (re.compile(r"\bPASSWORD\s+'[^']+'", re.IGNORECASE), "a password literal"),
+    (
+        re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]*:[^\s@/'\"]+@", re.IGNORECASE),
+        "a connection string with a password",
+    ),
+    (
+        re.compile(
+            r"\b(?:password|passwd|pwd|secret|api[_-]?key|token)\s*[=:]\s*['\"]?[^\s'\";]{6,}",
+            re.IGNORECASE,
+        ),
+        "a credential assignment",
+    ),
+    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key id"),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), "a GitHub token"),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{40,}\b"), "a GitHub token"),
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "a Slack token"),
+    (re.compile(r"\b[rs]k_live_[A-Za-z0-9]{16,}\b"), "a Stripe secret key"),
+    (re.compile(r"\bnapi_[A-Za-z0-9]{30,}\b"), "a Neon API key"),
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{32,}\b"), "an API secret key"),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
+    (
+        re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+        "a JSON web token",
+    ),
+]
+
+# every pattern contains one of these (lower-cased); most texts contain none: skip them cheaply
+MARKERS = (
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "api_key",
+    "api-key",
+    "apikey",
+    "token",
+    "://",
+    "akia",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "xox",
+    "_live_",
+    "napi_",
+    "sk-",
+    "-----begin",
+    "eyj",
+)
+
+SECRET_KEYS = re.compile(
+    r"(?i)^(password|passwd|pwd|secret|client_secret|api_key|apikey|api-key|token|"
+    r"access_token|auth_token|private_key)$"
+)
+
+ANY = re.compile(
+    "|".join(
+        f"(?P<p{n}>(?i:{p.pattern}))" if p.flags & re.IGNORECASE else f"(?P<p{n}>{p.pattern})"
+        for n, (p, _) in enumerate(PATTERNS)
+    )
+)
+
+
+def find(text: str) -> list[tuple[int, str]]:
+    """(offset, kind) of every credential-shaped span in ``text``."""
+    low = text.lower()
+    if not any(m in low for m in MARKERS):
+        return []
+    return [(m.start(), PATTERNS[int((m.lastgroup or "p0")[1:])][1]) for m in ANY.finditer(text)]

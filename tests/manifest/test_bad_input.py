@@ -1,0 +1,204 @@
+"""Bad input a new user, a fault injector or an attacker brings is refused at load, located,
+before anything is applied (issue 11's reproductions, one test each)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import ManifestError, format_diagnostic
+from reconciler.files import LocalFiles
+from reconciler.manifest import load_environment
+from tests.conftest import REPO, query, run_cli
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of the sample project (no database needed)."""
+    for d in ("manifests", "environments"):
+        shutil.copytree(REPO / d, tmp_path / d)
+    return tmp_path
+
+
+def problems(root: Path, env: str = "dev") -> list[str]:
+    with pytest.raises(ManifestError) as e:
+        load_environment(f"{root}/environments/{env}.yaml", LocalFiles(), str(root))
+    return [format_diagnostic(d).replace(str(root) + "/", "") for d in e.value.diagnostics]
+
+
+def _bomb(levels: int) -> str:
+    lines = [
+        "category: forum",
+        "entries:",
+        "  bomb:",
+        "    value:",
+        "      l0: &l0 [x, x, x, x, x, x, x, x, x]",
+    ]
+    for i in range(1, levels + 1):
+        refs = ", ".join([f"*l{i - 1}"] * 9)
+        lines.append(f"      l{i}: &l{i} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("levels", [6, 10])
+def test_a_yaml_alias_bomb_is_refused(tree: Path, levels: int) -> None:
+    (tree / "manifests/config/bomb.yaml").write_text(_bomb(levels))
+    (found,) = [p for p in problems(tree) if "bomb.yaml" in p]
+    assert "error[yaml-alias-limit]" in found and found.startswith("manifests/config/bomb.yaml:")
+
+
+def test_a_recursive_alias_is_refused(tree: Path) -> None:
+    (tree / "manifests/config/loop.yaml").write_text(
+        "category: loop\nentries:\n  x: &x\n    value: [*x]\n"
+    )
+    assert any("error[yaml-recursive-alias]" in p for p in problems(tree))
+
+
+def test_a_huge_yaml_file_is_refused(tree: Path) -> None:
+    big = "category: big\nentries:\n" + "".join(
+        f"  key_{i}: {{value: {'x' * 200!r}}}\n" for i in range(55_000)
+    )
+    (tree / "manifests/config/big.yaml").write_text(big)
+    assert any("error[file-too-large]" in p and "big.yaml" in p for p in problems(tree))
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            "manifests/config/general.yaml",
+            "value: Degentalk",
+            'value: "For\\0um"',
+            "error[nul-byte]",
+        ),
+        ("manifests/forum-map.yaml", "name: Community", 'name: "Comm\\0unity"', "error[nul-byte]"),
+        ("manifests/config/xp.yaml", "value: 1000", "value: .nan", "error[bad-number]"),
+        ("manifests/config/xp.yaml", "value: 1000", "value: .inf", "error[bad-number]"),
+        ("manifests/config/xp.yaml", "value: 1000", "value: 9007199254740993", "error[bad-number]"),
+        (
+            "manifests/forum-map.yaml",
+            "name: Community",
+            "name: Community\n    position: 99999999999",
+            "error[wrong-type]",
+        ),
+        (
+            "manifests/config/general.yaml",
+            "  site_name:",
+            '  "site_name\\n":\n    value: evil\n  site_name:',
+            "error[control-character]",
+        ),
+        (
+            "manifests/config/general.yaml",
+            "value: Degentalk",
+            "value: 'postgresql://:pw1234@db.example.com/forum'",
+            "error[literal-secret]",
+        ),
+        (
+            "manifests/config/general.yaml",
+            "value: Degentalk",
+            "value: 'host=db.example.com user=app password=hunter22'",
+            "error[literal-secret]",
+        ),
+        (
+            "manifests/forum-map.yaml",
+            "name: Community",
+            "name: Community\n    settings: {webhook: {api_key: abcdef123456}}",
+            "error[literal-secret]",
+        ),
+        (
+            "manifests/forum-map.yaml",
+            "name: Community",
+            "name: Community\n    settings: {mirror: 'https://bot:s3cr3tpass@example.com/x'}",
+            "error[literal-secret]",
+        ),
+    ],
+)
+def test_bad_values_are_located(tree: Path, file: str, old: str, new: str, expected: str) -> None:
+    path = tree / file
+    assert old in path.read_text(), (file, old)
+    path.write_text(path.read_text().replace(old, new, 1))
+    found = [p for p in problems(tree) if expected in p]
+    assert found and found[0].startswith(f"{file}:"), problems(tree)
+    assert "pw1234" not in str(found) and "hunter22" not in str(found)
+
+
+def test_a_nul_byte_in_sql_is_found_at_load_and_nothing_is_applied(
+    project: Path, db_url: str
+) -> None:
+    (project / "manifests/migrations/0008_nul_safe.sql").write_bytes(
+        b"-- Description: x\nCREATE TABLE a (id int);\nSELECT '\x00';\n"
+    )
+    r = run_cli(project, "apply", "--env", "dev")
+    assert r.returncode == 1
+    assert "manifests/migrations/0008_nul_safe.sql:3:9: error[nul-byte]" in r.stderr
+    assert query(db_url, "SELECT to_regclass('app_config')") == [(None,)]  # not even 0001
+
+
+def test_versions_compare_as_numbers(tree: Path) -> None:
+    mig = tree / "manifests/migrations"
+    (mig / "9999_nines_safe.sql").write_text("CREATE TABLE n (id int);\n")
+    (mig / "10000_ten_thousand_safe.sql").write_text("CREATE TABLE t (id int);\n")
+    d = load_environment(f"{tree}/environments/dev.yaml", LocalFiles(), str(tree))
+    assert [m.version for m in d.migrations][-2:] == ["9999", "10000"]
+    (mig / "00008_again_safe.sql").write_text("CREATE TABLE a (id int);\n")
+    (mig / "0008_first_safe.sql").write_text("CREATE TABLE b (id int);\n")
+    found = [p for p in problems(tree) if "duplicate-version" in p]
+    assert len(found) == 1 and "0008 and 00008 are the same" in found[0]
+
+
+def test_paths_outside_the_project_are_refused(
+    tree: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "migrations").mkdir()
+    (outside / "migrations/0001_x_safe.sql").write_text("CREATE TABLE x (id int);\n")
+    dev = tree / "environments/dev.yaml"
+    text = dev.read_text()
+    # 1. migrations.dir that climbs out
+    dev.write_text(
+        text.replace(
+            "dir: ../manifests/migrations",
+            f"dir: {os.path.relpath(outside / 'migrations', tree / 'environments')}",
+        )
+    )
+    assert any(
+        "error[outside-root]" in p and p.startswith("environments/dev.yaml:")
+        for p in problems(tree)
+    )
+    # 2. the same through a symlink inside the project
+    dev.write_text(text)
+    os.symlink(
+        outside / "migrations/0001_x_safe.sql", tree / "manifests/migrations/0099_link_safe.sql"
+    )
+    assert any("error[outside-root]" in p and "0099_link_safe.sql" in p for p in problems(tree))
+    os.unlink(tree / "manifests/migrations/0099_link_safe.sql")
+    # 3. a config glob outside, and 4. a config symlink to a system file
+    dev.write_text(
+        text.replace("files: [../manifests/config/*.yaml]", f"files: [{outside}/*.yaml]")
+    )
+    (outside / "x.yaml").write_text("category: x\nentries: {a: {value: 1}}\n")
+    assert any("error[outside-root]" in p for p in problems(tree))
+    dev.write_text(text)
+    os.symlink("/etc/hostname", tree / "manifests/config/host.yaml")
+    found = [p for p in problems(tree) if "outside-root" in p]
+    assert found and "host.yaml" in found[0]
+    # an environment that says why may read outside
+    dev.write_text(text + "allow_outside_root: shared config lives in /etc for this box\n")
+    os.unlink(tree / "manifests/config/host.yaml")
+    dev.write_text(
+        text.replace("dir: ../manifests/migrations", f"dir: {outside / 'migrations'}")
+        + "allow_outside_root: migrations are shared with another repository\n"
+    )
+    d = load_environment(f"{tree}/environments/dev.yaml", LocalFiles(), str(tree))
+    assert [m.version for m in d.migrations] == ["0001"]
+
+
+def test_a_broken_config_file_is_not_followed_by_spurious_override_errors(tree: Path) -> None:
+    xp = tree / "manifests/config/xp.yaml"
+    xp.write_text(xp.read_text().replace("entries:", "entries: [", 1))
+    found = problems(tree)
+    assert any("xp.yaml" in p and "yaml-syntax" in p for p in found)
+    assert not any("unknown-override" in p for p in found)  # dev overrides xp.daily_cap
