@@ -72,15 +72,26 @@ def _lint_chunk(jobs: list[tuple[Any, str, bool]], cfg: LintConfig) -> list[list
     ]
 
 
+# results this process computed itself, by lint configuration: trusted by the gates (nobody
+# else could have written them), so a long-running operator lints each file content once
+_IN_PROCESS: dict[str, dict[str, list[list[Any]]]] = {}
+
+
 class LintCache:
+    """Lint results by file content. With ``cache_dir``, also read from and written to disk
+    (for validate and plan); without it (the gates), only this process's own results are used."""
+
     def __init__(self, cache_dir: Path | None, cfg: LintConfig) -> None:
         self.cfg = cfg
+        fingerprint = cfg.fingerprint(rules_fingerprint())
         self.path = (
             None
             if cache_dir is None or os.environ.get("RECONCILER_NO_CACHE")
-            else (cache_dir / f"lint-{cfg.fingerprint(rules_fingerprint())}.json")
+            else (cache_dir / f"lint-{fingerprint}.json")
         )
-        self.entries: dict[str, list[list[Any]]] = {}
+        self.entries: dict[str, list[list[Any]]] = (
+            _IN_PROCESS.setdefault(fingerprint, {}) if cache_dir is None else {}
+        )
         self.dirty = False
         self.hits = self.misses = 0
         if self.path is not None:
