@@ -109,9 +109,19 @@ def test_new_writes_next_file_that_validates(tree: Path) -> None:
     assert (
         "-- Type: SAFE (No destructive operations)" in text and "-- Rollback instructions:" in text
     )
+    r = run_cli(tree, "validate", "--env", "prod", path)  # the example statements never run
+    assert r.returncode == 3 and r.stdout.count("error[ban-template-placeholder]") == 2
+    filled = (
+        (tree / path)
+        .read_text()
+        .replace("table_name", "badges_owner")
+        .replace("new_column", "badge")
+    )
+    (tree / path).write_text(filled.replace("idx_table_column", "idx_badges_owner_badge"))
     assert run_cli(tree, "validate", "--env", "prod", path).returncode == 0
     r = run_cli(tree, "new", "--env", "dev", "--type", "DATA", "backfill prefs")
-    assert r.stdout.strip().endswith("0009_backfill_prefs.sql")  # dev is not strict: no _safe
+    # dev itself is not strict, but prod reads the same folder: the file can be promoted
+    assert r.stdout.strip().endswith("0009_backfill_prefs_safe.sql")
     assert run_cli(tree, "new", "--env", "dev", "!!!").returncode == 1
 
 

@@ -269,6 +269,18 @@ CASES: list[Case] = [
     F("require-safe-suffix", "CREATE TABLE t (id bigint);", filename="0001_case.sql"),
     F("require-safe-suffix", "CREATE TABLE t (id bigint);", filename="0001_case_safely.sql"),
     P("require-safe-suffix", "CREATE TABLE t (id bigint);", filename="0001_case_safe.sql"),
+    # ban-template-placeholder
+    F("ban-template-placeholder", "ALTER TABLE table_name ADD COLUMN new_column TEXT DEFAULT '';"),
+    F(
+        "ban-template-placeholder",
+        "CREATE INDEX CONCURRENTLY idx_table_column ON table_name (new_column);",
+    ),
+    F(
+        "ban-template-placeholder",
+        "-- Description: [migration description]\nCREATE TABLE t (id bigint);",
+    ),
+    P("ban-template-placeholder", "ALTER TABLE users ADD COLUMN nickname text;"),
+    P("ban-template-placeholder", "-- Description: add nicknames\nCREATE TABLE t (id bigint);"),
     # require-rollback-section
     F("require-rollback-section", "CREATE TABLE t (id bigint);", rollback=False),
     F(

@@ -149,9 +149,23 @@ def test_credentials_message_never_contains_the_secret() -> None:
     assert cred[0].location is not None and (cred[0].location.line, cred[0].location.col) == (1, 23)
 
 
-def test_template_passes_its_own_validation_in_strict_environments() -> None:
+def test_a_fresh_template_never_runs_and_validates_once_filled_in() -> None:
     text = render_template("add user prefs", "2026-11-26T00:00:00Z")
-    assert not [d for d in lint(text, filename="0042_add_user_prefs_safe.sql")]
+    found = lint(text, filename="0042_add_user_prefs_safe.sql")
+    # only its placeholders are wrong: one error per example statement, in strict and in dev
+    assert [(d.code, d.severity, d.location.line if d.location else 0) for d in found] == [
+        ("ban-template-placeholder", "error", 10),
+        ("ban-template-placeholder", "error", 11),
+    ]
+    assert {d.code for d in lint(text, DEV, filename="0042_add_user_prefs_safe.sql")} == {
+        "ban-template-placeholder"
+    }
+    filled = (
+        text.replace("table_name", "users")
+        .replace("new_column", "prefs")
+        .replace("idx_table_column", "idx_users_prefs")
+    )
+    assert not [d for d in lint(filled, filename="0042_add_user_prefs_safe.sql")]
     for kind in ("DATA", "HOTFIX"):
         assert f"-- Type: {kind}" in render_template("x", "now", kind)
 

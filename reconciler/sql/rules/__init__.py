@@ -38,6 +38,7 @@ _MODULES = [
     "ban_copy_program",
     "require_safe_suffix",
     "require_rollback_section",
+    "ban_template_placeholder",
     "prefer_timestamptz",
     "prefer_identity",
     "prefer_bigint",

@@ -1,0 +1,56 @@
+"""Writing a new migration file from the template (the original's ``migration:template``)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from reconciler.engine.request import Request
+from reconciler.engine.session import load
+from reconciler.errors import ReconcilerError
+
+__all__ = ["new_migration"]
+
+
+def _strict_readers(request: Request, folder: str) -> list[str]:
+    """Environments under the root that read ``folder`` and require the _safe suffix."""
+    from reconciler.errors import ManifestError
+
+    out = []
+    envs = os.path.join(request.root, "environments")
+    for name in sorted(os.listdir(envs)) if os.path.isdir(envs) else []:
+        if not name.endswith((".yaml", ".yml")):
+            continue
+        try:
+            d = load(Request(os.path.join(envs, name), root=request.root))
+        except ManifestError:
+            continue  # a broken neighbour is its own problem; it is reported when used
+        mine = os.path.realpath(os.path.join(os.path.dirname(d.env_file), d.env.migrations.dir))
+        if mine == folder and (d.env.policy.strict or d.env.policy.require_safe_suffix):
+            out.append(d.env.name)
+    return out
+
+
+def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
+    """Write the next numbered file; named ``_safe`` when any environment reading the folder
+    requires it (a file written for dev is promoted to prod later). Returns its path."""
+    from reconciler.sql.template import migration_filename, render_template
+
+    desired = load(request)
+    folder = os.path.normpath(
+        os.path.join(os.path.dirname(desired.env_file), desired.env.migrations.dir)
+    )
+    policy = desired.env.policy
+    safe = policy.strict or policy.require_safe_suffix
+    safe = safe or bool(_strict_readers(request, os.path.realpath(folder)))
+    try:
+        filename = migration_filename((m.version for m in desired.migrations), name, safe=safe)
+        text = render_template(name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), kind)
+    except ValueError as e:
+        raise ReconcilerError(
+            str(e), code="bad-name", hint="e.g. reconcile new add_user_prefs"
+        ) from None
+    path = os.path.join(folder, filename)
+    with open(path, "x", encoding="utf-8") as f:
+        f.write(text)
+    return path
