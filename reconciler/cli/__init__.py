@@ -35,6 +35,7 @@ VERBS = [
     "backup",
     "backups",
     "restore",
+    "repair",
     "audit",
     "watch",
     "package",

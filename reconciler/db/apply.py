@@ -38,6 +38,10 @@ _CIC_NAME = re.compile(
     r'^CREATE (?:UNIQUE )?INDEX CONCURRENTLY (?:IF NOT EXISTS )?("(?:[^"]|"")+"|[\w$]+)(?:\.("(?:[^"]|"")+"|[\w$]+))?',
     re.IGNORECASE,
 )
+_DIC_NAME = re.compile(
+    r'^DROP INDEX CONCURRENTLY (?:IF EXISTS )?("(?:[^"]|"")+"|[\w$]+)(?:\.("(?:[^"]|"")+"|[\w$]+))?\s*(?:CASCADE|RESTRICT)?$',
+    re.IGNORECASE,
+)
 
 Event = Callable[[str, str], None]
 
@@ -64,8 +68,8 @@ def _located(m: DesiredMigration, stmt: Statement, e: psycopg.Error) -> SourceLo
     return SourceLocation(m.path, stmt.line, stmt.col)
 
 
-def _index_name(stmt: Statement) -> str | None:
-    mt = _CIC_NAME.match(stmt.code)
+def _index_name(stmt: Statement, pattern: re.Pattern[str] = _CIC_NAME) -> str | None:
+    mt = pattern.match(stmt.code)
     if not mt:
         return None
     name = mt.group(2) or mt.group(1)
@@ -129,7 +133,7 @@ class Applier:
             "migrate", f"{m.filename}" + (" (no-transaction)" if action.no_transaction else "")
         )
         if action.no_transaction:
-            self._apply_stepwise(m, action.resume_from, started)
+            self._apply_stepwise(m, action.resume_from, started, action.started)
         else:
             self._apply_transactional(m, started)
         self.report.migrations.append(m.version)
@@ -146,7 +150,14 @@ class Applier:
                     cur.execute(
                         "INSERT INTO reconciler.schema_migrations (version, name, checksum, "
                         "applied_at, applied_by, duration_ms, plan_hash, statements_done) "
-                        "VALUES (%s, %s, %s, now(), %s, %s, %s, %s)",
+                        "VALUES (%s, %s, %s, now(), %s, %s, %s, %s) "
+                        # a row left part-way (a no-transaction file since rewritten as a
+                        # transactional one) is completed, never duplicated
+                        "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, "
+                        "checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, "
+                        "applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms, "
+                        "plan_hash = EXCLUDED.plan_hash, statements_done = EXCLUDED.statements_done "
+                        "WHERE reconciler.schema_migrations.applied_at IS NULL",
                         (
                             m.version,
                             m.name,
@@ -194,7 +205,46 @@ class Applier:
                 sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(nsp, rel))
             )
 
-    def _apply_stepwise(self, m: DesiredMigration, resume_from: int, started: float) -> None:
+    def _index_state(self, cur: psycopg.Cursor, name: str) -> str | None:
+        """'valid', 'invalid', or None: the index of that name on the search path."""
+        cur.execute(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = %s "
+            "AND n.nspname = ANY (current_schemas(false)) LIMIT 1",
+            (name,),
+        )
+        row = cur.fetchone()
+        return None if row is None else ("valid" if row[0] else "invalid")
+
+    def _already_done(self, cur: psycopg.Cursor, m: DesiredMigration, stmt: Statement) -> bool:
+        """After an interruption, did the statement at the resume point finish on the server?
+
+        A killed client can leave the server to finish a CONCURRENTLY statement without the
+        progress mark being written: a valid index of that name means CREATE INDEX
+        CONCURRENTLY is done (an INVALID one is dropped and built again), a missing one means
+        DROP INDEX CONCURRENTLY is.
+        """
+        created = _index_name(stmt)
+        if created is not None and self._index_state(cur, created) == "valid":
+            self.event(
+                "repair",
+                f"{m.filename} statement {stmt.index + 1}: index {created} was built by the "
+                "interrupted run; recording it as done",
+            )
+            return True
+        dropped = _index_name(stmt, _DIC_NAME)
+        if dropped is not None and self._index_state(cur, dropped) is None:
+            self.event(
+                "repair",
+                f"{m.filename} statement {stmt.index + 1}: index {dropped} was already dropped "
+                "by the interrupted run; recording it as done",
+            )
+            return True
+        return False
+
+    def _apply_stepwise(
+        self, m: DesiredMigration, resume_from: int, started: float, resumed: bool = False
+    ) -> None:
         stmts = m.source.statements
         with self.conn.cursor() as cur:
             self._progress(cur, m, resume_from)
@@ -204,8 +254,13 @@ class Applier:
                     for attempt in range(self.policy.lock_retries + 1):
                         try:
                             if needs_no_transaction(stmt):
-                                self._drop_invalid_index(cur, stmt)
-                                cur.execute(stmt.text.encode(), prepare=False)
+                                if not (
+                                    resumed
+                                    and stmt.index == resume_from
+                                    and self._already_done(cur, m, stmt)
+                                ):
+                                    self._drop_invalid_index(cur, stmt)
+                                    cur.execute(stmt.text.encode(), prepare=False)
                                 self._progress(cur, m, stmt.index + 1)
                             else:  # statement and its progress mark commit together
                                 with self.conn.transaction():

@@ -338,3 +338,20 @@ def grant_new_tables(
                 conn.execute(
                     sql.SQL("GRANT SELECT ON {} TO {}").format(_qualified(t), sql.Identifier(name))
                 )
+
+
+def repair_history(conn: psycopg.Connection, forget: list[str], rechecksum: dict[str, str]) -> None:
+    """Forget part-way rows and re-record checksums, in one transaction."""
+    with conn.transaction():
+        if forget:
+            conn.execute(
+                "DELETE FROM reconciler.schema_migrations WHERE version = ANY(%s) "
+                "AND applied_at IS NULL AND statements_done = 0",
+                (forget,),
+            )
+        for version, checksum in rechecksum.items():
+            conn.execute(
+                "UPDATE reconciler.schema_migrations SET checksum = %s "
+                "WHERE version = %s AND applied_at IS NULL AND statements_done = 0",
+                (checksum, version),
+            )

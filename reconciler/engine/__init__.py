@@ -22,6 +22,7 @@ from reconciler.engine.check import CheckOutcome, check
 from reconciler.engine.events import LOGGER, SCOPE
 from reconciler.engine.package import package
 from reconciler.engine.reconcile import Outcome, reconcile
+from reconciler.engine.repair import RepairOutcome, repair
 from reconciler.engine.request import (
     EXIT_BLOCKED,
     EXIT_CHANGES,
@@ -46,6 +47,7 @@ __all__ = [
     "ApproveOutcome",
     "CheckOutcome",
     "Outcome",
+    "RepairOutcome",
     "Request",
     "RestoreOutcome",
     "Session",
@@ -61,6 +63,7 @@ __all__ = [
     "load",
     "package",
     "reconcile",
+    "repair",
     "restore",
     "restore_hash",
     "take_backup",

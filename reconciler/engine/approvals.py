@@ -85,6 +85,7 @@ def approve(
     plan_hash: str,
     *,
     restore: str | None = None,
+    repair: bool = False,
     approval_sources: Mapping[str, ApprovalSource] | None = None,
 ) -> ApproveOutcome:
     """Record an approval of the current plan (or of a restore) as the connected database login.
@@ -104,7 +105,14 @@ def approve(
         database_errors(s),
     ):
         env = s.env
-        current = restore_hash(env.name, restore) if restore else plan(s).plan.hash
+        if restore:
+            current, what = restore_hash(env.name, restore), "restore"
+        elif repair:
+            from reconciler.engine.repair import repair_plan
+
+            current, what = repair_plan(s)[1], "repair"
+        else:
+            current, what = plan(s).plan.hash, "plan"
         listed = env.policy.approvals.approvers
         login = session_login(s.connection)
         if plan_hash != current:
@@ -112,8 +120,7 @@ def approve(
                 s.connection, env.name, plan_hash, s.actor, f"stale hash (current {current})"
             )
             raise ReconcilerError(
-                f"{plan_hash[:12]} is not the current {'restore' if restore else 'plan'} hash "
-                f"({current[:12]})",
+                f"{plan_hash[:12]} is not the current {what} hash ({current[:12]})",
                 hint="the desired or the live state changed since that plan was shown: review "
                 f"`reconcile plan --env {request.env}` again and approve its hash",
                 code="stale-plan",

@@ -177,6 +177,7 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                 len(m.source.statements),
                 m.source.no_transaction,
                 resume,
+                row is not None,
             )
         )
     return actions, findings

@@ -38,6 +38,7 @@ class ApplyMigration(Action):
     statements: int
     no_transaction: bool
     resume_from: int = 0  # statements already done by an earlier, interrupted run
+    started: bool = False  # an earlier run recorded this file part-way (it may have gone further)
 
 
 @dataclass(frozen=True)

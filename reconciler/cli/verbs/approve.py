@@ -16,6 +16,9 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--restore", metavar="BACKUP", help="approve the restore of this backup instead of a plan"
     )
+    p.add_argument(
+        "--repair", action="store_true", help="approve the repair `reconcile repair` asked for"
+    )
     add_emergency(p, "approve the emergency plan (its hash differs from the normal plan's)")
 
 
@@ -27,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     """
     from reconciler.engine import EXIT_OK, approve
 
-    out = approve(request(args), args.plan, restore=args.restore)
+    out = approve(request(args), args.plan, restore=args.restore, repair=args.repair)
     note = "" if out.counted else " (not on the approver list: this approval does not count)"
     print(f"approved {out.plan_hash[:12]} as {out.approved_by}{note}")
     print(

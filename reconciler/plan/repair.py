@@ -1,0 +1,79 @@
+"""What ``reconcile repair`` would do to the history, pure: desired x live -> repair actions.
+
+Only what is provably safe without a person: a file recorded part-way with no statement done
+is forgotten when its file is gone, or re-recorded with its new checksum when it was edited
+before any statement ran (nothing of the old text reached the database). A file part-way with
+statements done and edited since is not repairable here: it is reported for a person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+from reconciler.manifest.desired import Desired
+from reconciler.plan.live import LiveState, canonical_json
+
+__all__ = ["RepairAction", "repair_actions", "repair_hash"]
+
+
+@dataclass(frozen=True)
+class RepairAction:
+    kind: Literal["forget", "rechecksum", "unrepairable"]
+    version: str
+    name: str
+    detail: str
+    checksum: str | None = None  # the new checksum, for rechecksum
+
+    def describe(self) -> str:
+        return {
+            "forget": f"forget {self.version}_{self.name}: {self.detail}",
+            "rechecksum": f"re-record the checksum of {self.version}_{self.name}: {self.detail}",
+            "unrepairable": f"cannot repair {self.version}_{self.name}: {self.detail}",
+        }[self.kind]
+
+
+def repair_actions(desired: Desired, live: LiveState) -> list[RepairAction]:
+    files = {m.version: m for m in desired.migrations}
+    out: list[RepairAction] = []
+    for version, row in sorted(live.migrations.items(), key=lambda kv: int(kv[0])):
+        if row.complete:
+            continue
+        m = files.get(version)
+        if row.statements_done == 0 and m is None:
+            out.append(
+                RepairAction(
+                    "forget",
+                    version,
+                    row.name,
+                    "recorded part-way with 0 statements done, and its file is gone",
+                )
+            )
+        elif row.statements_done == 0 and m is not None and m.checksum != row.checksum:
+            out.append(
+                RepairAction(
+                    "rechecksum",
+                    version,
+                    row.name,
+                    "edited before any of its statements ran",
+                    m.checksum,
+                )
+            )
+        elif m is not None and m.checksum != row.checksum:
+            out.append(
+                RepairAction(
+                    "unrepairable",
+                    version,
+                    row.name,
+                    f"edited after {row.statements_done} statement(s) ran: put the edited file "
+                    "back as it was, let it finish, and make the change in a new migration",
+                )
+            )
+    return out
+
+
+def repair_hash(environment: str, actions: list[RepairAction]) -> str:
+    """What approvers approve for a repair: exactly these changes to the history."""
+    doc = ["repair", environment, [a.__dict__ for a in actions if a.kind != "unrepairable"]]
+    return hashlib.sha256(canonical_json(doc).encode()).hexdigest()

@@ -1,0 +1,1 @@
+from tests.gates.conftest import approvers  # noqa: F401 - fixture
