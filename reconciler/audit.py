@@ -136,21 +136,27 @@ def deliver_pending(
     webhook: Webhook,
     *,
     respect_schedule: bool = False,
-    attempts_now: int = 3,
-    timeout: float = 5.0,
+    attempts_now: int = 2,
+    timeout: float = 3.0,
+    budget: float = 10.0,
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryReport:
-    """POST every undelivered event, oldest first, each retried briefly now and later by the next run.
+    """POST undelivered events, oldest first, each retried briefly now and later by the next run.
 
-    ``respect_schedule`` skips events whose backoff has not expired (for frequent loops);
-    one-shot commands try every pending event.
+    Bounded: a receiver gets ``timeout`` seconds to connect and to answer (less to connect),
+    and the whole run stops starting new deliveries after ``budget`` seconds; whatever is left
+    stays owed for the next run. ``respect_schedule`` skips events whose backoff has not
+    expired (for frequent loops); one-shot commands try every pending event.
     """
     report = DeliveryReport()
     own = client is None
-    http = client or httpx.Client(timeout=timeout)
+    http = client or httpx.Client(
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0), pool=min(timeout, 2.0))
+    )
+    deadline = time.monotonic() + budget
     try:
-        while True:
+        while time.monotonic() < deadline:
             with conn.transaction(), conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
                 cur.execute(
                     f"SELECT o.audit_id, o.attempts, {_COLUMNS} FROM reconciler.audit_outbox o "
@@ -185,8 +191,10 @@ def deliver_pending(
                         error = f"HTTP {resp.status_code} from {webhook.shown}"
                     except httpx.HTTPError as e:
                         error = f"{type(e).__name__} reaching {webhook.shown}"
-                    if n + 1 < attempts_now:
+                    if n + 1 < attempts_now and time.monotonic() < deadline:
                         sleep(backoff(n, initial=0.1, maximum=2.0))
+                    elif time.monotonic() >= deadline:
+                        break
                 if error is None:
                     cur.execute(
                         "UPDATE reconciler.audit_outbox SET delivered_at = now(), attempts = attempts + 1, "

@@ -7,6 +7,7 @@ audit "started" committed -> migrations, config, forum map -> audit "succeeded" 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -113,17 +114,14 @@ def _apply(s: Session, out: Outcome) -> Outcome:
                 "approvals of this plan hash"
             ]
         audit.refused(s, p.hash, f"{out.verdict.status}: " + " | ".join(why), details)
-        out.delivery = audit.deliver(s)
         return out
     if p.empty:
-        out.delivery = audit.deliver(s)
         return out
     out.backup, refusal, gate = gates.backup_gate(s, p.hash)
     if refusal is not None:
         out.gate_failures.append(refusal)
         out.exit_code = EXIT_BLOCKED if gate else EXIT_ERROR
         audit.refused(s, p.hash, f"backup-gate: {refusal.message}", details)
-        out.delivery = audit.deliver(s)
         return out
     base = AuditEvent(
         env.name,
@@ -166,7 +164,6 @@ def _apply(s: Session, out: Outcome) -> Outcome:
         }
         failed = replace(base, action="apply.failed", outcome="failed", details=failure)
         out.audit_ids.append(audit.record(s, failed))
-        out.delivery = audit.deliver(s)
         raise
     finally:
         out.applied = applier.report
@@ -183,8 +180,18 @@ def _apply(s: Session, out: Outcome) -> Outcome:
         f"{env.name}: applied {len(applier.report.migrations)} migration(s) and "
         f"{applier.report.data_actions} row change(s)",
     )
-    out.delivery = audit.deliver(s)
     return out
+
+
+def _deliver_quietly(s: Session) -> DeliveryReport | None:
+    """Deliver what is owed; a failure here must not hide the apply's own outcome or error."""
+    from reconciler.errors import ReconcilerError
+
+    try:
+        return audit.deliver(s)
+    except (ReconcilerError, Exception) as e:  # the events stay owed for the next run
+        emit(s.env.name, "audit", f"delivery skipped: {type(e).__name__}", logging.WARNING)
+        return None
 
 
 def run(s: Session) -> Outcome:
@@ -197,11 +204,17 @@ def run(s: Session) -> Outcome:
         if s.request.mode == "plan":
             return plan(s)
         s.lock.acquire()
+        out: Outcome | None = None
         try:
             audit.close_interrupted(s)
-            return _apply(s, plan(s))
+            out = _apply(s, plan(s))
         finally:
             s.lock.release()
+            # webhook delivery never holds the lock: a slow receiver delays nobody's apply
+            delivered = _deliver_quietly(s)
+        if out is not None:
+            out.delivery = delivered
+        return out
 
 
 def reconcile(

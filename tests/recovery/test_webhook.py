@@ -1,0 +1,77 @@
+"""A webhook that accepts connections and never answers costs a bounded time, outside the lock."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from reconciler.engine import EXIT_OK, Request, reconcile
+from tests.conftest import query
+from tests.gates.conftest import SECRET
+
+
+@pytest.fixture
+def blackhole(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A TCP server that accepts every connection and never says a word."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    held: list[socket.socket] = []
+    connected = threading.Event()
+    stop = threading.Event()
+
+    def serve() -> None:
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            held.append(c)
+            connected.set()
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setenv("AUDIT_WEBHOOK_URL", f"http://127.0.0.1:{srv.getsockname()[1]}/hook")
+    monkeypatch.setenv("AUDIT_WEBHOOK_SECRET", SECRET)
+    yield connected
+    stop.set()
+    for c in held:
+        c.close()
+    srv.close()
+
+
+def test_a_silent_webhook_neither_holds_the_lock_nor_takes_long(
+    project: Path, db_url: str, blackhole: threading.Event
+) -> None:
+    dev = project / "environments/dev.yaml"
+    dev.write_text(
+        dev.read_text().replace("policy:\n", "policy:\n  advisory_lock_wait: 500ms\n", 1)
+        + "audit: {webhook_url_from_env: AUDIT_WEBHOOK_URL, secret_from_env: AUDIT_WEBHOOK_SECRET}\n"
+    )
+    t0 = time.monotonic()
+    first = reconcile(Request("dev", "apply", root=str(project)))
+    took = time.monotonic() - t0
+    assert first.exit_code == EXIT_OK and first.delivery is not None
+    assert first.delivery.delivered == 0 and first.delivery.pending == 2
+    assert took < 15, took  # the delivery budget, not 3 tries x 5 s per owed event
+    # while one run is stuck delivering to the silent receiver, another applies at once
+    results: list[object] = []
+    busy = threading.Thread(
+        target=lambda: results.append(reconcile(Request("dev", "apply", root=str(project))))
+    )
+    blackhole.clear()
+    busy.start()
+    assert blackhole.wait(10), "the first run never reached the webhook"
+    (project / "manifests/config/forum.yaml").write_text(
+        (project / "manifests/config/forum.yaml").read_text().replace("value: 20", "value: 21")
+    )
+    second = reconcile(Request("dev", "apply", root=str(project)))
+    assert second.exit_code == EXIT_OK  # no lock-held: delivery runs after the lock is released
+    busy.join(30)
+    assert query(db_url, "SELECT value FROM app_config WHERE key = 'posts_per_page'") == [(21,)]
+    owed = query(db_url, "SELECT count(*) FROM reconciler.audit_outbox WHERE delivered_at IS NULL")
+    assert owed[0][0] >= 4  # nothing lost: every event is still owed
