@@ -225,6 +225,29 @@ def _cycle(request: Request, log: Log, previous: set[str], stop: threading.Event
     return lines
 
 
+def _die_with_supervisor(stop: _Stop, log: Log) -> None:
+    """A worker never outlives its supervisor: on Linux the kernel sends SIGTERM when the
+    parent dies (PR_SET_PDEATHSIG); everywhere, a watchdog notices the new parent and exits
+    within a second (gracefully if it can, at once if the step in progress takes longer)."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watchdog() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.1)
+        log("stop", "the supervisor is gone: stopping", "warn")
+        stop.event.set()
+        time.sleep(0.8)
+        os._exit(0)  # still busy after that: PostgreSQL rolls back what was running
+
+    threading.Thread(target=watchdog, name="supervisor-watchdog", daemon=True).start()
+
+
 def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
     """The watch loop (the supervisor's child). Exit 0 on a signal, 75 to be restarted."""
     import watchfiles
@@ -233,6 +256,7 @@ def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
     LOGGER.addHandler(log.handler())
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    _die_with_supervisor(stop, log)
     try:
         desired = load(request)
         debounce, limit = desired.env.watch.debounce_ms, desired.env.watch.memory_limit_mb

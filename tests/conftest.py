@@ -3,10 +3,13 @@ per test, a copy of the sample project per test, and a runner for the real ``rec
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,18 +26,78 @@ def with_db(url: str, dbname: str) -> str:
     return urlunsplit((p.scheme, p.netloc, "/" + dbname, p.query, p.fragment))
 
 
+# every process a test starts carries this in its environment, so one left behind is found
+# (per process: each xdist worker has its own; the same if this module is imported twice)
+SESSION_MARK = os.environ.get("RECONCILER_TEST_SESSION", "")
+if not SESSION_MARK.startswith(f"{os.getpid()}-"):
+    SESSION_MARK = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    os.environ["RECONCILER_TEST_SESSION"] = SESSION_MARK
+
+
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A superuser URL on a real server: $DATABASE_URL, else an embedded PostgreSQL 16."""
+def pg_admin_url() -> Iterator[str]:
+    """A superuser URL on a real server: $DATABASE_URL, else an embedded PostgreSQL 16.
+
+    The embedded server lives in a private folder of this run (not pytest's shared temporary
+    folder, whose permissions another pytest on the machine may change under it)."""
     if os.environ.get("DATABASE_URL"):
         yield os.environ["DATABASE_URL"]
         return
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(tmp_path_factory.mktemp("run")))
+    import tempfile
+
+    private = Path(tempfile.mkdtemp(prefix="reconciler-test-"))
+    os.environ["XDG_RUNTIME_DIR"] = str(private / "run")
+    (private / "run").mkdir(mode=0o700)
     import pgserver
 
-    srv = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
-    yield srv.get_uri()
-    srv.cleanup()
+    srv = pgserver.get_server(private / "pg", cleanup_mode="stop")
+    try:
+        yield srv.get_uri()
+    finally:
+        srv.cleanup()
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _left_behind() -> list[tuple[int, str]]:
+    """Processes of this test session running the reconciler that are still alive."""
+    mark = f"RECONCILER_TEST_SESSION={SESSION_MARK}".encode()
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            if "reconciler" not in cmd or "postgres" in cmd:
+                continue
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if mark not in f.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{entry}/stat") as f:
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    continue  # a zombie: already gone, waiting to be reaped
+        except OSError:
+            continue
+        out.append((int(entry), cmd.strip()))
+    return out
+
+
+@pytest.fixture(autouse=True)
+def no_process_outlives_its_test() -> Iterator[None]:
+    """Fail the test that leaves a reconciler process running (after a short grace)."""
+    yield
+    if not os.path.isdir("/proc"):
+        return
+    deadline = time.monotonic() + 3
+    left = _left_behind()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = _left_behind()
+    if left:
+        for pid, _ in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        pytest.fail(f"processes outlived the test that started them: {left}")
 
 
 @pytest.fixture

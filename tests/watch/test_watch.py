@@ -302,3 +302,53 @@ def test_terminal_gets_colour_and_a_status_line(project: Path, db_url: str) -> N
     os.close(master)
     assert b"\x1b[32m[dev] done:" in seen  # coloured prefix
     assert b"watching 5 path(s)" in seen and b"cycle 1" in seen  # the live status line
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().split(")")[-1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return out
+
+
+def test_the_worker_exits_within_a_second_of_losing_its_supervisor(
+    project: Path, db_url: str, agent_factory: Callable[..., Agent]
+) -> None:
+    agent = agent_factory()
+    agent.wait_log("[dev] done:")
+    (worker,) = _children(agent.proc.pid)
+    agent.proc.kill()  # the terminal closed, or the supervisor was killed
+    agent.proc.wait()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 5 and os.path.exists(f"/proc/{worker}"):
+        try:
+            with open(f"/proc/{worker}/stat") as f:
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    break
+        except OSError:
+            break
+        time.sleep(0.02)
+    assert time.monotonic() - t0 < 1.0
+
+
+def test_the_suite_finds_a_process_left_behind() -> None:
+    """The guard the autouse fixture runs after every test: it sees a stray reconciler
+    process of this session (here one that detached into a session of its own)."""
+    from tests.conftest import _left_behind
+
+    stray = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)", "reconciler-stray"],
+        start_new_session=True,
+    )
+    try:
+        assert any(pid == stray.pid for pid, _ in _left_behind())
+    finally:
+        stray.kill()
+        stray.wait()
+    assert not any(pid == stray.pid for pid, _ in _left_behind())
