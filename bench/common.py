@@ -22,7 +22,8 @@ def embedded_admin_url(workdir: Path) -> str:
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]
     os.environ.setdefault("XDG_RUNTIME_DIR", str(workdir / "run"))
-    (workdir / "run").mkdir(parents=True, exist_ok=True)
+    (workdir / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(workdir / "run", 0o700)
     import pgserver
 
     return str(pgserver.get_server(workdir / "pg", cleanup_mode="stop").get_uri())

@@ -21,6 +21,7 @@ def _runtime() -> None:
     """pgserver keeps a lock file in the XDG runtime folder; give it a private one if unset."""
     run = state_dir() / "run"
     run.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(run, 0o700)  # a runtime folder others can read makes platformdirs warn on stderr
     os.environ.setdefault("XDG_RUNTIME_DIR", str(run))
 
 
@@ -67,6 +68,7 @@ def stop_embedded() -> bool:
 
 def pg_tool(name: str) -> str:
     """Path of a PostgreSQL 16 client program bundled with pgserver (pg_dump, pg_restore, psql)."""
+    _runtime()  # importing pgserver asks platformdirs for a runtime folder: give it a private one
     from pgserver._commands import POSTGRES_BIN_PATH
 
     return str(POSTGRES_BIN_PATH / name)

@@ -40,6 +40,28 @@ from reconciler.retry import backoff
 __all__ = ["EXIT_RESTART", "Log", "supervise", "worker"]
 
 EXIT_RESTART = 75  # the worker asks the supervisor for a clean restart (memory)
+EXIT_CONFIG = 78  # EX_CONFIG: the worker stopped on a configuration error; do not restart it
+FATAL = frozenset({"no-database", "pooler-host"})  # not fixable by saving a manifest
+
+
+class _Fatal(Exception):
+    def __init__(self, error: ReconcilerError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def ignored_change(path: str) -> bool:
+    """Editor swap and backup files, and the temporary files of sed -i and friends."""
+    name = Path(path).name
+    return (
+        name.endswith(("~", ".swp", ".swx", ".swo", ".tmp", ".bak", ".orig"))
+        or name.startswith((".#", "#"))
+        or name == "4913"  # vim's write test
+        or (name.startswith("sed") and len(name) == 9 and "." not in name)  # sed -i: sedXXXXXX
+        or name.startswith(".goutputstream")
+    )
+
+
 MAX_RESTARTS, WINDOW_S, GRACE_S = 5, 60.0, 10.0
 _COLOURS = {
     "done": "32",
@@ -105,6 +127,13 @@ class Log:
 
         return _Events()
 
+    def finish(self) -> None:
+        """Leave the terminal as it was: no status line left behind the prompt."""
+        if self.tty and self.status:
+            self.out.write("\r\x1b[2K")
+            self.out.flush()
+        self.status = ""
+
     def set_status(self, text: str) -> None:
         self.status = text
         if self.tty:
@@ -122,14 +151,15 @@ def rss_mb() -> float:
         return 0.0
 
 
-def _watch_paths(request: Request) -> list[Path]:
-    """The environment file, every file and folder it loads, and its extra watch.paths."""
+def _watch_paths(request: Request) -> tuple[list[Path], list[str]]:
+    """The environment file, every file and folder it loads, and its extra watch.paths;
+    and the watch.paths entries that do not exist (to warn about)."""
     root = Path(request.root)
     paths = {root / "environments", root / "manifests"}
     try:
         desired = load(request)
     except ReconcilerError:
-        return sorted(p for p in paths if p.exists())
+        return sorted(p for p in paths if p.exists()), []
     base = Path(desired.env_file).parent
     paths.add(Path(desired.env_file).parent)
     paths.add((base / desired.env.migrations.dir).resolve())
@@ -137,9 +167,13 @@ def _watch_paths(request: Request) -> list[Path]:
         paths.add((base / pattern).parent.resolve())
     if desired.env.forum_map:
         paths.add((base / desired.env.forum_map).parent.resolve())
+    missing = []
     for extra in desired.env.watch.paths:
-        paths.add((base / extra).resolve())
-    return sorted(p for p in paths if p.exists())
+        path = (base / extra).resolve()
+        paths.add(path)
+        if not path.exists():
+            missing.append(extra)
+    return sorted(p for p in paths if p.exists()), missing
 
 
 class _Stop:
@@ -190,6 +224,8 @@ def _cycle(request: Request, log: Log, previous: set[str], stop: threading.Event
         except ReconcilerError as e:
             for d in e.diagnostics:
                 log("error", format_diagnostic(d).replace("\n", " "), "error")
+            if e.code in FATAL:  # nothing an edit of the manifests can fix: stop, say why
+                raise _Fatal(e) from None
             log("watch", "fix the file and save: the agent keeps watching")
             return previous
     lines = {describe(a) for a in out.plan.actions}
@@ -207,7 +243,19 @@ def _cycle(request: Request, log: Log, previous: set[str], stop: threading.Event
         )
     if out.applied is not None:  # the engine already reported what it applied ("done")
         return set()
-    if out.plan.empty:
+    if out.verdict.status == "blocked" or out.gate_failures:
+        log(
+            "plan",
+            f"{len(out.plan.actions)} change(s) pending; blocked"
+            if out.plan.actions
+            else "blocked (nothing to apply, but the state must be resolved)",
+            "warn",
+        )
+        for d in (out.verdict.blockers + out.gate_failures)[:10]:
+            log("error", format_diagnostic(d).replace("\n", " "), "error")
+        if out.next_step:
+            log("plan", f"next: {out.next_step}")
+    elif out.plan.empty:
         log("plan", "in sync")
     elif out.exit_code != EXIT_OK:
         log(
@@ -262,8 +310,10 @@ def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
         debounce, limit = desired.env.watch.debounce_ms, desired.env.watch.memory_limit_mb
     except ReconcilerError:
         debounce, limit = 300, 512
-    paths = _watch_paths(request)
+    paths, missing = _watch_paths(request)
     log("watch", f"watching {len(paths)} path(s), debounce {debounce} ms, memory limit {limit} MB")
+    for extra in missing:
+        log("watch", f"watch.paths entry {extra} does not exist: not watched", "warn")
     state: set[str] = set()
     cycles = 0
 
@@ -284,6 +334,9 @@ def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
     def watch_files() -> None:
         for changes in watchfiles.watch(
             *paths,
+            watch_filter=lambda change, path: (
+                watchfiles.DefaultFilter()(change, path) and not ignored_change(path)
+            ),
             step=max(debounce, 1),
             debounce=max(debounce * 10, 2000),
             stop_event=stop.event,
@@ -295,7 +348,12 @@ def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
 
     watcher = threading.Thread(target=watch_files, name="watchfiles", daemon=True)
     watcher.start()
-    run_cycle()
+    try:
+        run_cycle()
+    except _Fatal as e:
+        log("stop", f"stopping: {e.error.message}", "error")
+        log.finish()
+        return EXIT_CONFIG
     skip_memory_check = os.environ.get("RECONCILER_WATCH_RESTARTED") == "memory"
     while not stop.event.is_set():
         try:
@@ -313,7 +371,12 @@ def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
             "watch",
             f"{len(changes)} change(s): {', '.join(files[:5])}{' ...' if len(files) > 5 else ''}",
         )
-        run_cycle()
+        try:
+            run_cycle()
+        except _Fatal as e:
+            log("stop", f"stopping: {e.error.message}", "error")
+            log.finish()
+            return EXIT_CONFIG
         if stop.event.is_set():
             break
         if limit and not skip_memory_check and rss_mb() > limit:
@@ -327,6 +390,7 @@ def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
                 return EXIT_RESTART
         skip_memory_check = False
     log("stop", "stopped cleanly")
+    log.finish()
     return 0
 
 
@@ -350,7 +414,7 @@ def supervise(
         if deadline is None:
             deadline = time.monotonic() + GRACE_S
         if child is not None and child.poll() is None:
-            child.send_signal(signal.SIGTERM if signals_seen == 1 else signal.SIGINT)
+            child.send_signal(signum)  # the same signal: the worker names what it got
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
@@ -376,6 +440,9 @@ def supervise(
             return 0 if code == 0 else 130
         if code == 0:
             return 0
+        if code == EXIT_CONFIG:
+            log("supervisor", "stopped on a configuration error (see above)", "error")
+            return 1
         if code == EXIT_RESTART:
             restarted = "memory"
             log("supervisor", "restarting the worker to release memory")

@@ -115,6 +115,10 @@ def approve(
             current, what = plan(s).plan.hash, "plan"
         listed = env.policy.approvals.approvers
         login = session_login(s.connection)
+        # the 12 characters text output shows are enough, when they name the current hash
+        given = plan_hash.strip().lower()
+        if len(given) >= 12 and current.startswith(given):
+            plan_hash = current
         if plan_hash != current:
             refuse_approval(
                 s.connection, env.name, plan_hash, s.actor, f"stale hash (current {current})"

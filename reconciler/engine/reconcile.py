@@ -43,6 +43,48 @@ class Outcome:
     audit_ids: list[int] = field(default_factory=list)
     delivery: DeliveryReport | None = None
 
+    @property
+    def why_not(self) -> list[str]:
+        """Why nothing (more) was applied, one line each (empty when nothing stands in the way)."""
+        if self.gate_failures:
+            return [d.message for d in self.gate_failures]
+        if self.verdict.status == "blocked":
+            return [f"{d.code}: {d.message}" for d in self.verdict.blockers]
+        if self.verdict.status == "awaiting-approval" and not self.plan.empty:
+            v = self.verdict
+            return [
+                f"awaiting approvals: {len(v.approvals_received)} of {v.approvals_required}"
+                + (f" ({', '.join(v.approvals_received)})" if v.approvals_received else "")
+            ]
+        return []
+
+    @property
+    def next_step(self) -> str | None:
+        """What the person reading this does next, as a command where there is one."""
+        env = self.desired.env.name
+        if self.gate_failures:
+            return (
+                "nothing was applied; fix what the gate reports (policy.backup, the neon: "
+                "section and its API key; use `backup: {provider: pg_dump}` where there is no "
+                f"Neon), then run `reconcile apply --env {env}` again"
+            )
+        if self.verdict.status == "blocked":
+            return (
+                "fix the errors above (each names its file:line and what to do instead), then "
+                f"review again with `reconcile plan --env {env}`"
+            )
+        if self.verdict.status == "awaiting-approval" and not self.plan.empty:
+            sources = self.desired.env.policy.approvals.sources
+            how = f"each approver, with their own database login: `reconcile approve --env {env} --plan {self.plan.hash}`"
+            if "kubernetes" in sources:
+                how += (
+                    f", or the annotation approve.reconciler.neonsync.dev/<name>={self.plan.hash}"
+                )
+            return f"{how}; then `reconcile apply --env {env}`"
+        if not self.plan.empty and self.applied is None and self.exit_code == EXIT_CHANGES:
+            return f"apply it with `reconcile apply --env {env}`"
+        return None
+
 
 @contextmanager
 def database_errors(s: Session) -> Iterator[None]:

@@ -104,7 +104,7 @@ def _diag(d: Diagnostic) -> dict[str, Any]:
 
 
 def _text(plan: Plan, verdict: Verdict | None) -> str:
-    lines = [f"Plan for {plan.environment} ({plan.hash[:12]})"]
+    lines = [f"Plan for {plan.environment} ({plan.hash[:12]})", f"  plan hash {plan.hash}"]
     if plan.empty:
         lines.append("  in sync: nothing to do")
     for a in plan.actions:

@@ -346,8 +346,11 @@ def test_the_suite_finds_a_process_left_behind() -> None:
         [sys.executable, "-c", "import time; time.sleep(30)", "reconciler-stray"],
         start_new_session=True,
     )
-    try:
-        assert any(pid == stray.pid for pid, _ in _left_behind())
+    try:  # (until it has exec'd, the child still shows the parent's command line)
+        deadline = time.monotonic() + 5
+        while not any(pid == stray.pid for pid, _ in _left_behind()):
+            assert time.monotonic() < deadline, "the guard did not see the stray process"
+            time.sleep(0.05)
     finally:
         stray.kill()
         stray.wait()

@@ -43,7 +43,13 @@ def run(args: argparse.Namespace) -> int:
         doc["gate_failures"] = [format_diagnostic(d) for d in out.gate_failures]
         print(json.dumps(doc, indent=2, default=str))
     elif out.exit_code == EXIT_BLOCKED or out.applied is None:
-        print(render_plan(out.plan, args.format, out.verdict))
+        if out.gate_failures:  # the verdict allowed it; a gate after it did not
+            print(render_plan(out.plan, args.format, None))
+            print("refused by the backup gate: nothing applied")
+        else:
+            print(render_plan(out.plan, args.format, out.verdict))
+        if args.format == "text" and out.next_step:
+            print(f"next: {out.next_step}")
     else:
         print(f"Applied to {out.plan.environment} ({out.plan.hash[:12]}):")
         actions = out.plan.actions

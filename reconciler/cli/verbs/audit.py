@@ -15,7 +15,8 @@ def arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """List the audit trail (newest first) with each event's webhook delivery state; retries owed deliveries."""
+    """List the audit trail (newest first): who acted (the database login, then the actor it
+    named), each event's webhook delivery state; retries owed deliveries first."""
     from reconciler.engine import EXIT_OK, audit_events
 
     events, report = audit_events(request(args), limit=args.limit)
@@ -23,16 +24,19 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(events, indent=2, default=str))
         return EXIT_OK
     for e in events:
-        state = (
-            "delivered"
-            if e["delivered_at"]
-            else f"pending ({e['attempts']} attempts: {e['last_error']})"
-            if e["has_outbox"]
-            else "no webhook"
-        )
+        if e["delivered_at"]:
+            state = "delivered"
+        elif not e["has_outbox"]:
+            state = "no webhook"
+        elif not e["attempts"]:
+            state = "not sent yet"
+        else:
+            tries = f"{e['attempts']} attempt{'s' if e['attempts'] != 1 else ''}"
+            state = f"not delivered: {tries} failed ({e['last_error']})"
         flag = " EMERGENCY" if e["emergency"] else ""
+        who = e["db_user"] if e["db_user"] == e["actor"] else f"{e['db_user']} ({e['actor']})"
         print(
-            f"#{e['id']} {str(e['at'])[:19]} {e['action']:18} {e['outcome']:10} {e['actor']}"
+            f"#{e['id']} {str(e['at'])[:19]} {e['action']:18} {e['outcome']:10} by {who}"
             f"{flag}  plan {str(e['plan_hash'] or '-')[:12]}  {state}"
         )
     if report is not None and report.pending:

@@ -28,4 +28,6 @@ def run(args: argparse.Namespace) -> int:
     out = reconcile(request(args, "plan"))
     print(render_plan(out.plan, args.format, out.verdict))
     print_diagnostics(out.gate_failures)
+    if args.format == "text" and out.next_step:
+        print(f"next: {out.next_step}")
     return out.exit_code

@@ -46,7 +46,9 @@ def _doc(out: Any) -> dict[str, Any]:
             "live": sum(1 for f in out.live.forums.values() if not f.archived),
             "archived": sum(1 for f in out.live.forums.values() if f.archived),
         },
-        "in_sync": out.plan.empty,
+        "in_sync": out.plan.empty and out.verdict.status != "blocked",
+        "blocked_by": out.why_not,
+        "next_step": out.next_step,
         "pending_changes": out.plan.counts(),
         "plan_hash": out.plan.hash,
         "verdict": out.verdict.status,
@@ -75,9 +77,13 @@ def run(args: argparse.Namespace) -> int:
         + (f" at {m['last_applied_at']})" if m["last"] else ")"),
         f"config       {c['declared']} declared, {c['live']} in the database",
         f"forums       {f['declared']} declared, {f['live']} live, {f['archived']} archived",
-        f"state        {'in sync' if doc['in_sync'] else 'changes pending: ' + pending}",
+        f"state        {'in sync' if doc['in_sync'] else ('changes pending: ' + pending) if pending else 'blocked'}",
         f"verdict      {doc['verdict']} (plan {out.plan.hash[:12]})",
     ]
+    for why in doc["blocked_by"]:
+        lines.append(f"blocked by   {why}")
+    if doc["next_step"]:
+        lines.append(f"next         {doc['next_step']}")
     if args.format == "markdown":
         lines = ["| | |", "|---|---|"] + [
             f"| {ln.split(None, 1)[0]} | {ln.split(None, 1)[1]} |" for ln in lines
