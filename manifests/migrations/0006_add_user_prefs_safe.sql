@@ -7,7 +7,6 @@
 -- statement by statement (detected automatically; resumable after a failure).
 
 -- Migration starts here
--- reconciler:ignore trace-access-exclusive -- a constant default only changes the catalog: the lock lasts milliseconds and lock_timeout bounds the wait
 ALTER TABLE users ADD COLUMN prefs jsonb DEFAULT '{}';
 CREATE INDEX CONCURRENTLY idx_posts_author ON posts (author_id);
 

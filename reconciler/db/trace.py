@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -252,14 +253,41 @@ def trace_migration(shadow_url: str, m: DesiredMigration) -> list[StatementTrace
     return out
 
 
-def trace_findings(traces: list[StatementTrace], ignored: dict[int, set[str]]) -> list[Diagnostic]:
+def trace_findings(
+    traces: list[StatementTrace],
+    ignored: dict[int, set[str]],
+    lock_timeout_ms: int = 0,
+    catalog_only: Callable[[Statement], bool] | None = None,
+) -> list[Diagnostic]:
     """What the traces show that a reviewer must know: ACCESS EXCLUSIVE on an existing table,
-    a rewrite, a failure; each skipped where the file ignores it with a reason."""
+    a rewrite, a failure; each skipped where the file ignores it with a reason.
+
+    An ACCESS EXCLUSIVE that only updates the catalog (``catalog_only``: no rewrite, no scan of
+    the rows), bounded by a ``lock_timeout``, is brief: reported as information, not an error.
+    """
     out: list[Diagnostic] = []
     for t in traces:
         skip = ignored.get(t.statement.line, set())
+        brief = (
+            lock_timeout_ms > 0
+            and not t.rewrites
+            and catalog_only is not None
+            and catalog_only(t.statement)
+        )
         for lk in t.locks:
-            if (
+            if lk.preexisting and lk.mode == "ACCESS EXCLUSIVE" and brief:
+                out.append(
+                    Diagnostic(
+                        "trace-brief-exclusive",
+                        f"takes ACCESS EXCLUSIVE on {lk.relation} only to update the catalog "
+                        f"(no rewrite, no scan of its rows); lock_timeout {lock_timeout_ms} ms "
+                        "bounds the wait behind running transactions",
+                        t.location,
+                        None,
+                        "info",
+                    )
+                )
+            elif (
                 lk.preexisting
                 and lk.mode == "ACCESS EXCLUSIVE"
                 and "trace-access-exclusive" not in skip

@@ -34,7 +34,9 @@ def check(
     """The plan's verdict on pending migrations; with ``trace``, what they lock and rewrite."""
     from reconciler.db.trace import drop_shadow, shadow_from, trace_findings, trace_migration
     from reconciler.embedded import embedded_admin_url
+    from reconciler.sql.classify import classify
     from reconciler.sql.lint import statement_ignores
+    from reconciler.sql.locks import catalog_only
 
     with Session(replace_mode(request, "plan"), purpose="check") as s, database_errors(s):
         planned = plan(s)
@@ -49,7 +51,14 @@ def check(
                 m = files[action.version]
                 result = trace_migration(shadow, m)
                 traces.extend(result)
-                diags.extend(trace_findings(result, statement_ignores(m.source)))
+                diags.extend(
+                    trace_findings(
+                        result,
+                        statement_ignores(m.source),
+                        s.env.policy.lock_timeout,
+                        lambda st: catalog_only(classify(st)),
+                    )
+                )
                 if any(t.error for t in result):
                     break
         finally:

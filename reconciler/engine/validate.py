@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.embedded import state_dir
 from reconciler.engine.request import EXIT_BLOCKED, EXIT_OK, Request
-from reconciler.errors import Diagnostic
+from reconciler.errors import Diagnostic, SourceLocation
 from reconciler.files import LocalFiles
 from reconciler.lintcache import LintCache, dump_diagnostic, load_diagnostic
 from reconciler.loadcache import RecordingFiles, load_cached, still_valid
@@ -88,7 +88,9 @@ def _store(cache_file: str, recorder: RecordingFiles, out: ValidateOutcome) -> N
 
 
 def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
-    """Lint migrations under the environment's policy: the given files, else every wanted one."""
+    """Lint migrations under the environment's policy: the given files, else every file in the
+    folder (those past the target marked "not yet promoted", so a pull request learns now what
+    would block at promotion)."""
     hit, cache_file = _cached(request, paths)
     if hit is not None:
         return hit
@@ -111,11 +113,30 @@ def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
             if m is not None:
                 migrations.append(m)
     else:
-        migrations = desired.wanted
+        migrations = list(desired.migrations)  # every file: those past the target come later
+    wanted = {m.version for m in desired.wanted}
     cache = LintCache(state_dir() / "cache", lint_config(desired, request.emergency))
     cache.prefetch(migrations)
     for m in migrations:
-        diags.extend(cache.lint(m))
+        found = cache.lint(m)
+        diags.extend(found)
+        if m.version not in wanted and not paths:
+            diags.append(
+                Diagnostic(
+                    "not-yet-promoted",
+                    f"{m.filename} is past {desired.env.name}'s migrations.target "
+                    f"({desired.target}): checked under {desired.env.name}'s rules for when it "
+                    "is promoted"
+                    + (
+                        f"; it has {sum(d.severity == 'error' for d in found)} error(s)"
+                        if any(d.severity == "error" for d in found)
+                        else ""
+                    ),
+                    SourceLocation(m.path),
+                    None,
+                    "info",
+                )
+            )
     cache.save()
     code = EXIT_BLOCKED if any(d.severity == "error" for d in diags) else EXIT_OK
     out = ValidateOutcome(desired, diags, len(migrations), code, cache.hits)

@@ -23,7 +23,9 @@ __all__ = ["NEVER_RELAXED", "TRACE_RULES", "LintConfig", "lint_migration", "stat
 
 NEVER_RELAXED = frozenset({"unparsed-statement", "ban-credentials"})
 # findings of `reconcile check --trace`; they may be ignored like rules
-TRACE_RULES = frozenset({"trace-access-exclusive", "trace-table-rewrite", "trace-failed"})
+TRACE_RULES = frozenset(
+    {"trace-access-exclusive", "trace-brief-exclusive", "trace-table-rewrite", "trace-failed"}
+)
 
 
 @cache

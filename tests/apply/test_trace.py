@@ -75,8 +75,30 @@ def test_new_tables_and_acknowledged_locks_are_not_errors(
     assert any(
         lk.mode == "ACCESS EXCLUSIVE" and lk.relation == "users" for lk in out.traces[2].locks
     )
-    assert [d for d in out.diagnostics if d.code.startswith("trace-")] == []
+    assert [
+        d for d in out.diagnostics if d.code.startswith("trace-") and d.severity != "info"
+    ] == []
     assert out.exit_code == EXIT_OK
+
+
+def test_a_brief_catalog_only_lock_is_told_from_a_dangerous_one(
+    project: Path, db_url: str, pg_admin_url: str
+) -> None:
+    """The seed's own template statement passes with no ignore; SET NOT NULL (a scan of every
+    row under ACCESS EXCLUSIVE) stays an error."""
+    _migrate_dev(project)
+    (project / MIGS / "0008_template_safe.sql").write_text(
+        "ALTER TABLE users ADD COLUMN note TEXT DEFAULT '';\n"
+        "-- reconciler:ignore ban-set-not-null -- proving the trace judges it on its own\n"
+        "ALTER TABLE wallets ALTER COLUMN user_id SET NOT NULL;\n" + ROLLBACK
+    )
+    out = check(Request(env="dev", root=str(project)), trace=True, shadow_admin_url=pg_admin_url)
+    found = {(d.code, d.severity, d.location.line if d.location else 0) for d in out.diagnostics}
+    assert ("trace-brief-exclusive", "info", 1) in found
+    assert ("trace-access-exclusive", "error", 3) in found
+    assert not any(code == "trace-access-exclusive" and line == 1 for code, _, line in found)
+    r = run_cli(project, "check", "--env", "dev", "--trace")
+    assert "info[trace-brief-exclusive]" in r.stdout and "lock_timeout 5000 ms bounds" in r.stdout
 
 
 def test_failure_on_the_shadow_is_reported_located(

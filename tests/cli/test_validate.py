@@ -130,10 +130,15 @@ def test_validate_uses_the_lint_cache(tree: Path) -> None:
 
     first = validate(Request(env="prod", root=str(tree)))
     second = validate(Request(env="prod", root=str(tree)))
-    assert first.cache_hits == 0 and second.cache_hits == first.files_checked == 6
+    assert first.cache_hits == 0 and second.cache_hits == first.files_checked == 7
+    # 0007 is past prod's target: checked under prod's rules and marked, not hidden
+    promoted = [d for d in first.diagnostics if d.code == "not-yet-promoted"]
+    assert [d.location.file.rsplit("/", 1)[1] for d in promoted if d.location] == [
+        "0007_create_xp_events_safe.sql"
+    ]
     f = tree / MIGS / "0003_create_users_safe.sql"
     f.write_text(f.read_text().replace("email      text", "email      text NOT NULL DEFAULT ''"))
-    assert validate(Request(env="prod", root=str(tree))).cache_hits == 5
+    assert validate(Request(env="prod", root=str(tree))).cache_hits == 6
 
 
 def test_plan_verdict_uses_the_rules(project: Path, db_url: str) -> None:
@@ -144,7 +149,7 @@ def test_plan_verdict_uses_the_rules(project: Path, db_url: str) -> None:
     )
     r = run_cli(project, "plan", "--env", "prod")
     assert r.returncode == 3
-    assert "0006_add_user_prefs_safe.sql:12:1: error[require-concurrent-index]" in r.stdout
+    assert "0006_add_user_prefs_safe.sql:11:1: error[require-concurrent-index]" in r.stdout
     assert "verdict: blocked" in r.stdout
     r = run_cli(project, "plan", "--env", "dev")  # the same file is a warning in dev
     assert r.returncode == 2 and "warning[require-concurrent-index]" in r.stdout
@@ -170,3 +175,13 @@ def test_parallel_lint_gives_the_same_result(tree: Path, monkeypatch: pytest.Mon
     assert parallel_cache.misses == 0 and len(parallel_cache.entries) == len(desired.migrations)
     assert parallel_cache.lint_all(desired.migrations) == serial
     assert parallel_cache.hits == len(desired.migrations)
+
+
+def test_validate_for_prod_sees_a_file_not_yet_promoted_that_would_block(tree: Path) -> None:
+    (tree / MIGS / "0008_drop_users.sql").write_text("DROP TABLE users;\n")
+    r = run_cli(tree, "validate", "--env", "prod")
+    assert r.returncode == 3
+    assert "0008_drop_users.sql:1:1: error[ban-drop-table]" in r.stdout
+    assert (
+        "info[not-yet-promoted]: 0008_drop_users.sql is past prod's migrations.target" in r.stdout
+    )
