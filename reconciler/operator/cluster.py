@@ -17,7 +17,14 @@ from reconciler.kube import REQUESTED_AT, async_client, database_sync
 if TYPE_CHECKING:
     from lightkube import AsyncClient
 
-__all__ = ["KubeError", "NotFound", "get_configmap", "get_secret_value", "request_run"]
+__all__ = [
+    "KubeError",
+    "NotFound",
+    "get_configmap",
+    "get_secret_value",
+    "readers_of",
+    "request_run",
+]
 
 
 class KubeError(ReconcilerError):
@@ -88,6 +95,26 @@ async def get_configmap(namespace: str, name: str) -> dict[str, str]:
 
     cm = await _get(ConfigMap, namespace, name, f"ConfigMap {namespace}/{name}")
     return dict(getattr(cm, "data", None) or {})
+
+
+async def readers_of(namespace: str, configmap: str) -> list[tuple[str, str | None]]:
+    """(name, the package digest its last run read) of each DatabaseSync reading the ConfigMap."""
+    out = []
+    try:
+        async for obj in _client().list(database_sync(), namespace=namespace):
+            spec = dict(obj.get("spec") or {})
+            ref = ((spec.get("source") or {}).get("configMapRef") or {}).get("name")
+            if ref == configmap:
+                status = dict(obj.get("status") or {})
+                out.append((str(obj.metadata.name), status.get("sourceDigest")))
+    except Exception as e:
+        code = _status(e)
+        raise KubeError(
+            f"listing the DatabaseSyncs of {namespace}: "
+            + (f"HTTP {code}" if code else type(e).__name__),
+            status=code,
+        ) from None
+    return out
 
 
 async def request_run(namespace: str, name: str, why: str) -> None:

@@ -32,7 +32,7 @@ from reconciler.errors import ReconcilerError, format_diagnostic
 from reconciler.kube import APPROVAL_PREFIX, GROUP, PACKAGE_LABEL, PLURAL, REQUESTED_AT, VERSION
 from reconciler.manifest.models import parse_duration
 from reconciler.manifest.package import files_from_configmap, package_digest
-from reconciler.operator.cluster import get_configmap, get_secret_value, request_run
+from reconciler.operator.cluster import get_configmap, get_secret_value, readers_of, request_run
 from reconciler.operator.metrics import METRICS
 from reconciler.operator.status import Result, status_for
 from reconciler.retry import backoff
@@ -334,30 +334,22 @@ async def on_interval(body: kopf.Body, patch: kopf.Patch, memo: Any, logger: Any
         await reconcile_resource(body, patch, memo, logger, "interval")
 
 
-@kopf.index(GROUP, VERSION, PLURAL)
-def readers(body: kopf.Body, **_: Any) -> dict[tuple[str, str], dict[str, Any]] | None:
-    """DatabaseSyncs by the ConfigMap they read, with the package digest they last ran with."""
-    ref = ((body.get("spec") or {}).get("source") or {}).get("configMapRef") or {}
-    if not ref.get("name"):
-        return None
-    meta = body["metadata"]
-    digest = (body.get("status") or {}).get("sourceDigest")
-    return {(meta["namespace"], ref["name"]): {"name": meta["name"], "digest": digest}}
-
-
 @kopf.on.event("", "v1", "configmaps", labels={PACKAGE_LABEL: kopf.PRESENT})
-async def on_package(body: kopf.Body, type: str, logger: Any, **kwargs: Any) -> None:
-    """A packaged ConfigMap changed: request a run of every DatabaseSync that reads it."""
-    if type == "DELETED":
+async def on_package(body: kopf.Body, type: str | None, logger: Any, **_: Any) -> None:
+    """A packaged ConfigMap changed: request a run of every DatabaseSync that reads it.
+
+    Not for the initial listing (``type`` None): at start every DatabaseSync runs anyway, and
+    reading them all for each ConfigMap would only slow the start down.
+    """
+    if type not in ("ADDED", "MODIFIED"):
         return
-    readers: kopf.Index[tuple[str, str], dict[str, Any]] = kwargs["readers"]
     meta = body["metadata"]
     digest = package_digest(dict(body.get("data") or {}))
-    for reader in readers.get((meta["namespace"], meta["name"]), []):
-        if reader.get("digest") in (None, digest):
+    for name, seen in await readers_of(meta["namespace"], meta["name"]):
+        if seen in (None, digest):
             continue  # it already ran with this content, or has not run yet (its first run reads it)
-        logger.info(f"package changed: requesting a run of {reader['name']}")
-        await request_run(meta["namespace"], reader["name"], f"configmap:{digest[:16]}")
+        logger.info(f"package changed: requesting a run of {name}")
+        await request_run(meta["namespace"], name, f"configmap:{digest[:16]}")
 
 
 async def validate_approvals(

@@ -138,3 +138,23 @@ def test_the_agent_warns_about_missing_paths_ignores_temp_files_and_names_the_si
     rest, _ = p.communicate(timeout=20)
     assert "change(s):" not in rest  # temp files are not changes
     assert "SIGINT: finishing the current step" in rest and p.returncode == 0
+
+
+def test_a_blocked_watch_cycle_says_why(project: Path, db_url: str) -> None:
+    assert run_cli(project, "apply", "--env", "dev").returncode == 0
+    query(
+        db_url,
+        "INSERT INTO reconciler.schema_migrations (version, name, checksum, applied_at) "
+        "VALUES ('0099', 'ghost', 'x', now())",
+    )
+    p = _agent(project)
+    assert p.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + 30
+    while "next:" not in seen and time.monotonic() < deadline:
+        seen += p.stdout.readline()
+    p.send_signal(signal.SIGTERM)
+    p.communicate(timeout=20)
+    assert "blocked (nothing to apply, but the state must be resolved)" in seen
+    assert "error[unknown-applied]: migration 0099_ghost is applied in the database" in seen
+    assert "in sync" not in seen

@@ -299,8 +299,18 @@ def test_terminal_gets_colour_and_a_status_line(project: Path, db_url: str) -> N
                 break
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=15) == 0
+    while select.select([master], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
     os.close(master)
     assert b"\x1b[32m[dev] done:" in seen  # coloured prefix
+    # the status line is cleared on the way out: the prompt comes back on a clean line
+    assert seen.rstrip(b"\r\n").endswith(b"\r\x1b[2K"), seen[-200:]
     assert b"watching 5 path(s)" in seen and b"cycle 1" in seen  # the live status line
 
 
