@@ -29,6 +29,19 @@ def embedded_admin_url(workdir: Path) -> str:
     return str(pgserver.get_server(workdir / "pg", cleanup_mode="stop").get_uri())
 
 
+def remove_workdir(workdir: Path) -> None:
+    """Stop the embedded server of ``workdir`` (if this bench started one), then delete it.
+
+    Deleting the folder under a running server would leave the server running for ever."""
+    import shutil
+
+    if not os.environ.get("DATABASE_URL") and (workdir / "pg").exists():
+        import pgserver
+
+        pgserver.get_server(workdir / "pg", cleanup_mode="stop").cleanup()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def fresh_database(admin_url: str, name: str) -> str:
     with psycopg.connect(admin_url, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

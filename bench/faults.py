@@ -26,7 +26,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import embedded_admin_url, fresh_database
+from common import embedded_admin_url, fresh_database, remove_workdir
 
 REPO = Path(__file__).resolve().parent.parent
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 24
@@ -198,7 +198,7 @@ def main() -> None:
     print(f"converged: {RUNS - len(failures)}/{RUNS} ({repaired} needed `reconcile repair` first)")
     for f in failures:
         print("  " + f)
-    shutil.rmtree(work, ignore_errors=True)
+    remove_workdir(work)
     sys.exit(1 if failures else 0)
 
 

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import median_of, reconcile_cmd, run
+from common import median_of, reconcile_cmd, remove_workdir, run
 
 REPO = Path(__file__).resolve().parent.parent
 N = 2000
@@ -110,7 +110,7 @@ def main() -> None:
             indent=2,
         )
     )
-    shutil.rmtree(work, ignore_errors=True)
+    remove_workdir(work)
 
 
 if __name__ == "__main__":

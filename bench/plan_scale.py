@@ -24,6 +24,7 @@ from common import (
     fresh_database,
     median_of,
     reconcile_cmd,
+    remove_workdir,
     run,
 )
 
@@ -150,7 +151,7 @@ def main() -> None:
             indent=2,
         )
     )
-    shutil.rmtree(work, ignore_errors=True)
+    remove_workdir(work)
 
 
 if __name__ == "__main__":

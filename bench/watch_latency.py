@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import embedded_admin_url, fresh_database
+from common import embedded_admin_url, fresh_database, remove_workdir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -155,7 +155,7 @@ def main() -> None:
             indent=2,
         )
     )
-    shutil.rmtree(work, ignore_errors=True)
+    remove_workdir(work)
 
 
 if __name__ == "__main__":

@@ -328,6 +328,16 @@ def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
             f"{rss_mb():.0f} MB"
         )
 
+    def cycle_or_stop() -> bool:
+        """One cycle; False when a configuration error means the agent must stop."""
+        try:
+            run_cycle()
+        except _Fatal as e:
+            log("stop", f"stopping: {e.error.message}", "error")
+            log.finish()
+            return False
+        return True
+
     # the watcher starts before the first reconcile, so an edit made during it is not missed
     batches: queue.Queue[set[tuple[Any, str]]] = queue.Queue()
 
@@ -348,11 +358,7 @@ def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
 
     watcher = threading.Thread(target=watch_files, name="watchfiles", daemon=True)
     watcher.start()
-    try:
-        run_cycle()
-    except _Fatal as e:
-        log("stop", f"stopping: {e.error.message}", "error")
-        log.finish()
+    if not cycle_or_stop():
         return EXIT_CONFIG
     skip_memory_check = os.environ.get("RECONCILER_WATCH_RESTARTED") == "memory"
     while not stop.event.is_set():
@@ -371,11 +377,7 @@ def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
             "watch",
             f"{len(changes)} change(s): {', '.join(files[:5])}{' ...' if len(files) > 5 else ''}",
         )
-        try:
-            run_cycle()
-        except _Fatal as e:
-            log("stop", f"stopping: {e.error.message}", "error")
-            log.finish()
+        if not cycle_or_stop():
             return EXIT_CONFIG
         if stop.event.is_set():
             break

@@ -97,7 +97,10 @@ def test_a_brief_catalog_only_lock_is_told_from_a_dangerous_one(
     assert ("trace-brief-exclusive", "info", 1) in found
     assert ("trace-access-exclusive", "error", 3) in found
     assert not any(code == "trace-access-exclusive" and line == 1 for code, _, line in found)
-    r = run_cli(project, "check", "--env", "dev", "--trace")
+    try:  # the CLI traces on the project's own embedded server: stop it afterwards
+        r = run_cli(project, "check", "--env", "dev", "--trace")
+    finally:
+        os.environ.get("RECONCILER_HOME") and stop_embedded()
     assert "info[trace-brief-exclusive]" in r.stdout and "lock_timeout 5000 ms bounds" in r.stdout
 
 

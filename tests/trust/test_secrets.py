@@ -7,13 +7,13 @@ encoded). An unreachable server makes the driver's error messages part of the se
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from tests.cli.test_cli import _closed_port
 from tests.conftest import query, run_cli
 
 SECRETS = {
@@ -90,14 +90,6 @@ def test_no_verb_shows_or_stores_the_password(project: Path, db_url: str, form: 
     assert stored[0][0]["user"] == "postgres" and stored[0][0]["dbname"] == p["dbname"]
     # the pg_dump backup got the password through its environment, and its dump is usable
     assert any(".dump" in f.name for f in (project / ".reconciler/backups/staging").iterdir())
-
-
-def _closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
 
 
 @pytest.mark.parametrize("form", sorted(SECRETS))
