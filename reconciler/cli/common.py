@@ -74,6 +74,16 @@ def add_emergency(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def add_scope(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--only",
+        choices=["migrations", "config", "forums"],
+        default=None,
+        help="plan or apply just this part (the scope is part of the plan hash and the audit "
+        "record; approvals name the scoped plan)",
+    )
+
+
 def request(args: argparse.Namespace, mode: Literal["plan", "apply"] = "plan") -> Any:
     from reconciler.engine import Request
 
@@ -83,6 +93,8 @@ def request(args: argparse.Namespace, mode: Literal["plan", "apply"] = "plan") -
         root=args.root,
         emergency=getattr(args, "emergency", False),
         reason=getattr(args, "reason", None),
+        scope=getattr(args, "only", None) or "all",
+        expect_plan=getattr(args, "expect_plan", None),
     )
 
 

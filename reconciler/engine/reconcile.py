@@ -62,6 +62,12 @@ class Outcome:
     def next_step(self) -> str | None:
         """What the person reading this does next, as a command where there is one."""
         env = self.desired.env.name
+        if any(d.code == "plan-changed" for d in self.gate_failures):
+            return (
+                "nothing was applied; review the new plan above, then apply it with "
+                f"`reconcile apply --env {env} --expect-plan {self.plan.hash}` (approvals, where "
+                "required, must name the new hash)"
+            )
         if self.gate_failures:
             return (
                 "nothing was applied; fix what the gate reports (policy.backup, the neon: "
@@ -116,13 +122,15 @@ def plan(s: Session) -> Outcome:
     from reconciler.plan import PlanContext, make_plan, pending_migrations
 
     live = read_live(s.connection, s.desired)
-    lint = gates.lint_pending(s, pending_migrations(s.desired, live))
+    in_scope = s.request.scope in ("all", "migrations")
+    lint = gates.lint_pending(s, pending_migrations(s.desired, live) if in_scope else [])
     context = PlanContext.of(
         s.desired,
         lint=lint,
         ruleset=rules_fingerprint(),
         emergency=s.request.emergency,
         reason=s.request.reason if s.request.emergency else None,
+        scope=s.request.scope,
     )
     p = make_plan(s.desired, live, context)
     v = gates.verdict(s, p, lint)
@@ -145,7 +153,21 @@ def _apply(s: Session, out: Outcome) -> Outcome:
         "changes": p.counts(),
         "database": s.target.public,
         "target": s.desired.target,
+        "scope": s.request.scope,
     }
+    expected = (s.request.expect_plan or "").strip().lower()
+    if expected and not (len(expected) >= 12 and p.hash.startswith(expected)):
+        changed = Diagnostic(
+            "plan-changed",
+            f"the plan is no longer the one reviewed: expected {expected[:12]}, now {p.hash[:12]} "
+            "(the desired or the live state changed since)",
+            s.desired.locations.get("target"),
+            f"review the new plan below and apply it with --expect-plan {p.hash}",
+        )
+        out.gate_failures.append(changed)
+        out.exit_code = EXIT_BLOCKED
+        audit.refused(s, p.hash, f"plan-changed: expected {expected}", details)
+        return out
     if not out.verdict.allowed:
         emit(env.name, "blocked", f"{env.name}: {out.verdict.status}; nothing applied")
         out.exit_code = EXIT_BLOCKED

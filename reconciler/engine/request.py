@@ -43,6 +43,8 @@ class Request:
     )
     database_url: str | None = None  # instead of database.url_from_env (the operator reads Secrets)
     neon_api_key: str | None = None  # instead of neon.api_key_from_env
+    scope: Literal["all", "migrations", "config", "forums"] = "all"  # --only: part of the hash
+    expect_plan: str | None = None  # apply only if the plan hash is still this one
 
 
 def default_actor() -> str:

@@ -27,6 +27,7 @@ RECONCILER_ACTOR_PREFIX = "reconciler:"
 
 
 _same = same_value
+SCOPES = ("all", "migrations", "config", "forums")
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class PlanContext:
     """
 
     policy: dict[str, Any] = field(default_factory=dict)
-    scope: str = "all"
+    scope: str = "all"  # all | migrations | config | forums: what this plan may change
     emergency: bool = False
     reason: str | None = None
     lint: Mapping[str, Sequence[Diagnostic]] = field(default_factory=dict)
@@ -56,6 +57,8 @@ class PlanContext:
         reason: str | None = None,
         scope: str = "all",
     ) -> PlanContext:
+        if scope not in SCOPES:
+            raise ValueError(f"scope {scope!r} is not one of {', '.join(SCOPES)}")
         return cls(
             desired.env.policy.model_dump(mode="json"), scope, emergency, reason, lint, ruleset
         )
@@ -300,10 +303,17 @@ def _forums(desired: Desired, live: LiveState, pending: bool) -> tuple[list[Acti
 def make_plan(desired: Desired, live: LiveState, context: PlanContext | None = None) -> Plan:
     """Compute what must change for the database to match the desired state; the hash also
     binds the ``context`` (policy, scope, emergency, lint verdict, rule-set version)."""
+    scope = context.scope if context is not None else "all"
     m_actions, m_findings = _migrations(desired, live)
+    if scope not in ("all", "migrations"):  # the migrations are not part of this apply
+        m_actions, m_findings = [], []
     pending = bool(m_actions)
     c_actions, c_findings = _config(desired, live, pending)
     f_actions, f_findings = _forums(desired, live, pending)
+    if scope not in ("all", "config"):
+        c_actions, c_findings = [], []
+    if scope not in ("all", "forums"):
+        f_actions, f_findings = [], []
     actions = m_actions + c_actions + f_actions
     findings = m_findings + c_findings + f_findings
     fp = live.fingerprint()

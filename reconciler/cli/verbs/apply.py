@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from reconciler.cli.common import add_emergency, print_diagnostics, request
+from reconciler.cli.common import add_emergency, add_scope, print_diagnostics, request
 from reconciler.errors import format_diagnostic
 
 FORMATS = ("text", "markdown", "json")
@@ -15,6 +15,13 @@ MAX_LISTED = 50  # changes listed one per line after an apply; the rest are coun
 def arguments(p: argparse.ArgumentParser) -> None:
     add_emergency(
         p, "hotfix path: lint errors become warnings, except unparsed SQL and credentials"
+    )
+    add_scope(p)
+    p.add_argument(
+        "--expect-plan",
+        metavar="HASH",
+        help="apply only if the plan is still the one with this hash (the reviewed one); "
+        "otherwise exit 3 and show the new plan",
     )
 
 
@@ -43,9 +50,13 @@ def run(args: argparse.Namespace) -> int:
         doc["gate_failures"] = [format_diagnostic(d) for d in out.gate_failures]
         print(json.dumps(doc, indent=2, default=str))
     elif out.exit_code == EXIT_BLOCKED or out.applied is None:
-        if out.gate_failures:  # the verdict allowed it; a gate after it did not
+        if any(d.code == "backup-gate" for d in out.gate_failures):
+            # the verdict allowed it; the gate after it did not
             print(render_plan(out.plan, args.format, None))
             print("refused by the backup gate: nothing applied")
+        elif out.gate_failures:
+            print(render_plan(out.plan, args.format, out.verdict))
+            print("refused: the plan changed since it was reviewed; nothing applied")
         else:
             print(render_plan(out.plan, args.format, out.verdict))
         if args.format == "text" and out.next_step:

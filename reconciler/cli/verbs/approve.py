@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from reconciler.cli.common import add_emergency, request
+from reconciler.cli.common import add_emergency, add_scope, request
 
 FORMATS: tuple[str, ...] = ()
 
@@ -20,6 +20,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
         "--repair", action="store_true", help="approve the repair `reconcile repair` asked for"
     )
     add_emergency(p, "approve the emergency plan (its hash differs from the normal plan's)")
+    add_scope(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from reconciler.cli.common import add_emergency, print_diagnostics, request
+from reconciler.cli.common import add_emergency, add_scope, print_diagnostics, request
 
 FORMATS = ("text", "markdown", "json")
 
@@ -14,6 +14,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
         p,
         "plan as the hotfix path: lint errors become warnings, except unparsed SQL and credentials",
     )
+    add_scope(p)
 
 
 def run(args: argparse.Namespace) -> int:
