@@ -2,7 +2,8 @@
 its presenter; each verb's help is the docstring of its ``run``.
 
 ``reconcile --env E`` with no verb applies. Exit codes: 0 done / in sync, 1 error,
-2 changes pending (plan), 3 blocked by policy, 64 wrong command line (EX_USAGE),
+2 changes pending (plan), 3 blocked by policy, 4 a post-migration check failed,
+64 wrong command line (EX_USAGE),
 141 output pipe closed early (as SIGPIPE would).
 """
 
@@ -36,6 +37,7 @@ VERBS = [
     "backups",
     "restore",
     "repair",
+    "verify",
     "audit",
     "watch",
     "package",
@@ -54,7 +56,7 @@ def _parser() -> tuple[Parser, dict[str, ModuleType]]:
         description="Keep a PostgreSQL database in the state declared in git. "
         "`reconcile --env E` applies; see the verbs below.",
         epilog="exit codes: 0 ok/in sync, 1 error, 2 changes pending (plan), 3 blocked by "
-        "policy, 64 wrong command line",
+        "policy, 4 a post-migration check failed, 64 wrong command line",
     )
     parser.add_argument("--version", action="version", version=f"neon-reconciler {__version__}")
     parser.add_argument(

@@ -26,6 +26,7 @@ from reconciler.engine.repair import RepairOutcome, repair
 from reconciler.engine.request import (
     EXIT_BLOCKED,
     EXIT_CHANGES,
+    EXIT_CHECKS,
     EXIT_ERROR,
     EXIT_OK,
     EXIT_USAGE,
@@ -34,10 +35,12 @@ from reconciler.engine.request import (
 )
 from reconciler.engine.session import Session, load
 from reconciler.engine.validate import ValidateOutcome, validate
+from reconciler.engine.verify import VerifyOutcome, verify
 
 __all__ = [
     "EXIT_BLOCKED",
     "EXIT_CHANGES",
+    "EXIT_CHECKS",
     "EXIT_ERROR",
     "EXIT_OK",
     "EXIT_USAGE",
@@ -52,6 +55,7 @@ __all__ = [
     "RestoreOutcome",
     "Session",
     "ValidateOutcome",
+    "VerifyOutcome",
     "approve",
     "audit_events",
     "check",
@@ -68,4 +72,5 @@ __all__ = [
     "restore_hash",
     "take_backup",
     "validate",
+    "verify",
 ]

@@ -15,13 +15,21 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import audit, gates
 from reconciler.engine.events import emit
-from reconciler.engine.request import EXIT_BLOCKED, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, Request
+from reconciler.engine.request import (
+    EXIT_BLOCKED,
+    EXIT_CHANGES,
+    EXIT_CHECKS,
+    EXIT_ERROR,
+    EXIT_OK,
+    Request,
+)
 from reconciler.engine.session import Session
 from reconciler.errors import Diagnostic
 
 if TYPE_CHECKING:
     from reconciler.audit import DeliveryReport
     from reconciler.db.apply import ApplyReport
+    from reconciler.db.checks import CheckResult
     from reconciler.manifest import Desired
     from reconciler.plan import LiveState, Plan, Verdict
     from reconciler.ports import ApprovalSource, BackupInfo, BackupProvider
@@ -42,6 +50,7 @@ class Outcome:
     backup: BackupInfo | None = None
     audit_ids: list[int] = field(default_factory=list)
     delivery: DeliveryReport | None = None
+    checks: list[CheckResult] = field(default_factory=list)  # post-migration checks, after an apply
 
     @property
     def why_not(self) -> list[str]:
@@ -238,6 +247,11 @@ def _apply(s: Session, out: Outcome) -> Outcome:
     }
     succeeded = replace(base, action="apply.succeeded", outcome="succeeded", details=done)
     out.audit_ids.append(audit.record(s, succeeded))
+    from reconciler.engine.verify import run_post_checks
+
+    out.checks = run_post_checks(s, "apply", p.hash)
+    if any(not c.passed for c in out.checks):
+        out.exit_code = EXIT_CHECKS
     emit(
         env.name,
         "done",

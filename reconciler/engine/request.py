@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXIT_BLOCKED",
     "EXIT_CHANGES",
+    "EXIT_CHECKS",
     "EXIT_ERROR",
     "EXIT_OK",
     "EXIT_USAGE",
@@ -23,6 +24,7 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BLOCKED = 0, 1, 2, 3
+EXIT_CHECKS = 4  # applied (or nothing to apply), but a post-migration check failed
 EXIT_USAGE = 64  # EX_USAGE (sysexits.h): the command line itself is wrong
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "ApprovalsPolicy",
     "AuditSpec",
     "BackupPolicy",
+    "CheckSpec",
     "ConfigEntrySpec",
     "ConfigFileSpec",
     "ConfigSpec",
@@ -150,6 +151,15 @@ class AuditSpec(_Model):
     secret_from_env: str | None = Field(None, pattern=ENV_VAR)
 
 
+class CheckSpec(_Model):
+    """A post-migration check: a query that returns no rows (or one row holding true) when
+    all is well. Run read-only after every apply and by ``reconcile verify``."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    sql: str = Field(min_length=1)
+    description: str = ""
+
+
 class WatchSpec(_Model):
     paths: list[str] = Field(default_factory=list, description="extra files or folders to watch")
     debounce_ms: int = Field(
@@ -180,6 +190,10 @@ class EnvironmentSpec(_Model):
         "(without it, any path or symlink leading out of the project is an error)",
     )
     watch: WatchSpec = Field(default_factory=WatchSpec)
+    checks: list[CheckSpec] = Field(
+        default_factory=list,
+        description="post-migration checks (the original's post-migration tests)",
+    )
 
 
 ValueType = Literal["string", "integer", "number", "boolean", "object", "array"]

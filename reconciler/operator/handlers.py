@@ -163,6 +163,22 @@ def result_of(out: Outcome) -> tuple[Result, str, int]:
     missing = (
         0 if plan.empty else max(0, verdict.approvals_required - len(verdict.approvals_received))
     )
+    failed = [c for c in out.checks if not c.passed]
+    if out.applied is not None and failed:
+        fields["lastApplied"] = {
+            "at": _now(),
+            "planHash": plan.hash,
+            "backup": out.backup.name if out.backup else None,
+            "auditId": out.audit_ids[-1] if out.audit_ids else None,
+        }
+        msg = f"applied {summary}, but post-migration checks failed: " + "; ".join(
+            f"{c.name}: {c.detail}" for c in failed
+        )
+        return (
+            Result("Degraded", "ChecksFailed", msg, stalled=True, fields=fields),
+            "degraded",
+            missing,
+        )
     if out.applied is not None:
         fields["lastApplied"] = {
             "at": _now(),
@@ -197,6 +213,7 @@ _EVENTS = {
     "blocked": ("Warning", "Blocked"),
     "awaiting-approval": ("Normal", "AwaitingApproval"),
     "failed": ("Warning", "Failed"),
+    "degraded": ("Warning", "ChecksFailed"),
     "retrying": ("Warning", "Failed"),
 }
 

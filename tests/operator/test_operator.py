@@ -363,3 +363,24 @@ def test_a_refused_status_write_is_logged_not_swallowed(
         "the refused status write in the operator's log",
     )
     assert refused  # kopf reports it and retries; our code no longer suppresses API errors
+
+
+def test_a_failing_post_migration_check_marks_the_resource_degraded(
+    project: Path, db_url: str, kube: KubeThread, operator: dict[str, Any]
+) -> None:
+    dev = project / "environments/dev.yaml"
+    dev.write_text(
+        dev.read_text()
+        + "checks:\n  - name: no-users-yet\n    sql: SELECT count(*) = 1 FROM users\n"
+    )
+    publish(kube, project, "dev", "dev", db_url)
+    kube.dbsync("dev", "dev")
+    st = wait_for(lambda: phase(kube, "dev", "Degraded"), 30, "Degraded")
+    assert "post-migration checks failed: no-users-yet" in st["message"]
+    assert {c["type"]: c["status"] for c in st["conditions"]}["Stalled"] == "True"
+    assert st["lastApplied"]["planHash"] == st["planHash"]
+    wait_for(
+        lambda: any(e["reason"] == "ChecksFailed" for e in kube.events()),
+        10,
+        "a ChecksFailed event",
+    )

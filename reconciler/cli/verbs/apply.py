@@ -76,4 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 + ", ".join(f"{n} {k}" for k, n in counts.items())
                 + " (--format json lists every change)"
             )
+    for c in out.checks:
+        if not c.passed:
+            print(f"check {c.name} FAILED: {c.detail}")
     return out.exit_code
