@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 EX_USAGE = 64
-ALL_FORMATS = ("text", "markdown", "json", "sarif")
+ALL_FORMATS = ("text", "markdown", "json", "sarif", "github")
 
 
 class Parser(argparse.ArgumentParser):

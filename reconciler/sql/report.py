@@ -67,7 +67,37 @@ def _sarif(diags: Sequence[Diagnostic], version: str) -> dict[str, Any]:
     }
 
 
+def _escape_data(text: str) -> str:
+    """GitHub workflow command data: %, CR and LF are escaped."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _github(diags: Sequence[Diagnostic], checked: int) -> str:
+    """GitHub Actions workflow commands: each finding an inline annotation on the pull request."""
+    lines = []
+    for d in diags:
+        kind = {"error": "error", "warning": "warning"}.get(d.severity, "notice")
+        props = [f"title={_escape_property(f'{d.severity}[{d.code}]')}"]
+        if d.location is not None:
+            props.insert(0, f"file={_escape_property(d.location.file)}")
+            if d.location.line:
+                props.insert(1, f"line={d.location.line}")
+                props.insert(2, f"col={max(d.location.col, 1)}")
+        message = d.message + (f"\nhelp: {d.hint}" if d.hint else "")
+        lines.append(f"::{kind} {','.join(props)}::{_escape_data(message)}")
+    errors = sum(d.severity == "error" for d in diags)
+    warnings = sum(d.severity == "warning" for d in diags)
+    lines.append(f"{checked} file(s) checked: {errors} error(s), {warnings} warning(s)")
+    return "\n".join(lines)
+
+
 def render_diagnostics(diags: Sequence[Diagnostic], fmt: str, version: str, checked: int) -> str:
+    if fmt == "github":
+        return _github(diags, checked)
     if fmt == "sarif":
         return json.dumps(_sarif(diags, version), indent=2)
     if fmt == "json":

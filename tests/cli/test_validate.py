@@ -185,3 +185,18 @@ def test_validate_for_prod_sees_a_file_not_yet_promoted_that_would_block(tree: P
     assert (
         "info[not-yet-promoted]: 0008_drop_users.sql is past prod's migrations.target" in r.stdout
     )
+
+
+def test_github_format_annotates_the_pull_request(tree: Path) -> None:
+    (tree / MIGS / "0008_drop_users.sql").write_text("-- 100% sure, honest\nDROP TABLE users;\n")
+    r = run_cli(tree, "validate", "--env", "prod", "--format", "github")
+    assert r.returncode == 3
+    line = next(x for x in r.stdout.splitlines() if "ban-drop-table" in x)
+    assert line.startswith(
+        "::error file=manifests/migrations/0008_drop_users.sql,line=2,col=1,"
+        "title=error[ban-drop-table]::"
+    )
+    assert "%0Ahelp: " in line  # the help line travels escaped inside the one annotation
+    assert any(
+        x.startswith("::notice file=") and "not-yet-promoted" in x for x in r.stdout.splitlines()
+    )

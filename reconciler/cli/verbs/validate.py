@@ -6,7 +6,7 @@ import argparse
 
 from reconciler.cli.common import add_emergency, request
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "github")
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
@@ -25,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
     """Check manifests and migrations against the environment's safety policy, without a database.
 
     With FILES, lint just those migration files; otherwise every migration up to the target.
-    Output: file:line:col: severity[rule-id]: message, and a help: line (or --format json|sarif).
+    Output: file:line:col: severity[rule-id]: message, and a help: line (or --format json,
+    sarif for code scanning, or github for inline pull-request annotations in Actions).
     Exit 0 clean (warnings allowed), 3 blocked by an error, 1 invalid manifests.
     """
     from reconciler import __version__
