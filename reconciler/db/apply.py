@@ -95,6 +95,7 @@ class Applier:
         self.event = event or (lambda kind, msg: None)
         self.sleep = sleep
         self.report = ApplyReport()
+        self._files = {m.version: m for m in desired.migrations}  # not a search per migration
 
     # -- helpers -------------------------------------------------------------------------
     def _timeouts(self, cur: psycopg.Cursor, local: bool) -> None:
@@ -127,7 +128,7 @@ class Applier:
 
     # -- migrations ------------------------------------------------------------------------
     def apply_migration(self, action: ApplyMigration) -> None:
-        m = next(x for x in self.desired.migrations if x.version == action.version)
+        m = self._files[action.version]
         started = time.monotonic()
         self.event(
             "migrate", f"{m.filename}" + (" (no-transaction)" if action.no_transaction else "")
