@@ -23,11 +23,20 @@ def count_approvals(
     )
 
 
-def lint_config(desired: Desired, emergency: bool = False) -> LintConfig:
-    """The lint settings an environment's policy implies."""
+def lint_config(
+    desired: Desired, emergency: bool = False, migration_type: str | None = None
+) -> LintConfig:
+    """The lint settings an environment's policy implies, for a deploy of ``migration_type``
+    (schema_safe: every pending file must be a _safe one; data_migration: DATA files may
+    change rows within bounds; hotfix: the emergency path)."""
     p = desired.env.policy
     return LintConfig(
-        p.strict, p.require_safe_suffix, p.require_rollback_section, dict(p.rules), emergency
+        p.strict,
+        p.require_safe_suffix or migration_type == "schema_safe",
+        p.require_rollback_section,
+        dict(p.rules),
+        emergency or migration_type == "hotfix",
+        migration_type == "data_migration",
     )
 
 

@@ -101,8 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--env is required (or set RECONCILER_ENV)")
     if mod.FORMATS and args.format not in mod.FORMATS:
         parser.error(f"{name} has no --format {args.format} (choose from {', '.join(mod.FORMATS)})")
-    if getattr(args, "emergency", False) and not (getattr(args, "reason", None) or "").strip():
-        parser.error("--emergency needs --reason TEXT")
+    hotfix = getattr(args, "migration_type", None) == "hotfix"
+    if (getattr(args, "emergency", False) or hotfix) and not (
+        getattr(args, "reason", None) or ""
+    ).strip():
+        parser.error(
+            f"{'--migration-type hotfix' if hotfix else '--emergency'} needs --reason TEXT"
+        )
     # the dev agent and the operator route engine events their own way
     attach_events(args.quiet or name in ("watch", "operator"))
     try:

@@ -74,6 +74,18 @@ def add_emergency(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def add_migration_type(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--migration-type",
+        choices=["schema_safe", "config_only", "data_migration", "hotfix"],
+        default=None,
+        help="the original's deploy types: schema_safe (every pending file a _safe one), "
+        "config_only (config and forums, never a migration), data_migration (files whose "
+        "header says Type: DATA may INSERT ... ON CONFLICT and UPDATE/DELETE with a WHERE), "
+        "hotfix (the emergency path: needs --reason). Part of the plan hash.",
+    )
+
+
 def add_scope(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--only",
@@ -91,10 +103,12 @@ def request(args: argparse.Namespace, mode: Literal["plan", "apply"] = "plan") -
         env=args.env,
         mode=mode,
         root=args.root,
-        emergency=getattr(args, "emergency", False),
+        emergency=getattr(args, "emergency", False)
+        or getattr(args, "migration_type", None) == "hotfix",
         reason=getattr(args, "reason", None),
         scope=getattr(args, "only", None) or "all",
         expect_plan=getattr(args, "expect_plan", None),
+        migration_type=getattr(args, "migration_type", None),
     )
 
 

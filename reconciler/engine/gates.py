@@ -45,7 +45,8 @@ def lint_pending(s: Session, pending: Sequence[DesiredMigration]) -> dict[str, l
     from reconciler.policy import lint_config
 
     cache_dir = None if s.gated else state_dir() / "cache"
-    return LintCache(cache_dir, lint_config(s.desired, s.request.emergency)).lint_all(pending)
+    cfg = lint_config(s.desired, s.request.emergency, s.request.migration_type)
+    return LintCache(cache_dir, cfg).lint_all(pending)
 
 
 def verdict(s: Session, plan: Plan, lint: Mapping[str, Sequence[Diagnostic]]) -> Verdict:

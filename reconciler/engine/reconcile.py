@@ -124,6 +124,11 @@ def database_errors(s: Session) -> Iterator[None]:
         ) from None
 
 
+def _scope(request: Request) -> str:
+    """config_only is the config and forum map, never a migration."""
+    return "data" if request.migration_type == "config_only" else request.scope
+
+
 def plan(s: Session) -> Outcome:
     """Read the live state and plan against it; the verdict says what the policy allows."""
     from reconciler.db.live import read_live
@@ -131,7 +136,9 @@ def plan(s: Session) -> Outcome:
     from reconciler.plan import PlanContext, make_plan, pending_migrations
 
     live = read_live(s.connection, s.desired)
-    in_scope = s.request.scope in ("all", "migrations")
+    in_scope = (
+        s.request.scope in ("all", "migrations") and s.request.migration_type != "config_only"
+    )
     lint = gates.lint_pending(s, pending_migrations(s.desired, live) if in_scope else [])
     context = PlanContext.of(
         s.desired,
@@ -139,7 +146,8 @@ def plan(s: Session) -> Outcome:
         ruleset=rules_fingerprint(),
         emergency=s.request.emergency,
         reason=s.request.reason if s.request.emergency else None,
-        scope=s.request.scope,
+        scope=_scope(s.request),
+        migration_type=s.request.migration_type,
     )
     p = make_plan(s.desired, live, context)
     v = gates.verdict(s, p, lint)
@@ -162,7 +170,8 @@ def _apply(s: Session, out: Outcome) -> Outcome:
         "changes": p.counts(),
         "database": s.target.public,
         "target": s.desired.target,
-        "scope": s.request.scope,
+        "scope": _scope(s.request),
+        "migration_type": s.request.migration_type,
     }
     expected = (s.request.expect_plan or "").strip().lower()
     if expected and not (len(expected) >= 12 and p.hash.startswith(expected)):

@@ -47,6 +47,8 @@ class Request:
     neon_api_key: str | None = None  # instead of neon.api_key_from_env
     scope: Literal["all", "migrations", "config", "forums"] = "all"  # --only: part of the hash
     expect_plan: str | None = None  # apply only if the plan hash is still this one
+    # the original's deploy types: schema_safe | config_only | data_migration | hotfix
+    migration_type: Literal["schema_safe", "config_only", "data_migration", "hotfix"] | None = None
 
 
 def default_actor() -> str:

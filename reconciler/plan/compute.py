@@ -27,7 +27,7 @@ RECONCILER_ACTOR_PREFIX = "reconciler:"
 
 
 _same = same_value
-SCOPES = ("all", "migrations", "config", "forums")
+SCOPES = ("all", "migrations", "config", "forums", "data")  # data: config and forums
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class PlanContext:
     reason: str | None = None
     lint: Mapping[str, Sequence[Diagnostic]] = field(default_factory=dict)
     ruleset: str = ""
+    migration_type: str | None = None  # schema_safe | config_only | data_migration | hotfix
 
     @classmethod
     def of(
@@ -56,11 +57,18 @@ class PlanContext:
         emergency: bool = False,
         reason: str | None = None,
         scope: str = "all",
+        migration_type: str | None = None,
     ) -> PlanContext:
         if scope not in SCOPES:
             raise ValueError(f"scope {scope!r} is not one of {', '.join(SCOPES)}")
         return cls(
-            desired.env.policy.model_dump(mode="json"), scope, emergency, reason, lint, ruleset
+            desired.env.policy.model_dump(mode="json"),
+            scope,
+            emergency,
+            reason,
+            lint,
+            ruleset,
+            migration_type,
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -77,6 +85,7 @@ class PlanContext:
                 for v, ds in sorted(self.lint.items())
             },
             "ruleset": self.ruleset,
+            "migration_type": self.migration_type,
         }
 
 
@@ -310,9 +319,9 @@ def make_plan(desired: Desired, live: LiveState, context: PlanContext | None = N
     pending = bool(m_actions)
     c_actions, c_findings = _config(desired, live, pending)
     f_actions, f_findings = _forums(desired, live, pending)
-    if scope not in ("all", "config"):
+    if scope not in ("all", "config", "data"):
         c_actions, c_findings = [], []
-    if scope not in ("all", "forums"):
+    if scope not in ("all", "forums", "data"):
         f_actions, f_findings = [], []
     actions = m_actions + c_actions + f_actions
     findings = m_findings + c_findings + f_findings

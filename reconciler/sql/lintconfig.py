@@ -18,11 +18,15 @@ class LintConfig:
     require_rollback_section: bool = False
     overrides: Mapping[str, str] = field(default_factory=dict)
     emergency: bool = False
+    # a data_migration deploy: files whose header says Type: DATA may INSERT ... ON CONFLICT
+    # and UPDATE or DELETE with a WHERE in strict environments (never DROP or TRUNCATE)
+    data_migration: bool = False
 
     def fingerprint(self, ruleset: str) -> str:
         """Identifies lint results: these settings under the rule set ``ruleset``."""
         doc = (
             f"{LINT_VERSION}|{ruleset}|{self.strict}|{self.require_safe_suffix}|"
-            f"{self.require_rollback_section}|{sorted(self.overrides.items())}|{self.emergency}"
+            f"{self.require_rollback_section}|{sorted(self.overrides.items())}|{self.emergency}|"
+            f"{self.data_migration}"
         )
         return hashlib.sha256(doc.encode()).hexdigest()[:16]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from reconciler.cli.common import add_emergency, add_scope, print_diagnostics, request
+from reconciler.cli.common import (
+    add_emergency,
+    add_migration_type,
+    add_scope,
+    print_diagnostics,
+    request,
+)
 from reconciler.errors import format_diagnostic
 
 FORMATS = ("text", "markdown", "json")
@@ -17,6 +23,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
         p, "hotfix path: lint errors become warnings, except unparsed SQL and credentials"
     )
     add_scope(p)
+    add_migration_type(p)
     p.add_argument(
         "--expect-plan",
         metavar="HASH",

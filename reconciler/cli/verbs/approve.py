@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from reconciler.cli.common import add_emergency, add_scope, request
+from reconciler.cli.common import add_emergency, add_migration_type, add_scope, request
 
 FORMATS: tuple[str, ...] = ()
 
@@ -21,6 +21,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
     )
     add_emergency(p, "approve the emergency plan (its hash differs from the normal plan's)")
     add_scope(p)
+    add_migration_type(p)
 
 
 def run(args: argparse.Namespace) -> int:

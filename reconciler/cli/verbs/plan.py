@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from reconciler.cli.common import add_emergency, add_scope, print_diagnostics, request
+from reconciler.cli.common import (
+    add_emergency,
+    add_migration_type,
+    add_scope,
+    print_diagnostics,
+    request,
+)
 
 FORMATS = ("text", "markdown", "json")
 
@@ -15,6 +21,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
         "plan as the hotfix path: lint errors become warnings, except unparsed SQL and credentials",
     )
     add_scope(p)
+    add_migration_type(p)
 
 
 def run(args: argparse.Namespace) -> int:
