@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AnnotationApprovals",
     "DatabaseApprovals",
+    "GitHubApprovals",
     "KubernetesApprovals",
     "annotation_approvals",
     "record_approval",
@@ -141,6 +142,44 @@ class AnnotationApprovals:
             for who, h in sorted(self.found.items())
             if plan_hash is None or h == plan_hash
         ]
+
+
+class GitHubApprovals:
+    """The approving reviews of a GitHub Actions run's deployment, for the plan that run reviewed.
+
+    Reviewers approve a deployment, not a hash: their approval counts for the plan hash the
+    run computed before they approved (``reviewed_hash``, which the deploy job passes with
+    ``--expect-plan``), and apply refuses if the plan is no longer that one. GitHub logins are
+    mapped to approver names through ``policy.approvals.github.logins``; an unmapped login
+    does not count.
+    """
+
+    source = "github"
+
+    def __init__(
+        self,
+        client: Any,
+        run_id: int,
+        reviewed_hash: str,
+        environment: str,
+        logins: Mapping[str, str],
+    ) -> None:
+        self.client, self.run_id, self.reviewed_hash = client, run_id, reviewed_hash
+        self.environment, self.logins = environment, dict(logins)
+
+    def approvals_for(self, environment: str, plan_hash: str | None = None) -> list[Approval]:
+        out = []
+        for review in self.client.run_approvals(self.run_id):
+            envs = {e.get("name") for e in review.get("environments") or []}
+            login = str((review.get("user") or {}).get("login") or "")
+            if review.get("state") != "approved" or self.environment not in envs:
+                continue
+            who = self.logins.get(login)
+            if who is None:
+                continue
+            if plan_hash is None or plan_hash == self.reviewed_hash:
+                out.append(Approval(who, self.reviewed_hash, self.source))
+        return out
 
 
 class KubernetesApprovals:

@@ -42,6 +42,7 @@ VERBS = [
     "watch",
     "package",
     "operator",
+    "github",
 ]
 EXIT_PIPE = 141
 

@@ -181,6 +181,8 @@ class Session:
                 out.append(DatabaseApprovals(lambda: self.connection))
             elif name == "kubernetes" and policy.kubernetes is not None:
                 out.append(KubernetesApprovals(policy.kubernetes.namespace, policy.kubernetes.name))
+            elif name == "github" and (github := self._github_run()) is not None:
+                out.append(github)
             else:
                 self.notes.append(
                     f"approval source {name} is not available here: "
@@ -188,10 +190,34 @@ class Session:
                         "set policy.approvals.kubernetes {namespace, name} to read the "
                         "DatabaseSync's annotations outside the operator"
                         if name == "kubernetes"
-                        else "it is read only inside a GitHub Actions workflow run"
+                        else "it is read only inside a GitHub Actions run (GITHUB_RUN_ID, "
+                        "GITHUB_REPOSITORY, GITHUB_TOKEN), for the plan the run reviewed "
+                        "(--expect-plan)"
                     )
                 )
         return out
+
+    def _github_run(self) -> ApprovalSource | None:
+        """The GitHub source, when this runs in an Actions run that reviewed a plan."""
+        if "_github" in self.__dict__:
+            cached: ApprovalSource | None = self.__dict__["_github"]
+            return cached
+        from reconciler.approvals import GitHubApprovals
+
+        run_id = os.environ.get("GITHUB_RUN_ID", "")
+        repo = os.environ.get("GITHUB_REPOSITORY", "")
+        token = os.environ.get("GITHUB_TOKEN", "")
+        source: ApprovalSource | None = None
+        if run_id.isdigit() and repo and token and self.request.expect_plan:
+            from reconciler.github import GitHub
+
+            spec = self.env.policy.approvals.github
+            client = GitHub(os.environ.get("GITHUB_API_URL", "https://api.github.com"), token, repo)
+            source = GitHubApprovals(
+                client, int(run_id), self.request.expect_plan, spec.environment, spec.logins
+            )
+        self.__dict__["_github"] = source
+        return source
 
     def backup_provider(self) -> BackupProvider:
         from reconciler.backup import make_provider

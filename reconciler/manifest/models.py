@@ -96,6 +96,18 @@ class KubernetesRef(_Model):
 ApprovalSourceName = Literal["database", "kubernetes", "github"]
 
 
+class GitHubApprovalsSpec(_Model):
+    """Who approves in a GitHub Actions run: the reviewers of its deployment environment."""
+
+    environment: str = Field(
+        "production", description="the GitHub environment whose required reviewers approve"
+    )
+    logins: dict[str, str] = Field(
+        default_factory=dict,
+        description="{github-login: approver name on policy.approvals.approvers}",
+    )
+
+
 class ApprovalsPolicy(_Model):
     required: int = Field(0, ge=0, description="distinct listed approvers needed per plan hash")
     approvers: list[str] = Field(default_factory=list)
@@ -108,6 +120,7 @@ class ApprovalsPolicy(_Model):
         None,
         description="the DatabaseSync whose annotations the CLI reads (the operator knows its own)",
     )
+    github: GitHubApprovalsSpec = Field(default_factory=GitHubApprovalsSpec)
 
 
 class BackupPolicy(_Model):
