@@ -197,7 +197,12 @@ def _apply(s: Session, out: Outcome) -> Outcome:
             ]
         audit.refused(s, p.hash, f"{out.verdict.status}: " + " | ".join(why), details)
         return out
-    if p.empty:
+    if p.empty:  # nothing to change; the checks still say whether the database is healthy
+        from reconciler.engine.verify import run_post_checks
+
+        out.checks = run_post_checks(s, "apply", p.hash)
+        if any(not c.passed for c in out.checks):
+            out.exit_code = EXIT_CHECKS
         return out
     out.backup, refusal, gate = gates.backup_gate(s, p.hash)
     if refusal is not None:

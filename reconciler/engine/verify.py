@@ -1,4 +1,4 @@
-"""Post-migration checks: after every apply that changed something, and by ``reconcile verify``.
+"""Post-migration checks: after every apply (a no-op one too), and by ``reconcile verify``.
 
 A failed check is an audit event (``checks.failed``) and exit code 4; the operator marks its
 DatabaseSync Degraded. The checks run read-only (see :mod:`reconciler.db.checks`).
@@ -42,7 +42,8 @@ def run_post_checks(s: Session, after: str, plan_hash: str | None = None) -> lis
     for r in results:
         emit(s.env.name, "check", f"{r.name}: {'passed' if r.passed else 'FAILED: ' + r.detail}")
     failed = [r for r in results if not r.passed]
-    if failed:
+    reason = "; ".join(f"{r.name}: {r.detail}" for r in failed)[:500]
+    if failed and not _said_already(s, plan_hash, reason):
         audit.record(
             s,
             AuditEvent(
@@ -51,6 +52,7 @@ def run_post_checks(s: Session, after: str, plan_hash: str | None = None) -> lis
                 "checks.failed",
                 "failed",
                 plan_hash,
+                reason=reason,
                 details={
                     "after": after,
                     "failed": [{"name": r.name, "detail": r.detail} for r in failed],
@@ -59,6 +61,15 @@ def run_post_checks(s: Session, after: str, plan_hash: str | None = None) -> lis
             ),
         )
     return results
+
+
+def _said_already(s: Session, plan_hash: str | None, reason: str) -> bool:
+    """The same failure, for the same plan, is the newest event: a loop says it once."""
+    from reconciler.audit import last_event
+
+    if not audit.trail_exists(s):
+        return False
+    return last_event(s.connection, s.env.name) == ("checks.failed", plan_hash, reason)
 
 
 def verify(request: Request) -> VerifyOutcome:

@@ -58,3 +58,18 @@ def test_a_failing_check_after_an_apply_exits_4_and_a_check_cannot_write(
     assert query(
         db_url, "SELECT details->>'after' FROM reconciler.audit_log WHERE action = 'checks.failed'"
     ) == [("apply",)]
+
+
+def test_a_no_op_apply_runs_the_checks_and_says_a_failure_once(project: Path, db_url: str) -> None:
+    _with_checks(
+        project, "  - name: users-have-email\n    sql: SELECT id FROM users WHERE email = ''\n"
+    )
+    assert reconcile(Request("dev", "apply", root=str(project))).exit_code == EXIT_OK
+    query(db_url, "INSERT INTO users (username, email) VALUES ('nomail', '')")
+    for _ in range(3):  # nothing to apply, but the database is not healthy: said every time
+        out = reconcile(Request("dev", "apply", root=str(project)))
+        assert out.plan.empty and out.exit_code == EXIT_CHECKS
+    # ...and audited once (a watch loop or the operator's interval would otherwise flood it)
+    assert query(
+        db_url, "SELECT count(*) FROM reconciler.audit_log WHERE action = 'checks.failed'"
+    ) == [(1,)]

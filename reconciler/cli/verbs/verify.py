@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the environment's post-migration checks (`checks:`), read-only.
 
     Each check's query passes when it returns no rows (or one row holding true). Also run
-    after every apply that changed something. Exit 0 all passed, 4 a check failed (audited
+    after every apply (a no-op one too). Exit 0 all passed, 4 a check failed (audited
     as checks.failed), 1 error.
     """
     from reconciler.engine import verify
