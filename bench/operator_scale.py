@@ -172,7 +172,7 @@ def main() -> None:
             "<= 20 s",
         ),
         (f"no-op pass over {N} triggered by requested-at on each", f"{t_pass:.1f} s", "-"),
-        ("  of which the benchmark's own 50 PATCH requests to kmock", f"{t_patched:.1f} s", "-"),
+        (f"  of which the benchmark's own {N} PATCH requests to kmock", f"{t_patched:.1f} s", "-"),
         (
             f"operator restart -> {N} no-op checks done (resume pass)",
             f"{t_resume:.1f} s",
