@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from reconciler.sql.classify import StatementInfo
-from reconciler.sql.rules.ban_volatile_default import VOLATILE
+from reconciler.sql.rules.ban_volatile_default import volatile_calls
 from reconciler.sql.rules.base import alter_actions
 
 __all__ = ["catalog_only"]
@@ -37,15 +37,13 @@ def catalog_only(info: StatementInfo) -> bool:
             if (
                 re.search(r"\b(SMALL|BIG)?SERIAL\b", a)
                 or re.search(r"\bGENERATED ALWAYS AS \(", a)
-                or (default and VOLATILE.search(default.group(1)))
+                or (default and volatile_calls(default.group(1)))
                 or (re.search(r"\bNOT NULL\b", a) and not default)
                 or re.search(r"\b(PRIMARY KEY|UNIQUE|REFERENCES|CHECK)\b", a)
             ):
                 return False
             continue
         if _CATALOG_ALTER.match(a) or _NOT_VALID.match(a):
-            if _CATALOG_ALTER.match(a) and "SET DEFAULT" in a and VOLATILE.search(a):
-                continue  # a volatile default for new rows only: still catalog-only
-            continue
+            continue  # SET DEFAULT applies to new rows only, whatever it calls: catalog-only
         return False
     return True

@@ -162,6 +162,29 @@ CASES: list[Case] = [
     F("ban-volatile-default", "ALTER TABLE t ADD COLUMN n bigserial;"),
     F("ban-volatile-default", "ALTER TABLE t ADD COLUMN d int GENERATED ALWAYS AS (a * 2) STORED;"),
     P("ban-volatile-default", "ALTER TABLE t ADD COLUMN at timestamptz DEFAULT now();"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN foo jsonb DEFAULT myjsonb();"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN foo jsonb DEFAULT app.settings_default();"),
+    F("ban-volatile-default", 'ALTER TABLE t ADD COLUMN foo int DEFAULT "MyCounter"();'),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN n bigint DEFAULT nextval('s');"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp();"),
+    P(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN j jsonb DEFAULT jsonb_build_object('a', 1);",
+    ),
+    P("ban-volatile-default", "ALTER TABLE t ADD COLUMN p numeric(10,2) DEFAULT 0::numeric(10,2);"),
+    P(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN v varchar(20) DEFAULT CAST('x' AS varchar(20));",
+    ),
+    P(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN l text DEFAULT lower(coalesce(NULL, 'A'));",
+    ),
+    P("ban-volatile-default", "ALTER TABLE t ADD COLUMN q int DEFAULT 1 CHECK (q > 0);"),
+    P(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN z timestamptz DEFAULT timezone('utc', now());",
+    ),
     P("ban-volatile-default", "ALTER TABLE t ADD COLUMN s text DEFAULT '';"),
     P("ban-volatile-default", "CREATE TABLE t (id uuid DEFAULT gen_random_uuid());"),
     # ban-alter-column-type

@@ -1,4 +1,10 @@
-"""ban-volatile-default: a volatile DEFAULT (or serial, or a stored generated column) rewrites the table."""
+"""ban-volatile-default: a volatile DEFAULT (or serial, or a stored generated column) rewrites the table.
+
+Volatility comes from PostgreSQL's own catalog: a function in a DEFAULT is non-volatile only
+when every supported major marks every overload of it IMMUTABLE or STABLE
+(:mod:`reconciler.sql.nonvolatile`, generated from pg_proc); anything else, a function of
+your own included, is volatile until proven otherwise.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,80 @@ from collections.abc import Iterator
 
 from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_target, column_defs
 
-VOLATILE = re.compile(
-    r"\b(RANDOM|GEN_RANDOM_UUID|UUID_GENERATE_V1|UUID_GENERATE_V1MC|UUID_GENERATE_V4|CLOCK_TIMESTAMP|"
-    r"TIMEOFDAY|NEXTVAL|TXID_CURRENT|SETSEED)\s*\("
+_CALL = re.compile(
+    r'("(?:[^"]|"")+"|[A-Z_][A-Z0-9_$]*)(?:\.("(?:[^"]|"")+"|[A-Z_][A-Z0-9_$]*))?\s*\('
 )
+# SQL constructs and clauses that look like calls but are not functions in pg_proc
+_NOT_CALLS = frozenset(
+    [
+        "CAST",
+        "COALESCE",
+        "NULLIF",
+        "GREATEST",
+        "LEAST",
+        "ARRAY",
+        "ROW",
+        "EXTRACT",
+        "POSITION",
+        "SUBSTRING",
+        "TRIM",
+        "OVERLAY",
+        "CURRENT_TIMESTAMP",
+        "CURRENT_TIME",
+        "LOCALTIMESTAMP",
+        "LOCALTIME",
+        "CHECK",
+        "REFERENCES",
+        "GENERATED",
+        "UNIQUE",
+        "PRIMARY",
+        "KEY",
+        "DEFAULT",
+        "IN",
+        "ANY",
+        "ALL",
+        "SOME",
+        "EXISTS",
+        "VALUES",
+        "AND",
+        "OR",
+        "NOT",
+        "NULL",
+        "IS",
+        "AS",
+        "ON",
+        "COLLATE",
+        "CONSTRAINT",
+        "FOREIGN",
+        "EXCLUDE",
+        "USING",
+        "WITH",
+        "INCLUDE",
+        "XMLELEMENT",
+        "XMLFOREST",
+        "XMLPARSE",
+        "NORMALIZE",
+    ]
+)
+
+
+def volatile_calls(expr: str) -> list[str]:
+    """Functions called in ``expr`` (upper-cased code, literals blanked) that are, or may be,
+    volatile: every name not on the catalog's non-volatile list."""
+    from reconciler.sql.nonvolatile import NONVOLATILE
+
+    out = []
+    for m in _CALL.finditer(expr):
+        schema, name = (m.group(1), m.group(2)) if m.group(2) else (None, m.group(1))
+        before = expr[: m.start()].rstrip()
+        if before.endswith("::") or re.search(r"\bAS$", before):
+            continue  # a type with a modifier: ::numeric(10,2), CAST(x AS varchar(20))
+        if schema is None and name in _NOT_CALLS:
+            continue
+        plain = name.strip('"').lower() if name.startswith('"') else name.lower()
+        if schema not in (None, "PG_CATALOG") or plain not in NONVOLATILE:
+            out.append(name.strip('"') if name.startswith('"') else name.lower())
+    return out
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
@@ -19,10 +95,14 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     for col in column_defs(i):
         d = re.search(r"\bDEFAULT\b(.*)", col)
-        if d and VOLATILE.search(d.group(1)):
+        calls = volatile_calls(d.group(1)) if d else []
+        if calls:
             yield Hit(
-                "a volatile DEFAULT is evaluated per row: the whole table is rewritten under ACCESS EXCLUSIVE",
-                "add the column without a default (or with a constant one), then backfill in batches",
+                f"a volatile DEFAULT ({', '.join(f'{c}()' for c in calls)}) is evaluated per row: "
+                "the whole table is rewritten under ACCESS EXCLUSIVE",
+                "add the column without a default (or with a constant one), then backfill in "
+                "batches; a function of your own counts as volatile unless it is a built-in "
+                "PostgreSQL marks IMMUTABLE or STABLE",
             )
         elif re.search(r"^\S+ (SMALL|BIG)?SERIAL\b", col):
             yield Hit(
