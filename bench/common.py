@@ -29,6 +29,49 @@ def embedded_admin_url(workdir: Path) -> str:
     return str(pgserver.get_server(workdir / "pg", cleanup_mode="stop").get_uri())
 
 
+def environment() -> str:
+    """Where a measurement was taken: date, machine, load, Python and the tool's commit."""
+    import datetime
+    import platform
+    import subprocess as sp
+
+    commit = sp.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent,
+    ).stdout.strip()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC; {platform.machine()}, "
+        f"{os.cpu_count()} cores, load {load}; Python {platform.python_version()}; "
+        f"neon-reconciler {commit or '?'}"
+    )
+
+
+def goals_missed(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows whose value (second column) is over the target (last column, "<= N unit")."""
+    import re
+
+    missed = []
+    for row in rows:
+        target = re.match(r"<=\s*([\d.]+)", row[-1])
+        value = re.match(r"([\d.]+)", row[-2] if len(row) > 3 else row[1])
+        if target and value and float(value.group(1)) > float(target.group(1)):
+            missed.append(f"{row[0]}: {(row[-2] if len(row) > 3 else row[1])} (goal {row[-1]})")
+    return missed
+
+
+def finish(rows: Sequence[Sequence[str]]) -> None:
+    """Print the environment and any missed goal; exit 1 when one is missed (a regression shows)."""
+    print(f"\nmeasured {environment()}")
+    missed = goals_missed(rows)
+    for m in missed:
+        print(f"GOAL MISSED: {m}")
+    if missed:
+        sys.exit(1)
+
+
 def remove_workdir(workdir: Path) -> None:
     """Stop the embedded server of ``workdir`` (if this bench started one), then delete it.
 

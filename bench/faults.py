@@ -199,6 +199,9 @@ def main() -> None:
     for f in failures:
         print("  " + f)
     remove_workdir(work)
+    from common import environment
+
+    print(f"measured {environment()}")
     sys.exit(1 if failures else 0)
 
 

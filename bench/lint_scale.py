@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import median_of, reconcile_cmd, remove_workdir, run
+from common import finish, median_of, reconcile_cmd, remove_workdir, run
 
 REPO = Path(__file__).resolve().parent.parent
 N = 2000
@@ -111,6 +111,7 @@ def main() -> None:
         )
     )
     remove_workdir(work)
+    finish(rows)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
-from common import embedded_admin_url, fresh_database  # noqa: E402
+from common import embedded_admin_url, finish, fresh_database  # noqa: E402
 
 from tests.operator.conftest import API, KubeThread, free_port, package  # noqa: E402
 
@@ -199,6 +199,7 @@ def main() -> None:
             indent=2,
         )
     )
+    finish(rows)
     if not os.environ.get("BENCH_KEEP"):
         shutil.rmtree(work, ignore_errors=True)
     else:

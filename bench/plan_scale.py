@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     RoundTripProxy,
     embedded_admin_url,
+    finish,
     fresh_database,
     median_of,
     reconcile_cmd,
@@ -152,6 +153,7 @@ def main() -> None:
         )
     )
     remove_workdir(work)
+    finish(rows)
 
 
 if __name__ == "__main__":

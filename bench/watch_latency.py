@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import embedded_admin_url, fresh_database, remove_workdir
+from common import embedded_admin_url, finish, fresh_database, remove_workdir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -156,6 +156,7 @@ def main() -> None:
         )
     )
     remove_workdir(work)
+    finish(rows)
 
 
 if __name__ == "__main__":
