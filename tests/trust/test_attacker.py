@@ -158,3 +158,29 @@ def test_the_owner_is_trusted_and_the_webhook_is_the_copy_it_cannot_rewrite(
         "alice",
         "bob",
     }
+
+
+def test_an_installation_from_before_is_upgraded_and_loses_the_old_write_grants(
+    project: Path, db_url: str, approvers: dict[str, str]
+) -> None:
+    """Schema version 2 gave approvers INSERT/UPDATE on the trail; the upgrade takes it back."""
+    from reconciler.db.bookkeeping import _STEPS, ensure_bookkeeping
+
+    with psycopg.connect(db_url, autocommit=True) as c:
+        for n, step in enumerate(_STEPS[:2], start=1):  # what an earlier version installed
+            c.execute(step)
+            c.execute(
+                "INSERT INTO reconciler.meta (id, schema_version) VALUES (1, %s) "
+                "ON CONFLICT (id) DO UPDATE SET schema_version = EXCLUDED.schema_version",
+                (n,),
+            )
+        c.execute("GRANT USAGE ON SCHEMA reconciler TO alice")
+        c.execute("GRANT SELECT, INSERT, UPDATE ON reconciler.approvals TO alice")
+        c.execute("GRANT INSERT ON reconciler.audit_log TO alice")
+        c.execute("GRANT INSERT, UPDATE ON reconciler.audit_outbox TO alice")
+        ensure_bookkeeping(c)
+        assert c.execute("SELECT schema_version FROM reconciler.meta").fetchone() == (len(_STEPS),)
+    with psycopg.connect(approvers["alice"], autocommit=True) as c:
+        for attack in ATTACKS[:2] + ATTACKS[5:7] + ATTACKS[9:10]:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                c.execute(attack.format(h="0" * 64))
