@@ -139,7 +139,54 @@ class Applier:
             self._apply_transactional(m, started)
         self.report.migrations.append(m.version)
 
+    _HISTORY = (
+        "INSERT INTO reconciler.schema_migrations (version, name, checksum, "
+        "applied_at, applied_by, duration_ms, plan_hash, statements_done) "
+        "VALUES (%s, %s, %s, now(), %s, %s, %s, %s) "
+        # a row left part-way (a no-transaction file since rewritten as a
+        # transactional one) is completed, never duplicated
+        "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, "
+        "checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, "
+        "applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms, "
+        "plan_hash = EXCLUDED.plan_hash, statements_done = EXCLUDED.statements_done "
+        "WHERE reconciler.schema_migrations.applied_at IS NULL"
+    )
+
+    def _apply_pipelined(self, m: DesiredMigration) -> bool:
+        """The whole migration in one round trip: BEGIN, the timeouts, every statement, the
+        history row and COMMIT sent together (libpq pipeline mode). False if anything failed:
+        it all rolled back, and the step-by-step path then finds and reports the failure."""
+        if not psycopg.Pipeline.is_supported():
+            return False
+        try:
+            with self.conn.pipeline(), self.conn.transaction(), self.conn.cursor() as cur:
+                self._timeouts(cur, local=True)
+                for stmt in m.source.statements:
+                    cur.execute(stmt.text.encode(), prepare=False)
+                cur.execute(
+                    self._HISTORY.replace(
+                        "VALUES (%s, %s, %s, now(), %s, %s, %s, %s)",
+                        "VALUES (%s, %s, %s, now(), %s, (extract(epoch FROM clock_timestamp() "
+                        "- transaction_timestamp()) * 1000)::int, %s, %s)",
+                    ),
+                    (
+                        m.version,
+                        m.name,
+                        m.checksum,
+                        self.actor,
+                        self.plan_hash,
+                        len(m.source.statements),
+                    ),
+                )
+        except psycopg.Error:
+            if self.conn.broken or self.conn.closed:
+                raise
+            return False
+        return True
+
     def _apply_transactional(self, m: DesiredMigration, started: float) -> None:
+        if self._apply_pipelined(m):
+            return
         for attempt in range(self.policy.lock_retries + 1):
             stmt: Statement | None = None
             try:
@@ -149,16 +196,7 @@ class Applier:
                         cur.execute(stmt.text.encode(), prepare=False)
                     stmt = None
                     cur.execute(
-                        "INSERT INTO reconciler.schema_migrations (version, name, checksum, "
-                        "applied_at, applied_by, duration_ms, plan_hash, statements_done) "
-                        "VALUES (%s, %s, %s, now(), %s, %s, %s, %s) "
-                        # a row left part-way (a no-transaction file since rewritten as a
-                        # transactional one) is completed, never duplicated
-                        "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, "
-                        "checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at, "
-                        "applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms, "
-                        "plan_hash = EXCLUDED.plan_hash, statements_done = EXCLUDED.statements_done "
-                        "WHERE reconciler.schema_migrations.applied_at IS NULL",
+                        self._HISTORY,
                         (
                             m.version,
                             m.name,

@@ -66,6 +66,7 @@ def _non_volatile_default(rule: str, sql: str) -> bool:
 
 def test_every_case_squawk_flags_in_a_covered_family_is_blocked_here(tmp_path: Path) -> None:
     squawk = shutil.which("squawk")
+    squawk = str(Path(squawk).resolve()) if squawk else None
     assert squawk, "squawk-cli is a test dependency (pip install -e '.[test]')"
     paths = []
     for n, case in enumerate(CASES):
