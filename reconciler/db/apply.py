@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import psycopg
 from psycopg import sql
@@ -142,7 +143,7 @@ class Applier:
     _HISTORY = (
         "INSERT INTO reconciler.schema_migrations (version, name, checksum, "
         "applied_at, applied_by, duration_ms, plan_hash, statements_done) "
-        "VALUES (%s, %s, %s, now(), %s, %s, %s, %s) "
+        "VALUES (%s, %s, %s, now(), %s, {duration_ms}, %s, %s) "
         # a row left part-way (a no-transaction file since rewritten as a
         # transactional one) is completed, never duplicated
         "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, "
@@ -151,24 +152,28 @@ class Applier:
         "plan_hash = EXCLUDED.plan_hash, statements_done = EXCLUDED.statements_done "
         "WHERE reconciler.schema_migrations.applied_at IS NULL"
     )
+    _HISTORY_CLIENT_TIMED = _HISTORY.format(duration_ms="%s")
+    _HISTORY_SERVER_TIMED = _HISTORY.format(
+        duration_ms="(extract(epoch FROM clock_timestamp() - transaction_timestamp()) * 1000)::int"
+    )
 
-    def _apply_pipelined(self, m: DesiredMigration) -> bool:
+    def _apply_pipelined(self, m: DesiredMigration) -> Literal["applied", "lock", "failed"]:
         """The whole migration in one round trip: BEGIN, the timeouts, every statement, the
-        history row and COMMIT sent together (libpq pipeline mode). False if anything failed:
-        it all rolled back, and the step-by-step path then finds and reports the failure."""
-        if not psycopg.Pipeline.is_supported():
-            return False
+        history row and COMMIT sent together (libpq pipeline mode). On "lock" (a lock timeout)
+        or "failed" it all rolled back, and the step-by-step path retries or finds and reports
+        the failing statement.
+
+        Not used when lock_retries is 0: a lock timeout here could not say which statement
+        waited, and finding out would wait in the lock queue a second time."""
+        if not psycopg.Pipeline.is_supported() or not self.policy.lock_retries:
+            return "failed"
         try:
             with self.conn.pipeline(), self.conn.transaction(), self.conn.cursor() as cur:
                 self._timeouts(cur, local=True)
                 for stmt in m.source.statements:
                     cur.execute(stmt.text.encode(), prepare=False)
                 cur.execute(
-                    self._HISTORY.replace(
-                        "VALUES (%s, %s, %s, now(), %s, %s, %s, %s)",
-                        "VALUES (%s, %s, %s, now(), %s, (extract(epoch FROM clock_timestamp() "
-                        "- transaction_timestamp()) * 1000)::int, %s, %s)",
-                    ),
+                    self._HISTORY_SERVER_TIMED,
                     (
                         m.version,
                         m.name,
@@ -178,16 +183,23 @@ class Applier:
                         len(m.source.statements),
                     ),
                 )
+        except psycopg.errors.LockNotAvailable:
+            return "lock"
         except psycopg.Error:
             if self.conn.broken or self.conn.closed:
                 raise
-            return False
-        return True
+            return "failed"
+        return "applied"
 
     def _apply_transactional(self, m: DesiredMigration, started: float) -> None:
-        if self._apply_pipelined(m):
+        first = 0
+        sent = self._apply_pipelined(m)
+        if sent == "applied":
             return
-        for attempt in range(self.policy.lock_retries + 1):
+        if sent == "lock":  # the pipelined send was the first attempt
+            self._backoff(0, m.filename)
+            first = 1
+        for attempt in range(first, self.policy.lock_retries + 1):
             stmt: Statement | None = None
             try:
                 with self.conn.transaction(), self.conn.cursor() as cur:
@@ -196,7 +208,7 @@ class Applier:
                         cur.execute(stmt.text.encode(), prepare=False)
                     stmt = None
                     cur.execute(
-                        self._HISTORY,
+                        self._HISTORY_CLIENT_TIMED,
                         (
                             m.version,
                             m.name,

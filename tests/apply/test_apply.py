@@ -179,6 +179,42 @@ def test_lock_timeout_gives_up_bounded(project: Path, db_url: str) -> None:
     assert "0008" not in [v for v, *_ in history(db_url)]
 
 
+def test_lock_retries_bound_the_lock_waits(project: Path, db_url: str) -> None:
+    """lock_retries: 1 means two waits in the lock queue, however the migration is sent."""
+    run(project)
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace("lock_timeout: 5s", "lock_timeout: 300ms\n  lock_retries: 1")
+    )
+    write(project, f"{MIGS}/0008_add_col_safe.sql", "ALTER TABLE wallets ADD COLUMN note text;\n")
+    waits: set[object] = set()
+    done = threading.Event()
+
+    def watch_queue() -> None:  # each attempt is its own transaction: count their starts
+        with psycopg.connect(db_url, autocommit=True) as c:
+            while not done.is_set():
+                waits.update(
+                    r[0]
+                    for r in c.execute(
+                        "SELECT a.xact_start FROM pg_locks l JOIN pg_stat_activity a "
+                        "USING (pid) WHERE NOT l.granted AND l.relation = 'wallets'::regclass"
+                    )
+                )
+                time.sleep(0.01)
+
+    with psycopg.connect(db_url) as blocker:
+        blocker.execute("LOCK TABLE wallets IN ACCESS SHARE MODE")
+        watcher = threading.Thread(target=watch_queue)
+        watcher.start()
+        try:
+            with pytest.raises(MigrationFailed):
+                run(project)
+        finally:
+            done.set()
+            watcher.join()
+    assert len(waits) == 2, f"{len(waits)} lock waits for lock_retries: 1"
+
+
 def test_config_and_forum_sync_archive_and_drift(project: Path, db_url: str) -> None:
     run(project)
     cfg = project / "manifests/config/forum.yaml"
