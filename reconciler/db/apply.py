@@ -8,15 +8,15 @@ Lock timeouts (SQLSTATE 55P03) are retried with jittered exponential backoff, bo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 
 from reconciler.db.live import qualified
 from reconciler.errors import MigrationFailed, ReconcilerError, SourceLocation
@@ -137,13 +137,14 @@ class Applier:
         if action.no_transaction:
             self._apply_stepwise(m, action.resume_from, started, action.started)
         else:
-            self._apply_transactional(m, started)
+            self._apply_transactional(m)
         self.report.migrations.append(m.version)
 
     _HISTORY = (
         "INSERT INTO reconciler.schema_migrations (version, name, checksum, "
         "applied_at, applied_by, duration_ms, plan_hash, statements_done) "
-        "VALUES (%s, %s, %s, now(), %s, {duration_ms}, %s, %s) "
+        "VALUES (%s, %s, %s, now(), %s, "
+        "(extract(epoch FROM clock_timestamp() - transaction_timestamp()) * 1000)::int, %s, %s) "
         # a row left part-way (a no-transaction file since rewritten as a
         # transactional one) is completed, never duplicated
         "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, "
@@ -152,28 +153,48 @@ class Applier:
         "plan_hash = EXCLUDED.plan_hash, statements_done = EXCLUDED.statements_done "
         "WHERE reconciler.schema_migrations.applied_at IS NULL"
     )
-    _HISTORY_CLIENT_TIMED = _HISTORY.format(duration_ms="%s")
-    _HISTORY_SERVER_TIMED = _HISTORY.format(
-        duration_ms="(extract(epoch FROM clock_timestamp() - transaction_timestamp()) * 1000)::int"
-    )
 
-    def _apply_pipelined(self, m: DesiredMigration) -> Literal["applied", "lock", "failed"]:
-        """The whole migration in one round trip: BEGIN, the timeouts, every statement, the
-        history row and COMMIT sent together (libpq pipeline mode). On "lock" (a lock timeout)
-        or "failed" it all rolled back, and the step-by-step path retries or finds and reports
-        the failing statement.
+    def _apply_transactional(self, m: DesiredMigration) -> None:
+        for attempt in range(self.policy.lock_retries + 1):
+            failure = self._send_transaction(m)
+            if failure is None:
+                return
+            stmt, e = failure
+            if isinstance(e, psycopg.errors.LockNotAvailable):
+                if attempt >= self.policy.lock_retries or stmt is None:
+                    raise self._fail(
+                        m, stmt or m.source.statements[0], e, f" (after {attempt + 1} attempts)"
+                    ) from None
+                self._backoff(attempt, m.filename)
+            elif stmt is None:
+                raise e
+            else:
+                raise self._fail(m, stmt, e) from None
 
-        Not used when lock_retries is 0: a lock timeout here could not say which statement
-        waited, and finding out would wait in the lock queue a second time."""
-        if not psycopg.Pipeline.is_supported() or not self.policy.lock_retries:
-            return "failed"
+    def _send_transaction(
+        self, m: DesiredMigration
+    ) -> tuple[Statement | None, psycopg.Error] | None:
+        """One attempt at a transactional migration: BEGIN, the timeouts, every statement, the
+        history row and COMMIT, in one round trip where libpq has pipeline mode.
+
+        None once committed; otherwise it all rolled back, and this returns the error with the
+        statement that failed (None when the failure was outside the file's statements), read
+        from which statements got a result: the file is never run again to find out."""
+        pipelined = psycopg.Pipeline.is_supported()
+        setup, history = self.conn.cursor(), self.conn.cursor()
+        sent: list[tuple[Statement, psycopg.Cursor]] = []
         try:
-            with self.conn.pipeline(), self.conn.transaction(), self.conn.cursor() as cur:
-                self._timeouts(cur, local=True)
+            with (
+                self.conn.pipeline() if pipelined else contextlib.nullcontext(),
+                self.conn.transaction(),
+            ):
+                self._timeouts(setup, local=True)
                 for stmt in m.source.statements:
+                    cur = self.conn.cursor()
+                    sent.append((stmt, cur))
                     cur.execute(stmt.text.encode(), prepare=False)
-                cur.execute(
-                    self._HISTORY_SERVER_TIMED,
+                history.execute(
+                    self._HISTORY,
                     (
                         m.version,
                         m.name,
@@ -183,53 +204,14 @@ class Applier:
                         len(m.source.statements),
                     ),
                 )
-        except psycopg.errors.LockNotAvailable:
-            return "lock"
-        except psycopg.Error:
-            if self.conn.broken or self.conn.closed:
-                raise
-            return "failed"
-        return "applied"
-
-    def _apply_transactional(self, m: DesiredMigration, started: float) -> None:
-        first = 0
-        sent = self._apply_pipelined(m)
-        if sent == "applied":
-            return
-        if sent == "lock":  # the pipelined send was the first attempt
-            self._backoff(0, m.filename)
-            first = 1
-        for attempt in range(first, self.policy.lock_retries + 1):
-            stmt: Statement | None = None
-            try:
-                with self.conn.transaction(), self.conn.cursor() as cur:
-                    self._timeouts(cur, local=True)
-                    for stmt in m.source.statements:
-                        cur.execute(stmt.text.encode(), prepare=False)
-                    stmt = None
-                    cur.execute(
-                        self._HISTORY_CLIENT_TIMED,
-                        (
-                            m.version,
-                            m.name,
-                            m.checksum,
-                            self.actor,
-                            int((time.monotonic() - started) * 1000),
-                            self.plan_hash,
-                            len(m.source.statements),
-                        ),
-                    )
-                return
-            except psycopg.errors.LockNotAvailable as e:
-                if attempt >= self.policy.lock_retries or stmt is None:
-                    raise self._fail(
-                        m, stmt or m.source.statements[0], e, f" (after {attempt + 1} attempts)"
-                    ) from None
-                self._backoff(attempt, m.filename)
-            except psycopg.Error as e:
-                if stmt is None:
-                    raise
-                raise self._fail(m, stmt, e) from None
+        except psycopg.Error as e:
+            if not _succeeded(setup):
+                return None, e
+            return next((s for s, c in sent if not _succeeded(c)), None), e
+        finally:
+            for c in (setup, history, *(c for _, c in sent)):
+                c.close()
+        return None
 
     def _progress(self, cur: psycopg.Cursor, m: DesiredMigration, done: int) -> None:
         cur.execute(
@@ -463,3 +445,8 @@ class Applier:
                     hint=e.diag.message_detail
                     or "nothing was changed: the sync is one transaction",
                 ) from None
+
+
+def _succeeded(cur: psycopg.Cursor) -> bool:
+    """Did the command last sent on this cursor come back without an error?"""
+    return cur.pgresult is not None and cur.pgresult.status != pq.ExecStatus.FATAL_ERROR

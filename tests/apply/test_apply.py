@@ -215,6 +215,33 @@ def test_lock_retries_bound_the_lock_waits(project: Path, db_url: str) -> None:
     assert len(waits) == 2, f"{len(waits)} lock waits for lock_retries: 1"
 
 
+@pytest.mark.parametrize("pipeline", [True, False], ids=["pipelined", "libpq-without-pipeline"])
+def test_a_failing_migration_runs_once_and_is_located(
+    project: Path, db_url: str, pipeline: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration that fails is not run a second time to find the failing statement: its
+    work (here a statement timeout's wait) would be done twice."""
+    if not pipeline:  # the path taken with a libpq older than 14
+        monkeypatch.setattr(psycopg.Pipeline, "is_supported", staticmethod(lambda: False))
+    run(project)
+    env = project / "environments/dev.yaml"
+    env.write_text(env.read_text().replace("statement_timeout: 10min", "statement_timeout: 300ms"))
+    with psycopg.connect(db_url, autocommit=True) as c:
+        c.execute("CREATE SEQUENCE attempts")
+    write(
+        project,
+        f"{MIGS}/0008_slow_safe.sql",
+        "SELECT nextval('attempts');\nSELECT pg_sleep(2);\nCREATE TABLE never (id int);\n",
+    )
+    with pytest.raises(MigrationFailed) as ei:
+        run(project)
+    assert ei.value.sqlstate == "57014"
+    assert ei.value.location is not None and ei.value.location.line == 2
+    # nextval is not rolled back: it counts the attempts
+    assert query(db_url, "SELECT last_value FROM attempts") == [(1,)]
+    assert "0008" not in [v for v, *_ in history(db_url)]
+
+
 def test_config_and_forum_sync_archive_and_drift(project: Path, db_url: str) -> None:
     run(project)
     cfg = project / "manifests/config/forum.yaml"
