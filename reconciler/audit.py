@@ -279,6 +279,18 @@ def list_events(
         return list(cur.fetchall())
 
 
+def delivery_state(event: dict[str, Any]) -> str:
+    """What happened to one listed event's webhook delivery, in words."""
+    if event.get("delivered_at"):
+        return "delivered"
+    if not event.get("has_outbox"):
+        return "no webhook"
+    if not event.get("attempts"):
+        return "not sent yet"
+    tries = f"{event['attempts']} attempt{'s' if event['attempts'] != 1 else ''}"
+    return f"not delivered: {tries} failed ({event.get('last_error')})"
+
+
 def webhook_from_env(
     url_var: str | None, secret_var: str | None
 ) -> tuple[Webhook | None, str | None]:

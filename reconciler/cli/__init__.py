@@ -43,6 +43,7 @@ VERBS = [
     "package",
     "operator",
     "github",
+    "ui",
 ]
 EXIT_PIPE = 141
 

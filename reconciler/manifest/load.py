@@ -26,7 +26,14 @@ from reconciler.manifest.models import (
 from reconciler.manifest.yamldoc import Locator, load_yaml
 from reconciler.sql.migration import MIGRATION_FILE, parse_migration
 
-__all__ = ["find_secret", "load_environment", "load_migration_file", "resolve_env_file"]
+__all__ = [
+    "check_value",
+    "find_secret",
+    "load_environment",
+    "load_migration_file",
+    "read_category",
+    "resolve_env_file",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -190,7 +197,7 @@ def _read(
     return None
 
 
-def _check_value(spec: ConfigEntrySpec, value: Any) -> str | None:
+def check_value(spec: ConfigEntrySpec, value: Any) -> str | None:
     """Why ``value`` breaks the entry's constraints, or None."""
     kinds: dict[str, tuple[type, ...]] = {
         "string": (str,),
@@ -214,6 +221,16 @@ def _check_value(spec: ConfigEntrySpec, value: Any) -> str | None:
     if spec.enum is not None and value not in spec.enum:
         return f"{value!r} is not one of {spec.enum}"
     return None
+
+
+def read_category(text: str, file: str) -> ConfigFileSpec:
+    """One category file checked by the same model as in an environment (ManifestError if not)."""
+    diags: list[Diagnostic] = []
+    data, loc = load_yaml(text, file)
+    spec = _validate(ConfigFileSpec, data, loc, diags)
+    if spec is None:
+        raise ManifestError(diags)
+    return spec
 
 
 def load_migration_file(
@@ -520,7 +537,7 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
                     continue
                 where_cat[cf.category] = path
                 for key, entry in cf.entries.items():
-                    bad = _check_value(entry, entry.value)
+                    bad = check_value(entry, entry.value)
                     vloc = cloc.value(("entries", key, "value"))
                     if bad:
                         diags.append(
@@ -558,7 +575,7 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
                         )
                     )
                     continue
-                bad = _check_value(specs[(cat, key)], value)
+                bad = check_value(specs[(cat, key)], value)
                 if bad:
                     diags.append(
                         Diagnostic(

@@ -17,6 +17,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """List the audit trail (newest first): who acted (the database login, then the actor it
     named), each event's webhook delivery state; retries owed deliveries first."""
+    from reconciler.audit import delivery_state
     from reconciler.engine import EXIT_OK, audit_events
 
     events, report = audit_events(request(args), limit=args.limit)
@@ -24,15 +25,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(events, indent=2, default=str))
         return EXIT_OK
     for e in events:
-        if e["delivered_at"]:
-            state = "delivered"
-        elif not e["has_outbox"]:
-            state = "no webhook"
-        elif not e["attempts"]:
-            state = "not sent yet"
-        else:
-            tries = f"{e['attempts']} attempt{'s' if e['attempts'] != 1 else ''}"
-            state = f"not delivered: {tries} failed ({e['last_error']})"
+        state = delivery_state(e)
         flag = " EMERGENCY" if e["emergency"] else ""
         who = e["db_user"] if e["db_user"] == e["actor"] else f"{e['db_user']} ({e['actor']})"
         print(

@@ -1,0 +1,193 @@
+"""The UI's view of a project root: environments, their plans (briefly cached), and runs.
+
+Everything comes from the engine: desired state through :func:`reconciler.engine.load`, live
+state and verdicts through :func:`reconciler.engine.reconcile` in plan mode, lint through
+:func:`reconciler.engine.validate`. A run (an apply the UI started) executes on a thread
+of its own and records the engine's events, which the page streams as Server-Sent Events.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from reconciler.engine import LOGGER, SCOPE, Request, load, reconcile
+from reconciler.engine.editing import catalog, environment_names
+from reconciler.errors import ManifestError, ReconcilerError, format_diagnostic
+
+if TYPE_CHECKING:
+    from reconciler.engine import Outcome
+    from reconciler.engine.editing import CatalogEntry, Edit
+    from reconciler.errors import Diagnostic
+    from reconciler.manifest import Desired
+
+__all__ = ["Run", "Workspace"]
+
+PLAN_TTL = 3.0  # seconds a plan is reused for page views (a run or an edit drops it at once)
+MAX_RUNS = 50
+
+
+@dataclass
+class Run:
+    """One apply the UI started: its events as they happen, then its result."""
+
+    id: str
+    environment: str
+    what: str
+    events: list[dict[str, str]] = field(default_factory=list)
+    done: bool = False
+    ok: bool = False
+    summary: str = ""
+    started: float = field(default_factory=time.time)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def add(self, kind: str, message: str) -> None:
+        with self.changed:
+            self.events.append({"kind": kind, "message": message})
+            self.changed.notify_all()
+
+    def finish(self, ok: bool, summary: str) -> None:
+        with self.changed:
+            self.ok, self.summary, self.done = ok, summary, True
+            self.changed.notify_all()
+
+
+class _RunEvents(logging.Handler):
+    """Routes engine events to the run whose id is the record's scope."""
+
+    def __init__(self, runs: dict[str, Run]) -> None:
+        super().__init__()
+        self.runs = runs
+
+    def emit(self, record: logging.LogRecord) -> None:
+        run = self.runs.get(str(getattr(record, "scope", "")))
+        if run is not None:
+            run.add(str(getattr(record, "event", "event")), record.getMessage())
+
+
+@dataclass
+class EnvState:
+    """One environment as the pages need it; ``error`` when it cannot be loaded or read."""
+
+    name: str
+    desired: Desired | None = None
+    outcome: Outcome | None = None
+    error: str | None = None  # the manifest does not load
+    unreachable: str | None = None  # the database could not be read
+
+
+class Workspace:
+    def __init__(self, root: str, *, actor: str | None = None) -> None:
+        self.root = os.path.abspath(root)
+        self.actor = actor
+        self._plans: dict[str, tuple[float, EnvState]] = {}
+        self._lock = threading.Lock()
+        self.runs: dict[str, Run] = {}
+        self.edits: dict[str, Edit] = {}  # saved edits that may still be committed on a branch
+        self._handler = _RunEvents(self.runs)
+        LOGGER.addHandler(self._handler)
+
+    def close(self) -> None:
+        LOGGER.removeHandler(self._handler)
+
+    # -- environments ------------------------------------------------------------------------
+    def names(self) -> list[str]:
+        return environment_names(self.root)
+
+    def request(self, env: str, **kw: Any) -> Request:
+        if env not in self.names():
+            raise ReconcilerError(f"no environment {env!r} under {self.root}", code="unknown-env")
+        path = os.path.join(self.root, "environments", f"{env}.yaml")
+        if not os.path.exists(path):
+            path = path[:-5] + ".yml"
+        # one connection attempt: a page must not hang on a database that is down
+        return Request(path, root=self.root, actor=self.actor, connect_attempts=1, **kw)
+
+    def desired(self, env: str) -> Desired:
+        return load(self.request(env))
+
+    def state(self, env: str, *, fresh: bool = False) -> EnvState:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._plans.get(env)
+        if hit is not None and not fresh and now - hit[0] < PLAN_TTL:
+            return hit[1]
+        st = EnvState(env)
+        try:
+            st.desired = self.desired(env)
+        except ManifestError as e:
+            st.error = "\n".join(format_diagnostic(d) for d in e.diagnostics)
+        except ReconcilerError as e:
+            st.error = "\n".join(format_diagnostic(d) for d in e.diagnostics)
+        if st.desired is not None:
+            try:
+                st.outcome = reconcile(self.request(env))
+            except ReconcilerError as e:
+                st.unreachable = e.message
+        with self._lock:
+            self._plans[env] = (time.monotonic(), st)
+        return st
+
+    def states(self) -> dict[str, EnvState]:
+        return {n: self.state(n) for n in self.names()}
+
+    def forget(self) -> None:
+        """Drop cached plans: the files or a database just changed."""
+        with self._lock:
+            self._plans.clear()
+
+    def catalog(self, states: dict[str, EnvState]) -> dict[tuple[str, str], CatalogEntry]:
+        return catalog([s.desired for s in states.values() if s.desired is not None])
+
+    def lint(self, env: str) -> list[Diagnostic]:
+        from reconciler.engine import validate
+
+        return validate(self.request(env)).diagnostics
+
+    # -- runs ------------------------------------------------------------------------------
+    def start(self, env: str, what: str, scope: str) -> Run:
+        """Apply ``scope`` of ``env`` through the engine on a thread; the Run reports it."""
+        run = Run(secrets.token_urlsafe(9), env, what)
+        request = replace(self.request(env), mode="apply", scope=scope)  # type: ignore[arg-type]
+        self.runs[run.id] = run
+        for old in sorted(self.runs.values(), key=lambda r: r.started)[:-MAX_RUNS]:
+            if old.done:
+                self.runs.pop(old.id, None)
+
+        def work() -> None:
+            SCOPE.set(run.id)
+            run.add("start", f"{what} on {env}")
+            try:
+                out = reconcile(request)
+            except ReconcilerError as e:
+                run.finish(False, "\n".join(format_diagnostic(d) for d in e.diagnostics))
+            except Exception as e:  # a bug must still end the stream, with its type only
+                run.finish(False, f"internal error: {type(e).__name__}")
+            else:
+                run.finish(out.exit_code == 0, _summary(out))
+            finally:
+                self.forget()
+
+        threading.Thread(target=work, name=f"ui-run-{run.id}", daemon=True).start()
+        return run
+
+    def wait(self, run: Run, timeout: float, seen: int) -> None:
+        """Block until the run has more than ``seen`` events or is done (or the timeout)."""
+        with run.changed:
+            run.changed.wait_for(lambda: run.done or len(run.events) > seen, timeout)
+
+
+def _summary(out: Outcome) -> str:
+    if out.applied is not None and out.exit_code == 0:
+        counts = out.plan.counts()
+        return "applied: " + (", ".join(f"{n} {k}" for k, n in counts.items()) or "already in sync")
+    if out.plan.empty and out.exit_code == 0:
+        return "already in sync: nothing to apply"
+    why = "; ".join(out.why_not) or f"exit {out.exit_code}"
+    step = out.next_step
+    return f"nothing applied: {why}" + (f". Next: {step}" if step else "")
