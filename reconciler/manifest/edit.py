@@ -116,7 +116,7 @@ def set_override(text: str, file: str, category: str, key: str, value: Any) -> s
     if not isinstance(config, dict):
         config = CommentedMap()
         doc["config"] = config
-    overrides = config.get("overrides")
+    overrides: Any = config.get("overrides")
     if not isinstance(overrides, dict):
         overrides = CommentedMap()
         overrides.fa.set_flow_style()
@@ -124,7 +124,7 @@ def set_override(text: str, file: str, category: str, key: str, value: Any) -> s
     per = overrides.get(category)
     if not isinstance(per, dict):
         per = CommentedMap()
-        if getattr(overrides, "fa", None) is not None and overrides.fa.flow_style():
+        if hasattr(overrides, "fa") and overrides.fa.flow_style():
             per.fa.set_flow_style()
         overrides[category] = per
     per[key] = _plain(value)
