@@ -37,6 +37,9 @@ PREFIX = "/admin/database-config"
 HERE = Path(__file__).parent
 RULE_DOCS = HERE.parent.parent / "docs" / "rules"
 MIGRATIONS_PAGE = 100
+WARM_TIMEOUT = (
+    10.0  # seconds the start waits for the first plans (a dead database must not hold it)
+)
 
 
 def _int(value: str | None, default: int = 1) -> int:
@@ -59,6 +62,7 @@ class UI:
         self.templates = Jinja2Templates(env=env)
         self.templates.env.filters["show"] = views.show
         self.templates.env.filters["num"] = views.num
+        self.templates.env.filters["clock"] = views.clock
         self.templates.env.globals.update(prefix=PREFIX, format_diagnostic=format_diagnostic)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -101,8 +105,14 @@ class UI:
         entries = await run_in_threadpool(self.ws.catalog, states)
         desireds = {n: s.desired for n, s in states.items() if s.desired is not None}
         outcomes = {n: s.outcome for n, s in states.items()}
-        rows = views.config_rows(entries.values(), desireds, outcomes, q, only_drift)
-        page = views.paginate(rows, _int(request.query_params.get("page")))
+        page = views.config_rows(
+            entries.values(),
+            desireds,
+            outcomes,
+            q,
+            only_drift,
+            _int(request.query_params.get("page")),
+        )
         return self.page(
             request,
             "config.html",
@@ -505,6 +515,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # every environment's plan and the config catalog, so the first page need not wait
+        await run_in_threadpool(ws.warm, WARM_TIMEOUT)
         yield
         ws.close()
 

@@ -45,6 +45,13 @@ def show(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+def clock(at: float) -> str:
+    """When a plan was read, as local wall-clock time."""
+    import time
+
+    return time.strftime("%H:%M:%S", time.localtime(at)) if at else "-"
+
+
 def num(value: Any) -> str:
     """A bound as written: 100000, not 100000.0."""
     if isinstance(value, float) and value.is_integer():
@@ -101,66 +108,82 @@ def config_rows(
     outcomes: dict[str, Outcome | None],
     query: str = "",
     only_drift: bool = False,
-) -> list[ConfigRow]:
-    from reconciler.plan.compute import RECONCILER_ACTOR_PREFIX
-    from reconciler.plan.live import same_value
-
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> Page[ConfigRow]:
+    """One page of rows matching the search; only that page's cells are worked out (all of
+    them when only drifted rows are wanted)."""
     q = query.strip().lower()
+    chosen = sorted(
+        (e for e in entries if not q or q in f"{e.category}.{e.key} {e.spec.description}".lower()),
+        key=lambda e: (e.category, e.key),
+    )
     declared = {
         env: {(c.category, c.key): c.value for c in d.config or []} for env, d in desireds.items()
     }
-    rows: list[ConfigRow] = []
-    for e in sorted(entries, key=lambda e: (e.category, e.key)):
-        text = f"{e.category}.{e.key} {e.spec.description}".lower()
-        if q and q not in text:
-            continue
-        spec = e.spec
-        row = ConfigRow(
-            e.category,
-            e.key,
-            spec.description,
-            {
-                k: v
-                for k, v in (
-                    ("type", spec.type),
-                    ("min", spec.min),
-                    ("max", spec.max),
-                    ("enum", spec.enum),
-                )
-                if v is not None
-            },
-            show(spec.value),
-            e.file,
-        )
-        for env, d in desireds.items():
-            cell = ConfigCell(env)
-            over = d.env.config.overrides.get(e.category, {})
-            if isinstance(over, dict) and e.key in over:
-                cell.override = show(over[e.key])
-            mine = declared[env]
-            if (e.category, e.key) in mine:
-                cell.declared = show(mine[(e.category, e.key)])
-            out = outcomes.get(env)
-            if out is not None and out.live.config_table:
-                cell.live_known = True
-                live = out.live.config.get((e.category, e.key))
-                if live is not None:
-                    cell.live = show(live.value)
-                    if (e.category, e.key) in mine and not same_value(
-                        live.value, mine[(e.category, e.key)]
-                    ):
-                        cell.drift = "live differs from git"
-                        if live.updated_by and not live.updated_by.startswith(
-                            RECONCILER_ACTOR_PREFIX
-                        ):
-                            cell.out_of_band = live.updated_by
-                elif (e.category, e.key) in mine:
-                    cell.drift = "not in the database yet"
-            row.cells.append(cell)
-        if only_drift and not row.drifted:
-            continue
-        rows.append(row)
-    return rows
+    if only_drift:
+        rows = [_row(e, desireds, declared, outcomes) for e in chosen]
+        return paginate([r for r in rows if r.drifted], page, size)
+    shown = paginate(chosen, page, size)
+    return Page(
+        [_row(e, desireds, declared, outcomes) for e in shown.items],
+        shown.number,
+        shown.pages,
+        shown.total,
+    )
+
+
+def _row(
+    e: CatalogEntry,
+    desireds: dict[str, Desired],
+    declared: dict[str, dict[tuple[str, str], Any]],
+    outcomes: dict[str, Outcome | None],
+) -> ConfigRow:
+    from reconciler.plan.compute import RECONCILER_ACTOR_PREFIX
+    from reconciler.plan.live import same_value
+
+    spec = e.spec
+    row = ConfigRow(
+        e.category,
+        e.key,
+        spec.description,
+        {
+            k: v
+            for k, v in (
+                ("type", spec.type),
+                ("min", spec.min),
+                ("max", spec.max),
+                ("enum", spec.enum),
+            )
+            if v is not None
+        },
+        show(spec.value),
+        e.file,
+    )
+    for env, d in desireds.items():
+        cell = ConfigCell(env)
+        over = d.env.config.overrides.get(e.category, {})
+        if isinstance(over, dict) and e.key in over:
+            cell.override = show(over[e.key])
+        mine = declared[env]
+        if (e.category, e.key) in mine:
+            cell.declared = show(mine[(e.category, e.key)])
+        out = outcomes.get(env)
+        if out is not None and out.live.config_table:
+            cell.live_known = True
+            live = out.live.config.get((e.category, e.key))
+            if live is not None:
+                cell.live = show(live.value)
+                if (e.category, e.key) in mine and not same_value(
+                    live.value, mine[(e.category, e.key)]
+                ):
+                    cell.drift = "live differs from git"
+                    if live.updated_by and not live.updated_by.startswith(RECONCILER_ACTOR_PREFIX):
+                        cell.out_of_band = live.updated_by
+            elif (e.category, e.key) in mine:
+                cell.drift = "not in the database yet"
+        row.cells.append(cell)
+    return row
 
 
 @dataclass

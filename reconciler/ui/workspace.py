@@ -8,6 +8,7 @@ of its own and records the engine's events, which the page streams as Server-Sen
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import LOGGER, SCOPE, Request, load, reconcile
 from reconciler.engine.editing import catalog, environment_names
-from reconciler.errors import ManifestError, ReconcilerError, format_diagnostic
+from reconciler.errors import ReconcilerError, format_diagnostic
 
 if TYPE_CHECKING:
     from reconciler.engine import Outcome
@@ -28,7 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Run", "Workspace"]
 
-PLAN_TTL = 3.0  # seconds a plan is reused for page views (a run or an edit drops it at once)
+PLAN_TTL = 3.0  # seconds a plan is reused as is (a run or an edit drops it at once)
+# older than this, a page waits for a new plan instead of showing the last one
+MAX_STALE = float(os.environ.get("RECONCILER_UI_MAX_STALE", "30"))
 MAX_RUNS = 50
 
 
@@ -79,6 +82,7 @@ class EnvState:
     outcome: Outcome | None = None
     error: str | None = None  # the manifest does not load
     unreachable: str | None = None  # the database could not be read
+    at: float = 0.0  # when it was computed (time.time())
 
 
 class Workspace:
@@ -89,6 +93,12 @@ class Workspace:
         self._lock = threading.Lock()
         self.runs: dict[str, Run] = {}
         self.edits: dict[str, Edit] = {}  # saved edits that may still be committed on a branch
+        self._desired: dict[str, tuple[Any, Desired]] = {}
+        self._catalog: tuple[Any, dict[tuple[str, str], CatalogEntry]] | None = None
+        self._computing: dict[str, threading.Lock] = {}
+        self._catalog_lock = threading.Lock()
+        self._forgotten = 0.0
+        self._refreshing: set[str] = set()
         self._handler = _RunEvents(self.runs)
         LOGGER.addHandler(self._handler)
 
@@ -109,29 +119,82 @@ class Workspace:
         return Request(path, root=self.root, actor=self.actor, connect_attempts=1, **kw)
 
     def desired(self, env: str) -> Desired:
-        return load(self.request(env))
+        """The environment's desired state, kept in memory while none of its files changed
+        (mtime, size and inode of every file and folder it was built from)."""
+        request = self.request(env)
+        hit = self._desired.get(env)
+        if hit is not None and hit[0] == _stamp(_inputs(hit[1])):
+            return hit[1]
+        d = load(request)
+        self._desired[env] = (_stamp(_inputs(d)), d)
+        return d
 
     def state(self, env: str, *, fresh: bool = False) -> EnvState:
-        now = time.monotonic()
+        """The environment's plan: computed now, or (up to MAX_STALE old) the last one while a
+        newer one is computed in the background, so a page never waits on a plan twice."""
         with self._lock:
             hit = self._plans.get(env)
-        if hit is not None and not fresh and now - hit[0] < PLAN_TTL:
-            return hit[1]
-        st = EnvState(env)
-        try:
-            st.desired = self.desired(env)
-        except ManifestError as e:
-            st.error = "\n".join(format_diagnostic(d) for d in e.diagnostics)
-        except ReconcilerError as e:
-            st.error = "\n".join(format_diagnostic(d) for d in e.diagnostics)
-        if st.desired is not None:
+        if hit is not None and hit[0] < self._forgotten:
+            hit = None  # computed before the files or the database changed
+        if (
+            hit is not None
+            and hit[1].desired is not None
+            and _stamp(_inputs(hit[1].desired)) != self._desired.get(env, (None,))[0]
+        ):
+            hit = None  # a manifest or migration file changed: plan the files as they are now
+        if hit is not None and not fresh:
+            age = time.monotonic() - hit[0]
+            if age < PLAN_TTL:
+                return hit[1]
+            if age < MAX_STALE:
+                self.refresh([env])
+                return hit[1]
+        return self._compute(env)
+
+    def _compute(self, env: str) -> EnvState:
+        asked = time.monotonic()
+        with self._computing.setdefault(env, threading.Lock()):
+            with self._lock:  # computed by another thread while this one waited for it
+                hit = self._plans.get(env)
+            if hit is not None and hit[0] >= asked and hit[0] >= self._forgotten:
+                return hit[1]
+            st = EnvState(env)
             try:
-                st.outcome = reconcile(self.request(env))
+                st.desired = self.desired(env)
             except ReconcilerError as e:
-                st.unreachable = e.message
-        with self._lock:
-            self._plans[env] = (time.monotonic(), st)
-        return st
+                st.error = "\n".join(format_diagnostic(d) for d in e.diagnostics)
+            if st.desired is not None:
+                from reconciler.engine import Session
+                from reconciler.engine.reconcile import run
+
+                try:
+                    with Session(self.request(env), desired=st.desired) as s:
+                        st.outcome = run(s)
+                except ReconcilerError as e:
+                    st.unreachable = e.message
+            st.at = time.time()
+            with self._lock:
+                self._plans[env] = (asked, st)
+            return st
+
+    def refresh(self, envs: list[str] | None = None) -> None:
+        """Compute plans in the background (at start, and when a shown one is getting old)."""
+        for env in envs if envs is not None else self.names():
+            with self._lock:
+                if env in self._refreshing:
+                    continue
+                self._refreshing.add(env)
+
+            def work(env: str = env) -> None:
+                try:
+                    self._compute(env)
+                except Exception:  # a page asking for it will compute it and show the error
+                    pass
+                finally:
+                    with self._lock:
+                        self._refreshing.discard(env)
+
+            threading.Thread(target=work, name=f"ui-plan-{env}", daemon=True).start()
 
     def states(self) -> dict[str, EnvState]:
         return {n: self.state(n) for n in self.names()}
@@ -140,9 +203,29 @@ class Workspace:
         """Drop cached plans: the files or a database just changed."""
         with self._lock:
             self._plans.clear()
+            self._forgotten = time.monotonic()
 
     def catalog(self, states: dict[str, EnvState]) -> dict[tuple[str, str], CatalogEntry]:
-        return catalog([s.desired for s in states.values() if s.desired is not None])
+        """Every declared entry with its constraints, re-read only when a category file changed."""
+        desireds = [s.desired for s in states.values() if s.desired is not None]
+        files = sorted({c.location.file for d in desireds for c in d.config or []})
+        stamp = _stamp(files + sorted({os.path.dirname(f) for f in files}))
+        with self._catalog_lock:  # one reading at a time; the others wait for its result
+            if self._catalog is None or self._catalog[0] != stamp:
+                self._catalog = (stamp, catalog(desireds))
+            return self._catalog[1]
+
+    def warm(self, timeout: float) -> None:
+        """Plan every environment and read the catalog before the first page is asked for
+        (waits at most ``timeout``: a database that does not answer must not hold the start)."""
+
+        def work() -> None:
+            with contextlib.suppress(Exception):  # shown, located, by the page that needs it
+                self.catalog({n: self._compute(n) for n in self.names()})
+
+        t = threading.Thread(target=work, name="ui-warm", daemon=True)
+        t.start()
+        t.join(timeout)
 
     def lint(self, env: str) -> list[Diagnostic]:
         from reconciler.engine import validate
@@ -180,6 +263,28 @@ class Workspace:
         """Block until the run has more than ``seen`` events or is done (or the timeout)."""
         with run.changed:
             run.changed.wait_for(lambda: run.done or len(run.events) > seen, timeout)
+
+
+def _inputs(d: Desired) -> list[str]:
+    """The files and folders a desired state was built from (folders: a file added or removed)."""
+    paths = {d.env_file, *(m.path for m in d.migrations)}
+    paths |= {c.location.file for c in d.config or [] if c.location.file}
+    paths |= {n.location.file for n in d.forums or [] if n.location.file}
+    paths |= {os.path.dirname(p) for p in list(paths)}
+    base = os.path.dirname(d.env_file)
+    paths.add(os.path.normpath(os.path.join(base, d.env.migrations.dir)))
+    return sorted(paths)
+
+
+def _stamp(paths: list[str]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            out.append((p, st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            out.append((p, None))
+    return tuple(out)
 
 
 def _summary(out: Outcome) -> str:
