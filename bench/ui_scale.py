@@ -42,7 +42,7 @@ TABS = {
     "Migrations, a file": f"{PREFIX}/migrations/file?env=bench&version=1500",
     "Sync": f"{PREFIX}/sync?env=bench",
 }
-PLAN_TTL = 3.0  # reconciler.ui.workspace.PLAN_TTL
+PLAN_TTL = 3.0  # reconciler.web.workspace.PLAN_TTL
 RUNS = 5
 
 

@@ -10,6 +10,7 @@ from reconciler.engine.session import Session
 
 if TYPE_CHECKING:
     from reconciler.audit import AuditEvent, DeliveryReport
+    from reconciler.manifest import Desired
 
 __all__ = [
     "audit_events",
@@ -149,11 +150,17 @@ def deliver_owed(request: Request) -> DeliveryReport | None:
 
 
 def audit_events(
-    request: Request, *, limit: int = 50, deliver_first: bool = True
+    request: Request,
+    *,
+    limit: int = 50,
+    deliver_first: bool = True,
+    desired: Desired | None = None,
 ) -> tuple[list[dict[str, Any]], DeliveryReport | None]:
-    """The newest audit events with their delivery state, after trying to deliver what is owed."""
+    """The newest audit events with their delivery state, after trying to deliver what is owed.
+
+    ``desired``: the environment as the caller already loaded it (the UI keeps it in memory)."""
     from reconciler.audit import list_events
 
-    with Session(request, purpose="audit") as s:
+    with Session(request, purpose="audit", desired=desired) as s:
         report = deliver(s) if deliver_first else None
         return list_events(s.connection, s.env.name, limit), report

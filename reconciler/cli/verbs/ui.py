@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.cli.common import EX_USAGE
 
     try:
-        from reconciler.ui import serve
-        from reconciler.ui.security import is_loopback
+        from reconciler.web import serve
+        from reconciler.web.security import is_loopback
     except ImportError as e:  # pragma: no cover - depends on the install
         print(
             f"the UI needs its extra: pip install 'neon-reconciler[ui]' ({e.name} missing)",

@@ -307,7 +307,7 @@ def forum_tree(
 
 
 def forum_changes(outcome: Outcome) -> dict[str, str]:
-    """slug -> create | rename | move | update | unarchive | archive, for what a sync would do."""
+    """slug -> create | rename | move | reorder | update | unarchive | archive: what a sync does."""
     from reconciler.plan import ArchiveForum, UpsertForum
 
     out: dict[str, str] = {}
@@ -319,8 +319,10 @@ def forum_changes(outcome: Outcome) -> dict[str, str]:
                 out[a.slug] = a.change
             elif "name" in a.changed:
                 out[a.slug] = "rename"
-            elif "parent_slug" in a.changed or "position" in a.changed:
+            elif "parent_slug" in a.changed:
                 out[a.slug] = "move"
+            elif "position" in a.changed:
+                out[a.slug] = "reorder"
             else:
                 out[a.slug] = "update: " + ", ".join(a.changed)
     return out

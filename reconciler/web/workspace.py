@@ -97,6 +97,7 @@ class Workspace:
         self._catalog: tuple[Any, dict[tuple[str, str], CatalogEntry]] | None = None
         self._computing: dict[str, threading.Lock] = {}
         self._catalog_lock = threading.Lock()
+        self._lint: dict[str, tuple[Any, list[Diagnostic]]] = {}
         self._forgotten = 0.0
         self._refreshing: set[str] = set()
         self._handler = _RunEvents(self.runs)
@@ -228,9 +229,16 @@ class Workspace:
         t.join(timeout)
 
     def lint(self, env: str) -> list[Diagnostic]:
+        """The environment's validate findings, kept while none of its input files changed."""
         from reconciler.engine import validate
 
-        return validate(self.request(env)).diagnostics
+        stamp = _stamp(_inputs(self.desired(env)))
+        hit = self._lint.get(env)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        diags = validate(self.request(env)).diagnostics
+        self._lint[env] = (stamp, diags)
+        return diags
 
     # -- runs ------------------------------------------------------------------------------
     def start(self, env: str, what: str, scope: str) -> Run:

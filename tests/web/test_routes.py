@@ -14,7 +14,7 @@ from tests.conftest import query, run_cli
 starlette = pytest.importorskip("starlette", reason="the ui extra (starlette) is not installed")
 from starlette.testclient import TestClient  # noqa: E402
 
-from reconciler.ui.app import PREFIX, create_app  # noqa: E402
+from reconciler.web.app import PREFIX, create_app  # noqa: E402
 
 TOKEN = "correct-horse-battery-staple"
 
@@ -370,3 +370,64 @@ def test_unreachable_database_is_said_not_hung(
         page = c.get(f"{PREFIX}/migrations?env=prod").text
         assert time.monotonic() - t < 15
         assert "database not read" in page and "s3cret-pw" not in page
+
+
+def test_cli_refuses_a_public_address_without_a_token(project: Path) -> None:
+    r = run_cli(project, "ui", "--host", "0.0.0.0", "--port", "1")
+    assert r.returncode == 64
+    assert "--token-from-env" in r.stderr
+    r = run_cli(
+        project,
+        "ui",
+        "--host",
+        "0.0.0.0",
+        "--token-from-env",
+        "UI_TOKEN",
+        env={"UI_TOKEN": "short"},
+    )
+    assert r.returncode == 64 and "at least 16 characters" in r.stderr
+
+
+def test_cli_serves_the_ui(project: Path, db_url: str) -> None:
+    import os
+    import socket
+    import sys
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "ui",
+            "--root",
+            str(project),
+            "--port",
+            str(port),
+            "--read-only",
+        ],
+        cwd=project,
+        env=dict(os.environ),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}{PREFIX}/config", timeout=5
+                ) as r:
+                    body = r.read().decode()
+                break
+            except OSError:
+                assert p.poll() is None and time.monotonic() < deadline, "the UI did not start"
+                time.sleep(0.1)
+        assert "xp.daily_cap" in body and "read-only" in body and '<form method="post"' not in body
+    finally:
+        p.terminate()
+        _, err = p.communicate(timeout=10)
+    assert f"http://127.0.0.1:{port}/admin/database-config (read-only)" in err

@@ -28,7 +28,7 @@ if not os.path.exists(CHROMIUM):
         allow_module_level=True,
     )
 
-from reconciler.ui.app import PREFIX, create_app  # noqa: E402
+from reconciler.web.app import PREFIX, create_app  # noqa: E402
 
 TOKEN = "a-long-enough-ui-token-for-tests"
 ARGS = [

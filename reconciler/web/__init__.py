@@ -11,7 +11,7 @@ __all__ = ["create_app", "serve"]
 
 
 def create_app(root: str, **kw: object) -> object:
-    from reconciler.ui.app import create_app as make
+    from reconciler.web.app import create_app as make
 
     return make(root, **kw)  # type: ignore[arg-type]
 
@@ -27,8 +27,8 @@ def serve(
     """Serve until interrupted. ``host`` other than loopback needs a token (checked by the door)."""
     import uvicorn
 
-    from reconciler.ui.app import create_app as make
-    from reconciler.ui.security import is_loopback
+    from reconciler.web.app import create_app as make
+    from reconciler.web.security import is_loopback
 
     app = make(root, read_only=read_only, token=token, loopback_only=is_loopback(host))
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

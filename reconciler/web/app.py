@@ -27,9 +27,9 @@ from starlette.templating import Jinja2Templates
 
 from reconciler.engine.editing import ConfigChange, commit_on_branch, git_work_tree, prepare, save
 from reconciler.errors import ReconcilerError, format_diagnostic
-from reconciler.ui import views
-from reconciler.ui.security import COOKIE, Guard
-from reconciler.ui.workspace import Workspace
+from reconciler.web import views
+from reconciler.web.security import COOKIE, Guard
+from reconciler.web.workspace import Workspace
 
 __all__ = ["PREFIX", "create_app"]
 
@@ -381,7 +381,9 @@ class UI:
             live = views.forum_tree(st.outcome.live.forums.values(), changes)
             try:
                 events, _ = await run_in_threadpool(
-                    lambda: audit_events(self.ws.request(env), limit=20, deliver_first=False)
+                    lambda: audit_events(
+                        self.ws.request(env), limit=20, deliver_first=False, desired=st.desired
+                    )
                 )
                 for e in events:
                     e["delivery"] = delivery_state(e)
