@@ -190,6 +190,17 @@ _STEPS: list[str] = [
     END
     $d$;
     """,
+    # 4: the schema as the last apply left it, to tell drift made outside the reconciler
+    """
+    CREATE TABLE reconciler.schema_snapshot (
+        environment text PRIMARY KEY,
+        version     text,                  -- the last migration applied when it was taken
+        objects     jsonb NOT NULL,        -- object key -> catalog facts (reconciler.db.schema)
+        taken_at    timestamptz NOT NULL DEFAULT now(),
+        taken_by    text NOT NULL
+    );
+    REVOKE ALL ON reconciler.schema_snapshot FROM PUBLIC;
+    """,
 ]
 
 
@@ -239,7 +250,11 @@ class ApproverGrants:
     pending_tables: list[str] = field(default_factory=list)  # created later; the apply grants them
 
 
-_TRAIL_READS = ("reconciler.schema_migrations", "reconciler.approvals")
+_TRAIL_READS = (
+    "reconciler.schema_migrations",
+    "reconciler.approvals",
+    "reconciler.schema_snapshot",  # drift is part of the plan approvers compute
+)
 _FUNCTIONS = (
     "reconciler.approve(text, text, text, text)",
     "reconciler.refuse_approval(text, text, text, text)",

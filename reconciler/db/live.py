@@ -1,7 +1,8 @@
 """Reading the live state in a constant number of round trips, whatever the number of rows.
 
 Round trip 1 asks which of the tables exist; round trip 2 fetches every applied
-migration, config row and forum row as three JSON aggregates in one SELECT.
+migration, config row and forum row as three JSON aggregates in one SELECT, and the
+differences between the live schema and its last snapshot (:mod:`reconciler.db.schema`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from reconciler.db.schema import DRIFT_SQL
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import Desired
 from reconciler.plan.live import AppliedMigration, LiveConfig, LiveForum, LiveState
@@ -29,12 +31,16 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
     with conn.cursor() as cur:
         cur.execute(
             "SELECT to_regclass('reconciler.schema_migrations') IS NOT NULL, "
-            "to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+            "to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL, "
+            "to_regclass('reconciler.schema_snapshot') IS NOT NULL AND "
+            "has_table_privilege('reconciler.schema_snapshot', 'SELECT')",
             (config_table, forum_table),
         )
         row = cur.fetchone()
         assert row is not None
         has_book, has_config, has_forum = bool(row[0]), bool(row[1]), bool(row[2])
+        has_snapshots = bool(row[3])
+        params: list[Any] = []
         want_config = has_config and desired.config is not None
         want_forum = has_forum and desired.forums is not None
         parts: list[sql.Composable] = []
@@ -60,11 +66,14 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
                     "description, position, settings, archived_at IS NOT NULL)), '[]') FROM {})"
                 ).format(qualified(forum_table))
             )
+        if has_snapshots:
+            parts.append(sql.SQL(DRIFT_SQL))
+            params.append(desired.env.name)
         results: list[Any] = []
         trips = 1
         if parts:
             try:
-                cur.execute(sql.SQL("SELECT ") + sql.SQL(", ").join(parts))
+                cur.execute(sql.SQL("SELECT ") + sql.SQL(", ").join(parts), params)
             except psycopg.errors.UndefinedColumn as e:
                 raise ReconcilerError(
                     f"a managed table lacks a column the reconciler needs: {e.diag.message_primary}",
@@ -91,4 +100,22 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
             forums[slug] = LiveForum(
                 slug, parent, kind, name, desc or "", pos, settings or {}, archived
             )
-    return LiveState(has_book, migrations, has_config, config, has_forum, forums, trips)
+    snapshot: tuple[str | None, tuple[tuple[str, Any, Any], ...]] | None = None
+    if has_snapshots:
+        found = next(it)
+        if found is not None:
+            version, drift = found
+            snapshot = (version, tuple((k, old, new) for k, old, new in drift))
+    return LiveState(
+        has_book,
+        migrations,
+        has_config,
+        config,
+        has_forum,
+        forums,
+        trips,
+        snapshots_readable=has_snapshots,
+        snapshot_taken=snapshot is not None,
+        snapshot_version=snapshot[0] if snapshot else None,
+        drift=snapshot[1] if snapshot else (),
+    )

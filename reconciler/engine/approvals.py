@@ -111,6 +111,10 @@ def approve(
             from reconciler.engine.repair import repair_plan
 
             current, what = repair_plan(s)[1], "repair"
+            given = plan_hash.strip().lower()
+            adopting = repair_plan(s, adopt_drift=True)[1]  # `repair --adopt-drift` asks for this
+            if len(given) >= 12 and adopting.startswith(given) and not current.startswith(given):
+                current = adopting
         else:
             current, what = plan(s).plan.hash, "plan"
         listed = env.policy.approvals.approvers

@@ -200,6 +200,9 @@ def _apply(s: Session, out: Outcome) -> Outcome:
     if p.empty:  # nothing to change; the checks still say whether the database is healthy
         from reconciler.engine.verify import run_post_checks
 
+        if out.live.bookkeeping:
+            snapshot_schema(s, out.live, ran_migrations=False)
+
         out.checks = run_post_checks(s, "apply", p.hash)
         if any(not c.passed for c in out.checks):
             out.exit_code = EXIT_CHECKS
@@ -240,6 +243,8 @@ def _apply(s: Session, out: Outcome) -> Outcome:
             # a migration may have created a managed table: approvers must read it to plan
             approvers = list(env.policy.approvals.approvers)
             grant_new_tables(s.connection, approvers, audit.managed_tables(s))
+        # before the config and forum rows: a failure there leaves a snapshot of what ran
+        snapshot_schema(s, out.live, ran_migrations=bool(p.migrations))
         applier.apply_data(p.data_actions)
     except ReconcilerError as e:
         failure = {
@@ -273,6 +278,26 @@ def _apply(s: Session, out: Outcome) -> Outcome:
         f"{applier.report.data_actions} row change(s)",
     )
     return out
+
+
+def snapshot_schema(s: Session, live: LiveState, *, ran_migrations: bool) -> None:
+    """Record the schema the apply left, when migrations ran or no usable snapshot exists.
+    Drift seen before the apply stays drift unless a migration touched the object."""
+    from reconciler.db.schema import take_snapshot
+    from reconciler.plan.drift import snapshot_current
+
+    current = snapshot_current(live)
+    if not ran_migrations and current:
+        return
+    with s.connection.transaction():
+        count = take_snapshot(
+            s.connection,
+            s.env.name,
+            None,
+            f"reconciler:{s.actor}",
+            {k: (before, now) for k, before, now in live.drift} if current else None,
+        )
+    emit(s.env.name, "snapshot", f"{s.env.name}: schema snapshot of {count} objects recorded")
 
 
 def _deliver_quietly(s: Session) -> DeliveryReport | None:

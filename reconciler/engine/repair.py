@@ -36,18 +36,22 @@ class RepairOutcome:
     required: int = 0
 
 
-def repair_plan(s: Session) -> tuple[list[RepairAction], str]:
+def repair_plan(s: Session, *, adopt_drift: bool = False) -> tuple[list[RepairAction], str]:
     """(history changes, the repair's hash) as the database is now. Approvers compute it
     too, so it reads only what planning reads (closing open runs needs no approval)."""
     from reconciler.db.live import read_live
     from reconciler.plan.repair import repair_actions, repair_hash
 
-    actions = repair_actions(s.desired, read_live(s.connection, s.desired))
+    live = read_live(s.connection, s.desired)
+    actions = repair_actions(s.desired, live, adopt_drift=adopt_drift)
     return actions, repair_hash(s.env.name, actions)
 
 
 def repair(
-    request: Request, *, approval_sources: Mapping[str, ApprovalSource] | None = None
+    request: Request,
+    *,
+    adopt_drift: bool = False,
+    approval_sources: Mapping[str, ApprovalSource] | None = None,
 ) -> RepairOutcome:
     from reconciler.audit import AuditEvent
     from reconciler.db.bookkeeping import ensure_bookkeeping, repair_history
@@ -60,7 +64,7 @@ def repair(
         from reconciler.audit import dangling_runs
 
         s.lock.acquire()
-        actions, h = repair_plan(s)
+        actions, h = repair_plan(s, adopt_drift=adopt_drift)
         open_runs = (
             [i for i, _, _ in dangling_runs(s.connection, s.env.name)]
             if audit.trail_exists(s)
@@ -80,6 +84,7 @@ def repair(
                 return out
         ensure_bookkeeping(s.connection)
         changes = [a.describe() for a in doable] + [f"close open run #{i}" for i in open_runs]
+        adopted = [a.version for a in doable if a.kind == "adopt-drift"]
         base = AuditEvent(
             s.env.name,
             s.actor,
@@ -87,7 +92,9 @@ def repair(
             "started",
             h,
             out.received,
-            details={"changes": changes},
+            details={"changes": changes, "adopted_drift": adopted}
+            if adopted
+            else {"changes": changes},
         )
         started_id = audit.record(s, base)
         repair_history(
@@ -95,6 +102,11 @@ def repair(
             [a.version for a in doable if a.kind == "forget"],
             {a.version: a.checksum or "" for a in doable if a.kind == "rechecksum"},
         )
+        if any(a.kind == "adopt-drift" for a in doable):
+            from reconciler.db.schema import take_snapshot
+
+            with s.connection.transaction():
+                take_snapshot(s.connection, s.env.name, None, f"reconciler:{s.actor}")
         for line in changes:
             emit(s.env.name, "repair", line)
         audit.close_interrupted(s)
@@ -104,7 +116,11 @@ def repair(
                 base,
                 action="repair.succeeded",
                 outcome="succeeded",
-                details={"changes": changes, "started_id": started_id},
+                details={
+                    "changes": changes,
+                    "started_id": started_id,
+                    **({"adopted_drift": adopted} if adopted else {}),
+                },
             ),
         )
         audit.deliver(s)

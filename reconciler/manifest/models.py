@@ -147,6 +147,11 @@ class Policy(_Model):
     advisory_lock_wait: Duration = Field(10_000, description="wait for another reconciler (ms)")
     auto_apply: bool = False
     prune_config: bool = False
+    schema_drift: Literal["error", "warning", "off"] | None = Field(
+        None,
+        description="objects changed outside the reconciler since the last apply's snapshot: "
+        "error (blocks the plan), warning or off; default error when strict, else warning",
+    )
     allow_out_of_order: bool = Field(
         False, description="apply a migration older than the newest applied"
     )

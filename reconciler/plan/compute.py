@@ -309,6 +309,12 @@ def _forums(desired: Desired, live: LiveState, pending: bool) -> tuple[list[Acti
     return actions, []
 
 
+def drift_findings(desired: Desired, live: LiveState) -> list[Finding]:
+    from reconciler.plan.drift import drift_findings as found
+
+    return found(desired, live)
+
+
 def make_plan(desired: Desired, live: LiveState, context: PlanContext | None = None) -> Plan:
     """Compute what must change for the database to match the desired state; the hash also
     binds the ``context`` (policy, scope, emergency, lint verdict, rule-set version)."""
@@ -324,7 +330,7 @@ def make_plan(desired: Desired, live: LiveState, context: PlanContext | None = N
     if scope not in ("all", "forums", "data"):
         f_actions, f_findings = [], []
     actions = m_actions + c_actions + f_actions
-    findings = m_findings + c_findings + f_findings
+    findings = m_findings + c_findings + f_findings + drift_findings(desired, live)
     fp = live.fingerprint()
     h = plan_hash(desired.env.name, desired.target, actions, findings, fp, context)
     return Plan(desired.env.name, actions, findings, fp, h, desired.target)

@@ -74,6 +74,10 @@ class LiveState:
     forum_table: bool = False
     forums: dict[str, LiveForum] = field(default_factory=dict)
     round_trips: int = 0
+    snapshots_readable: bool = False  # reconciler.schema_snapshot exists and this login reads it
+    snapshot_taken: bool = False  # a schema snapshot exists for this environment
+    snapshot_version: str | None = None  # the last migration applied when it was taken
+    drift: tuple[tuple[str, Any, Any], ...] = ()  # (object key, snapshot facts, live facts)
 
     def fingerprint(self) -> str:
         """sha256 of everything the plan depends on (not timestamps or who/when)."""
@@ -91,4 +95,6 @@ class LiveState:
             "forum_table": self.forum_table,
             "forums": [asdict(f) for _, f in sorted(self.forums.items())],
         }
+        if self.drift:  # (only when there is some: hashes from before snapshots stay the same)
+            doc["schema_drift"] = [list(d) for d in self.drift]
         return hashlib.sha256(canonical_json(doc).encode()).hexdigest()

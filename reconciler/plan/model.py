@@ -87,6 +87,8 @@ FindingKind = Literal[
     "ConfigDrift",
     "MissingTargetTable",
     "PartiallyApplied",
+    "SchemaDrift",
+    "SchemaUnsnapshotted",
 ]
 
 

@@ -15,12 +15,12 @@ from typing import Literal
 from reconciler.manifest.desired import Desired
 from reconciler.plan.live import LiveState, canonical_json
 
-__all__ = ["RepairAction", "repair_actions", "repair_hash"]
+__all__ = ["RepairAction", "drift_actions", "repair_actions", "repair_hash"]
 
 
 @dataclass(frozen=True)
 class RepairAction:
-    kind: Literal["forget", "rechecksum", "unrepairable"]
+    kind: Literal["forget", "rechecksum", "unrepairable", "adopt-drift"]
     version: str
     name: str
     detail: str
@@ -31,12 +31,37 @@ class RepairAction:
             "forget": f"forget {self.version}_{self.name}: {self.detail}",
             "rechecksum": f"re-record the checksum of {self.version}_{self.name}: {self.detail}",
             "unrepairable": f"cannot repair {self.version}_{self.name}: {self.detail}",
+            "adopt-drift": f"adopt into the schema snapshot: {self.detail}",
         }[self.kind]
 
 
-def repair_actions(desired: Desired, live: LiveState) -> list[RepairAction]:
+def drift_actions(live: LiveState) -> list[RepairAction]:
+    """``repair --adopt-drift``: record the live schema as the snapshot, object by object
+    (or whole, when there is no usable snapshot to compare with)."""
+    from reconciler.plan.drift import describe_drift, snapshot_current
+
+    if not live.bookkeeping:
+        return []
+    if not snapshot_current(live):
+        why = "none yet" if not live.snapshot_taken else "the last one predates an unfinished apply"
+        return [RepairAction("adopt-drift", "schema", "", f"record the whole live schema ({why})")]
+    return [
+        RepairAction(
+            "adopt-drift",
+            key,
+            "",
+            describe_drift(key, before, now),
+            hashlib.sha256(canonical_json([before, now]).encode()).hexdigest(),
+        )
+        for key, before, now in live.drift
+    ]
+
+
+def repair_actions(
+    desired: Desired, live: LiveState, *, adopt_drift: bool = False
+) -> list[RepairAction]:
     files = {m.version: m for m in desired.migrations}
-    out: list[RepairAction] = []
+    out: list[RepairAction] = drift_actions(live) if adopt_drift else []
     for version, row in sorted(live.migrations.items(), key=lambda kv: int(kv[0])):
         if row.complete:
             continue

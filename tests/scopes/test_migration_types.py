@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.engine import EXIT_OK, Request, reconcile
+from reconciler.engine import EXIT_OK, Request, reconcile, repair
 from tests.conftest import query, run_cli
 from tests.gates.conftest import set_policy
 
@@ -34,6 +34,8 @@ def test_data_migration_lets_bounded_row_changes_through_strict_mode(
     _staging(project)
     assert reconcile(Request("staging", "apply", root=str(project))).exit_code == EXIT_OK
     query(db_url, "ALTER TABLE users ADD COLUMN nickname text")
+    # a column added by hand is drift, which strict staging blocks until someone adopts it
+    assert repair(Request("staging", root=str(project)), adopt_drift=True).status == "repaired"
     (project / MIGS / "0008_backfill_safe.sql").write_text(DATA)
     normal = reconcile(Request("staging", root=str(project)))
     assert normal.verdict.status == "blocked"  # strict: UPDATE and DELETE are not on the list

@@ -11,7 +11,12 @@ FORMATS = ("text", "json")
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
-    pass
+    p.add_argument(
+        "--adopt-drift",
+        action="store_true",
+        help="also record the live schema as the new snapshot: the objects changed outside "
+        "the reconciler are accepted as they are (each one listed and audited)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,11 +26,13 @@ def run(args: argparse.Namespace) -> int:
     the checksum of a file edited before any of its statements ran, and closes runs a kill
     left open (apply.interrupted). Where the environment requires approvals, they must name
     the repair's own hash (`reconcile approve --repair --plan HASH`). Audited.
+    With --adopt-drift, the schema drift the plan reports is accepted: the live schema becomes
+    the snapshot later plans compare with.
     Exit 0 repaired or nothing to do, 3 awaiting approvals or something needs a person.
     """
     from reconciler.engine import EXIT_BLOCKED, EXIT_OK, repair
 
-    out = repair(request(args))
+    out = repair(request(args), adopt_drift=args.adopt_drift)
     stuck = [a for a in out.actions if a.kind == "unrepairable"]
     if args.format == "json":
         doc = {

@@ -1,0 +1,188 @@
+"""The live schema as catalog facts, its snapshot after every apply, and the drift between them.
+
+One object per key (``column:public.users.nickname``, ``index:public.idx_posts_author``, ...)
+with the facts that matter to an application (type, default, nullability, identity,
+generation; index definition and validity; constraint definition and validation; trigger
+definition and whether it fires; function signature and body hash; sequence options; view
+definition hash; extension version; row-level security policies; enum labels). Never OIDs,
+owners or grants, so a pg_dump restore or a Neon branch restore reads the same.
+
+Managed schemas are every schema but the system ones and ``reconciler``; objects that belong
+to an extension are the extension's, not ours. The comparison with the stored snapshot runs in
+the server, so the live-state read stays one SELECT however many objects there are, and only
+the differences travel.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+
+__all__ = ["CATALOG_SQL", "DRIFT_SQL", "catalog", "take_snapshot"]
+
+_MANAGED = (
+    "n.nspname NOT IN ('pg_catalog', 'information_schema', 'reconciler', 'pg_toast') "
+    "AND n.nspname !~ '^pg_'"
+)
+
+
+def _not_extension(classid: str, oid: str) -> str:
+    return (
+        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = "
+        f"'{classid}'::regclass AND d.objid = {oid} AND d.deptype = 'e')"
+    )
+
+
+# (key text, facts jsonb) for every object of the managed schemas
+CATALOG_SQL = f"""
+SELECT 'table:' || n.nspname || '.' || c.relname,
+       jsonb_build_object('kind', c.relkind, 'rls', c.relrowsecurity, 'partition', c.relispartition)
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'f') AND {_MANAGED} AND {_not_extension("pg_class", "c.oid")}
+UNION ALL
+SELECT 'column:' || n.nspname || '.' || c.relname || '.' || a.attname,
+       jsonb_build_object('type', pg_catalog.format_type(a.atttypid, a.atttypmod),
+                          'nullable', NOT a.attnotnull,
+                          'default', pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
+                          'identity', a.attidentity, 'generated', a.attgenerated)
+  FROM pg_catalog.pg_attribute a
+  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+ WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f')
+   AND {_MANAGED} AND {_not_extension("pg_class", "c.oid")}
+UNION ALL
+SELECT 'index:' || n.nspname || '.' || ic.relname,
+       jsonb_build_object('definition', pg_catalog.pg_get_indexdef(i.indexrelid),
+                          'valid', i.indisvalid)
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+ WHERE {_MANAGED} AND {_not_extension("pg_class", "i.indrelid")}
+UNION ALL
+SELECT 'constraint:' || n.nspname || '.' || coalesce(c.relname, t.typname) || '.' || k.conname,
+       jsonb_build_object('definition', pg_catalog.pg_get_constraintdef(k.oid),
+                          'validated', k.convalidated)
+  FROM pg_catalog.pg_constraint k
+  JOIN pg_catalog.pg_namespace n ON n.oid = k.connamespace
+  LEFT JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+  LEFT JOIN pg_catalog.pg_type t ON t.oid = k.contypid
+ WHERE {_MANAGED} AND (c.oid IS NOT NULL OR t.oid IS NOT NULL)
+   AND (c.oid IS NULL OR {_not_extension("pg_class", "c.oid")})
+   AND (t.oid IS NULL OR {_not_extension("pg_type", "t.oid")})
+UNION ALL
+SELECT 'trigger:' || n.nspname || '.' || c.relname || '.' || tg.tgname,
+       jsonb_build_object('definition', pg_catalog.pg_get_triggerdef(tg.oid),
+                          'enabled', tg.tgenabled)
+  FROM pg_catalog.pg_trigger tg
+  JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT tg.tgisinternal AND {_MANAGED} AND {_not_extension("pg_class", "c.oid")}
+UNION ALL
+SELECT 'function:' || n.nspname || '.' || p.proname || '('
+         || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')',
+       jsonb_build_object('returns', pg_catalog.pg_get_function_result(p.oid),
+                          'language', l.lanname, 'volatility', p.provolatile,
+                          'security_definer', p.prosecdef, 'body', md5(coalesce(p.prosrc, '')))
+  FROM pg_catalog.pg_proc p
+  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+ WHERE {_MANAGED} AND {_not_extension("pg_proc", "p.oid")}
+UNION ALL
+SELECT 'sequence:' || n.nspname || '.' || c.relname,
+       jsonb_build_object('type', pg_catalog.format_type(s.seqtypid, NULL),
+                          'increment', s.seqincrement, 'min', s.seqmin, 'max', s.seqmax,
+                          'cycle', s.seqcycle)
+  FROM pg_catalog.pg_sequence s
+  JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE {_MANAGED} AND {_not_extension("pg_class", "c.oid")}
+UNION ALL
+SELECT 'view:' || n.nspname || '.' || c.relname,
+       jsonb_build_object('kind', c.relkind, 'definition', md5(pg_catalog.pg_get_viewdef(c.oid)))
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('v', 'm') AND {_MANAGED} AND {_not_extension("pg_class", "c.oid")}
+UNION ALL
+SELECT 'extension:' || e.extname,
+       jsonb_build_object('version', e.extversion, 'schema', n.nspname)
+  FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname <> 'plpgsql'
+UNION ALL
+SELECT 'policy:' || n.nspname || '.' || c.relname || '.' || pol.polname,
+       jsonb_build_object('command', pol.polcmd, 'permissive', pol.polpermissive,
+                          'roles', (SELECT coalesce(jsonb_agg(CASE WHEN r = 0 THEN 'public'
+                                      ELSE pg_catalog.pg_get_userbyid(r)::text END ORDER BY 1), '[]')
+                                      FROM unnest(pol.polroles) r),
+                          'using', pg_catalog.pg_get_expr(pol.polqual, pol.polrelid),
+                          'check', pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid))
+  FROM pg_catalog.pg_policy pol
+  JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE {_MANAGED}
+UNION ALL
+SELECT 'type:' || n.nspname || '.' || t.typname,
+       jsonb_build_object('labels', (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder)
+                                       FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid))
+  FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+ WHERE t.typtype = 'e' AND {_MANAGED} AND {_not_extension("pg_type", "t.oid")}
+"""
+
+# one value for the live-state read: [has_snapshot, version, [[key, snapshot facts, live facts]...]]
+DRIFT_SQL = f"""
+(SELECT json_build_array(
+   s.version,
+   (SELECT coalesce(json_agg(json_build_array(coalesce(cur.key, snap.key), snap.facts, cur.facts)
+                             ORDER BY coalesce(cur.key, snap.key)), '[]')
+      FROM ({CATALOG_SQL}) AS cur (key, facts)
+      FULL JOIN (SELECT key, value FROM jsonb_each(s.objects)) AS snap (key, facts)
+        ON snap.key = cur.key
+     WHERE cur.facts IS DISTINCT FROM snap.facts))
+   FROM reconciler.schema_snapshot s WHERE s.environment = %s)
+"""
+
+
+def catalog(conn: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
+    """Every object of the managed schemas with its facts."""
+    with conn.cursor() as cur:
+        cur.execute(
+            f"SELECT coalesce(jsonb_object_agg(key, facts), '{{}}') FROM ({CATALOG_SQL}) AS o (key, facts)"
+        )
+        row = cur.fetchone()
+    return dict(row[0]) if row and row[0] else {}
+
+
+def take_snapshot(
+    conn: psycopg.Connection[Any],
+    environment: str,
+    version: str | None,
+    actor: str,
+    keep: dict[str, tuple[Any, Any]] | None = None,
+) -> int:
+    """Record the live schema as the environment's snapshot; returns its object count.
+
+    ``keep``: drift seen before an apply, key -> (snapshot facts, live facts then). An object
+    the apply did not touch (its facts are still those it had) keeps its old snapshot facts,
+    so drift is never adopted by an apply that merely ran beside it.
+    """
+    if version is None:
+        row = conn.execute(
+            "SELECT version FROM reconciler.schema_migrations WHERE applied_at IS NOT NULL "
+            "ORDER BY length(version) DESC, version DESC LIMIT 1"
+        ).fetchone()
+        version = row[0] if row else None
+    objects = catalog(conn)
+    for key, (before, drifted) in (keep or {}).items():
+        if objects.get(key) == drifted:
+            if before is None:
+                objects.pop(key, None)
+            else:
+                objects[key] = before
+    conn.execute(
+        "INSERT INTO reconciler.schema_snapshot (environment, version, objects, taken_by) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (environment) DO UPDATE SET version = EXCLUDED.version, "
+        "objects = EXCLUDED.objects, taken_at = now(), taken_by = EXCLUDED.taken_by",
+        (environment, version, json.dumps(objects), actor),
+    )
+    return len(objects)

@@ -1,0 +1,236 @@
+"""Schema drift on a real PostgreSQL: each kind of out-of-band change, found and explained."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import query, run_cli
+
+
+def apply(project: Path, env: str = "dev", *extra: str) -> None:
+    r = run_cli(project, "apply", "--env", env, *extra)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def plan_json(project: Path, env: str = "dev") -> dict:
+    r = run_cli(project, "plan", "--env", env, "-f", "json")
+    assert r.returncode in (0, 2, 3), r.stdout + r.stderr
+    return json.loads(r.stdout)
+
+
+def drift_of(doc: dict) -> dict[str, dict]:
+    return {f["subject"]: f for f in doc["findings"] if f["kind"] == "SchemaDrift"}
+
+
+def test_snapshot_after_apply_and_no_drift(project: Path, db_url: str) -> None:
+    apply(project)
+    rows = query(
+        db_url,
+        "SELECT environment, version, taken_by, jsonb_typeof(objects) FROM reconciler.schema_snapshot",
+    )
+    assert rows == [("dev", "0007", "reconciler:tester", "object")]
+    keys = query(db_url, "SELECT jsonb_object_keys(objects) FROM reconciler.schema_snapshot")
+    keys = {k for (k,) in keys}
+    assert {
+        "table:public.users",
+        "column:public.users.email",
+        "index:public.posts_thread_idx",
+    } <= keys
+    assert not any(k.startswith(("table:reconciler.", "index:reconciler.")) for k in keys)
+    doc = plan_json(project)
+    assert drift_of(doc) == {}
+    assert run_cli(project, "plan", "--env", "dev").returncode == 0
+
+
+CASES = [
+    (
+        "ALTER TABLE users ADD COLUMN nickname text",
+        "column:public.users.nickname",
+        "column public.users.nickname was added outside the reconciler",
+    ),
+    (
+        "DROP INDEX posts_thread_idx",
+        "index:public.posts_thread_idx",
+        "index public.posts_thread_idx was dropped outside the reconciler",
+    ),
+    (
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'posts_thread_idx'::regclass",
+        "index:public.posts_thread_idx",
+        "index public.posts_thread_idx is INVALID",
+    ),
+    (
+        "ALTER TABLE posts DROP CONSTRAINT posts_author_id_fkey; ALTER TABLE posts ADD CONSTRAINT "
+        "posts_author_id_fkey FOREIGN KEY (author_id) REFERENCES users (id) NOT VALID",
+        "constraint:public.posts.posts_author_id_fkey",
+        "constraint public.posts.posts_author_id_fkey is NOT VALID",
+    ),
+    (
+        "ALTER TABLE users ALTER COLUMN email TYPE varchar(200)",
+        "column:public.users.email",
+        "column public.users.email changed outside the reconciler: type text -> character varying(200)",
+    ),
+    (
+        "ALTER TABLE users ALTER COLUMN email DROP NOT NULL",
+        "column:public.users.email",
+        "nullable false -> true",
+    ),
+    (
+        "ALTER TABLE users ALTER COLUMN email SET DEFAULT 'x@example.com'",
+        "column:public.users.email",
+        "default NULL -> 'x@example.com'::text",
+    ),
+    (
+        "CREATE TABLE scratch (id int)",
+        "table:public.scratch",
+        "table public.scratch was added outside the reconciler",
+    ),
+    (
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$; "
+        "CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch()",
+        "trigger:public.users.users_touch",
+        "trigger public.users.users_touch was added outside the reconciler",
+    ),
+    (
+        "CREATE SEQUENCE ticket_seq",
+        "sequence:public.ticket_seq",
+        "sequence public.ticket_seq was added outside the reconciler",
+    ),
+    (
+        "CREATE VIEW recent_posts AS SELECT id FROM posts",
+        "view:public.recent_posts",
+        "view public.recent_posts was added outside the reconciler",
+    ),
+    (
+        "ALTER TABLE posts ENABLE ROW LEVEL SECURITY; CREATE POLICY own ON posts USING (author_id = 1)",
+        "policy:public.posts.own",
+        "row-level security policy public.posts.own was added outside the reconciler",
+    ),
+    (
+        "CREATE EXTENSION vector",  # the one extension pgserver bundles
+        "extension:vector",
+        "extension vector was added outside the reconciler",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "key", "message"), CASES, ids=[c[1] for c in CASES])
+def test_out_of_band_change_is_found(
+    project: Path, db_url: str, change: str, key: str, message: str
+) -> None:
+    apply(project)
+    query(db_url, change)
+    found = drift_of(plan_json(project))
+    assert key in found, sorted(found)
+    assert message in found[key]["message"]
+    assert found[key]["severity"] == "warning"  # dev is not strict
+    assert "--adopt-drift" in found[key]["hint"]
+
+
+def test_function_body_and_trigger_state(project: Path, db_url: str) -> None:
+    (project / "manifests/migrations/0008_touch_safe.sql").write_text(
+        "-- Description: test step\n-- rollback: DROP TRIGGER users_touch ON users; DROP FUNCTION touch();\n"
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n"
+        "CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();\n"
+    )
+    apply(project)
+    assert drift_of(plan_json(project)) == {}
+    query(
+        db_url,
+        "CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$BEGIN NEW.email := lower(NEW.email); RETURN NEW; END$$; "
+        "ALTER TABLE users DISABLE TRIGGER users_touch",
+    )
+    found = drift_of(plan_json(project))
+    assert found["function:public.touch()"]["message"].endswith("body changed")
+    assert (
+        found["trigger:public.users.users_touch"]["message"]
+        == "trigger public.users.users_touch is disabled"
+    )
+
+
+def test_drift_blocks_strict_environments_and_is_in_the_hash(project: Path, db_url: str) -> None:
+    apply(project, "staging")
+    before = plan_json(project, "staging")
+    query(db_url, "ALTER TABLE users ADD COLUMN nickname text")
+    staging = project / "environments/staging.yaml"
+    staging.write_text(staging.read_text().replace("policy:\n", "policy:\n  schema_drift: error\n"))
+    r = run_cli(project, "apply", "--env", "staging")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "column public.users.nickname was added outside the reconciler" in r.stdout + r.stderr
+    after = plan_json(project, "staging")
+    assert after["plan_hash"] != before["plan_hash"]
+    # off: not reported at all
+    staging.write_text(staging.read_text().replace("schema_drift: error", "schema_drift: off"))
+    assert drift_of(plan_json(project, "staging")) == {}
+
+
+def test_strict_default_is_error(project: Path, db_url: str) -> None:
+    env = project / "environments/dev.yaml"
+    env.write_text(env.read_text().replace("policy:\n", "policy:\n  strict: true\n"))
+    apply(project)
+    query(db_url, "CREATE INDEX users_email_idx ON users (email)")
+    found = drift_of(plan_json(project))
+    assert found["index:public.users_email_idx"]["severity"] == "error"
+
+
+def test_an_apply_beside_drift_does_not_adopt_it(project: Path, db_url: str) -> None:
+    apply(project)
+    query(db_url, "ALTER TABLE users ADD COLUMN nickname text")
+    (project / "manifests/migrations/0008_more_safe.sql").write_text(
+        "-- Description: test step\n-- rollback: DROP TABLE badges;\nCREATE TABLE badges (id int PRIMARY KEY);\n"
+    )
+    apply(project)  # dev: drift is a warning, the apply goes ahead
+    found = drift_of(plan_json(project))
+    assert list(found) == ["column:public.users.nickname"]  # still drift; badges is not
+
+
+def test_a_migration_that_puts_it_back_resolves_it(project: Path, db_url: str) -> None:
+    apply(project)
+    query(db_url, "DROP INDEX posts_thread_idx")
+    (project / "manifests/migrations/0008_restore_index_safe.sql").write_text(
+        "-- Description: test step\n-- rollback: none\nCREATE INDEX CONCURRENTLY IF NOT EXISTS posts_thread_idx ON posts (thread_id);\n"
+    )
+    apply(project)
+    assert drift_of(plan_json(project)) == {}
+
+
+def test_adopt_drift_is_audited(project: Path, db_url: str) -> None:
+    apply(project)
+    query(db_url, "ALTER TABLE users ADD COLUMN nickname text")
+    r = run_cli(project, "repair", "--env", "dev", "--adopt-drift")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "column public.users.nickname" in r.stdout
+    assert drift_of(plan_json(project)) == {}
+    events = query(
+        db_url,
+        "SELECT action, details::text FROM reconciler.audit_log WHERE action LIKE 'repair.%' ORDER BY id",
+    )
+    assert [a for a, _ in events] == ["repair.started", "repair.succeeded"]
+    assert "column:public.users.nickname" in events[-1][1]
+
+
+def test_adopt_drift_needs_approvals_where_required(project: Path, db_url: str) -> None:
+    apply(project)
+    prod = project / "environments/prod.yaml"
+    text = prod.read_text().replace("sources: [database, kubernetes]", "sources: [database]")
+    prod.write_text(text.replace("target: 0006_add_user_prefs_safe", "target: latest"))
+    query(db_url, "ALTER TABLE users ADD COLUMN nickname text")
+    r = run_cli(project, "repair", "--env", "prod", "--adopt-drift")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "reconcile approve" in r.stdout
+    assert query(
+        db_url, "SELECT count(*) FROM reconciler.audit_log WHERE action = 'repair.succeeded'"
+    ) == [(0,)]
+
+
+def test_no_snapshot_yet_is_said(project: Path, db_url: str) -> None:
+    apply(project)
+    query(db_url, "DELETE FROM reconciler.schema_snapshot")
+    doc = plan_json(project)
+    kinds = {f["kind"] for f in doc["findings"]}
+    assert "SchemaUnsnapshotted" in kinds and "SchemaDrift" not in kinds
+    apply(project)  # the next apply records one
+    assert query(db_url, "SELECT count(*) FROM reconciler.schema_snapshot") == [(1,)]
