@@ -228,6 +228,12 @@ def _cycle(request: Request, log: Log, previous: set[str], stop: threading.Event
                 raise _Fatal(e) from None
             log("watch", "fix the file and save: the agent keeps watching")
             return previous
+    drift = {f"drift {f.message}" for f in out.plan.findings if f.kind == "SchemaDrift"}
+    for line in sorted(drift - previous):  # new drift, said once; and when it is resolved
+        log("drift", line.removeprefix("drift "), "warn")
+    for line in sorted({p for p in previous if p.startswith("drift ")} - drift):
+        log("drift", f"resolved: {line.removeprefix('drift ')}")
+    previous = {p for p in previous if not p.startswith("drift ")}
     lines = {describe(a) for a in out.plan.actions}
     added, gone = sorted(lines - previous), sorted(previous - lines)
     if len(added) + len(gone) <= 12:
@@ -242,7 +248,7 @@ def _cycle(request: Request, log: Log, previous: set[str], stop: threading.Event
             f"{len(added)} new and {len(gone)} dropped change(s) since the last plan ({kinds})",
         )
     if out.applied is not None:  # the engine already reported what it applied ("done")
-        return set()
+        return drift
     if out.verdict.status == "blocked" or out.gate_failures:
         log(
             "plan",
@@ -270,7 +276,7 @@ def _cycle(request: Request, log: Log, previous: set[str], stop: threading.Event
             "plan",
             f"{len(out.plan.actions)} change(s) pending; not applied (policy.auto_apply is false)",
         )
-    return lines
+    return lines | drift
 
 
 def _die_with_supervisor(stop: _Stop, log: Log) -> None:

@@ -63,6 +63,15 @@ def init(request: Request, *, grant_approvers: bool = False) -> list[str]:
         bookkeeping.ensure_bookkeeping(s.connection)
         bookkeeping.note_environment(s.connection, s.env.name, audit.has_webhook(s))
         notes = ["schema reconciler is ready"]
+        from reconciler.db.live import read_live
+        from reconciler.db.schema import take_snapshot
+
+        if not read_live(
+            s.connection, s.desired
+        ).snapshot_taken:  # never over one: that adopts drift
+            with s.connection.transaction():
+                count = take_snapshot(s.connection, s.env.name, None, f"reconciler:{s.actor}")
+            notes.append(f"schema snapshot of {count} objects recorded: drift is told against it")
         if grant_approvers:
             done = bookkeeping.grant_approvers(
                 s.connection, list(s.env.policy.approvals.approvers), audit.managed_tables(s)

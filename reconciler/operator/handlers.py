@@ -149,6 +149,19 @@ def _essence(body: kopf.Body) -> str:
 
 def result_of(out: Outcome) -> tuple[Result, str, int]:
     """The operator's reading of an engine outcome: (result, metric label, approvals missing)."""
+    from dataclasses import replace
+
+    r, label, missing = _result_of(out)
+    drift = [f for f in out.plan.findings if f.kind == "SchemaDrift"]
+    if drift:
+        text = f"{len(drift)} object(s) changed outside the reconciler: " + "; ".join(
+            f.message for f in drift[:5]
+        )
+        r = replace(r, drift=text, fields={**r.fields, "drift": {"objects": len(drift)}})
+    return r, label, missing
+
+
+def _result_of(out: Outcome) -> tuple[Result, str, int]:
     plan, verdict = out.plan, out.verdict
     summary = ", ".join(f"{n} {k}" for k, n in plan.counts().items()) or "in sync"
     fields: dict[str, Any] = {
@@ -318,6 +331,9 @@ async def reconcile_resource(
             return  # a drift check that found nothing: no API write (50 resources, every interval)
         patch["status"] = new
         _post(body, memo, label, r.message)
+        if r.drift and getattr(memo, "last_drift", None) != r.drift:
+            kopf.event(body, type="Warning", reason="Drifted", message=r.drift[:1024])
+        memo.last_drift = r.drift
         logger.info(f"{label}: {r.message[:200]} (plan {out.plan.hash[:12]})")
 
 

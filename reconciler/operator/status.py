@@ -16,7 +16,7 @@ __all__ = ["CONDITION_TYPES", "Result", "conditions_for", "status_for"]
 Phase = Literal[
     "Ready", "Reconciling", "AwaitingApproval", "Blocked", "Failed", "Suspended", "Degraded"
 ]
-CONDITION_TYPES = ("Ready", "Reconciling", "Stalled")
+CONDITION_TYPES = ("Ready", "Reconciling", "Stalled", "Drifted")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Result:
     reconciling: bool = False
     stalled: bool = False
     fields: Mapping[str, Any] = field(default_factory=dict)  # planHash, plan, approvals, ...
+    drift: str = ""  # the live schema differs from the last apply's snapshot: what differs
 
 
 def _flag(b: bool) -> str:
@@ -39,10 +40,15 @@ def _flag(b: bool) -> str:
 def conditions_for(
     result: Result, previous: Sequence[Mapping[str, Any]] | None, now: str
 ) -> list[dict[str, str]]:
-    """Ready / Reconciling / Stalled for ``result``; a condition whose status did not change
-    keeps its previous ``lastTransitionTime``."""
+    """Ready / Reconciling / Stalled / Drifted for ``result``; a condition whose status did not
+    change keeps its previous ``lastTransitionTime``."""
     before = {str(c.get("type")): c for c in previous or () if isinstance(c, Mapping)}
-    wanted = {"Ready": result.ready, "Reconciling": result.reconciling, "Stalled": result.stalled}
+    wanted = {
+        "Ready": result.ready,
+        "Reconciling": result.reconciling,
+        "Stalled": result.stalled,
+        "Drifted": bool(result.drift),
+    }
     out = []
     for kind in CONDITION_TYPES:
         status = _flag(wanted[kind])
@@ -53,11 +59,15 @@ def conditions_for(
             else now
         )
         message = result.message if wanted[kind] or kind == "Ready" else ""
+        reason = result.reason
+        if kind == "Drifted":
+            message = result.drift
+            reason = "SchemaDrift" if result.drift else "NoDrift"
         out.append(
             {
                 "type": kind,
                 "status": status,
-                "reason": result.reason,
+                "reason": reason,
                 "message": message[:1000],
                 "lastTransitionTime": since,
             }

@@ -234,3 +234,26 @@ def test_no_snapshot_yet_is_said(project: Path, db_url: str) -> None:
     assert "SchemaUnsnapshotted" in kinds and "SchemaDrift" not in kinds
     apply(project)  # the next apply records one
     assert query(db_url, "SELECT count(*) FROM reconciler.schema_snapshot") == [(1,)]
+
+
+def test_status_counts_drift(project: Path, db_url: str) -> None:
+    apply(project)
+    r = run_cli(project, "status", "--env", "dev")
+    assert "schema       no drift since the snapshot" in r.stdout
+    query(db_url, "ALTER TABLE users ADD COLUMN nickname text; DROP INDEX posts_thread_idx")
+    r = run_cli(project, "status", "--env", "dev")
+    assert "schema       2 object(s) drifted since the snapshot" in r.stdout
+    doc = json.loads(run_cli(project, "status", "--env", "dev", "-f", "json").stdout)
+    assert doc["schema"] == {"snapshot": True, "snapshot_version": "0007", "drifted": 2}
+
+
+def test_init_records_a_snapshot_but_never_over_one(project: Path, db_url: str) -> None:
+    query(db_url, "CREATE TABLE legacy (id int PRIMARY KEY)")
+    r = run_cli(project, "init", "--env", "dev")
+    assert r.returncode == 0, r.stderr
+    assert "schema snapshot of" in r.stdout
+    query(db_url, "ALTER TABLE legacy ADD COLUMN note text")
+    r = run_cli(project, "init", "--env", "dev")
+    assert "schema snapshot" not in r.stdout  # that would adopt the drift silently
+    found = drift_of(plan_json(project))
+    assert "column:public.legacy.note" in found

@@ -74,6 +74,7 @@ def test_prod_waits_for_two_approvals_of_the_current_plan_then_applies(
         "Ready": "True",
         "Reconciling": "False",
         "Stalled": "False",
+        "Drifted": "False",
     }
     assert query(db_url, "SELECT to_regclass('users') IS NOT NULL") == [(True,)]
     assert query(
@@ -118,6 +119,28 @@ def test_drift_is_found_on_the_interval_and_requested_at_forces_a_run(
         },
     )
     wait_for(lambda: kube.status("dev")["lastRunAt"] != before or None, 20, "the requested run")
+
+
+def test_schema_drift_sets_the_drifted_condition_and_an_event(
+    project: Path, db_url: str, kube: KubeThread, operator: dict[str, Any]
+) -> None:
+    publish(kube, project, "dev", "dev", db_url)
+    kube.dbsync("dev", "dev", interval="1s")
+    wait_for(lambda: phase(kube, "dev", "Ready"), 30, "Ready")
+    query(db_url, "DROP INDEX posts_thread_idx")
+
+    def drifted() -> dict[str, Any] | None:
+        st = kube.status("dev")
+        cond = {c["type"]: c for c in st.get("conditions", [])}.get("Drifted", {})
+        return st if cond.get("status") == "True" else None
+
+    st = wait_for(drifted, 30, "the Drifted condition")
+    cond = next(c for c in st["conditions"] if c["type"] == "Drifted")
+    assert "index public.posts_thread_idx was dropped outside the reconciler" in cond["message"]
+    assert st["drift"] == {"objects": 1} and st["phase"] == "Ready"  # dev: a warning
+    wait_for(lambda: any(e["reason"] == "Drifted" for e in kube.events()), 10, "the Drifted Event")
+    query(db_url, "CREATE INDEX posts_thread_idx ON posts (thread_id)")  # put back by hand
+    wait_for(lambda: not drifted(), 30, "the drift to clear")
 
 
 def test_suspend_and_dry_run_change_nothing(

@@ -14,16 +14,23 @@ def test_a_condition_keeps_its_time_until_its_status_changes() -> None:
         ("Ready", "True", T0),
         ("Reconciling", "False", T0),
         ("Stalled", "False", T0),
+        ("Drifted", "False", T0),
     ]
     again = conditions_for(Result("Ready", "Applied", "applied 1", ready=True), first, T1)
-    assert [c["lastTransitionTime"] for c in again] == [T0, T0, T0]
+    assert [c["lastTransitionTime"] for c in again] == [T0, T0, T0, T0]
     assert again[0]["reason"] == "Applied"  # reason and message follow the latest run
     blocked = conditions_for(Result("Blocked", "Blocked", "no", stalled=True), again, T1)
     assert {c["type"]: c["lastTransitionTime"] for c in blocked} == {
         "Ready": T1,
         "Reconciling": T0,
         "Stalled": T1,
+        "Drifted": T0,
     }
+    drifted = conditions_for(
+        Result("Ready", "InSync", "in sync", ready=True, drift="1 object"), blocked, T1
+    )
+    cond = next(c for c in drifted if c["type"] == "Drifted")
+    assert (cond["status"], cond["reason"], cond["message"]) == ("True", "SchemaDrift", "1 object")
 
 
 def test_status_for_carries_generation_keeps_last_applied_and_takes_fields() -> None:
@@ -32,7 +39,7 @@ def test_status_for_carries_generation_keeps_last_applied_and_takes_fields() -> 
     st = status_for(r, prev, generation=7, now=T0, extra={"trigger": "update"})
     assert st["observedGeneration"] == 7 and st["phase"] == "AwaitingApproval"
     assert st["lastApplied"] == {"planHash": "a"} and st["planHash"] == "b"
-    assert st["trigger"] == "update" and len(st["conditions"]) == 3
+    assert st["trigger"] == "update" and len(st["conditions"]) == 4
     applied = Result(
         "Ready", "Applied", "ok", ready=True, fields={"lastApplied": {"planHash": "c"}}
     )

@@ -367,3 +367,20 @@ def test_the_suite_finds_a_process_left_behind() -> None:
         stray.kill()
         stray.wait()
     assert not any(pid == stray.pid for pid, _ in _left_behind())
+
+
+def test_new_schema_drift_is_printed_once_and_its_resolution(
+    project: Path, db_url: str, agent_factory: Callable[..., Agent]
+) -> None:
+    agent = agent_factory()
+    wait_for(lambda: config_value(db_url, "posts_per_page") == 20, 30, "the initial apply")
+    query(db_url, "DROP INDEX posts_thread_idx")
+    set_value(project, "value: 20", "value: 22")  # any save makes the agent plan again
+    agent.wait_log("drift: index public.posts_thread_idx was dropped outside the reconciler")
+    set_value(project, "value: 22", "value: 23")
+    wait_for(lambda: config_value(db_url, "posts_per_page") == 23, 10, "the next apply")
+    assert agent.log().count("was dropped outside the reconciler") == 1  # said once
+    query(db_url, "CREATE INDEX posts_thread_idx ON posts (thread_id)")
+    set_value(project, "value: 23", "value: 24")
+    agent.wait_log("resolved: index public.posts_thread_idx was dropped")
+    assert agent.stop() == 0

@@ -431,3 +431,16 @@ def test_cli_serves_the_ui(project: Path, db_url: str) -> None:
         p.terminate()
         _, err = p.communicate(timeout=10)
     assert f"http://127.0.0.1:{port}/admin/database-config (read-only)" in err
+
+
+def test_migrations_tab_lists_drifted_objects(project: Path, db_url: str) -> None:
+    applied_dev(project)
+    with client(project) as c:
+        assert "no schema drift since the snapshot" in c.get(f"{PREFIX}/migrations?env=dev").text
+        query(db_url, "ALTER TABLE users ADD COLUMN nickname text")
+        c.app.app.state.workspace.forget()  # type: ignore[attr-defined]
+        page = c.get(f"{PREFIX}/migrations?env=dev").text
+    section = page[page.index('id="schema-drift"') :].split("</section>")[0]
+    assert "1 object(s) changed outside the reconciler" in section
+    assert "column public.users.nickname was added outside the reconciler" in section
+    assert "--adopt-drift" in section

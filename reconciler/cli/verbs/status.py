@@ -53,6 +53,11 @@ def _doc(out: Any) -> dict[str, Any]:
         "plan_hash": out.plan.hash,
         "verdict": out.verdict.status,
         "findings": [f.to_dict() for f in out.plan.findings],
+        "schema": {
+            "snapshot": out.live.snapshot_taken,
+            "snapshot_version": out.live.snapshot_version,
+            "drifted": sum(1 for f in out.plan.findings if f.kind == "SchemaDrift"),
+        },
     }
 
 
@@ -77,6 +82,14 @@ def run(args: argparse.Namespace) -> int:
         + (f" at {m['last_applied_at']})" if m["last"] else ")"),
         f"config       {c['declared']} declared, {c['live']} in the database",
         f"forums       {f['declared']} declared, {f['live']} live, {f['archived']} archived",
+        "schema       "
+        + (
+            f"{doc['schema']['drifted']} object(s) drifted since the snapshot"
+            if doc["schema"]["drifted"]
+            else "no drift since the snapshot"
+            if doc["schema"]["snapshot"]
+            else "no snapshot yet (the next apply records one)"
+        ),
         f"state        {'in sync' if doc['in_sync'] else ('changes pending: ' + pending) if pending else 'blocked'}",
         f"verdict      {doc['verdict']} (plan {out.plan.hash[:12]})",
     ]
