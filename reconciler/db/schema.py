@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-__all__ = ["CATALOG_SQL", "DRIFT_SQL", "catalog", "take_snapshot"]
+__all__ = ["CATALOG_SQL", "DRIFT_SQL", "catalog", "has_snapshot", "take_snapshot"]
 
 _MANAGED = (
     "n.nspname NOT IN ('pg_catalog', 'information_schema', 'reconciler', 'pg_toast') "
@@ -151,6 +151,14 @@ def catalog(conn: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
         )
         row = cur.fetchone()
     return dict(row[0]) if row and row[0] else {}
+
+
+def has_snapshot(conn: psycopg.Connection[Any], environment: str) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM reconciler.schema_snapshot WHERE environment = %s)",
+        (environment,),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def take_snapshot(
