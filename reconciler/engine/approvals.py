@@ -63,12 +63,9 @@ def init(request: Request, *, grant_approvers: bool = False) -> list[str]:
         bookkeeping.ensure_bookkeeping(s.connection)
         bookkeeping.note_environment(s.connection, s.env.name, audit.has_webhook(s))
         notes = ["schema reconciler is ready"]
-        from reconciler.db.live import read_live
-        from reconciler.db.schema import take_snapshot
+        from reconciler.db.schema import has_snapshot, take_snapshot
 
-        if not read_live(
-            s.connection, s.desired
-        ).snapshot_taken:  # never over one: that adopts drift
+        if not has_snapshot(s.connection, s.env.name):  # never over one: that would adopt drift
             with s.connection.transaction():
                 count = take_snapshot(s.connection, s.env.name, None, f"reconciler:{s.actor}")
             notes.append(f"schema snapshot of {count} objects recorded: drift is told against it")
