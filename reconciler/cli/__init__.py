@@ -30,6 +30,7 @@ VERBS = [
     "validate",
     "new",
     "check",
+    "diff",
     "init",
     "approve",
     "approvals",

@@ -257,3 +257,63 @@ def test_init_records_a_snapshot_but_never_over_one(project: Path, db_url: str) 
     assert "schema snapshot" not in r.stdout  # that would adopt the drift silently
     found = drift_of(plan_json(project))
     assert "column:public.legacy.note" in found
+
+
+def test_diff_against_gits_migrations(project: Path, db_url: str) -> None:
+    apply(project)
+    r = run_cli(project, "diff", "--env", "dev")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "no differences" in r.stdout and "7 migration(s)" in r.stdout
+    query(db_url, "ALTER TABLE users ADD COLUMN nickname text; DROP INDEX posts_thread_idx")
+    query(db_url, "DELETE FROM reconciler.schema_snapshot")  # a history in doubt: no snapshot
+    r = run_cli(project, "diff", "--env", "dev")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "column public.users.nickname was added outside the reconciler" in r.stdout
+    assert "index public.posts_thread_idx was dropped outside the reconciler" in r.stdout
+    doc = json.loads(run_cli(project, "diff", "--env", "dev", "-f", "json").stdout)
+    assert {d["object"] for d in doc["differences"]} == {
+        "column:public.users.nickname",
+        "index:public.posts_thread_idx",
+    }
+    md = run_cli(project, "diff", "--env", "dev", "-f", "markdown").stdout
+    assert "| `index:public.posts_thread_idx` |" in md
+
+
+def test_diff_of_a_database_without_history_replays_every_wanted_file(
+    project: Path, db_url: str
+) -> None:
+    r = run_cli(project, "diff", "--env", "dev", "-f", "json")
+    assert r.returncode == 2
+    doc = json.loads(r.stdout)
+    assert len(doc["replayed"]) == 7
+    assert "table:public.users" in {d["object"] for d in doc["differences"]}
+    assert query(db_url, "SELECT to_regclass('users')") == [(None,)]  # the target only read
+
+
+def test_a_snapshot_survives_a_no_transaction_resume(project: Path, db_url: str) -> None:
+    apply(project)
+    query(db_url, "INSERT INTO users (username, email) VALUES ('a', 'x@e.com'), ('b', 'x@e.com')")
+    (project / "manifests/migrations/0008_unique_email_safe.sql").write_text(
+        "-- Description: unique e-mail\n-- rollback: DROP INDEX users_email_key;\n"
+        "ALTER TABLE users ADD COLUMN verified boolean;\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n"
+        "ALTER TABLE users ADD COLUMN email_lower text;\n"
+    )
+    r = run_cli(project, "apply", "--env", "dev")
+    assert r.returncode == 1  # the duplicate stops it after statement 1
+    doc = plan_json(project)
+    assert not drift_of(doc)  # a part-way apply is not drift
+    assert query(db_url, "SELECT version FROM reconciler.schema_snapshot") == [("0007",)]
+    query(db_url, "UPDATE users SET email = 'y@e.com' WHERE username = 'b'")
+    apply(project)  # resumes at statement 2 (rebuilding the invalid index)
+    assert query(db_url, "SELECT version FROM reconciler.schema_snapshot") == [("0008",)]
+    facts = query(
+        db_url,
+        "SELECT objects -> 'index:public.users_email_key' ->> 'valid', "
+        "objects ? 'column:public.users.email_lower' FROM reconciler.schema_snapshot",
+    )
+    assert facts == [("true", True)]
+    doc = plan_json(project)
+    assert not drift_of(doc) and not [
+        f for f in doc["findings"] if f["kind"] == "SchemaUnsnapshotted"
+    ]

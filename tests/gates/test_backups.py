@@ -52,7 +52,10 @@ def test_pg_dump_backup_damage_restore(project: Path, db_url: str) -> None:
         "restore.started",
         "restore.succeeded",
     ]
-    assert reconcile(Request("staging", root=str(project))).plan.empty  # history matches the schema
+    after = reconcile(Request("staging", root=str(project)))
+    assert after.plan.empty  # history matches the schema
+    # and the schema matches its snapshot: the restore leaves no false drift
+    assert after.live.snapshot_taken and not after.live.drift and not after.plan.findings
 
 
 def test_pg_dump_retention_keeps_newest_of_ours(project: Path, db_url: str) -> None:
@@ -84,9 +87,13 @@ def test_neon_backup_damage_restore_round_trip(
     query(db_url, "INSERT INTO users (username, email) VALUES ('grace', 'g@example.com')")
     snap = take_backup(Request("prod", root=str(project)))
     query(db_url, "DELETE FROM users")
+    query(db_url, "CREATE INDEX users_email_idx ON users (email)")  # drift, made after the backup
+    assert reconcile(Request("prod", root=str(project))).live.drift
     result = restore(Request("prod", root=str(project)), snap.id)
     assert result.status == "restored" and result.preserved is not None
     assert query(db_url, "SELECT username FROM users") == [("grace",)]
+    after = reconcile(Request("prod", root=str(project)))
+    assert after.live.snapshot_taken and not after.live.drift and after.verdict.status == "allowed"
     preserved = neon.find(result.preserved)
     assert preserved is not None and query(
         neon.url_of(preserved.id), "SELECT count(*) FROM users"
