@@ -125,6 +125,9 @@ class StatementInfo:
     body_line: int = 0  # line in the file where the body starts
     inner: list[tuple[str, int]] = field(default_factory=list)  # (operation, line) in the body
     memo: dict[str, Any] = field(default_factory=dict)  # views the rules share (ALTER actions, ...)
+    # the SQL statements a DO block runs, read by PostgreSQL's own PL/pgSQL parser (pglast);
+    # each is linted by the same rules as a top-level statement
+    children: list[StatementInfo] = field(default_factory=list)
 
     @property
     def line(self) -> int:
@@ -280,16 +283,180 @@ def _body(stmt: Statement) -> tuple[str | None, int]:
     return stmt.text[start : m.end() - tag_len], stmt.line + stmt.text[:start].count("\n")
 
 
+_DO_LANGUAGE = re.compile(r"\bLANGUAGE\s+(\w+)", re.IGNORECASE)
+_WRAP_TAG = "$__reconciler_do_body$"
+
+
+def _plpgsql(info: StatementInfo) -> bool:
+    """Read a DO block's PL/pgSQL with PostgreSQL's own parser (pglast): every SQL statement
+    it runs becomes a child to lint; an EXECUTE of a dynamic string cannot be checked. Returns
+    False when pglast is missing or the language is not PL/pgSQL (the regex reading applies)."""
+    body = info.body or ""
+    outside = _DOLLAR_BODY.sub(" ", info.stmt.code)
+    lang = _DO_LANGUAGE.search(outside)
+    if (lang and lang.group(1).lower() != "plpgsql") or _WRAP_TAG in body:
+        return False
+    try:
+        import pglast
+        from pglast.parser import ParseError
+    except ImportError:  # pragma: no cover - pglast is a declared dependency
+        return False
+    try:
+        tree = pglast.parse_plpgsql(
+            f"CREATE FUNCTION pg_temp.reconciler_do() RETURNS void LANGUAGE plpgsql AS {_WRAP_TAG}"
+            f"{body}{_WRAP_TAG}"
+        )
+    except ParseError as e:
+        info.why_unparsed = f"PostgreSQL's PL/pgSQL parser rejected the DO body: {str(e)[:120]}"
+        return True
+    queries: list[tuple[str, int]] = []
+    dynamic: list[int] = []
+
+    def walk(node: Any, line: int) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, line)
+            return
+        if not isinstance(node, dict):
+            return
+        line = int(node.get("lineno") or line)
+        for key, value in node.items():
+            if key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors"):
+                dynamic.append(int(value.get("lineno") or line))
+            if key == "PLpgSQL_stmt_open" and value.get("dynquery"):
+                dynamic.append(int(value.get("lineno") or line))
+            if key == "PLpgSQL_expr" and isinstance(value, dict):
+                if value.get("parseMode") == 0 and value.get("query"):
+                    queries.append((str(value["query"]), line))
+                continue
+            walk(value, line)
+
+    walk(tree, 1)
+    from reconciler.sql.split import split_sql
+
+    for query, lineno in queries:
+        at = info.body_line + lineno - 1  # line 1 of the wrapper is the line the body opens on
+        for child in split_sql(query).statements:
+            moved = Statement(
+                child.index,
+                child.text,
+                child.code,
+                at + child.line - 1,
+                child.col if child.line > 1 else 1,
+                at + child.end_line - 1,
+            )
+            info.children.append(classify(moved))
+    info.body = None  # read: the children speak for it (comments and strings are not SQL)
+    if dynamic:
+        info.why_unparsed = (
+            f"EXECUTE of a dynamic string (line {info.body_line + dynamic[0] - 1}) runs SQL that "
+            "cannot be known before it runs"
+        )
+        return True
+    info.parsed = True  # each statement inside is checked (and reported) on its own
+    return True
+
+
+# PostgreSQL's parse node -> the kinds (from the leading keywords) it agrees with. DDL only:
+# data statements (and WITH) stay with sqlglot's tree, which the data rules read.
+_NODE_KINDS: dict[str, tuple[str, ...]] = {
+    "CreateTrigStmt": ("create_trigger", "create_constraint"),
+    "AlterTableStmt": (
+        "alter_table",
+        "alter_index",
+        "alter_sequence",
+        "alter_view",
+        "alter_materialized",
+        "alter_foreign",
+    ),
+    "AlterSeqStmt": ("alter_sequence",),
+    "CreateSeqStmt": ("create_sequence",),
+    "RenameStmt": ("alter_",),
+    "AlterOwnerStmt": ("alter_",),
+    "AlterObjectSchemaStmt": ("alter_",),
+    "AlterObjectDependsStmt": ("alter_",),
+    "AlterFunctionStmt": ("alter_function", "alter_procedure", "alter_routine"),
+    "AlterEnumStmt": ("alter_type", "alter_type_add_value"),
+    "AlterTypeStmt": ("alter_type",),
+    "CommentStmt": ("comment",),
+    "GrantStmt": ("grant", "revoke"),
+    "GrantRoleStmt": ("grant", "revoke"),
+    "AlterDefaultPrivilegesStmt": ("alter_default",),
+    "CreatePolicyStmt": ("create_policy",),
+    "AlterPolicyStmt": ("alter_policy",),
+    "CreatePublicationStmt": ("create_publication",),
+    "AlterPublicationStmt": ("alter_publication",),
+    "CreateDomainStmt": ("create_domain",),
+    "AlterDomainStmt": ("alter_domain",),
+    "RuleStmt": ("create_rule",),
+    "CreateEnumStmt": ("create_type",),
+    "CompositeTypeStmt": ("create_type",),
+    "CreateRangeStmt": ("create_type",),
+    "CreateExtensionStmt": ("create_extension",),
+    "AlterExtensionStmt": ("alter_extension",),
+    "CreateSchemaStmt": ("create_schema",),
+    "ViewStmt": ("create_view",),
+    "CreateStmt": ("create_table",),
+    "IndexStmt": ("create_index",),
+    "DropStmt": ("drop",),
+    "CreateStatsStmt": ("create_statistics",),
+    "AlterStatsStmt": ("alter_statistics",),
+    "CreateRoleStmt": ("create_role", "create_user", "create_group"),
+    "AlterRoleStmt": ("alter_role", "alter_user", "alter_group"),
+    "VariableSetStmt": ("set", "reset"),
+    "CreateFunctionStmt": ("create_function",),
+}
+
+
+def _postgres_reads(stmt: Statement, kind: str) -> str | None:
+    """None when PostgreSQL's own parser (libpg_query) reads the statement as the DDL its
+    keywords name; otherwise why not (the caller then fails closed)."""
+    try:
+        from pglast import parser
+    except ImportError:  # pragma: no cover - pglast is a declared dependency
+        return "PostgreSQL's parser (pglast) is not installed"
+    try:
+        parsed = parser.parse_sql(stmt.text)
+    except parser.ParseError as e:
+        return f"PostgreSQL's parser rejects it: {str(e).splitlines()[0][:120]}"
+    if len(parsed) != 1:
+        return f"PostgreSQL's parser reads {len(parsed)} statements here"
+    node = type(parsed[0].stmt).__name__
+    kinds = _NODE_KINDS.get(node)
+    if kinds is None:
+        return f"PostgreSQL reads it as {node}, which this tool does not check"
+    if not any(kind == k or (k.endswith("_") and kind.startswith(k)) for k in kinds):
+        return f"its keywords say {kind.replace('_', ' ')} but PostgreSQL reads it as {node}"
+    return None
+
+
+def _second_reading(info: StatementInfo) -> StatementInfo:
+    """What sqlglot and our grammars could not confirm, PostgreSQL's parser may (DDL only)."""
+    why = _postgres_reads(info.stmt, info.kind)
+    if why is None:
+        info.parsed, info.why_unparsed = True, None
+    return info
+
+
 def classify(stmt: Statement) -> StatementInfo:
     shape = shape_of(stmt.code)
     words = _WORDS.findall(shape[:200])[:8]
     kind = _kind(words, shape)
     info = StatementInfo(stmt, kind, shape, None, False)
     info.concurrently = "CONCURRENTLY" in shape and bool(_CONCURRENTLY.search(shape))
+    if kind == "do":
+        info.body, info.body_line = _body(stmt)
+        if info.body is not None and _plpgsql(info):
+            return info
     if kind in ("do", "create_function"):
         info.body, info.body_line = _body(stmt)
         if info.body is not None:
             info.inner = body_operations(info.body, info.body_line)
+        if kind == "create_function" and _postgres_reads(stmt, kind) is None:
+            # a new function (or a reviewed replacement): what runs at migration time is the
+            # creation; what its body would do is still reported where the rules see it
+            info.parsed = True
+            return info
         info.why_unparsed = (
             "the body of a DO block is opaque to static analysis"
             if kind == "do"
@@ -311,10 +478,10 @@ def classify(stmt: Statement) -> StatementInfo:
         ast = _POSTGRES.parse(stmt.code)[0]
     except SqlglotError as e:
         info.why_unparsed = f"the SQL parser rejected it: {str(e).splitlines()[0][:120]}"
-        return info
+        return _second_reading(info)
     except Exception as e:  # sqlglot can raise other errors on odd input; fail closed
         info.why_unparsed = f"the SQL parser failed: {type(e).__name__}"
-        return info
+        return _second_reading(info)
     flat = " ".join(stmt.code.split())
     if _agrees(kind, ast):
         info.ast, info.parsed = ast, True
@@ -327,4 +494,5 @@ def classify(stmt: Statement) -> StatementInfo:
             if kind in _EXPECT
             else f"{kind.replace('_', ' ')} is not a statement kind this tool understands"
         )
+        return _second_reading(info)
     return info

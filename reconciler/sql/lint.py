@@ -99,13 +99,19 @@ def lint_migration(
             raw.extend((rule, h, None) for h in rule.check_file(fctx))
     new_tables: set[str] = set()
     for info in infos:
-        ctx = StatementContext(info, fctx, frozenset(new_tables))
-        for rule in _rules_for(info.kind):
-            assert rule.check is not None
-            raw.extend((rule, h, info) for h in rule.check(ctx))
-        t = created_table(info)
-        if t:
-            new_tables.update({t, t.split(".")[-1]})
+        # a DO block's statements are linted like the file's own, located on their lines and
+        # suppressed by what suppresses the DO statement
+        for one in [info, *info.children]:
+            ctx = StatementContext(one, fctx, frozenset(new_tables))
+            for rule in _rules_for(one.kind):
+                assert rule.check is not None
+                for h in rule.check(ctx):
+                    if one is not info and h.line is None:
+                        h = Hit(h.message, h.help, one.stmt.line, one.stmt.col)
+                    raw.append((rule, h, info))
+            t = created_table(one)
+            if t:
+                new_tables.update({t, t.split(".")[-1]})
 
     out: list[Diagnostic] = []
     allow_unparsed = source.directives.get("allow-unparsed", "").lstrip("- ").strip()

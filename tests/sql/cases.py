@@ -27,15 +27,52 @@ def P(rule: str, sql: str, **kw: object) -> Case:
 
 
 CASES: list[Case] = [
-    # unparsed-statement
-    F("unparsed-statement", "DO $$ BEGIN PERFORM 1; END $$;"),
-    F("unparsed-statement", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"),
-    F("unparsed-statement", "SELEC 1;"),
-    F("unparsed-statement", "ALTER TABLE t OWNER TO bob, ADD COLUMN x int;"),
+    # function and trigger creation: a new object is allowed; replacing one is a reviewed change
+    P("ban-unlisted-operation", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"),
     F(
+        "ban-unlisted-operation",
+        "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE OR REPLACE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();",
+    ),
+    # unparsed-statement
+    F("unparsed-statement", "DO $$ BEGIN EXECUTE 'DROP TABLE ' || quote_ident('t'); END $$;"),
+    F(
+        "unparsed-statement",
+        "DO $$ DECLARE r record; BEGIN FOR r IN EXECUTE 'SELECT 1' LOOP END LOOP; END $$;",
+    ),
+    F("unparsed-statement", "DO $$ BEGIN UPDAT t SET a = 1; END $$;"),
+    F("unparsed-statement", "DO LANGUAGE plpython3u $$ plpy.execute('DROP TABLE t') $$;"),
+    P("unparsed-statement", "DO $$ BEGIN PERFORM 1; END $$;"),
+    P(
+        "unparsed-statement",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'mood') THEN\n"
+        "  CREATE TYPE mood AS ENUM ('ok');\nEND IF; END $$;",
+    ),
+    P("unparsed-statement", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"),
+    F("unparsed-statement", "CREATE FUNCTION f( RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"),
+    F("unparsed-statement", "SELEC 1;"),
+    # PostgreSQL's own parser reads these; the allow-list then judges them in strict mode
+    P("unparsed-statement", "ALTER TABLE t OWNER TO bob, ADD COLUMN x int;"),
+    F("ban-unlisted-operation", "ALTER TABLE t OWNER TO bob, ADD COLUMN x int;"),
+    P(
         "unparsed-statement",
         "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();",
     ),
+    P("unparsed-statement", "ALTER SEQUENCE s RESTART WITH 100;"),
+    P("unparsed-statement", "ALTER FUNCTION f() SET search_path = public;"),
+    P("unparsed-statement", "CREATE POLICY p ON t USING (owner = current_user);"),
+    P("unparsed-statement", "CREATE DOMAIN posint AS integer CHECK (VALUE > 0);"),
+    P("unparsed-statement", "CREATE PUBLICATION pub FOR TABLE t;"),
+    P("unparsed-statement", "ALTER TABLE t ENABLE ROW LEVEL SECURITY;"),
+    P("unparsed-statement", "ALTER TRIGGER trg ON t RENAME TO trg2;"),
+    F("unparsed-statement", "CREATE TRIGGER trg AFTER INSERT ON t EXECUTE FUNCTION;"),
     F("unparsed-statement", "CLUSTER t USING i WITH junk;"),
     P("unparsed-statement", "CLUSTER t;"),
     P("unparsed-statement", "ALTER TABLE t VALIDATE CONSTRAINT c;"),
@@ -77,6 +114,8 @@ CASES: list[Case] = [
     P("ban-drop-table", "DROP INDEX CONCURRENTLY i;"),
     P("ban-drop-table", "INSERT INTO notes (body) VALUES ('DROP TABLE t') ON CONFLICT DO NOTHING;"),
     P("ban-drop-table", "-- DROP TABLE t;\nCREATE TABLE t2 (id bigint);"),
+    P("ban-drop-table", "DO $$ BEGIN\n  /* DROP TABLE t */ PERFORM 1; -- DROP TABLE u\nEND $$;"),
+    P("ban-drop-table", "DO $$ BEGIN RAISE NOTICE 'DROP TABLE t'; END $$;"),
     # ban-drop-column
     F("ban-drop-column", "ALTER TABLE t DROP COLUMN a;"),
     F("ban-drop-column", "ALTER TABLE t DROP a;"),
@@ -116,12 +155,19 @@ CASES: list[Case] = [
     F("ban-update-without-where", "UPDATE t SET a = 1;"),
     F("ban-update-without-where", "WITH x AS (UPDATE t SET a = 1 RETURNING id) SELECT * FROM x;"),
     F("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 1; END $$;"),
+    F("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 1 /* WHERE id = 1 */; END $$;"),
+    F("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 'WHERE'; END $$;"),
+    P("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 1 WHERE id = 2; END $$;"),
     F("ban-update-without-where", "UPDATE ONLY t SET a = a + 1;"),
     P("ban-update-without-where", "UPDATE t SET a = 1 WHERE id = 1;"),
     P("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 1 WHERE id < 10; END $$;"),
     P("ban-update-without-where", "UPDATE t SET a = 1 FROM u WHERE u.id = t.id;"),
     # require-concurrent-index
     F("require-concurrent-index", "CREATE INDEX i ON t (a);"),
+    F(
+        "require-concurrent-index",
+        "DO $$ BEGIN IF true THEN CREATE INDEX i ON t (a); END IF; END $$;",
+    ),
     F("require-concurrent-index", "CREATE UNIQUE INDEX i ON t (a);"),
     F("require-concurrent-index", "DROP INDEX i;"),
     F("require-concurrent-index", "REINDEX INDEX i;"),
@@ -189,6 +235,7 @@ CASES: list[Case] = [
     P("ban-volatile-default", "CREATE TABLE t (id uuid DEFAULT gen_random_uuid());"),
     # ban-alter-column-type
     F("ban-alter-column-type", "ALTER TABLE t ALTER COLUMN a TYPE bigint;"),
+    F("ban-alter-column-type", "DO $$ BEGIN ALTER TABLE t ALTER COLUMN a TYPE bigint; END $$;"),
     F("ban-alter-column-type", "ALTER TABLE t ALTER COLUMN a SET DATA TYPE text USING a::text;"),
     F("ban-alter-column-type", "ALTER TABLE t ALTER a TYPE varchar(10);"),
     P("ban-alter-column-type", "ALTER TABLE t ALTER COLUMN a SET DEFAULT 1;"),
@@ -198,6 +245,7 @@ CASES: list[Case] = [
     ),
     # ban-set-not-null
     F("ban-set-not-null", "ALTER TABLE t ALTER COLUMN a SET NOT NULL;"),
+    F("ban-set-not-null", "DO $$ BEGIN\n  ALTER TABLE t ALTER COLUMN a SET NOT NULL;\nEND $$;"),
     F("ban-set-not-null", "ALTER TABLE t ALTER a SET NOT NULL;"),
     P("ban-set-not-null", "ALTER TABLE t ALTER COLUMN a DROP NOT NULL;"),
     P("ban-set-not-null", "ALTER TABLE t ADD CONSTRAINT a_nn CHECK (a IS NOT NULL) NOT VALID;"),
@@ -229,6 +277,7 @@ CASES: list[Case] = [
     ),
     # ban-rename
     F("ban-rename", "ALTER TABLE t RENAME COLUMN a TO b;"),
+    F("ban-rename", "DO $$ BEGIN ALTER TABLE t RENAME COLUMN a TO b; END $$;"),
     F("ban-rename", "ALTER TABLE t RENAME TO u;"),
     F("ban-rename", "ALTER TABLE t RENAME a TO b;"),
     P("ban-rename", "ALTER TABLE t RENAME CONSTRAINT c TO d;"),

@@ -33,6 +33,7 @@ _ALWAYS = {
     "comment",
     "set",
     "reset",
+    "do",  # (when its PL/pgSQL was read: each statement inside is judged on its own)
 }
 _ADVICE = {
     "update": "data changes belong in a DATA migration run outside strict gates, or in batches with a WHERE",
@@ -44,6 +45,8 @@ _ADVICE = {
     "alter_table": "split the change into safe steps: add nullable/defaulted columns, add constraints NOT VALID then VALIDATE",
     "create_index": "use CREATE INDEX CONCURRENTLY",
     "grant": "manage privileges outside schema migrations, or allow this file explicitly with a reason",
+    "create_function": "replacing a function changes running code: review it and allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+    "create_trigger": "replacing a trigger changes what every write does: review it and allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
 }
 
 
@@ -57,9 +60,14 @@ def _alter_ok(ctx: StatementContext) -> bool:
     return True
 
 
+_NEW_OBJECTS = {"create_function", "create_trigger"}  # allowed unless OR REPLACE
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if not i.parsed or i.kind in _ALWAYS:
+        return
+    if i.kind in _NEW_OBJECTS and not re.match(r"^CREATE\s+OR\s+REPLACE\b", i.shape):
         return
     if i.kind == "create_index" and (i.concurrently or ctx.is_new(index_target(i))):
         return
