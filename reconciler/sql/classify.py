@@ -405,6 +405,33 @@ _NODE_KINDS: dict[str, tuple[str, ...]] = {
     "AlterRoleStmt": ("alter_role", "alter_user", "alter_group"),
     "VariableSetStmt": ("set", "reset"),
     "CreateFunctionStmt": ("create_function",),
+    "CreateTableAsStmt": ("create_view", "create_table"),  # materialized views, CREATE TABLE AS
+    "DefineStmt": (
+        "create_aggregate",
+        "create_operator",
+        "create_type",
+        "create_collation",
+        "create_text",
+    ),
+    "CreateCastStmt": ("create_cast",),
+    "CreateOpClassStmt": ("create_operator",),
+    "CreateOpFamilyStmt": ("create_operator",),
+    "CreateConversionStmt": ("create_conversion", "create_default"),
+    "CreateTransformStmt": ("create_transform",),
+    "CreateEventTrigStmt": ("create_event",),
+    "AlterEventTrigStmt": ("alter_event",),
+    "CreateForeignTableStmt": ("create_foreign",),
+    "CreateFdwStmt": ("create_foreign",),
+    "CreateForeignServerStmt": ("create_server",),
+    "CreateUserMappingStmt": ("create_user",),
+    "AlterCollationStmt": ("alter_collation",),
+    "AlterTSDictionaryStmt": ("alter_text",),
+    "AlterTSConfigurationStmt": ("alter_text",),
+    "SecLabelStmt": ("security_label",),
+    "NotifyStmt": ("notify",),
+    "ListenStmt": ("listen",),
+    "UnlistenStmt": ("unlisten",),
+    "DiscardStmt": ("discard",),
 }
 
 

@@ -1,0 +1,13 @@
+ALTER TABLE accounts ADD COLUMN nickname text;
+ALTER TABLE accounts ADD COLUMN flags integer NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD CONSTRAINT invoices_owner_fk FOREIGN KEY (owner_id) REFERENCES accounts (id) NOT VALID;
+ALTER TABLE invoices VALIDATE CONSTRAINT invoices_owner_fk;
+ALTER TABLE accounts ADD CONSTRAINT accounts_nick_len CHECK (char_length(nickname) <= 40) NOT VALID;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS accounts_created_idx ON accounts (created_at);
+ALTER TABLE accounts ALTER COLUMN nickname SET STATISTICS 500;
+ALTER TABLE accounts ALTER COLUMN flags SET DEFAULT 1;
+ALTER INDEX accounts_created_idx SET (fillfactor = 90);
+CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;
+CREATE SCHEMA IF NOT EXISTS archive;
+ALTER TABLE account_events SET SCHEMA archive;
+CREATE STATISTICS accounts_state_flags (dependencies) ON state, flags FROM accounts;

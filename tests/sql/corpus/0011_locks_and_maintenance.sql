@@ -1,0 +1,15 @@
+SET LOCAL lock_timeout = '3s';
+SET statement_timeout TO '10min';
+RESET statement_timeout;
+LOCK TABLE invoices IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+CLUSTER invoices USING invoices_pkey;
+REINDEX INDEX CONCURRENTLY accounts_created_idx;
+ALTER TABLE accounts ALTER COLUMN nickname TYPE varchar(80);
+ALTER TABLE accounts ALTER COLUMN flags SET NOT NULL;
+ALTER TABLE accounts RENAME COLUMN nickname TO display_name;
+ALTER TABLE accounts DROP COLUMN IF EXISTS flags;
+DROP INDEX CONCURRENTLY IF EXISTS accounts_created_idx;
+DROP TABLE IF EXISTS measurements_default;
+TRUNCATE account_events RESTART IDENTITY;
+SECURITY LABEL ON TABLE accounts IS 'classified';
+NOTIFY accounts_changed, 'reload';
