@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
+from reconciler.db.schema import CATALOG_SQL
 from reconciler.errors import ReconcilerError
 
 __all__ = ["SCHEMA", "ApproverGrants", "ensure_bookkeeping", "grant_approvers"]
@@ -200,6 +201,13 @@ _STEPS: list[str] = [
         taken_by    text NOT NULL
     );
     REVOKE ALL ON reconciler.schema_snapshot FROM PUBLIC;
+    -- the facts read with a fixed search_path, so every login renders them the same way
+    CREATE FUNCTION reconciler.catalog_facts() RETURNS TABLE (key text, facts jsonb)
+        LANGUAGE sql STABLE SET search_path = pg_catalog AS $catalog$
+    """
+    + CATALOG_SQL
+    + """
+    $catalog$;
     """,
 ]
 

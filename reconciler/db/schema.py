@@ -130,12 +130,12 @@ SELECT 'type:' || n.nspname || '.' || t.typname,
 """
 
 # one value for the live-state read: [has_snapshot, version, [[key, snapshot facts, live facts]...]]
-DRIFT_SQL = f"""
+DRIFT_SQL = """
 (SELECT json_build_array(
    s.version,
    (SELECT coalesce(json_agg(json_build_array(coalesce(cur.key, snap.key), snap.facts, cur.facts)
                              ORDER BY coalesce(cur.key, snap.key)), '[]')
-      FROM ({CATALOG_SQL}) AS cur (key, facts)
+      FROM reconciler.catalog_facts() AS cur (key, facts)
       FULL JOIN (SELECT key, value FROM jsonb_each(s.objects)) AS snap (key, facts)
         ON snap.key = cur.key
      WHERE cur.facts IS DISTINCT FROM snap.facts))
@@ -144,8 +144,11 @@ DRIFT_SQL = f"""
 
 
 def catalog(conn: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
-    """Every object of the managed schemas with its facts."""
-    with conn.cursor() as cur:
+    """Every object of the managed schemas with its facts, rendered with search_path set to
+    pg_catalog alone (every name schema-qualified), as reconciler.catalog_facts() renders
+    them: the same facts whoever reads them, here or on a shadow database without our schema."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SET LOCAL search_path = pg_catalog")
         cur.execute(
             f"SELECT coalesce(jsonb_object_agg(key, facts), '{{}}') FROM ({CATALOG_SQL}) AS o (key, facts)"
         )

@@ -317,3 +317,19 @@ def test_a_snapshot_survives_a_no_transaction_resume(project: Path, db_url: str)
     assert not drift_of(doc) and not [
         f for f in doc["findings"] if f["kind"] == "SchemaUnsnapshotted"
     ]
+
+
+def test_another_search_path_reads_the_same_facts(project: Path, db_url: str) -> None:
+    """A login whose search_path differs (an approver's role setting) must not see false drift:
+    defaults like nextval('users_id_seq'::regclass) render the same for everyone."""
+    (project / "manifests/migrations/0008_serial_safe.sql").write_text(
+        "-- Description: a serial column\n-- rollback: DROP TABLE tickets;\n"
+        "CREATE TABLE tickets (id serial PRIMARY KEY, note text DEFAULT 'x');\n"
+    )
+    apply(project)
+    dbname = query(db_url, "SELECT current_database()")[0][0]
+    query(db_url, f'ALTER DATABASE "{dbname}" SET search_path = pg_catalog')
+    try:
+        assert drift_of(plan_json(project)) == {}
+    finally:
+        query(db_url, f'ALTER DATABASE "{dbname}" RESET search_path')
