@@ -80,6 +80,9 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
     code: list[str] = []  # code of the current statement, comments blanked
     start = -1  # offset of the current statement's first significant char
     atomic_depth = 0  # inside BEGIN ATOMIC ... END of a SQL-standard function body
+    paren = (
+        0  # open parentheses: as in psql, a ; inside them (CREATE RULE ... DO (a; b)) ends nothing
+    )
     i = 0
 
     def loc(offset: int) -> SourceLocation:
@@ -88,10 +91,11 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
 
     def plain(a: int, b: int) -> None:
         """Ordinary code between tokens."""
-        nonlocal start
+        nonlocal start, paren
         if a >= b:
             return
         chunk = text[a:b]
+        paren += chunk.count("(") - chunk.count(")")
         if start < 0:
             m = _NONSPACE.search(chunk)
             if m:
@@ -99,7 +103,7 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
         code.append(chunk)
 
     def finish(end: int) -> None:
-        nonlocal start, code, atomic_depth
+        nonlocal start, code, atomic_depth, paren
         if start >= 0:
             line, col = lines.at(start)
             end_line, _ = lines.at(max(end - 1, start))
@@ -113,7 +117,7 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
                     end_line=end_line,
                 )
             )
-        start, code, atomic_depth = -1, [], 0
+        start, code, atomic_depth, paren = -1, [], 0, 0
 
     def comment(a: int, b: int, body: str) -> None:
         line, col = lines.at(a)
@@ -215,7 +219,7 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
             code.append(text[j : e + len(tok)])
             i = e + len(tok)
         elif tok == ";":
-            if atomic_depth == 0:
+            if atomic_depth == 0 and paren <= 0:
                 finish(j)
             else:
                 code.append(";")

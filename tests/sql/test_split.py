@@ -121,3 +121,19 @@ def test_checksum_ignores_line_endings() -> None:
 def test_unknown_directive_is_an_error() -> None:
     m = parse_migration("x.sql", "-- reconciler:no-transactoin\nSELECT 1;")
     assert [e.code for e in m.errors] == ["bad-directive"]
+
+
+def test_a_semicolon_inside_parentheses_ends_nothing() -> None:
+    """As in psql: a multi-action rule is one statement."""
+    text = (
+        "CREATE RULE log_insert AS ON INSERT TO t DO ALSO (\n"
+        "  INSERT INTO log VALUES (NEW.id);\n"
+        "  UPDATE counters SET n = n + 1 WHERE name = 't'\n"
+        ");\n"
+        "SELECT ')';\n"
+        "SELECT 1;\n"
+    )
+    r = split_sql(text)
+    assert not r.errors
+    assert [s.line for s in r.statements] == [1, 5, 6]
+    assert r.statements[0].text.endswith(")") and "UPDATE counters" in r.statements[0].text
