@@ -152,6 +152,11 @@ class Policy(_Model):
         description="objects changed outside the reconciler since the last apply's snapshot: "
         "error (blocks the plan), warning or off; default error when strict, else warning",
     )
+    schema_drift_ignore: list[str] = Field(
+        default_factory=list,
+        description="object keys (glob patterns, e.g. 'extension:neon', '*:analytics.*') whose "
+        "changes are not drift: objects this environment's migrations do not own",
+    )
     allow_out_of_order: bool = Field(
         False, description="apply a migration older than the newest applied"
     )

@@ -8,6 +8,7 @@ compared (none yet, or an apply was interrupted after it).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -122,7 +123,9 @@ def drift_findings(desired: Desired, live: LiveState) -> list[Finding]:
         "put it back with a migration, or record the live schema as it is with "
         f"`reconcile repair --env {env} --adopt-drift` (audited; approvals where required)"
     )
+    ignore = desired.env.policy.schema_drift_ignore
     return [
         Finding("SchemaDrift", severity, key, describe_drift(key, before, now), hint)  # type: ignore[arg-type]
         for key, before, now in live.drift
+        if not any(fnmatch.fnmatchcase(key, pattern) for pattern in ignore)
     ]

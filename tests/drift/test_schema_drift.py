@@ -333,3 +333,19 @@ def test_another_search_path_reads_the_same_facts(project: Path, db_url: str) ->
         assert drift_of(plan_json(project)) == {}
     finally:
         query(db_url, f'ALTER DATABASE "{dbname}" RESET search_path')
+
+
+def test_objects_the_environment_does_not_own_can_be_ignored(project: Path, db_url: str) -> None:
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace(
+            "policy:\n", "policy:\n  schema_drift_ignore: ['extension:vector', '*:reporting.*']\n"
+        )
+    )
+    apply(project)
+    query(
+        db_url,
+        "CREATE EXTENSION vector; CREATE SCHEMA reporting; CREATE TABLE reporting.daily (d date)",
+    )
+    query(db_url, "CREATE INDEX users_email_idx ON users (email)")
+    assert list(drift_of(plan_json(project))) == ["index:public.users_email_idx"]
