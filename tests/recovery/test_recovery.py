@@ -133,3 +133,27 @@ def test_repair_in_a_strict_environment_needs_approvals_of_its_own_hash(
     done = repair(Request("prod", root=str(project)))
     assert done.status == "repaired" and done.received == ["alice", "bob"]
     assert query(db_url, "SELECT count(*) FROM reconciler.schema_migrations") == [(0,)]
+
+
+def test_adopting_drift_in_a_strict_environment_needs_approvals_of_its_own_hash(
+    project: Path, db_url: str, approvers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_policy(project, "prod", "backup: {provider: neon, keep: 5}", "backup: {provider: none}")
+    set_policy(project, "prod", "required: 2,", "required: 0,")
+    assert reconcile(Request("prod", "apply", root=str(project))).exit_code == EXIT_OK
+    set_policy(project, "prod", "required: 0,", "required: 2,")
+    init(Request("prod", root=str(project)), grant_approvers=True)
+    query(db_url, "ALTER TABLE users ADD COLUMN nickname text")
+    blocked = reconcile(Request("prod", root=str(project)))
+    assert blocked.verdict.status == "blocked"
+    assert [d.code for d in blocked.verdict.blockers] == ["schema-drift"]
+    out = repair(Request("prod", root=str(project)), adopt_drift=True)
+    assert out.status == "awaiting-approval" and out.required == 2
+    assert [a.version for a in out.actions] == ["column:public.users.nickname"]
+    for who in ("alice", "bob"):  # each with their own login, computing the same hash
+        monkeypatch.setenv("DATABASE_URL_PROD", approvers[who])
+        approve(Request("prod", root=str(project)), out.repair_hash, repair=True)
+    monkeypatch.setenv("DATABASE_URL_PROD", db_url)
+    done = repair(Request("prod", root=str(project)), adopt_drift=True)
+    assert done.status == "repaired" and done.received == ["alice", "bob"]
+    assert not reconcile(Request("prod", root=str(project))).live.drift
