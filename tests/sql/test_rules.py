@@ -186,3 +186,22 @@ def test_sample_migrations_validate_for_production() -> None:
             if d.severity == "error"
         ]
         assert errors == [], path.name
+
+
+def test_column_findings_point_at_the_column() -> None:
+    sql = (
+        "CREATE TABLE events (\n"
+        "    id bigint PRIMARY KEY,\n"
+        "    happened timestamp NOT NULL,\n"
+        "    label varchar(20)\n"
+        ");\n"
+        "ALTER TABLE events ADD COLUMN   n int;\n" + ROLLBACK
+    )
+    where = {
+        d.code: (d.location.line, d.location.col)
+        for d in lint(sql, LintConfig(strict=True))
+        if d.location is not None
+    }
+    assert where["prefer-timestamptz"] == (3, 5)
+    assert where["prefer-text"] == (4, 5)
+    assert where["prefer-bigint"] == (6, 33)

@@ -18,6 +18,7 @@ __all__ = [
     "alter_actions",
     "alter_target",
     "created_table",
+    "located",
     "norm",
     "split_top_level",
 ]
@@ -130,6 +131,46 @@ def alter_actions(info: StatementInfo) -> list[str]:
         m = _ALTER.match(info.shape) if info.kind == "alter_table" else None
         info.memo["actions"] = split_top_level(info.shape[m.end() :]) if m else []
     return list(info.memo["actions"])
+
+
+def _column_offsets(info: StatementInfo) -> dict[str, int]:
+    """Column name -> byte offset of its definition in the statement, from PostgreSQL's parser."""
+    if "column_offsets" not in info.memo:
+        found: dict[str, int] = {}
+        try:
+            from pglast import parser
+
+            def walk(node: object) -> None:
+                if isinstance(node, list | tuple):
+                    for item in node:
+                        walk(item)
+                elif type(node).__name__ == "ColumnDef":
+                    name = getattr(node, "colname", None)
+                    location = getattr(node, "location", -1)
+                    if name and isinstance(location, int) and location >= 0:
+                        found.setdefault(str(name).lower(), location)
+                elif hasattr(node, "__slots__"):
+                    for slot in getattr(node, "__slots__", ()):
+                        walk(getattr(node, slot, None))
+
+            walk([raw.stmt for raw in parser.parse_sql(info.stmt.text)])
+        except Exception:  # no tree: the finding stays on the statement's line
+            found = {}
+        info.memo["column_offsets"] = found
+    offsets: dict[str, int] = info.memo["column_offsets"]
+    return offsets
+
+
+def located(info: StatementInfo, coldef: str, hit: Hit) -> Hit:
+    """The hit placed on the column's own definition (line and column), not the statement's."""
+    name = coldef.split()[0].replace('"', "").lower() if coldef.split() else ""
+    offset = _column_offsets(info).get(name)
+    if offset is None:
+        return hit
+    before = info.stmt.text.encode()[:offset].decode("utf-8", "ignore")
+    line = info.stmt.line + before.count("\n")
+    col = len(before) - before.rfind("\n") if "\n" in before else info.stmt.col + len(before)
+    return Hit(hit.message, hit.help, line, col)
 
 
 def column_defs(info: StatementInfo) -> list[str]:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, column_defs
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, column_defs, located
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     for col in column_defs(ctx.info):
         if re.match(r"^\S+ (?:SMALL|BIG)?SERIAL[248]?\b", col):
-            yield Hit(
-                f"column {col.split()[0].lower()} uses a serial type",
-                "use bigint GENERATED ALWAYS AS IDENTITY",
+            yield located(
+                ctx.info,
+                col,
+                Hit(
+                    f"column {col.split()[0].lower()} uses a serial type",
+                    "use bigint GENERATED ALWAYS AS IDENTITY",
+                ),
             )
 
 

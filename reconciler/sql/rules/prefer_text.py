@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_actions, column_defs
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_actions,
+    column_defs,
+    located,
+)
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
@@ -17,9 +24,13 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     for col in column_defs(ctx.info) + retyped:
         m = re.match(r"^(\S+) (VARCHAR|CHARACTER VARYING|CHAR|CHARACTER|BPCHAR)\s*\(", col)
         if m:
-            yield Hit(
-                f"column {m.group(1).lower()} has a length-limited {m.group(2).lower()} type",
-                "use text with a CHECK (length(col) <= n) constraint, which can change without a rewrite",
+            yield located(
+                ctx.info,
+                col,
+                Hit(
+                    f"column {m.group(1).lower()} has a length-limited {m.group(2).lower()} type",
+                    "use text with a CHECK (length(col) <= n) constraint, which can change without a rewrite",
+                ),
             )
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_target, column_defs
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_target,
+    column_defs,
+    located,
+)
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
@@ -14,9 +21,13 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     for col in column_defs(i):
         if re.search(r"\bNOT NULL\b", col) and not re.search(r"\bDEFAULT\b|\bGENERATED\b", col):
-            yield Hit(
-                "ADD COLUMN ... NOT NULL without DEFAULT fails as soon as the table has a row",
-                "add it with a constant DEFAULT, or add it nullable, backfill, then add a NOT VALID check",
+            yield located(
+                ctx.info,
+                col,
+                Hit(
+                    "ADD COLUMN ... NOT NULL without DEFAULT fails as soon as the table has a row",
+                    "add it with a constant DEFAULT, or add it nullable, backfill, then add a NOT VALID check",
+                ),
             )
 
 
