@@ -1,7 +1,8 @@
 """Take the README's screenshots of the admin UI's three tabs (docs/ui-*.png).
 
 A copy of the sample project on the embedded PostgreSQL: dev applied, one config value
-changed out of band, a blocked migration added, the forum map grown by one forum; then
+changed out of band, an index dropped by hand, a migration with findings added, the forum map
+grown by one forum; then
 `reconcile ui` in Debian's Chromium (Playwright, never `playwright install`).
 
     python scripts/ui_screenshots.py
@@ -52,6 +53,7 @@ def main() -> None:
             "UPDATE app_config SET value = '25', updated_by = 'dba@console' "
             "WHERE category = 'xp' AND key = 'per_post'"
         )
+        c.execute("DROP INDEX posts_thread_idx")  # schema drift, for the Migrations tab
     (proj / "manifests/migrations/0008_prune_xp_events_safe.sql").write_text(
         "-- Description: prune old XP events\n-- Type: SAFE\n\n"
         "DELETE FROM xp_events WHERE created_at < now() - interval '1 year';\n"
