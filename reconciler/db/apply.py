@@ -189,6 +189,13 @@ class Applier:
                 self.conn.transaction(),
             ):
                 self._timeouts(setup, local=True)
+                # The file's transaction need not wait for its own WAL flush: it commits or not
+                # as a whole with its history row, and the apply reports success only after a
+                # later synchronous commit (the snapshot, the audit event), whose flush covers
+                # every earlier commit. A server crash before that loses whole files, which the
+                # next run applies again; one flush per file was most of a long history's time
+                # on storage where a flush is a network round trip (Neon's safekeepers).
+                setup.execute("SET LOCAL synchronous_commit = off")
                 for stmt in m.source.statements:
                     cur = self.conn.cursor()
                     sent.append((stmt, cur))
