@@ -62,6 +62,14 @@ def goals_missed(rows: Sequence[Sequence[str]]) -> list[str]:
     return missed
 
 
+def print_rows(rows: Sequence[Sequence[str]], title: str = "measure") -> None:
+    """(measure, result, target) rows as an aligned table."""
+    w = max(len(r[0]) for r in rows)
+    print(f"{title.ljust(w)}  {'result':>8}  target")
+    for a, b, c in rows:
+        print(f"{a.ljust(w)}  {b:>8}  {c}")
+
+
 def finish(rows: Sequence[Sequence[str]]) -> None:
     """Print the environment and any missed goal; exit 1 when one is missed (a regression shows)."""
     print(f"\nmeasured {environment()}")

@@ -27,6 +27,7 @@ from common import (
     finish,
     fresh_database,
     median_of,
+    print_rows,
     reconcile_cmd,
     remove_workdir,
     run,
@@ -118,10 +119,7 @@ def main() -> None:
         ),
         ("`reconcile plan` finding 2 drifted objects, median of 5", f"{t_drift:.2f} s", "<= 1.0 s"),
     ]
-    w = max(len(a) for a, _, _ in rows)
-    print(f"{'measure'.ljust(w)}  {'result':>8}  target")
-    for a, b, c in rows:
-        print(f"{a.ljust(w)}  {b:>8}  {c}")
+    print_rows(rows)
     remove_workdir(work)
     finish(rows)
 

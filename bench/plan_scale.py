@@ -24,6 +24,7 @@ from common import (
     finish,
     fresh_database,
     median_of,
+    print_rows,
     reconcile_cmd,
     remove_workdir,
     run,
@@ -133,10 +134,7 @@ def main() -> None:
             "<= 2 s",
         ),
     ]
-    w = max(len(a) for a, _, _ in rows)
-    print(f"{'measure'.ljust(w)}  {'result':>8}  target")
-    for a, b, c in rows:
-        print(f"{a.ljust(w)}  {b:>8}  {c}")
+    print_rows(rows)
     out = REPO / "bench/out"
     out.mkdir(exist_ok=True)
     (out / "plan_scale.json").write_text(

@@ -30,7 +30,15 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import embedded_admin_url, finish, fresh_database, reconcile_cmd, remove_workdir, run
+from common import (
+    embedded_admin_url,
+    finish,
+    fresh_database,
+    print_rows,
+    reconcile_cmd,
+    remove_workdir,
+    run,
+)
 from plan_scale import generate
 
 PREFIX = "/admin/database-config"
@@ -140,10 +148,7 @@ def main() -> None:
                     "<= 300 ms",
                 )
             )
-    w = max(len(a) for a, _, _ in rows)
-    print(f"{'10,000 config entries, 2,000 migrations'.ljust(w)}  {'result':>8}  target")
-    for a, b, c in rows:
-        print(f"{a.ljust(w)}  {b:>8}  {c}")
+    print_rows(rows, "10,000 config entries, 2,000 migrations")
     remove_workdir(work)
     finish(rows)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import query, run_cli
+from tests.web.conftest import git, git_work_tree
 
 CHROMIUM = "/usr/bin/chromium"
 pytest.importorskip("starlette", reason="the ui extra (starlette) is not installed")
@@ -142,19 +142,11 @@ def test_out_of_bounds_value_error_beside_the_field_nothing_written(
     assert live(db_url, "xp", "daily_cap") == 100000
 
 
-def _git(project: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(project), *args], check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 def test_edit_a_prod_value_diff_and_branch_database_untouched(
     project: Path, db_url: str, ui: str, page: Any
 ) -> None:
     apply_dev(project)
-    _git(project, "init", "-q", "-b", "main")
-    _git(project, "-c", "user.name=t", "-c", "user.email=t@e", "add", "-A")
-    _git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "start")
+    git_work_tree(project)
     rows = query(db_url, "SELECT category, key, value, updated_at FROM app_config ORDER BY 1, 2")
     page.goto(f"{ui}{PREFIX}/config?q=daily_cap")
     page.click("#row-xp-daily_cap td[data-env=prod] a:has-text('override')")
@@ -165,8 +157,8 @@ def test_edit_a_prod_value_diff_and_branch_database_untouched(
     page.click("#commit")
     branch = page.inner_text("#branch")
     assert re.fullmatch(r"reconciler/prod-xp-daily_cap-\d{8}-\d{6}", branch)
-    assert "daily_cap: 650" in _git(project, "show", f"{branch}:environments/prod.yaml")
-    assert _git(project, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert "daily_cap: 650" in git(project, "show", f"{branch}:environments/prod.yaml")
+    assert git(project, "rev-parse", "--abbrev-ref", "HEAD") == "main"
     assert (
         query(db_url, "SELECT category, key, value, updated_at FROM app_config ORDER BY 1, 2")
         == rows

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import query, run_cli
+from tests.web.conftest import git, git_work_tree
 
 starlette = pytest.importorskip("starlette", reason="the ui extra (starlette) is not installed")
 from starlette.testclient import TestClient  # noqa: E402
@@ -219,19 +220,11 @@ def test_dev_edit_keeps_comments_shows_diff_and_applies(project: Path, db_url: s
     assert live_value(db_url, "xp", "per_post") == 8
 
 
-def _git(project: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(project), *args], check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 def test_prod_override_diff_and_commit_on_a_new_branch_database_untouched(
     project: Path, db_url: str
 ) -> None:
     applied_dev(project)
-    _git(project, "init", "-q", "-b", "main")
-    _git(project, "-c", "user.name=t", "-c", "user.email=t@e", "add", "-A")
-    _git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "start")
+    git_work_tree(project)
     before_rows = query(db_url, "SELECT category, key, value FROM app_config ORDER BY 1, 2")
     with client(project) as c:
         form = c.get(f"{PREFIX}/config/edit?category=xp&key=daily_cap&env=prod").text
@@ -255,10 +248,10 @@ def test_prod_override_diff_and_commit_on_a_new_branch_database_untouched(
         assert done.status_code == 200, done.text
         branch = re.search(r'id="branch">([^<]+)<', done.text).group(1)  # type: ignore[union-attr]
     assert branch.startswith("reconciler/prod-xp-daily_cap-")
-    assert _git(project, "rev-parse", "--abbrev-ref", "HEAD") == "main"  # not switched
-    shown = _git(project, "show", f"{branch}:environments/prod.yaml")
+    assert git(project, "rev-parse", "--abbrev-ref", "HEAD") == "main"  # not switched
+    shown = git(project, "show", f"{branch}:environments/prod.yaml")
     assert "daily_cap: 750" in shown and shown.startswith("# Production")
-    assert _git(project, "diff", "--name-only", "main", branch) == "environments/prod.yaml"
+    assert git(project, "diff", "--name-only", "main", branch) == "environments/prod.yaml"
     assert query(db_url, "SELECT category, key, value FROM app_config ORDER BY 1, 2") == before_rows
 
 
