@@ -11,7 +11,8 @@ Against one embedded PostgreSQL, tools alternating, each apply on a fresh databa
   UPDATE` from VALUES (the floor).
 
 Prints min / median / max of BENCH_RUNS runs (default 5) and each ratio to the first row of its
-group. yoyo and alembic are installed into a private virtualenv (BENCH_PEERS_VENV, default
+group. BENCH_ONLY_APPLY=1 runs just the apply groups, BENCH_SKIP_PYTHON_PEERS=1 leaves out yoyo
+and alembic (for the 10,000-migration point of the scaling curve). yoyo and alembic are installed into a private virtualenv (BENCH_PEERS_VENV, default
 ~/.cache/neon-reconciler/peers) from PyPI; dbmate is DBMATE or on PATH (npm install dbmate).
 
     python bench/peers.py
@@ -333,7 +334,7 @@ def main() -> None:
     try:
         admin = embedded_admin_url(work)
         dbmate = os.environ.get("DBMATE") or shutil.which("dbmate")
-        venv = peers_venv()
+        venv = None if os.environ.get("BENCH_SKIP_PYTHON_PEERS") else peers_venv()
         base_env = {**os.environ, "RECONCILER_HOME": str(work / "home")}
         print(f"measured {environment()}")
         for n in SCALES:
@@ -394,8 +395,9 @@ def main() -> None:
             missed += report(title, rows, goal)
             if n == 1000:
                 missed += noop_status(admin, root, tools, base_env, dbmate, venv)
-        missed += lint(work, base_env)
-        missed += config(work, admin, base_env)
+        if not os.environ.get("BENCH_ONLY_APPLY"):
+            missed += lint(work, base_env)
+            missed += config(work, admin, base_env)
     finally:
         remove_workdir(work)
     for m in missed:
