@@ -67,3 +67,28 @@ def test_dangerous_statements_are_found_on_their_lines() -> None:
         ("ban-truncate", 13),
     } <= found
     assert not any(code == "unparsed-statement" for code, _ in found)
+
+
+def test_syntax_newer_than_the_target_fails_on_the_server_with_nothing_applied(
+    project: Path, db_url: str
+) -> None:
+    """The parser is PostgreSQL 17's; the embedded server is 16. A 17-only statement passes the
+    lint (it is valid PostgreSQL) and the target refuses it: located, and nothing of the file
+    is applied."""
+    from tests.conftest import query, run_cli
+
+    assert run_cli(project, "apply", "--env", "dev").returncode == 0
+    (project / "manifests/migrations/0008_generated_safe.sql").write_text(
+        "-- Description: a PostgreSQL 17 form\n-- rollback: none\n"
+        "ALTER TABLE users ADD COLUMN handle text;\n"
+        "ALTER TABLE users ALTER COLUMN handle SET EXPRESSION AS (lower(username));\n"
+    )
+    lint = run_cli(project, "validate", "--env", "dev")
+    assert "unparsed-statement" not in lint.stdout + lint.stderr
+    r = run_cli(project, "apply", "--env", "dev")
+    assert r.returncode == 1
+    assert "0008_generated_safe.sql:4:43: error[migration-failed]" in r.stderr
+    assert 'syntax error at or near "EXPRESSION"' in r.stderr  # PostgreSQL 16 has no such form
+    assert query(
+        db_url, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'handle'"
+    ) == [(0,)]
