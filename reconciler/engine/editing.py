@@ -222,21 +222,30 @@ def prepare(root: str, change: ConfigChange) -> Edit:
     if bad:
         edit.field_errors["value"] = bad
         return edit
-    if change.environment is None:
-        path = files_by_category[change.category]
-        old = LocalFiles().read_text(path)
-        new = set_entry(
-            old,
-            path,
-            change.key,
-            value,
-            description=change.description,
-            constraints=constraints if adding else None,
+    try:
+        if change.environment is None:
+            path = files_by_category[change.category]
+            old = LocalFiles().read_text(path)
+            new = set_entry(
+                old,
+                path,
+                change.key,
+                value,
+                description=change.description,
+                constraints=constraints if adding else None,
+            )
+        else:
+            path = before[change.environment].env_file
+            old = LocalFiles().read_text(path)
+            new = set_override(old, path, change.category, change.key, value)
+    except ManifestError as e:  # the file no longer reads as YAML (edited by hand meanwhile)
+        edit.problems += e.diagnostics
+        return edit
+    except (OSError, UnicodeDecodeError) as e:
+        edit.problems.append(
+            Diagnostic("unreadable", f"cannot read the file to edit: {type(e).__name__}: {e}")
         )
-    else:
-        path = before[change.environment].env_file
-        old = LocalFiles().read_text(path)
-        new = set_override(old, path, change.category, change.key, value)
+        return edit
     if new == old:
         edit.field_errors["value"] = "that is the value git already has"
         return edit

@@ -437,3 +437,23 @@ def test_migrations_tab_lists_drifted_objects(project: Path, db_url: str) -> Non
     assert "1 object(s) changed outside the reconciler" in section
     assert "column public.users.nickname was added outside the reconciler" in section
     assert "--adopt-drift" in section
+
+
+def test_a_category_file_broken_meanwhile_is_an_error_on_the_form(project: Path) -> None:
+    with client(project) as c:
+        form = c.get(f"{PREFIX}/config/edit?category=xp&key=per_post").text
+        path = project / "manifests/config/xp.yaml"
+        path.write_text(path.read_text() + "  broken: [\n")  # someone's half-saved edit
+        r = c.post(
+            f"{PREFIX}/config/edit",
+            data={
+                "mode": "edit",
+                "category": "xp",
+                "key": "per_post",
+                "value": "6",
+                "env": "",
+                "csrf": csrf_of(form),
+            },
+        )
+    assert r.status_code in (404, 422), r.text
+    assert path.read_text().endswith("  broken: [\n")  # nothing written
