@@ -59,7 +59,8 @@ def pg_admin_url() -> Iterator[str]:
 
 
 def _left_behind() -> list[tuple[int, str]]:
-    """Processes of this test session running the reconciler that are still alive."""
+    """Processes of this test session running the reconciler that are still alive, and
+    embedded PostgreSQL servers a test's own `.reconciler/` started and left running."""
     mark = f"RECONCILER_TEST_SESSION={SESSION_MARK}".encode()
     out = []
     for entry in os.listdir("/proc"):
@@ -68,7 +69,8 @@ def _left_behind() -> list[tuple[int, str]]:
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as f:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-            if "reconciler" not in cmd or "postgres" in cmd:
+            embedded = "postgres" in cmd and "/.reconciler/pg" in cmd  # a CLI's own server
+            if ("reconciler" not in cmd or "postgres" in cmd) and not embedded:
                 continue
             with open(f"/proc/{entry}/environ", "rb") as f:
                 if mark not in f.read().split(b"\0"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -259,7 +260,16 @@ def test_init_records_a_snapshot_but_never_over_one(project: Path, db_url: str) 
     assert "column:public.legacy.note" in found
 
 
-def test_diff_against_gits_migrations(project: Path, db_url: str) -> None:
+@pytest.fixture
+def shadow_server(project: Path) -> Iterator[None]:
+    """diff builds its shadow on the project's embedded server: stop it after the test."""
+    yield
+    from reconciler.embedded import stop_embedded
+
+    stop_embedded()
+
+
+def test_diff_against_gits_migrations(project: Path, db_url: str, shadow_server: None) -> None:
     apply(project)
     r = run_cli(project, "diff", "--env", "dev")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -280,7 +290,7 @@ def test_diff_against_gits_migrations(project: Path, db_url: str) -> None:
 
 
 def test_diff_of_a_database_without_history_replays_every_wanted_file(
-    project: Path, db_url: str
+    project: Path, db_url: str, shadow_server: None
 ) -> None:
     r = run_cli(project, "diff", "--env", "dev", "-f", "json")
     assert r.returncode == 2
