@@ -16,6 +16,7 @@ the differences travel.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
@@ -167,33 +168,40 @@ def has_snapshot(conn: psycopg.Connection[Any], environment: str) -> bool:
 def take_snapshot(
     conn: psycopg.Connection[Any],
     environment: str,
-    version: str | None,
     actor: str,
-    keep: dict[str, tuple[Any, Any]] | None = None,
+    keep: Iterable[tuple[str, Any, Any]] = (),
 ) -> int:
-    """Record the live schema as the environment's snapshot; returns its object count.
+    """Record the live schema as the environment's snapshot, in a transaction of its own, with
+    the last migration applied; returns its object count.
 
-    ``keep``: drift seen before an apply, key -> (snapshot facts, live facts then). An object
+    ``keep``: drift seen before an apply, (key, snapshot facts, live facts then). An object
     the apply did not touch (its facts are still those it had) keeps its old snapshot facts,
     so drift is never adopted by an apply that merely ran beside it.
     """
-    if version is None:
+    from reconciler.plan.compute import RECONCILER_ACTOR_PREFIX
+
+    with conn.transaction():
         row = conn.execute(
             "SELECT version FROM reconciler.schema_migrations WHERE applied_at IS NOT NULL "
             "ORDER BY length(version) DESC, version DESC LIMIT 1"
         ).fetchone()
-        version = row[0] if row else None
-    objects = catalog(conn)
-    for key, (before, drifted) in (keep or {}).items():
-        if objects.get(key) == drifted:
-            if before is None:
-                objects.pop(key, None)
-            else:
-                objects[key] = before
-    conn.execute(
-        "INSERT INTO reconciler.schema_snapshot (environment, version, objects, taken_by) "
-        "VALUES (%s, %s, %s, %s) ON CONFLICT (environment) DO UPDATE SET version = EXCLUDED.version, "
-        "objects = EXCLUDED.objects, taken_at = now(), taken_by = EXCLUDED.taken_by",
-        (environment, version, json.dumps(objects), actor),
-    )
+        objects = catalog(conn)
+        for key, before, drifted in keep:
+            if objects.get(key) == drifted:
+                if before is None:
+                    objects.pop(key, None)
+                else:
+                    objects[key] = before
+        conn.execute(
+            "INSERT INTO reconciler.schema_snapshot (environment, version, objects, taken_by) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (environment) DO UPDATE SET "
+            "version = EXCLUDED.version, objects = EXCLUDED.objects, taken_at = now(), "
+            "taken_by = EXCLUDED.taken_by",
+            (
+                environment,
+                row[0] if row else None,
+                json.dumps(objects),
+                f"{RECONCILER_ACTOR_PREFIX}{actor}",
+            ),
+        )
     return len(objects)

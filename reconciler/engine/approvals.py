@@ -66,8 +66,7 @@ def init(request: Request, *, grant_approvers: bool = False) -> list[str]:
         from reconciler.db.schema import has_snapshot, take_snapshot
 
         if not has_snapshot(s.connection, s.env.name):  # never over one: that would adopt drift
-            with s.connection.transaction():
-                count = take_snapshot(s.connection, s.env.name, None, f"reconciler:{s.actor}")
+            count = take_snapshot(s.connection, s.env.name, s.actor)
             notes.append(f"schema snapshot of {count} objects recorded: drift is told against it")
         if grant_approvers:
             done = bookkeeping.grant_approvers(

@@ -34,6 +34,7 @@ __all__ = [
     "Edit",
     "catalog",
     "commit_on_branch",
+    "environment_file",
     "environment_names",
     "git_work_tree",
     "prepare",
@@ -146,8 +147,18 @@ class _Overlay(LocalFiles):
         return hit if hit is not None else super().read_text(path)
 
 
+def environment_file(root: str, name: str) -> str:
+    """``<root>/environments/<name>.yaml`` (or ``.yml``, as :func:`environment_names` lists)."""
+    path = os.path.join(root, "environments", f"{name}.yaml")
+    return (
+        path
+        if os.path.exists(path) or not os.path.exists(path[:-5] + ".yml")
+        else path[:-5] + ".yml"
+    )
+
+
 def _env_request(root: str, name: str, files: LocalFiles | None = None) -> Request:
-    return Request(os.path.join(root, "environments", f"{name}.yaml"), root=root, files=files)
+    return Request(environment_file(root, name), root=root, files=files)
 
 
 def _declared(d: Desired) -> dict[tuple[str, str], Any]:

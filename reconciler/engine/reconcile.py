@@ -289,14 +289,7 @@ def snapshot_schema(s: Session, live: LiveState, *, ran_migrations: bool) -> Non
     current = snapshot_current(live)
     if not ran_migrations and current:
         return
-    with s.connection.transaction():
-        count = take_snapshot(
-            s.connection,
-            s.env.name,
-            None,
-            f"reconciler:{s.actor}",
-            {k: (before, now) for k, before, now in live.drift} if current else None,
-        )
+    count = take_snapshot(s.connection, s.env.name, s.actor, live.drift if current else ())
     emit(s.env.name, "snapshot", f"{s.env.name}: schema snapshot of {count} objects recorded")
 
 

@@ -105,8 +105,7 @@ def repair(
         if any(a.kind == "adopt-drift" for a in doable):
             from reconciler.db.schema import take_snapshot
 
-            with s.connection.transaction():
-                take_snapshot(s.connection, s.env.name, None, f"reconciler:{s.actor}")
+            take_snapshot(s.connection, s.env.name, s.actor)
         for line in changes:
             emit(s.env.name, "repair", line)
         audit.close_interrupted(s)

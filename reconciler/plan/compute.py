@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from reconciler.errors import Diagnostic, SourceLocation
 from reconciler.manifest.desired import Desired, DesiredMigration
+from reconciler.plan.drift import drift_findings
 from reconciler.plan.live import LiveState, canonical_json, same_value
 from reconciler.plan.model import (
     Action,
@@ -307,12 +308,6 @@ def _forums(desired: Desired, live: LiveState, pending: bool) -> tuple[list[Acti
         if slug not in wanted and not cur.archived:
             actions.append(ArchiveForum(slug))
     return actions, []
-
-
-def drift_findings(desired: Desired, live: LiveState) -> list[Finding]:
-    from reconciler.plan.drift import drift_findings as found
-
-    return found(desired, live)
 
 
 def make_plan(desired: Desired, live: LiveState, context: PlanContext | None = None) -> Plan:

@@ -101,8 +101,7 @@ class UI:
     async def config(self, request: Request) -> Response:
         q = request.query_params.get("q", "")
         only_drift = request.query_params.get("drift") == "1"
-        states = await run_in_threadpool(self.ws.states)
-        entries = await run_in_threadpool(self.ws.catalog, states)
+        states, entries = await self._loaded()
         desireds = {n: s.desired for n, s in states.items() if s.desired is not None}
         outcomes = {n: s.outcome for n, s in states.items()}
         page = views.config_rows(
@@ -125,6 +124,11 @@ class UI:
             categories=sorted({e.category for e in entries.values()}),
         )
 
+    async def _loaded(self) -> tuple[dict[str, Any], dict[tuple[str, str], Any]]:
+        """Every environment's state and the config catalog (both cached by the workspace)."""
+        states = await run_in_threadpool(self.ws.states)
+        return states, await run_in_threadpool(self.ws.catalog, states)
+
     async def _entry_form(
         self,
         request: Request,
@@ -132,9 +136,9 @@ class UI:
         errors: dict[str, str] | None = None,
         problems: list[str] | None = None,
         status: int = 200,
+        loaded: tuple[dict[str, Any], dict[tuple[str, str], Any]] | None = None,
     ) -> Response:
-        states = await run_in_threadpool(self.ws.states)
-        entries = await run_in_threadpool(self.ws.catalog, states)
+        states, entries = loaded or await self._loaded()
         entry = entries.get((values.get("category", ""), values.get("key", "")))
         if entry is None and values.get("mode") != "new":
             raise HTTPException(
@@ -159,8 +163,7 @@ class UI:
         if qp.get("new"):
             values.update(mode="new", value="", type="", min="", max="", enum="", description="")
             return await self._entry_form(request, values)
-        states = await run_in_threadpool(self.ws.states)
-        entries = await run_in_threadpool(self.ws.catalog, states)
+        states, entries = loaded = await self._loaded()
         entry = entries.get((values["category"], values["key"]))
         if entry is None:
             raise HTTPException(404, f"no config entry {values['category']}.{values['key']}")
@@ -172,7 +175,7 @@ class UI:
             if isinstance(over, dict) and entry.key in over:
                 current = over[entry.key]
         values.update(mode="edit", value=views.show(current))
-        return await self._entry_form(request, values)
+        return await self._entry_form(request, values, loaded=loaded)
 
     async def config_edit(self, request: Request) -> Response:
         form = await self.form(request)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.engine import LOGGER, SCOPE, Request, load, reconcile
-from reconciler.engine.editing import catalog, environment_names
+from reconciler.engine.editing import catalog, environment_file, environment_names
 from reconciler.errors import ReconcilerError, format_diagnostic
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class Workspace:
         self._catalog: tuple[Any, dict[tuple[str, str], CatalogEntry]] | None = None
         self._computing: dict[str, threading.Lock] = {}
         self._catalog_lock = threading.Lock()
-        self._lint: dict[str, tuple[Any, list[Diagnostic]]] = {}
+        self._lint: dict[str, tuple[Desired, list[Diagnostic]]] = {}
         self._forgotten = 0.0
         self._refreshing: set[str] = set()
         self._handler = _RunEvents(self.runs)
@@ -113,9 +113,7 @@ class Workspace:
     def request(self, env: str, **kw: Any) -> Request:
         if env not in self.names():
             raise ReconcilerError(f"no environment {env!r} under {self.root}", code="unknown-env")
-        path = os.path.join(self.root, "environments", f"{env}.yaml")
-        if not os.path.exists(path):
-            path = path[:-5] + ".yml"
+        path = environment_file(self.root, env)
         # one connection attempt: a page must not hang on a database that is down
         return Request(path, root=self.root, actor=self.actor, connect_attempts=1, **kw)
 
@@ -137,12 +135,13 @@ class Workspace:
             hit = self._plans.get(env)
         if hit is not None and hit[0] < self._forgotten:
             hit = None  # computed before the files or the database changed
-        if (
-            hit is not None
-            and hit[1].desired is not None
-            and _stamp(_inputs(hit[1].desired)) != self._desired.get(env, (None,))[0]
-        ):
-            hit = None  # a manifest or migration file changed: plan the files as they are now
+        if hit is not None and hit[1].desired is not None:
+            try:
+                current: Desired | None = self.desired(env)
+            except ReconcilerError:
+                current = None
+            if current is not hit[1].desired:
+                hit = None  # a manifest or migration file changed: plan the files as they are now
         if hit is not None and not fresh:
             age = time.monotonic() - hit[0]
             if age < PLAN_TTL:
@@ -232,12 +231,12 @@ class Workspace:
         """The environment's validate findings, kept while none of its input files changed."""
         from reconciler.engine import validate
 
-        stamp = _stamp(_inputs(self.desired(env)))
+        desired = self.desired(env)  # the same object while none of its files changed
         hit = self._lint.get(env)
-        if hit is not None and hit[0] == stamp:
+        if hit is not None and hit[0] is desired:
             return hit[1]
         diags = validate(self.request(env)).diagnostics
-        self._lint[env] = (stamp, diags)
+        self._lint[env] = (desired, diags)
         return diags
 
     # -- runs ------------------------------------------------------------------------------
