@@ -362,3 +362,29 @@ def test_failed_apply_then_fixed_file_applies(project: Path, db_url: str) -> Non
     p.write_text("CREATE TABLE x (id int);\n")
     assert run(project).applied is not None
     assert query(db_url, "SELECT to_regclass('x') IS NOT NULL") == [(True,)]
+
+
+def test_a_files_transaction_does_not_wait_for_its_own_flush_and_the_apply_ends_durable(
+    project: Path, db_url: str
+) -> None:
+    """Each transactional file commits with synchronous_commit off (its history row with it);
+    a no-transaction file and the apply's closing commits keep the server's setting."""
+    write(
+        project,
+        f"{MIGS}/0008_async_safe.sql",
+        "CREATE TABLE commit_mode AS SELECT current_setting('synchronous_commit') AS v;\n",
+    )
+    write(
+        project,
+        f"{MIGS}/0009_sync_safe.sql",
+        "CREATE INDEX CONCURRENTLY commit_mode_v ON commit_mode (v);\n"
+        "INSERT INTO commit_mode SELECT current_setting('synchronous_commit');\n",
+    )
+    assert run(project).exit_code == EXIT_OK
+    assert sorted(v for (v,) in query(db_url, "SELECT v FROM commit_mode")) == ["off", "on"]
+    assert history(db_url)[-2:] == [("0008", 1, True), ("0009", 2, True)]
+    # the succeeded event was committed synchronously after them: its flush covers both
+    assert query(
+        db_url,
+        "SELECT action FROM reconciler.audit_log ORDER BY id DESC LIMIT 1",
+    ) == [("apply.succeeded",)]

@@ -457,3 +457,23 @@ def test_a_category_file_broken_meanwhile_is_an_error_on_the_form(project: Path)
         )
     assert r.status_code in (404, 422), r.text
     assert path.read_text().endswith("  broken: [\n")  # nothing written
+
+
+def test_an_environment_file_named_yml_is_served_and_edited(project: Path, db_url: str) -> None:
+    (project / "environments/staging.yaml").rename(project / "environments/staging.yml")
+    with client(project) as c:
+        assert "staging" in c.get(f"{PREFIX}/migrations?env=staging").text
+        form = c.get(f"{PREFIX}/config/edit?category=xp&key=per_post&env=staging").text
+        r = c.post(
+            f"{PREFIX}/config/edit",
+            data={
+                "mode": "edit",
+                "category": "xp",
+                "key": "per_post",
+                "value": "9",
+                "env": "staging",
+                "csrf": csrf_of(form),
+            },
+        )
+        assert r.status_code == 200, r.text
+    assert "per_post: 9" in (project / "environments/staging.yml").read_text()
