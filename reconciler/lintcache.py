@@ -63,12 +63,20 @@ def load_diagnostic(row: list[Any]) -> Diagnostic:
 PARALLEL_THRESHOLD = 200  # below this many misses, starting workers costs more than it saves
 
 
-def _lint_chunk(jobs: list[tuple[Any, str, bool]], cfg: LintConfig) -> list[list[list[Any]]]:
+# the jobs of a parallel prefetch, set before the workers fork so that they read them from
+# their copy of memory instead of receiving them pickled
+_FORKED_JOBS: list[tuple[Any, str, bool]] = []
+
+
+def _lint_chunk(
+    jobs: list[tuple[Any, str, bool]] | range, cfg: LintConfig
+) -> list[list[list[Any]]]:
     from reconciler.sql.lint import lint_migration
 
+    todo = [_FORKED_JOBS[i] for i in jobs] if isinstance(jobs, range) else jobs
     return [
         [dump_diagnostic(d) for d in lint_migration(src, name, safe, cfg)]
-        for src, name, safe in jobs
+        for src, name, safe in todo
     ]
 
 
@@ -114,18 +122,22 @@ class LintCache:
         from concurrent.futures import ProcessPoolExecutor
 
         chunks = [misses[i::workers] for i in range(workers)]
-        jobs = [[(m.source, m.filename, m.safe) for m in chunk] for chunk in chunks]
+        _FORKED_JOBS[:] = [(m.source, m.filename, m.safe) for chunk in chunks for m in chunk]
+        bounds = [sum(len(c) for c in chunks[:i]) for i in range(workers + 1)]
+        ranges = [range(bounds[i], bounds[i + 1]) for i in range(workers)]
         try:
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
                 for chunk, rows in zip(
-                    chunks, pool.map(_lint_chunk, jobs, [self.cfg] * workers), strict=True
+                    chunks, pool.map(_lint_chunk, ranges, [self.cfg] * workers), strict=True
                 ):
                     for m, r in zip(chunk, rows, strict=True):
                         self.entries[self._key(m)] = r
                         self.dirty = True
         except (OSError, ValueError, RuntimeError):
             return  # no fork here (or it failed): lint one by one instead
+        finally:
+            _FORKED_JOBS.clear()
 
     def lint(self, m: DesiredMigration) -> list[Diagnostic]:
         key = self._key(m)

@@ -1,341 +1,441 @@
-"""What each statement is: its kind from its leading keywords, cross-checked against sqlglot.
+"""What each statement is, read by PostgreSQL's own parser (libpg_query, through pglast).
 
-sqlglot gives an opaque Command for some statements and silently misparses others
-(``CLUSTER t`` becomes an alias). So a statement counts as understood only when
-sqlglot's class agrees with the kind its keywords name, or when the whole statement
-matches one of our exact grammars for commands sqlglot does not model. Anything else is
-``parsed=False`` and the ``unparsed-statement`` rule fails closed on it in strict environments.
+Every statement is parsed by the server's grammar into a syntax tree; its kind comes from
+the tree's node (``AlterTableStmt`` whose only action is ``VALIDATE CONSTRAINT`` is
+``validate_constraint``, ...), and the rules read the tree. A statement PostgreSQL rejects,
+or that the parser reads as more than one statement, is ``parsed=False`` and the
+``unparsed-statement`` rule fails closed on it in strict environments.
+
+sqlglot is the independent second opinion on the statements whose effect depends on a
+clause (INSERT / UPDATE / DELETE / MERGE / SELECT, DROP and TRUNCATE): when it reads a
+different statement, or disagrees about the WHERE of an UPDATE or DELETE or the ON CONFLICT
+of an INSERT, the statement is unparsed. Where sqlglot has no model of a statement (it
+returns an opaque Command or fails), PostgreSQL's reading stands alone.
+
+PL/pgSQL is read with PostgreSQL's PL/pgSQL parser: the statements of a DO block become
+``children`` linted by the same rules; an ``EXECUTE`` of a dynamic string cannot be known
+before it runs and leaves the block unparsed. Function bodies run later, not at migration
+time: what they would do is summarised in ``inner`` for the destructive-operation rules.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
-
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
 from reconciler.sql.split import Statement
 
-__all__ = ["StatementInfo", "classify", "shape_of"]
+__all__ = ["StatementInfo", "classify", "nodes", "shape_of"]
 
-logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
-_POSTGRES = sqlglot.Dialect.get_or_raise("postgres")
-_WORDS = re.compile(r"[A-Z_][A-Z0-9_]*")
-_CONCURRENTLY = re.compile(r"\bCONCURRENTLY\b")
+Tree = dict[str, Any]
 
 _STRING = re.compile(r"(?:[eE])?'(?:[^'\\]|''|\\.)*'")
 _DOLLAR_BODY = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*|)\$.*?\$\1\$", re.DOTALL)
-_IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
-_QNAME = rf"{_IDENT}(?:\.{_IDENT}){{0,2}}"
 
 
 def shape_of(code: str) -> str:
-    """Upper-cased code with string literals and dollar-quoted bodies blanked."""
+    """Upper-cased code with string literals and dollar-quoted bodies blanked (for messages)."""
     s = _DOLLAR_BODY.sub("$$?$$", code)
     s = _STRING.sub("'?'", s)
     return s.upper()
 
 
-# kind -> sqlglot classes that agree with it
-_EXPECT: dict[str, tuple[type, ...]] = {
-    "create_table": (exp.Create,),
-    "create_index": (exp.Create,),
-    "create_view": (exp.Create,),
-    "create_type": (exp.Create,),
-    "create_sequence": (exp.Create,),
-    "create_schema": (exp.Create,),
-    "drop": (exp.Drop,),
-    "alter_table": (exp.Alter,),
-    "alter_index": (exp.Alter,),
-    "insert": (exp.Insert,),
-    "update": (exp.Update,),
-    "delete": (exp.Delete,),
-    "truncate": (exp.TruncateTable,),
-    "select": (exp.Query,),
-    "with": (exp.Query, exp.Insert, exp.Update, exp.Delete),
-    "comment": (exp.Comment,),
-    "set": (exp.Set,),
-    "copy": (exp.Copy,),
-    "grant": (exp.Grant,),
-    "revoke": (exp.Revoke,) if hasattr(exp, "Revoke") else (exp.Grant,),
-    "analyze": (exp.Analyze,) if hasattr(exp, "Analyze") else (exp.Command,),
-    "begin": (exp.Transaction,),
-    "commit": (exp.Commit,),
-    "rollback": (exp.Rollback,),
-}
-_CREATE_KIND = {
-    "create_table": "TABLE",
-    "create_index": "INDEX",
-    "create_view": "VIEW",
-    "create_type": "TYPE",
-    "create_sequence": "SEQUENCE",
-    "create_schema": "SCHEMA",
-}
-
-# Exact grammars for commands sqlglot returns as Command (or misparses). Whole statement.
-_GRAMMARS: dict[str, re.Pattern[str]] = {
-    k: re.compile(v, re.IGNORECASE | re.DOTALL)
-    for k, v in {
-        "validate_constraint": rf"^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?{_QNAME} VALIDATE CONSTRAINT {_IDENT}$",
-        "add_constraint_using_index": (
-            rf"^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?{_QNAME} ADD (?:CONSTRAINT {_IDENT} )?"
-            rf"(?:UNIQUE|PRIMARY KEY) USING INDEX {_IDENT}(?: DEFERRABLE)?(?: INITIALLY (?:DEFERRED|IMMEDIATE))?$"
-        ),
-        "alter_type_add_value": (
-            rf"^ALTER TYPE {_QNAME} ADD VALUE (?:IF NOT EXISTS )?'(?:[^']|'')*'"
-            rf"(?: (?:BEFORE|AFTER) '(?:[^']|'')*')?$"
-        ),
-        "create_extension": (
-            rf"^CREATE EXTENSION (?:IF NOT EXISTS )?{_IDENT}(?: WITH)?(?: SCHEMA {_IDENT})?"
-            rf"(?: VERSION (?:{_IDENT}|'[^']*'))?(?: CASCADE)?$"
-        ),
-        "reset": rf"^RESET (?:ALL|{_QNAME})$",
-        "vacuum": rf"^VACUUM(?: \([^)]*\))?(?: (?:FULL|FREEZE|VERBOSE|ANALYZE))*(?: {_QNAME}(?: \([^)]*\))?(?:, {_QNAME})*)?$",
-        "cluster": rf"^CLUSTER(?: VERBOSE)?(?: {_QNAME}(?: USING {_IDENT})?)?$",
-        "lock": (
-            rf"^LOCK (?:TABLE )?(?:ONLY )?{_QNAME}(?:, {_QNAME})*(?: IN (?:ACCESS SHARE|ROW SHARE|ROW EXCLUSIVE"
-            rf"|SHARE UPDATE EXCLUSIVE|SHARE|SHARE ROW EXCLUSIVE|EXCLUSIVE|ACCESS EXCLUSIVE) MODE)?(?: NOWAIT)?$"
-        ),
-        "reindex": rf"^REINDEX(?: \([^)]*\))? (?:INDEX|TABLE|SCHEMA|DATABASE|SYSTEM)(?: CONCURRENTLY)? {_QNAME}$",
-        "refresh": rf"^REFRESH MATERIALIZED VIEW(?: CONCURRENTLY)? {_QNAME}(?: WITH (?:NO )?DATA)?$",
-        "analyze": rf"^ANALYZE(?: VERBOSE)?(?: {_QNAME}(?: \([^)]*\))?)?$",
-        "transaction": r"^(?:BEGIN|START TRANSACTION|COMMIT|END|ROLLBACK|ABORT)(?: WORK| TRANSACTION)?(?: [A-Z ]+)?$",
-        "savepoint": rf"^(?:SAVEPOINT|RELEASE(?: SAVEPOINT)?|ROLLBACK TO(?: SAVEPOINT)?) {_IDENT}$",
-        "alter_table_owner": rf"^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?{_QNAME} OWNER TO {_IDENT}$",
-    }.items()
-}
-
-
 @dataclass
 class StatementInfo:
-    """One statement understood: kind, parse tree (when trustworthy) and helper views."""
+    """One statement understood: its kind, PostgreSQL's parse tree and what it contains."""
 
     stmt: Statement
     kind: str
-    shape: str  # upper-cased, literals blanked
-    ast: Any  # sqlglot expression when the parse is trusted
-    parsed: bool
+    node: str = ""  # PostgreSQL's parse node, e.g. "AlterTableStmt" ("" when rejected)
+    tree: Tree = field(default_factory=dict)  # the node's fields, as libpg_query's JSON
+    raw: str = ""  # that JSON as text ("" when not at hand): a quick "is there any X node?"
+    parsed: bool = False
     why_unparsed: str | None = None
+    ast: Any = None  # sqlglot's tree, when the second opinion ran and agreed
     concurrently: bool = False
-    body: str | None = None  # the dollar-quoted body of DO / CREATE FUNCTION
-    body_line: int = 0  # line in the file where the body starts
-    inner: list[tuple[str, int]] = field(default_factory=list)  # (operation, line) in the body
-    memo: dict[str, Any] = field(default_factory=dict)  # views the rules share (ALTER actions, ...)
-    # the SQL statements a DO block runs, read by PostgreSQL's own PL/pgSQL parser (pglast);
-    # each is linted by the same rules as a top-level statement
+    replace: bool = False  # CREATE OR REPLACE of a function or trigger
+    body_line: int = 0  # line in the file where a DO / function body starts
+    # what a function body would do when called: (operation, line); operations are
+    # drop_table, drop_column, drop_object, delete, truncate, update_without_where, call:<name>
+    inner: list[tuple[str, int]] = field(default_factory=list)
+    memo: dict[str, Any] = field(default_factory=dict)  # views the rules share
+    # the SQL statements a DO block runs; each is linted by the same rules as a top-level one
     children: list[StatementInfo] = field(default_factory=list)
 
     @property
     def line(self) -> int:
         return self.stmt.line
 
+    def find(self, *types: str) -> Iterator[tuple[str, Tree]]:
+        """Every node of the given types in the statement's tree (nested ones included)."""
+        if self.raw and not any(f'"{t}"' in self.raw for t in types):
+            return iter(())
+        return nodes(self.tree, *types)
 
-_BODY_OPS = [
-    (re.compile(r"\bDROP\s+TABLE\b"), "drop_table"),
-    (
-        re.compile(
-            r"\bDROP\s+COLUMN\b|\bALTER\s+TABLE\b[^;]*\bDROP\s+(?!CONSTRAINT|DEFAULT|NOT|INDEX|TABLE)"
-        ),
-        "drop_column",
-    ),
-    (
-        re.compile(
-            r"\bDROP\s+(?!TABLE\b|COLUMN\b)(?:INDEX|VIEW|SCHEMA|TYPE|SEQUENCE|FUNCTION|TRIGGER|CONSTRAINT|MATERIALIZED|EXTENSION|DOMAIN|POLICY|ROLE|USER|DATABASE|OWNED)\b"
-        ),
-        "drop_object",
-    ),
-    (re.compile(r"\bDELETE\s+FROM\b"), "delete"),
-    (re.compile(r"\bTRUNCATE\b"), "truncate"),
-    (re.compile(r"\bUPDATE\s+[^;]*?\bSET\b"), "update"),
-    (re.compile(r"\bEXECUTE\b"), "execute"),
-]
+    @cached_property
+    def shape(self) -> str:
+        return shape_of(self.stmt.code)
 
-
-def body_operations(body: str, first_line: int) -> list[tuple[str, int]]:
-    """Destructive operations written inside a DO block or function body, with their lines."""
-    code = "\n".join(line.split("--", 1)[0] for line in body.splitlines())
-    shape = _STRING.sub("'?'", code).upper()
-    hits: list[tuple[str, int]] = []
-    for pattern, what in _BODY_OPS:
-        for m in pattern.finditer(shape):
-            hits.append((what, first_line + shape[: m.start()].count("\n")))
-    return sorted(hits, key=lambda h: (h[1], h[0]))
-
-
-def _kind(words: list[str], shape: str) -> str:
-    w = words + [""] * 6
-    if w[0] == "CREATE":
-        rest = [
-            x
-            for x in w[1:]
-            if x
-            not in (
-                "OR",
-                "REPLACE",
-                "TEMP",
-                "TEMPORARY",
-                "UNLOGGED",
-                "UNIQUE",
-                "GLOBAL",
-                "LOCAL",
-                "RECURSIVE",
-                "MATERIALIZED",
-            )
-        ]
-        obj = rest[0]
-        return {
-            "TABLE": "create_table",
-            "INDEX": "create_index",
-            "VIEW": "create_view",
-            "TYPE": "create_type",
-            "SEQUENCE": "create_sequence",
-            "SCHEMA": "create_schema",
-            "EXTENSION": "create_extension",
-            "FUNCTION": "create_function",
-            "PROCEDURE": "create_function",
-            "TRIGGER": "create_trigger",
-        }.get(obj, f"create_{obj.lower()}" if obj else "create")
-    if w[0] == "ALTER":
-        if w[1] == "TABLE":
-            if re.search(r"\bVALIDATE CONSTRAINT\b", shape):
-                return "validate_constraint"
-            if re.search(r"\bUSING INDEX\b", shape) and re.search(r"\bADD\b", shape):
-                return "add_constraint_using_index"
-            return "alter_table"
-        if w[1] == "TYPE" and " ADD VALUE " in f" {shape} ":
-            return "alter_type_add_value"
-        return f"alter_{w[1].lower()}" if w[1] else "alter"
-    if w[0] in ("BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"):
-        if w[0] == "ROLLBACK" and w[1] == "TO":
-            return "savepoint"
-        return {
-            "BEGIN": "begin",
-            "START": "begin",
-            "COMMIT": "commit",
-            "END": "commit",
-            "ROLLBACK": "rollback",
-            "ABORT": "rollback",
-        }[w[0]]
-    if w[0] in ("SAVEPOINT", "RELEASE"):
-        return "savepoint"
-    if w[0] == "PREPARE" and w[1] == "TRANSACTION":
-        return "prepare_transaction"
-    return {
-        "DROP": "drop",
-        "INSERT": "insert",
-        "UPDATE": "update",
-        "DELETE": "delete",
-        "TRUNCATE": "truncate",
-        "SELECT": "select",
-        "WITH": "with",
-        "VALUES": "select",
-        "TABLE": "select",
-        "COMMENT": "comment",
-        "SET": "set",
-        "RESET": "reset",
-        "COPY": "copy",
-        "VACUUM": "vacuum",
-        "ANALYZE": "analyze",
-        "ANALYSE": "analyze",
-        "CLUSTER": "cluster",
-        "LOCK": "lock",
-        "REINDEX": "reindex",
-        "REFRESH": "refresh",
-        "GRANT": "grant",
-        "REVOKE": "revoke",
-        "DO": "do",
-        "CALL": "call",
-        "DISCARD": "discard",
-        "NOTIFY": "notify",
-        "SECURITY": "security_label",
-        "IMPORT": "import",
-        "LOAD": "load",
-    }.get(w[0], (w[0] or "empty").lower())
-
-
-def _agrees(kind: str, ast: Any) -> bool:
-    expected = _EXPECT.get(kind)
-    if expected is None or isinstance(ast, exp.Command):
-        return False
-    if not isinstance(ast, expected) or not isinstance(ast, exp.Expression):
-        return False
-    if kind in _CREATE_KIND:
-        return str(ast.args.get("kind") or "").upper() == _CREATE_KIND[kind]
-    if kind == "alter_table":
-        return str(ast.args.get("kind") or "TABLE").upper() == "TABLE" and bool(
-            ast.args.get("actions")
+    def at(self, location: int | None) -> tuple[int, int] | None:
+        """File line and column of a byte offset into the statement (libpg_query's locations)."""
+        if location is None or location < 0:
+            return None
+        text = self.stmt.text
+        before = (
+            text[:location] if text.isascii() else text.encode()[:location].decode(errors="ignore")
         )
-    if kind == "with":
-        return ast.find(exp.With) is not None
+        if "\n" not in before:
+            return self.stmt.line, self.stmt.col + len(before)
+        return self.stmt.line + before.count("\n"), len(before) - before.rfind("\n")
+
+
+def nodes(tree: Any, *types: str) -> Iterator[tuple[str, Tree]]:
+    """Every node of the given types (all nodes when none) anywhere under ``tree``."""
+    stack = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, dict):
+                    if key[:1].isupper() and (not types or key in types):
+                        yield key, value
+                    stack.append(value)
+                elif isinstance(value, list):
+                    stack.extend(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+_OBJECT_KIND = {  # ObjectType of ALTER ... / RENAME / OWNER / SET SCHEMA -> kind
+    "OBJECT_TABLE": "alter_table",
+    "OBJECT_COLUMN": "alter_table",
+    "OBJECT_TABCONSTRAINT": "alter_table",
+    "OBJECT_INDEX": "alter_index",
+    "OBJECT_SEQUENCE": "alter_sequence",
+    "OBJECT_VIEW": "alter_view",
+    "OBJECT_MATVIEW": "alter_materialized",
+    "OBJECT_FOREIGN_TABLE": "alter_foreign",
+    "OBJECT_TYPE": "alter_type",
+    "OBJECT_ATTRIBUTE": "alter_type",
+}
+_SIMPLE_KIND = {
+    "CreateStmt": "create_table",
+    "CreateTableAsStmt": "create_table",
+    "IndexStmt": "create_index",
+    "ViewStmt": "create_view",
+    "CreateEnumStmt": "create_type",
+    "CompositeTypeStmt": "create_type",
+    "CreateRangeStmt": "create_type",
+    "CreateSeqStmt": "create_sequence",
+    "CreateSchemaStmt": "create_schema",
+    "CreateExtensionStmt": "create_extension",
+    "CreateFunctionStmt": "create_function",
+    "CreateTrigStmt": "create_trigger",
+    "CreateForeignTableStmt": "create_foreign",
+    "DropStmt": "drop",
+    "InsertStmt": "insert",
+    "UpdateStmt": "update",
+    "DeleteStmt": "delete",
+    "MergeStmt": "merge",
+    "SelectStmt": "select",
+    "TruncateStmt": "truncate",
+    "CommentStmt": "comment",
+    "CopyStmt": "copy",
+    "ClusterStmt": "cluster",
+    "LockStmt": "lock",
+    "ReindexStmt": "reindex",
+    "RefreshMatViewStmt": "refresh",
+    "DoStmt": "do",
+    "CallStmt": "call",
+    "AlterSeqStmt": "alter_sequence",
+    "AlterEnumStmt": "alter_type",
+    "AlterFunctionStmt": "alter_function",
+    "ExplainStmt": "explain",
+    "SecLabelStmt": "security_label",
+    "ImportForeignSchemaStmt": "import",
+    "LoadStmt": "load",
+    "RuleStmt": "create_rule",
+    "CreateStatsStmt": "create_statistics",
+    "CreateEventTrigStmt": "create_event_trigger",
+}
+_TRANSACTION = {
+    "TRANS_STMT_BEGIN": "begin",
+    "TRANS_STMT_START": "begin",
+    "TRANS_STMT_COMMIT": "commit",
+    "TRANS_STMT_ROLLBACK": "rollback",
+    "TRANS_STMT_SAVEPOINT": "savepoint",
+    "TRANS_STMT_RELEASE": "savepoint",
+    "TRANS_STMT_ROLLBACK_TO": "savepoint",
+    "TRANS_STMT_PREPARE": "prepare_transaction",
+    "TRANS_STMT_COMMIT_PREPARED": "prepare_transaction",
+    "TRANS_STMT_ROLLBACK_PREPARED": "prepare_transaction",
+}
+_DEFINE = {
+    "OBJECT_TYPE": "create_type",
+    "OBJECT_AGGREGATE": "create_aggregate",
+    "OBJECT_OPERATOR": "create_operator",
+    "OBJECT_COLLATION": "create_collation",
+}
+
+
+def _kind_of(node: str, tree: Tree) -> str:
+    """The statement kind the rules and the allow-list speak of, from the parse node."""
+    simple = _SIMPLE_KIND.get(node)
+    if simple == "create_table" and node == "CreateTableAsStmt":
+        return "create_view" if tree.get("objtype") == "OBJECT_MATVIEW" else "create_table"
+    if simple == "alter_type" and node == "AlterEnumStmt":
+        return "alter_type_add_value" if tree.get("newVal") and not tree.get("oldVal") else simple
+    if simple:
+        return simple
+    if node == "AlterTableStmt":
+        kind = _OBJECT_KIND.get(str(tree.get("objtype")), "alter_table")
+        subtypes = {c.get("subtype") for _, c in _commands(tree)}
+        if kind == "alter_table" and subtypes == {"AT_ValidateConstraint"}:
+            return "validate_constraint"
+        if kind == "alter_table" and subtypes and all(_uses_index(c) for _, c in _commands(tree)):
+            return "add_constraint_using_index"
+        return kind
+    if node in ("RenameStmt", "AlterOwnerStmt", "AlterObjectSchemaStmt", "AlterObjectDependsStmt"):
+        obj = tree.get("renameType") or tree.get("objectType")
+        if obj in ("OBJECT_COLUMN", "OBJECT_TABCONSTRAINT"):
+            obj = tree.get("relationType") or "OBJECT_TABLE"
+        return _OBJECT_KIND.get(str(obj), "alter_" + str(obj).removeprefix("OBJECT_").lower())
+    if node.startswith("Drop"):  # DROP OWNED / ROLE / DATABASE / SUBSCRIPTION / ...
+        return "drop"
+    if node == "TransactionStmt":
+        return _TRANSACTION.get(str(tree.get("kind")), "transaction")
+    if node == "VariableSetStmt":
+        return "reset" if str(tree.get("kind", "")).startswith("VAR_RESET") else "set"
+    if node in ("GrantStmt", "GrantRoleStmt"):
+        return "grant" if tree.get("is_grant") else "revoke"
+    if node == "VacuumStmt":
+        return "vacuum" if tree.get("is_vacuumcmd") else "analyze"
+    if node == "DefineStmt":
+        return _DEFINE.get(str(tree.get("kind")), "create_text")
+    if node.endswith("Stmt"):
+        return _snake(node.removesuffix("Stmt"))
+    return _snake(node)
+
+
+def _commands(tree: Tree) -> Iterator[tuple[str, Tree]]:
+    for cmd in tree.get("cmds") or ():
+        if "AlterTableCmd" in cmd:
+            yield "AlterTableCmd", cmd["AlterTableCmd"]
+
+
+def _uses_index(cmd: Tree) -> bool:
+    if cmd.get("subtype") == "AT_AddIndexConstraint":
+        return True
+    con = (cmd.get("def") or {}).get("Constraint") or {}
+    return cmd.get("subtype") == "AT_AddConstraint" and bool(con.get("indexname"))
+
+
+def _concurrently(node: str, tree: Tree) -> bool:
+    if node in ("IndexStmt", "DropStmt", "RefreshMatViewStmt"):
+        return bool(tree.get("concurrent"))
+    if node == "ReindexStmt":
+        return any(
+            d.get("defname") == "concurrently" for _, d in nodes(tree.get("params"), "DefElem")
+        )
+    if node == "AlterTableStmt":  # DETACH PARTITION ... CONCURRENTLY
+        return any(
+            (c.get("def") or {}).get("PartitionCmd", {}).get("concurrent")
+            for _, c in _commands(tree)
+        )
+    return False
+
+
+def _parse(text: str) -> tuple[list[Tree] | None, str | None, str]:
+    """PostgreSQL's parse trees of ``text``, or why it rejects it; and the trees as JSON text."""
+    from pglast import parser
+
+    try:
+        raw = parser.parse_sql_json(text)
+    except parser.ParseError as e:
+        return None, str(e.args[0] if e.args else e).splitlines()[0][:160], ""
+    return [s["stmt"] for s in json.loads(raw).get("stmts", [])], None, raw
+
+
+# sqlglot, the second opinion, on the statements whose verdict depends on a clause (the WHERE
+# of an UPDATE or DELETE, the ON CONFLICT of an INSERT): the class names that agree
+_SECOND: dict[str, tuple[str, ...]] = {
+    "insert": ("Insert",),
+    "update": ("Update",),
+    "delete": ("Delete",),
+    "merge": ("Merge",),
+}
+
+
+def _permissive(info: StatementInfo) -> bool:
+    """Whether PostgreSQL's reading is the one that lets the statement through (an UPDATE or
+    DELETE with a WHERE, an INSERT with ON CONFLICT, any MERGE): only then can a second reading
+    change a verdict, so only then is it asked for."""
+    if info.kind == "insert":
+        return bool(info.tree.get("onConflictClause"))
+    if info.kind in ("update", "delete"):
+        return bool(info.tree.get("whereClause"))
     return True
 
 
-def _body(stmt: Statement) -> tuple[str | None, int]:
-    m = _DOLLAR_BODY.search(stmt.text)
-    if not m:
-        return None, 0
-    tag_len = len(m.group(1) or "") + 2
-    start = m.start() + tag_len
-    return stmt.text[start : m.end() - tag_len], stmt.line + stmt.text[:start].count("\n")
+def _second_opinion(info: StatementInfo) -> str | None:
+    """None when sqlglot agrees with PostgreSQL (or has no model of the statement); otherwise
+    what they disagree about."""
+    import sqlglot
+    from sqlglot import exp
 
-
-_DO_LANGUAGE = re.compile(r"\bLANGUAGE\s+(\w+)", re.IGNORECASE)
-_WRAP_TAG = "$__reconciler_do_body$"
-
-
-def _plpgsql(info: StatementInfo) -> bool:
-    """Read a DO block's PL/pgSQL with PostgreSQL's own parser (pglast): every SQL statement
-    it runs becomes a child to lint; an EXECUTE of a dynamic string cannot be checked. Returns
-    False when pglast is missing or the language is not PL/pgSQL (the regex reading applies)."""
-    body = info.body or ""
-    outside = _DOLLAR_BODY.sub(" ", info.stmt.code)
-    lang = _DO_LANGUAGE.search(outside)
-    if (lang and lang.group(1).lower() != "plpgsql") or _WRAP_TAG in body:
-        return False
+    logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
     try:
-        import pglast
-        from pglast.parser import ParseError
-    except ImportError:  # pragma: no cover - pglast is a declared dependency
-        return False
-    try:
-        tree = pglast.parse_plpgsql(
-            f"CREATE FUNCTION pg_temp.reconciler_do() RETURNS void LANGUAGE plpgsql AS {_WRAP_TAG}"
-            f"{body}{_WRAP_TAG}"
+        ast = sqlglot.Dialect.get_or_raise("postgres").parse(info.stmt.code)[0]
+    except Exception:  # no model of it, or a grammar it lacks: PostgreSQL's reading stands
+        return None
+    if ast is None or isinstance(ast, exp.Command):
+        return None
+    got = type(ast).__name__
+    if got not in _SECOND[info.kind]:
+        return f"PostgreSQL reads {info.node} but the second parser (sqlglot) reads {got}"
+    if info.kind in ("update", "delete") and bool(ast.args.get("where")) != bool(
+        info.tree.get("whereClause")
+    ):
+        return "the two parsers disagree about its WHERE clause"
+    if info.kind == "insert" and bool(ast.args.get("conflict")) != bool(
+        info.tree.get("onConflictClause")
+    ):
+        return "the two parsers disagree about its ON CONFLICT clause"
+    info.ast = ast
+    return None
+
+
+def classify(stmt: Statement) -> StatementInfo:
+    trees, error, raw = _parse(stmt.text)
+    if trees is None or len(trees) != 1:
+        info = StatementInfo(stmt, _leading_word(stmt))
+        info.why_unparsed = (
+            f"PostgreSQL's parser rejects it: {error}"
+            if trees is None
+            else f"PostgreSQL's parser reads {len(trees)} statements here"
         )
+        return info
+    ((node, tree),) = trees[0].items()
+    info = StatementInfo(stmt, _kind_of(node, tree), node, tree, raw, parsed=True)
+    info.concurrently = _concurrently(node, tree)
+    info.replace = bool(tree.get("replace"))
+    if info.kind == "do":
+        _do_block(info)
+    elif info.kind == "create_function":
+        _function_body(info)
+    elif info.kind in _SECOND and _permissive(info):
+        why = _second_opinion(info)
+        if why:
+            info.parsed, info.why_unparsed = False, why
+    return info
+
+
+def _leading_word(stmt: Statement) -> str:
+    words = stmt.code.split(None, 1)
+    return re.sub(r"\W", "", words[0]).lower() if words else "empty"
+
+
+# ---------------------------------------------------------------- PL/pgSQL and routine bodies
+
+
+def _option(tree: Tree, name: str) -> Any:
+    for _, d in nodes(tree.get("options") or tree.get("args"), "DefElem"):
+        if d.get("defname") == name:
+            return d.get("arg")
+    return None
+
+
+def _strings(arg: Any) -> list[str]:
+    return [s.get("sval", "") for _, s in nodes(arg, "String")]
+
+
+def _body_line(info: StatementInfo) -> int:
+    m = _DOLLAR_BODY.search(info.stmt.text) or _STRING.search(info.stmt.text)
+    if not m:
+        return info.stmt.line
+    inner = m.start() + (len(m.group(1) or "") + 2 if m.group(0).startswith("$") else 1)
+    return info.stmt.line + info.stmt.text[:inner].count("\n")
+
+
+_ASSIGN = re.compile(r"^\s*[^:=]+?\s*:?=\s*", re.DOTALL)
+
+
+def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], list[int]] | None:
+    """(SQL statements with their body lines, lines of dynamic EXECUTEs) of a PL/pgSQL routine;
+    None when PostgreSQL's PL/pgSQL parser rejects it (``why_unparsed`` then says why)."""
+    import pglast
+    from pglast.parser import ParseError
+
+    try:
+        tree = pglast.parse_plpgsql(source)
     except ParseError as e:
-        info.why_unparsed = f"PostgreSQL's PL/pgSQL parser rejected the DO body: {str(e)[:120]}"
-        return True
+        info.why_unparsed = f"PostgreSQL's PL/pgSQL parser rejects the body: {str(e)[:120]}"
+        return None
     queries: list[tuple[str, int]] = []
     dynamic: list[int] = []
+    calls: list[tuple[str, int]] = []
 
-    def walk(node: Any, line: int) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item, line)
+    def walk(item: Any, line: int) -> None:
+        if isinstance(item, list):
+            for x in item:
+                walk(x, line)
             return
-        if not isinstance(node, dict):
+        if not isinstance(item, dict):
             return
-        line = int(node.get("lineno") or line)
-        for key, value in node.items():
+        line = int(item.get("lineno") or line)
+        for key, value in item.items():
             if key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors"):
                 dynamic.append(int(value.get("lineno") or line))
             if key == "PLpgSQL_stmt_open" and value.get("dynquery"):
                 dynamic.append(int(value.get("lineno") or line))
             if key == "PLpgSQL_expr" and isinstance(value, dict):
-                if value.get("parseMode") == 0 and value.get("query"):
-                    queries.append((str(value["query"]), line))
+                query = str(value.get("query") or "")
+                if value.get("parseMode") == 0 and query:
+                    queries.append((query, line))
+                elif query:  # an expression or an assignment: only the functions it calls
+                    calls.append(
+                        (
+                            _ASSIGN.sub("", query, count=1)
+                            if value.get("parseMode", 2) > 2
+                            else query,
+                            line,
+                        )
+                    )
                 continue
             walk(value, line)
 
     walk(tree, 1)
+    for expr, line in calls:
+        trees, _, _ = _parse(f"SELECT {expr}")
+        if trees is None:
+            info.why_unparsed = f"an expression in the body (body line {line}) cannot be read"
+            return None
+        for name in _called(trees):
+            info.inner.append((f"call:{name}", info.body_line + line - 1))
+    return queries, dynamic
+
+
+def _called(tree: Any) -> list[str]:
+    return [
+        str((_strings(f.get("funcname")) or [""])[-1]).lower() for _, f in nodes(tree, "FuncCall")
+    ]
+
+
+def _children(info: StatementInfo, queries: list[tuple[str, int]]) -> list[StatementInfo]:
     from reconciler.sql.split import split_sql
 
+    out = []
     for query, lineno in queries:
-        at = info.body_line + lineno - 1  # line 1 of the wrapper is the line the body opens on
+        at = info.body_line + lineno - 1
         for child in split_sql(query).statements:
             moved = Statement(
                 child.index,
@@ -345,181 +445,88 @@ def _plpgsql(info: StatementInfo) -> bool:
                 child.col if child.line > 1 else 1,
                 at + child.end_line - 1,
             )
-            info.children.append(classify(moved))
-    info.body = None  # read: the children speak for it (comments and strings are not SQL)
+            out.append(classify(moved))
+    return out
+
+
+def _do_block(info: StatementInfo) -> None:
+    language = _strings(_option(info.tree, "language"))
+    if language and language[0].lower() != "plpgsql":
+        info.parsed = False
+        info.why_unparsed = f"a DO block in {language[0]} is opaque to static analysis"
+        return
+    body = (_strings(_option(info.tree, "as")) or [""])[0]
+    info.body_line = _body_line(info)
+    tag = "$__reconciler_do_body$"
+    if tag in body:
+        info.parsed, info.why_unparsed = False, "the DO body contains the reader's own quote tag"
+        return
+    read = _plpgsql(
+        f"CREATE FUNCTION pg_temp.reconciler_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}",
+        info,
+    )
+    if read is None:
+        info.parsed = False
+        return
+    queries, dynamic = read
+    info.children = _children(info, queries)
     if dynamic:
+        info.parsed = False
         info.why_unparsed = (
             f"EXECUTE of a dynamic string (line {info.body_line + dynamic[0] - 1}) runs SQL that "
             "cannot be known before it runs"
         )
-        return True
-    info.parsed = True  # each statement inside is checked (and reported) on its own
-    return True
 
 
-# PostgreSQL's parse node -> the kinds (from the leading keywords) it agrees with. DDL only:
-# data statements (and WITH) stay with sqlglot's tree, which the data rules read.
-_NODE_KINDS: dict[str, tuple[str, ...]] = {
-    "CreateTrigStmt": ("create_trigger", "create_constraint"),
-    "AlterTableStmt": (
-        "alter_table",
-        "alter_index",
-        "alter_sequence",
-        "alter_view",
-        "alter_materialized",
-        "alter_foreign",
-    ),
-    "AlterSeqStmt": ("alter_sequence",),
-    "CreateSeqStmt": ("create_sequence",),
-    "RenameStmt": ("alter_",),
-    "AlterOwnerStmt": ("alter_",),
-    "AlterObjectSchemaStmt": ("alter_",),
-    "AlterObjectDependsStmt": ("alter_",),
-    "AlterFunctionStmt": ("alter_function", "alter_procedure", "alter_routine"),
-    "AlterEnumStmt": ("alter_type", "alter_type_add_value"),
-    "AlterTypeStmt": ("alter_type",),
-    "CommentStmt": ("comment",),
-    "GrantStmt": ("grant", "revoke"),
-    "GrantRoleStmt": ("grant", "revoke"),
-    "AlterDefaultPrivilegesStmt": ("alter_default",),
-    "CreatePolicyStmt": ("create_policy",),
-    "AlterPolicyStmt": ("alter_policy",),
-    "CreatePublicationStmt": ("create_publication",),
-    "AlterPublicationStmt": ("alter_publication",),
-    "CreateDomainStmt": ("create_domain",),
-    "AlterDomainStmt": ("alter_domain",),
-    "RuleStmt": ("create_rule",),
-    "CreateEnumStmt": ("create_type",),
-    "CompositeTypeStmt": ("create_type",),
-    "CreateRangeStmt": ("create_type",),
-    "CreateExtensionStmt": ("create_extension",),
-    "AlterExtensionStmt": ("alter_extension",),
-    "CreateSchemaStmt": ("create_schema",),
-    "ViewStmt": ("create_view",),
-    "CreateStmt": ("create_table",),
-    "IndexStmt": ("create_index",),
-    "DropStmt": ("drop",),
-    "CreateStatsStmt": ("create_statistics",),
-    "AlterStatsStmt": ("alter_statistics",),
-    "CreateRoleStmt": ("create_role", "create_user", "create_group"),
-    "AlterRoleStmt": ("alter_role", "alter_user", "alter_group"),
-    "VariableSetStmt": ("set", "reset"),
-    "CreateFunctionStmt": ("create_function",),
-    "CreateTableAsStmt": ("create_view", "create_table"),  # materialized views, CREATE TABLE AS
-    "DefineStmt": (
-        "create_aggregate",
-        "create_operator",
-        "create_type",
-        "create_collation",
-        "create_text",
-    ),
-    "CreateCastStmt": ("create_cast",),
-    "CreateOpClassStmt": ("create_operator",),
-    "CreateOpFamilyStmt": ("create_operator",),
-    "CreateConversionStmt": ("create_conversion", "create_default"),
-    "CreateTransformStmt": ("create_transform",),
-    "CreateEventTrigStmt": ("create_event",),
-    "AlterEventTrigStmt": ("alter_event",),
-    "CreateForeignTableStmt": ("create_foreign",),
-    "CreateFdwStmt": ("create_foreign",),
-    "CreateForeignServerStmt": ("create_server",),
-    "CreateUserMappingStmt": ("create_user",),
-    "AlterCollationStmt": ("alter_collation",),
-    "AlterTSDictionaryStmt": ("alter_text",),
-    "AlterTSConfigurationStmt": ("alter_text",),
-    "SecLabelStmt": ("security_label",),
-    "NotifyStmt": ("notify",),
-    "ListenStmt": ("listen",),
-    "UnlistenStmt": ("unlisten",),
-    "DiscardStmt": ("discard",),
-}
+def operations(child: StatementInfo) -> list[str]:
+    """The destructive operations one statement performs (for summaries of routine bodies)."""
+    out: list[str] = []
+    if child.kind == "drop":
+        table = child.tree.get("removeType") in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE")
+        out.append("drop_table" if table else "drop_object")
+    for _, cmd in _commands(child.tree):
+        if cmd.get("subtype") == "AT_DropColumn":
+            out.append("drop_column")
+        elif cmd.get("subtype") == "AT_DropConstraint":
+            out.append("drop_object")
+    found = {n for n, _ in child.find("DeleteStmt", "TruncateStmt")}
+    if child.node in ("DeleteStmt", "TruncateStmt"):
+        found.add(child.node)
+    out += ["delete"] * ("DeleteStmt" in found) + ["truncate"] * ("TruncateStmt" in found)
+    updates = [child.tree] if child.node == "UpdateStmt" else []
+    updates += [u for _, u in child.find("UpdateStmt")]
+    if any(not u.get("whereClause") for u in updates):
+        out.append("update_without_where")
+    out += [
+        f"call:{name}"
+        for name in _called(child.tree)
+        if '"FuncCall"' in (child.raw or '"FuncCall"')
+    ]
+    return out
 
 
-def _postgres_reads(stmt: Statement, kind: str) -> str | None:
-    """None when PostgreSQL's own parser (libpg_query) reads the statement as the DDL its
-    keywords name; otherwise why not (the caller then fails closed)."""
-    try:
-        from pglast import parser
-    except ImportError:  # pragma: no cover - pglast is a declared dependency
-        return "PostgreSQL's parser (pglast) is not installed"
-    try:
-        parsed = parser.parse_sql(stmt.text)
-    except parser.ParseError as e:
-        return f"PostgreSQL's parser rejects it: {str(e).splitlines()[0][:120]}"
-    if len(parsed) != 1:
-        return f"PostgreSQL's parser reads {len(parsed)} statements here"
-    node = type(parsed[0].stmt).__name__
-    kinds = _NODE_KINDS.get(node)
-    if kinds is None:
-        return f"PostgreSQL reads it as {node}, which this tool does not check"
-    if not any(kind == k or (k.endswith("_") and kind.startswith(k)) for k in kinds):
-        return f"its keywords say {kind.replace('_', ' ')} but PostgreSQL reads it as {node}"
-    return None
-
-
-def _second_reading(info: StatementInfo) -> StatementInfo:
-    """What sqlglot and our grammars could not confirm, PostgreSQL's parser may (DDL only)."""
-    why = _postgres_reads(info.stmt, info.kind)
-    if why is None:
-        info.parsed, info.why_unparsed = True, None
-    return info
-
-
-def classify(stmt: Statement) -> StatementInfo:
-    shape = shape_of(stmt.code)
-    words = _WORDS.findall(shape[:200])[:8]
-    kind = _kind(words, shape)
-    info = StatementInfo(stmt, kind, shape, None, False)
-    info.concurrently = "CONCURRENTLY" in shape and bool(_CONCURRENTLY.search(shape))
-    if kind == "do":
-        info.body, info.body_line = _body(stmt)
-        if info.body is not None and _plpgsql(info):
-            return info
-    if kind in ("do", "create_function"):
-        info.body, info.body_line = _body(stmt)
-        if info.body is not None:
-            info.inner = body_operations(info.body, info.body_line)
-        if kind == "create_function" and _postgres_reads(stmt, kind) is None:
-            # a new function (or a reviewed replacement): what runs at migration time is the
-            # creation; what its body would do is still reported where the rules see it
-            info.parsed = True
-            return info
-        info.why_unparsed = (
-            "the body of a DO block is opaque to static analysis"
-            if kind == "do"
-            else "a function body is opaque to static analysis"
-        )
-        return info
-    grammar = _GRAMMARS.get(kind) or (
-        _GRAMMARS["transaction"] if kind in ("begin", "commit", "rollback") else None
-    )
-    if grammar is not None and kind not in _EXPECT:
-        if grammar.match(" ".join(stmt.code.split())):
-            info.parsed = True
-        else:
-            info.why_unparsed = (
-                f"{kind.replace('_', ' ')} statement in a form this tool does not recognise"
-            )
-        return info
-    try:
-        ast = _POSTGRES.parse(stmt.code)[0]
-    except SqlglotError as e:
-        info.why_unparsed = f"the SQL parser rejected it: {str(e).splitlines()[0][:120]}"
-        return _second_reading(info)
-    except Exception as e:  # sqlglot can raise other errors on odd input; fail closed
-        info.why_unparsed = f"the SQL parser failed: {type(e).__name__}"
-        return _second_reading(info)
-    flat = " ".join(stmt.code.split())
-    if _agrees(kind, ast):
-        info.ast, info.parsed = ast, True
-    elif any(g.match(flat) for name, g in _GRAMMARS.items() if name.startswith(kind)):
-        info.parsed = True
-    else:
-        got = type(ast).__name__
-        info.why_unparsed = (
-            f"its keywords say {kind.replace('_', ' ')} but the parser read it as {got}"
-            if kind in _EXPECT
-            else f"{kind.replace('_', ' ')} is not a statement kind this tool understands"
-        )
-        return _second_reading(info)
-    return info
+def _function_body(info: StatementInfo) -> None:
+    """A new routine is what runs at migration time; its body is summarised, not run."""
+    language = [x.lower() for x in _strings(_option(info.tree, "language"))]
+    info.body_line = _body_line(info)
+    children: list[StatementInfo] = []
+    if info.tree.get("sql_body"):  # BEGIN ATOMIC / RETURN: already parsed with the statement
+        for name, sub in nodes(
+            info.tree.get("sql_body"), "InsertStmt", "UpdateStmt", "DeleteStmt", "SelectStmt"
+        ):
+            child = StatementInfo(info.stmt, _kind_of(name, sub), name, sub, parsed=True)
+            children.append(child)
+    elif language == ["plpgsql"]:
+        read = _plpgsql(info.stmt.text, info)
+        if read is None:
+            info.parsed = False
+            return
+        children = _children(info, read[0])
+    elif language == ["sql"]:
+        body = (_strings(_option(info.tree, "as")) or [""])[0]
+        children = _children(info, [(body, 1)])
+    for child in children:
+        if not child.parsed and language != ["sql"]:
+            continue
+        info.inner += [(op, child.stmt.line) for op in operations(child)]
+    info.inner.sort(key=lambda x: (x[1], x[0]))

@@ -51,11 +51,10 @@ def _bounded_data_change(rule_id: str, info: StatementInfo) -> bool:
     """INSERT ... ON CONFLICT, or UPDATE / DELETE with a WHERE: let through in a DATA file."""
     if rule_id not in _DATA_RULES:
         return False
-    shape = f" {info.shape} "
-    if info.kind == "insert":
-        return " ON CONFLICT " in shape
-    if info.kind in ("update", "delete"):
-        return " WHERE " in shape
+    if info.node == "InsertStmt":
+        return bool(info.tree.get("onConflictClause"))
+    if info.node in ("UpdateStmt", "DeleteStmt"):
+        return bool(info.tree.get("whereClause"))
     return False
 
 

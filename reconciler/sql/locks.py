@@ -8,42 +8,59 @@ a default, dropping NOT NULL, adding a CHECK or foreign key NOT VALID. Bounded b
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 from reconciler.sql.classify import StatementInfo
-from reconciler.sql.rules.ban_volatile_default import volatile_calls
-from reconciler.sql.rules.base import alter_actions
+from reconciler.sql.rules.ban_volatile_default import SERIALS, volatile_calls
+from reconciler.sql.rules.base import (
+    alter_commands,
+    column_constraints,
+    constraint_types,
+    type_name,
+)
 
 __all__ = ["catalog_only"]
 
-_ADD_COLUMN = re.compile(
-    r"^ADD (?:COLUMN )?(?!CONSTRAINT\b|PRIMARY\b|UNIQUE\b|CHECK\b|FOREIGN\b|EXCLUDE\b)"
-)
-_CATALOG_ALTER = re.compile(
-    r"^ALTER (?:COLUMN )?\S+ (?:SET DEFAULT\b|DROP DEFAULT$|DROP NOT NULL$)"
-)
-_NOT_VALID = re.compile(r"^ADD (?:CONSTRAINT \S+ )?(?:CHECK|FOREIGN KEY)\b.*\bNOT VALID$")
+_CATALOG_ACTIONS = {"AT_ColumnDefault", "AT_DropNotNull"}  # SET/DROP DEFAULT: new rows only
+_INDEXED_OR_CHECKED = {"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_FOREIGN", "CONSTR_CHECK"}
+
+
+def _column_ok(col: dict[str, Any]) -> bool:
+    kinds = constraint_types(col)
+    defaults = list(column_constraints(col, "CONSTR_DEFAULT"))
+    stored = [
+        g
+        for g in column_constraints(col, "CONSTR_GENERATED")
+        if g.get("generated_kind", "s") == "s"
+    ]
+    return not (
+        type_name(col)[0] in SERIALS
+        or stored
+        or any(volatile_calls(d) for d in defaults)
+        or ("CONSTR_NOTNULL" in kinds and not defaults)
+        or kinds & _INDEXED_OR_CHECKED
+    )
 
 
 def catalog_only(info: StatementInfo) -> bool:
     if info.kind != "alter_table" or not info.parsed:
         return False
-    actions = alter_actions(info)
-    if not actions:
+    commands = alter_commands(info)
+    if not commands:
         return False
-    for a in actions:
-        if _ADD_COLUMN.match(a):
-            default = re.search(r"\bDEFAULT\b(.*)", a)
-            if (
-                re.search(r"\b(SMALL|BIG)?SERIAL\b", a)
-                or re.search(r"\bGENERATED ALWAYS AS \(", a)
-                or (default and volatile_calls(default.group(1)))
-                or (re.search(r"\bNOT NULL\b", a) and not default)
-                or re.search(r"\b(PRIMARY KEY|UNIQUE|REFERENCES|CHECK)\b", a)
-            ):
+    for cmd in commands:
+        sub = cmd.get("subtype")
+        definition = cmd.get("def") or {}
+        if sub == "AT_AddColumn" and "ColumnDef" in definition:
+            if not _column_ok(definition["ColumnDef"]):
                 return False
             continue
-        if _CATALOG_ALTER.match(a) or _NOT_VALID.match(a):
-            continue  # SET DEFAULT applies to new rows only, whatever it calls: catalog-only
+        con = definition.get("Constraint") or {}
+        if sub in _CATALOG_ACTIONS or (
+            sub == "AT_AddConstraint"
+            and con.get("contype") in ("CONSTR_CHECK", "CONSTR_FOREIGN")
+            and con.get("skip_validation")
+        ):
+            continue
         return False
     return True

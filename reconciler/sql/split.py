@@ -1,7 +1,12 @@
-"""Statement splitting that is right about comments, quotes, dollar quotes and BEGIN ATOMIC bodies.
+"""Statement splitting with PostgreSQL's own lexer (libpg_query's scanner, through pglast).
 
-Each statement keeps its 1-based line and column, and a ``code`` form in which comments
-are blanked out, so classifiers can look at keywords without being fooled by comments.
+The scanner knows every quoting rule the server knows (standard and E'' strings, quoted
+identifiers, nested block comments, dollar quotes, ``a$b$c`` identifiers and ``$1``
+parameters), so a statement ends exactly where psql would end it: at a semicolon outside
+parentheses (``CREATE RULE ... DO ALSO (a; b)`` stays one statement) and outside a
+``BEGIN ATOMIC ... END`` routine body. Each statement keeps its 1-based line and column,
+and a ``code`` form in which comments are blanked out. What each statement *is* is read
+by PostgreSQL's parser in ``classify``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from reconciler.errors import Diagnostic, SourceLocation
 
 __all__ = ["Comment", "SplitResult", "Statement", "split_sql"]
 
-_DOLLAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 _SPACE = re.compile(r"\s+")
 
 
@@ -59,183 +63,118 @@ class _Lines:
         return i + 1, offset - self.starts[i] + 1
 
 
-_TOKEN = re.compile(
-    r"--|/\*|[eE]'|'|\"|\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$|;|\b(?:ATOMIC|CASE|END)\b", re.IGNORECASE
-)
-_ROUTINE = re.compile(r"^\s*CREATE\b(?:\s+OR\s+REPLACE)?\s+(?:FUNCTION|PROCEDURE)\b", re.IGNORECASE)
-_NONSPACE = re.compile(r"\S")
+# the scanner's message -> (diagnostic id, what is open, how to close it)
+_UNTERMINATED = {
+    "quoted string": ("unterminated-quote", "string literal is never closed", "add the closing '"),
+    "quoted identifier": (
+        "unterminated-quote",
+        "quoted identifier is never closed",
+        'add the closing "',
+    ),
+    "/* comment": ("unterminated-comment", "block comment is never closed", "close it with */"),
+    "dollar-quoted string": (
+        "unterminated-dollar-quote",
+        "dollar-quoted body is never closed",
+        "end the body with the tag that opened it",
+    ),
+}
+_COMMENTS = frozenset(("SQL_COMMENT", "C_COMMENT"))
+_NESTING = frozenset(("ASCII_40", "ASCII_41", "ATOMIC", "CASE", "END_P"))  # ( ) and ATOMIC bodies
+_NEAR = re.compile(r'at or near "(.*)"$', re.DOTALL)
+
+
+def _scan_error(text: str, message: str, index: int, file: str, lines: _Lines) -> Diagnostic:
+    near = _NEAR.search(message)
+    # the open token runs to the end of the text; the scanner's own index counts bytes
+    at = len(text) - len(near.group(1)) if near and text.endswith(near.group(1)) else index
+    line, col = lines.at(max(at, 0))
+    for what, (code, said, hint) in _UNTERMINATED.items():
+        if f"unterminated {what}" in message:
+            if code == "unterminated-dollar-quote" and near:
+                tag = near.group(1).split("$", 2)
+                if len(tag) == 3:
+                    said = f"dollar-quoted body opened with ${tag[1]}$ is never closed"
+                    hint = f"end the body with ${tag[1]}$"
+            return Diagnostic(code, said, SourceLocation(file, line, col), hint)
+    first = message.split(" at or near ")[0]
+    return Diagnostic(
+        "bad-sql",
+        f"PostgreSQL's lexer rejects the text: {first}",
+        SourceLocation(file, line, col),
+        "fix the SQL so that psql could read it",
+    )
 
 
 def split_sql(text: str, file: str = "<sql>") -> SplitResult:
-    """Split ``text`` into statements. Unterminated quotes or comments become errors.
+    """Split ``text`` into statements. Unterminated quotes or comments become errors."""
+    from pglast import parser
 
-    Jumps from one interesting token to the next (comment, quote, dollar quote, semicolon,
-    the words of a BEGIN ATOMIC body) instead of walking every character.
-    """
     lines = _Lines(text)
-    n = len(text)
+    try:
+        tokens = parser.scan(text)
+    except parser.ParseError as e:
+        message = str(e.args[0]) if e.args else str(e)
+        index = int(e.args[1]) if len(e.args) > 1 else 0
+        return SplitResult([], [], [_scan_error(text, message, index, file, lines)])
+
     statements: list[Statement] = []
     comments: list[Comment] = []
-    errors: list[Diagnostic] = []
-    code: list[str] = []  # code of the current statement, comments blanked
-    start = -1  # offset of the current statement's first significant char
-    atomic_depth = 0  # inside BEGIN ATOMIC ... END of a SQL-standard function body
-    paren = (
-        0  # open parentheses: as in psql, a ; inside them (CREATE RULE ... DO (a; b)) ends nothing
-    )
-    i = 0
+    blanks: list[tuple[int, int]] = []  # comment spans of the current statement
+    first = last = -1  # offsets of the current statement's first and last token
+    paren = atomic = 0
+    previous = ""
 
-    def loc(offset: int) -> SourceLocation:
-        line, col = lines.at(offset)
-        return SourceLocation(file, line, col)
-
-    def plain(a: int, b: int) -> None:
-        """Ordinary code between tokens."""
-        nonlocal start, paren
-        if a >= b:
-            return
-        chunk = text[a:b]
-        paren += chunk.count("(") - chunk.count(")")
-        if start < 0:
-            m = _NONSPACE.search(chunk)
-            if m:
-                start = a + m.start()
-        code.append(chunk)
-
-    def finish(end: int) -> None:
-        nonlocal start, code, atomic_depth, paren
-        if start >= 0:
-            line, col = lines.at(start)
-            end_line, _ = lines.at(max(end - 1, start))
+    def finish() -> None:
+        nonlocal first, last, blanks
+        if first >= 0:
+            blanks = [(a, b) for a, b in blanks if b <= last + 1]
+            line, col = lines.at(first)
+            end_line, _ = lines.at(last)
+            parts, at = [], first
+            for a, b in blanks:
+                parts += [text[at:a], " "]
+                at = b
+            parts.append(text[at : last + 1])
             statements.append(
                 Statement(
                     index=len(statements),
-                    text=text[start:end].strip(),
-                    code=_SPACE.sub(" ", "".join(code)).strip(),
+                    text=text[first : last + 1],
+                    code=_SPACE.sub(" ", "".join(parts)).strip(),
                     line=line,
                     col=col,
                     end_line=end_line,
                 )
             )
-        start, code, atomic_depth, paren = -1, [], 0, 0
+        first, last, blanks = -1, -1, []
 
-    def comment(a: int, b: int, body: str) -> None:
-        line, col = lines.at(a)
-        own = text[lines.starts[line - 1] : a].strip() == ""
-        comments.append(Comment(body.strip(), line, col, own))
-        code.append(" ")
-
-    while i < n:
-        m = _TOKEN.search(text, i)
-        if m is None:
-            plain(i, n)
-            break
-        plain(i, m.start())
-        tok, j = m.group(0), m.start()
-        if tok == "--":
-            e = text.find("\n", j)
-            e = n if e < 0 else e
-            comment(j, e, text[j + 2 : e])
-            i = e
-        elif tok == "/*":
-            depth, e = 1, j + 2
-            while depth:
-                a, b = text.find("/*", e), text.find("*/", e)
-                if b < 0:
-                    break
-                if 0 <= a < b:
-                    depth, e = depth + 1, a + 2
-                else:
-                    depth, e = depth - 1, b + 2
-            if depth:
-                errors.append(
-                    Diagnostic(
-                        "unterminated-comment",
-                        "block comment is never closed",
-                        loc(j),
-                        "close it with */",
-                    )
-                )
-                break
-            comment(j, e, text[j + 2 : e - 2])
-            i = e
-        elif tok in ("'", '"') or tok in ("e'", "E'"):
-            quote = tok[-1]
-            q = j + len(tok) - 1  # the quote character
-            escapes = len(tok) == 2
-            if escapes and j > 0 and (text[j - 1].isalnum() or text[j - 1] == "_"):
-                escapes = False  # the e is the end of a word, not a prefix
-            if start < 0:
-                start = j
-            e = q + 1
-            while True:
-                if escapes:
-                    k = e
-                    while k < n and text[k] != quote:
-                        k += 2 if text[k] == "\\" else 1
-                    e = k
-                else:
-                    e = text.find(quote, e)
-                    if e < 0:
-                        e = n
-                if e >= n:
-                    break
-                if e + 1 < n and text[e + 1] == quote:
-                    e += 2
-                    continue
-                break
-            if e >= n:
-                what = "string literal" if quote == "'" else "quoted identifier"
-                errors.append(
-                    Diagnostic(
-                        "unterminated-quote",
-                        f"{what} is never closed",
-                        loc(q),
-                        f"add the closing {quote}",
-                    )
-                )
-                break
-            code.append(text[j : e + 1])
-            i = e + 1
-        elif tok.startswith("$"):
-            prev = text[j - 1] if j else " "
-            if prev.isalnum() or prev == "_":  # a$b$ is an identifier, $1 a parameter
-                plain(j, j + 1)
-                i = j + 1
-                continue
-            if start < 0:
-                start = j
-            e = text.find(tok, m.end())
-            if e < 0:
-                errors.append(
-                    Diagnostic(
-                        "unterminated-dollar-quote",
-                        f"dollar-quoted body opened with {tok} is never closed",
-                        loc(j),
-                        f"end the body with {tok}",
-                    )
-                )
-                break
-            code.append(text[j : e + len(tok)])
-            i = e + len(tok)
-        elif tok == ";":
-            if atomic_depth == 0 and paren <= 0:
-                finish(j)
-            else:
-                code.append(";")
-            i = j + 1
-        else:  # ATOMIC, CASE, END: only matter inside a BEGIN ATOMIC routine body
-            word = tok.upper()
-            if word == "ATOMIC":
-                so_far = "".join(code)
-                if _ROUTINE.match(so_far) and so_far.upper().rstrip().endswith("BEGIN"):
-                    atomic_depth += 1
-            elif atomic_depth and word == "CASE":
-                atomic_depth += 1
-            elif atomic_depth and word == "END":
-                atomic_depth -= 1
-            plain(j, m.end())
-            i = m.end()
-    if not errors:
-        finish(n)
-    return SplitResult(statements, comments, errors)
+    for start, end, name, _ in tokens:
+        end += 1
+        if name in _COMMENTS:
+            line, col = lines.at(start)
+            body = text[start + 2 : end] if name == "SQL_COMMENT" else text[start + 2 : end - 2]
+            own = text[lines.starts[line - 1] : start].strip() == ""
+            comments.append(Comment(body.strip(), line, col, own))
+            if first >= 0:
+                blanks.append((start, end))
+            continue
+        if name == "ASCII_59" and paren <= 0 and atomic == 0:  # ;
+            finish()
+            paren, atomic, previous = 0, 0, ""
+            continue
+        if first < 0:
+            first = start
+        last = end - 1
+        if name not in _NESTING:
+            previous = name
+            continue
+        if name == "ASCII_40":
+            paren += 1
+        elif name == "ASCII_41":
+            paren -= 1
+        elif (name == "ATOMIC" and previous == "BEGIN_P") or (atomic and name == "CASE"):
+            atomic += 1
+        elif atomic and name == "END_P":
+            atomic -= 1
+        previous = name
+    finish()
+    return SplitResult(statements, comments, [])

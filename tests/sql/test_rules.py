@@ -205,3 +205,62 @@ def test_column_findings_point_at_the_column() -> None:
     assert where["prefer-timestamptz"] == (3, 5)
     assert where["prefer-text"] == (4, 5)
     assert where["prefer-bigint"] == (6, 33)
+
+
+def test_every_rule_has_its_own_case_file() -> None:
+    """One case table per rule, named after the rule's module."""
+    for rid in RULES:
+        table = REPO / "tests" / "sql" / "cases" / f"{rid.replace('-', '_')}.py"
+        assert table.exists(), f"{table} is missing"
+
+
+def test_clause_findings_point_at_the_clause() -> None:
+    """Locations come from PostgreSQL's parse tree: the constraint, the call, the line in a DO body."""
+    sql = (
+        "ALTER TABLE posts\n"
+        "  ADD COLUMN note text,\n"
+        "  ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES u (id);\n"
+        "SELECT 1, pg_sleep(5);\n"
+        "DO $$\nBEGIN\n  PERFORM 1;\n  UPDATE t SET a = 1;\nEND $$;\n" + ROLLBACK
+    )
+    where = {
+        d.code: (d.location.line, d.location.col)
+        for d in lint(sql, LintConfig(strict=True))
+        if d.location is not None
+    }
+    assert where["require-not-valid-constraint"] == (3, 7)
+    assert where["ban-side-effect-functions"] == (4, 11)
+    assert where["ban-update-without-where"] == (8, 1)
+
+
+def test_a_comment_or_a_string_is_never_a_statement_or_a_clause() -> None:
+    """What a regular expression over text would see, the parse tree does not."""
+    sql = (
+        "DO $$ BEGIN\n"
+        "  UPDATE t SET a = 1 /* WHERE id = 1 */;\n"
+        "  UPDATE u SET note = 'WHERE' ;\n"
+        "  /* DROP TABLE t */ PERFORM 1; -- TRUNCATE t\n"
+        "END $$;\n" + ROLLBACK
+    )
+    codes = [(d.code, d.location.line if d.location else 0) for d in lint(sql)]
+    assert ("ban-update-without-where", 2) in codes and ("ban-update-without-where", 3) in codes
+    assert not any(c in ("ban-drop-table", "ban-truncate") for c, _ in codes)
+
+
+def test_the_second_parser_disagreeing_fails_closed() -> None:
+    """sqlglot reads the statement's text; when PostgreSQL's reading of what the statement does
+    differs (here, a WHERE clause only one of them sees), the statement is not trusted."""
+    from reconciler.sql.classify import _second_opinion, classify
+    from reconciler.sql.split import split_sql
+
+    with_where = classify(split_sql("UPDATE t SET a = 1 WHERE id = 2").statements[0])
+    assert with_where.parsed and with_where.ast is not None
+    without = classify(split_sql("UPDATE t SET a = 1").statements[0])
+    # PostgreSQL's tree of the unbounded UPDATE beside the text of the bounded one
+    without.stmt, without.ast = with_where.stmt, None
+    assert _second_opinion(without) == "the two parsers disagree about its WHERE clause"
+    other = classify(split_sql("DELETE FROM t WHERE id = 2").statements[0])
+    other.stmt = with_where.stmt
+    assert "reads DeleteStmt but the second parser (sqlglot) reads Update" in str(
+        _second_opinion(other)
+    )

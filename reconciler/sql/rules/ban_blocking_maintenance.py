@@ -2,30 +2,31 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, nodes
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.kind == "vacuum" and re.search(r"\bFULL\b", i.shape):
+    if i.node == "VacuumStmt" and any(
+        d.get("defname") == "full" for _, d in nodes(i.tree.get("options"), "DefElem")
+    ):
         yield Hit(
             "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE",
             "use plain VACUUM, or pg_repack outside migrations",
         )
-    elif i.kind == "cluster":
+    elif i.node == "ClusterStmt":
         yield Hit(
             "CLUSTER rewrites the table under ACCESS EXCLUSIVE",
             "order data with an index instead, or pg_repack outside migrations",
         )
-    elif i.kind == "lock":
+    elif i.node == "LockStmt":
         yield Hit(
             "an explicit LOCK in a migration blocks other sessions for the rest of the transaction",
             "rely on lock_timeout and the statements' own locks; remove the LOCK",
         )
-    elif i.kind == "refresh" and not i.concurrently:
+    elif i.node == "RefreshMatViewStmt" and not i.concurrently:
         yield Hit(
             "REFRESH MATERIALIZED VIEW blocks reads of the view while it runs",
             "use REFRESH MATERIALIZED VIEW CONCURRENTLY",

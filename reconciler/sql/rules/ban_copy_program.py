@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from reconciler.sql.rules.base import Hit, Rule, StatementContext
@@ -10,14 +9,14 @@ from reconciler.sql.rules.base import Hit, Rule, StatementContext
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.kind != "copy":
+    if i.node != "CopyStmt":
         return
-    if re.search(r"\bPROGRAM\b", i.shape):
+    if i.tree.get("is_program"):
         yield Hit(
             "COPY ... PROGRAM runs a shell command on the database server",
             "load data with INSERT ... ON CONFLICT, or COPY FROM STDIN from a client",
         )
-    elif re.search(r"\b(FROM|TO) '\?'", i.shape):
+    elif i.tree.get("filename"):
         yield Hit(
             "COPY with a file path reads or writes files on the database server",
             "use COPY FROM STDIN / TO STDOUT from a client",

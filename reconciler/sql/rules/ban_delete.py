@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlglot import exp
-
 from reconciler.sql.rules.base import Hit, Rule, StatementContext
 
 _HELP = "archive rows instead (set an archived_at), or delete by hand in a reviewed, backed-up operation"
@@ -13,9 +11,14 @@ _HELP = "archive rows instead (set an archived_at), or delete by hand in a revie
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.kind == "delete" or (i.ast is not None and i.ast.find(exp.Delete) is not None):
-        where = "" if i.kind == "delete" else " (inside a WITH clause)"
-        yield Hit(f"DELETE removes rows{where}", _HELP)
+    if i.node == "DeleteStmt":
+        yield Hit("DELETE removes rows", _HELP)
+    elif any(True for _ in i.find("DeleteStmt")):
+        yield Hit("DELETE removes rows (inside a WITH clause)", _HELP)
+    elif i.node == "MergeStmt" and any(
+        w.get("commandType") == "CMD_DELETE" for _, w in i.find("MergeWhenClause")
+    ):
+        yield Hit("DELETE removes rows (in a MERGE)", _HELP)
     for what, line in i.inner:
         if what == "delete":
             yield Hit(f"DELETE inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
@@ -27,5 +30,5 @@ RULE = Rule(
     "warning",
     "no DELETE",
     check,
-    kinds=frozenset(("delete", "with", "insert", "update", "select", "do", "create_function")),
+    kinds=frozenset(("delete", "insert", "update", "select", "merge", "create_function")),
 )

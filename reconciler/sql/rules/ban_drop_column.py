@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_actions
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands
 
 _HELP = "deploy code that no longer uses the column, then drop it in a later reviewed change"
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.kind == "alter_table":
-        for a in alter_actions(i):
-            if re.match(r"^DROP (?!CONSTRAINT\b|DEFAULT\b|NOT NULL\b|EXPRESSION\b|IDENTITY\b)", a):
-                yield Hit(
-                    "dropping a column destroys its data and breaks code that reads it", _HELP
-                )
+    for cmd in alter_commands(i):
+        if cmd.get("subtype") == "AT_DropColumn":
+            yield Hit(
+                f"dropping column {cmd.get('name')} destroys its data and breaks code that reads it",
+                _HELP,
+            )
     for what, line in i.inner:
         if what == "drop_column":
             yield Hit(f"column drop inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
@@ -29,5 +28,5 @@ RULE = Rule(
     "warning",
     "no ALTER TABLE ... DROP COLUMN",
     check,
-    kinds=frozenset(("alter_table", "do", "create_function")),
+    kinds=frozenset(("alter_table", "create_function")),
 )

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_actions
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, hit_at
 
 _HELP = "keep the object until nothing depends on it; remove it in a separate reviewed change"
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.kind == "drop" and not re.match(r"^DROP (?:FOREIGN )?TABLE\b", i.shape):
-        what = " ".join(i.shape.split()[1:3]).split(" IF")[0]
-        yield Hit(f"DROP {what} removes an object other code may rely on", _HELP)
-    if i.kind == "alter_table":
-        for a in alter_actions(i):
-            if a.startswith("DROP CONSTRAINT"):
-                yield Hit("dropping a constraint removes a guarantee the data relies on", _HELP)
+    removes = str(i.tree.get("removeType", ""))
+    if i.node == "DropStmt" and removes not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"):
+        what = removes.removeprefix("OBJECT_").replace("MATVIEW", "MATERIALIZED VIEW")
+        yield Hit(f"DROP {what.replace('_', ' ')} removes an object other code may rely on", _HELP)
+    elif i.kind == "drop" and i.node != "DropStmt":  # DROP OWNED, ROLE, DATABASE, ...
+        what = " ".join(i.stmt.code.upper().split()[1:2])
+        yield Hit(f"DROP {what} removes objects other code may rely on", _HELP)
+    for cmd in alter_commands(i):
+        if cmd.get("subtype") == "AT_DropConstraint":
+            yield hit_at(
+                i,
+                cmd.get("location"),
+                Hit("dropping a constraint removes a guarantee the data relies on", _HELP),
+            )
     for what, line in i.inner:
         if what == "drop_object":
             yield Hit(f"DROP inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
@@ -30,5 +36,5 @@ RULE = Rule(
     "warning",
     "no DROP of indexes, views, types, constraints, ...",
     check,
-    kinds=frozenset(("drop", "alter_table", "do", "create_function")),
+    kinds=frozenset(("drop", "alter_table", "create_function")),
 )

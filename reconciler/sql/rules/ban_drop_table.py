@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from reconciler.sql.rules.base import Hit, Rule, StatementContext
 
 _HELP = "stop using the table first; drop it later in a reviewed change once nothing reads it, after a backup"
+_TABLES = ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE")
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.kind == "drop" and re.match(r"^DROP (?:FOREIGN )?TABLE\b", i.shape):
+    if i.node == "DropStmt" and i.tree.get("removeType") in _TABLES:
         yield Hit("DROP TABLE destroys the table and its data", _HELP)
     for what, line in i.inner:
         if what == "drop_table":
@@ -25,5 +25,5 @@ RULE = Rule(
     "warning",
     "no DROP TABLE",
     check,
-    kinds=frozenset(("drop", "do", "create_function")),
+    kinds=frozenset(("drop", "create_function")),
 )

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_actions, alter_target
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, relation
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
+    if i.node != "RenameStmt" or ctx.is_new(relation(i.tree.get("relation"))):
         return
-    for a in alter_actions(i):
-        if re.match(r"^RENAME (?:(?:COLUMN )?\S+ )?TO\b", a) and not a.startswith(
-            "RENAME CONSTRAINT"
-        ):
-            what = "table" if a.startswith("RENAME TO") else "column"
-            yield Hit(
-                f"renaming a {what} breaks the application code still using the old name",
-                "add the new name (a column or a view), move the code over, remove the old name later",
-            )
+    renames = i.tree.get("renameType")
+    if renames in ("OBJECT_TABLE", "OBJECT_COLUMN"):
+        what = "table" if renames == "OBJECT_TABLE" else f"column {i.tree.get('subname')}"
+        yield Hit(
+            f"renaming {what} breaks the application code still using the old name",
+            "add the new name (a column or a view), move the code over, remove the old name later",
+        )
 
 
 RULE = Rule(

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_actions, alter_target
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, alter_target
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
-    for a in alter_actions(i):
-        if re.match(r"^ALTER (?:COLUMN )?\S+ SET NOT NULL\b", a):
+    for cmd in alter_commands(i):
+        if cmd.get("subtype") == "AT_SetNotNull":
             yield Hit(
-                "SET NOT NULL scans every row while holding ACCESS EXCLUSIVE",
+                f"SET NOT NULL on column {cmd.get('name')} scans every row while holding ACCESS EXCLUSIVE",
                 "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c; then SET NOT NULL "
                 "(PostgreSQL 12+ uses the validated check and skips the scan)",
             )

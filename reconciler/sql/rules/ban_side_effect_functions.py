@@ -2,31 +2,56 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from reconciler.sql.rules.base import Hit, Rule, StatementContext
 
-FUNCTIONS = re.compile(
-    r"\b(PG_TERMINATE_BACKEND|PG_CANCEL_BACKEND|PG_RELOAD_CONF|PG_ROTATE_LOGFILE|PG_READ_FILE|"
-    r"PG_READ_BINARY_FILE|PG_LS_DIR|PG_STAT_FILE|LO_IMPORT|LO_EXPORT|DBLINK|DBLINK_EXEC|DBLINK_CONNECT|"
-    r"PG_SWITCH_WAL|PG_PROMOTE|PG_CREATE_RESTORE_POINT|PG_FILE_WRITE|PG_SLEEP)\s*\("
+FUNCTIONS = frozenset(
+    {
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "pg_stat_file",
+        "lo_import",
+        "lo_export",
+        "dblink",
+        "dblink_exec",
+        "dblink_connect",
+        "dblink_connect_u",
+        "pg_switch_wal",
+        "pg_promote",
+        "pg_create_restore_point",
+        "pg_file_write",
+        "pg_sleep",
+        "pg_sleep_for",
+        "pg_sleep_until",
+    }
 )
+
+
+def _hit(name: str, line: int | None = None, col: int | None = None) -> Hit:
+    return Hit(
+        f"{name}() has effects outside the migration (sessions, server files, other servers, time)",
+        "do operational actions by hand, not in a schema migration",
+        line,
+        col,
+    )
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    texts: list[tuple[str, int | None]] = [(i.shape, None)]
-    if i.body:
-        texts.append((i.body.upper(), i.body_line))
-    for text, base in texts:
-        for m in FUNCTIONS.finditer(text):
-            line = None if base is None else base + text[: m.start()].count("\n")
-            yield Hit(
-                f"{m.group(1).lower()}() has effects outside the migration (sessions, server files, other servers, time)",
-                "do operational actions by hand, not in a schema migration",
-                line,
-            )
+    for _, call in i.find("FuncCall"):
+        names = [n["String"].get("sval", "") for n in call.get("funcname") or () if "String" in n]
+        if names and names[-1] in FUNCTIONS:
+            where = i.at(call.get("location"))
+            yield _hit(names[-1], *(where or (None, None)))
+    for what, line in i.inner:
+        if what.startswith("call:") and what[5:] in FUNCTIONS:
+            yield _hit(what[5:], line)
 
 
 RULE = Rule(

@@ -8,9 +8,10 @@ from reconciler.sql.rules.base import Hit, Rule, StatementContext
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
-    if ctx.info.kind in ("begin", "commit", "rollback", "savepoint", "prepare_transaction"):
+    if ctx.info.node == "TransactionStmt":
+        word = ctx.info.stmt.code.split()[0].upper()
         yield Hit(
-            f"{ctx.info.shape.split()[0]} in a migration breaks the all-or-nothing apply of the file",
+            f"{word} in a migration breaks the all-or-nothing apply of the file",
             "remove it: each file already runs in one transaction with its history row "
             "(or statement by statement when it holds CONCURRENTLY)",
         )

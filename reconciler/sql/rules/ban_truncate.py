@@ -11,8 +11,9 @@ _HELP = "never empty tables from a migration; if the data must go, do it by hand
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.kind == "truncate":
-        extra = " and every table that references it (CASCADE)" if " CASCADE" in i.shape else ""
+    if i.node == "TruncateStmt":
+        cascade = i.tree.get("behavior") == "DROP_CASCADE"
+        extra = " and every table that references it (CASCADE)" if cascade else ""
         yield Hit(f"TRUNCATE removes every row of the table{extra}", _HELP)
     for what, line in i.inner:
         if what == "truncate":
@@ -25,5 +26,5 @@ RULE = Rule(
     "warning",
     "no TRUNCATE",
     check,
-    kinds=frozenset(("truncate", "do", "create_function")),
+    kinds=frozenset(("truncate", "create_function")),
 )

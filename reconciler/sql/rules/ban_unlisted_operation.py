@@ -8,21 +8,19 @@ created earlier in the same file is also safe (nobody uses it yet).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from reconciler.sql.rules.base import (
     Hit,
     Rule,
     StatementContext,
-    alter_actions,
+    alter_commands,
     alter_target,
     index_target,
 )
 
 _ALWAYS = {
     "create_table",
-    "create_view",
     "create_type",
     "create_sequence",
     "create_schema",
@@ -46,34 +44,51 @@ _ADVICE = {
     "create_index": "use CREATE INDEX CONCURRENTLY",
     "grant": "manage privileges outside schema migrations, or allow this file explicitly with a reason",
     "create_function": "replacing a function changes running code: review it and allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+    "create_view": "replacing a view changes what every reader sees: review it and allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
     "create_trigger": "replacing a trigger changes what every write does: review it and allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
 }
 
 
+_SAFE_ACTIONS = {
+    "AT_AddColumn",  # the column rules decide about NOT NULL, volatile defaults, REFERENCES
+    "AT_ValidateConstraint",
+    "AT_AddIndexConstraint",
+}
+
+
 def _alter_ok(ctx: StatementContext) -> bool:
-    for a in alter_actions(ctx.info):
-        if re.match(r"^ADD (?:COLUMN )?(?!CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN|EXCLUDE)", a):
-            continue  # the column rules decide about NOT NULL and volatile defaults
-        if re.match(r"^ADD (?:CONSTRAINT \S+ )?(?:CHECK|FOREIGN KEY)\b.*\bNOT VALID$", a):
+    commands = alter_commands(ctx.info)
+    for cmd in commands:
+        if cmd.get("subtype") in _SAFE_ACTIONS:
             continue
+        con = (cmd.get("def") or {}).get("Constraint") or {}
+        if cmd.get("subtype") == "AT_AddConstraint":
+            if con.get("contype") in ("CONSTR_CHECK", "CONSTR_FOREIGN") and con.get(
+                "skip_validation"
+            ):
+                continue  # NOT VALID, validated later
+            if con.get("contype") in ("CONSTR_UNIQUE", "CONSTR_PRIMARY") and con.get("indexname"):
+                continue  # USING INDEX built concurrently
         return False
-    return True
+    return bool(commands)
 
 
-_NEW_OBJECTS = {"create_function", "create_trigger"}  # allowed unless OR REPLACE
+# allowed unless OR REPLACE (a reviewed change of what running code sees)
+_NEW_OBJECTS = {"create_function", "create_trigger", "create_view"}
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if not i.parsed or i.kind in _ALWAYS:
         return
-    if i.kind in _NEW_OBJECTS and not re.match(r"^CREATE\s+OR\s+REPLACE\b", i.shape):
+    if i.kind in _NEW_OBJECTS and not i.replace:
         return
     if i.kind == "create_index" and (i.concurrently or ctx.is_new(index_target(i))):
         return
     if i.kind == "alter_table" and (ctx.is_new(alter_target(i)) or _alter_ok(ctx)):
         return
-    if i.kind == "insert" and re.search(r"\bON CONFLICT\b.*\bDO NOTHING\b", i.shape):
+    conflict = i.tree.get("onConflictClause") or {}
+    if i.kind == "insert" and conflict.get("action") == "ONCONFLICT_NOTHING":
         return
     label = i.kind.replace("_", " ").upper()
     yield Hit(

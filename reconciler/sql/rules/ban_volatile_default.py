@@ -3,96 +3,44 @@
 Volatility comes from PostgreSQL's own catalog: a function in a DEFAULT is non-volatile only
 when every supported major marks every overload of it IMMUTABLE or STABLE
 (:mod:`reconciler.sql.nonvolatile`, generated from pg_proc); anything else, a function of
-your own included, is volatile until proven otherwise.
+your own included, is volatile until proven otherwise. The functions are the FuncCall nodes
+of PostgreSQL's parse of the DEFAULT expression, so casts, type modifiers and SQL keywords
+never count as calls.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
+from typing import Any
 
 from reconciler.sql.rules.base import (
     Hit,
     Rule,
     StatementContext,
     alter_target,
+    column_constraints,
     column_defs,
-    located,
+    hit_at,
+    nodes,
+    type_name,
 )
 
-_CALL = re.compile(
-    r'("(?:[^"]|"")+"|[A-Z_][A-Z0-9_$]*)(?:\.("(?:[^"]|"")+"|[A-Z_][A-Z0-9_$]*))?\s*\('
-)
-# SQL constructs and clauses that look like calls but are not functions in pg_proc
-_NOT_CALLS = frozenset(
-    [
-        "CAST",
-        "COALESCE",
-        "NULLIF",
-        "GREATEST",
-        "LEAST",
-        "ARRAY",
-        "ROW",
-        "EXTRACT",
-        "POSITION",
-        "SUBSTRING",
-        "TRIM",
-        "OVERLAY",
-        "CURRENT_TIMESTAMP",
-        "CURRENT_TIME",
-        "LOCALTIMESTAMP",
-        "LOCALTIME",
-        "CHECK",
-        "REFERENCES",
-        "GENERATED",
-        "UNIQUE",
-        "PRIMARY",
-        "KEY",
-        "DEFAULT",
-        "IN",
-        "ANY",
-        "ALL",
-        "SOME",
-        "EXISTS",
-        "VALUES",
-        "AND",
-        "OR",
-        "NOT",
-        "NULL",
-        "IS",
-        "AS",
-        "ON",
-        "COLLATE",
-        "CONSTRAINT",
-        "FOREIGN",
-        "EXCLUDE",
-        "USING",
-        "WITH",
-        "INCLUDE",
-        "XMLELEMENT",
-        "XMLFOREST",
-        "XMLPARSE",
-        "NORMALIZE",
-    ]
-)
+SERIALS = frozenset(("serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"))
 
 
-def volatile_calls(expr: str) -> list[str]:
-    """Functions called in ``expr`` (upper-cased code, literals blanked) that are, or may be,
-    volatile: every name not on the catalog's non-volatile list."""
+def volatile_calls(expr: Any) -> list[str]:
+    """Functions called in a parsed expression that are, or may be, volatile: every function
+    not on the catalog's non-volatile list (a schema other than pg_catalog included)."""
     from reconciler.sql.nonvolatile import NONVOLATILE
 
     out = []
-    for m in _CALL.finditer(expr):
-        schema, name = (m.group(1), m.group(2)) if m.group(2) else (None, m.group(1))
-        before = expr[: m.start()].rstrip()
-        if before.endswith("::") or re.search(r"\bAS$", before):
-            continue  # a type with a modifier: ::numeric(10,2), CAST(x AS varchar(20))
-        if schema is None and name in _NOT_CALLS:
+    for _, call in nodes(expr, "FuncCall"):
+        names = [n["String"].get("sval", "") for n in call.get("funcname") or () if "String" in n]
+        if not names:
             continue
-        plain = name.strip('"').lower() if name.startswith('"') else name.lower()
-        if schema not in (None, "PG_CATALOG") or plain not in NONVOLATILE:
-            out.append(name.strip('"') if name.startswith('"') else name.lower())
+        schema, name = (names[-2] if len(names) > 1 else None), names[-1]
+        if schema not in (None, "pg_catalog") or name not in NONVOLATILE:
+            out.append(".".join(names) if schema not in (None, "pg_catalog") else name)
     return out
 
 
@@ -101,12 +49,16 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
     for col in column_defs(i):
-        d = re.search(r"\bDEFAULT\b(.*)", col)
-        calls = volatile_calls(d.group(1)) if d else []
+        calls = [c for d in column_constraints(col, "CONSTR_DEFAULT") for c in volatile_calls(d)]
+        stored = [
+            g
+            for g in column_constraints(col, "CONSTR_GENERATED")
+            if g.get("generated_kind", "s") == "s"
+        ]
         if calls:
-            yield located(
-                ctx.info,
-                col,
+            yield hit_at(
+                i,
+                col.get("location"),
                 Hit(
                     f"a volatile DEFAULT ({', '.join(f'{c}()' for c in calls)}) is evaluated per row: "
                     "the whole table is rewritten under ACCESS EXCLUSIVE",
@@ -115,19 +67,19 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
                     "PostgreSQL marks IMMUTABLE or STABLE",
                 ),
             )
-        elif re.search(r"^\S+ (SMALL|BIG)?SERIAL\b", col):
-            yield located(
-                ctx.info,
-                col,
+        elif type_name(col)[0] in SERIALS:
+            yield hit_at(
+                i,
+                col.get("location"),
                 Hit(
                     "adding a serial column fills it with nextval() per row: the table is rewritten",
                     "add a nullable bigint with GENERATED BY DEFAULT AS IDENTITY on a new table instead",
                 ),
             )
-        elif re.search(r"\bGENERATED ALWAYS AS \(.*\) STORED\b", col):
-            yield located(
-                ctx.info,
-                col,
+        elif stored:
+            yield hit_at(
+                i,
+                col.get("location"),
                 Hit(
                     "adding a stored generated column rewrites the table",
                     "compute it in a view or backfill a normal column",

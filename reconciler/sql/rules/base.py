@@ -1,13 +1,12 @@
-"""What a rule is, what it sees, and small helpers for reading ALTER TABLE and column definitions."""
+"""What a rule is, what it sees, and helpers for reading PostgreSQL's parse trees."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from reconciler.sql.classify import StatementInfo
+from reconciler.sql.classify import StatementInfo, nodes
 from reconciler.sql.migration import MigrationSource
 
 __all__ = [
@@ -15,15 +14,20 @@ __all__ = [
     "Hit",
     "Rule",
     "StatementContext",
-    "alter_actions",
+    "alter_commands",
     "alter_target",
+    "column_defs",
+    "constraint_types",
     "created_table",
-    "located",
-    "norm",
-    "split_top_level",
+    "hit_at",
+    "index_target",
+    "nodes",
+    "relation",
+    "type_name",
 ]
 
 Severity = Literal["error", "warning"]
+Tree = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -71,140 +75,72 @@ class Rule:
     kinds: frozenset[str] | None = None  # statement kinds the check looks at; None: every kind
 
 
-_NAME = r'(?:"(?:[^"]|"")+"|[A-Z_][A-Z0-9_$]*)(?:\.(?:"(?:[^"]|"")+"|[A-Z_][A-Z0-9_$]*))?'
-
-
-_ALTER_TARGET = re.compile(rf"^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?({_NAME})")
-_INDEX_TARGET = re.compile(rf"\bON (?:ONLY )?({_NAME})")
-_CREATED = re.compile(
-    rf"^CREATE (?:(?:GLOBAL |LOCAL )?(?:TEMP|TEMPORARY|UNLOGGED) )?TABLE (?:IF NOT EXISTS )?({_NAME})"
-)
-
-
-def norm(name: str) -> str:
-    return name.replace('"', "").lower()
+def relation(rangevar: Tree | None) -> str | None:
+    """``schema.name`` (or ``name``) of a RangeVar, as PostgreSQL folds it."""
+    if not rangevar or not rangevar.get("relname"):
+        return None
+    schema = rangevar.get("schemaname")
+    return f"{schema}.{rangevar['relname']}" if schema else str(rangevar["relname"])
 
 
 def created_table(info: StatementInfo) -> str | None:
-    if info.kind != "create_table":
-        return None
-    m = _CREATED.match(info.shape)
-    return norm(m.group(1)) if m else None
+    if info.node == "CreateStmt":
+        return relation(info.tree.get("relation"))
+    if info.node == "CreateTableAsStmt":
+        return relation((info.tree.get("into") or {}).get("rel"))
+    return None
 
 
 def alter_target(info: StatementInfo) -> str | None:
-    m = _ALTER_TARGET.match(info.shape)
-    return norm(m.group(1)) if m else None
+    """The table an ALTER TABLE (or a RENAME / SET SCHEMA of a table's parts) changes."""
+    return relation(info.tree.get("relation")) if info.kind == "alter_table" else None
 
 
 def index_target(info: StatementInfo) -> str | None:
-    m = _INDEX_TARGET.search(info.shape)
-    return norm(m.group(1)) if m else None
+    return relation(info.tree.get("relation")) if info.node == "IndexStmt" else None
 
 
-_PUNCT = re.compile(r"[(),]")
-_ALTER = re.compile(rf"^ALTER TABLE (?:IF EXISTS )?(?:ONLY )?{_NAME}\s*")
+def alter_commands(info: StatementInfo) -> list[Tree]:
+    """The actions (AlterTableCmd) of an ALTER TABLE, in order."""
+    if info.node != "AlterTableStmt":
+        return []
+    return [c["AlterTableCmd"] for c in info.tree.get("cmds") or () if "AlterTableCmd" in c]
 
 
-def split_top_level(text: str) -> list[str]:
-    """Split on commas that are not inside parentheses."""
-    parts: list[str] = []
-    depth, last = 0, 0
-    for m in _PUNCT.finditer(text):
-        ch = m.group(0)
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0:
-            parts.append(text[last : m.start()].strip())
-            last = m.end()
-    tail = text[last:].strip()
-    if tail:
-        parts.append(tail)
-    return parts
+def column_defs(info: StatementInfo) -> list[Tree]:
+    """ColumnDef nodes of CREATE TABLE (...) and of ALTER TABLE ... ADD [COLUMN]."""
+    if info.node == "CreateStmt":
+        return [e["ColumnDef"] for e in info.tree.get("tableElts") or () if "ColumnDef" in e]
+    return [
+        c["def"]["ColumnDef"]
+        for c in alter_commands(info)
+        if c.get("subtype") == "AT_AddColumn" and "ColumnDef" in (c.get("def") or {})
+    ]
 
 
-def alter_actions(info: StatementInfo) -> list[str]:
-    """The comma-separated actions of an ALTER TABLE, upper-cased with literals blanked."""
-    if "actions" not in info.memo:
-        m = _ALTER.match(info.shape) if info.kind == "alter_table" else None
-        info.memo["actions"] = split_top_level(info.shape[m.end() :]) if m else []
-    return list(info.memo["actions"])
+def constraint_types(coldef: Tree) -> set[str]:
+    """CONSTR_NOTNULL, CONSTR_DEFAULT, ... of a column definition."""
+    return {
+        str(c["Constraint"].get("contype"))
+        for c in coldef.get("constraints") or ()
+        if "Constraint" in c
+    }
 
 
-def _column_offsets(info: StatementInfo) -> dict[str, int]:
-    """Column name -> byte offset of its definition in the statement, from PostgreSQL's parser."""
-    if "column_offsets" not in info.memo:
-        found: dict[str, int] = {}
-        try:
-            from pglast import parser
-
-            def walk(node: object) -> None:
-                if isinstance(node, list | tuple):
-                    for item in node:
-                        walk(item)
-                elif type(node).__name__ == "ColumnDef":
-                    name = getattr(node, "colname", None)
-                    location = getattr(node, "location", -1)
-                    if name and isinstance(location, int) and location >= 0:
-                        found.setdefault(str(name).lower(), location)
-                elif hasattr(node, "__slots__"):
-                    for slot in getattr(node, "__slots__", ()):
-                        walk(getattr(node, slot, None))
-
-            walk([raw.stmt for raw in parser.parse_sql(info.stmt.text)])
-        except Exception:  # no tree: the finding stays on the statement's line
-            found = {}
-        info.memo["column_offsets"] = found
-    offsets: dict[str, int] = info.memo["column_offsets"]
-    return offsets
+def column_constraints(coldef: Tree, contype: str) -> Iterator[Tree]:
+    for c in coldef.get("constraints") or ():
+        if c.get("Constraint", {}).get("contype") == contype:
+            yield c["Constraint"]
 
 
-def located(info: StatementInfo, coldef: str, hit: Hit) -> Hit:
-    """The hit placed on the column's own definition (line and column), not the statement's."""
-    name = coldef.split()[0].replace('"', "").lower() if coldef.split() else ""
-    offset = _column_offsets(info).get(name)
-    if offset is None:
-        return hit
-    before = info.stmt.text.encode()[:offset].decode("utf-8", "ignore")
-    line = info.stmt.line + before.count("\n")
-    col = len(before) - before.rfind("\n") if "\n" in before else info.stmt.col + len(before)
-    return Hit(hit.message, hit.help, line, col)
+def type_name(coldef: Tree) -> tuple[str, bool]:
+    """(the type's own name, lower-cased without pg_catalog, whether it has a modifier)."""
+    t = coldef.get("typeName") or {}
+    names = [s["String"].get("sval", "") for s in t.get("names") or () if "String" in s]
+    return (names[-1].lower() if names else ""), bool(t.get("typmods"))
 
 
-def column_defs(info: StatementInfo) -> list[str]:
-    """Column definitions of CREATE TABLE (...) and of ALTER TABLE ... ADD [COLUMN]."""
-    if "columns" not in info.memo:
-        info.memo["columns"] = _column_defs(info)
-    return list(info.memo["columns"])
-
-
-def _column_defs(info: StatementInfo) -> list[str]:
-    if info.kind == "create_table":
-        start = info.shape.find("(")
-        if start < 0:
-            return []
-        depth, end = 0, len(info.shape)
-        for i in range(start, len(info.shape)):
-            depth += {"(": 1, ")": -1}.get(info.shape[i], 0)
-            if depth == 0:
-                end = i
-                break
-        items = split_top_level(info.shape[start + 1 : end])
-        return [
-            c
-            for c in items
-            if not re.match(r"^(CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN|EXCLUDE|LIKE)\b", c)
-        ]
-    if info.kind == "alter_table":
-        out = []
-        for a in alter_actions(info):
-            m = re.match(
-                r"^ADD (?:COLUMN )?(?:IF NOT EXISTS )?(?!CONSTRAINT\b|PRIMARY\b|UNIQUE\b|CHECK\b|FOREIGN\b|EXCLUDE\b)(.*)$",
-                a,
-            )
-            if m:
-                out.append(m.group(1))
-        return out
-    return []
+def hit_at(info: StatementInfo, location: int | None, hit: Hit) -> Hit:
+    """The hit placed where PostgreSQL's parser says the clause is (line and column)."""
+    where = info.at(location)
+    return Hit(hit.message, hit.help, where[0], where[1]) if where else hit

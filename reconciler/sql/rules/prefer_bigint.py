@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, column_defs, located
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, column_defs, hit_at, type_name
 
-_SMALL = re.compile(r"^(\S+) (INT|INTEGER|INT4|SMALLINT|INT2|SERIAL|SERIAL4|SMALLSERIAL|SERIAL2)\b")
+_SMALL = {
+    "int4": "integer",
+    "int2": "smallint",
+    "serial": "serial",
+    "serial4": "serial",
+    "smallserial": "smallserial",
+    "serial2": "smallserial",
+}
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     for col in column_defs(ctx.info):
-        m = _SMALL.match(col)
-        if m:
-            yield located(
+        name = type_name(col)[0]
+        if name in _SMALL and not (col.get("typeName") or {}).get("arrayBounds"):
+            yield hit_at(
                 ctx.info,
-                col,
+                col.get("location"),
                 Hit(
-                    f"column {m.group(1).lower()} is a 32-bit (or smaller) {m.group(2).lower()}",
+                    f"column {col.get('colname')} is a 32-bit (or smaller) {_SMALL[name]}",
                     "use bigint: it costs 4 bytes more and never needs a table rewrite to widen",
                 ),
             )

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, column_defs, located
+from reconciler.sql.rules.ban_volatile_default import SERIALS
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, column_defs, hit_at, type_name
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     for col in column_defs(ctx.info):
-        if re.match(r"^\S+ (?:SMALL|BIG)?SERIAL[248]?\b", col):
-            yield located(
+        if type_name(col)[0] in SERIALS:
+            yield hit_at(
                 ctx.info,
-                col,
+                col.get("location"),
                 Hit(
-                    f"column {col.split()[0].lower()} uses a serial type",
+                    f"column {col.get('colname')} uses a serial type",
                     "use bigint GENERATED ALWAYS AS IDENTITY",
                 ),
             )

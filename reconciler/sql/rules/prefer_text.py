@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from reconciler.sql.rules.base import (
     Hit,
     Rule,
     StatementContext,
-    alter_actions,
+    alter_commands,
     column_defs,
-    located,
+    hit_at,
+    type_name,
 )
+
+_LIMITED = {"varchar": "varchar", "bpchar": "char"}
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     retyped = [
-        re.sub(r"^ALTER (?:COLUMN )?(\S+) (?:SET DATA )?TYPE ", r"\1 ", a)
-        for a in alter_actions(ctx.info)
-        if re.match(r"^ALTER (?:COLUMN )?\S+ (?:SET DATA )?TYPE ", a)
+        {**c["def"]["ColumnDef"], "colname": c.get("name")}
+        for c in alter_commands(ctx.info)
+        if c.get("subtype") == "AT_AlterColumnType" and "ColumnDef" in (c.get("def") or {})
     ]
     for col in column_defs(ctx.info) + retyped:
-        m = re.match(r"^(\S+) (VARCHAR|CHARACTER VARYING|CHAR|CHARACTER|BPCHAR)\s*\(", col)
-        if m:
-            yield located(
+        name, modified = type_name(col)
+        if name in _LIMITED and modified:
+            yield hit_at(
                 ctx.info,
-                col,
+                col.get("location"),
                 Hit(
-                    f"column {m.group(1).lower()} has a length-limited {m.group(2).lower()} type",
+                    f"column {col.get('colname')} has a length-limited {_LIMITED[name]} type",
                     "use text with a CHECK (length(col) <= n) constraint, which can change without a rewrite",
                 ),
             )

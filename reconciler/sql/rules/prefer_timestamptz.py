@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, column_defs, located
-
-_TS = re.compile(
-    r"^\S+ (?:TIMESTAMP(?:\s*\(\d+\))?(?! WITH TIME ZONE)(?: WITHOUT TIME ZONE)?)\b(?!TZ)"
-)
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, column_defs, hit_at, type_name
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     for col in column_defs(ctx.info):
-        if _TS.match(col) and not re.match(r"^\S+ TIMESTAMPTZ", col):
-            yield located(
+        if type_name(col)[0] == "timestamp":
+            yield hit_at(
                 ctx.info,
-                col,
+                col.get("location"),
                 Hit(
-                    f"column {col.split()[0].lower()} is timestamp without time zone",
+                    f"column {col.get('colname')} is timestamp without time zone",
                     "use timestamptz: it stores an absolute instant",
                 ),
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from reconciler.sql.rules.base import (
@@ -11,8 +10,12 @@ from reconciler.sql.rules.base import (
     StatementContext,
     alter_target,
     column_defs,
-    located,
+    constraint_types,
+    hit_at,
 )
+
+_FILLED = {"CONSTR_DEFAULT", "CONSTR_GENERATED", "CONSTR_IDENTITY"}
+_NOT_NULL = {"CONSTR_NOTNULL", "CONSTR_PRIMARY"}
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
@@ -20,12 +23,14 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
     for col in column_defs(i):
-        if re.search(r"\bNOT NULL\b", col) and not re.search(r"\bDEFAULT\b|\bGENERATED\b", col):
-            yield located(
-                ctx.info,
-                col,
+        kinds = constraint_types(col)
+        if kinds & _NOT_NULL and not kinds & _FILLED:
+            yield hit_at(
+                i,
+                col.get("location"),
                 Hit(
-                    "ADD COLUMN ... NOT NULL without DEFAULT fails as soon as the table has a row",
+                    f"ADD COLUMN {col.get('colname')} NOT NULL without DEFAULT fails as soon as "
+                    "the table has a row",
                     "add it with a constant DEFAULT, or add it nullable, backfill, then add a NOT VALID check",
                 ),
             )

@@ -11,17 +11,17 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if i.concurrently:
         return
-    if i.kind == "create_index" and not ctx.is_new(index_target(i)):
+    if i.node == "IndexStmt" and not ctx.is_new(index_target(i)):
         yield Hit(
             "CREATE INDEX without CONCURRENTLY blocks writes to the table while it builds",
             "use CREATE INDEX CONCURRENTLY (the file then runs outside a transaction, resumably)",
         )
-    elif i.kind == "drop" and i.shape.startswith("DROP INDEX"):
+    elif i.node == "DropStmt" and i.tree.get("removeType") == "OBJECT_INDEX":
         yield Hit(
             "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table",
             "use DROP INDEX CONCURRENTLY",
         )
-    elif i.kind == "reindex":
+    elif i.node == "ReindexStmt":
         yield Hit(
             "REINDEX without CONCURRENTLY blocks writes (and reads through the index)",
             "use REINDEX ... CONCURRENTLY",

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, relation
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.kind == "insert" and not re.search(r"\bON CONFLICT\b", i.shape):
-        m = re.match(r"^INSERT INTO (\S+)", i.shape)
-        if m and ctx.is_new(m.group(1).replace('"', "").lower()):
-            return
-        yield Hit(
-            "INSERT without ON CONFLICT fails (or duplicates) when the row already exists",
-            "add ON CONFLICT DO NOTHING (or ON CONFLICT (key) DO NOTHING)",
-        )
+    if i.node != "InsertStmt" or i.tree.get("onConflictClause"):
+        return
+    if ctx.is_new(relation(i.tree.get("relation"))):
+        return
+    yield Hit(
+        "INSERT without ON CONFLICT fails (or duplicates) when the row already exists",
+        "add ON CONFLICT DO NOTHING (or ON CONFLICT (key) DO NOTHING)",
+    )
 
 
 RULE = Rule(

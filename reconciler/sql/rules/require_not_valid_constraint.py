@@ -2,30 +2,51 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_actions, alter_target
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_commands,
+    alter_target,
+    column_constraints,
+    column_defs,
+    hit_at,
+)
+
+_SCANNED = ("CONSTR_CHECK", "CONSTR_FOREIGN")
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
-    for a in alter_actions(i):
-        if re.match(r"^ADD (?:CONSTRAINT \S+ )?(?:CHECK|FOREIGN KEY)\b", a) and not a.endswith(
-            "NOT VALID"
+    for cmd in alter_commands(i):
+        con = (cmd.get("def") or {}).get("Constraint") or {}
+        if (
+            cmd.get("subtype") == "AT_AddConstraint"
+            and con.get("contype") in _SCANNED
+            and not con.get("skip_validation")
         ):
-            yield Hit(
-                "adding a CHECK or FOREIGN KEY constraint checks every row while blocking writes",
-                "add it NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a separate statement",
+            yield hit_at(
+                i,
+                con.get("location"),
+                Hit(
+                    "adding a CHECK or FOREIGN KEY constraint checks every row while blocking writes",
+                    "add it NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a separate statement",
+                ),
             )
-        elif re.match(r"^ADD (?:COLUMN )?\S+ .*\bREFERENCES\b", a) and not a.startswith(
-            "ADD CONSTRAINT"
-        ):
-            yield Hit(
-                "a column with REFERENCES adds a foreign key that locks the referenced table",
-                "add the column, then ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID and VALIDATE it",
+    for col in column_defs(i):
+        for con in column_constraints(col, "CONSTR_FOREIGN"):
+            yield hit_at(
+                i,
+                con.get("location"),
+                Hit(
+                    f"column {col.get('colname')} with REFERENCES adds a foreign key that locks "
+                    "the referenced table",
+                    "add the column, then ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID and VALIDATE it",
+                ),
             )
 
 

@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_actions, alter_target
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_commands,
+    alter_target,
+    column_constraints,
+    column_defs,
+    hit_at,
+)
+
+_INDEXED = ("CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_EXCLUSION")
+_HIT = Hit(
+    "ADD UNIQUE / PRIMARY KEY / EXCLUDE builds its index under a lock that blocks writes",
+    "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... UNIQUE USING INDEX <name>",
+)
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
-    for a in alter_actions(i):
+    for cmd in alter_commands(i):
+        con = (cmd.get("def") or {}).get("Constraint") or {}
         if (
-            re.match(r"^ADD (?:CONSTRAINT \S+ )?(?:UNIQUE|PRIMARY KEY)\b", a)
-            and "USING INDEX" not in a
+            cmd.get("subtype") == "AT_AddConstraint"
+            and con.get("contype") in _INDEXED
+            and not con.get("indexname")
         ):
-            yield Hit(
-                "ADD UNIQUE / PRIMARY KEY builds its index under a lock that blocks writes",
-                "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... UNIQUE USING INDEX <name>",
-            )
+            yield hit_at(i, con.get("location"), _HIT)
+    for col in column_defs(i):
+        for contype in ("CONSTR_UNIQUE", "CONSTR_PRIMARY"):
+            for con in column_constraints(col, contype):
+                yield hit_at(i, con.get("location"), _HIT)
 
 
 RULE = Rule(

@@ -5,7 +5,7 @@ CREATE TABLE account_events (
     at         timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE OR REPLACE FUNCTION log_account_change() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, archive AS $$
 BEGIN
     INSERT INTO account_events (account_id, change)
     VALUES (NEW.id, jsonb_build_object('old', to_jsonb(OLD), 'new', to_jsonb(NEW)));

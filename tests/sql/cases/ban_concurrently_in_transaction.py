@@ -1,0 +1,15 @@
+"""Cases for ban-concurrently-in-transaction: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    F("ban-concurrently-in-transaction", "BEGIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;"),
+    F("ban-concurrently-in-transaction", "START TRANSACTION;\nDROP INDEX CONCURRENTLY i;\nCOMMIT;"),
+    P("ban-concurrently-in-transaction", "CREATE INDEX CONCURRENTLY i ON t (a);"),
+    P(
+        "ban-concurrently-in-transaction",
+        "BEGIN;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);",
+    ),
+]

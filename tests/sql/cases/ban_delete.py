@@ -1,0 +1,26 @@
+"""Cases for ban-delete: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    F("ban-delete", "DELETE FROM t WHERE id = 1;"),
+    F("ban-delete", "DELETE FROM t;"),
+    F(
+        "ban-delete",
+        "WITH gone AS (DELETE FROM t WHERE a < 0 RETURNING *) INSERT INTO log SELECT * FROM gone;",
+    ),
+    F("ban-delete", "DO $$ BEGIN DELETE FROM t WHERE id = 1; END $$;"),
+    P("ban-delete", "UPDATE t SET deleted = true WHERE id = 1;"),
+    P("ban-delete", "INSERT INTO audit (what) VALUES ('DELETE FROM t') ON CONFLICT DO NOTHING;"),
+    P("ban-delete", "CREATE TABLE deleted_items (id bigint);"),
+    F(
+        "ban-delete",
+        "WITH gone AS (DELETE FROM t WHERE a < 0 RETURNING *) SELECT count(*) FROM gone;",
+    ),
+    F("ban-delete", "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE;"),
+    F("ban-delete", "DO $$ BEGIN\n  IF true THEN DELETE FROM t WHERE a = 1; END IF;\nEND $$;"),
+    P("ban-delete", "SELECT 'DELETE FROM t';"),
+    P("ban-delete", "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = s.a;"),
+]

@@ -1,0 +1,21 @@
+"""Cases for ban-drop-column: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    F("ban-drop-column", "ALTER TABLE t DROP COLUMN a;"),
+    F("ban-drop-column", "ALTER TABLE t DROP a;"),
+    F("ban-drop-column", "ALTER TABLE t ADD COLUMN b int, DROP COLUMN IF EXISTS a;"),
+    F("ban-drop-column", "DO $$ BEGIN ALTER TABLE t DROP COLUMN a; END $$;"),
+    P("ban-drop-column", "ALTER TABLE t DROP CONSTRAINT c;"),
+    P("ban-drop-column", "ALTER TABLE t ALTER COLUMN a DROP DEFAULT;"),
+    P("ban-drop-column", "ALTER TABLE t ALTER COLUMN a DROP NOT NULL;"),
+    F("ban-drop-column", "ALTER TABLE t DROP a;"),
+    F("ban-drop-column", "ALTER TABLE t ADD COLUMN b int, DROP COLUMN IF EXISTS a CASCADE;"),
+    F("ban-drop-column", "DO $$ BEGIN\n  ALTER TABLE t DROP COLUMN a;\nEND $$;"),
+    P("ban-drop-column", "ALTER TABLE t DROP CONSTRAINT c;"),
+    P("ban-drop-column", "ALTER TABLE t ALTER COLUMN a DROP NOT NULL;"),
+    P("ban-drop-column", "ALTER TABLE t ALTER COLUMN a DROP IDENTITY IF EXISTS;"),
+]

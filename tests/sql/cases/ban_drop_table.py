@@ -1,0 +1,20 @@
+"""Cases for ban-drop-table: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    F("ban-drop-table", "DROP TABLE t;"),
+    F("ban-drop-table", "DROP TABLE IF EXISTS a, b CASCADE;"),
+    F("ban-drop-table", "DO $$ BEGIN\n  DROP TABLE t;\nEND $$;"),
+    F(
+        "ban-drop-table",
+        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $fn$ BEGIN DROP TABLE t; END $fn$;",
+    ),
+    P("ban-drop-table", "DROP INDEX CONCURRENTLY i;"),
+    P("ban-drop-table", "INSERT INTO notes (body) VALUES ('DROP TABLE t') ON CONFLICT DO NOTHING;"),
+    P("ban-drop-table", "-- DROP TABLE t;\nCREATE TABLE t2 (id bigint);"),
+    P("ban-drop-table", "DO $$ BEGIN\n  /* DROP TABLE t */ PERFORM 1; -- DROP TABLE u\nEND $$;"),
+    P("ban-drop-table", "DO $$ BEGIN RAISE NOTICE 'DROP TABLE t'; END $$;"),
+]

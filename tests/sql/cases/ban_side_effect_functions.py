@@ -1,0 +1,29 @@
+"""Cases for ban-side-effect-functions: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    F(
+        "ban-side-effect-functions",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'x';",
+    ),
+    F("ban-side-effect-functions", "SELECT pg_cancel_backend(42);"),
+    F("ban-side-effect-functions", "SELECT pg_read_file('/etc/passwd');"),
+    F("ban-side-effect-functions", "DO $$ BEGIN PERFORM pg_terminate_backend(1); END $$;"),
+    F("ban-side-effect-functions", "SELECT dblink_exec('host=x', 'DROP TABLE t');"),
+    P("ban-side-effect-functions", "SELECT now();"),
+    P("ban-side-effect-functions", "COMMENT ON FUNCTION f() IS 'calls pg_terminate_backend(pid)';"),
+    F(
+        "ban-side-effect-functions",
+        "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'x';",
+    ),
+    F(
+        "ban-side-effect-functions",
+        "DO $$ DECLARE ok boolean; BEGIN ok := pg_cancel_backend(42); END $$;",
+    ),
+    F("ban-side-effect-functions", "DO $$ BEGIN IF pg_reload_conf() THEN NULL; END IF; END $$;"),
+    P("ban-side-effect-functions", "SELECT my_pg_sleep(1);"),
+    P("ban-side-effect-functions", "COMMENT ON TABLE t IS 'pg_sleep(1)';"),
+]

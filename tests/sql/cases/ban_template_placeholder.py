@@ -1,0 +1,19 @@
+"""Cases for ban-template-placeholder: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    F("ban-template-placeholder", "ALTER TABLE table_name ADD COLUMN new_column TEXT DEFAULT '';"),
+    F(
+        "ban-template-placeholder",
+        "CREATE INDEX CONCURRENTLY idx_table_column ON table_name (new_column);",
+    ),
+    F(
+        "ban-template-placeholder",
+        "-- Description: [migration description]\nCREATE TABLE t (id bigint);",
+    ),
+    P("ban-template-placeholder", "ALTER TABLE users ADD COLUMN nickname text;"),
+    P("ban-template-placeholder", "-- Description: add nicknames\nCREATE TABLE t (id bigint);"),
+]

@@ -1,0 +1,19 @@
+"""Cases for ban-transaction-control: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    F("ban-transaction-control", "BEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;"),
+    F("ban-transaction-control", "COMMIT;"),
+    F("ban-transaction-control", "SAVEPOINT s1;"),
+    F("ban-transaction-control", "ROLLBACK;"),
+    P("ban-transaction-control", "CREATE TABLE t (id bigint);"),
+    P("ban-transaction-control", "DO $$ BEGIN PERFORM 1; END $$;"),
+    F("ban-transaction-control", "END;"),
+    F("ban-transaction-control", "ABORT;"),
+    F("ban-transaction-control", "SAVEPOINT s;"),
+    F("ban-transaction-control", "RELEASE SAVEPOINT s;"),
+    P("ban-transaction-control", "DO $$ BEGIN PERFORM 1; END $$;"),
+]

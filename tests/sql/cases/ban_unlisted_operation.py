@@ -1,0 +1,55 @@
+"""Cases for ban-unlisted-operation: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    P("ban-unlisted-operation", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"),
+    F(
+        "ban-unlisted-operation",
+        "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE OR REPLACE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();",
+    ),
+    F("ban-unlisted-operation", "ALTER TABLE t OWNER TO bob, ADD COLUMN x int;"),
+    F("ban-unlisted-operation", "GRANT SELECT ON t TO reporting;"),
+    F("ban-unlisted-operation", "SELECT count(*) FROM t;"),
+    F("ban-unlisted-operation", "UPDATE t SET a = 1 WHERE id = 5;"),
+    F("ban-unlisted-operation", "ALTER TABLE t ALTER COLUMN a SET DEFAULT 0;"),
+    F("ban-unlisted-operation", "ALTER TABLE t ALTER COLUMN a DROP NOT NULL;"),
+    F(
+        "ban-unlisted-operation",
+        "INSERT INTO t SELECT * FROM u ON CONFLICT (id) DO UPDATE SET a = 1;",
+    ),
+    P("ban-unlisted-operation", "CREATE TABLE t (id bigint PRIMARY KEY);"),
+    P("ban-unlisted-operation", "CREATE INDEX CONCURRENTLY i ON t (a);"),
+    P("ban-unlisted-operation", "ALTER TABLE t ADD COLUMN note text;"),
+    P("ban-unlisted-operation", "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;"),
+    P("ban-unlisted-operation", "INSERT INTO t (id) VALUES (1) ON CONFLICT DO NOTHING;"),
+    P("ban-unlisted-operation", "COMMENT ON TABLE t IS 'x';"),
+    P("ban-unlisted-operation", "SET LOCAL lock_timeout = '1s';"),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE n (id bigint); ALTER TABLE n ALTER COLUMN id SET NOT NULL;",
+    ),
+    P("ban-unlisted-operation", "CREATE VIEW v AS SELECT 1 AS one;"),
+    P("ban-unlisted-operation", "CREATE TYPE mood AS ENUM ('ok', 'bad');"),
+    F("ban-unlisted-operation", "CREATE OR REPLACE VIEW v AS SELECT 1 AS a;"),
+    P("ban-unlisted-operation", "CREATE VIEW v AS SELECT 1 AS a;"),
+    F("ban-unlisted-operation", "ALTER TABLE t SET LOGGED;"),
+    F("ban-unlisted-operation", "ALTER TABLE t DISABLE TRIGGER ALL;"),
+    P("ban-unlisted-operation", "ALTER TABLE t ADD COLUMN b int, VALIDATE CONSTRAINT c;"),
+    P("ban-unlisted-operation", "ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i;"),
+    F(
+        "ban-unlisted-operation",
+        "INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = 2;",
+    ),
+    F("ban-unlisted-operation", "CALL do_things();"),
+]

@@ -1,0 +1,23 @@
+"""Cases for ban-update-without-where: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    F("ban-update-without-where", "UPDATE t SET a = 1;"),
+    F("ban-update-without-where", "WITH x AS (UPDATE t SET a = 1 RETURNING id) SELECT * FROM x;"),
+    F("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 1; END $$;"),
+    F("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 1 /* WHERE id = 1 */; END $$;"),
+    F("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 'WHERE'; END $$;"),
+    P("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 1 WHERE id = 2; END $$;"),
+    F("ban-update-without-where", "UPDATE ONLY t SET a = a + 1;"),
+    P("ban-update-without-where", "UPDATE t SET a = 1 WHERE id = 1;"),
+    P("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 1 WHERE id < 10; END $$;"),
+    P("ban-update-without-where", "UPDATE t SET a = 1 FROM u WHERE u.id = t.id;"),
+    F("ban-update-without-where", "UPDATE t SET a = (SELECT max(b) FROM u WHERE u.c = 1);"),
+    F("ban-update-without-where", "WITH x AS (UPDATE t SET a = 1 RETURNING id) SELECT * FROM x;"),
+    F("ban-update-without-where", "UPDATE t SET a = 1 RETURNING (SELECT 1 WHERE true);"),
+    P("ban-update-without-where", "UPDATE t SET a = u.a FROM u WHERE t.id = u.id;"),
+    P("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 1 WHERE id = 2; END $$;"),
+]

@@ -1,0 +1,56 @@
+"""Cases for ban-volatile-default: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN u uuid DEFAULT gen_random_uuid();"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN r float8 DEFAULT random();"),
+    F(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN at timestamptz NOT NULL DEFAULT clock_timestamp();",
+    ),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN n bigserial;"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN d int GENERATED ALWAYS AS (a * 2) STORED;"),
+    P("ban-volatile-default", "ALTER TABLE t ADD COLUMN at timestamptz DEFAULT now();"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN foo jsonb DEFAULT myjsonb();"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN foo jsonb DEFAULT app.settings_default();"),
+    F("ban-volatile-default", 'ALTER TABLE t ADD COLUMN foo int DEFAULT "MyCounter"();'),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN n bigint DEFAULT nextval('s');"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp();"),
+    P(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN j jsonb DEFAULT jsonb_build_object('a', 1);",
+    ),
+    P("ban-volatile-default", "ALTER TABLE t ADD COLUMN p numeric(10,2) DEFAULT 0::numeric(10,2);"),
+    P(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN v varchar(20) DEFAULT CAST('x' AS varchar(20));",
+    ),
+    P(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN l text DEFAULT lower(coalesce(NULL, 'A'));",
+    ),
+    P("ban-volatile-default", "ALTER TABLE t ADD COLUMN q int DEFAULT 1 CHECK (q > 0);"),
+    P(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN z timestamptz DEFAULT timezone('utc', now());",
+    ),
+    P("ban-volatile-default", "ALTER TABLE t ADD COLUMN s text DEFAULT '';"),
+    P("ban-volatile-default", "CREATE TABLE t (id uuid DEFAULT gen_random_uuid());"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN r int DEFAULT (random() * 10)::int;"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN r jsonb DEFAULT public.make_doc();"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN r timestamptz DEFAULT clock_timestamp();"),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN r uuid DEFAULT gen_random_uuid();"),
+    P(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN p numeric(10,2) DEFAULT '0'::numeric(10,2);",
+    ),
+    P("ban-volatile-default", "ALTER TABLE t ADD COLUMN at timestamptz DEFAULT CURRENT_TIMESTAMP;"),
+    P("ban-volatile-default", "ALTER TABLE t ADD COLUMN n text DEFAULT lower('X') || 'random()';"),
+    P(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN v varchar(20) DEFAULT CAST(1 AS varchar(20));",
+    ),
+]

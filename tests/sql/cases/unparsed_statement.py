@@ -1,0 +1,61 @@
+"""Cases for unparsed-statement: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    F("unparsed-statement", "DO $$ BEGIN EXECUTE 'DROP TABLE ' || quote_ident('t'); END $$;"),
+    F(
+        "unparsed-statement",
+        "DO $$ DECLARE r record; BEGIN FOR r IN EXECUTE 'SELECT 1' LOOP END LOOP; END $$;",
+    ),
+    F("unparsed-statement", "DO $$ BEGIN UPDAT t SET a = 1; END $$;"),
+    F("unparsed-statement", "DO LANGUAGE plpython3u $$ plpy.execute('DROP TABLE t') $$;"),
+    P("unparsed-statement", "DO $$ BEGIN PERFORM 1; END $$;"),
+    P(
+        "unparsed-statement",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'mood') THEN\n"
+        "  CREATE TYPE mood AS ENUM ('ok');\nEND IF; END $$;",
+    ),
+    P("unparsed-statement", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"),
+    F("unparsed-statement", "CREATE FUNCTION f( RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"),
+    F("unparsed-statement", "SELEC 1;"),
+    P("unparsed-statement", "ALTER TABLE t OWNER TO bob, ADD COLUMN x int;"),
+    P(
+        "unparsed-statement",
+        "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();",
+    ),
+    P("unparsed-statement", "ALTER SEQUENCE s RESTART WITH 100;"),
+    P("unparsed-statement", "ALTER FUNCTION f() SET search_path = public;"),
+    P("unparsed-statement", "CREATE POLICY p ON t USING (owner = current_user);"),
+    P("unparsed-statement", "CREATE DOMAIN posint AS integer CHECK (VALUE > 0);"),
+    P("unparsed-statement", "CREATE PUBLICATION pub FOR TABLE t;"),
+    P("unparsed-statement", "ALTER TABLE t ENABLE ROW LEVEL SECURITY;"),
+    P("unparsed-statement", "ALTER TRIGGER trg ON t RENAME TO trg2;"),
+    F("unparsed-statement", "CREATE TRIGGER trg AFTER INSERT ON t EXECUTE FUNCTION;"),
+    F("unparsed-statement", "CLUSTER t USING i WITH junk;"),
+    P("unparsed-statement", "CLUSTER t;"),
+    P("unparsed-statement", "ALTER TABLE t VALIDATE CONSTRAINT c;"),
+    P("unparsed-statement", "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh' AFTER 'ok';"),
+    P("unparsed-statement", "CREATE EXTENSION IF NOT EXISTS pgcrypto;"),
+    P("unparsed-statement", "LOCK TABLE t IN SHARE MODE;"),
+    P("unparsed-statement", "CREATE TABLE t (id bigint PRIMARY KEY);"),
+    F("unparsed-statement", "DO $$ BEGIN OPEN c FOR EXECUTE 'SELECT 1'; END $$;"),
+    F("unparsed-statement", "ALTER TABLE t ADD COLUMN;"),
+    P(
+        "unparsed-statement",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;",
+    ),
+    P(
+        "unparsed-statement",
+        "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO log VALUES (1); NOTIFY t);",
+    ),
+    P("unparsed-statement", "ALTER TABLE t ATTACH PARTITION t_2026 FOR VALUES FROM (1) TO (2);"),
+    P("unparsed-statement", "GRANT USAGE ON SCHEMA s TO r;"),
+    P("unparsed-statement", "ALTER DEFAULT PRIVILEGES IN SCHEMA s GRANT SELECT ON TABLES TO r;"),
+    P(
+        "unparsed-statement",
+        "CREATE TABLE p_2026 PARTITION OF p FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
+    ),
+]
