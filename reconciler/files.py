@@ -20,4 +20,12 @@ class LocalFiles:
         return sorted(os.listdir(path))
 
     def resolve(self, path: str) -> str:
-        return os.path.realpath(path)
+        """The real path. A file that is not a symlink resolves to its folder's real path plus
+        its name, so thousands of files in one folder cost one lstat each, not one per part."""
+        head, tail = os.path.split(path)
+        if tail in ("", ".", "..") or os.path.islink(path):
+            return os.path.realpath(path)
+        dirs: dict[str, str] = self.__dict__.setdefault("_dirs", {})  # for this instance's life
+        if head not in dirs:
+            dirs[head] = os.path.realpath(head or ".")
+        return os.path.join(dirs[head], tail)

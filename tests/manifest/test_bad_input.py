@@ -202,3 +202,19 @@ def test_a_broken_config_file_is_not_followed_by_spurious_override_errors(tree: 
     found = problems(tree)
     assert any("xp.yaml" in p and "yaml-syntax" in p for p in found)
     assert not any("unknown-override" in p for p in found)  # dev overrides xp.daily_cap
+
+
+def test_local_files_resolve_like_realpath(tmp_path: Path) -> None:
+    """The folder-cached resolve gives what os.path.realpath gives: a symlinked file, a file in
+    a symlinked folder, a plain file, '..'."""
+    from reconciler.files import LocalFiles
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real/a.sql").write_text("SELECT 1;")
+    (tmp_path / "outside.sql").write_text("SELECT 2;")
+    (tmp_path / "real/link.sql").symlink_to(tmp_path / "outside.sql")
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    files = LocalFiles()
+    for p in ("real/a.sql", "real/link.sql", "alias/a.sql", "alias/link.sql", "real/..", "alias"):
+        path = str(tmp_path / p)
+        assert files.resolve(path) == os.path.realpath(path), p
