@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from reconciler.sql.classify import StatementInfo
 from reconciler.sql.rules.base import (
     Hit,
     Rule,
@@ -77,8 +78,59 @@ def _alter_ok(ctx: StatementContext) -> bool:
 _NEW_OBJECTS = {"create_function", "create_trigger", "create_view"}
 
 
+# extensions and routine languages that run code outside the database's sandbox: native code,
+# untrusted procedural languages, the server's files, other servers
+_OUTSIDE = {
+    "c",
+    "internal",
+    "plpythonu",
+    "plpython2u",
+    "plpython3u",
+    "plperlu",
+    "pltclu",
+    "plsh",
+    "adminpack",
+    "file_fdw",
+    "dblink",
+    "postgres_fdw",
+}
+
+
+def _runs_outside(info: StatementInfo) -> str | None:
+    if info.node == "CreateExtensionStmt":
+        name = str(info.tree.get("extname", "")).lower()
+        return f"extension {name}" if name in _OUTSIDE else None
+    if info.node == "CreateFunctionStmt":
+        for d in info.tree.get("options") or ():
+            opt = d.get("DefElem", {})
+            if opt.get("defname") == "language":
+                lang = str(opt.get("arg", {}).get("String", {}).get("sval", "")).lower()
+                return f"a function in LANGUAGE {lang}" if lang in _OUTSIDE else None
+    return None
+
+
+# settings that change who runs the rest of the file, or switch off triggers and foreign keys
+_NOT_SESSION_SETTINGS = {"role", "session_authorization", "session_replication_role"}
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
+    if i.kind == "set" and i.tree.get("name") in _NOT_SESSION_SETTINGS:
+        yield Hit(
+            f"SET {str(i.tree['name']).upper()} changes who runs the migration or switches off "
+            "triggers and foreign keys; it is not a session setting on the safe list",
+            "run the migration as the role that owns the objects; never bypass constraints",
+        )
+        return
+    outside = _runs_outside(i)
+    if outside:
+        yield Hit(
+            f"{outside} runs code outside the database's sandbox (native code, an untrusted "
+            "language, the server's files or other servers)",
+            "install it by hand as an operator decision, not from a schema migration; if it was "
+            "reviewed, allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+        )
+        return
     if not i.parsed or i.kind in _ALWAYS:
         return
     if i.kind in _NEW_OBJECTS and not i.replace:

@@ -52,4 +52,16 @@ CASES = [
         "INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = 2;",
     ),
     F("ban-unlisted-operation", "CALL do_things();"),
+    F("ban-unlisted-operation", "SET LOCAL session_replication_role = replica;"),
+    F("ban-unlisted-operation", "SET ROLE postgres;"),
+    P("ban-unlisted-operation", "SET LOCAL search_path TO app, public;"),
+    F("ban-unlisted-operation", "CREATE EXTENSION IF NOT EXISTS plpython3u;"),
+    F("ban-unlisted-operation", "CREATE LANGUAGE plperlu;"),
+    F("ban-unlisted-operation", "CREATE EXTENSION dblink;"),
+    F("ban-unlisted-operation", "CREATE FUNCTION f() RETURNS void LANGUAGE c AS 'evil', 'f';"),
+    P("ban-unlisted-operation", "CREATE EXTENSION IF NOT EXISTS pg_trgm;"),
+    P(
+        "ban-unlisted-operation",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;",
+    ),
 ]
