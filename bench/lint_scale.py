@@ -65,6 +65,11 @@ def main() -> None:
         sys.exit("squawk is not installed: pip install squawk-cli")
     work = Path(tempfile.mkdtemp(prefix="lint_scale_"))
     mig = generate(work)
+    # files a user validates were written more than 2 s before; younger ones are always read
+    # (a change within the same timestamp tick would not show in their stat)
+    import time
+
+    time.sleep(2.1)
     env = {**os.environ, "RECONCILER_HOME": str(work / ".reconciler")}
     cold_env = {**env, "RECONCILER_NO_CACHE": "1"}
     validate = reconcile_cmd("validate", "--env", "bench", "-f", "json")

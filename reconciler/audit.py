@@ -15,14 +15,16 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 import psycopg
 from psycopg.types.json import Jsonb
 
 from reconciler.retry import backoff
+
+if TYPE_CHECKING:  # imported where a webhook is delivered: most runs have none (cold start)
+    import httpx
 
 __all__ = [
     "AuditEvent",
@@ -149,6 +151,8 @@ def deliver_pending(
     stays owed for the next run. ``respect_schedule`` skips events whose backoff has not
     expired (for frequent loops); one-shot commands try every pending event.
     """
+    import httpx
+
     report = DeliveryReport()
     own = client is None
     http = client or httpx.Client(

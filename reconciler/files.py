@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import time
 
 __all__ = ["LocalFiles"]
 
@@ -12,6 +13,18 @@ class LocalFiles:
     def read_text(self, path: str) -> str:
         with open(path, encoding="utf-8", newline="") as f:
             return f.read()
+
+    def signature(self, path: str) -> str | None:
+        """What changes whenever the file's content does (size, times, inode), or None when it
+        cannot be trusted yet: a file changed in the last 2 seconds could change again within
+        the same timestamp tick (git's "racily clean" case), so it is always read."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < 2_000_000_000:
+            return None
+        return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
 
     def glob(self, pattern: str) -> list[str]:
         return sorted(p for p in glob.glob(pattern) if os.path.isfile(p))

@@ -3,8 +3,10 @@
 The pure loader reads only through a Files interface; :class:`RecordingFiles` notes each
 read, glob and listdir with a hash of its result. The next run replays those operations:
 if every hash matches, the validated :class:`~reconciler.manifest.Desired` is taken from
-the cache instead of being parsed again, so a warm run costs little more than reading and
-hashing the files. The cache is JSON with a format version (never pickle: reading a file
+the cache instead of being parsed again, so a warm run costs little more than checking the
+files: a read recorded with the file's stat signature (size, mtime, ctime, inode; only for a
+file older than 2 seconds, see :meth:`LocalFiles.signature`) is valid while the signature
+is unchanged; any other read is repeated and hashed. The cache is JSON with a format version (never pickle: reading a file
 someone else wrote must not run code); an entry of another version is a miss, a corrupt one
 is a miss with a warning, never an error. The gates (apply, approve) do not use it at all.
 Set RECONCILER_NO_CACHE=1 to disable.
@@ -51,7 +53,13 @@ class RecordingFiles:
         return result
 
     def read_text(self, path: str) -> str:
-        return str(self._do("read_text", path))
+        signature = getattr(self.inner, "signature", None)
+        stamp = signature(path) if signature is not None else None  # taken before the read
+        text = str(self._do("read_text", path))
+        if stamp is not None and self.ops and self.ops[-1][:2] == ("read_text", path):
+            op, arg, digest = self.ops[-1]
+            self.ops[-1] = (op, arg, f"{digest}@{stamp}")
+        return text
 
     def glob(self, pattern: str) -> list[str]:
         return list(self._do("glob", pattern))
@@ -64,7 +72,11 @@ class RecordingFiles:
 
 
 def _still_valid(ops: list[tuple[str, str, str]], files: Files) -> bool:
+    signature = getattr(files, "signature", None)
     for op, arg, digest in ops:
+        digest, _, stamp = digest.partition("@")
+        if stamp and signature is not None and signature(arg) == stamp:
+            continue  # same size, times and inode as when it was read: the same content
         try:
             got = _h(getattr(files, op)(arg))
         except (OSError, UnicodeDecodeError) as e:

@@ -5,37 +5,82 @@ loaded Desired; events through the ``reconciler.engine`` logger) and returns dat
 door to present. One module per operation: :mod:`.reconcile` (plan and apply),
 :mod:`.gates`, :mod:`.validate`, :mod:`.check`, :mod:`.approvals`, :mod:`.backups`,
 :mod:`.audit`, :mod:`.package`. The database edge is imported only when a database is
-needed, so validating stays light.
+needed, so validating stays light; each operation's module is imported when first named
+(``from reconciler.engine import validate`` loads validate, not approvals and backups).
 """
 
-from reconciler.engine.approvals import (
-    ApprovalsListing,
-    ApproveOutcome,
-    approve,
-    init,
-    list_approvals,
-    restore_hash,
-)
-from reconciler.engine.audit import audit_events, deliver_owed
-from reconciler.engine.backups import RestoreOutcome, list_backups, restore, take_backup
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# a module whose name is also the name of its operation is imported now: importing it later
+# would set the package attribute to the module, shadowing the function
 from reconciler.engine.check import CheckOutcome, check
-from reconciler.engine.events import LOGGER, SCOPE
 from reconciler.engine.package import package
 from reconciler.engine.reconcile import Outcome, reconcile
 from reconciler.engine.repair import RepairOutcome, repair
-from reconciler.engine.request import (
-    EXIT_BLOCKED,
-    EXIT_CHANGES,
-    EXIT_CHECKS,
-    EXIT_ERROR,
-    EXIT_OK,
-    EXIT_USAGE,
-    Request,
-    default_actor,
-)
-from reconciler.engine.session import Session, load
 from reconciler.engine.validate import ValidateOutcome, validate
 from reconciler.engine.verify import VerifyOutcome, verify
+
+if TYPE_CHECKING:
+    from reconciler.engine.approvals import (
+        ApprovalsListing,
+        ApproveOutcome,
+        approve,
+        init,
+        list_approvals,
+        restore_hash,
+    )
+    from reconciler.engine.audit import audit_events, deliver_owed
+    from reconciler.engine.backups import RestoreOutcome, list_backups, restore, take_backup
+    from reconciler.engine.events import LOGGER, SCOPE
+    from reconciler.engine.request import (
+        EXIT_BLOCKED,
+        EXIT_CHANGES,
+        EXIT_CHECKS,
+        EXIT_ERROR,
+        EXIT_OK,
+        EXIT_USAGE,
+        Request,
+        default_actor,
+    )
+    from reconciler.engine.session import Session, load
+
+_WHERE = {
+    "ApprovalsListing": "reconciler.engine.approvals",
+    "ApproveOutcome": "reconciler.engine.approvals",
+    "approve": "reconciler.engine.approvals",
+    "init": "reconciler.engine.approvals",
+    "list_approvals": "reconciler.engine.approvals",
+    "restore_hash": "reconciler.engine.approvals",
+    "audit_events": "reconciler.engine.audit",
+    "deliver_owed": "reconciler.engine.audit",
+    "RestoreOutcome": "reconciler.engine.backups",
+    "list_backups": "reconciler.engine.backups",
+    "restore": "reconciler.engine.backups",
+    "take_backup": "reconciler.engine.backups",
+    "LOGGER": "reconciler.engine.events",
+    "SCOPE": "reconciler.engine.events",
+    "EXIT_BLOCKED": "reconciler.engine.request",
+    "EXIT_CHANGES": "reconciler.engine.request",
+    "EXIT_CHECKS": "reconciler.engine.request",
+    "EXIT_ERROR": "reconciler.engine.request",
+    "EXIT_OK": "reconciler.engine.request",
+    "EXIT_USAGE": "reconciler.engine.request",
+    "Request": "reconciler.engine.request",
+    "default_actor": "reconciler.engine.request",
+    "Session": "reconciler.engine.session",
+    "load": "reconciler.engine.session",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "EXIT_BLOCKED",

@@ -146,6 +146,10 @@ class _Overlay(LocalFiles):
         hit = self.changed.get(os.path.realpath(path))
         return hit if hit is not None else super().read_text(path)
 
+    def signature(self, path: str) -> str | None:
+        # an edited file's text is not what is on disk: never vouch for it by the disk's stat
+        return None if os.path.realpath(path) in self.changed else super().signature(path)
+
 
 def environment_file(root: str, name: str) -> str:
     """``<root>/environments/<name>.yaml`` (or ``.yml``, as :func:`environment_names` lists)."""

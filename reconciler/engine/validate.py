@@ -1,7 +1,7 @@
 """validate: manifests and migrations against the environment's policy, without a database.
 
 A run whose inputs (every file read, glob and listing) are unchanged since the last one is
-answered from a cache at the cost of reading and hashing the files.
+answered from a cache at the cost of checking the files (their stat, or their hash).
 """
 
 from __future__ import annotations

@@ -100,33 +100,25 @@ def render_diagnostics(diags: Sequence[Diagnostic], fmt: str, version: str, chec
         return _github(diags, checked)
     if fmt == "sarif":
         return json.dumps(_sarif(diags, version), indent=2)
-    if fmt == "json":
-        # one diagnostic per line: readable, and written by json's C encoder (indent= is not)
-        head = json.dumps(
+    if fmt == "json":  # one line, written by json's C encoder in one call
+        return json.dumps(
             {
                 "files_checked": checked,
                 "errors": sum(d.severity == "error" for d in diags),
                 "warnings": sum(d.severity == "warning" for d in diags),
+                "diagnostics": [
+                    {
+                        "rule": d.code,
+                        "severity": d.severity,
+                        "message": d.message,
+                        "help": d.hint,
+                        "file": d.location.file if d.location else None,
+                        "line": d.location.line if d.location else None,
+                        "col": d.location.col if d.location else None,
+                    }
+                    for d in diags
+                ],
             }
-        )
-        rows = ",\n  ".join(
-            json.dumps(
-                {
-                    "rule": d.code,
-                    "severity": d.severity,
-                    "message": d.message,
-                    "help": d.hint,
-                    "file": d.location.file if d.location else None,
-                    "line": d.location.line if d.location else None,
-                    "col": d.location.col if d.location else None,
-                }
-            )
-            for d in diags
-        )
-        return (
-            f'{head[:-1]}, "diagnostics": [\n  {rows}\n]}}'
-            if diags
-            else f'{head[:-1]}, "diagnostics": []}}'
         )
     lines = [format_diagnostic(d) for d in diags]
     errors = sum(d.severity == "error" for d in diags)

@@ -218,3 +218,32 @@ def test_local_files_resolve_like_realpath(tmp_path: Path) -> None:
     for p in ("real/a.sql", "real/link.sql", "alias/a.sql", "alias/link.sql", "real/..", "alias"):
         path = str(tmp_path / p)
         assert files.resolve(path) == os.path.realpath(path), p
+
+
+def test_a_file_is_trusted_by_its_stat_only_when_not_racy_and_unchanged(tmp_path: Path) -> None:
+    """The warm-cache check skips reading a file whose size, times and inode are as recorded;
+    a file written in the last 2 seconds is always read, and any rewrite is seen."""
+    import time
+
+    from reconciler.files import LocalFiles
+    from reconciler.loadcache import RecordingFiles, still_valid
+
+    old = tmp_path / "old.sql"
+    old.write_text("SELECT 1;")
+    past = time.time() - 60
+    os.utime(old, (past, past))
+    time.sleep(2.1)  # the change time cannot be set back: let it age past the racy window
+    fresh = tmp_path / "fresh.sql"
+    fresh.write_text("SELECT 2;")
+    files = LocalFiles()
+    assert files.signature(str(fresh)) is None  # racy: just written
+    rec = RecordingFiles(files)
+    rec.read_text(str(old))
+    rec.read_text(str(fresh))
+    assert "@" in rec.ops[0][2] and "@" not in rec.ops[1][2]
+    assert still_valid(rec.ops, LocalFiles())
+    old.write_text("SELECT 3;")  # same size, new content: ctime and mtime move on
+    os.utime(old, (past, past))  # even with the old mtime put back
+    assert not still_valid(rec.ops, LocalFiles())
+    old.write_text("SELECT 1;")  # the recorded content again: read, hashed, accepted
+    assert still_valid(rec.ops, LocalFiles())
