@@ -66,6 +66,7 @@ class StatementInfo:
     memo: dict[str, Any] = field(default_factory=dict)  # views the rules share
     # the SQL statements a DO block runs; each is linted by the same rules as a top-level one
     children: list[StatementInfo] = field(default_factory=list)
+    inside: str = ""  # the kind of the block this statement runs in ("do"), "" at top level
 
     @property
     def line(self) -> int:
@@ -417,6 +418,8 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
     for expr, line in calls:
         trees, _, _ = _parse(f"SELECT {expr}")
         if trees is None:
+            if info.kind != "do":
+                continue  # a routine's body runs later: its summary is best effort
             info.why_unparsed = f"an expression in the body (body line {line}) cannot be read"
             return None
         for name in _called(trees):
@@ -445,7 +448,9 @@ def _children(info: StatementInfo, queries: list[tuple[str, int]]) -> list[State
                 child.col if child.line > 1 else 1,
                 at + child.end_line - 1,
             )
-            out.append(classify(moved))
+            child_info = classify(moved)
+            child_info.inside = info.kind
+            out.append(child_info)
     return out
 
 

@@ -64,4 +64,12 @@ CASES = [
         "ban-unlisted-operation",
         "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;",
     ),
+    P(
+        "ban-unlisted-operation",
+        "DO $$ DECLARE n int; BEGIN SELECT count(*) INTO n FROM t; IF n = 0 THEN CREATE TABLE u (id bigint); END IF; END $$;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "DO $$ BEGIN FOR i IN 1..3 LOOP UPDATE t SET a = i WHERE id = i; END LOOP; END $$;",
+    ),
 ]
