@@ -276,12 +276,19 @@ _SECOND: dict[str, tuple[str, ...]] = {
 }
 
 
+# bulk data: a second parser's reading of megabytes of VALUES costs seconds and can only
+# confirm what PostgreSQL's parser already read (the class and the ON CONFLICT clause)
+SECOND_OPINION_MAX_BYTES = 256 * 1024
+
+
 def _permissive(info: StatementInfo) -> bool:
     """Whether PostgreSQL's reading is the one that lets the statement through (an UPDATE or
     DELETE with a WHERE, an INSERT with ON CONFLICT, any MERGE): only then can a second reading
-    change a verdict, so only then is it asked for."""
+    change a verdict, so only then is it asked for (not for an INSERT of bulk VALUES)."""
     if info.kind == "insert":
-        return bool(info.tree.get("onConflictClause"))
+        select = (info.tree.get("selectStmt") or {}).get("SelectStmt") or {}
+        bulk = bool(select.get("valuesLists")) and len(info.stmt.text) > SECOND_OPINION_MAX_BYTES
+        return bool(info.tree.get("onConflictClause")) and not bulk
     if info.kind in ("update", "delete"):
         return bool(info.tree.get("whereClause"))
     return True

@@ -137,3 +137,37 @@ def test_a_semicolon_inside_parentheses_ends_nothing() -> None:
     assert not r.errors
     assert [s.line for s in r.statements] == [1, 5, 6]
     assert r.statements[0].text.endswith(")") and "UPDATE counters" in r.statements[0].text
+
+
+def _key(r: object) -> object:
+    return (
+        [(s.text, s.code, s.line, s.col, s.end_line) for s in r.statements],  # type: ignore[attr-defined]
+        [(c.text, c.line, c.col, c.own_line) for c in r.comments],  # type: ignore[attr-defined]
+    )
+
+
+def test_the_parser_split_and_the_lexer_split_agree() -> None:
+    """A file PostgreSQL parses whole is split by the parser (fast on bulk data); anything else
+    by the lexer. Both must give the same statements, lines, code and comments."""
+    from pathlib import Path
+
+    from reconciler.sql import split as s
+
+    texts = [p.read_text() for p in sorted(Path(__file__).parent.glob("corpus/*.sql"))]
+    texts += [
+        "-- héader\nselect 'é' -- c;\n; /* x; */ select 2 /* t */;;\n"
+        "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO l VALUES (1); NOTIFY t); -- tail",
+        "create function g() returns int language sql begin atomic select 1; "
+        "select case when true then 2 end; end; select 4",
+        "/* a */ /* b */ select /* c */ 1 /* d */ ; -- e\n-- f\n",
+        "select '-- not' -- yes\n;",
+        "select $$ /* no */ $$ /* yes */;",
+        "select 1 /* nested /* c */ */ ;",
+    ]
+    for text in texts:
+        lines = s._Lines(text)
+        by_parser = s._by_parser(text, lines)
+        assert by_parser is not None, text[:80]
+        assert _key(by_parser) == _key(s._by_lexer(text, "x", lines)), text[:80]
+    assert s._by_parser("selec 1; select 2", s._Lines("selec 1; select 2")) is None
+    assert [st.code for st in split_sql("selec 1; select 2").statements] == ["selec 1", "select 2"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from reconciler.sql.rules.base import Hit, Rule, StatementContext
@@ -42,9 +43,13 @@ def _hit(name: str, line: int | None = None, col: int | None = None) -> Hit:
     )
 
 
+_NAMED = re.compile('"sval":"(' + "|".join(sorted(FUNCTIONS)) + ')"')
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    for _, call in i.find("FuncCall"):
+    calls = i.find("FuncCall") if not i.raw or _NAMED.search(i.raw) else iter(())
+    for _, call in calls:
         names = [n["String"].get("sval", "") for n in call.get("funcname") or () if "String" in n]
         if names and names[-1] in FUNCTIONS:
             where = i.at(call.get("location"))
