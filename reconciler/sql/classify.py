@@ -444,16 +444,19 @@ def _children(info: StatementInfo, queries: list[tuple[str, int]]) -> list[State
     from reconciler.sql.split import split_sql
 
     out = []
+    own_lines = info.stmt.text.split("\n")
     for query, lineno in queries:
         at = info.body_line + lineno - 1
         for child in split_sql(query).statements:
+            line = at + child.line - 1
+            col = child.col if child.line > 1 else 1
+            if child.line == 1 and 0 <= line - info.stmt.line < len(own_lines):
+                # PL/pgSQL gives lines only: find the statement's text on its line
+                found = own_lines[line - info.stmt.line].find(child.text.split("\n")[0][:40])
+                if found >= 0:
+                    col = found + 1 + (info.stmt.col - 1 if line == info.stmt.line else 0)
             moved = Statement(
-                child.index,
-                child.text,
-                child.code,
-                at + child.line - 1,
-                child.col if child.line > 1 else 1,
-                at + child.end_line - 1,
+                child.index, child.text, child.code, line, col, at + child.end_line - 1
             )
             child_info = classify(moved)
             child_info.inside = info.kind

@@ -230,7 +230,7 @@ def test_clause_findings_point_at_the_clause() -> None:
     }
     assert where["require-not-valid-constraint"] == (3, 7)
     assert where["ban-side-effect-functions"] == (4, 11)
-    assert where["ban-update-without-where"] == (8, 1)
+    assert where["ban-update-without-where"] == (8, 3)
 
 
 def test_a_comment_or_a_string_is_never_a_statement_or_a_clause() -> None:
