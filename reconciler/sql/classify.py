@@ -30,7 +30,7 @@ from typing import Any
 
 from reconciler.sql.split import Statement
 
-__all__ = ["StatementInfo", "classify", "nodes", "shape_of"]
+__all__ = ["StatementInfo", "always_true", "classify", "nodes", "shape_of"]
 
 Tree = dict[str, Any]
 
@@ -110,6 +110,44 @@ def nodes(tree: Any, *types: str) -> Iterator[tuple[str, Tree]]:
                     stack.extend(value)
         elif isinstance(item, list):
             stack.extend(item)
+
+
+def _bare(tree: Any) -> Any:
+    """A tree without its locations, to compare two expressions."""
+    if isinstance(tree, dict):
+        return {k: _bare(v) for k, v in tree.items() if k != "location"}
+    if isinstance(tree, list):
+        return [_bare(v) for v in tree]
+    return tree
+
+
+_TRUE_TEXT = {"t", "true", "y", "yes", "on", "1"}
+
+
+def always_true(where: Tree | None) -> bool:
+    """A WHERE that keeps every row: ``true``, ``'t'::boolean``, ``1 = 1``, ``id = id``, or an
+    OR with one of those (the disguises of an unbounded UPDATE or DELETE)."""
+    if not where:
+        return False
+    ((kind, v),) = where.items()
+    if kind == "A_Const":
+        return (v.get("boolval") or {}).get("boolval") is True
+    if kind == "TypeCast":
+        names = [
+            n.get("String", {}).get("sval") for n in (v.get("typeName") or {}).get("names", [])
+        ]
+        text = ((v.get("arg") or {}).get("A_Const") or {}).get("sval", {}).get("sval")
+        return bool(names) and names[-1] in ("bool", "boolean") and str(text).lower() in _TRUE_TEXT
+    if kind == "A_Expr" and v.get("kind") == "AEXPR_OP":
+        op = [n.get("String", {}).get("sval") for n in v.get("name") or []]
+        return op[-1:] in (["="], [">="], ["<="]) and _bare(v.get("lexpr")) == _bare(v.get("rexpr"))
+    if kind == "BoolExpr":
+        args = v.get("args") or []
+        if v.get("boolop") == "OR_EXPR":
+            return any(always_true(a) for a in args)
+        if v.get("boolop") == "AND_EXPR":
+            return all(always_true(a) for a in args)
+    return False
 
 
 def _snake(name: str) -> str:
@@ -510,7 +548,7 @@ def operations(child: StatementInfo) -> list[str]:
     out += ["delete"] * ("DeleteStmt" in found) + ["truncate"] * ("TruncateStmt" in found)
     updates = [child.tree] if child.node == "UpdateStmt" else []
     updates += [u for _, u in child.find("UpdateStmt")]
-    if any(not u.get("whereClause") for u in updates):
+    if any(not u.get("whereClause") or always_true(u.get("whereClause")) for u in updates):
         out.append("update_without_where")
     out += [
         f"call:{name}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 
 from reconciler.errors import Diagnostic, SourceLocation
-from reconciler.sql.classify import StatementInfo, classify
+from reconciler.sql.classify import StatementInfo, always_true, classify
 from reconciler.sql.lintconfig import LintConfig
 from reconciler.sql.migration import Ignore, MigrationSource
 from reconciler.sql.rules import RULES, FileContext, Hit, Rule, StatementContext
@@ -54,7 +54,8 @@ def _bounded_data_change(rule_id: str, info: StatementInfo) -> bool:
     if info.node == "InsertStmt":
         return bool(info.tree.get("onConflictClause"))
     if info.node in ("UpdateStmt", "DeleteStmt"):
-        return bool(info.tree.get("whereClause"))
+        where = info.tree.get("whereClause")
+        return bool(where) and not always_true(where)
     return False
 
 

@@ -264,3 +264,18 @@ def test_the_second_parser_disagreeing_fails_closed() -> None:
     assert "reads DeleteStmt but the second parser (sqlglot) reads Update" in str(
         _second_opinion(other)
     )
+
+
+def test_a_data_file_gets_no_leeway_for_a_where_that_keeps_every_row() -> None:
+    """A DATA migration may UPDATE or DELETE with a WHERE in strict environments; a WHERE that
+    is always true (``true``, ``1 = 1``, ``id = id``) is no bound."""
+    cfg = LintConfig(strict=True, data_migration=True)
+    head = "-- Description: fix\n-- Type: DATA\n"
+
+    def errors(sql: str) -> set[str]:
+        return {d.code for d in lint(head + sql + ROLLBACK, cfg) if d.severity == "error"}
+
+    assert errors("UPDATE users SET a = 1 WHERE id < 10;") == set()
+    assert "ban-update-without-where" in errors("UPDATE users SET a = 1 WHERE 1 = 1;")
+    assert "ban-delete" in errors("DELETE FROM wallets WHERE id = id;")
+    assert errors("DELETE FROM wallets WHERE balance < 0;") == set()

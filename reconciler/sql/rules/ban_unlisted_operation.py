@@ -8,6 +8,7 @@ created earlier in the same file is also safe (nobody uses it yet).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from reconciler.sql.classify import StatementInfo
@@ -113,8 +114,33 @@ def _runs_outside(info: StatementInfo) -> str | None:
 _NOT_SESSION_SETTINGS = {"role", "session_authorization", "session_replication_role"}
 
 
+# timeouts the environment's policy sets for every migration; a file may lower them, not switch
+# them off
+_POLICY_TIMEOUTS = {"lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout"}
+_ZERO = re.compile(r"^\s*0+\s*(us|ms|s|min|h|d)?\s*$")
+
+
+def _switches_off(info: StatementInfo) -> bool:
+    if info.kind != "set" or info.tree.get("name") not in _POLICY_TIMEOUTS:
+        return False
+    for arg in info.tree.get("args") or ():
+        const = arg.get("A_Const") or {}
+        if "ival" in const and not const["ival"].get("ival"):
+            return True
+        if _ZERO.match(str((const.get("sval") or {}).get("sval", "x"))):
+            return True
+    return info.tree.get("kind") == "VAR_SET_DEFAULT"
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
+    if _switches_off(i):
+        yield Hit(
+            f"this switches off {i.tree['name']}, which the environment's policy sets so that a "
+            "migration cannot wait on locks (or run) without bound",
+            "keep the policy's timeout, or set a lower one for this file",
+        )
+        return
     if i.kind == "set" and i.tree.get("name") in _NOT_SESSION_SETTINGS:
         yield Hit(
             f"SET {str(i.tree['name']).upper()} changes who runs the migration or switches off "

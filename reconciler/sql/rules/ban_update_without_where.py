@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from reconciler.sql.classify import always_true
 from reconciler.sql.rules.base import Hit, Rule, StatementContext
 
 _HELP = "add a WHERE clause; for a backfill, update in batches (WHERE id BETWEEN ...) from a DATA migration"
@@ -13,8 +14,10 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if i.node == "UpdateStmt" and not i.tree.get("whereClause"):
         yield Hit("UPDATE without WHERE changes every row", _HELP)
+    elif i.node == "UpdateStmt" and always_true(i.tree.get("whereClause")):
+        yield Hit("UPDATE whose WHERE is always true changes every row", _HELP)
     for _, u in i.find("UpdateStmt"):
-        if not u.get("whereClause"):
+        if not u.get("whereClause") or always_true(u.get("whereClause")):
             yield Hit("UPDATE without WHERE changes every row (inside a WITH clause)", _HELP)
     for what, line in i.inner:
         if what == "update_without_where":

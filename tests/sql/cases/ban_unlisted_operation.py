@@ -72,4 +72,8 @@ CASES = [
         "ban-unlisted-operation",
         "DO $$ BEGIN FOR i IN 1..3 LOOP UPDATE t SET a = i WHERE id = i; END LOOP; END $$;",
     ),
+    F("ban-unlisted-operation", "SET lock_timeout = 0;"),
+    F("ban-unlisted-operation", "SET LOCAL statement_timeout TO '0';"),
+    F("ban-unlisted-operation", "SET lock_timeout TO DEFAULT;"),
+    P("ban-unlisted-operation", "SET LOCAL statement_timeout = '30s';"),
 ]

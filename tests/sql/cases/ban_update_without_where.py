@@ -20,4 +20,9 @@ CASES = [
     F("ban-update-without-where", "UPDATE t SET a = 1 RETURNING (SELECT 1 WHERE true);"),
     P("ban-update-without-where", "UPDATE t SET a = u.a FROM u WHERE t.id = u.id;"),
     P("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 1 WHERE id = 2; END $$;"),
+    F("ban-update-without-where", "UPDATE users SET admin = true WHERE true;"),
+    F("ban-update-without-where", "UPDATE users SET admin = true WHERE 1 = 1;"),
+    F("ban-update-without-where", "UPDATE users SET admin = true WHERE id = id OR false;"),
+    F("ban-update-without-where", "UPDATE users SET admin = true WHERE 't'::boolean;"),
+    P("ban-update-without-where", "UPDATE users SET admin = true WHERE id = 1 OR id = 2;"),
 ]
