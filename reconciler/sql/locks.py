@@ -22,7 +22,15 @@ from reconciler.sql.rules.base import (
 __all__ = ["catalog_only"]
 
 _CATALOG_ACTIONS = {"AT_ColumnDefault", "AT_DropNotNull"}  # SET/DROP DEFAULT: new rows only
-_INDEXED_OR_CHECKED = {"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_FOREIGN", "CONSTR_CHECK"}
+# constraints that build an index or scan rows, and identity (filled row by row: a rewrite)
+_INDEXED_OR_CHECKED = {
+    "CONSTR_PRIMARY",
+    "CONSTR_UNIQUE",
+    "CONSTR_FOREIGN",
+    "CONSTR_CHECK",
+    "CONSTR_EXCLUSION",
+    "CONSTR_IDENTITY",
+}
 
 
 def _column_ok(col: dict[str, Any]) -> bool:

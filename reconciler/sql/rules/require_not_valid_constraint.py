@@ -38,6 +38,16 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
                 ),
             )
     for col in column_defs(i):
+        for con in column_constraints(col, "CONSTR_CHECK"):
+            yield hit_at(
+                i,
+                con.get("location"),
+                Hit(
+                    f"column {col.get('colname')} with a CHECK makes PostgreSQL scan every row "
+                    "to verify it while holding ACCESS EXCLUSIVE",
+                    "add the column, then ADD CONSTRAINT ... CHECK (...) NOT VALID and VALIDATE it",
+                ),
+            )
         for con in column_constraints(col, "CONSTR_FOREIGN"):
             yield hit_at(
                 i,

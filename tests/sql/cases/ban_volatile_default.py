@@ -53,4 +53,9 @@ CASES = [
         "ban-volatile-default",
         "ALTER TABLE t ADD COLUMN v varchar(20) DEFAULT CAST(1 AS varchar(20));",
     ),
+    F("ban-volatile-default", "ALTER TABLE t ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY;"),
+    P(
+        "ban-volatile-default",
+        "CREATE TABLE t2 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);",
+    ),
 ]

@@ -28,6 +28,8 @@ CASES = [
     ),
     P(
         "require-not-valid-constraint",
-        "ALTER TABLE t ADD COLUMN note text CHECK (note <> 'REFERENCES');",
+        "ALTER TABLE t ADD COLUMN note text DEFAULT 'REFERENCES u (id)';",
     ),
+    F("require-not-valid-constraint", "ALTER TABLE t ADD COLUMN qty int CHECK (qty >= 0);"),
+    P("require-not-valid-constraint", "CREATE TABLE t (qty int CHECK (qty >= 0));"),
 ]
