@@ -23,6 +23,7 @@ __all__ = [
     "index_target",
     "nodes",
     "relation",
+    "rewritten",
     "type_name",
 ]
 
@@ -144,3 +145,20 @@ def hit_at(info: StatementInfo, location: int | None, hit: Hit) -> Hit:
     """The hit placed where PostgreSQL's parser says the clause is (line and column)."""
     where = info.at(location)
     return Hit(hit.message, hit.help, where[0], where[1]) if where else hit
+
+
+def rewritten(info: StatementInfo, change: Callable[[Any], Any]) -> str | None:
+    """The statement as PostgreSQL's deparser writes it after ``change`` edits its parse tree
+    (pglast's AST objects), or the statement ``change`` returns in its place: the exact safe
+    form to suggest, quoting included. None when it cannot be written."""
+    try:
+        from pglast import parser
+        from pglast.stream import RawStream
+
+        stmt = parser.parse_sql(info.stmt.text)[0].stmt
+        if stmt is None:
+            return None
+        other = change(stmt)
+        return str(RawStream()(other if other is not None else stmt))
+    except Exception:  # a suggestion is optional; the finding stands without it
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from reconciler.sql.rules.base import (
     Hit,
@@ -13,9 +14,40 @@ from reconciler.sql.rules.base import (
     column_constraints,
     column_defs,
     hit_at,
+    rewritten,
 )
 
 _SCANNED = ("CONSTR_CHECK", "CONSTR_FOREIGN")
+_GENERIC = "add it NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a separate statement"
+
+
+def _not_valid(stmt: Any) -> None:
+    for cmd in stmt.cmds:
+        if type(cmd.def_).__name__ == "Constraint":
+            cmd.def_.skip_validation = True
+
+
+def _help(ctx: StatementContext, con: dict[str, Any]) -> str:
+    """The statement with NOT VALID, then the VALIDATE, when both can be written exactly."""
+    if len(alter_commands(ctx.info)) != 1 or not con.get("conname"):
+        return _GENERIC
+
+    def validate(stmt: Any) -> None:
+        from pglast import ast, enums
+
+        stmt.cmds = (
+            ast.AlterTableCmd(
+                subtype=enums.AlterTableType.AT_ValidateConstraint, name=con["conname"]
+            ),
+        )
+
+    safe, then = rewritten(ctx.info, _not_valid), rewritten(ctx.info, validate)
+    if not safe or not then:
+        return _GENERIC
+    return (
+        f"write it as: {safe}; and in a later statement: {then}; "
+        "(it checks the rows without blocking writes)"
+    )
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
@@ -34,7 +66,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
                 con.get("location"),
                 Hit(
                     "adding a CHECK or FOREIGN KEY constraint checks every row while blocking writes",
-                    "add it NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a separate statement",
+                    _help(ctx, con),
                 ),
             )
     for col in column_defs(i):
