@@ -48,6 +48,15 @@ def resolve_env_file(env: str, root: str = ".") -> str:
     return posixpath.normpath(posixpath.join(root, "environments", f"{env}.yaml"))
 
 
+class _Secret:
+    """A finding waiting its turn on find_secret's stack (so the order stays depth first)."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
 def find_secret(
     data: Any, path: tuple[str | int, ...] = ()
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
@@ -55,19 +64,25 @@ def find_secret(
     password-ish key with a value, a URL or DSN with a password, a well-known token format."""
     from reconciler.sql import secrets
 
-    if isinstance(data, dict):
-        for k, v in data.items():
-            if secrets.SECRET_KEYS.match(str(k)) and isinstance(v, str | int) and v != "":
-                yield (*path, k), f"key {k!r} holds a literal secret"
-            else:
-                yield from find_secret(v, (*path, k))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from find_secret(v, (*path, i))
-    elif isinstance(data, str):
-        found = secrets.find(data)
-        if found:
-            yield path, f"{found[0][1]} is written here"
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, path)]  # depth first, in order
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, dict):
+            children: list[tuple[Any, tuple[str | int, ...]]] = []
+            for k, v in node.items():
+                if secrets.SECRET_KEYS.match(str(k)) and isinstance(v, str | int) and v != "":
+                    children.append((_Secret(f"key {k!r} holds a literal secret"), (*at, k)))
+                else:
+                    children.append((v, (*at, k)))
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend(reversed([(v, (*at, i)) for i, v in enumerate(node)]))
+        elif isinstance(node, _Secret):
+            yield at, node.why
+        elif isinstance(node, str):
+            found = secrets.find(node)
+            if found:
+                yield at, f"{found[0][1]} is written here"
 
 
 def _unsafe_numbers(

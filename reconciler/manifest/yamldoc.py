@@ -115,15 +115,38 @@ class _TooBig(Exception):
 
 
 class _Builder:
-    def __init__(self, file: str, nodes: int) -> None:
+    def __init__(self, file: str, root: Node) -> None:
         self.loc = Locator(file)
         self.errors: list[Diagnostic] = []
         self.file = file
+        self.root = root
         self.building: set[int] = set()  # nodes on the current path: an alias to one recurses
         self.seen: set[int] = set()
         self.alias_uses = 0
         self.built = 0
-        self.budget = max(MIN_EXPANSION_BUDGET, EXPANSION_FACTOR * nodes)
+        # values built per node written: counted only once the document is past the minimum
+        # budget (a document without aliases never builds more values than it has nodes)
+        self.budget = MIN_EXPANSION_BUDGET
+        self.counted = False
+
+    def _limit(self, node: Node) -> None:
+        raise _TooBig(
+            Diagnostic(
+                "yaml-alias-limit",
+                f"aliases expand this document beyond {self.budget:,} values "
+                f"({self.alias_uses:,} alias uses): refusing a YAML alias bomb",
+                self._at(node),
+                "write the values out, or use fewer and smaller anchors",
+            )
+        )
+
+    def _over_budget(self) -> bool:
+        if self.built <= self.budget:
+            return False
+        if not self.counted:
+            self.counted = True
+            self.budget = max(MIN_EXPANSION_BUDGET, EXPANSION_FACTOR * _count(self.root, set()))
+        return self.built > self.budget
 
     def _at(self, node: Node) -> SourceLocation:
         return SourceLocation(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -143,16 +166,8 @@ class _Builder:
         if key in self.seen:
             self.alias_uses += 1
         self.seen.add(key)
-        if self.alias_uses > MAX_ALIAS_USES or self.built > self.budget:
-            raise _TooBig(
-                Diagnostic(
-                    "yaml-alias-limit",
-                    f"aliases expand this document beyond {self.budget:,} values "
-                    f"({self.alias_uses:,} alias uses): refusing a YAML alias bomb",
-                    self._at(node),
-                    "write the values out, or use fewer and smaller anchors",
-                )
-            )
+        if self.alias_uses > MAX_ALIAS_USES or self._over_budget():
+            self._limit(node)
         if isinstance(node, MappingNode | SequenceNode):
             self.building.add(key)
             try:
@@ -207,7 +222,15 @@ class _Builder:
                 first[key] = knode
                 self.loc.keys[p] = (knode.start_mark.line, knode.start_mark.column)
                 self.loc.values[p] = (vnode.start_mark.line, vnode.start_mark.column)
-                out[key] = self.build(vnode, p)
+                if type(vnode) is ScalarNode and id(vnode) not in self.seen:
+                    # a leaf written here (no alias): what build() would do, without its checks
+                    self.built += 1
+                    self.seen.add(id(vnode))
+                    if self._over_budget():
+                        self._limit(vnode)
+                    out[key] = self._leaf(vnode)
+                else:
+                    out[key] = self.build(vnode, p)
             return out
         if isinstance(node, SequenceNode):
             items = []
@@ -217,27 +240,30 @@ class _Builder:
                 items.append(self.build(v, p))
             return items
         if isinstance(node, ScalarNode):
-            value = _scalar(node)
-            if isinstance(value, float) and not math.isfinite(value):
-                self.errors.append(
-                    Diagnostic(
-                        "bad-number",
-                        f"{node.value} is not a number JSON or PostgreSQL's jsonb can hold",
-                        self._at(node),
-                        "use a finite number (or a string, if you meant the text)",
-                    )
-                )
-            elif isinstance(value, str) and "\x00" in value:
-                self.errors.append(
-                    Diagnostic(
-                        "nul-byte",
-                        "a value holds a NUL character, which PostgreSQL text cannot store",
-                        self._at(node),
-                        "remove the \\0 (or \\x00) escape",
-                    )
-                )
-            return value
+            return self._leaf(node)
         return None
+
+    def _leaf(self, node: ScalarNode) -> Any:
+        value = _scalar(node)
+        if isinstance(value, float) and not math.isfinite(value):
+            self.errors.append(
+                Diagnostic(
+                    "bad-number",
+                    f"{node.value} is not a number JSON or PostgreSQL's jsonb can hold",
+                    self._at(node),
+                    "use a finite number (or a string, if you meant the text)",
+                )
+            )
+        elif isinstance(value, str) and "\x00" in value:
+            self.errors.append(
+                Diagnostic(
+                    "nul-byte",
+                    "a value holds a NUL character, which PostgreSQL text cannot store",
+                    self._at(node),
+                    "remove the \\0 (or \\x00) escape",
+                )
+            )
+        return value
 
 
 def _count(node: Node | None, seen: set[int]) -> int:
@@ -310,7 +336,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, Locator]:
         raise ManifestError(
             [Diagnostic("yaml-syntax", f"YAML: {e}", SourceLocation(file))]
         ) from None
-    b = _Builder(file, _count(node, set()))
+    b = _Builder(file, node)
     try:
         data = b.build(node, ()) if node is not None else None
     except _TooBig as e:
