@@ -25,24 +25,16 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from reconciler.sql.split import Statement
 
-__all__ = ["StatementInfo", "always_true", "classify", "nodes", "shape_of"]
+__all__ = ["StatementInfo", "always_true", "classify", "nodes"]
 
 Tree = dict[str, Any]
 
 _STRING = re.compile(r"(?:[eE])?'(?:[^'\\]|''|\\.)*'")
 _DOLLAR_BODY = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*|)\$.*?\$\1\$", re.DOTALL)
-
-
-def shape_of(code: str) -> str:
-    """Upper-cased code with string literals and dollar-quoted bodies blanked (for messages)."""
-    s = _DOLLAR_BODY.sub("$$?$$", code)
-    s = _STRING.sub("'?'", s)
-    return s.upper()
 
 
 @dataclass
@@ -63,7 +55,6 @@ class StatementInfo:
     # what a function body would do when called: (operation, line); operations are
     # drop_table, drop_column, drop_object, delete, truncate, update_without_where, call:<name>
     inner: list[tuple[str, int]] = field(default_factory=list)
-    memo: dict[str, Any] = field(default_factory=dict)  # views the rules share
     # the SQL statements a DO block runs; each is linted by the same rules as a top-level one
     children: list[StatementInfo] = field(default_factory=list)
     inside: str = ""  # the kind of the block this statement runs in ("do"), "" at top level
@@ -77,10 +68,6 @@ class StatementInfo:
         if self.raw and not any(f'"{t}"' in self.raw for t in types):
             return iter(())
         return nodes(self.tree, *types)
-
-    @cached_property
-    def shape(self) -> str:
-        return shape_of(self.stmt.code)
 
     def at(self, location: int | None) -> tuple[int, int] | None:
         """File line and column of a byte offset into the statement (libpg_query's locations)."""
@@ -550,11 +537,8 @@ def operations(child: StatementInfo) -> list[str]:
     updates += [u for _, u in child.find("UpdateStmt")]
     if any(not u.get("whereClause") or always_true(u.get("whereClause")) for u in updates):
         out.append("update_without_where")
-    out += [
-        f"call:{name}"
-        for name in _called(child.tree)
-        if '"FuncCall"' in (child.raw or '"FuncCall"')
-    ]
+    if not child.raw or '"FuncCall"' in child.raw:
+        out += [f"call:{name}" for name in _called(child.tree)]
     return out
 
 
