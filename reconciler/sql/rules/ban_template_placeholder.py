@@ -8,23 +8,41 @@ every environment until they are replaced.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
+from functools import cache
 
 from reconciler.sql.rules.base import FileContext, Hit, Rule
 
 _PLACEHOLDERS = (
-    "ALTER TABLE TABLE_NAME ADD COLUMN NEW_COLUMN TEXT DEFAULT ''",
-    "CREATE INDEX CONCURRENTLY IDX_TABLE_COLUMN ON TABLE_NAME (NEW_COLUMN)",
-    "CREATE INDEX CONCURRENTLY IDX_TABLE_COLUMN ON TABLE_NAME(COLUMN_NAME)",
-    "CREATE INDEX CONCURRENTLY IDX_TABLE_COLUMN ON TABLE_NAME (COLUMN_NAME)",
+    "ALTER TABLE table_name ADD COLUMN new_column TEXT DEFAULT ''",
+    "CREATE INDEX CONCURRENTLY idx_table_column ON table_name (new_column)",
+    "CREATE INDEX CONCURRENTLY idx_table_column ON table_name (column_name)",
 )
-_SPACE = re.compile(r"\s+")
+
+
+@cache
+def _fingerprints() -> frozenset[str]:
+    """libpg_query's fingerprints of the template's statements: the same tree whatever the
+    case, spacing, comments, quoting or constants it is written with."""
+    from pglast.parser import fingerprint
+
+    return frozenset(fingerprint(sql) for sql in _PLACEHOLDERS)
+
+
+def _is_placeholder(sql: str) -> bool:
+    if "table_name" not in sql.lower():
+        return False  # every placeholder names the table table_name: most files end here
+    from pglast.parser import ParseError, fingerprint
+
+    try:
+        return fingerprint(sql) in _fingerprints()
+    except ParseError:
+        return False
 
 
 def check_file(ctx: FileContext) -> Iterator[Hit]:
     for stmt in ctx.source.statements:
-        if _SPACE.sub(" ", stmt.code).strip().upper() in _PLACEHOLDERS:
+        if _is_placeholder(stmt.text):
             yield Hit(
                 "this is the template's example statement, not a change of yours",
                 "replace it with the SQL this migration is for (or delete the file)",

@@ -16,4 +16,9 @@ CASES = [
     ),
     P("ban-template-placeholder", "ALTER TABLE users ADD COLUMN nickname text;"),
     P("ban-template-placeholder", "-- Description: add nicknames\nCREATE TABLE t (id bigint);"),
+    F(
+        "ban-template-placeholder",
+        "alter table \"table_name\"\n  add column new_column text /* mine */ default '';",
+    ),
+    P("ban-template-placeholder", "ALTER TABLE table_name ADD COLUMN nickname text;"),
 ]
