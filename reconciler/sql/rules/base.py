@@ -25,6 +25,7 @@ __all__ = [
     "relation",
     "rewritten",
     "type_name",
+    "with_word_after",
 ]
 
 Severity = Literal["error", "warning"]
@@ -145,6 +146,22 @@ def hit_at(info: StatementInfo, location: int | None, hit: Hit) -> Hit:
     """The hit placed where PostgreSQL's parser says the clause is (line and column)."""
     where = info.at(location)
     return Hit(hit.message, hit.help, where[0], where[1]) if where else hit
+
+
+def with_word_after(info: StatementInfo, keywords: frozenset[str], word: str) -> str | None:
+    """The statement as the user wrote it, with ``word`` after the first of the lexer's
+    ``keywords`` tokens (``CONCURRENTLY`` after ``INDEX``): comments, case and layout kept."""
+    from pglast import parser
+
+    text = info.stmt.text
+    try:
+        tokens = parser.scan(text)
+    except parser.ParseError:
+        return None
+    for tok in tokens:
+        if tok.name in keywords:
+            return f"{text[: tok.end + 1]} {word}{text[tok.end + 1 :]}"
+    return None
 
 
 def rewritten(info: StatementInfo, change: Callable[[Any], Any]) -> str | None:
