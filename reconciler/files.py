@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 import time
 
 __all__ = ["LocalFiles"]
@@ -16,11 +17,14 @@ class LocalFiles:
 
     def signature(self, path: str) -> str | None:
         """What changes whenever the file's content does (size, times, inode), or None when it
-        cannot be trusted yet: a file changed in the last 2 seconds could change again within
-        the same timestamp tick (git's "racily clean" case), so it is always read."""
+        cannot be trusted: a file changed in the last 2 seconds could change again within the
+        same timestamp tick (git's "racily clean" case), and a symlink's target can change
+        under it, so those are always read (and resolved) again."""
         try:
-            st = os.stat(path)
+            st = os.lstat(path)
         except OSError:
+            return None
+        if stat.S_ISLNK(st.st_mode):
             return None
         if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < 2_000_000_000:
             return None

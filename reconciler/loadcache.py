@@ -73,10 +73,18 @@ class RecordingFiles:
 
 def _still_valid(ops: list[tuple[str, str, str]], files: Files) -> bool:
     signature = getattr(files, "signature", None)
+    # files with the same size, times and inode as when they were read (and no symlink): the
+    # same content, and, as the same file at the same path, the same resolved path
+    vouched: set[str] = set()
+    if signature is not None:
+        for op, arg, digest in ops:
+            stamp = digest.partition("@")[2]
+            if op == "read_text" and stamp and signature(arg) == stamp:
+                vouched.add(arg)
     for op, arg, digest in ops:
-        digest, _, stamp = digest.partition("@")
-        if stamp and signature is not None and signature(arg) == stamp:
-            continue  # same size, times and inode as when it was read: the same content
+        if arg in vouched and op in ("read_text", "resolve"):
+            continue
+        digest = digest.partition("@")[0]
         try:
             got = _h(getattr(files, op)(arg))
         except (OSError, UnicodeDecodeError) as e:

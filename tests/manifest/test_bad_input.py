@@ -247,3 +247,29 @@ def test_a_file_is_trusted_by_its_stat_only_when_not_racy_and_unchanged(tmp_path
     assert not still_valid(rec.ops, LocalFiles())
     old.write_text("SELECT 1;")  # the recorded content again: read, hashed, accepted
     assert still_valid(rec.ops, LocalFiles())
+
+
+def test_a_retargeted_symlink_is_never_vouched_for_by_a_stat(tmp_path: Path) -> None:
+    """A symlink's own stat says nothing of its target: it is read and resolved again, so a
+    link pointed at another file with the same text still invalidates the cache."""
+    import time
+
+    from reconciler.files import LocalFiles
+    from reconciler.loadcache import RecordingFiles, still_valid
+
+    (tmp_path / "a.sql").write_text("SELECT 1;")
+    (tmp_path / "b.sql").write_text("SELECT 1;")
+    link = tmp_path / "link.sql"
+    link.symlink_to(tmp_path / "a.sql")
+    time.sleep(2.1)
+    files = LocalFiles()
+    assert files.signature(str(link)) is None and files.signature(str(tmp_path / "a.sql"))
+    rec = RecordingFiles(files)
+    rec.resolve(str(link))
+    rec.read_text(str(link))
+    rec.resolve(str(tmp_path / "a.sql"))
+    rec.read_text(str(tmp_path / "a.sql"))
+    assert still_valid(rec.ops, LocalFiles())
+    link.unlink()
+    link.symlink_to(tmp_path / "b.sql")
+    assert not still_valid(rec.ops, LocalFiles())
