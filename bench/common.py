@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 
@@ -105,6 +106,25 @@ def remove_workdir(workdir: Path) -> None:
 
         pgserver.get_server(workdir / "pg", cleanup_mode="stop").cleanup()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+class Workspace(NamedTuple):
+    work: Path  # a temporary folder
+    admin: str  # the server's admin URL (embedded, or $DATABASE_URL)
+    url: str  # a fresh database on it
+    project: Path  # where to generate the project
+    env: dict[str, str]  # a reconcile process's environment: DATABASE_URL_BENCH, a bench actor
+
+
+def workspace(name: str) -> Workspace:
+    """A temporary folder with a fresh database ``name`` for one benchmark's project."""
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix=f"{name}_"))
+    admin = embedded_admin_url(work)
+    url = fresh_database(admin, name)
+    env = {**os.environ, "DATABASE_URL_BENCH": url, "RECONCILER_ACTOR": "bench"}
+    return Workspace(work, admin, url, work / "project", env)
 
 
 def fresh_database(admin_url: str, name: str) -> str:

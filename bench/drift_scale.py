@@ -11,10 +11,8 @@ trips through a counting proxy, the drift comparison alone (the server-side quer
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,14 +21,13 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     RoundTripProxy,
-    embedded_admin_url,
     finish,
-    fresh_database,
     median_of,
     print_rows,
     reconcile_cmd,
     remove_workdir,
     run,
+    workspace,
 )
 
 N_TABLES, INDEXES_PER_TABLE = 500, 4
@@ -67,12 +64,8 @@ def generate(root: Path) -> None:
 def main() -> None:
     from reconciler.db.schema import DRIFT_SQL
 
-    work = Path(tempfile.mkdtemp(prefix="drift_scale_"))
-    admin = embedded_admin_url(work)
-    url = fresh_database(admin, "drift_scale")
-    proj = work / "project"
+    work, admin, url, proj, env = workspace("drift_scale")
     generate(proj)
-    env = {**os.environ, "DATABASE_URL_BENCH": url, "RECONCILER_ACTOR": "bench"}
     t_apply, r = run(reconcile_cmd("--env", "bench", "-q"), proj, env)
     if r.returncode != 0:
         sys.exit(f"initial apply failed:\n{r.stderr[-3000:]}")

@@ -10,24 +10,21 @@ trips through a counting proxy; then changes all 10,000 config values and times 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     RoundTripProxy,
-    embedded_admin_url,
     finish,
-    fresh_database,
     median_of,
     print_rows,
     reconcile_cmd,
     remove_workdir,
     run,
+    workspace,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,12 +87,8 @@ def generate(root: Path, generation: int) -> None:
 
 
 def main() -> None:
-    work = Path(tempfile.mkdtemp(prefix="plan_scale_"))
-    admin = embedded_admin_url(work)
-    url = fresh_database(admin, "plan_scale")
-    proj = work / "project"
+    work, admin, _url, proj, env = workspace("plan_scale")
     generate(proj, 1)
-    env = {**os.environ, "DATABASE_URL_BENCH": url, "RECONCILER_ACTOR": "bench"}
 
     t_apply, r = run(reconcile_cmd("--env", "bench", "-q"), proj, env)
     if r.returncode != 0:

@@ -19,25 +19,22 @@ Medians over 5 server starts.
 
 from __future__ import annotations
 
-import os
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
-    embedded_admin_url,
     finish,
-    fresh_database,
     print_rows,
     reconcile_cmd,
     remove_workdir,
     run,
+    workspace,
 )
 from plan_scale import generate
 
@@ -92,17 +89,9 @@ def start(proj: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str
 
 
 def main() -> None:
-    work = Path(tempfile.mkdtemp(prefix="ui_scale_"))
-    admin = embedded_admin_url(work)
-    url = fresh_database(admin, "ui_scale")
-    proj = work / "project"
+    work, _admin, _url, proj, env = workspace("ui_scale")
     generate(proj, 1)
-    env = {
-        **os.environ,
-        "DATABASE_URL_BENCH": url,
-        "RECONCILER_ACTOR": "bench",
-        "RECONCILER_HOME": str(work / "home"),
-    }
+    env["RECONCILER_HOME"] = str(work / "home")
     _, r = run(reconcile_cmd("--env", "bench", "-q"), proj, env)
     if r.returncode != 0:
         sys.exit(f"initial apply failed:\n{r.stderr[-3000:]}")

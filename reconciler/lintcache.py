@@ -68,16 +68,11 @@ PARALLEL_THRESHOLD = 200  # below this many misses, starting workers costs more 
 _FORKED_JOBS: list[tuple[Any, str, bool]] = []
 
 
-def _lint_chunk(
-    jobs: list[tuple[Any, str, bool]] | range, cfg: LintConfig
-) -> list[list[list[Any]]]:
+def _lint_chunk(jobs: range, cfg: LintConfig) -> list[list[list[Any]]]:
+    """Lint the forked jobs at these indices (in a worker process)."""
     from reconciler.sql.lint import lint_migration
 
-    todo = [_FORKED_JOBS[i] for i in jobs] if isinstance(jobs, range) else jobs
-    return [
-        [dump_diagnostic(d) for d in lint_migration(src, name, safe, cfg)]
-        for src, name, safe in todo
-    ]
+    return [[dump_diagnostic(d) for d in lint_migration(*_FORKED_JOBS[i], cfg)] for i in jobs]
 
 
 # results this process computed itself, by lint configuration: trusted by the gates (nobody

@@ -18,6 +18,7 @@ from reconciler.sql.lintconfig import LintConfig
 from reconciler.sql.migration import Ignore, MigrationSource
 from reconciler.sql.rules import RULES, FileContext, Hit, Rule, StatementContext
 from reconciler.sql.rules.base import created_table
+from reconciler.sql.split import Statement
 
 __all__ = ["NEVER_RELAXED", "TRACE_RULES", "LintConfig", "lint_migration", "statement_ignores"]
 
@@ -59,22 +60,22 @@ def _bounded_data_change(rule_id: str, info: StatementInfo) -> bool:
     return False
 
 
-def _target_statement(ig: Ignore, infos: list[StatementInfo]) -> StatementInfo | None:
-    for info in infos:  # a trailing comment inside a statement's lines
-        if info.stmt.line <= ig.line <= info.stmt.end_line and info.stmt.line == ig.line:
-            return info
-    following = [i for i in infos if i.stmt.line > ig.line]
-    return following[0] if following else None
+def _target_statement(ig: Ignore, statements: list[Statement]) -> int | None:
+    """The index of the statement an ignore covers: the one starting on its line (a trailing
+    comment), else the next one."""
+    for n, stmt in enumerate(statements):
+        if stmt.line == ig.line:
+            return n
+    return next((n for n, s in enumerate(statements) if s.line > ig.line), None)
 
 
 def statement_ignores(source: MigrationSource) -> dict[int, set[str]]:
     """Statement line -> rule ids an ignore directive (with a reason) suppresses there."""
-    infos = [classify(s) for s in source.statements]
     out: dict[int, set[str]] = {}
     for ig in source.ignores:
-        target = _target_statement(ig, infos)
+        target = _target_statement(ig, source.statements)
         if target is not None and ig.reason:
-            out.setdefault(target.stmt.line, set()).update(ig.rules)
+            out.setdefault(source.statements[target].line, set()).update(ig.rules)
     return out
 
 
@@ -127,7 +128,8 @@ def lint_migration(
     targets: dict[int, StatementInfo | None] = {}
     used: set[int] = set()
     for n, ig in enumerate(source.ignores):
-        targets[n] = _target_statement(ig, infos)
+        at = _target_statement(ig, source.statements)
+        targets[n] = infos[at] if at is not None else None
         loc = SourceLocation(path, ig.line, 1)
         if not ig.reason:
             out.append(

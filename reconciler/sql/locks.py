@@ -11,41 +11,27 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.sql.classify import StatementInfo
-from reconciler.sql.rules.ban_volatile_default import SERIALS, volatile_calls
-from reconciler.sql.rules.base import (
-    alter_commands,
-    column_constraints,
-    constraint_types,
-    type_name,
-)
+from reconciler.sql.rules.ban_volatile_default import rewrite
+from reconciler.sql.rules.base import alter_commands, constraint_types
 
 __all__ = ["catalog_only"]
 
 _CATALOG_ACTIONS = {"AT_ColumnDefault", "AT_DropNotNull"}  # SET/DROP DEFAULT: new rows only
-# constraints that build an index or scan rows, and identity (filled row by row: a rewrite)
+# constraints that build an index or scan the rows
 _INDEXED_OR_CHECKED = {
     "CONSTR_PRIMARY",
     "CONSTR_UNIQUE",
     "CONSTR_FOREIGN",
     "CONSTR_CHECK",
     "CONSTR_EXCLUSION",
-    "CONSTR_IDENTITY",
 }
 
 
 def _column_ok(col: dict[str, Any]) -> bool:
     kinds = constraint_types(col)
-    defaults = list(column_constraints(col, "CONSTR_DEFAULT"))
-    stored = [
-        g
-        for g in column_constraints(col, "CONSTR_GENERATED")
-        if g.get("generated_kind", "s") == "s"
-    ]
     return not (
-        type_name(col)[0] in SERIALS
-        or stored
-        or any(volatile_calls(d) for d in defaults)
-        or ("CONSTR_NOTNULL" in kinds and not defaults)
+        rewrite(col) is not None
+        or ("CONSTR_NOTNULL" in kinds and "CONSTR_DEFAULT" not in kinds)
         or kinds & _INDEXED_OR_CHECKED
     )
 

@@ -116,14 +116,28 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
     return _by_parser(text, lines) or _by_lexer(text, file, lines)
 
 
-def _code(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> str:
+def _statement(
+    text: str, lines: _Lines, index: int, a: int, b: int, spans: list[tuple[int, int]]
+) -> Statement:
+    """``text[a:b]`` as a statement, its code with the comment ``spans`` inside it blanked."""
     parts, at = [], a
     for s, e in spans:
         if a <= s and e <= b:
             parts += [text[at:s], " "]
             at = e
     parts.append(text[at:b])
-    return _SPACE.sub(" ", "".join(parts)).strip()
+    line, col = lines.at(a)
+    end_line, _ = lines.at(b - 1)
+    code = _SPACE.sub(" ", "".join(parts)).strip()
+    return Statement(index, text[a:b], code, line, col, end_line)
+
+
+def _comment(text: str, lines: _Lines, a: int, b: int) -> Comment:
+    """The comment ``text[a:b]`` (``-- ...`` or ``/* ... */``), located."""
+    line, col = lines.at(a)
+    body = text[a + 2 : b] if text.startswith("--", a) else text[a + 2 : b - 2]
+    own = text[lines.starts[line - 1] : a].strip() == ""
+    return Comment(body.strip(), line, col, own)
 
 
 def _by_parser(text: str, lines: _Lines) -> SplitResult | None:
@@ -141,13 +155,9 @@ def _by_parser(text: str, lines: _Lines) -> SplitResult | None:
         at = text.find(c.str, max(c.match_location, pos))
         if at < 0:
             return None
-        end = at + len(c.str)
-        spans.append((at, end))
-        pos = end
-        line, col = lines.at(at)
-        body = c.str[2:] if c.str.startswith("--") else c.str[2:-2]
-        own = text[lines.starts[line - 1] : at].strip() == ""
-        comments.append(Comment(body.strip(), line, col, own))
+        pos = at + len(c.str)
+        spans.append((at, pos))
+        comments.append(_comment(text, lines, at, pos))
     starts = {s: e for s, e in spans}
     ends = {e: s for s, e in spans}
     statements: list[Statement] = []
@@ -164,13 +174,8 @@ def _by_parser(text: str, lines: _Lines) -> SplitResult | None:
                 b = ends[b]
             else:
                 break
-        if a >= b:
-            continue
-        line, col = lines.at(a)
-        end_line, _ = lines.at(b - 1)
-        statements.append(
-            Statement(len(statements), text[a:b], _code(text, a, b, spans), line, col, end_line)
-        )
+        if a < b:
+            statements.append(_statement(text, lines, len(statements), a, b, spans))
     return SplitResult(statements, comments, [])
 
 
@@ -194,33 +199,13 @@ def _by_lexer(text: str, file: str, lines: _Lines) -> SplitResult:
     def finish() -> None:
         nonlocal first, last, blanks
         if first >= 0:
-            blanks = [(a, b) for a, b in blanks if b <= last + 1]
-            line, col = lines.at(first)
-            end_line, _ = lines.at(last)
-            parts, at = [], first
-            for a, b in blanks:
-                parts += [text[at:a], " "]
-                at = b
-            parts.append(text[at : last + 1])
-            statements.append(
-                Statement(
-                    index=len(statements),
-                    text=text[first : last + 1],
-                    code=_SPACE.sub(" ", "".join(parts)).strip(),
-                    line=line,
-                    col=col,
-                    end_line=end_line,
-                )
-            )
+            statements.append(_statement(text, lines, len(statements), first, last + 1, blanks))
         first, last, blanks = -1, -1, []
 
     for start, end, name, _ in tokens:
         end += 1
         if name in _COMMENTS:
-            line, col = lines.at(start)
-            body = text[start + 2 : end] if name == "SQL_COMMENT" else text[start + 2 : end - 2]
-            own = text[lines.starts[line - 1] : start].strip() == ""
-            comments.append(Comment(body.strip(), line, col, own))
+            comments.append(_comment(text, lines, start, end))
             if first >= 0:
                 blanks.append((start, end))
             continue

@@ -13,6 +13,7 @@ from tests.conftest import query, run_cli
 from tests.web.conftest import git, git_work_tree
 
 starlette = pytest.importorskip("starlette", reason="the ui extra (starlette) is not installed")
+import httpx  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from reconciler.web.app import PREFIX, create_app  # noqa: E402
@@ -40,6 +41,14 @@ def live_value(db_url: str, category: str, key: str) -> object:
         db_url, "SELECT value FROM app_config WHERE category=%s AND key=%s", (category, key)
     )
     return rows[0][0] if rows else None
+
+
+def edit(
+    c: TestClient, form: str, category: str, key: str, value: str, env: str = ""
+) -> httpx.Response:
+    """Submit the edit form (fetched as ``form``) with a new value for one entry."""
+    data = {"mode": "edit", "category": category, "key": key, "value": value, "env": env}
+    return c.post(f"{PREFIX}/config/edit", data={**data, "csrf": csrf_of(form)})
 
 
 def wait_run(c: TestClient, html: str) -> str:
@@ -159,30 +168,10 @@ def test_out_of_bounds_value_shows_the_error_and_writes_nothing(project: Path, d
     with client(project) as c:
         form = c.get(f"{PREFIX}/config/edit?category=xp&key=daily_cap").text
         assert 'type="number"' in form and 'max="100000"' in form
-        r = c.post(
-            f"{PREFIX}/config/edit",
-            data={
-                "mode": "edit",
-                "category": "xp",
-                "key": "daily_cap",
-                "value": "999999",
-                "env": "",
-                "csrf": csrf_of(form),
-            },
-        )
+        r = edit(c, form, "xp", "daily_cap", "999999")
         assert r.status_code == 422
         assert 'id="error-value"' in r.text and "above the maximum 100000" in r.text
-        r = c.post(
-            f"{PREFIX}/config/edit",
-            data={
-                "mode": "edit",
-                "category": "xp",
-                "key": "per_post",
-                "value": "lots",
-                "env": "",
-                "csrf": csrf_of(form),
-            },
-        )
+        r = edit(c, form, "xp", "per_post", "lots")
         assert r.status_code == 422 and "not a whole number" in r.text
     assert (project / "manifests/config/xp.yaml").read_text() == before
     assert live_value(db_url, "xp", "daily_cap") == 100000
@@ -197,17 +186,7 @@ def test_dev_edit_keeps_comments_shows_diff_and_applies(project: Path, db_url: s
     )
     with client(project) as c:
         form = c.get(f"{PREFIX}/config/edit?category=xp&key=per_post").text
-        r = c.post(
-            f"{PREFIX}/config/edit",
-            data={
-                "mode": "edit",
-                "category": "xp",
-                "key": "per_post",
-                "value": "8",
-                "env": "",
-                "csrf": csrf_of(form),
-            },
-        )
+        r = edit(c, form, "xp", "per_post", "8")
         assert r.status_code == 200, r.text
         assert "-    value: 5" in r.text and "+    value: 8" in r.text
         end = wait_run(c, r.text)
@@ -228,17 +207,7 @@ def test_prod_override_diff_and_commit_on_a_new_branch_database_untouched(
     before_rows = query(db_url, "SELECT category, key, value FROM app_config ORDER BY 1, 2")
     with client(project) as c:
         form = c.get(f"{PREFIX}/config/edit?category=xp&key=daily_cap&env=prod").text
-        r = c.post(
-            f"{PREFIX}/config/edit",
-            data={
-                "mode": "edit",
-                "category": "xp",
-                "key": "daily_cap",
-                "value": "750",
-                "env": "prod",
-                "csrf": csrf_of(form),
-            },
-        )
+        r = edit(c, form, "xp", "daily_cap", "750", env="prod")
         assert r.status_code == 200, r.text
         assert "+  overrides: {xp: {daily_cap: 750}}" in r.text
         assert "data-stream" not in r.text  # nothing is applied anywhere
@@ -444,17 +413,7 @@ def test_a_category_file_broken_meanwhile_is_an_error_on_the_form(project: Path)
         form = c.get(f"{PREFIX}/config/edit?category=xp&key=per_post").text
         path = project / "manifests/config/xp.yaml"
         path.write_text(path.read_text() + "  broken: [\n")  # someone's half-saved edit
-        r = c.post(
-            f"{PREFIX}/config/edit",
-            data={
-                "mode": "edit",
-                "category": "xp",
-                "key": "per_post",
-                "value": "6",
-                "env": "",
-                "csrf": csrf_of(form),
-            },
-        )
+        r = edit(c, form, "xp", "per_post", "6")
     assert r.status_code in (404, 422), r.text
     assert path.read_text().endswith("  broken: [\n")  # nothing written
 
@@ -464,16 +423,6 @@ def test_an_environment_file_named_yml_is_served_and_edited(project: Path, db_ur
     with client(project) as c:
         assert "staging" in c.get(f"{PREFIX}/migrations?env=staging").text
         form = c.get(f"{PREFIX}/config/edit?category=xp&key=per_post&env=staging").text
-        r = c.post(
-            f"{PREFIX}/config/edit",
-            data={
-                "mode": "edit",
-                "category": "xp",
-                "key": "per_post",
-                "value": "9",
-                "env": "staging",
-                "csrf": csrf_of(form),
-            },
-        )
+        r = edit(c, form, "xp", "per_post", "9", env="staging")
         assert r.status_code == 200, r.text
     assert "per_post: 9" in (project / "environments/staging.yml").read_text()
