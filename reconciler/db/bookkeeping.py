@@ -209,6 +209,11 @@ _STEPS: list[str] = [
     + """
     $catalog$;
     """,
+    # 5: the catalogs' stamp when the snapshot was taken (reconciler.db.schema), so a plan
+    # compares the facts only when some catalog row changed since
+    """
+    ALTER TABLE reconciler.schema_snapshot ADD COLUMN stamp text;
+    """,
 ]
 
 

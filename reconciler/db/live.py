@@ -2,7 +2,8 @@
 
 Round trip 1 asks which of the tables exist; round trip 2 fetches every applied
 migration, config row and forum row as three JSON aggregates in one SELECT, and the
-differences between the live schema and its last snapshot (:mod:`reconciler.db.schema`).
+differences between the live schema and its last snapshot (:mod:`reconciler.db.schema`;
+where the snapshot has a stamp, compared only when the catalogs changed since).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from reconciler.db.schema import DRIFT_SQL
+from reconciler.db.schema import DRIFT_SQL, STAMPED_DRIFT_SQL
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import Desired
 from reconciler.plan.live import AppliedMigration, LiveConfig, LiveForum, LiveState
@@ -33,13 +34,15 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
             "SELECT to_regclass('reconciler.schema_migrations') IS NOT NULL, "
             "to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL, "
             "to_regclass('reconciler.schema_snapshot') IS NOT NULL AND "
-            "has_table_privilege('reconciler.schema_snapshot', 'SELECT')",
+            "has_table_privilege('reconciler.schema_snapshot', 'SELECT'), "
+            "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
+            "to_regclass('reconciler.schema_snapshot') AND attname = 'stamp' AND NOT attisdropped)",
             (config_table, forum_table),
         )
         row = cur.fetchone()
         assert row is not None
         has_book, has_config, has_forum = bool(row[0]), bool(row[1]), bool(row[2])
-        has_snapshots = bool(row[3])
+        has_snapshots, stamped = bool(row[3]), bool(row[4])
         params: list[Any] = []
         want_config = has_config and desired.config is not None
         want_forum = has_forum and desired.forums is not None
@@ -67,7 +70,7 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
                 ).format(qualified(forum_table))
             )
         if has_snapshots:
-            parts.append(sql.SQL(DRIFT_SQL))
+            parts.append(sql.SQL(STAMPED_DRIFT_SQL if stamped else DRIFT_SQL))
             params.append(desired.env.name)
         results: list[Any] = []
         trips = 1

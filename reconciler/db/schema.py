@@ -11,6 +11,17 @@ Managed schemas are every schema but the system ones and ``reconciler``; objects
 to an extension are the extension's, not ours. The comparison with the stored snapshot runs in
 the server, so the live-state read stays one SELECT however many objects there are, and only
 the differences travel.
+
+Rendering the facts costs a new server process about 75 ms per 1,000 tables, so the snapshot
+also keeps a *stamp* of the catalogs: the number of rows of every catalog the facts are
+rendered from and a sum of hashes of the transactions that wrote them (``xmin``). DDL writes
+catalog rows; every write is a new row version stamped with the writer's transaction; a
+transaction whose rows a stamp saw had committed, so it can write no row later. A row added
+or removed therefore changes the sum (but for a 64-bit hash collision), and while the stamp is
+unchanged no fact can have changed: the comparison is skipped (about 15 ms instead of 75 per
+1,000 tables). A stamp that changed for another reason (a temporary table, a restore) only
+means the facts are compared. A snapshot that keeps drift an apply did not adopt (``keep``)
+is not the live catalog, so it gets no stamp and is always compared.
 """
 
 from __future__ import annotations
@@ -21,7 +32,14 @@ from typing import Any
 
 import psycopg
 
-__all__ = ["CATALOG_SQL", "DRIFT_SQL", "catalog", "has_snapshot", "take_snapshot"]
+__all__ = [
+    "CATALOG_SQL",
+    "DRIFT_SQL",
+    "STAMPED_DRIFT_SQL",
+    "catalog",
+    "has_snapshot",
+    "take_snapshot",
+]
 
 _MANAGED = (
     "n.nspname NOT IN ('pg_catalog', 'information_schema', 'reconciler', 'pg_toast') "
@@ -130,16 +148,74 @@ SELECT 'type:' || n.nspname || '.' || t.typname,
  WHERE t.typtype = 'e' AND {_MANAGED} AND {_not_extension("pg_type", "t.oid")}
 """
 
-# one value for the live-state read: [has_snapshot, version, [[key, snapshot facts, live facts]...]]
-DRIFT_SQL = """
-(SELECT json_build_array(
-   s.version,
-   (SELECT coalesce(json_agg(json_build_array(coalesce(cur.key, snap.key), snap.facts, cur.facts)
+# Every catalog a fact is read from or rendered with (names in definitions and expressions,
+# operator classes and collations in index definitions, the roles of a policy): a fact cannot
+# change while none of their rows does. pg_index's state flags were once set in place (without
+# a new row version), so they are part of its rows' stamp.
+_STAMPED = (
+    "pg_namespace",
+    "pg_class",
+    "pg_attribute",
+    "pg_attrdef",
+    "pg_index",
+    "pg_constraint",
+    "pg_trigger",
+    "pg_proc",
+    "pg_language",
+    "pg_sequence",
+    "pg_extension",
+    "pg_policy",
+    "pg_type",
+    "pg_enum",
+    "pg_depend",
+    "pg_rewrite",
+    "pg_operator",
+    "pg_opclass",
+    "pg_am",
+    "pg_collation",
+    "pg_ts_config",
+    "pg_ts_dict",
+)
+
+
+def _stamp_of(table: str) -> str:
+    extra = (
+        " || indisvalid::text || indisready::text || indislive::text" if table == "pg_index" else ""
+    )
+    return (
+        f"(SELECT count(*) || ':' || coalesce(sum(hashtextextended(xmin::text{extra}, 0)), 0) "
+        f"FROM pg_catalog.{table})"
+    )
+
+
+# the stamp of the catalogs as this statement sees them (pg_authid is not readable by every
+# login, so roles are stamped by their names through pg_roles)
+STAMP_SQL = (
+    "md5(concat_ws(',', "
+    + ", ".join(_stamp_of(t) for t in _STAMPED)
+    + ", (SELECT count(*) || ':' || coalesce(sum(hashtextextended(oid::text || ':' || rolname, 0)), 0) "
+    "FROM pg_catalog.pg_roles)))"
+)
+
+_COMPARED = """(SELECT coalesce(json_agg(json_build_array(coalesce(cur.key, snap.key), snap.facts, cur.facts)
                              ORDER BY coalesce(cur.key, snap.key)), '[]')
       FROM reconciler.catalog_facts() AS cur (key, facts)
       FULL JOIN (SELECT key, value FROM jsonb_each(s.objects)) AS snap (key, facts)
         ON snap.key = cur.key
-     WHERE cur.facts IS DISTINCT FROM snap.facts))
+     WHERE cur.facts IS DISTINCT FROM snap.facts)"""
+
+# one value for the live-state read: [version, [[key, snapshot facts, live facts]...]]
+DRIFT_SQL = f"""
+(SELECT json_build_array(s.version, {_COMPARED})
+   FROM reconciler.schema_snapshot s WHERE s.environment = %s)
+"""
+
+# the same where the snapshot table has its stamp column: the facts are compared only when
+# the catalogs' stamp is not the one taken with the snapshot
+STAMPED_DRIFT_SQL = f"""
+(SELECT json_build_array(
+   s.version,
+   CASE WHEN s.stamp IS NOT NULL AND s.stamp = {STAMP_SQL} THEN '[]'::json ELSE {_COMPARED} END)
    FROM reconciler.schema_snapshot s WHERE s.environment = %s)
 """
 
@@ -155,6 +231,11 @@ def catalog(conn: psycopg.Connection[Any]) -> dict[str, dict[str, Any]]:
         )
         row = cur.fetchone()
     return dict(row[0]) if row and row[0] else {}
+
+
+def _stamp(conn: psycopg.Connection[Any]) -> str | None:
+    row = conn.execute(f"SELECT {STAMP_SQL}").fetchone()
+    return str(row[0]) if row and row[0] else None
 
 
 def has_snapshot(conn: psycopg.Connection[Any], environment: str) -> bool:
@@ -185,23 +266,29 @@ def take_snapshot(
             "SELECT version FROM reconciler.schema_migrations WHERE applied_at IS NOT NULL "
             "ORDER BY length(version) DESC, version DESC LIMIT 1"
         ).fetchone()
+        before_stamp = _stamp(conn)
         objects = catalog(conn)
+        # a stamp only where it surely names these facts: none changed while they were read,
+        # and the snapshot keeps no drift (it is then not what the catalogs say)
+        stamp = before_stamp if before_stamp == _stamp(conn) else None
         for key, before, drifted in keep:
             if objects.get(key) == drifted:
+                stamp = None
                 if before is None:
                     objects.pop(key, None)
                 else:
                     objects[key] = before
         conn.execute(
-            "INSERT INTO reconciler.schema_snapshot (environment, version, objects, taken_by) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (environment) DO UPDATE SET "
+            "INSERT INTO reconciler.schema_snapshot (environment, version, objects, taken_by, stamp) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (environment) DO UPDATE SET "
             "version = EXCLUDED.version, objects = EXCLUDED.objects, taken_at = now(), "
-            "taken_by = EXCLUDED.taken_by",
+            "taken_by = EXCLUDED.taken_by, stamp = EXCLUDED.stamp",
             (
                 environment,
                 row[0] if row else None,
                 json.dumps(objects),
                 f"{RECONCILER_ACTOR_PREFIX}{actor}",
+                stamp,
             ),
         )
     return len(objects)

@@ -359,3 +359,74 @@ def test_objects_the_environment_does_not_own_can_be_ignored(project: Path, db_u
     )
     query(db_url, "CREATE INDEX users_email_idx ON users (email)")
     assert list(drift_of(plan_json(project))) == ["index:public.users_email_idx"]
+
+
+def _stamps(db_url: str) -> tuple[str | None, str]:
+    from reconciler.db.schema import STAMP_SQL
+
+    ((stored,),) = query(db_url, "SELECT stamp FROM reconciler.schema_snapshot")
+    ((live,),) = query(db_url, f"SELECT {STAMP_SQL}")
+    return stored, live
+
+
+def test_an_unchanged_catalog_is_not_compared_again(project: Path, db_url: str) -> None:
+    apply(project)
+    stored, live = _stamps(db_url)
+    assert stored is not None and stored == live
+    # proof that the stamp decides: a snapshot edited behind the stamp's back is not compared...
+    query(
+        db_url,
+        "UPDATE reconciler.schema_snapshot SET objects = objects - 'column:public.users.email'",
+    )
+    assert drift_of(plan_json(project)) == {}
+    # ...until the stamp is gone (or the catalogs change): then the facts are compared
+    query(db_url, "UPDATE reconciler.schema_snapshot SET stamp = NULL")
+    assert "column:public.users.email" in drift_of(plan_json(project))
+
+
+def test_every_kind_of_change_moves_the_stamp(project: Path, db_url: str) -> None:
+    """Each out-of-band change the facts can see, including those that change only how a fact
+    is rendered (a role's name in a policy, an enum label, an operator class's name)."""
+    apply(project)
+    query(
+        db_url,
+        "CREATE ROLE drift_reader; CREATE TYPE mood AS ENUM ('ok'); "
+        "ALTER TABLE posts ENABLE ROW LEVEL SECURITY; "
+        "CREATE POLICY own ON posts TO drift_reader USING (author_id = 1)",
+    )
+    r = run_cli(project, "repair", "--env", "dev", "--adopt-drift")
+    assert r.returncode == 0, r.stdout + r.stderr
+    changes = {
+        "ALTER ROLE drift_reader RENAME TO drift_reader2": "policy:public.posts.own",
+        "ALTER TYPE mood RENAME VALUE 'ok' TO 'fine'": "type:public.mood",
+        "ALTER INDEX posts_thread_idx RENAME TO posts_thread_idx2": "index:public.posts_thread_idx2",
+        "COMMENT ON TABLE posts IS 'no fact'": None,
+    }
+    try:
+        for change, key in changes.items():
+            before, _ = _stamps(db_url)
+            assert before is not None, change
+            query(db_url, change)
+            _, after = _stamps(db_url)
+            found = drift_of(plan_json(project))
+            if key is None:  # pg_description is not stamped: a comment is no fact
+                assert after == before and found == {}, change
+            else:
+                assert after != before and key in found, (change, sorted(found))
+            r = run_cli(project, "repair", "--env", "dev", "--adopt-drift")
+            assert r.returncode == 0, r.stdout + r.stderr
+    finally:  # roles outlive the test's database
+        for role in ("drift_reader", "drift_reader2"):
+            if query(db_url, "SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)):
+                query(db_url, f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def test_a_snapshot_that_keeps_drift_has_no_stamp(project: Path, db_url: str) -> None:
+    apply(project)
+    query(db_url, "ALTER TABLE users ADD COLUMN nickname text")
+    (project / "manifests/migrations/0008_more_safe.sql").write_text(
+        "-- Description: test step\n-- rollback: DROP TABLE badges;\nCREATE TABLE badges (id int PRIMARY KEY);\n"
+    )
+    apply(project)
+    assert query(db_url, "SELECT stamp FROM reconciler.schema_snapshot") == [(None,)]
+    assert list(drift_of(plan_json(project))) == ["column:public.users.nickname"]
