@@ -2,14 +2,18 @@
 that someone else could write must never be able to run code when it is read).
 
 Decoding is strict: anything that does not have the expected shape raises ``ValueError``,
-and the cache treats that as a miss.
+and the cache treats that as a miss. A migration's source (its text, statements and comments)
+is a JSON text of its own, decoded when something first reads more than its path or
+checksum: a plan with nothing pending, over a long history, reads only those.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import fields
 from typing import Any
 
-from reconciler.errors import Diagnostic, SourceLocation
+from reconciler.errors import Diagnostic, ReconcilerError, SourceLocation
 from reconciler.manifest.desired import ConfigEntry, Desired, DesiredMigration, ForumNode
 from reconciler.manifest.models import EnvironmentSpec
 from reconciler.sql.migration import Ignore, MigrationSource
@@ -17,7 +21,7 @@ from reconciler.sql.split import Comment, Statement
 
 __all__ = ["FORMAT", "desired_from_json", "desired_to_json"]
 
-FORMAT = 2  # bump whenever a field below changes
+FORMAT = 3  # bump whenever a field below changes
 
 
 def _loc(v: SourceLocation | None) -> list[Any] | None:
@@ -85,12 +89,59 @@ def _unsource(v: dict[str, Any]) -> MigrationSource:
     )
 
 
+class _Deferred(MigrationSource):
+    """A cached migration's source, decoded on first use of anything but its path and checksum."""
+
+    def __init__(self, path: str, checksum: str, raw: str) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "checksum", checksum)
+        object.__setattr__(self, "_raw", raw)
+
+    def __getattr__(self, name: str) -> Any:  # only for what is not decoded yet
+        raw = self.__dict__.get("_raw")
+        if raw is None or name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            full = _unsource(json.loads(raw))
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ReconcilerError(
+                f"the cached source of {self.path} is unreadable ({type(e).__name__})",
+                hint="delete the desired-state cache (or set RECONCILER_NO_CACHE=1) and run again",
+                code="cache-corrupt",
+            ) from None
+        if full.checksum != self.checksum or full.path != self.path:
+            raise ReconcilerError(
+                f"the cached source of {self.path} is not the file it names",
+                hint="delete the desired-state cache (or set RECONCILER_NO_CACHE=1) and run again",
+                code="cache-corrupt",
+            )
+        for f in fields(MigrationSource):
+            object.__setattr__(self, f.name, getattr(full, f.name))
+        self.__dict__.pop("_raw", None)  # two threads may both have decoded it
+        return getattr(self, name)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MigrationSource):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(MigrationSource))
+
+
 def desired_to_json(d: Desired) -> dict[str, Any]:
     return {
         "env": d.env.model_dump(mode="json"),
         "env_file": d.env_file,
         "migrations": [
-            [m.version, m.name, m.filename, m.path, m.safe, _source(m.source)] for m in d.migrations
+            [
+                m.version,
+                m.name,
+                m.filename,
+                m.path,
+                m.safe,
+                m.source.path,
+                m.source.checksum,
+                json.dumps(_source(m.source), separators=(",", ":")),
+            ]
+            for m in d.migrations
         ],
         "target": d.target,
         "config": None
@@ -124,8 +175,15 @@ def desired_from_json(v: dict[str, Any]) -> Desired:
             env=EnvironmentSpec.model_validate(v["env"]),
             env_file=str(v["env_file"]),
             migrations=[
-                DesiredMigration(str(ver), str(n), str(fn), str(p), bool(safe), _unsource(src))
-                for ver, n, fn, p, safe, src in v["migrations"]
+                DesiredMigration(
+                    str(ver),
+                    str(n),
+                    str(fn),
+                    str(p),
+                    bool(safe),
+                    _Deferred(str(sp), str(sc), str(raw)),
+                )
+                for ver, n, fn, p, safe, sp, sc, raw in v["migrations"]
             ],
             target=v["target"],
             config=None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -71,3 +72,36 @@ def test_recording_notes_failures(tree: Path) -> None:
     with pytest.raises(FileNotFoundError):
         rec.read_text(str(tree / "nope.yaml"))
     assert rec.ops[0][2] == "!FileNotFoundError"
+
+
+def test_a_hit_decodes_a_migration_only_when_it_is_read(tree: Path) -> None:
+    env = str(tree / "environments/dev.yaml")
+    first = load_cached(env, LocalFiles(), tree / "cache")
+    again = load_cached(env, LocalFiles(), tree / "cache")
+    m0, m1 = again.migrations[0], again.migrations[1]
+    assert "_raw" in vars(m0.source) and "statements" not in vars(m0.source)
+    assert (m0.checksum, m0.source.path) == (first.migrations[0].checksum, first.migrations[0].path)
+    assert "_raw" in vars(m0.source)  # the checksum and path need no decoding
+    assert m0.source.statements == first.migrations[0].source.statements
+    assert "_raw" not in vars(m0.source) and "_raw" in vars(m1.source)
+    assert m0.source == first.migrations[0].source and first.migrations[0].source == m0.source
+    assert m1.source != m0.source
+
+
+def test_a_corrupt_cached_source_is_a_clear_error(tree: Path) -> None:
+    from reconciler.errors import ReconcilerError
+
+    env = str(tree / "environments/dev.yaml")
+    load_cached(env, LocalFiles(), tree / "cache")
+    (entry,) = (tree / "cache").iterdir()
+    doc = json.loads(entry.read_text())
+    migrations = doc["desired"]["migrations"]
+    migrations[0][-1] = migrations[0][-1][:-5]  # a cut-off source
+    migrations[1][-1] = migrations[2][-1]  # another file's source
+    entry.write_text(json.dumps(doc))
+    again = load_cached(env, LocalFiles(), tree / "cache")
+    for m in again.migrations[:2]:
+        with pytest.raises(ReconcilerError) as e:
+            _ = m.source.statements
+        assert e.value.code == "cache-corrupt" and "RECONCILER_NO_CACHE" in (e.value.hint or "")
+    assert again.migrations[2].source.statements  # the others are sound

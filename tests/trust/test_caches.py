@@ -18,7 +18,8 @@ def test_no_pickle_and_a_corrupt_cache_is_a_warning(project: Path, db_url: str) 
     assert not list(cache.glob("*.pickle"))
     (entry,) = cache.glob("desired-*.json")
     json.loads(entry.read_text())  # plain JSON
-    entry.write_text('{"format": 2, "version": "0.1.0", "ops": [[1]], "desired": 7}')
+    doc = json.loads(entry.read_text())
+    entry.write_text(json.dumps({**doc, "ops": [[1]], "desired": 7}))
     r = run_cli(project, "plan", "--env", "dev")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "cache: ignoring the corrupt cache entry" in r.stderr
@@ -48,7 +49,9 @@ def test_apply_does_not_trust_a_tampered_desired_state_cache(project: Path, db_u
     doc = json.loads(entry.read_text())
     # the cached copy of 0008 now says something harmless; the file on disk still drops users
     m = next(m for m in doc["desired"]["migrations"] if m[0] == "0008")
-    m[5]["statements"][0][1] = m[5]["statements"][0][2] = "SELECT 1"
+    source = json.loads(m[-1])
+    source["statements"][0][1] = source["statements"][0][2] = "SELECT 1"
+    m[-1] = json.dumps(source)
     entry.write_text(json.dumps(doc))
     dev = project / "environments/dev.yaml"
     dev.write_text(dev.read_text().replace("policy:\n", "policy:\n  strict: true\n", 1))
