@@ -37,6 +37,8 @@ def lint_config(
         dict(p.rules),
         emergency or migration_type == "hotfix",
         migration_type == "data_migration",
+        int(p.lock_timeout),
+        int(p.statement_timeout),
     )
 
 

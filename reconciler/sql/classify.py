@@ -460,9 +460,12 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
 
 
 def _called(tree: Any) -> list[str]:
-    return [
-        str((_strings(f.get("funcname")) or [""])[-1]).lower() for _, f in nodes(tree, "FuncCall")
-    ]
+    """The functions a tree calls, by name without schema (``pg_catalog.f`` is ``f``)."""
+    out = []
+    for _, f in nodes(tree, "FuncCall"):
+        names = [n["String"].get("sval", "") for n in f.get("funcname") or () if "String" in n]
+        out.append(str(names[-1] if names else "").lower())
+    return out
 
 
 def _children(info: StatementInfo, queries: list[tuple[str, int]]) -> list[StatementInfo]:

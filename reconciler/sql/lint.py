@@ -93,6 +93,7 @@ def lint_migration(
         cfg.require_safe_suffix,
         cfg.require_rollback_section,
         infos,
+        {"lock_timeout": cfg.lock_timeout, "statement_timeout": cfg.statement_timeout},
     )
     raw: list[tuple[Rule, Hit, StatementInfo | None]] = []
     for rule in RULES.values():

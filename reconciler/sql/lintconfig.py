@@ -21,12 +21,16 @@ class LintConfig:
     # a data_migration deploy: files whose header says Type: DATA may INSERT ... ON CONFLICT
     # and UPDATE or DELETE with a WHERE in strict environments (never DROP or TRUNCATE)
     data_migration: bool = False
+    # the timeouts the policy sets for every migration (ms; 0 is none, None is not known): in
+    # strict environments a file may lower them, never raise them
+    lock_timeout: int | None = None
+    statement_timeout: int | None = None
 
     def fingerprint(self, ruleset: str) -> str:
         """Identifies lint results: these settings under the rule set ``ruleset``."""
         doc = (
             f"{LINT_VERSION}|{ruleset}|{self.strict}|{self.require_safe_suffix}|"
             f"{self.require_rollback_section}|{sorted(self.overrides.items())}|{self.emergency}|"
-            f"{self.data_migration}"
+            f"{self.data_migration}|{self.lock_timeout}|{self.statement_timeout}"
         )
         return hashlib.sha256(doc.encode()).hexdigest()[:16]

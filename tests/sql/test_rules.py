@@ -9,6 +9,8 @@ import pytest
 
 import reconciler.sql.rules as rules_pkg
 from reconciler.errors import Diagnostic, format_diagnostic
+from reconciler.files import LocalFiles
+from reconciler.manifest import load_environment
 from reconciler.sql.lint import LintConfig, lint_migration
 from reconciler.sql.migration import MIGRATION_FILE, parse_migration
 from reconciler.sql.rules import RULES
@@ -88,6 +90,47 @@ def test_policy_overrides() -> None:
     got = {(d.code, d.severity) for d in lint(sql, cfg)}
     assert ("prefer-timestamptz", "error") in got
     assert not any(c == "ban-delete" for c, _ in got)
+
+
+@pytest.mark.parametrize(
+    ("setting", "blocked"),
+    [
+        ("SET lock_timeout = '2s';", False),  # the policy's own value
+        ("SET LOCAL lock_timeout = 1999;", False),
+        ("SET lock_timeout = '2.5s';", True),
+        ("SET lock_timeout = '1 min';", True),
+        ("SET lock_timeout = 600000;", True),
+        ("SET statement_timeout = '5min';", False),
+        ("SET statement_timeout = '11min';", True),
+        ("SET statement_timeout = '1h';", True),
+        ("SET lock_timeout = 'abc';", True),
+    ],
+)
+def test_a_file_may_lower_the_policys_timeouts_never_raise_them(
+    setting: str, blocked: bool
+) -> None:
+    cfg = LintConfig(strict=True, lock_timeout=2000, statement_timeout=600_000)
+    found = [d for d in lint(setting + ROLLBACK, cfg) if d.code == "ban-unlisted-operation"]
+    assert bool(found) == blocked, found
+    if blocked and "abc" not in setting:
+        assert "above the policy's" in found[0].message
+    # with no timeout in the policy (0) there is nothing to raise above
+    unbounded = LintConfig(strict=True, lock_timeout=0, statement_timeout=0)
+    assert not [d for d in lint(setting + ROLLBACK, unbounded) if "above the policy's" in d.message]
+
+
+def test_the_policys_timeouts_reach_the_linter() -> None:
+    from reconciler.policy import lint_config
+
+    desired = load_environment(str(REPO / "environments/prod.yaml"), LocalFiles(), str(REPO))
+    cfg = lint_config(desired)
+    policy = desired.env.policy
+    assert (cfg.lock_timeout, cfg.statement_timeout) == (
+        policy.lock_timeout,
+        policy.statement_timeout,
+    )
+    raised = LintConfig(**{**vars(cfg), "lock_timeout": cfg.lock_timeout + 1})
+    assert raised.fingerprint("r") != cfg.fingerprint("r")  # cached results follow the policy
 
 
 def test_emergency_relaxes_all_but_unparsed_and_credentials() -> None:

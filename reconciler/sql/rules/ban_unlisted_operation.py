@@ -115,30 +115,76 @@ _NOT_SESSION_SETTINGS = {"role", "session_authorization", "session_replication_r
 
 
 # timeouts the environment's policy sets for every migration; a file may lower them, not switch
-# them off
+# them off (0, DEFAULT, RESET: back to the login's setting, often none) or raise them
 _POLICY_TIMEOUTS = {"lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout"}
-_ZERO = re.compile(r"^\s*0+\s*(us|ms|s|min|h|d)?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(us|ms|s|min|h|d)?\s*$")
+_MS = {"us": 0.001, "ms": 1, None: 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
-def _switches_off(info: StatementInfo) -> bool:
-    if info.kind != "set" or info.tree.get("name") not in _POLICY_TIMEOUTS:
+def _milliseconds(info: StatementInfo) -> float | None:
+    """The value a SET gives a timeout, in ms (PostgreSQL's unit for all three); None when it
+    is not one constant this can read."""
+    args = list(info.tree.get("args") or ())
+    const = (args[0].get("A_Const") or {}) if len(args) == 1 else {}
+    if "ival" in const:
+        return float(const["ival"].get("ival", 0))
+    if "fval" in const:
+        text = str(const["fval"].get("fval", ""))
+    else:
+        text = str((const.get("sval") or {}).get("sval", ""))
+    m = _DURATION.match(text)
+    return float(m.group(1)) * _MS[m.group(2)] if m else None
+
+
+def _timeout_problem(info: StatementInfo, policy: dict[str, int | None]) -> str | None:
+    kind, name = info.tree.get("kind"), info.tree.get("name")
+    if kind == "VAR_RESET_ALL":
+        return "RESET ALL puts lock_timeout and statement_timeout back to the login's settings"
+    if name not in _POLICY_TIMEOUTS or info.kind not in ("set", "reset"):
+        return None
+    if kind in ("VAR_RESET", "VAR_SET_DEFAULT"):
+        return f"this puts {name} back to the login's setting (often none)"
+    value = _milliseconds(info)
+    if value is None:
+        return f"this sets {name} to a value that cannot be read as a duration"
+    if value == 0:
+        return f"this switches off {name}"
+    limit = policy.get(name)
+    if limit and value > limit:
+        return f"this raises {name} to {value:.0f} ms, above the policy's {limit} ms"
+    return None
+
+
+def _calls_set_config(info: StatementInfo) -> bool:
+    """set_config() run by a DO block: in its expressions, or in a query of its own (a
+    query of the file's own is unlisted anyway)."""
+    if info.kind == "do":
+        return any(what == "call:set_config" for what, _ in info.inner)
+    if info.inside != "do" or (info.raw and "set_config" not in info.raw):
         return False
-    for arg in info.tree.get("args") or ():
-        const = arg.get("A_Const") or {}
-        if "ival" in const and not const["ival"].get("ival"):
+    for _, call in info.find("FuncCall"):
+        names = [n["String"].get("sval", "") for n in call.get("funcname") or () if "String" in n]
+        if names and names[-1] == "set_config":
             return True
-        if _ZERO.match(str((const.get("sval") or {}).get("sval", "x"))):
-            return True
-    return info.tree.get("kind") == "VAR_SET_DEFAULT"
+    return False
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if _switches_off(i):
+    timeout = _timeout_problem(i, ctx.file.timeouts) if i.kind in ("set", "reset") else None
+    if timeout:
         yield Hit(
-            f"this switches off {i.tree['name']}, which the environment's policy sets so that a "
-            "migration cannot wait on locks (or run) without bound",
-            "keep the policy's timeout, or set a lower one for this file",
+            f"{timeout}; the environment's policy sets the timeouts so that a migration cannot "
+            "wait on locks (or run) longer than it allows",
+            "keep the policy's timeouts, or set lower ones for this file",
+        )
+        return
+    if _calls_set_config(i):
+        yield Hit(
+            "set_config() in a DO block can change the policy's timeouts, the role the rest of "
+            "the file runs as, or switch off triggers and foreign keys, out of the linter's sight",
+            "use SET for session settings (a lower timeout is allowed); if it was reviewed, allow "
+            "it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
         )
         return
     if i.kind == "set" and i.tree.get("name") in _NOT_SESSION_SETTINGS:

@@ -49,6 +49,7 @@ class FileContext:
     require_safe_suffix: bool
     require_rollback_section: bool
     infos: list[StatementInfo] = field(default_factory=list)
+    timeouts: dict[str, int | None] = field(default_factory=dict)  # the policy's, in ms
 
 
 @dataclass

@@ -26,4 +26,8 @@ CASES = [
     F("ban-side-effect-functions", "DO $$ BEGIN IF pg_reload_conf() THEN NULL; END IF; END $$;"),
     P("ban-side-effect-functions", "SELECT my_pg_sleep(1);"),
     P("ban-side-effect-functions", "COMMENT ON TABLE t IS 'pg_sleep(1)';"),
+    F(
+        "ban-side-effect-functions",
+        "DO $$ DECLARE ok bool; BEGIN ok := pg_catalog.pg_terminate_backend(1); END $$;",
+    ),
 ]

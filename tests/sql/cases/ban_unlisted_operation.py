@@ -76,4 +76,20 @@ CASES = [
     F("ban-unlisted-operation", "SET LOCAL statement_timeout TO '0';"),
     F("ban-unlisted-operation", "SET lock_timeout TO DEFAULT;"),
     P("ban-unlisted-operation", "SET LOCAL statement_timeout = '30s';"),
+    F("ban-unlisted-operation", "RESET lock_timeout;"),
+    F("ban-unlisted-operation", "RESET statement_timeout;"),
+    F("ban-unlisted-operation", "RESET ALL;"),
+    F("ban-unlisted-operation", "SET idle_in_transaction_session_timeout = 'soon';"),
+    F("ban-unlisted-operation", "DO $$ BEGIN RESET lock_timeout; END $$;"),
+    F(
+        "ban-unlisted-operation",
+        "DO $$ BEGIN PERFORM set_config('lock_timeout', '0', false); END $$;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "DO $$ DECLARE x text; BEGIN x := pg_catalog.set_config('role', 'admin', false); END $$;",
+    ),
+    P("ban-unlisted-operation", "RESET ROLE;"),
+    P("ban-unlisted-operation", "RESET search_path;"),
+    P("ban-unlisted-operation", "DO $$ BEGIN PERFORM count(*) FROM pg_class; END $$;"),
 ]
