@@ -39,8 +39,8 @@ def render_template(name: str, created: str, kind: str = "SAFE") -> str:
 
 -- Migration starts here
 -- Replace the example below. Safe in production: new tables, nullable columns or columns
--- with a constant default, CREATE INDEX CONCURRENTLY, constraints added NOT VALID then
--- validated, INSERT ... ON CONFLICT DO NOTHING. See docs/rules/ for what is blocked and why.
+-- with a constant default, CREATE INDEX CONCURRENTLY, constraints added NOT VALID and
+-- validated in a later migration, INSERT ... ON CONFLICT DO NOTHING. See docs/rules/ for what is blocked and why.
 ALTER TABLE table_name ADD COLUMN new_column TEXT DEFAULT '';
 CREATE INDEX CONCURRENTLY idx_table_column ON table_name (new_column);
 

@@ -345,7 +345,9 @@ def test_the_suggested_rewrites_run_on_postgresql(db_url: str) -> None:
         'ALTER TABLE app."Order" ADD CONSTRAINT total_positive CHECK (total > 0);\n'
         "CREATE INDEX posts_body_idx ON posts (lower(body)) WHERE body IS NOT NULL;\n"
     )
-    pair = re.compile(r"write it as: (.*?); (?:then|and in a later statement): (.*?); \(")
+    pair = re.compile(
+        r"write it as: (.*?); (?:then|and in a later migration \(or with this file no-transaction\)): (.*?); \("
+    )
     single = re.compile(r"write it as: (.*?); \(")
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute(setup)  # type: ignore[arg-type]

@@ -15,8 +15,9 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         if cmd.get("subtype") == "AT_SetNotNull":
             yield Hit(
                 f"SET NOT NULL on column {cmd.get('name')} scans every row while holding ACCESS EXCLUSIVE",
-                "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c; then SET NOT NULL "
-                "(PostgreSQL 12+ uses the validated check and skips the scan)",
+                "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; in a later migration VALIDATE "
+                "CONSTRAINT c, then SET NOT NULL (PostgreSQL 12+ uses the validated check and skips "
+                "the scan)",
             )
 
 

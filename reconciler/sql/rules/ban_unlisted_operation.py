@@ -42,7 +42,7 @@ _ADVICE = {
     "truncate": "never truncate in production from a migration",
     "select": "migrations should not run queries; move checks into tests or a DATA migration",
     "insert": "use INSERT ... ON CONFLICT DO NOTHING so the migration is idempotent",
-    "alter_table": "split the change into safe steps: add nullable/defaulted columns, add constraints NOT VALID then VALIDATE",
+    "alter_table": "split the change into safe steps: add nullable/defaulted columns, add constraints NOT VALID and VALIDATE them in a later migration",
     "create_index": "use CREATE INDEX CONCURRENTLY",
     "grant": "manage privileges outside schema migrations, or allow this file explicitly with a reason",
     "create_function": "replacing a function changes running code: review it and allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",

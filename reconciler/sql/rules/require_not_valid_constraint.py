@@ -1,10 +1,16 @@
-"""require-not-valid-constraint: CHECK and FOREIGN KEY constraints validate every row under a lock."""
+"""require-not-valid-constraint: CHECK and FOREIGN KEY constraints validate every row under a lock.
+
+Also the classic slip with NOT VALID: validating in the same transaction as an earlier
+statement that locked the table (the ADD ... NOT VALID itself, most often). That lock is
+held until commit, so the VALIDATE's scan blocks writes after all.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+from reconciler.sql.classify import StatementInfo
 from reconciler.sql.rules.base import (
     Hit,
     Rule,
@@ -14,11 +20,28 @@ from reconciler.sql.rules.base import (
     column_constraints,
     column_defs,
     hit_at,
+    index_target,
+    relation,
     rewritten,
 )
 
 _SCANNED = ("CONSTR_CHECK", "CONSTR_FOREIGN")
-_GENERIC = "add it NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a separate statement"
+_GENERIC = (
+    "add it NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a later migration (or make "
+    "this file -- reconciler:no-transaction, so each statement commits on its own)"
+)
+# ALTER TABLE actions that take at most SHARE UPDATE EXCLUSIVE (writes go on); every other
+# action, and a plain CREATE INDEX, blocks writes until the transaction ends
+_WRITES_GO_ON = {
+    "AT_ValidateConstraint",
+    "AT_SetStatistics",
+    "AT_SetOptions",
+    "AT_ResetOptions",
+    "AT_ClusterOn",
+    "AT_DropCluster",
+    "AT_AttachPartition",
+    "AT_DetachPartitionFinalize",
+}
 
 
 def _not_valid(stmt: Any) -> None:
@@ -45,13 +68,61 @@ def _help(ctx: StatementContext, con: dict[str, Any]) -> str:
     if not safe or not then:
         return _GENERIC
     return (
-        f"write it as: {safe}; and in a later statement: {then}; "
-        "(it checks the rows without blocking writes)"
+        f"write it as: {safe}; and in a later migration (or with this file no-transaction): "
+        f"{then}; (it checks the rows without blocking writes)"
     )
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and (a == b or a.split(".")[-1] == b.split(".")[-1])
+
+
+def _blocks_writes(info: StatementInfo, table: str | None) -> bool:
+    """This statement locks ``table`` against writes until its transaction ends."""
+    if info.node == "IndexStmt":
+        return not info.concurrently and _same(index_target(info), table)
+    if info.node == "AlterTableStmt" and _same(relation(info.tree.get("relation")), table):
+        return any(c.get("subtype") not in _WRITES_GO_ON for c in alter_commands(info))
+    if info.node == "LockStmt":
+        return any(
+            _same(relation(r.get("RangeVar")), table) for r in info.tree.get("relations") or ()
+        )
+    return False
+
+
+def _validated_under_a_lock(ctx: StatementContext) -> Iterator[Hit]:
+    """VALIDATE CONSTRAINT where this transaction already holds a lock that blocks writes."""
+    i = ctx.info
+    commands = alter_commands(i)
+    validates = [c for c in commands if c.get("subtype") == "AT_ValidateConstraint"]
+    table = relation(i.tree.get("relation"))
+    if not validates or ctx.file.source.no_transaction or ctx.is_new(table):
+        return
+    name = validates[0].get("name")
+    if any(c.get("subtype") not in _WRITES_GO_ON for c in commands):
+        yield Hit(
+            f"VALIDATE CONSTRAINT {name} runs in the same ALTER TABLE as actions that block "
+            f"writes to {table}: the scan holds that lock, so NOT VALID gains nothing",
+            "validate it in a statement of its own, in a later migration",
+        )
+        return
+    here = next((k for k, x in enumerate(ctx.file.infos) if x is i), None)
+    for earlier in ctx.file.infos[:here] if here is not None else ():
+        if _blocks_writes(earlier, table):
+            yield Hit(
+                f"VALIDATE CONSTRAINT {name} runs in the same transaction as line "
+                f"{earlier.stmt.line}, which locked {table} against writes until commit: the "
+                "scan blocks writes after all, so NOT VALID gains nothing",
+                "validate it in a later migration, or make this file -- reconciler:no-transaction "
+                "so each statement commits (and releases its lock) on its own",
+            )
+            return
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
+    if not i.inside:
+        yield from _validated_under_a_lock(ctx)
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
     for cmd in alter_commands(i):
@@ -98,5 +169,5 @@ RULE = Rule(
     "warning",
     "constraints are added NOT VALID",
     check,
-    kinds=frozenset(("alter_table",)),
+    kinds=frozenset(("alter_table", "validate_constraint")),
 )

@@ -32,4 +32,44 @@ CASES = [
     ),
     F("require-not-valid-constraint", "ALTER TABLE t ADD COLUMN qty int CHECK (qty >= 0);"),
     P("require-not-valid-constraint", "CREATE TABLE t (qty int CHECK (qty >= 0));"),
+    F(
+        "require-not-valid-constraint",
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;",
+    ),
+    F(
+        "require-not-valid-constraint",
+        "ALTER TABLE public.t ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES u (id) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT fk;",
+    ),
+    F(
+        "require-not-valid-constraint",
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID, VALIDATE CONSTRAINT c;",
+    ),
+    F(
+        "require-not-valid-constraint",
+        "CREATE INDEX i ON t (a);\nALTER TABLE t VALIDATE CONSTRAINT c;",
+    ),
+    F("require-not-valid-constraint", "LOCK TABLE t;\nALTER TABLE t VALIDATE CONSTRAINT c;"),
+    P(
+        "require-not-valid-constraint",
+        "-- reconciler:no-transaction\nALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT c;",
+    ),
+    P(
+        "require-not-valid-constraint",
+        "ALTER TABLE u ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;",
+    ),
+    P(
+        "require-not-valid-constraint",
+        "ALTER TABLE t ALTER COLUMN a SET STATISTICS 100;\nALTER TABLE t VALIDATE CONSTRAINT c;",
+    ),
+    P(
+        "require-not-valid-constraint",
+        "ALTER TABLE t VALIDATE CONSTRAINT c;\nALTER TABLE t VALIDATE CONSTRAINT d;",
+    ),
+    P(
+        "require-not-valid-constraint",
+        "CREATE TABLE n (a int);\nALTER TABLE n ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
+        "ALTER TABLE n VALIDATE CONSTRAINT c;",
+    ),
 ]
