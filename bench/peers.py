@@ -251,6 +251,21 @@ def noop_status(
         )
         if ours > goal:
             missed.append(f"{title}: reconcile plan {ours:.2f} s (goal {goal:.2f} s)")
+    # its peak resident memory, from the kernel's account of that one child
+    url = fresh_database(admin, "peer_rss")
+    prepare("reconcile plan", url)
+    cmd, cwd, env = tools["reconcile plan"](url)
+    env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    mb = usage.ru_maxrss / 1024
+    print(
+        f"  reconcile plan resident memory: {mb:.0f} MB, goal <= 100 MB"
+        + (" MISSED" if mb > 100 else "")
+    )
+    if mb > 100:
+        missed.append(f"{title}: reconcile plan {mb:.0f} MB resident (goal 100 MB)")
     return missed
 
 
