@@ -77,7 +77,8 @@ class MigrationSource:
 
 
 def checksum(text: str) -> str:
-    """sha256 of the file with line endings normalised, so a checkout on Windows matches."""
+    """sha256 of the file with line endings normalised, so a checkout on Windows matches (the
+    caller leaves out a byte-order mark)."""
     return hashlib.sha256(text.replace("\r\n", "\n").encode()).hexdigest()
 
 
@@ -87,6 +88,9 @@ def needs_no_transaction(stmt: Statement) -> bool:
 
 
 def parse_migration(path: str, text: str) -> MigrationSource:
+    # a byte-order mark, as some Windows editors write, is no part of the SQL (PostgreSQL would
+    # reject it) nor of the checksum (re-saving a file with one does not edit it)
+    text = text.removeprefix("\ufeff")
     split = split_sql(text, path)
     errors = list(split.errors)
     header: dict[str, str] = {}

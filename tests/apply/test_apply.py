@@ -388,3 +388,18 @@ def test_a_files_transaction_does_not_wait_for_its_own_flush_and_the_apply_ends_
         db_url,
         "SELECT action FROM reconciler.audit_log ORDER BY id DESC LIMIT 1",
     ) == [("apply.succeeded",)]
+
+
+def test_a_file_with_a_byte_order_mark_applies_and_keeps_its_checksum(
+    project: Path, db_url: str
+) -> None:
+    """As some Windows editors save it: the mark is neither SQL nor part of the checksum."""
+    sql = "-- Description: bom\n-- Rollback: DROP TABLE bom;\nCREATE TABLE bom (id bigint);\n"
+    p = project / f"{MIGS}/0008_bom_safe.sql"
+    p.write_bytes(b"\xef\xbb\xbf" + sql.encode())
+    out = run(project)
+    assert out.exit_code == EXIT_OK, [d.message for d in out.verdict.blockers]
+    assert not any(d.code == "unparsed-statement" for d in out.verdict.warnings)
+    assert query(db_url, "SELECT to_regclass('bom') IS NOT NULL") == [(True,)]
+    p.write_text(sql)  # saved again without the mark: not an edit
+    assert run(project, "plan").exit_code == EXIT_OK

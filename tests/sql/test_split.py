@@ -171,3 +171,12 @@ def test_the_parser_split_and_the_lexer_split_agree() -> None:
         assert _key(by_parser) == _key(s._by_lexer(text, "x", lines)), text[:80]
     assert s._by_parser("selec 1; select 2", s._Lines("selec 1; select 2")) is None
     assert [st.code for st in split_sql("selec 1; select 2").statements] == ["selec 1", "select 2"]
+
+
+def test_a_byte_order_mark_is_no_part_of_the_sql() -> None:
+    plain = parse_migration("x.sql", "CREATE TABLE t (id bigint);\n")
+    marked = parse_migration("x.sql", "\ufeffCREATE TABLE t (id bigint);\n")
+    assert marked.checksum == plain.checksum and not marked.errors
+    assert [(s.text, s.line, s.col) for s in marked.statements] == [
+        (s.text, s.line, s.col) for s in plain.statements
+    ]
