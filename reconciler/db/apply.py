@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg import pq, sql
@@ -33,7 +34,7 @@ from reconciler.retry import backoff
 from reconciler.sql.migration import needs_no_transaction
 from reconciler.sql.split import Statement
 
-__all__ = ["Applier", "ApplyReport"]
+__all__ = ["Applier", "ApplyReport", "run_statement"]
 
 _CIC_NAME = re.compile(
     r'^CREATE (?:UNIQUE )?INDEX CONCURRENTLY (?:IF NOT EXISTS )?("(?:[^"]|"")+"|[\w$]+)(?:\.("(?:[^"]|"")+"|[\w$]+))?',
@@ -75,6 +76,15 @@ def _index_name(stmt: Statement, pattern: re.Pattern[str] = _CIC_NAME) -> str | 
         return None
     name = mt.group(2) or mt.group(1)
     return name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()
+
+
+def run_statement(cur: psycopg.Cursor[Any], stmt: Statement) -> None:
+    """One statement of a file, as written; a COPY ... FROM STDIN with the rows that follow it."""
+    if stmt.data is None:
+        cur.execute(stmt.text.encode(), prepare=False)
+        return
+    with cur.copy(stmt.text.encode()) as copy:
+        copy.write(stmt.data.encode())
 
 
 class Applier:
@@ -180,9 +190,14 @@ class Applier:
         None once committed; otherwise it all rolled back, and this returns the error with the
         statement that failed (None when the failure was outside the file's statements), read
         from which statements got a result: the file is never run again to find out."""
-        pipelined = psycopg.Pipeline.is_supported()
+        # (libpq cannot COPY in pipeline mode: a file with rows to copy is sent statement by
+        # statement, still in one transaction)
+        pipelined = psycopg.Pipeline.is_supported() and not any(
+            s.data is not None for s in m.source.statements
+        )
         setup, history = self.conn.cursor(), self.conn.cursor()
         sent: list[tuple[Statement, psycopg.Cursor]] = []
+        running: Statement | None = None
         try:
             with (
                 self.conn.pipeline() if pipelined else contextlib.nullcontext(),
@@ -199,7 +214,9 @@ class Applier:
                 for stmt in m.source.statements:
                     cur = self.conn.cursor()
                     sent.append((stmt, cur))
-                    cur.execute(stmt.text.encode(), prepare=False)
+                    running = stmt
+                    run_statement(cur, stmt)
+                running = None
                 history.execute(
                     self._HISTORY,
                     (
@@ -214,6 +231,8 @@ class Applier:
         except psycopg.Error as e:
             if not _succeeded(setup):
                 return None, e
+            if not pipelined:  # sent one by one: the one running failed (a COPY's result
+                return running, e  # stays that of its start, so only this tells)
             return next((s for s, c in sent if not _succeeded(c)), None), e
         finally:
             for c in (setup, history, *(c for _, c in sent)):
@@ -304,7 +323,7 @@ class Applier:
                                 self._progress(cur, m, stmt.index + 1)
                             else:  # statement and its progress mark commit together
                                 with self.conn.transaction():
-                                    cur.execute(stmt.text.encode(), prepare=False)
+                                    run_statement(cur, stmt)
                                     self._progress(cur, m, stmt.index + 1)
                             break
                         except psycopg.errors.LockNotAvailable as e:

@@ -163,9 +163,12 @@ def _close_gate(gate: psycopg.Connection, tables: dict[int, str]) -> bool:
     return got
 
 
-def _run_into(conn: psycopg.Connection, text: str, failure: list[BaseException]) -> None:
+def _run_into(conn: psycopg.Connection, stmt: Statement, failure: list[BaseException]) -> None:
+    from reconciler.db.apply import run_statement
+
     try:
-        conn.execute(text.encode(), prepare=False)
+        with conn.cursor() as cur:
+            run_statement(cur, stmt)
     except BaseException as e:  # reported by the caller
         failure.append(e)
 
@@ -192,9 +195,7 @@ def trace_migration(shadow_url: str, m: DesiredMigration) -> list[StatementTrace
             before = _filenodes(runner, list(pre))
             gate_open = _close_gate(gate, pre)
             failure: list[BaseException] = []
-            worker = threading.Thread(
-                target=_run_into, args=(runner, stmt.text, failure), daemon=True
-            )
+            worker = threading.Thread(target=_run_into, args=(runner, stmt, failure), daemon=True)
             seen: dict[tuple[int, str], bool] = {}
             started = time.monotonic()
             worker.start()

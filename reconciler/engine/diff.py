@@ -40,6 +40,8 @@ def _replay(shadow_url: str, files: list[Any]) -> None:
     """Run each file's statements on the shadow (one transaction per file unless it says not)."""
     import psycopg
 
+    from reconciler.db.apply import run_statement
+
     with psycopg.connect(shadow_url, autocommit=True) as conn:
         for m in files:
             transactional = not m.source.no_transaction
@@ -48,7 +50,8 @@ def _replay(shadow_url: str, files: list[Any]) -> None:
                 if transactional:
                     conn.execute("BEGIN")
                 for stmt in m.source.statements:
-                    conn.execute(stmt.text.encode(), prepare=False)
+                    with conn.cursor() as cur:
+                        run_statement(cur, stmt)
                 if transactional:
                     conn.execute("COMMIT")
             except psycopg.Error as e:

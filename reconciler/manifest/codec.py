@@ -21,7 +21,7 @@ from reconciler.sql.split import Comment, Statement
 
 __all__ = ["FORMAT", "desired_from_json", "desired_to_json"]
 
-FORMAT = 3  # bump whenever a field below changes
+FORMAT = 4  # bump whenever a field below changes
 
 
 def _loc(v: SourceLocation | None) -> list[Any] | None:
@@ -52,7 +52,8 @@ def _source(s: MigrationSource) -> dict[str, Any]:
         "checksum": s.checksum,
         "text": s.text,
         "statements": [
-            [st.index, st.text, st.code, st.line, st.col, st.end_line] for st in s.statements
+            [st.index, st.text, st.code, st.line, st.col, st.end_line, st.data]
+            for st in s.statements
         ],
         "comments": [[c.text, c.line, c.col, c.own_line] for c in s.comments],
         "header": s.header,
@@ -71,8 +72,10 @@ def _unsource(v: dict[str, Any]) -> MigrationSource:
         checksum=str(v["checksum"]),
         text=str(v["text"]),
         statements=[
-            Statement(int(i), str(t), str(c), int(ln), int(col), int(end))
-            for i, t, c, ln, col, end in v["statements"]
+            Statement(
+                int(i), str(t), str(c), int(ln), int(col), int(end), None if d is None else str(d)
+            )
+            for i, t, c, ln, col, end, d in v["statements"]
         ],
         comments=[
             Comment(str(t), int(ln), int(col), bool(own)) for t, ln, col, own in v["comments"]

@@ -7,6 +7,11 @@ parentheses (``CREATE RULE ... DO ALSO (a; b)`` stays one statement) and outside
 ``BEGIN ATOMIC ... END`` routine body. Each statement keeps its 1-based line and column,
 and a ``code`` form in which comments are blanked out. What each statement *is* is read
 by PostgreSQL's parser in ``classify``.
+
+As in a file psql runs, the lines after ``COPY ... FROM STDIN;`` up to a line ``\\.`` are
+that statement's data (pg_dump writes seed rows this way), not SQL: they are set aside
+before splitting (their lines kept blank, so every later statement keeps its line) and
+carried by the COPY statement.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class Statement:
     line: int
     col: int
     end_line: int
+    data: str | None = None  # the rows of a COPY ... FROM STDIN, as written after it
 
     @property
     def keywords(self) -> str:
@@ -112,8 +118,90 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
     in a few tens of milliseconds); any other file token by token with the lexer, which also
     locates what is wrong.
     """
-    lines = _Lines(text)
-    return _by_parser(text, lines) or _by_lexer(text, file, lines)
+    blocks = _copy_blocks(text)
+    while True:
+        masked = _without(text, blocks)
+        lines = _Lines(masked)
+        result = _by_parser(masked, lines) or _by_lexer(masked, file, lines)
+        by_line = {s.line: s for s in result.statements}
+        # a block whose COPY is no statement of its own (it was inside a string or a body) is
+        # no block: split again without it
+        stray = [b for b in blocks if not _is_copy_stdin(by_line.get(b.line))]
+        if not stray:
+            break
+        blocks = [b for b in blocks if b not in stray]
+    data = {b.line: b for b in blocks}
+    statements = []
+    for s in result.statements:
+        b = data.get(s.line)
+        statements.append(
+            s
+            if b is None
+            else Statement(s.index, s.text, s.code, s.line, s.col, s.end_line, b.rows)
+        )
+    errors = list(result.errors)
+    for b in blocks:
+        if not b.ended:
+            errors.append(
+                Diagnostic(
+                    "unterminated-copy",
+                    "the rows of this COPY ... FROM STDIN never end with a line \\.",
+                    SourceLocation(file, b.line, 1),
+                    "end the rows with a line holding only \\. (as pg_dump writes them)",
+                )
+            )
+    return SplitResult(statements, result.comments, errors)
+
+
+@dataclass(frozen=True)
+class _Block:
+    line: int  # of the COPY
+    start: int  # offsets of the rows and of the end of the \. line
+    end: int
+    rows: str
+    ended: bool
+
+
+_COPY_STDIN = re.compile(
+    r"^[ \t]*COPY\b[^;]*?\bFROM\s+STDIN\b[^;]*;[ \t]*(?:--[^\n]*)?\r?$", re.I | re.M
+)
+_END_OF_ROWS = re.compile(r"^\\\.\r?$", re.M)
+
+
+def _copy_blocks(text: str) -> list[_Block]:
+    if "STDIN" not in text.upper():
+        return []
+    blocks: list[_Block] = []
+    pos = 0
+    for m in _COPY_STDIN.finditer(text):
+        if m.start() < pos:
+            continue  # inside the rows of the one before
+        first = text.find("\n", m.end())
+        if first < 0:
+            continue
+        first += 1
+        end = _END_OF_ROWS.search(text, first)
+        stop = end.start() if end else len(text)
+        after = text.find("\n", end.end()) if end else len(text)
+        after = len(text) if after < 0 else after
+        line = text.count("\n", 0, m.start()) + 1
+        blocks.append(_Block(line, first, after, text[first:stop], end is not None))
+        pos = after
+    return blocks
+
+
+def _without(text: str, blocks: list[_Block]) -> str:
+    """``text`` with each block's lines emptied (its newlines kept, so lines do not move)."""
+    parts, at = [], 0
+    for b in blocks:
+        parts += [text[at : b.start], "\n" * text.count("\n", b.start, b.end)]
+        at = b.end
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+def _is_copy_stdin(s: Statement | None) -> bool:
+    return s is not None and bool(re.match(r"COPY\b.*\bFROM\s+STDIN\b", s.code, re.I | re.S))
 
 
 def _statement(

@@ -403,3 +403,34 @@ def test_a_file_with_a_byte_order_mark_applies_and_keeps_its_checksum(
     assert query(db_url, "SELECT to_regclass('bom') IS NOT NULL") == [(True,)]
     p.write_text(sql)  # saved again without the mark: not an edit
     assert run(project, "plan").exit_code == EXIT_OK
+
+
+def test_copy_from_stdin_rows_are_loaded_with_their_file(project: Path, db_url: str) -> None:
+    """pg_dump's seed data: the rows after COPY ... FROM STDIN, up to a line \\., in the file's
+    transaction; a bad row fails the file as a whole, located at its COPY."""
+    head = "-- Description: seed\n-- Rollback: DROP TABLE seed;\n"
+    bad = write(
+        project,
+        f"{MIGS}/0008_seed.sql",
+        head + "CREATE TABLE seed (id bigint PRIMARY KEY, name text);\n"
+        "COPY seed (id, name) FROM stdin;\n1\tone\nnot a number\ttwo\n\\.\n"
+        "CREATE INDEX seed_name ON seed (name);\n",
+    )
+    with pytest.raises(MigrationFailed) as e:
+        run(project)
+    assert e.value.location is not None and e.value.location.line == 4
+    assert "22P02" in e.value.message  # invalid input syntax, from the server
+    assert query(db_url, "SELECT to_regclass('seed')") == [(None,)]  # nothing half-applied
+    bad.write_text(bad.read_text().replace("not a number\ttwo", "2\t\\N"))  # \N: NULL
+    assert run(project).exit_code == EXIT_OK
+    assert query(db_url, "SELECT id, name FROM seed ORDER BY id") == [(1, "one"), (2, None)]
+    # a no-transaction file (statement by statement) copies its rows too
+    write(
+        project,
+        f"{MIGS}/0009_more_seed.sql",
+        head + "-- reconciler:no-transaction\n"
+        'COPY seed (id, name) FROM stdin WITH (FORMAT csv);\n3,"three, quoted"\n\\.\n',
+    )
+    assert run(project).exit_code == EXIT_OK
+    assert query(db_url, "SELECT name FROM seed WHERE id = 3") == [("three, quoted",)]
+    assert [v for v, _, done in history(db_url) if done][-2:] == ["0008", "0009"]

@@ -180,3 +180,33 @@ def test_a_byte_order_mark_is_no_part_of_the_sql() -> None:
     assert [(s.text, s.line, s.col) for s in marked.statements] == [
         (s.text, s.line, s.col) for s in plain.statements
     ]
+
+
+def test_the_rows_after_copy_from_stdin_are_its_data_not_sql() -> None:
+    text = (
+        "CREATE TABLE t (a bigint, b text);\n"
+        "COPY t (a, b) FROM stdin; -- seed\n1\tx;y\n2\t'unclosed\n\\.\n\n"
+        'COPY t (a, b) FROM STDIN WITH (FORMAT csv);\n3,"$$z"\n\\.\n'
+        "CREATE INDEX i ON t (a);\n"
+    )
+    r = split_sql(text, "f.sql")
+    assert not r.errors
+    assert [(s.line, s.text, s.data) for s in r.statements] == [
+        (1, "CREATE TABLE t (a bigint, b text)", None),
+        (2, "COPY t (a, b) FROM stdin", "1\tx;y\n2\t'unclosed\n"),
+        (7, "COPY t (a, b) FROM STDIN WITH (FORMAT csv)", '3,"$$z"\n'),
+        (10, "CREATE INDEX i ON t (a)", None),
+    ]
+    assert parse_migration("f.sql", text).checksum == parse_migration("f.sql", text).checksum
+
+
+def test_copy_rows_must_end_and_a_copy_in_a_body_is_no_copy() -> None:
+    open_rows = split_sql("COPY t FROM stdin;\n1\n2\n", "f.sql")
+    assert [(e.code, e.location.line if e.location else 0) for e in open_rows.errors] == [
+        ("unterminated-copy", 1)
+    ]
+    body = split_sql(
+        "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$\nCOPY t FROM stdin;\n$$;\nSELECT 1;\n"
+    )
+    assert [(s.line, s.data) for s in body.statements] == [(1, None), (4, None)]
+    assert not body.errors

@@ -19,6 +19,7 @@ from reconciler.sql.rules.base import (
     alter_commands,
     alter_target,
     index_target,
+    relation,
 )
 
 _ALWAYS = {
@@ -213,6 +214,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     if i.kind == "alter_table" and (ctx.is_new(alter_target(i)) or _alter_ok(ctx)):
         return
+    if i.kind == "copy" and i.tree.get("is_from") and ctx.is_new(relation(i.tree.get("relation"))):
+        return  # rows for a table this file creates (pg_dump's seed data)
     conflict = i.tree.get("onConflictClause") or {}
     if i.kind == "insert" and conflict.get("action") == "ONCONFLICT_NOTHING":
         return

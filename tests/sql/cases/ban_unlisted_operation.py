@@ -90,6 +90,11 @@ CASES = [
         "DO $$ DECLARE x text; BEGIN x := pg_catalog.set_config('role', 'admin', false); END $$;",
     ),
     P("ban-unlisted-operation", "RESET ROLE;"),
+    F("ban-unlisted-operation", "COPY t (a, b) FROM stdin;\n1\tx\n\\.\n"),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (a bigint, b text);\nCOPY t (a, b) FROM stdin;\n1\tx\n\\.\n",
+    ),
     P("ban-unlisted-operation", "RESET search_path;"),
     P("ban-unlisted-operation", "DO $$ BEGIN PERFORM count(*) FROM pg_class; END $$;"),
 ]
