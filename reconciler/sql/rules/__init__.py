@@ -43,6 +43,7 @@ _MODULES = [
     "prefer_identity",
     "prefer_bigint",
     "prefer_text",
+    "prefer_attach_partition",
 ]
 
 RULES: dict[str, Rule] = {}
