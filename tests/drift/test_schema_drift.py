@@ -421,3 +421,35 @@ def test_every_kind_of_change_moves_the_stamp(project: Path, db_url: str) -> Non
         for role in ("drift_reader", "drift_reader2"):
             if query(db_url, "SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)):
                 query(db_url, f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def test_the_stamp_holds_on_postgresql_15(
+    project: Path, pg15_admin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stamp rests on how the server versions catalog rows: checked on each major."""
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import with_db
+
+    name = f"stamp_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg15_admin_url, autocommit=True) as c:
+        c.execute(f"CREATE DATABASE {name}")
+        assert str(c.execute("SHOW server_version_num").fetchone()[0]).startswith("15")  # type: ignore[index]
+    url = with_db(pg15_admin_url, name)
+    try:
+        monkeypatch.setenv("DATABASE_URL_DEV", url)
+        apply(project)
+        stored, live = _stamps(url)
+        assert stored is not None and stored == live
+        assert drift_of(plan_json(project)) == {}
+        query(
+            url,
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'posts_thread_idx'::regclass",
+        )
+        assert _stamps(url)[1] != stored
+        assert "index:public.posts_thread_idx" in drift_of(plan_json(project))
+    finally:
+        with psycopg.connect(pg15_admin_url, autocommit=True) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
