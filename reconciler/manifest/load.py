@@ -99,7 +99,28 @@ def _unsafe_numbers(
         yield path, f"{data} is outside the range JSON readers hold exactly (±2**53-1)"
 
 
+def _clean(data: Any, secret_key: Callable[[str], Any], secret: Callable[[str], Any]) -> bool:
+    """No secret and no unsafe number anywhere in ``data``: one pass that builds no paths (the
+    located search runs only when this finds something; 10,000 config entries are clean)."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if secret_key(str(k)) and isinstance(v, str | int) and v != "":
+                return False
+            if not _clean(v, secret_key, secret):
+                return False
+        return True
+    if isinstance(data, list):
+        return all(_clean(v, secret_key, secret) for v in data)
+    if isinstance(data, str):
+        return not secret(data)
+    return not (isinstance(data, int) and not isinstance(data, bool) and abs(data) > JSON_SAFE)
+
+
 def _data_problems(data: Any, loc: Locator, what: str) -> list[Diagnostic]:
+    from reconciler.sql import secrets
+
+    if _clean(data, secrets.SECRET_KEYS.match, secrets.find):
+        return []
     out = [
         Diagnostic(
             "literal-secret",

@@ -239,3 +239,45 @@ def test_repository_environments_load() -> None:
         d = load_environment(str(REPO / "environments" / f"{env}.yaml"), LocalFiles())
         assert d.config and d.forums and len(d.migrations) >= 6
         assert any(m.source.no_transaction for m in d.migrations)
+
+
+def test_the_quick_clean_pass_agrees_with_the_located_search() -> None:
+    """The pass that lets clean data skip the located search finds exactly what it finds."""
+    import random
+
+    from reconciler.manifest import load as L
+    from reconciler.sql import secrets
+
+    leaves = [
+        "plain",
+        "",
+        "postgres://app:hunter2@db.example.com/app",
+        "ghp_" + "a" * 36,
+        "AKIA" + "B" * 16,
+        0,
+        7,
+        2**53,
+        -(2**60),
+        True,
+        None,
+        1.5,
+    ]
+    keys = ["name", "password", "api_token", "secret", "value", 3, "passwordless_hint"]
+    rnd = random.Random(7)
+
+    def tree(depth: int) -> object:
+        pick = rnd.random()
+        if depth > 3 or pick < 0.4:
+            return rnd.choice(leaves)
+        if pick < 0.7:
+            return [tree(depth + 1) for _ in range(rnd.randint(0, 3))]
+        return {rnd.choice(keys): tree(depth + 1) for _ in range(rnd.randint(0, 3))}
+
+    seen = {True: 0, False: 0}
+    for _ in range(2000):
+        data = tree(0)
+        found = bool(list(L.find_secret(data)) or list(L._unsafe_numbers(data)))
+        clean = L._clean(data, secrets.SECRET_KEYS.match, secrets.find)
+        assert clean is not found, data
+        seen[clean] += 1
+    assert min(seen.values()) > 200  # both outcomes exercised
