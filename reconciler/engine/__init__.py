@@ -9,17 +9,27 @@ needed, so validating stays light; each operation's module is imported when firs
 (``from reconciler.engine import validate`` loads validate, not approvals and backups).
 """
 
+import sys
+import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-# a module whose name is also the name of its operation is imported now: importing it later
-# would set the package attribute to the module, shadowing the function
-from reconciler.engine.check import CheckOutcome, check
-from reconciler.engine.package import package
-from reconciler.engine.reconcile import Outcome, reconcile
-from reconciler.engine.repair import RepairOutcome, repair
-from reconciler.engine.validate import ValidateOutcome, validate
-from reconciler.engine.verify import VerifyOutcome, verify
+# operations whose module bears their name: ``reconciler.engine.check`` is the function
+_OPERATIONS = frozenset(("check", "package", "reconcile", "repair", "validate", "verify"))
+
+
+class _Engine(types.ModuleType):
+    """This package's module type. Importing a submodule sets the package attribute of its
+    name to the module; for a module named after its operation the attribute is the
+    operation instead, so those modules too load only when first used."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _OPERATIONS and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Engine
 
 if TYPE_CHECKING:
     from reconciler.engine.approvals import (
@@ -32,7 +42,11 @@ if TYPE_CHECKING:
     )
     from reconciler.engine.audit import audit_events, deliver_owed
     from reconciler.engine.backups import RestoreOutcome, list_backups, restore, take_backup
+    from reconciler.engine.check import CheckOutcome, check
     from reconciler.engine.events import LOGGER, SCOPE
+    from reconciler.engine.package import package
+    from reconciler.engine.reconcile import Outcome, reconcile
+    from reconciler.engine.repair import RepairOutcome, repair
     from reconciler.engine.request import (
         EXIT_BLOCKED,
         EXIT_CHANGES,
@@ -44,8 +58,21 @@ if TYPE_CHECKING:
         default_actor,
     )
     from reconciler.engine.session import Session, load
+    from reconciler.engine.validate import ValidateOutcome, validate
+    from reconciler.engine.verify import VerifyOutcome, verify
 
 _WHERE = {
+    "CheckOutcome": "reconciler.engine.check",
+    "check": "reconciler.engine.check",
+    "package": "reconciler.engine.package",
+    "Outcome": "reconciler.engine.reconcile",
+    "reconcile": "reconciler.engine.reconcile",
+    "RepairOutcome": "reconciler.engine.repair",
+    "repair": "reconciler.engine.repair",
+    "ValidateOutcome": "reconciler.engine.validate",
+    "validate": "reconciler.engine.validate",
+    "VerifyOutcome": "reconciler.engine.verify",
+    "verify": "reconciler.engine.verify",
     "ApprovalsListing": "reconciler.engine.approvals",
     "ApproveOutcome": "reconciler.engine.approvals",
     "approve": "reconciler.engine.approvals",
