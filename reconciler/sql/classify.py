@@ -430,6 +430,10 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
                 dynamic.append(int(value.get("lineno") or line))
             if key == "PLpgSQL_stmt_open" and value.get("dynquery"):
                 dynamic.append(int(value.get("lineno") or line))
+            if key in ("PLpgSQL_stmt_commit", "PLpgSQL_stmt_rollback"):
+                word = key.rsplit("_", 1)[1]
+                at = int((value or {}).get("lineno") or line)
+                info.inner.append((f"transaction:{word}", info.body_line + at - 1))
             if key == "PLpgSQL_expr" and isinstance(value, dict):
                 query = str(value.get("query") or "")
                 if value.get("parseMode") == 0 and query:

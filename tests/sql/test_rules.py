@@ -372,3 +372,21 @@ def test_the_suggested_rewrites_run_on_postgresql(db_url: str) -> None:
         assert conn.execute(
             "SELECT indisvalid FROM pg_index WHERE indexrelid = 'posts_body_idx'::regclass"
         ).fetchone() == (True,)
+
+
+def test_postgresql_refuses_a_commit_inside_a_do_block_in_a_transaction(db_url: str) -> None:
+    """What ban-transaction-control says of COMMIT inside DO, checked on the server: every
+    statement of a migration runs inside a transaction (its file's, or its own with its
+    progress mark in a no-transaction file)."""
+    import psycopg
+
+    with (
+        psycopg.connect(db_url) as conn,
+        pytest.raises(psycopg.errors.InvalidTransactionTermination),
+        conn.transaction(),
+    ):
+        conn.execute("DO $$ BEGIN PERFORM 1; COMMIT; END $$")
+    found = lint("DO $$ BEGIN PERFORM 1; COMMIT; END $$;" + ROLLBACK, DEV)
+    assert [(d.code, d.severity) for d in found if d.code == "ban-transaction-control"] == [
+        ("ban-transaction-control", "error")
+    ]

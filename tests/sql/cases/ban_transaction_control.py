@@ -16,4 +16,14 @@ CASES = [
     F("ban-transaction-control", "SAVEPOINT s;"),
     F("ban-transaction-control", "RELEASE SAVEPOINT s;"),
     P("ban-transaction-control", "DO $$ BEGIN PERFORM 1; END $$;"),
+    F(
+        "ban-transaction-control",
+        "DO $$ BEGIN FOR i IN 1..10 LOOP UPDATE t SET a = i WHERE id = i; COMMIT; END LOOP; END $$;",
+    ),
+    F("ban-transaction-control", "DO $$ BEGIN ROLLBACK; END $$;"),
+    P("ban-transaction-control", "DO $$ BEGIN PERFORM 1; END $$;"),
+    P(
+        "ban-transaction-control",
+        "CREATE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$;",
+    ),
 ]
