@@ -34,6 +34,26 @@ def test_top_level_help_lists_verbs(project: Path) -> None:
     assert r.returncode == 0 and all(v in r.stdout for v in VERBS)
 
 
+@pytest.mark.parametrize(
+    ("argv", "wanted"),
+    [
+        (["plan", "--env", "dev"], ["apply", "plan"]),
+        (["--env", "plan", "status"], ["apply", "status"]),  # an environment named plan
+        (["-e", "dev", "-q", "--root", "x", "validate", "a.sql"], ["apply", "validate"]),
+        (["--env", "dev"], ["apply", "watch"]),  # no verb: apply
+        (["--env", "dev", "--watch"], ["apply", "watch"]),
+        (["--help"], VERBS),
+        (["--env", "dev", "plna"], VERBS),  # argparse lists the choices
+        (["--en", "dev", "plan"], VERBS),  # an abbreviation: dev looks like the verb
+        (["--", "plan"], VERBS),
+    ],
+)
+def test_only_the_named_verbs_parser_is_built(argv: list[str], wanted: list[str]) -> None:
+    from reconciler.cli import _wanted
+
+    assert _wanted(argv) == wanted
+
+
 def test_plan_apply_status_history_exit_codes(project: Path, db_url: str) -> None:
     r = run_cli(project, "plan", "--env", "dev")
     assert r.returncode == 2, r.stderr
