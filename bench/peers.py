@@ -258,7 +258,9 @@ def noop_status(
     env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
+    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    if child.returncode != 0:
+        sys.exit(f"{title}: reconcile plan failed while its memory was measured")
     mb = usage.ru_maxrss / 1024
     print(
         f"  reconcile plan resident memory: {mb:.0f} MB, goal <= 100 MB"

@@ -70,7 +70,7 @@ def find_secret(
         if isinstance(node, dict):
             children: list[tuple[Any, tuple[str | int, ...]]] = []
             for k, v in node.items():
-                if secrets.SECRET_KEYS.match(str(k)) and isinstance(v, str | int) and v != "":
+                if _holds_secret(k, v, secrets.SECRET_KEYS.match):
                     children.append((_Secret(f"key {k!r} holds a literal secret"), (*at, k)))
                 else:
                     children.append((v, (*at, k)))
@@ -99,12 +99,17 @@ def _unsafe_numbers(
         yield path, f"{data} is outside the range JSON readers hold exactly (±2**53-1)"
 
 
+def _holds_secret(key: Any, value: Any, secret_key: Callable[[str], Any]) -> bool:
+    """A password-ish key with a value written in."""
+    return bool(secret_key(str(key))) and isinstance(value, str | int) and value != ""
+
+
 def _clean(data: Any, secret_key: Callable[[str], Any], secret: Callable[[str], Any]) -> bool:
     """No secret and no unsafe number anywhere in ``data``: one pass that builds no paths (the
     located search runs only when this finds something; 10,000 config entries are clean)."""
     if isinstance(data, dict):
         for k, v in data.items():
-            if secret_key(str(k)) and isinstance(v, str | int) and v != "":
+            if _holds_secret(k, v, secret_key):
                 return False
             if not _clean(v, secret_key, secret):
                 return False

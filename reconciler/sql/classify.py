@@ -29,7 +29,7 @@ from typing import Any
 
 from reconciler.sql.split import Statement
 
-__all__ = ["StatementInfo", "always_true", "classify", "nodes"]
+__all__ = ["StatementInfo", "always_true", "classify", "function_name", "nodes"]
 
 Tree = dict[str, Any]
 
@@ -463,13 +463,14 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
     return queries, dynamic
 
 
+def function_name(call: Tree) -> list[str]:
+    """The parts of a FuncCall's name, schema first (``pg_catalog.f`` is ``["pg_catalog", "f"]``)."""
+    return [n["String"].get("sval", "") for n in call.get("funcname") or () if "String" in n]
+
+
 def _called(tree: Any) -> list[str]:
     """The functions a tree calls, by name without schema (``pg_catalog.f`` is ``f``)."""
-    out = []
-    for _, f in nodes(tree, "FuncCall"):
-        names = [n["String"].get("sval", "") for n in f.get("funcname") or () if "String" in n]
-        out.append(str(names[-1] if names else "").lower())
-    return out
+    return [str((function_name(f) or [""])[-1]).lower() for _, f in nodes(tree, "FuncCall")]
 
 
 def _children(info: StatementInfo, queries: list[tuple[str, int]]) -> list[StatementInfo]:

@@ -172,7 +172,8 @@ def _copy_blocks(text: str) -> list[_Block]:
     if "STDIN" not in text.upper():
         return []
     blocks: list[_Block] = []
-    pos = 0
+    pos = counted = 0
+    line = 1  # of offset ``counted``
     for m in _COPY_STDIN.finditer(text):
         if m.start() < pos:
             continue  # inside the rows of the one before
@@ -184,7 +185,8 @@ def _copy_blocks(text: str) -> list[_Block]:
         stop = end.start() if end else len(text)
         after = text.find("\n", end.end()) if end else len(text)
         after = len(text) if after < 0 else after
-        line = text.count("\n", 0, m.start()) + 1
+        line += text.count("\n", counted, m.start())  # counted once, however many blocks
+        counted = m.start()
         blocks.append(_Block(line, first, after, text[first:stop], end is not None))
         pos = after
     return blocks

@@ -31,6 +31,15 @@ def lint(
     return lint_migration(src, filename, bool(m and m.group("safe")), cfg)
 
 
+def located(sql: str) -> dict[str, tuple[int, int]]:
+    """(line, col) of each rule's finding, strict environment."""
+    return {
+        d.code: (d.location.line, d.location.col)
+        for d in lint(sql, LintConfig(strict=True))
+        if d.location is not None
+    }
+
+
 def case_text(c: Case) -> str:
     return c.sql + (ROLLBACK if c.rollback else "")
 
@@ -240,11 +249,7 @@ def test_column_findings_point_at_the_column() -> None:
         ");\n"
         "ALTER TABLE events ADD COLUMN   n int;\n" + ROLLBACK
     )
-    where = {
-        d.code: (d.location.line, d.location.col)
-        for d in lint(sql, LintConfig(strict=True))
-        if d.location is not None
-    }
+    where = located(sql)
     assert where["prefer-timestamptz"] == (3, 5)
     assert where["prefer-text"] == (4, 5)
     assert where["prefer-bigint"] == (6, 33)
@@ -266,11 +271,7 @@ def test_clause_findings_point_at_the_clause() -> None:
         "SELECT 1, pg_sleep(5);\n"
         "DO $$\nBEGIN\n  PERFORM 1;\n  UPDATE t SET a = 1;\nEND $$;\n" + ROLLBACK
     )
-    where = {
-        d.code: (d.location.line, d.location.col)
-        for d in lint(sql, LintConfig(strict=True))
-        if d.location is not None
-    }
+    where = located(sql)
     assert where["require-not-valid-constraint"] == (3, 7)
     assert where["ban-side-effect-functions"] == (4, 11)
     assert where["ban-update-without-where"] == (8, 3)

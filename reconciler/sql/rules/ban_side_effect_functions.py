@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from reconciler.sql.classify import function_name
 from reconciler.sql.rules.base import Hit, Rule, StatementContext
 
 FUNCTIONS = frozenset(
@@ -50,7 +51,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     calls = i.find("FuncCall") if not i.raw or _NAMED.search(i.raw) else iter(())
     for _, call in calls:
-        names = [n["String"].get("sval", "") for n in call.get("funcname") or () if "String" in n]
+        names = function_name(call)
         if names and names[-1] in FUNCTIONS:
             where = i.at(call.get("location"))
             yield _hit(names[-1], *(where or (None, None)))

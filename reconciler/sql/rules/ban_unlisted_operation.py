@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reconciler.sql.classify import StatementInfo
+from reconciler.sql.classify import StatementInfo, function_name
 from reconciler.sql.rules.base import (
     Hit,
     Rule,
@@ -163,11 +163,7 @@ def _calls_set_config(info: StatementInfo) -> bool:
         return any(what == "call:set_config" for what, _ in info.inner)
     if info.inside != "do" or (info.raw and "set_config" not in info.raw):
         return False
-    for _, call in info.find("FuncCall"):
-        names = [n["String"].get("sval", "") for n in call.get("funcname") or () if "String" in n]
-        if names and names[-1] == "set_config":
-            return True
-    return False
+    return any(function_name(call)[-1:] == ["set_config"] for _, call in info.find("FuncCall"))
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from reconciler.sql.classify import function_name
 from reconciler.sql.rules.base import (
     Hit,
     Rule,
@@ -35,7 +36,7 @@ def volatile_calls(expr: Any) -> list[str]:
 
     out = []
     for _, call in nodes(expr, "FuncCall"):
-        names = [n["String"].get("sval", "") for n in call.get("funcname") or () if "String" in n]
+        names = function_name(call)
         if not names:
             continue
         schema, name = (names[-2] if len(names) > 1 else None), names[-1]

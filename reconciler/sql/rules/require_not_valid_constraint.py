@@ -30,6 +30,19 @@ _GENERIC = (
     "add it NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a later migration (or make "
     "this file -- reconciler:no-transaction, so each statement commits on its own)"
 )
+# a constraint declared with a new column: what it is, what it costs, how to add it instead
+_COLUMN = {
+    "CONSTR_CHECK": (
+        "a CHECK",
+        "makes PostgreSQL scan every row to verify it while holding ACCESS EXCLUSIVE",
+        "CHECK (...)",
+    ),
+    "CONSTR_FOREIGN": (
+        "REFERENCES",
+        "adds a foreign key that locks the referenced table",
+        "FOREIGN KEY ...",
+    ),
+}
 # ALTER TABLE actions that take at most SHARE UPDATE EXCLUSIVE (writes go on); every other
 # action, and a plain CREATE INDEX, blocks writes until the transaction ends
 _WRITES_GO_ON = {
@@ -141,26 +154,17 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
                 ),
             )
     for col in column_defs(i):
-        for con in column_constraints(col, "CONSTR_CHECK"):
-            yield hit_at(
-                i,
-                con.get("location"),
-                Hit(
-                    f"column {col.get('colname')} with a CHECK makes PostgreSQL scan every row "
-                    "to verify it while holding ACCESS EXCLUSIVE",
-                    "add the column, then ADD CONSTRAINT ... CHECK (...) NOT VALID and VALIDATE it",
-                ),
-            )
-        for con in column_constraints(col, "CONSTR_FOREIGN"):
-            yield hit_at(
-                i,
-                con.get("location"),
-                Hit(
-                    f"column {col.get('colname')} with REFERENCES adds a foreign key that locks "
-                    "the referenced table",
-                    "add the column, then ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID and VALIDATE it",
-                ),
-            )
+        for contype, (what, why, constraint) in _COLUMN.items():
+            for con in column_constraints(col, contype):
+                yield hit_at(
+                    i,
+                    con.get("location"),
+                    Hit(
+                        f"column {col.get('colname')} with {what} {why}",
+                        f"add the column, then ADD CONSTRAINT ... {constraint} NOT VALID and "
+                        "VALIDATE it",
+                    ),
+                )
 
 
 RULE = Rule(
