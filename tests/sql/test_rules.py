@@ -391,3 +391,15 @@ def test_postgresql_refuses_a_commit_inside_a_do_block_in_a_transaction(db_url: 
     assert [(d.code, d.severity) for d in found if d.code == "ban-transaction-control"] == [
         ("ban-transaction-control", "error")
     ]
+
+
+def test_every_not_valid_advice_defers_the_validate_to_a_later_migration() -> None:
+    """Validating in the file that added the constraint is itself reported, so no advice may
+    suggest it."""
+    for sql in (
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);",
+        "ALTER TABLE t ADD COLUMN a int CHECK (a > 0);",
+        "ALTER TABLE t ADD COLUMN u bigint REFERENCES u (id);",
+    ):
+        (found,) = [d for d in lint(sql + ROLLBACK) if d.code == "require-not-valid-constraint"]
+        assert "later migration" in (found.hint or ""), found.hint

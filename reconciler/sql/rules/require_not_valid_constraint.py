@@ -161,8 +161,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
                     con.get("location"),
                     Hit(
                         f"column {col.get('colname')} with {what} {why}",
-                        f"add the column, then ADD CONSTRAINT ... {constraint} NOT VALID and "
-                        "VALIDATE it",
+                        f"add the column, then ADD CONSTRAINT ... {constraint} NOT VALID, and "
+                        "VALIDATE it in a later migration",
                     ),
                 )
 
