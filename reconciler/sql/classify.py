@@ -148,8 +148,8 @@ _OBJECT_KIND = {  # ObjectType of ALTER ... / RENAME / OWNER / SET SCHEMA -> kin
     "OBJECT_INDEX": "alter_index",
     "OBJECT_SEQUENCE": "alter_sequence",
     "OBJECT_VIEW": "alter_view",
-    "OBJECT_MATVIEW": "alter_materialized",
-    "OBJECT_FOREIGN_TABLE": "alter_foreign",
+    "OBJECT_MATVIEW": "alter_materialized_view",
+    "OBJECT_FOREIGN_TABLE": "alter_foreign_table",
     "OBJECT_TYPE": "alter_type",
     "OBJECT_ATTRIBUTE": "alter_type",
 }
@@ -166,7 +166,13 @@ _SIMPLE_KIND = {
     "CreateExtensionStmt": "create_extension",
     "CreateFunctionStmt": "create_function",
     "CreateTrigStmt": "create_trigger",
-    "CreateForeignTableStmt": "create_foreign",
+    "CreateForeignTableStmt": "create_foreign_table",
+    "CreateFdwStmt": "create_foreign_data_wrapper",
+    "AlterFdwStmt": "alter_foreign_data_wrapper",
+    "CreateForeignServerStmt": "create_server",
+    "AlterForeignServerStmt": "alter_server",
+    "AlterTSConfigurationStmt": "alter_text_search_configuration",
+    "AlterTSDictionaryStmt": "alter_text_search_dictionary",
     "DropStmt": "drop",
     "InsertStmt": "insert",
     "UpdateStmt": "update",
@@ -179,7 +185,7 @@ _SIMPLE_KIND = {
     "ClusterStmt": "cluster",
     "LockStmt": "lock",
     "ReindexStmt": "reindex",
-    "RefreshMatViewStmt": "refresh",
+    "RefreshMatViewStmt": "refresh_materialized_view",
     "DoStmt": "do",
     "CallStmt": "call",
     "AlterSeqStmt": "alter_sequence",
@@ -246,7 +252,7 @@ def _kind_of(node: str, tree: Tree) -> str:
     if node == "VacuumStmt":
         return "vacuum" if tree.get("is_vacuumcmd") else "analyze"
     if node == "DefineStmt":
-        return _DEFINE.get(str(tree.get("kind")), "create_text")
+        return _DEFINE.get(str(tree.get("kind")), "create_text_search")
     if node.endswith("Stmt"):
         return _snake(node.removesuffix("Stmt"))
     return _snake(node)

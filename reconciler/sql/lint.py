@@ -164,6 +164,7 @@ def lint_migration(
         return False
 
     seen: set[tuple[str, int, str]] = set()
+    precise: set[int] = set()  # lines where a statement's precise rule reported an error
     data_file = cfg.data_migration and source.header.get("type", "").upper().startswith("DATA")
     for rule, hit, where in raw:
         sev = _severity(rule, cfg)
@@ -183,15 +184,14 @@ def lint_migration(
         if key in seen:
             continue
         seen.add(key)
+        if where is not None and sev == "error" and rule.id != "ban-unlisted-operation":
+            precise.add(line)
         loc = SourceLocation(path, line, col) if line else SourceLocation(path)
         out.append(Diagnostic(rule.id, hit.message, loc, hit.help, sev))  # type: ignore[arg-type]
 
-    # in strict environments, the allow-list rule speaks only where no precise rule did
-    precise = reviewed | {
-        (d.location.line if d.location else 0)
-        for d in out
-        if d.severity == "error" and d.code != "ban-unlisted-operation"
-    }
+    # in strict environments, the allow-list rule speaks only where no precise rule did (about
+    # a statement: a finding about the whole file, located on its first line, says nothing of it)
+    precise |= reviewed
     out = [
         d
         for d in out

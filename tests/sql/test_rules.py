@@ -403,3 +403,30 @@ def test_every_not_valid_advice_defers_the_validate_to_a_later_migration() -> No
     ):
         (found,) = [d for d in lint(sql + ROLLBACK) if d.code == "require-not-valid-constraint"]
         assert "later migration" in (found.hint or ""), found.hint
+
+
+@pytest.mark.parametrize(
+    ("sql", "label"),
+    [
+        ("CREATE FOREIGN TABLE f (a int) SERVER s;", "CREATE FOREIGN TABLE"),
+        ("CREATE FOREIGN DATA WRAPPER w;", "CREATE FOREIGN DATA WRAPPER"),
+        ("CREATE SERVER s FOREIGN DATA WRAPPER w;", "CREATE SERVER"),
+        ("CREATE TEXT SEARCH CONFIGURATION c (COPY = simple);", "CREATE TEXT SEARCH"),
+        (
+            "ALTER TEXT SEARCH CONFIGURATION c ALTER MAPPING FOR word WITH simple;",
+            "ALTER TEXT SEARCH CONFIGURATION",
+        ),
+        ("ALTER MATERIALIZED VIEW v OWNER TO bob;", "ALTER MATERIALIZED VIEW"),
+        ("REFRESH MATERIALIZED VIEW CONCURRENTLY v;", "REFRESH MATERIALIZED VIEW"),
+    ],
+)
+def test_an_unlisted_statement_is_named_in_full(sql: str, label: str) -> None:
+    """The finding names the statement as it is written, not a clipped form of it."""
+    found = [d.message for d in lint(sql + ROLLBACK) if d.code == "ban-unlisted-operation"]
+    assert found == [f"{label} is not on the list of safe operations for strict environments"]
+
+
+def test_a_finding_about_the_file_does_not_hide_its_first_statement() -> None:
+    """A missing rollback section is reported at 1:1; the statement on line 1 is judged anyway."""
+    codes = {d.code for d in lint("GRANT SELECT ON t TO reporting;\n")}
+    assert codes == {"require-rollback-section", "ban-unlisted-operation"}

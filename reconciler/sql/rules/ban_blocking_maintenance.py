@@ -39,5 +39,5 @@ RULE = Rule(
     "warning",
     "no VACUUM FULL, CLUSTER, LOCK in migrations",
     check,
-    kinds=frozenset(("vacuum", "cluster", "lock", "refresh")),
+    kinds=frozenset(("vacuum", "cluster", "lock", "refresh_materialized_view")),
 )
