@@ -6,15 +6,14 @@ checksum and path to its diagnostics. A missing or corrupt cache is a miss, neve
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler.digest import sha256
 from reconciler.errors import Diagnostic, SourceLocation
 from reconciler.sql.lintconfig import LINT_VERSION, LintConfig
 
@@ -32,7 +31,7 @@ def rules_fingerprint() -> str:
     import reconciler.sql
 
     root = os.path.dirname(reconciler.sql.__file__)
-    h = hashlib.sha256(LINT_VERSION.encode())
+    h = sha256(LINT_VERSION.encode())
     for folder in (root, os.path.join(root, "rules")):
         for name in sorted(n for n in os.listdir(folder) if n.endswith(".py")):
             with open(os.path.join(folder, name), "rb") as f:
@@ -159,6 +158,8 @@ class LintCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile
+
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
             with os.fdopen(fd, "w") as f:
                 json.dump(self.entries, f, separators=(",", ":"))

@@ -14,16 +14,15 @@ Set RECONCILER_NO_CACHE=1 to disable.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
+from reconciler.digest import sha256
 
 if TYPE_CHECKING:
     from reconciler.manifest import Desired, Files
@@ -33,7 +32,7 @@ __all__ = ["RecordingFiles", "load_cached", "still_valid"]
 
 def _h(value: Any) -> str:
     data = value.encode() if isinstance(value, str) else repr(value).encode()
-    return hashlib.sha256(data).hexdigest()
+    return sha256(data).hexdigest()
 
 
 class RecordingFiles:
@@ -135,6 +134,8 @@ def load_cached(
     desired = load_environment(env_file, recorder, root)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
         with os.fdopen(fd, "w") as f:
             json.dump(

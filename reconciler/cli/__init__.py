@@ -133,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{'--migration-type hotfix' if hotfix else '--emergency'} needs --reason TEXT"
         )
     # the dev agent and the operator route engine events their own way
-    attach_events(args.quiet or name in ("watch", "operator"))
+    if getattr(mod, "EVENTS", True):  # a verb that never reaches the engine's events says so
+        attach_events(args.quiet or name in ("watch", "operator"))
     try:
         return int(mod.run(args))
     except ReconcilerError as e:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -55,6 +53,9 @@ def default_actor() -> str:
     explicit = os.environ.get("RECONCILER_ACTOR")
     if explicit:
         return explicit
+    import getpass  # here: only a run that records an actor pays for these
+    import socket
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):

@@ -6,16 +6,15 @@ answered from a cache at the cost of checking the files (their stat, or their ha
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reconciler.digest import sha256
 from reconciler.embedded import state_dir
 from reconciler.engine.request import EXIT_BLOCKED, EXIT_OK, Request
-from reconciler.errors import Diagnostic, SourceLocation
+from reconciler.errors import Diagnostic, ReconcilerError, SourceLocation
 from reconciler.files import LocalFiles
 from reconciler.lintcache import LintCache, dump_diagnostic, load_diagnostic
 from reconciler.loadcache import RecordingFiles, load_cached, still_valid
@@ -26,13 +25,78 @@ if TYPE_CHECKING:
 __all__ = ["ValidateOutcome", "validate"]
 
 
-@dataclass
 class ValidateOutcome:
-    desired: Desired | None  # None when the result came whole from the cache
-    diagnostics: list[Diagnostic]
-    files_checked: int
-    exit_code: int
-    cache_hits: int = 0
+    """What validate found. A result answered whole from the cache reads its diagnostics only
+    when they are asked for, and may have a front door's earlier rendering of them."""
+
+    def __init__(
+        self,
+        desired: Desired | None,  # None when the result came whole from the cache
+        diagnostics: list[Diagnostic] | None,
+        files_checked: int,
+        exit_code: int,
+        cache_hits: int = 0,
+        *,
+        stored: str | None = None,
+        renderings: Sequence[str] = (),
+    ) -> None:
+        self.desired = desired
+        self._diagnostics = diagnostics
+        self.files_checked = files_checked
+        self.exit_code = exit_code
+        self.cache_hits = cache_hits
+        # where this result's parts are kept (``<entry>.<id>``), and which renderings exist
+        self._stored = stored
+        self._renderings = list(renderings)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        if self._diagnostics is None:
+            try:
+                with open(f"{self._stored}.diagnostics") as f:
+                    rows = json.loads(f.read())
+            except (OSError, ValueError, TypeError) as e:  # removed or damaged since the hit
+                raise ReconcilerError(
+                    f"the cached validate result {self._stored} is unreadable ({type(e).__name__})",
+                    hint="run again (or set RECONCILER_NO_CACHE=1)",
+                    code="cache-corrupt",
+                ) from None
+            self._diagnostics = [load_diagnostic(r) for r in rows]
+        return self._diagnostics
+
+    def rendered(self, key: str) -> str | None:
+        """This very result as a front door rendered it before under ``key`` (format, version)."""
+        if self._stored is None or key not in self._renderings:
+            return None
+        try:
+            with open(f"{self._stored}.{_digest(key)}.out") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def remember(self, key: str, text: str) -> None:
+        """Keep a rendering beside the cached result, so an unchanged run prints it as is."""
+        if self._stored is None or key in self._renderings:
+            return
+        _put(f"{self._stored}.{_digest(key)}.out", text)
+        entry_file = self._stored.rsplit(".", 1)[0]
+        try:
+            with open(entry_file) as f:
+                entry = json.loads(f.read())
+            if f"{entry_file}.{entry['id']}" != self._stored:
+                return  # another run has stored a newer result meanwhile
+            entry["rendered"] = [*entry.get("rendered", [])[-(_RENDERINGS - 1) :], key]
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        _put(entry_file, json.dumps(entry))
+        self._renderings.append(key)
+
+
+_RENDERINGS = 4  # renderings kept per result (text, json, sarif, github)
+
+
+def _digest(text: str) -> str:
+    return sha256(text.encode()).hexdigest()[:16]
 
 
 def _key(request: Request, paths: Sequence[str]) -> str:
@@ -49,42 +113,67 @@ def _key(request: Request, paths: Sequence[str]) -> str:
             request.emergency,
         ]
     )
-    return hashlib.sha256(doc.encode()).hexdigest()[:32]
+    return _digest(doc) + _digest(doc[::-1])
 
 
 def _cached(request: Request, paths: Sequence[str]) -> tuple[ValidateOutcome | None, str | None]:
+    """The stored result of an earlier run with the same inputs, if no input changed since.
+
+    An entry (``validate-<key>.json``) lists the files, listings and globs the run read with
+    their signatures; its diagnostics and each rendering of them sit beside it in files named
+    after the entry's id, so a hit reads only what it prints."""
     if request.files is not None or os.environ.get("RECONCILER_NO_CACHE"):
         return None, None
     cache_file = str(state_dir() / "cache" / f"validate-{_key(request, paths)}.json")
     try:
         with open(cache_file) as f:
-            entry = json.load(f)
+            entry = json.loads(f.read())
         if still_valid([(o[0], o[1], o[2]) for o in entry["ops"]], LocalFiles()):
-            cached = [load_diagnostic(r) for r in entry["diagnostics"]]
-            return (
-                ValidateOutcome(None, cached, entry["checked"], entry["exit"], entry["checked"]),
-                cache_file,
+            out = ValidateOutcome(
+                None,
+                None,
+                int(entry["checked"]),
+                int(entry["exit"]),
+                int(entry["checked"]),
+                stored=f"{cache_file}.{entry['id']}",
+                renderings=[str(k) for k in entry.get("rendered", [])],
             )
+            return out, cache_file
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return None, cache_file
 
 
 def _store(cache_file: str, recorder: RecordingFiles, out: ValidateOutcome) -> None:
-    doc = {
-        "ops": recorder.ops,
-        "checked": out.files_checked,
-        "exit": out.exit_code,
-        "diagnostics": [dump_diagnostic(d) for d in out.diagnostics],
-    }
+    import secrets
+
+    folder, name = os.path.split(cache_file)
     try:
-        os.makedirs(os.path.dirname(cache_file), exist_ok=True)
-        tmp = cache_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(doc, f)
-        os.replace(tmp, cache_file)
+        for old in os.listdir(folder):  # the parts of the result this one replaces
+            if old.startswith(name + "."):
+                os.unlink(os.path.join(folder, old))
     except OSError:
         pass
+    ident = secrets.token_hex(8)
+    stored = f"{cache_file}.{ident}"
+    if not _put(f"{stored}.diagnostics", json.dumps([dump_diagnostic(d) for d in out.diagnostics])):
+        return
+    doc = {"id": ident, "ops": recorder.ops, "checked": out.files_checked, "exit": out.exit_code}
+    if _put(cache_file, json.dumps(doc)):
+        out._stored = stored
+
+
+def _put(path: str, text: str) -> bool:
+    """Write a cache file whole (readers see the old one or the new one), or not at all."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"  # two runs at once each write their own
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        return False
 
 
 def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:

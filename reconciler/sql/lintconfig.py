@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from reconciler.digest import sha256
 
 __all__ = ["LINT_VERSION", "LintConfig"]
 
@@ -33,4 +34,4 @@ class LintConfig:
             f"{self.require_rollback_section}|{sorted(self.overrides.items())}|{self.emergency}|"
             f"{self.data_migration}|{self.lock_timeout}|{self.statement_timeout}"
         )
-        return hashlib.sha256(doc.encode()).hexdigest()[:16]
+        return sha256(doc.encode()).hexdigest()[:16]

@@ -131,6 +131,7 @@ def test_validate_uses_the_lint_cache(tree: Path) -> None:
     first = validate(Request(env="prod", root=str(tree)))
     second = validate(Request(env="prod", root=str(tree)))
     assert first.cache_hits == 0 and second.cache_hits == first.files_checked == 7
+    assert second.desired is None and second.diagnostics == first.diagnostics  # read when asked
     # 0007 is past prod's target: checked under prod's rules and marked, not hidden
     promoted = [d for d in first.diagnostics if d.code == "not-yet-promoted"]
     assert [d.location.file.rsplit("/", 1)[1] for d in promoted if d.location] == [
@@ -139,6 +140,32 @@ def test_validate_uses_the_lint_cache(tree: Path) -> None:
     f = tree / MIGS / "0003_create_users_safe.sql"
     f.write_text(f.read_text().replace("email      text", "email      text NOT NULL DEFAULT ''"))
     assert validate(Request(env="prod", root=str(tree))).cache_hits == 6
+
+
+def test_an_unchanged_validate_prints_what_the_last_one_printed(tree: Path) -> None:
+    """A run whose inputs are unchanged prints the stored rendering of its result (in the
+    format asked for); any change of a file is a new result, rendered afresh."""
+    first = run_cli(tree, "validate", "--env", "prod", "-f", "json")
+    assert run_cli(tree, "validate", "--env", "prod", "-f", "json").stdout == first.stdout
+    stored = sorted((tree / ".reconciler/cache").glob("validate-*.out"))
+    assert len(stored) == 1 and stored[0].read_text() == first.stdout.rstrip("\n")
+    stored[0].write_text('{"marker": true}')  # proves the next run prints the stored text
+    again = run_cli(tree, "validate", "--env", "prod", "-f", "json")
+    assert again.stdout == '{"marker": true}\n' and again.returncode == first.returncode
+    text = run_cli(tree, "validate", "--env", "prod")
+    assert text.stdout.rstrip().endswith("7 file(s) checked: 0 error(s), 2 warning(s)")
+    assert len(list((tree / ".reconciler/cache").glob("validate-*.out"))) == 2
+    f = tree / MIGS / "0003_create_users_safe.sql"
+    f.write_text(
+        f.read_text().replace("-- Migration starts here", "-- Migration starts here\nTRUNCATE t;")
+    )
+    changed = run_cli(tree, "validate", "--env", "prod", "-f", "json")
+    assert changed.returncode == 3 and "marker" not in changed.stdout
+    assert '"rule": "ban-truncate"' in changed.stdout
+    # the replaced result's parts went with it
+    assert [p.read_text() for p in (tree / ".reconciler/cache").glob("validate-*.out")] == [
+        changed.stdout.rstrip("\n")
+    ]
 
 
 def test_plan_verdict_uses_the_rules(project: Path, db_url: str) -> None:

@@ -7,6 +7,7 @@ import argparse
 from reconciler.cli.common import add_emergency, request
 
 FORMATS = ("text", "json", "sarif", "github")
+EVENTS = False  # validate reads files and reports; it emits no engine events
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
@@ -34,5 +35,10 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.sql.report import render_diagnostics
 
     out = validate(request(args), args.files)
-    print(render_diagnostics(out.diagnostics, args.format, __version__, out.files_checked))
+    key = f"{args.format}|{__version__}"
+    text = out.rendered(key)  # an unchanged run prints what the last one printed
+    if text is None:
+        text = render_diagnostics(out.diagnostics, args.format, __version__, out.files_checked)
+        out.remember(key, text)
+    print(text)
     return out.exit_code
