@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.digest import sha256
+from reconciler.digest import sha256, source_fingerprint
 from reconciler.errors import Diagnostic, SourceLocation
 from reconciler.sql.lintconfig import LINT_VERSION, LintConfig
 
@@ -28,15 +28,8 @@ def rules_fingerprint() -> str:
     """The rule-set version: a hash of the SQL checker's own source (the same on every
     checkout of the same code), so caches never outlive the rules and an approval names the
     rules that judged the plan."""
-    import reconciler.sql
-
-    root = os.path.dirname(reconciler.sql.__file__)
-    h = sha256(LINT_VERSION.encode())
-    for folder in (root, os.path.join(root, "rules")):
-        for name in sorted(n for n in os.listdir(folder) if n.endswith(".py")):
-            with open(os.path.join(folder, name), "rb") as f:
-                h.update(name.encode() + b"\0" + f.read())
-    return h.hexdigest()[:16]
+    h = sha256(f"{LINT_VERSION}|{source_fingerprint('sql', 'sql/rules')}".encode())
+    return str(h.hexdigest())[:16]
 
 
 def dump_diagnostic(d: Diagnostic) -> list[Any]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
-from reconciler.digest import sha256
+from reconciler.digest import sha256, source_fingerprint
 
 if TYPE_CHECKING:
     from reconciler.manifest import Desired, Files
@@ -111,8 +111,11 @@ def load_cached(
 
     if os.environ.get("RECONCILER_NO_CACHE"):
         return load_environment(env_file, files, root)
+    # the loader's and the splitter's own code are part of the key: an edited (or upgraded)
+    # loader never answers from what an older one read
+    code = source_fingerprint("manifest", "sql")
     key = _h(
-        f"{FORMAT}|{__version__}|{sys.version}|{os.path.abspath(env_file)}|{env_file}|"
+        f"{FORMAT}|{__version__}|{code}|{sys.version}|{os.path.abspath(env_file)}|{env_file}|"
         f"{os.path.abspath(root or '.') if root is not None else ''}"
     )
     entry = cache_dir / f"desired-{key[:32]}.json"

@@ -12,6 +12,11 @@ As in a file psql runs, the lines after ``COPY ... FROM STDIN;`` up to a line ``
 that statement's data (pg_dump writes seed rows this way), not SQL: they are set aside
 before splitting (their lines kept blank, so every later statement keeps its line) and
 carried by the COPY statement.
+
+A line that starts with a backslash between statements is a psql meta-command (``\\set``,
+``\\connect``, ``\\i``, pg_dump's ``\\restrict``): no SQL, and nothing the server could
+run. It is set aside the same way and reported, located and named, so the statements
+around it are still split and checked.
 """
 
 from __future__ import annotations
@@ -119,17 +124,23 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
     locates what is wrong.
     """
     blocks = _copy_blocks(text)
+    metas = _meta_commands(text, blocks)
     while True:
-        masked = _without(text, blocks)
+        masked = _without(text, sorted([*blocks, *metas], key=lambda b: b.start))
         lines = _Lines(masked)
         result = _by_parser(masked, lines) or _by_lexer(masked, file, lines)
         by_line = {s.line: s for s in result.statements}
         # a block whose COPY is no statement of its own (it was inside a string or a body) is
-        # no block: split again without it
+        # no block, and a backslash line inside a statement no meta-command: split again
+        # without them
         stray = [b for b in blocks if not _is_copy_stdin(by_line.get(b.line))]
-        if not stray:
+        inside = [
+            m for m in metas if any(s.line <= m.line <= s.end_line for s in result.statements)
+        ]
+        if not stray and not inside:
             break
         blocks = [b for b in blocks if b not in stray]
+        metas = [m for m in metas if m not in inside]
     data = {b.line: b for b in blocks}
     statements = []
     for s in result.statements:
@@ -150,7 +161,58 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
                     "end the rows with a line holding only \\. (as pg_dump writes them)",
                 )
             )
+    for m in metas:
+        errors.append(_meta_error(m, file))
     return SplitResult(statements, result.comments, errors)
+
+
+_META = re.compile(r"^[ \t]*\\([A-Za-z!?][A-Za-z0-9_+]*)?[^\n]*", re.M)
+
+
+def _meta_commands(text: str, blocks: list[_Block]) -> list[_Block]:
+    """Lines starting with a backslash, outside COPY rows: psql meta-commands, until the
+    split shows one to be inside a statement (a string or a body)."""
+    if "\\" not in text:
+        return []
+    found: list[_Block] = []
+    for m in _META.finditer(text):
+        if m.group(0).lstrip().startswith("\\.") or any(
+            b.start <= m.start() < b.end for b in blocks
+        ):
+            continue  # the end of COPY rows, or a row
+        line = text.count("\n", 0, m.start()) + 1
+        found.append(_Block(line, m.start(), m.end(), m.group(1) or "", True))
+    return found
+
+
+_DUMP_PAIR = (
+    "pg_dump (since 17.6, 16.10, 15.14, 14.19, 13.22) writes \\restrict and \\unrestrict "
+    "around a dump for psql; delete both lines"
+)
+_META_HINTS = {
+    "restrict": _DUMP_PAIR,
+    "unrestrict": _DUMP_PAIR,
+    "set": "delete the line: psql's settings and variables mean nothing to the reconciler, "
+    "which stops at a file's first failing statement anyway",
+    "connect": "a migration runs against its environment's database only; move statements "
+    "for another database to that database's manifests",
+    "c": "a migration runs against its environment's database only; move statements for "
+    "another database to that database's manifests",
+    "i": "write the included file's statements here, or make it a migration of its own",
+    "ir": "write the included file's statements here, or make it a migration of its own",
+    "include": "write the included file's statements here, or make it a migration of its own",
+}
+
+
+def _meta_error(m: _Block, file: str) -> Diagnostic:
+    name = m.rows
+    return Diagnostic(
+        "psql-meta-command",
+        f"\\{name} is a psql meta-command, not SQL: the reconciler sends statements to the "
+        "server, which cannot run it",
+        SourceLocation(file, m.line, 1),
+        _META_HINTS.get(name, "delete the line, or write what it does as SQL"),
+    )
 
 
 @dataclass(frozen=True)
