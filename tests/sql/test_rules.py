@@ -430,3 +430,35 @@ def test_a_finding_about_the_file_does_not_hide_its_first_statement() -> None:
     """A missing rollback section is reported at 1:1; the statement on line 1 is judged anyway."""
     codes = {d.code for d in lint("GRANT SELECT ON t TO reporting;\n")}
     assert codes == {"require-rollback-section", "ban-unlisted-operation"}
+
+
+def test_a_domain_constraint_locks_every_table_using_the_domain(db_url: str) -> None:
+    """What require-not-valid-constraint and ban-set-not-null say of ALTER DOMAIN, checked on
+    the server: adding a CHECK, validating one, and SET NOT NULL each take SHARE (writes
+    wait) on a table with a column of that type, for the rest of the transaction (PostgreSQL
+    19 lowered the VALIDATE's lock)."""
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        version = conn.info.server_version
+        conn.execute("CREATE DOMAIN positive AS int; CREATE TABLE uses_it (a positive)")
+        conn.execute("ALTER DOMAIN positive ADD CONSTRAINT later CHECK (VALUE > 0) NOT VALID")
+        for sql in (
+            "ALTER DOMAIN positive ADD CONSTRAINT now CHECK (VALUE > -1)",
+            "ALTER DOMAIN positive VALIDATE CONSTRAINT later",
+            "ALTER DOMAIN positive SET NOT NULL",
+        ):
+            with conn.transaction(force_rollback=True):
+                conn.execute(sql)
+                modes = conn.execute(
+                    "SELECT mode FROM pg_locks WHERE relation = 'uses_it'::regclass "
+                    "AND pid = pg_backend_pid()"
+                ).fetchall()
+            if "VALIDATE" not in sql or version < 190000:
+                assert ("ShareLock",) in modes, sql
+            found = lint(sql + ";" + ROLLBACK, DEV)
+            if "VALIDATE" not in sql:  # a NOT VALID domain CHECK is the way to get here
+                assert {d.code for d in found} & {
+                    "require-not-valid-constraint",
+                    "ban-set-not-null",
+                }, sql

@@ -1,14 +1,31 @@
-"""ban-set-not-null: SET NOT NULL scans the whole table under ACCESS EXCLUSIVE."""
+"""ban-set-not-null: SET NOT NULL scans the whole table under ACCESS EXCLUSIVE (on a domain:
+every table with a column of that type)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, alter_target
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_commands,
+    alter_target,
+    domain_target,
+)
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
+    domain = domain_target(ctx)
+    if domain is not None and i.tree.get("subtype") == "O":
+        yield Hit(
+            f"ALTER DOMAIN {domain} SET NOT NULL scans every column of type {domain}, in every "
+            "table, while blocking writes to those tables",
+            "give the columns table constraints instead: ADD CONSTRAINT c CHECK (col IS NOT NULL) "
+            "NOT VALID, VALIDATE it in a later migration, then SET NOT NULL on the column",
+        )
+        return
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
     for cmd in alter_commands(i):
@@ -27,5 +44,5 @@ RULE = Rule(
     "warning",
     "no SET NOT NULL on existing tables",
     check,
-    kinds=frozenset(("alter_table",)),
+    kinds=frozenset(("alter_table", "alter_domain")),
 )

@@ -94,6 +94,25 @@ def created_table(info: StatementInfo) -> str | None:
     return None
 
 
+def domain_target(ctx: StatementContext) -> str | None:
+    """``schema.name`` of the domain an ALTER DOMAIN changes, unless the same file created it
+    earlier (None then, or for any other statement): no column has that type yet."""
+    info = ctx.info
+    if info.node != "AlterDomainStmt":
+        return None
+    name = ".".join(s.get("sval", "") for _, s in nodes(info.tree.get("typeName"), "String"))
+    for other in ctx.file.infos:
+        if other is info:
+            break
+        if other.node == "CreateDomainStmt":
+            made = ".".join(
+                s.get("sval", "") for _, s in nodes(other.tree.get("domainname"), "String")
+            )
+            if made == name or made.split(".")[-1] == name.split(".")[-1]:
+                return None
+    return name
+
+
 def alter_target(info: StatementInfo) -> str | None:
     """The table an ALTER TABLE (or a RENAME / SET SCHEMA of a table's parts) changes."""
     return relation(info.tree.get("relation")) if info.kind == "alter_table" else None

@@ -19,6 +19,7 @@ from reconciler.sql.rules.base import (
     alter_target,
     column_constraints,
     column_defs,
+    domain_target,
     hit_at,
     index_target,
     relation,
@@ -132,8 +133,48 @@ def _validated_under_a_lock(ctx: StatementContext) -> Iterator[Hit]:
             return
 
 
+def _domain(ctx: StatementContext) -> Iterator[Hit]:
+    """ALTER DOMAIN ... ADD CONSTRAINT CHECK: every column of that type, in every table."""
+    i = ctx.info
+    con = (i.tree.get("def") or {}).get("Constraint") or {}
+    name = domain_target(ctx)
+    if (
+        name is None
+        or i.tree.get("subtype") != "C"
+        or con.get("contype") not in ("CONSTR_CHECK", "CONSTR_NOTNULL")
+        or con.get("skip_validation")
+    ):
+        return
+    if con.get("contype") == "CONSTR_NOTNULL":
+        yield hit_at(
+            i,
+            con.get("location"),
+            Hit(
+                f"ALTER DOMAIN {name} ADD NOT NULL checks every column of type {name}, in every "
+                "table, while blocking writes to those tables (and cannot be NOT VALID)",
+                "give the columns table constraints instead: ADD CONSTRAINT c CHECK (col IS NOT "
+                "NULL) NOT VALID, VALIDATE it in a later migration, then SET NOT NULL",
+            ),
+        )
+        return
+    yield hit_at(
+        i,
+        con.get("location"),
+        Hit(
+            f"ALTER DOMAIN {name} ADD CONSTRAINT checks the value of every column of type {name}, "
+            "in every table, while blocking writes to those tables",
+            "add it NOT VALID (new values are checked at once) and VALIDATE CONSTRAINT in a "
+            "later migration; before PostgreSQL 19 that VALIDATE blocks writes as well, so for "
+            "busy tables constrain their columns with table CHECKs added NOT VALID instead",
+        ),
+    )
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
+    if i.node == "AlterDomainStmt":
+        yield from _domain(ctx)
+        return
     if not i.inside:
         yield from _validated_under_a_lock(ctx)
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
@@ -173,5 +214,5 @@ RULE = Rule(
     "warning",
     "constraints are added NOT VALID",
     check,
-    kinds=frozenset(("alter_table", "validate_constraint")),
+    kinds=frozenset(("alter_table", "validate_constraint", "alter_domain")),
 )

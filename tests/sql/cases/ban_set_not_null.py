@@ -14,4 +14,7 @@ CASES = [
     F("ban-set-not-null", "ALTER TABLE ONLY t ALTER a SET NOT NULL;"),
     F("ban-set-not-null", "DO $$ BEGIN ALTER TABLE t ALTER COLUMN a SET NOT NULL; END $$;"),
     P("ban-set-not-null", "ALTER TABLE t ALTER COLUMN a DROP NOT NULL;"),
+    F("ban-set-not-null", "ALTER DOMAIN d SET NOT NULL;"),
+    P("ban-set-not-null", "CREATE DOMAIN d AS int;\nALTER DOMAIN d SET NOT NULL;"),
+    P("ban-set-not-null", "ALTER DOMAIN d DROP NOT NULL;"),
 ]

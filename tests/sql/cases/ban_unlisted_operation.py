@@ -97,4 +97,6 @@ CASES = [
     ),
     P("ban-unlisted-operation", "RESET search_path;"),
     P("ban-unlisted-operation", "DO $$ BEGIN PERFORM count(*) FROM pg_class; END $$;"),
+    P("ban-unlisted-operation", "ALTER DOMAIN d ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID;"),
+    F("ban-unlisted-operation", "ALTER DOMAIN d VALIDATE CONSTRAINT c;"),
 ]

@@ -72,4 +72,17 @@ CASES = [
         "CREATE TABLE n (a int);\nALTER TABLE n ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
         "ALTER TABLE n VALIDATE CONSTRAINT c;",
     ),
+    # a domain's constraint is checked in every column of that type, in every table
+    F("require-not-valid-constraint", "ALTER DOMAIN d ADD CONSTRAINT c CHECK (VALUE > 0);"),
+    F("require-not-valid-constraint", "ALTER DOMAIN app.email ADD CHECK (VALUE <> '');"),
+    F("require-not-valid-constraint", "ALTER DOMAIN d ADD CONSTRAINT nn NOT NULL;"),
+    P(
+        "require-not-valid-constraint",
+        "ALTER DOMAIN d ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID;",
+    ),
+    P(
+        "require-not-valid-constraint",
+        "CREATE DOMAIN app.d AS int;\nALTER DOMAIN app.d ADD CONSTRAINT c CHECK (VALUE > 0);",
+    ),
+    P("require-not-valid-constraint", "ALTER DOMAIN d DROP CONSTRAINT c;"),
 ]
