@@ -27,6 +27,7 @@ _MODULES = [
     "ban_volatile_default",
     "ban_alter_column_type",
     "ban_set_not_null",
+    "ban_drop_not_null",
     "require_not_valid_constraint",
     "require_unique_using_index",
     "ban_rename",

@@ -23,7 +23,7 @@ CASES = [
     F("ban-unlisted-operation", "SELECT count(*) FROM t;"),
     F("ban-unlisted-operation", "UPDATE t SET a = 1 WHERE id = 5;"),
     F("ban-unlisted-operation", "ALTER TABLE t ALTER COLUMN a SET DEFAULT 0;"),
-    F("ban-unlisted-operation", "ALTER TABLE t ALTER COLUMN a DROP NOT NULL;"),
+    F("ban-unlisted-operation", "ALTER TABLE t ALTER COLUMN a DROP DEFAULT;"),
     F(
         "ban-unlisted-operation",
         "INSERT INTO t SELECT * FROM u ON CONFLICT (id) DO UPDATE SET a = 1;",
