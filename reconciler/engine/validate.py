@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,7 @@ class ValidateOutcome:
 
 
 _RENDERINGS = 4  # renderings kept per result (text, json, sarif, github)
+_GRACE = 60.0  # seconds a replaced result's parts are kept for runs still reading them
 
 
 def _digest(text: str) -> str:
@@ -148,10 +150,13 @@ def _store(cache_file: str, recorder: RecordingFiles, out: ValidateOutcome) -> N
     import secrets
 
     folder, name = os.path.split(cache_file)
+    # the parts of the results this one replaces, once no run that answered from them a
+    # moment ago can still be reading them
     try:
-        for old in os.listdir(folder):  # the parts of the result this one replaces
-            if old.startswith(name + "."):
-                os.unlink(os.path.join(folder, old))
+        for old in os.listdir(folder):
+            path = os.path.join(folder, old)
+            if old.startswith(name + ".") and os.stat(path).st_mtime < time.time() - _GRACE:
+                os.unlink(path)
     except OSError:
         pass
     ident = secrets.token_hex(8)
