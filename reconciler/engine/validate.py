@@ -203,7 +203,7 @@ def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
     if paths:
         migrations = []
         for p in paths:
-            m = load_migration_file(os.path.normpath(p), recorder, diags)
+            m = load_migration_file(os.path.normpath(p), recorder, diags, any_name=True)
             if m is not None:
                 migrations.append(m)
     else:

@@ -275,12 +275,16 @@ def read_category(text: str, file: str) -> ConfigFileSpec:
 
 
 def load_migration_file(
-    path: str, files: Files, diags: list[Diagnostic]
+    path: str, files: Files, diags: list[Diagnostic], *, any_name: bool = False
 ) -> DesiredMigration | None:
-    """One migration file: name, encoding, size, splitting. Problems go to ``diags``."""
+    """One migration file: name, encoding, size, splitting. Problems go to ``diags``.
+
+    With ``any_name`` (a file named on validate's command line: another tool's history, a
+    draft), a name outside the NNNN_name[_safe].sql convention is read all the same; it has
+    no version, and it is "safe" when it ends in _safe.sql."""
     name = posixpath.basename(path)
     m = MIGRATION_FILE.match(name)
-    if not m:
+    if not m and not any_name:
         diags.append(
             Diagnostic(
                 "bad-file-name",
@@ -326,6 +330,9 @@ def load_migration_file(
                 "add the SQL or delete the file",
             )
         )
+    if m is None:
+        stem = name.removesuffix(".sql")
+        return DesiredMigration("", stem, name, path, stem.endswith("_safe"), src)
     return DesiredMigration(
         m.group("version"), m.group("name"), name, path, bool(m.group("safe")), src
     )

@@ -87,6 +87,11 @@ def needs_no_transaction(stmt: Statement) -> bool:
     return any(p.search(kw) for p in _NO_TX)
 
 
+# another tool's marker of the down half of a two-way file: dbmate (`-- migrate:down`),
+# goose (`-- +goose Down`), sql-migrate (`-- +migrate Down`)
+_OTHER_TOOL_DOWN = re.compile(r"^(?:migrate:down|\+goose\s+down|\+migrate\s+down)\b", re.I)
+
+
 def parse_migration(path: str, text: str) -> MigrationSource:
     # a byte-order mark, as some Windows editors write, is no part of the SQL (PostgreSQL would
     # reject it) nor of the checksum (re-saving a file with one does not edit it)
@@ -100,6 +105,19 @@ def parse_migration(path: str, text: str) -> MigrationSource:
     first_stmt_line = split.statements[0].line if split.statements else 10**9
     in_rollback = False
     for c in split.comments:
+        if c.own_line and _OTHER_TOOL_DOWN.match(c.text):
+            after = [s for s in split.statements if s.line > c.line]
+            if after:
+                errors.append(
+                    Diagnostic(
+                        "down-section",
+                        f"the statements after `-- {c.text}` (line {after[0].line} on) undo this "
+                        "migration, and the reconciler runs every statement of the file",
+                        SourceLocation(path, c.line, c.col),
+                        "move them into the `-- Rollback instructions:` comments (`-- 1. ...`) "
+                        "and delete the section markers",
+                    )
+                )
         m = _DIRECTIVE.match(c.text)
         if m:
             name, arg = m.group(1), m.group(2).strip()

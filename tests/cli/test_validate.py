@@ -233,3 +233,29 @@ def test_github_format_annotates_the_pull_request(tree: Path) -> None:
     assert any(
         x.startswith("::notice file=") and "not-yet-promoted" in x for x in r.stdout.splitlines()
     )
+
+
+def test_files_named_on_the_command_line_are_checked_whatever_their_names(tree: Path) -> None:
+    """Another tool's history (Flyway's V1__x.sql, golang-migrate's .up.sql, a Diesel up.sql)
+    can be checked file by file before it is renamed into the folder."""
+    other = tree / "elsewhere"
+    (other / "2020-01-01-000000_d").mkdir(parents=True)
+    (other / "V1__init.sql").write_text("CREATE TABLE a (id bigint);\n")
+    (other / "000002_b.down.sql").write_text("DROP TABLE b;\n")
+    (other / "2020-01-01-000000_d/up.sql").write_text("CREATE TABLE d (id bigint);\n")
+    r = run_cli(
+        tree,
+        "validate",
+        "--env",
+        "dev",
+        "elsewhere/V1__init.sql",
+        "elsewhere/000002_b.down.sql",
+        "elsewhere/2020-01-01-000000_d/up.sql",
+    )
+    assert r.returncode == 0, r.stdout + r.stderr  # dev: a DROP TABLE is a warning
+    assert "elsewhere/000002_b.down.sql:1:1: warning[ban-drop-table]" in r.stdout
+    assert "3 file(s) checked" in r.stdout and "bad-file-name" not in r.stdout
+    # in the environment's own folder the convention still holds
+    (tree / MIGS / "V9__late.sql").write_text("SELECT 1;\n")
+    r = run_cli(tree, "validate", "--env", "dev")
+    assert r.returncode == 1 and "error[bad-file-name]" in r.stderr + r.stdout

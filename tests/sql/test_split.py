@@ -238,3 +238,25 @@ def test_a_backslash_line_inside_a_string_or_body_is_no_meta_command() -> None:
     assert [s.line for s in r.statements] == [1, 4] and not r.errors
     rows = split_sql("COPY t FROM STDIN;\n\\N\t1\n\\.\nSELECT 1;\n", "f.sql")
     assert rows.statements[0].data == "\\N\t1\n" and not rows.errors
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("-- migrate:up\nCREATE TABLE c (id bigint);\n\n-- migrate:down\nDROP TABLE c;\n", 4),
+        ("-- +goose Up\nCREATE TABLE c (id bigint);\n-- +goose Down\nDROP TABLE c;\n", 3),
+        ("-- +migrate Up\nCREATE TABLE c (id bigint);\n-- +migrate Down\nDROP TABLE c;\n", 3),
+    ],
+)
+def test_another_tools_down_section_is_an_error(text: str, line: int) -> None:
+    """dbmate, goose and sql-migrate keep the undo in the same file; run whole, as the
+    reconciler runs a file, it would undo the migration in the same transaction."""
+    errors = parse_migration("m/0001_c.sql", text).errors
+    assert [(e.code, e.location.line if e.location else 0) for e in errors] == [
+        ("down-section", line)
+    ]
+
+
+def test_an_empty_down_section_or_a_marker_in_a_statement_is_no_error() -> None:
+    assert not parse_migration("f.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n").errors
+    assert not parse_migration("f.sql", "SELECT 1; -- migrate:down later\n").errors
