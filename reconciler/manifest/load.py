@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import posixpath
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -274,6 +275,21 @@ def read_category(text: str, file: str) -> ConfigFileSpec:
     return spec
 
 
+def _name_hint(name: str) -> str:
+    """How to rename a file, knowing the conventions of the tools people come from."""
+    if re.match(r"^\d+_.+\.(up|down)\.sql$", name):
+        return (
+            "an up/down pair (golang-migrate): keep the .up.sql as NNNN_name.sql and move the "
+            ".down.sql's statements into its `-- Rollback instructions:` comments"
+        )
+    if re.match(r"^[VUR]\d[\d._]*__.+\.sql$", name):
+        return (
+            "a Flyway name: rename V<version>__<description>.sql to NNNN_<description>.sql "
+            "(versions compare as numbers); an undo (U) file becomes rollback comments"
+        )
+    return "use a number of at least 4 digits, then lower_snake_case, e.g. 0007_add_index_safe.sql"
+
+
 def load_migration_file(
     path: str, files: Files, diags: list[Diagnostic], *, any_name: bool = False
 ) -> DesiredMigration | None:
@@ -290,7 +306,7 @@ def load_migration_file(
                 "bad-file-name",
                 f"migration file name {name!r} is not NNNN_name[_safe].sql",
                 SourceLocation(path),
-                "use a number of at least 4 digits, then lower_snake_case, e.g. 0007_add_index_safe.sql",
+                _name_hint(name),
             )
         )
         return None
@@ -338,6 +354,30 @@ def load_migration_file(
     )
 
 
+def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) -> None:
+    """A subfolder holding SQL files (Diesel's <version>_<name>/up.sql, Sqitch's deploy/) is
+    reported: migrations are read from the folder itself only, and silently finding none of
+    them would look like a database in sync."""
+    if name.startswith("."):
+        return  # .gitkeep, .git: not ours to judge
+    path = posixpath.join(desired_dir, name)
+    try:
+        inside = files.listdir(path)
+    except OSError:
+        return  # a file (README.md, notes.txt): not ours to judge
+    if any(n.endswith(".sql") for n in inside):
+        diags.append(
+            Diagnostic(
+                "nested-migrations",
+                f"{path} holds .sql files, but migrations are read from {desired_dir} itself, "
+                "not from its subfolders",
+                SourceLocation(path),
+                "move each migration up as NNNN_name.sql (a folder per migration with up.sql "
+                "and down.sql: up.sql becomes the file, down.sql its rollback comments)",
+            )
+        )
+
+
 def _load_migrations(
     desired_dir: str,
     files: Files,
@@ -361,6 +401,7 @@ def _load_migrations(
     out: list[DesiredMigration] = []
     for name in sorted(names):
         if not name.endswith(".sql"):
+            _nested(desired_dir, name, files, diags)
             continue
         m = MIGRATION_FILE.match(name)
         if m and int(m.group("version")) in seen:

@@ -255,7 +255,16 @@ def test_files_named_on_the_command_line_are_checked_whatever_their_names(tree: 
     assert r.returncode == 0, r.stdout + r.stderr  # dev: a DROP TABLE is a warning
     assert "elsewhere/000002_b.down.sql:1:1: warning[ban-drop-table]" in r.stdout
     assert "3 file(s) checked" in r.stdout and "bad-file-name" not in r.stdout
-    # in the environment's own folder the convention still holds
+    # in the environment's own folder the convention still holds, with a hint for the tool
+    # the name comes from, and a folder of SQL files in it is not passed over in silence
     (tree / MIGS / "V9__late.sql").write_text("SELECT 1;\n")
+    (tree / MIGS / "0010_x.up.sql").write_text("SELECT 1;\n")
+    (tree / MIGS / "2021-01-01-000000_e").mkdir()
+    (tree / MIGS / "2021-01-01-000000_e/up.sql").write_text("SELECT 1;\n")
+    (tree / MIGS / "NOTES").write_text("not a folder\n")
     r = run_cli(tree, "validate", "--env", "dev")
-    assert r.returncode == 1 and "error[bad-file-name]" in r.stderr + r.stdout
+    out = r.stderr + r.stdout
+    assert r.returncode == 1 and out.count("error[bad-file-name]") == 2
+    assert "a Flyway name" in out and "an up/down pair (golang-migrate)" in out
+    assert f"{MIGS}/2021-01-01-000000_e: error[nested-migrations]" in out
+    assert "NOTES" not in out
