@@ -36,6 +36,27 @@ from reconciler.sql.split import Statement
 
 __all__ = ["Applier", "ApplyReport", "run_statement"]
 
+# statements that can leave state in the session beyond their transaction: a SET that is not
+# LOCAL (or a RESET), set_config(), a SET inside a DO block's dynamic SQL; temporary objects
+_SESSION_SETTING = re.compile(
+    r"^(?:SET\s+(?!LOCAL\b|TRANSACTION\b|CONSTRAINTS\b)|RESET\b)|SET_CONFIG\s*\("
+    r"|^DO\b.*\bSET\s+(?!LOCAL\b)",
+    re.IGNORECASE | re.DOTALL,
+)
+_TEMPORARY = re.compile(
+    r"\bTEMP(?:ORARY)?\s+(?:TABLE|VIEW|SEQUENCE)\b|^SELECT\b.*\bINTO\s+TEMP", re.I | re.S
+)
+
+
+def _session_changes(m: DesiredMigration) -> tuple[bool, bool]:
+    """(may change a setting, may create a temporary object) beyond the file's own run."""
+    codes = [s.code for s in m.source.statements]
+    return (
+        any(_SESSION_SETTING.search(c) for c in codes),
+        any(_TEMPORARY.search(c) for c in codes),
+    )
+
+
 _CIC_NAME = re.compile(
     r'^CREATE (?:UNIQUE )?INDEX CONCURRENTLY (?:IF NOT EXISTS )?("(?:[^"]|"")+"|[\w$]+)(?:\.("(?:[^"]|"")+"|[\w$]+))?',
     re.IGNORECASE,
@@ -144,11 +165,32 @@ class Applier:
         self.event(
             "migrate", f"{m.filename}" + (" (no-transaction)" if action.no_transaction else "")
         )
-        if action.no_transaction:
-            self._apply_stepwise(m, action.resume_from, started, action.started)
-        else:
-            self._apply_transactional(m)
+        try:
+            if action.no_transaction:
+                self._apply_stepwise(m, action.resume_from, started, action.started)
+            else:
+                self._apply_transactional(m)
+        finally:
+            self._restore_session(m)
         self.report.migrations.append(m.version)
+
+    def _restore_session(self, m: DesiredMigration) -> None:
+        """Undo what a file left in the session: a SET search_path (or role, or any setting)
+        outside SET LOCAL outlives its transaction, and the next file of this run would start
+        from it, where the same file applied in a run of its own would not. Each file starts
+        from the session as it was opened."""
+        settings, temp = _session_changes(m)
+        if not (settings or temp) or self.conn.closed or self.conn.broken:
+            return
+        if self.conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            return  # (a failure left a transaction to roll back: its settings go with it)
+        with self.conn.cursor() as cur:
+            if settings:
+                cur.execute("SET SESSION AUTHORIZATION DEFAULT")
+                cur.execute("RESET ROLE")  # (RESET ALL leaves the role alone)
+                cur.execute("RESET ALL")
+            if temp:
+                cur.execute("DISCARD TEMP")
 
     _HISTORY = (
         "INSERT INTO reconciler.schema_migrations (version, name, checksum, "

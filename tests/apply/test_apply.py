@@ -434,3 +434,32 @@ def test_copy_from_stdin_rows_are_loaded_with_their_file(project: Path, db_url: 
     assert run(project).exit_code == EXIT_OK
     assert query(db_url, "SELECT name FROM seed WHERE id = 3") == [("three, quoted",)]
     assert [v for v, _, done in history(db_url) if done][-2:] == ["0008", "0009"]
+
+
+def test_each_file_starts_from_the_session_as_it_was_opened(project: Path, db_url: str) -> None:
+    """A SET without LOCAL outlives its file's transaction; the next file of the same run must
+    not inherit it (applied in a run of its own, it would not): the same files give the same
+    schema whether one run applies them or several."""
+    write(
+        project,
+        f"{MIGS}/0008_side_schema.sql",
+        "CREATE SCHEMA side;\nSET search_path = side, public;\n"
+        "SELECT set_config('statement_timeout', '1234', false);\n"
+        "CREATE TEMP TABLE scratch (a int);\n",
+    )
+    write(
+        project,
+        f"{MIGS}/0009_after_it.sql",
+        "CREATE TABLE after_side (id bigint);\n"
+        "DO $$ BEGIN\n"
+        "  IF to_regclass('pg_temp.scratch') IS NOT NULL THEN RAISE 'a temporary table leaked'; END IF;\n"
+        "  IF current_setting('statement_timeout') = '1234ms' THEN RAISE 'a setting leaked'; END IF;\n"
+        "END $$;\n",
+    )
+    out = run(project)
+    assert out.exit_code == EXIT_OK and out.applied is not None
+    assert out.applied.migrations[-2:] == ["0008", "0009"]
+    assert query(
+        db_url,
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = 'after_side'",
+    ) == [("public",)]
