@@ -34,7 +34,7 @@ from reconciler.retry import backoff
 from reconciler.sql.migration import needs_no_transaction
 from reconciler.sql.split import Statement
 
-__all__ = ["Applier", "ApplyReport", "run_statement"]
+__all__ = ["Applier", "ApplyReport", "restore_session", "run_statement"]
 
 # statements that can leave state in the session beyond their transaction: a SET that is not
 # LOCAL (or a RESET), set_config(), a SET inside a DO block's dynamic SQL; temporary objects
@@ -46,6 +46,25 @@ _SESSION_SETTING = re.compile(
 _TEMPORARY = re.compile(
     r"\bTEMP(?:ORARY)?\s+(?:TABLE|VIEW|SEQUENCE)\b|^SELECT\b.*\bINTO\s+TEMP", re.I | re.S
 )
+
+
+def restore_session(conn: psycopg.Connection[Any], m: DesiredMigration) -> None:
+    """Undo what file ``m`` left in the session: a SET search_path (or role, or any setting)
+    outside SET LOCAL outlives its transaction, and the next file run on this connection
+    would start from it, where the same file applied in a run of its own would not. So each
+    file starts from the session as it was opened."""
+    settings, temp = _session_changes(m)
+    if not (settings or temp) or conn.closed or conn.broken:
+        return
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        return  # (a failure left a transaction to roll back: its settings go with it)
+    with conn.cursor() as cur:
+        if settings:
+            cur.execute("SET SESSION AUTHORIZATION DEFAULT")
+            cur.execute("RESET ROLE")  # (RESET ALL leaves the role alone)
+            cur.execute("RESET ALL")
+        if temp:
+            cur.execute("DISCARD TEMP")
 
 
 def _session_changes(m: DesiredMigration) -> tuple[bool, bool]:
@@ -175,22 +194,7 @@ class Applier:
         self.report.migrations.append(m.version)
 
     def _restore_session(self, m: DesiredMigration) -> None:
-        """Undo what a file left in the session: a SET search_path (or role, or any setting)
-        outside SET LOCAL outlives its transaction, and the next file of this run would start
-        from it, where the same file applied in a run of its own would not. Each file starts
-        from the session as it was opened."""
-        settings, temp = _session_changes(m)
-        if not (settings or temp) or self.conn.closed or self.conn.broken:
-            return
-        if self.conn.info.transaction_status != pq.TransactionStatus.IDLE:
-            return  # (a failure left a transaction to roll back: its settings go with it)
-        with self.conn.cursor() as cur:
-            if settings:
-                cur.execute("SET SESSION AUTHORIZATION DEFAULT")
-                cur.execute("RESET ROLE")  # (RESET ALL leaves the role alone)
-                cur.execute("RESET ALL")
-            if temp:
-                cur.execute("DISCARD TEMP")
+        restore_session(self.conn, m)
 
     _HISTORY = (
         "INSERT INTO reconciler.schema_migrations (version, name, checksum, "

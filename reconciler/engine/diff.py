@@ -40,7 +40,7 @@ def _replay(shadow_url: str, files: list[Any]) -> None:
     """Run each file's statements on the shadow (one transaction per file unless it says not)."""
     import psycopg
 
-    from reconciler.db.apply import run_statement
+    from reconciler.db.apply import restore_session, run_statement
 
     with psycopg.connect(shadow_url, autocommit=True) as conn:
         for m in files:
@@ -54,6 +54,7 @@ def _replay(shadow_url: str, files: list[Any]) -> None:
                         run_statement(cur, stmt)
                 if transactional:
                     conn.execute("COMMIT")
+                restore_session(conn, m)  # as apply does: each file from a fresh session
             except psycopg.Error as e:
                 line = stmt.line if stmt is not None else 0
                 raise ReconcilerError(

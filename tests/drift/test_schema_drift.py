@@ -453,3 +453,19 @@ def test_the_stamp_holds_on_postgresql_15(
     finally:
         with psycopg.connect(pg15_admin_url, autocommit=True) as c:
             c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_diff_replays_each_file_from_a_fresh_session_as_apply_does(
+    project: Path, db_url: str, shadow_server: None
+) -> None:
+    """A file that sets search_path for the session: apply and the shadow replay both start the
+    next file afresh, so the schema git builds is the one the database has."""
+    (project / "manifests/migrations/0008_side_schema.sql").write_text(
+        "CREATE SCHEMA side;\nSET search_path = side, public;\n"
+    )
+    (project / "manifests/migrations/0009_after_side.sql").write_text(
+        "CREATE TABLE after_side (id bigint);\n"
+    )
+    apply(project)
+    r = run_cli(project, "diff", "--env", "dev")
+    assert r.returncode == 0 and "no differences" in r.stdout, r.stdout + r.stderr
