@@ -40,6 +40,10 @@ _NO_TX = [
         r"^CREATE TABLESPACE\b",
         r"^DROP TABLESPACE\b",
         r"^CLUSTER$",
+        r"^REINDEX (\(.*\) )?(DATABASE|SYSTEM)\b",
+        r"^CREATE SUBSCRIPTION\b",
+        r"^DROP SUBSCRIPTION\b",
+        r"^ALTER DATABASE\b.*\bSET TABLESPACE\b",
         r"^ALTER TABLE\b.*\bDETACH PARTITION\b.*\bCONCURRENTLY\b",
     )
 ]
