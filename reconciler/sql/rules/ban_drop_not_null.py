@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import (
-    Hit,
-    Rule,
-    StatementContext,
-    alter_commands,
-    alter_target,
-    domain_target,
-)
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, not_null_changes
 
 _HELP = (
     "deploy readers that handle NULL first, then drop the constraint in a later reviewed "
@@ -20,24 +13,11 @@ _HELP = (
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
-    i = ctx.info
-    domain = domain_target(ctx)
-    if domain is not None and i.tree.get("subtype") == "N":
-        yield Hit(
-            f"DROP NOT NULL on domain {domain} lets NULLs into every column of that type, which "
-            "code reading them may not handle",
-            _HELP,
-        )
-        return
-    if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
-        return
-    for cmd in alter_commands(i):
-        if cmd.get("subtype") == "AT_DropNotNull":
-            yield Hit(
-                f"DROP NOT NULL on column {cmd.get('name')} lets NULLs in, which code reading the "
-                "column may not handle",
-                _HELP,
-            )
+    for what, name in not_null_changes(ctx, "N", "AT_DropNotNull"):
+        where = f"domain {name} lets NULLs into every column of that type, which code reading them"
+        if what == "column":
+            where = f"column {name} lets NULLs in, which code reading the column"
+        yield Hit(f"DROP NOT NULL on {where} may not handle", _HELP)
 
 
 RULE = Rule(

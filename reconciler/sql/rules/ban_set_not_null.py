@@ -5,33 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import (
-    Hit,
-    Rule,
-    StatementContext,
-    alter_commands,
-    alter_target,
-    domain_target,
-)
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, not_null_changes
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
-    i = ctx.info
-    domain = domain_target(ctx)
-    if domain is not None and i.tree.get("subtype") == "O":
-        yield Hit(
-            f"ALTER DOMAIN {domain} SET NOT NULL scans every column of type {domain}, in every "
-            "table, while blocking writes to those tables",
-            "give the columns table constraints instead: ADD CONSTRAINT c CHECK (col IS NOT NULL) "
-            "NOT VALID, VALIDATE it in a later migration, then SET NOT NULL on the column",
-        )
-        return
-    if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
-        return
-    for cmd in alter_commands(i):
-        if cmd.get("subtype") == "AT_SetNotNull":
+    for what, name in not_null_changes(ctx, "O", "AT_SetNotNull"):
+        if what == "domain":
             yield Hit(
-                f"SET NOT NULL on column {cmd.get('name')} scans every row while holding ACCESS EXCLUSIVE",
+                f"ALTER DOMAIN {name} SET NOT NULL scans every column of type {name}, in every "
+                "table, while blocking writes to those tables",
+                "give the columns table constraints instead: ADD CONSTRAINT c CHECK (col IS NOT "
+                "NULL) NOT VALID, VALIDATE it in a later migration, then SET NOT NULL on the column",
+            )
+        else:
+            yield Hit(
+                f"SET NOT NULL on column {name} scans every row while holding ACCESS EXCLUSIVE",
                 "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; in a later migration VALIDATE "
                 "CONSTRAINT c, then SET NOT NULL (PostgreSQL 12+ uses the validated check and skips "
                 "the scan)",

@@ -113,6 +113,24 @@ def domain_target(ctx: StatementContext) -> str | None:
     return name
 
 
+def not_null_changes(
+    ctx: StatementContext, domain_subtype: str, table_subtype: str
+) -> Iterator[tuple[str, str]]:
+    """``("domain", name)`` or ``("column", name)`` for each SET/DROP NOT NULL of these
+    subtypes on a domain, or a column of a table, that the file did not create."""
+    i = ctx.info
+    domain = domain_target(ctx)
+    if domain is not None:
+        if i.tree.get("subtype") == domain_subtype:
+            yield "domain", domain
+        return
+    if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
+        return
+    for cmd in alter_commands(i):
+        if cmd.get("subtype") == table_subtype:
+            yield "column", str(cmd.get("name"))
+
+
 def alter_target(info: StatementInfo) -> str | None:
     """The table an ALTER TABLE (or a RENAME / SET SCHEMA of a table's parts) changes."""
     return relation(info.tree.get("relation")) if info.kind == "alter_table" else None
