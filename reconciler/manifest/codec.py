@@ -21,7 +21,7 @@ from reconciler.sql.split import Comment, Statement
 
 __all__ = ["FORMAT", "desired_from_json", "desired_to_json"]
 
-FORMAT = 4  # bump whenever a field below changes
+FORMAT = 5  # bump whenever a field below changes
 
 
 def _loc(v: SourceLocation | None) -> list[Any] | None:
@@ -55,7 +55,7 @@ def _source(s: MigrationSource) -> dict[str, Any]:
             [st.index, st.text, st.code, st.line, st.col, st.end_line, st.data]
             for st in s.statements
         ],
-        "comments": [[c.text, c.line, c.col, c.own_line] for c in s.comments],
+        "comments": [[c.text, c.line, c.col, c.own_line, c.end_line] for c in s.comments],
         "header": s.header,
         "rollback": s.rollback,
         "no_transaction": s.no_transaction,
@@ -78,7 +78,8 @@ def _unsource(v: dict[str, Any]) -> MigrationSource:
             for i, t, c, ln, col, end, d in v["statements"]
         ],
         comments=[
-            Comment(str(t), int(ln), int(col), bool(own)) for t, ln, col, own in v["comments"]
+            Comment(str(t), int(ln), int(col), bool(own), int(end))
+            for t, ln, col, own, end in v["comments"]
         ],
         header={str(k): str(x) for k, x in v["header"].items()},
         rollback=[str(x) for x in v["rollback"]],

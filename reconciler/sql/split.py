@@ -56,6 +56,7 @@ class Comment:
     line: int
     col: int
     own_line: bool  # nothing but whitespace before it on its line
+    end_line: int = 0  # of its last character (a block comment can span lines)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,10 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
         # without them
         stray = [b for b in blocks if not _is_copy_stdin(by_line.get(b.line))]
         inside = [
-            m for m in metas if any(s.line <= m.line <= s.end_line for s in result.statements)
+            m
+            for m in metas
+            if any(s.line <= m.line <= s.end_line for s in result.statements)
+            or any(c.line <= m.line <= c.end_line for c in result.comments)
         ]
         if not stray and not inside:
             break
@@ -289,7 +293,7 @@ def _comment(text: str, lines: _Lines, a: int, b: int) -> Comment:
     line, col = lines.at(a)
     body = text[a + 2 : b] if text.startswith("--", a) else text[a + 2 : b - 2]
     own = text[lines.starts[line - 1] : a].strip() == ""
-    return Comment(body.strip(), line, col, own)
+    return Comment(body.strip(), line, col, own, lines.at(b - 1)[0])
 
 
 def _by_parser(text: str, lines: _Lines) -> SplitResult | None:

@@ -243,6 +243,8 @@ def test_a_backslash_line_inside_a_string_or_body_is_no_meta_command() -> None:
     body = "CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$\n\\x\n$$;\nSELECT 'a\n\\set b\n';\n"
     r = split_sql(body, "f.sql")
     assert [s.line for s in r.statements] == [1, 4] and not r.errors
+    comment = split_sql("/*\n\\d users  (what psql shows)\n*/\nSELECT 1;\n", "f.sql")
+    assert [s.line for s in comment.statements] == [4] and not comment.errors
     rows = split_sql("COPY t FROM STDIN;\n\\N\t1\n\\.\nSELECT 1;\n", "f.sql")
     assert rows.statements[0].data == "\\N\t1\n" and not rows.errors
 
