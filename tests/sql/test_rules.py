@@ -467,3 +467,33 @@ def test_a_domain_constraint_locks_every_table_using_the_domain(db_url: str) -> 
                     "require-not-valid-constraint",
                     "ban-set-not-null",
                 }, sql
+
+
+def test_postgresql_refuses_a_new_enum_value_in_the_transaction_that_added_it(
+    db_url: str,
+) -> None:
+    """What ban-new-enum-value-use says, checked on the server: each use the rule reports
+    fails until the ADD VALUE commits; a COMMENT's text (not reported) does not."""
+    import psycopg
+
+    uses = {
+        "INSERT INTO t VALUES ('x')": True,
+        "SELECT 'x'::mood": True,
+        "ALTER TABLE t ALTER COLUMN m SET DEFAULT 'x'": True,
+        "CREATE INDEX ON t (m) WHERE m = 'x'": True,
+        "COMMENT ON TYPE mood IS 'x'": False,
+    }
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("CREATE TYPE mood AS ENUM ('a'); CREATE TABLE t (m mood)")
+        for use, refused in uses.items():
+            sql = f"ALTER TYPE mood ADD VALUE 'x';\n{use};"
+            found = {d.code for d in lint(sql + ROLLBACK, DEV)}
+            assert ("ban-new-enum-value-use" in found) is refused, use
+            try:
+                with conn.transaction(force_rollback=True):
+                    conn.execute("ALTER TYPE mood ADD VALUE 'x'")
+                    conn.execute(use)
+                failed = False
+            except psycopg.errors.UnsafeNewEnumValueUsage:
+                failed = True
+            assert failed is refused, use
