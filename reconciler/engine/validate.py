@@ -77,9 +77,11 @@ class ValidateOutcome:
 
     def remember(self, key: str, text: str) -> None:
         """Keep a rendering beside the cached result, so an unchanged run prints it as is."""
-        if self._stored is None or key in self._renderings:
+        if self._stored is None:
             return
-        _put(f"{self._stored}.{_digest(key)}.out", text)
+        _put(f"{self._stored}.{_digest(key)}.out", text)  # (again, if it went missing)
+        if key in self._renderings:
+            return
         entry_file = self._stored.rsplit(".", 1)[0]
         try:
             with open(entry_file) as f:
@@ -110,12 +112,15 @@ def _key(request: Request, paths: Sequence[str]) -> str:
             __version__,
             rules_fingerprint(),
             os.path.abspath(request.root),
+            # the findings name files as the run was asked (relative to where it ran, or not)
+            request.root,
+            os.getcwd(),
             request.env,
             list(paths),
             request.emergency,
         ]
     )
-    return _digest(doc) + _digest(doc[::-1])
+    return str(sha256(doc.encode()).hexdigest())[:32]
 
 
 def _cached(request: Request, paths: Sequence[str]) -> tuple[ValidateOutcome | None, str | None]:

@@ -268,3 +268,13 @@ def test_files_named_on_the_command_line_are_checked_whatever_their_names(tree: 
     assert "a Flyway name" in out and "an up/down pair (golang-migrate)" in out
     assert f"{MIGS}/2021-01-01-000000_e: error[nested-migrations]" in out
     assert "NOTES" not in out
+
+
+def test_the_cached_result_follows_how_the_root_was_given(tree: Path) -> None:
+    """Findings name files as the command was given them: with --root as an absolute path
+    they are absolute, so the cached result of a run with --root . is not the answer."""
+    relative = run_cli(tree, "validate", "--env", "prod", "--root", ".")
+    absolute = run_cli(tree, "validate", "--env", "prod", "--root", str(tree))
+    assert relative.returncode == absolute.returncode == 0
+    assert "\nmanifests/migrations/0007" in "\n" + relative.stdout
+    assert f"{tree}/manifests/migrations/0007" in absolute.stdout
