@@ -497,3 +497,20 @@ def test_postgresql_refuses_a_new_enum_value_in_the_transaction_that_added_it(
             except psycopg.errors.UnsafeNewEnumValueUsage:
                 failed = True
             assert failed is refused, use
+
+
+def test_postgresql_refuses_concurrently_or_vacuum_inside_a_do_block(db_url: str) -> None:
+    """What ban-concurrently-in-transaction says of a DO block, checked on the server."""
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (a int)")
+        for sql in (
+            "DO $$ BEGIN CREATE INDEX CONCURRENTLY i ON t (a); END $$",
+            "DO $$ BEGIN VACUUM t; END $$",
+        ):
+            with pytest.raises(psycopg.errors.ActiveSqlTransaction):
+                conn.execute(sql)
+            assert "ban-concurrently-in-transaction" in {
+                d.code for d in lint(sql + ";" + ROLLBACK, DEV) if d.severity == "error"
+            }

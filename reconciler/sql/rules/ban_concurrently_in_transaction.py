@@ -8,6 +8,15 @@ from reconciler.sql.rules.base import Hit, Rule, StatementContext
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
+    if ctx.info.inside and (ctx.info.concurrently or ctx.info.kind == "vacuum"):
+        what = "CONCURRENTLY" if ctx.info.concurrently else "VACUUM"
+        yield Hit(
+            f"{what} inside a DO block or routine fails: PostgreSQL refuses it in a function, "
+            "which always runs inside a transaction",
+            f"make it a statement of its own in the file: the reconciler runs files with {what} "
+            "statement by statement",
+        )
+        return
     if not ctx.info.concurrently:
         return
     open_tx = False

@@ -31,13 +31,17 @@ FUNCTIONS = frozenset(
         "pg_sleep",
         "pg_sleep_for",
         "pg_sleep_until",
+        # releases every advisory lock of the session, the reconciler's own among them: a
+        # second reconciler could then start on the same database mid-run
+        "pg_advisory_unlock_all",
     }
 )
 
 
 def _hit(name: str, line: int | None = None, col: int | None = None) -> Hit:
     return Hit(
-        f"{name}() has effects outside the migration (sessions, server files, other servers, time)",
+        f"{name}() has effects outside the migration (sessions, locks, server files, other "
+        "servers, time)",
         "do operational actions by hand, not in a schema migration",
         line,
         col,

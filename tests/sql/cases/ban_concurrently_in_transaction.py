@@ -12,4 +12,10 @@ CASES = [
         "ban-concurrently-in-transaction",
         "BEGIN;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON t (a);",
     ),
+    F(
+        "ban-concurrently-in-transaction",
+        "DO $$ BEGIN CREATE INDEX CONCURRENTLY i ON t (a); END $$;",
+    ),
+    F("ban-concurrently-in-transaction", "DO $$ BEGIN VACUUM t; END $$;"),
+    P("ban-concurrently-in-transaction", "DO $$ BEGIN CREATE INDEX i ON t (a); END $$;"),
 ]

@@ -30,4 +30,6 @@ CASES = [
         "ban-side-effect-functions",
         "DO $$ DECLARE ok bool; BEGIN ok := pg_catalog.pg_terminate_backend(1); END $$;",
     ),
+    F("ban-side-effect-functions", "SELECT pg_advisory_unlock_all();"),
+    F("ban-side-effect-functions", "DO $$ BEGIN PERFORM pg_advisory_unlock_all(); END $$;"),
 ]
