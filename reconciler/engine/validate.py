@@ -135,6 +135,9 @@ def _cached(request: Request, paths: Sequence[str]) -> tuple[ValidateOutcome | N
     try:
         with open(cache_file) as f:
             entry = json.loads(f.read())
+        ident = str(entry["id"])
+        if len(ident) != 16 or not all(c in "0123456789abcdef" for c in ident):
+            raise ValueError("not an id this code wrote")  # never a path of its choosing
         if still_valid([(o[0], o[1], o[2]) for o in entry["ops"]], LocalFiles()):
             out = ValidateOutcome(
                 None,
@@ -142,7 +145,7 @@ def _cached(request: Request, paths: Sequence[str]) -> tuple[ValidateOutcome | N
                 int(entry["checked"]),
                 int(entry["exit"]),
                 int(entry["checked"]),
-                stored=f"{cache_file}.{entry['id']}",
+                stored=f"{cache_file}.{ident}",
                 renderings=[str(k) for k in entry.get("rendered", [])],
             )
             return out, cache_file

@@ -153,12 +153,18 @@ def test_an_unchanged_validate_prints_what_the_last_one_printed(tree: Path) -> N
     assert run_cli(tree, "validate", "--env", "prod", "-f", "json").stdout == first.stdout
     stored = sorted((tree / ".reconciler/cache").glob("validate-*.out"))
     assert len(stored) == 1 and stored[0].read_text() == first.stdout.rstrip("\n")
-    stored[0].write_text('{"marker": true}')  # proves the next run prints the stored text
+    entry = next((tree / ".reconciler/cache").glob("validate-*.json"))
+    doc = json.loads(entry.read_text())
+    entry.write_text(json.dumps({**doc, "id": "../../../etc/passwd"}))  # not an id: a miss
+    assert run_cli(tree, "validate", "--env", "prod", "-f", "json").stdout == first.stdout
+    ident = json.loads(entry.read_text())["id"]  # the result stored anew
+    (current,) = (tree / ".reconciler/cache").glob(f"validate-*.json.{ident}.*.out")
+    current.write_text('{"marker": true}')  # proves the next run prints the stored text
     again = run_cli(tree, "validate", "--env", "prod", "-f", "json")
     assert again.stdout == '{"marker": true}\n' and again.returncode == first.returncode
     text = run_cli(tree, "validate", "--env", "prod")
     assert text.stdout.rstrip().endswith("7 file(s) checked: 0 error(s), 2 warning(s)")
-    assert len(list((tree / ".reconciler/cache").glob("validate-*.out"))) == 2
+    assert len(list((tree / ".reconciler/cache").glob(f"validate-*.json.{ident}.*.out"))) == 2
     for part in (tree / ".reconciler/cache").glob("validate-*.json.*"):
         os.utime(part, (time.time() - 120, time.time() - 120))  # no run reads them any more
     f = tree / MIGS / "0003_create_users_safe.sql"
