@@ -127,7 +127,8 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
     blocks = _copy_blocks(text)
     metas = _meta_commands(text, blocks)
     while True:
-        masked = _without(text, sorted([*blocks, *metas], key=lambda b: b.start))
+        spans = [(b.start, b.end) for b in blocks] + [(m.start, m.end) for m in metas]
+        masked = _without(text, sorted(spans))
         lines = _Lines(masked)
         result = _by_parser(masked, lines) or _by_lexer(masked, file, lines)
         by_line = {s.line: s for s in result.statements}
@@ -173,19 +174,30 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
 _META = re.compile(r"^[ \t]*\\([A-Za-z!?][A-Za-z0-9_+]*)?[^\n]*", re.M)
 
 
-def _meta_commands(text: str, blocks: list[_Block]) -> list[_Block]:
+@dataclass(frozen=True)
+class _Meta:
+    line: int
+    start: int  # offsets of the line, without its newline
+    end: int
+    name: str  # the command: "set", "connect", "restrict", ...
+
+
+def _meta_commands(text: str, blocks: list[_Block]) -> list[_Meta]:
     """Lines starting with a backslash, outside COPY rows: psql meta-commands, until the
-    split shows one to be inside a statement (a string or a body)."""
+    split shows one to be inside a statement or comment (a string, a body)."""
     if "\\" not in text:
         return []
-    found: list[_Block] = []
+    found: list[_Meta] = []
+    line = 1
+    counted = 0  # lines are counted once, however many such lines there are
     for m in _META.finditer(text):
         if m.group(0).lstrip().startswith("\\.") or any(
             b.start <= m.start() < b.end for b in blocks
         ):
             continue  # the end of COPY rows, or a row
-        line = text.count("\n", 0, m.start()) + 1
-        found.append(_Block(line, m.start(), m.end(), m.group(1) or "", True))
+        line += text.count("\n", counted, m.start())
+        counted = m.start()
+        found.append(_Meta(line, m.start(), m.end(), m.group(1) or ""))
     return found
 
 
@@ -208,8 +220,8 @@ _META_HINTS = {
 }
 
 
-def _meta_error(m: _Block, file: str) -> Diagnostic:
-    name = m.rows
+def _meta_error(m: _Meta, file: str) -> Diagnostic:
+    name = m.name
     return Diagnostic(
         "psql-meta-command",
         f"\\{name} is a psql meta-command, not SQL: the reconciler sends statements to the "
@@ -258,12 +270,12 @@ def _copy_blocks(text: str) -> list[_Block]:
     return blocks
 
 
-def _without(text: str, blocks: list[_Block]) -> str:
-    """``text`` with each block's lines emptied (its newlines kept, so lines do not move)."""
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each span's lines emptied (its newlines kept, so lines do not move)."""
     parts, at = [], 0
-    for b in blocks:
-        parts += [text[at : b.start], "\n" * text.count("\n", b.start, b.end)]
-        at = b.end
+    for start, end in spans:
+        parts += [text[at:start], "\n" * text.count("\n", start, end)]
+        at = end
     parts.append(text[at:])
     return "".join(parts)
 
