@@ -190,11 +190,8 @@ class Applier:
             else:
                 self._apply_transactional(m)
         finally:
-            self._restore_session(m)
+            restore_session(self.conn, m)
         self.report.migrations.append(m.version)
-
-    def _restore_session(self, m: DesiredMigration) -> None:
-        restore_session(self.conn, m)
 
     _HISTORY = (
         "INSERT INTO reconciler.schema_migrations (version, name, checksum, "
