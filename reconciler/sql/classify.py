@@ -449,7 +449,12 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
         line = int(item.get("lineno") or line)
         for key, value in item.items():
             if key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors"):
-                dynamic.append(int(value.get("lineno") or line))
+                at = int(value.get("lineno") or line)
+                constant = _constant_sql(value.get("query"))
+                if constant is None:
+                    dynamic.append(at)  # built at run time: nothing to read here
+                else:
+                    queries.append((constant, at))  # EXECUTE 'ALTER TABLE ...': plain SQL
             if key == "PLpgSQL_stmt_open" and value.get("dynquery"):
                 dynamic.append(int(value.get("lineno") or line))
             if key in ("PLpgSQL_stmt_commit", "PLpgSQL_stmt_rollback"):
@@ -483,6 +488,26 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
         for name in _called(trees):
             info.inner.append((f"call:{name}", info.body_line + line - 1))
     return queries, dynamic
+
+
+def _constant_sql(expr: Any) -> str | None:
+    """The SQL of ``EXECUTE 'ALTER TABLE ...'`` when the query is one string constant (in any
+    quoting PostgreSQL accepts, read by its parser), else None: the SQL is built at run time."""
+    query = ((expr or {}).get("PLpgSQL_expr") or {}).get("query")
+    if not query:
+        return None
+    trees, _, _ = _parse(f"SELECT {query}")
+    if not trees or len(trees) != 1:
+        return None
+    select = trees[0].get("SelectStmt") or {}
+    targets = select.get("targetList") or []
+    if len(targets) != 1 or set(select) - {"targetList", "limitOption", "op"}:
+        return None
+    value = (targets[0].get("ResTarget") or {}).get("val") or {}
+    if set(value) != {"A_Const"}:
+        return None
+    text = (value["A_Const"].get("sval") or {}).get("sval")
+    return text if isinstance(text, str) and text.strip() else None
 
 
 def function_name(call: Tree) -> list[str]:

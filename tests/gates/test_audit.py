@@ -179,7 +179,7 @@ def test_emergency_path(project: Path, db_url: str, receiver: Receiver) -> None:
     assert receiver.events()[-1]["emergency"] is True
     # unparsed SQL and credentials stay errors even in an emergency
     (project / MIGS / "0009_fix_safe.sql").write_text(
-        "DO $$ BEGIN EXECUTE 'SELECT 1'; END $$;\n-- Rollback instructions:\n-- 1. none\n"
+        "DO $$ BEGIN EXECUTE 'SELECT ' || 1; END $$;\n-- Rollback instructions:\n-- 1. none\n"
     )
     r = run_cli(project, "apply", "--env", "prod", "--emergency", "--reason", "again")
     assert r.returncode == 3 and "error[unparsed-statement]" in r.stdout

@@ -144,7 +144,7 @@ def test_the_policys_timeouts_reach_the_linter() -> None:
 
 def test_emergency_relaxes_all_but_unparsed_and_credentials() -> None:
     sql = (
-        "DROP TABLE t;\nDO $$ BEGIN EXECUTE 'SELECT 1'; END $$;\nCREATE ROLE r PASSWORD 'abcdefgh';"
+        "DROP TABLE t;\nDO $$ BEGIN EXECUTE 'SELECT ' || 1; END $$;\nCREATE ROLE r PASSWORD 'abcdefgh';"
         + ROLLBACK
     )
     got = {(d.code, d.severity) for d in lint(sql, LintConfig(strict=True, emergency=True))}
@@ -181,7 +181,7 @@ def test_trailing_ignore_and_unknown_rule() -> None:
 
 
 def test_allow_unparsed_with_reason() -> None:
-    body = "DO $$ BEGIN EXECUTE 'SELECT 1'; END $$;" + ROLLBACK
+    body = "DO $$ BEGIN EXECUTE 'SELECT ' || 1; END $$;" + ROLLBACK
     assert ("unparsed-statement", "error") in {(d.code, d.severity) for d in lint(body)}
     allowed = "-- reconciler:allow-unparsed -- reviewed by alice: only SELECT 1\n" + body
     assert ("unparsed-statement", "warning") in {(d.code, d.severity) for d in lint(allowed)}

@@ -17,4 +17,6 @@ CASES = [
     P("ban-drop-table", "-- DROP TABLE t;\nCREATE TABLE t2 (id bigint);"),
     P("ban-drop-table", "DO $$ BEGIN\n  /* DROP TABLE t */ PERFORM 1; -- DROP TABLE u\nEND $$;"),
     P("ban-drop-table", "DO $$ BEGIN RAISE NOTICE 'DROP TABLE t'; END $$;"),
+    F("ban-drop-table", "DO $$ BEGIN EXECUTE 'DROP TABLE t'; END $$;"),
+    F("ban-drop-table", "DO $$ BEGIN IF true THEN EXECUTE E'DROP TABLE \\x74'; END IF; END $$;"),
 ]

@@ -8,8 +8,17 @@ CASES = [
     F("unparsed-statement", "DO $$ BEGIN EXECUTE 'DROP TABLE ' || quote_ident('t'); END $$;"),
     F(
         "unparsed-statement",
+        "DO $$ DECLARE r record; BEGIN FOR r IN EXECUTE 'SELECT ' || 1 LOOP END LOOP; END $$;",
+    ),
+    F("unparsed-statement", "DO $$ BEGIN EXECUTE format('ALTER TABLE %I ADD x int', 't'); END $$;"),
+    # a constant string is plain SQL: read, and judged like the block's other statements
+    P(
+        "unparsed-statement",
         "DO $$ DECLARE r record; BEGIN FOR r IN EXECUTE 'SELECT 1' LOOP END LOOP; END $$;",
     ),
+    P("unparsed-statement", "DO $$ BEGIN EXECUTE 'ALTER TABLE t ADD COLUMN x text'; END $$;"),
+    P("unparsed-statement", "DO $$ BEGIN EXECUTE $q$COMMENT ON TABLE t IS 'it''s'$q$; END $$;"),
+    F("unparsed-statement", "DO $$ BEGIN EXECUTE 'SELEC 1'; END $$;"),
     F("unparsed-statement", "DO $$ BEGIN UPDAT t SET a = 1; END $$;"),
     F("unparsed-statement", "DO LANGUAGE plpython3u $$ plpy.execute('DROP TABLE t') $$;"),
     P("unparsed-statement", "DO $$ BEGIN PERFORM 1; END $$;"),
