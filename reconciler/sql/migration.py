@@ -98,6 +98,12 @@ def needs_no_transaction(stmt: Statement) -> bool:
 # another tool's marker of the down half of a two-way file: dbmate (`-- migrate:down`),
 # goose (`-- +goose Down`), sql-migrate (`-- +migrate Down`)
 _OTHER_TOOL_DOWN = re.compile(r"^(?:migrate:down|\+goose\s+down|\+migrate\s+down)\b", re.I)
+# ... and its way of saying the file runs outside a transaction
+_OTHER_TOOL_UP_NO_TX = re.compile(
+    r"^(?:migrate:up\b.*\btransaction:\s*false|\+goose\s+no\s+transaction"
+    r"|\+migrate\s+up\b.*\bnotransaction)\b",
+    re.I,
+)
 
 
 def parse_migration(path: str, text: str) -> MigrationSource:
@@ -112,20 +118,17 @@ def parse_migration(path: str, text: str) -> MigrationSource:
     ignores: list[Ignore] = []
     first_stmt_line = split.statements[0].line if split.statements else 10**9
     in_rollback = False
+    statements = split.statements
+    down = next((c for c in split.comments if c.own_line and _OTHER_TOOL_DOWN.match(c.text)), None)
+    if down is not None:
+        # another tool's two-way file: what follows its down marker undoes the migration, so
+        # it is the rollback section, never run (the statements before it keep their indices)
+        statements = [s for s in split.statements if s.line < down.line]
+        undo = [s for s in split.statements if s.line > down.line]
+        rollback.extend(f"{n}. {' '.join(s.text.split())};" for n, s in enumerate(undo, 1))
     for c in split.comments:
-        if c.own_line and _OTHER_TOOL_DOWN.match(c.text):
-            after = [s for s in split.statements if s.line > c.line]
-            if after:
-                errors.append(
-                    Diagnostic(
-                        "down-section",
-                        f"the statements after `-- {c.text}` (line {after[0].line} on) undo this "
-                        "migration, and the reconciler runs every statement of the file",
-                        SourceLocation(path, c.line, c.col),
-                        "move them into the `-- Rollback instructions:` comments (`-- 1. ...`) "
-                        "and delete the section markers",
-                    )
-                )
+        if c.own_line and _OTHER_TOOL_UP_NO_TX.match(c.text):
+            directives.setdefault("no-transaction", f"-- {c.text}")
         m = _DIRECTIVE.match(c.text)
         if m:
             name, arg = m.group(1), m.group(2).strip()
@@ -166,9 +169,10 @@ def parse_migration(path: str, text: str) -> MigrationSource:
             rollback.append(c.text)
     reason = None
     if "no-transaction" in directives:
-        reason = "-- reconciler:no-transaction"
+        said = directives["no-transaction"]
+        reason = said if said.startswith("-- ") else "-- reconciler:no-transaction"
     else:
-        for s in split.statements:
+        for s in statements:
             if needs_no_transaction(s):
                 reason = (
                     f"line {s.line}: {' '.join(s.code.split()[:4])} cannot run in a transaction"
@@ -178,7 +182,7 @@ def parse_migration(path: str, text: str) -> MigrationSource:
         path=path,
         checksum=checksum(text),
         text=text,
-        statements=split.statements,
+        statements=statements,
         comments=split.comments,
         header=header,
         rollback=rollback,

@@ -463,3 +463,20 @@ def test_each_file_starts_from_the_session_as_it_was_opened(project: Path, db_ur
         db_url,
         "SELECT table_schema FROM information_schema.tables WHERE table_name = 'after_side'",
     ) == [("public",)]
+
+
+def test_a_dbmate_file_runs_its_up_half_only(project: Path, db_url: str) -> None:
+    """A two-way file from dbmate: the statements after `-- migrate:down` are its rollback
+    instructions and never run (applied whole, it would drop what it created)."""
+    write(
+        project,
+        f"{MIGS}/0008_from_dbmate.sql",
+        "-- migrate:up\nCREATE TABLE from_dbmate (id bigint);\n\n"
+        "-- migrate:down\nDROP TABLE from_dbmate;\n",
+    )
+    out = run(project)
+    assert out.exit_code == EXIT_OK and out.applied is not None
+    assert query(db_url, "SELECT to_regclass('from_dbmate') IS NOT NULL") == [(True,)]
+    assert query(
+        db_url, "SELECT statements_done FROM reconciler.schema_migrations WHERE version = '0008'"
+    ) == [(1,)]

@@ -250,22 +250,32 @@ def test_a_backslash_line_inside_a_string_or_body_is_no_meta_command() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "line"),
+    "text",
     [
-        ("-- migrate:up\nCREATE TABLE c (id bigint);\n\n-- migrate:down\nDROP TABLE c;\n", 4),
-        ("-- +goose Up\nCREATE TABLE c (id bigint);\n-- +goose Down\nDROP TABLE c;\n", 3),
-        ("-- +migrate Up\nCREATE TABLE c (id bigint);\n-- +migrate Down\nDROP TABLE c;\n", 3),
+        "-- migrate:up\nCREATE TABLE c (id bigint);\n\n-- migrate:down\nDROP TABLE c;\n",
+        "-- +goose Up\nCREATE TABLE c (id bigint);\n-- +goose Down\nDROP TABLE c;\n",
+        "-- +migrate Up\nCREATE TABLE c (id bigint);\n-- +migrate Down\nDROP TABLE c;\n",
     ],
 )
-def test_another_tools_down_section_is_an_error(text: str, line: int) -> None:
-    """dbmate, goose and sql-migrate keep the undo in the same file; run whole, as the
-    reconciler runs a file, it would undo the migration in the same transaction."""
-    errors = parse_migration("m/0001_c.sql", text).errors
-    assert [(e.code, e.location.line if e.location else 0) for e in errors] == [
-        ("down-section", line)
-    ]
+def test_another_tools_down_section_is_the_rollback_and_never_runs(text: str) -> None:
+    """dbmate, goose and sql-migrate keep the undo after a marker in the same file; run whole
+    it would undo the migration in its own transaction. It is the file's rollback section."""
+    src = parse_migration("m/0001_c.sql", text)
+    assert [s.code for s in src.statements] == ["CREATE TABLE c (id bigint)"]
+    assert src.rollback == ["1. DROP TABLE c;"] and not src.errors and not src.no_transaction
 
 
-def test_an_empty_down_section_or_a_marker_in_a_statement_is_no_error() -> None:
-    assert not parse_migration("f.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n").errors
-    assert not parse_migration("f.sql", "SELECT 1; -- migrate:down later\n").errors
+@pytest.mark.parametrize(
+    "marker",
+    ["-- migrate:up transaction:false", "-- +goose NO TRANSACTION", "-- +migrate Up notransaction"],
+)
+def test_another_tools_no_transaction_marker_is_honoured(marker: str) -> None:
+    src = parse_migration("m/0001_c.sql", f"{marker}\nUPDATE t SET a = 1 WHERE id < 10;\n")
+    assert src.no_transaction and src.no_transaction_reason == marker
+
+
+def test_an_empty_down_section_or_a_marker_in_a_statement_changes_nothing() -> None:
+    up_only = parse_migration("f.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n")
+    assert [s.code for s in up_only.statements] == ["SELECT 1"] and not up_only.rollback
+    inline = parse_migration("f.sql", "SELECT 1; -- migrate:down later\nSELECT 2;\n")
+    assert [s.code for s in inline.statements] == ["SELECT 1", "SELECT 2"]
