@@ -21,7 +21,7 @@ from reconciler.sql.split import Comment, Statement
 
 __all__ = ["FORMAT", "desired_from_json", "desired_to_json"]
 
-FORMAT = 5  # bump whenever a field below changes
+FORMAT = 6  # bump whenever a field below changes
 
 
 def _loc(v: SourceLocation | None) -> list[Any] | None:
@@ -63,6 +63,7 @@ def _source(s: MigrationSource) -> dict[str, Any]:
         "ignores": [[list(i.rules), i.reason, i.line] for i in s.ignores],
         "directives": s.directives,
         "errors": [_diag(d) for d in s.errors],
+        "meta_commands": [[line, name] for line, name in s.meta_commands],
     }
 
 
@@ -90,6 +91,7 @@ def _unsource(v: dict[str, Any]) -> MigrationSource:
         ],
         directives={str(k): str(x) for k, x in v["directives"].items()},
         errors=[_undiag(d) for d in v["errors"]],
+        meta_commands=[(int(line), str(name)) for line, name in v["meta_commands"]],
     )
 
 

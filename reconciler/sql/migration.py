@@ -82,6 +82,7 @@ class MigrationSource:
     ignores: list[Ignore] = field(default_factory=list)
     directives: dict[str, str] = field(default_factory=dict)
     errors: list[Diagnostic] = field(default_factory=list)
+    meta_commands: list[tuple[int, str]] = field(default_factory=list)  # (line, psql command)
 
 
 def checksum(text: str) -> str:
@@ -191,4 +192,5 @@ def parse_migration(path: str, text: str) -> MigrationSource:
         ignores=ignores,
         directives=directives,
         errors=errors,
+        meta_commands=split.meta_commands,
     )

@@ -15,15 +15,15 @@ carried by the COPY statement.
 
 A line that starts with a backslash between statements is a psql meta-command (``\\set``,
 ``\\connect``, ``\\i``, pg_dump's ``\\restrict``): no SQL, and nothing the server could
-run. It is set aside the same way and reported, located and named, so the statements
-around it are still split and checked.
+run. It is set aside the same way (and listed, for ban-psql-meta-command to report), so the
+statements around it are still split and checked.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reconciler.errors import Diagnostic, SourceLocation
 
@@ -64,6 +64,8 @@ class SplitResult:
     statements: list[Statement]
     comments: list[Comment]
     errors: list[Diagnostic]
+    # psql meta-command lines set aside, (line, command): ban-psql-meta-command reports them
+    meta_commands: list[tuple[int, str]] = field(default_factory=list)
 
 
 class _Lines:
@@ -166,9 +168,7 @@ def split_sql(text: str, file: str = "<sql>") -> SplitResult:
                     "end the rows with a line holding only \\. (as pg_dump writes them)",
                 )
             )
-    for m in metas:
-        errors.append(_meta_error(m, file))
-    return SplitResult(statements, result.comments, errors)
+    return SplitResult(statements, result.comments, errors, [(m.line, m.name) for m in metas])
 
 
 _META = re.compile(r"^[ \t]*\\([A-Za-z!?][A-Za-z0-9_+]*)?[^\n]*", re.M)
@@ -199,36 +199,6 @@ def _meta_commands(text: str, blocks: list[_Block]) -> list[_Meta]:
         counted = m.start()
         found.append(_Meta(line, m.start(), m.end(), m.group(1) or ""))
     return found
-
-
-_DUMP_PAIR = (
-    "pg_dump (since 17.6, 16.10, 15.14, 14.19, 13.22) writes \\restrict and \\unrestrict "
-    "around a dump for psql; delete both lines"
-)
-_META_HINTS = {
-    "restrict": _DUMP_PAIR,
-    "unrestrict": _DUMP_PAIR,
-    "set": "delete the line: psql's settings and variables mean nothing to the reconciler, "
-    "which stops at a file's first failing statement anyway",
-    "connect": "a migration runs against its environment's database only; move statements "
-    "for another database to that database's manifests",
-    "c": "a migration runs against its environment's database only; move statements for "
-    "another database to that database's manifests",
-    "i": "write the included file's statements here, or make it a migration of its own",
-    "ir": "write the included file's statements here, or make it a migration of its own",
-    "include": "write the included file's statements here, or make it a migration of its own",
-}
-
-
-def _meta_error(m: _Meta, file: str) -> Diagnostic:
-    name = m.name
-    return Diagnostic(
-        "psql-meta-command",
-        f"\\{name} is a psql meta-command, not SQL: the reconciler sends statements to the "
-        "server, which cannot run it",
-        SourceLocation(file, m.line, 1),
-        _META_HINTS.get(name, "delete the line, or write what it does as SQL"),
-    )
 
 
 @dataclass(frozen=True)

@@ -480,3 +480,20 @@ def test_a_dbmate_file_runs_its_up_half_only(project: Path, db_url: str) -> None
     assert query(
         db_url, "SELECT statements_done FROM reconciler.schema_migrations WHERE version = '0008'"
     ) == [(1,)]
+
+
+def test_a_psql_meta_command_blocks_the_file_and_the_rest_is_still_checked(
+    project: Path, db_url: str
+) -> None:
+    """pg_dump's \\restrict pair around a dump: reported in every environment (the server
+    cannot run it), located, nothing applied; the statements between are read and judged."""
+    write(
+        project,
+        f"{MIGS}/0008_from_a_dump.sql",
+        "\\restrict AbC123\nCREATE TABLE from_dump (id bigint);\n\\unrestrict AbC123\n",
+    )
+    out = run(project)
+    assert out.exit_code == EXIT_BLOCKED and out.applied is None
+    found = [(f.code, f.location.line) for f in out.verdict.blockers if f.location]
+    assert ("ban-psql-meta-command", 1) in found and ("ban-psql-meta-command", 3) in found
+    assert query(db_url, "SELECT to_regclass('from_dump')") == [(None,)]

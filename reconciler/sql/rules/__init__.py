@@ -34,6 +34,7 @@ _MODULES = [
     "ban_blocking_maintenance",
     "require_insert_on_conflict",
     "ban_transaction_control",
+    "ban_psql_meta_command",
     "ban_new_enum_value_use",
     "ban_credentials",
     "ban_side_effect_functions",

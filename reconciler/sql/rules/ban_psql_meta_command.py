@@ -1,0 +1,54 @@
+"""ban-psql-meta-command: a psql meta-command line is no SQL, and the server cannot run it.
+
+``\\set``, ``\\connect``, ``\\i`` or pg_dump's ``\\restrict`` pair, on a line between
+statements, are instructions to psql. The splitter sets such lines aside (the statements
+around them are still read and checked); this rule reports each, in every environment:
+the file does not do what it says without psql.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reconciler.sql.rules.base import FileContext, Hit, Rule
+
+_DUMP_PAIR = (
+    "pg_dump (since 17.6, 16.10, 15.14, 14.19, 13.22) writes \\restrict and \\unrestrict "
+    "around a dump for psql; delete both lines"
+)
+_OTHER_DATABASE = (
+    "a migration runs against its environment's database only; move statements for another "
+    "database to that database's manifests"
+)
+_INCLUDE = "write the included file's statements here, or make it a migration of its own"
+_HINTS = {
+    "restrict": _DUMP_PAIR,
+    "unrestrict": _DUMP_PAIR,
+    "set": "delete the line: psql's settings and variables mean nothing to the reconciler, "
+    "which stops at a file's first failing statement anyway",
+    "connect": _OTHER_DATABASE,
+    "c": _OTHER_DATABASE,
+    "i": _INCLUDE,
+    "ir": _INCLUDE,
+    "include": _INCLUDE,
+}
+
+
+def check_file(ctx: FileContext) -> Iterator[Hit]:
+    for line, name in ctx.source.meta_commands:
+        yield Hit(
+            f"\\{name} is a psql meta-command, not SQL: the reconciler sends statements to the "
+            "server, which cannot run it",
+            _HINTS.get(name, "delete the line, or write what it does as SQL"),
+            line,
+            1,
+        )
+
+
+RULE = Rule(
+    "ban-psql-meta-command",
+    "error",
+    "error",
+    "no psql meta-commands in migration files",
+    check_file=check_file,
+)

@@ -1,0 +1,22 @@
+"""Cases for ban-psql-meta-command: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+CASES = [
+    F(
+        "ban-psql-meta-command",
+        "\\restrict AbC123\nCREATE TABLE a (id bigint);\n\\unrestrict AbC123",
+    ),
+    F("ban-psql-meta-command", "\\set ON_ERROR_STOP on\nSELECT 1;"),
+    F("ban-psql-meta-command", "SELECT 1;\n  \\connect other\nSELECT 2;"),
+    F("ban-psql-meta-command", "\\i seed.sql"),
+    P(
+        "ban-psql-meta-command",
+        "CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$\n\\x\n$$;",
+    ),
+    P("ban-psql-meta-command", "SELECT 'a\n\\set b\n';"),
+    P("ban-psql-meta-command", "/*\n\\d users\n*/\nSELECT 1;"),
+    P("ban-psql-meta-command", "COPY t FROM STDIN;\n\\N\t1\n\\.\nSELECT 1;"),
+]
