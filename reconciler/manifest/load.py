@@ -25,7 +25,7 @@ from reconciler.manifest.models import (
     ForumNodeSpec,
 )
 from reconciler.manifest.yamldoc import Locator, load_yaml
-from reconciler.sql.migration import MIGRATION_FILE, parse_migration
+from reconciler.sql.migration import DOWN_FILE, MIGRATION_FILE, parse_migration
 
 __all__ = [
     "check_value",
@@ -277,10 +277,15 @@ def read_category(text: str, file: str) -> ConfigFileSpec:
 
 def _name_hint(name: str) -> str:
     """How to rename a file, knowing the conventions of the tools people come from."""
+    if re.match(r"^\d{4,}_.+\.down\.sql$", name):
+        return (
+            "the undo half of a golang-migrate pair whose .up.sql is missing: add the .up.sql, "
+            "or delete this file"
+        )
     if re.match(r"^\d+_.+\.(up|down)\.sql$", name):
         return (
-            "an up/down pair (golang-migrate): keep the .up.sql as NNNN_name.sql and move the "
-            ".down.sql's statements into its `-- Rollback instructions:` comments"
+            "a golang-migrate pair: give the version at least 4 digits (0001_name.up.sql); "
+            "the .down.sql beside it is then its undo, never run"
         )
     if re.match(r"^[VUR]\d[\d._]*__.+\.sql$", name):
         return (
@@ -403,6 +408,9 @@ def _load_migrations(
         if not name.endswith(".sql"):
             _nested(desired_dir, name, files, diags)
             continue
+        down = DOWN_FILE.match(name)
+        if down and f"{down.group('stem')}.up.sql" in names:
+            continue  # the undo of its .up.sql, which is the migration: never run
         m = MIGRATION_FILE.match(name)
         if m and int(m.group("version")) in seen:
             diags.append(

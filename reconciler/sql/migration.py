@@ -15,6 +15,7 @@ from reconciler.errors import Diagnostic, SourceLocation
 from reconciler.sql.split import Comment, Statement, split_sql
 
 __all__ = [
+    "DOWN_FILE",
     "MIGRATION_FILE",
     "Ignore",
     "MigrationSource",
@@ -24,11 +25,15 @@ __all__ = [
 ]
 
 MIGRATION_FILE = re.compile(
-    r"^(?P<version>\d{4,})_(?P<name>[a-z0-9][a-z0-9_]*?)(?P<safe>_safe)?\.sql$"
+    # (the .up of golang-migrate's NNNN_name.up.sql pairs is allowed: see DOWN_FILE)
+    r"^(?P<version>\d{4,})_(?P<name>[a-z0-9][a-z0-9_]*?)(?P<safe>_safe)?(?:\.up)?\.sql$"
 )
 
 # statements PostgreSQL refuses inside a transaction block, as one pattern (a statement is
 # checked once, not once per pattern: a 25,000-statement seed file is checked per statement)
+# the undo half of a golang-migrate pair: never run; its .up.sql is the migration
+DOWN_FILE = re.compile(r"^(?P<stem>\d{4,}_[a-z0-9][a-z0-9_]*?)\.down\.sql$")
+
 _NO_TX = re.compile(
     "|".join(
         f"(?:{p})"

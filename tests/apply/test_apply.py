@@ -497,3 +497,19 @@ def test_a_psql_meta_command_blocks_the_file_and_the_rest_is_still_checked(
     found = [(f.code, f.location.line) for f in out.verdict.blockers if f.location]
     assert ("ban-psql-meta-command", 1) in found and ("ban-psql-meta-command", 3) in found
     assert query(db_url, "SELECT to_regclass('from_dump')") == [(None,)]
+
+
+def test_a_golang_migrate_pair_applies_its_up_file_only(project: Path, db_url: str) -> None:
+    """0008_x.up.sql is migration 0008; the .down.sql beside it is its undo and never runs."""
+    write(project, f"{MIGS}/0008_from_golang_migrate.up.sql", "CREATE TABLE from_gm (id bigint);\n")
+    write(project, f"{MIGS}/0008_from_golang_migrate.down.sql", "DROP TABLE from_gm;\n")
+    out = run(project)
+    assert out.exit_code == EXIT_OK and out.applied is not None
+    assert out.applied.migrations[-1] == "0008"
+    assert query(db_url, "SELECT to_regclass('from_gm') IS NOT NULL") == [(True,)]
+    assert query(
+        db_url, "SELECT name FROM reconciler.schema_migrations WHERE version = '0008'"
+    ) == [("from_golang_migrate",)]
+    write(project, f"{MIGS}/0009_orphan.down.sql", "DROP TABLE users;\n")  # no .up.sql
+    with pytest.raises(ReconcilerError, match=r"0009_orphan\.down\.sql"):
+        run(project, "plan")
