@@ -7,13 +7,11 @@ for the import; bulk hashing elsewhere keeps hashlib.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from functools import cache
 from importlib import import_module
 from typing import Any
 
-__all__ = ["sha256", "source_fingerprint"]
+__all__ = ["sha256"]
 
 
 def _find() -> Callable[..., Any]:
@@ -27,18 +25,3 @@ def _find() -> Callable[..., Any]:
 
 
 sha256: Callable[..., Any] = _find()
-
-
-@cache
-def source_fingerprint(*folders: str) -> str:
-    """A hash of this package's own source in ``folders`` (relative to the package, e.g.
-    ``"sql/rules"``): the same on every copy of the same code, different after any edit, so
-    a cache keyed by it never outlives the code that filled it."""
-    root = os.path.dirname(os.path.abspath(__file__))
-    h = sha256()
-    for folder in folders:
-        path = os.path.join(root, folder)
-        for name in sorted(n for n in os.listdir(path) if n.endswith(".py")):
-            with open(os.path.join(path, name), "rb") as f:
-                h.update(f"{folder}/{name}".encode() + b"\0" + f.read())
-    return str(h.hexdigest())

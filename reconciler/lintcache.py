@@ -13,7 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.digest import sha256, source_fingerprint
+from reconciler.cachefile import source_fingerprint, write_whole
+from reconciler.digest import sha256
 from reconciler.errors import Diagnostic, SourceLocation
 from reconciler.sql.lintconfig import LINT_VERSION, LintConfig
 
@@ -149,14 +150,5 @@ class LintCache:
     def save(self) -> None:
         if not self.dirty or self.path is None:
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            import tempfile
-
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.entries, f, separators=(",", ":"))
-            os.replace(tmp, self.path)
+        if write_whole(str(self.path), json.dumps(self.entries, separators=(",", ":"))):
             self.dirty = False
-        except OSError:
-            pass

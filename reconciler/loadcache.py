@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
-from reconciler.digest import sha256, source_fingerprint
+from reconciler.cachefile import source_fingerprint, write_whole
+from reconciler.digest import sha256
 
 if TYPE_CHECKING:
     from reconciler.manifest import Desired, Files
@@ -136,22 +137,13 @@ def load_cached(
     recorder = RecordingFiles(files)
     desired = load_environment(env_file, recorder, root)
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        import tempfile
-
-        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(
-                {
-                    "format": FORMAT,
-                    "version": __version__,
-                    "ops": recorder.ops,
-                    "desired": desired_to_json(desired),
-                },
-                f,
-                separators=(",", ":"),
-            )
-        os.replace(tmp, entry)
-    except (OSError, TypeError, ValueError):
-        pass  # a read-only checkout (or a value JSON cannot hold) still works, uncached
+        doc = {
+            "format": FORMAT,
+            "version": __version__,
+            "ops": recorder.ops,
+            "desired": desired_to_json(desired),
+        }
+        write_whole(str(entry), json.dumps(doc, separators=(",", ":")))
+    except (TypeError, ValueError):
+        pass  # a value JSON cannot hold: still works, uncached (as a read-only checkout does)
     return desired

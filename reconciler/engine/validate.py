@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from reconciler.cachefile import write_whole
 from reconciler.digest import sha256
 from reconciler.embedded import state_dir
 from reconciler.engine.request import EXIT_BLOCKED, EXIT_OK, Request
@@ -79,7 +80,7 @@ class ValidateOutcome:
         """Keep a rendering beside the cached result, so an unchanged run prints it as is."""
         if self._stored is None:
             return
-        _put(f"{self._stored}.{_digest(key)}.out", text)  # (again, if it went missing)
+        write_whole(f"{self._stored}.{_digest(key)}.out", text)  # (again, if it went missing)
         if key in self._renderings:
             return
         entry_file = self._stored.rsplit(".", 1)[0]
@@ -91,7 +92,7 @@ class ValidateOutcome:
             entry["rendered"] = [*entry.get("rendered", [])[-(_RENDERINGS - 1) :], key]
         except (OSError, ValueError, KeyError, TypeError):
             return
-        _put(entry_file, json.dumps(entry))
+        write_whole(entry_file, json.dumps(entry))
         self._renderings.append(key)
 
 
@@ -169,24 +170,13 @@ def _store(cache_file: str, recorder: RecordingFiles, out: ValidateOutcome) -> N
         pass
     ident = secrets.token_hex(8)
     stored = f"{cache_file}.{ident}"
-    if not _put(f"{stored}.diagnostics", json.dumps([dump_diagnostic(d) for d in out.diagnostics])):
+    if not write_whole(
+        f"{stored}.diagnostics", json.dumps([dump_diagnostic(d) for d in out.diagnostics])
+    ):
         return
     doc = {"id": ident, "ops": recorder.ops, "checked": out.files_checked, "exit": out.exit_code}
-    if _put(cache_file, json.dumps(doc)):
+    if write_whole(cache_file, json.dumps(doc)):
         out._stored = stored
-
-
-def _put(path: str, text: str) -> bool:
-    """Write a cache file whole (readers see the old one or the new one), or not at all."""
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"  # two runs at once each write their own
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-        return True
-    except OSError:
-        return False
 
 
 def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
