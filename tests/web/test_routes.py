@@ -282,7 +282,8 @@ def test_add_an_entry(project: Path, db_url: str) -> None:
 
 def test_blocked_migration_finding_on_its_line(project: Path) -> None:
     (project / "manifests/migrations/0008_drop_stuff_safe.sql").write_text(
-        "-- rollback: none\nSELECT 1;\nDROP TABLE xp_events;\n"
+        # ban-copy-program is an error everywhere; the DROP a warning in dev
+        "-- rollback: none\nSELECT 1;\nDROP TABLE xp_events;\nCOPY xp_events FROM PROGRAM 'true';\n"
     )
     with client(project) as c:
         page = c.get(f"{PREFIX}/migrations?env=prod").text

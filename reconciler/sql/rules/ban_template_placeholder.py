@@ -49,8 +49,10 @@ def check_file(ctx: FileContext) -> Iterator[Hit]:
                 stmt.line,
                 stmt.col,
             )
-    description = ctx.source.header.get("description", "").strip()
-    if ctx.source.header and description in ("[migration description]", ""):
+    # only a Description line left as the template wrote it, or emptied: another tool's file
+    # that opens with `-- Rollback: ...` or `-- Created: ...` has no Description to fill in
+    description = ctx.source.header.get("description")
+    if description is not None and description.strip() in ("[migration description]", ""):
         yield Hit(
             "the Description header is still the template's placeholder",
             "say in one line what the migration does",

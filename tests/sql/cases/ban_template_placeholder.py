@@ -21,4 +21,12 @@ CASES = [
         "alter table \"table_name\"\n  add column new_column text /* mine */ default '';",
     ),
     P("ban-template-placeholder", "ALTER TABLE table_name ADD COLUMN nickname text;"),
+    F(
+        "ban-template-placeholder",
+        "-- Description:\n-- Created: 2026-01-02\nCREATE TABLE t (id bigint);",
+    ),
+    # another tool's header lines, with no Description line at all
+    P("ban-template-placeholder", "-- Rollback: DROP TABLE t;\nCREATE TABLE t (id bigint);"),
+    P("ban-template-placeholder", "-- Created: 2019-03-04 by jane\nCREATE TABLE t (id bigint);"),
+    P("ban-template-placeholder", "-- Type: schema\nCREATE TABLE t (id bigint);"),
 ]
