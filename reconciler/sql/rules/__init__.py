@@ -39,6 +39,7 @@ _MODULES = [
     "ban_credentials",
     "ban_side_effect_functions",
     "ban_copy_program",
+    "require_definer_search_path",
     "require_safe_suffix",
     "require_rollback_section",
     "ban_template_placeholder",

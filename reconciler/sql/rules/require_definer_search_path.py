@@ -1,0 +1,86 @@
+"""require-definer-search-path: a SECURITY DEFINER function or procedure pins its search_path.
+
+Such a function runs with its owner's rights, but resolves unqualified names through the
+caller's search_path: a user who can create objects in any schema on that path (``public``
+before PostgreSQL 15, or a temporary schema) can put a table, function or operator there
+that the function then uses with the owner's rights. PostgreSQL's documentation ("Writing
+SECURITY DEFINER Functions Safely") asks for a ``SET search_path`` clause on the function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, hit_at
+
+_HELP = (
+    "add SET search_path to the function: schemas only trusted roles can write, then "
+    "pg_temp last (SET search_path = app, pg_temp), or SET search_path = '' and "
+    "schema-qualified names in the body"
+)
+
+
+def _options(tree: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    return [o["DefElem"] for o in tree.get(key) or () if isinstance(o, dict) and "DefElem" in o]
+
+
+def _definer(options: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The SECURITY DEFINER clause, when the statement makes the function one."""
+    for o in options:
+        if o.get("defname") == "security" and (o.get("arg") or {}).get("Boolean", {}).get(
+            "boolval"
+        ):
+            return o
+    return None
+
+
+def _pins_search_path(options: list[dict[str, Any]]) -> bool:
+    for o in options:
+        if o.get("defname") != "set":
+            continue
+        var = (o.get("arg") or {}).get("VariableSetStmt") or {}
+        if var.get("name") == "search_path" and var.get("kind") in (
+            "VAR_SET_VALUE",
+            "VAR_SET_CURRENT",
+        ):
+            return True
+    return False
+
+
+def check(ctx: StatementContext) -> Iterator[Hit]:
+    i = ctx.info
+    if i.node == "CreateFunctionStmt":
+        options = _options(i.tree, "options")
+        what = "procedure" if i.tree.get("is_procedure") else "function"
+    elif i.node == "AlterFunctionStmt":
+        options = _options(i.tree, "actions")
+        what = "procedure" if i.tree.get("objtype") == "OBJECT_PROCEDURE" else "function"
+    else:
+        return
+    definer = _definer(options)
+    if definer is None or _pins_search_path(options):
+        return
+    hint = _HELP
+    if i.node == "AlterFunctionStmt":
+        hint += " (in this statement: the checker cannot see the function's earlier settings)"
+    yield hit_at(
+        i,
+        definer.get("location"),
+        Hit(
+            f"SECURITY DEFINER {what} without SET search_path: it runs with its owner's "
+            "rights but looks names up through the caller's search_path, where another role "
+            "can plant a table or function",
+            hint,
+        ),
+    )
+
+
+RULE = Rule(
+    "require-definer-search-path",
+    "error",
+    "warning",
+    "SECURITY DEFINER functions pin their search_path",
+    check,
+    kinds=frozenset(("create_function", "alter_function")),
+)
