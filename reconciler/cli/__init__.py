@@ -121,8 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     name = args.verb or ("watch" if args.watch else "apply")
     mod = verbs[name]
-    if not args.env and getattr(mod, "NEEDS_ENV", True):
-        parser.error("--env is required (or set RECONCILER_ENV)")
+    needs_env = getattr(mod, "needs_env", lambda args: getattr(mod, "NEEDS_ENV", True))
+    if not args.env and needs_env(args):
+        parser.error(
+            "--env is required (or set RECONCILER_ENV)"
+            + (getattr(mod, "WITHOUT_ENV", "") and f"; {mod.WITHOUT_ENV}")
+        )
     if mod.FORMATS and args.format not in mod.FORMATS:
         parser.error(f"{name} has no --format {args.format} (choose from {', '.join(mod.FORMATS)})")
     hotfix = getattr(args, "migration_type", None) == "hotfix"

@@ -186,16 +186,31 @@ def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
     hit, cache_file = _cached(request, paths)
     if hit is not None:
         return hit
-    from reconciler.manifest import load_environment, resolve_env_file
     from reconciler.manifest.load import load_migration_file
-    from reconciler.policy import lint_config
 
     recorder = RecordingFiles(request.files or LocalFiles())
-    env_file = resolve_env_file(request.env, request.root)
-    if request.files is None:  # the desired-state cache replays its inputs through the recorder
-        desired = load_cached(env_file, recorder, state_dir() / "cache", None, request.root)
+    desired: Desired | None = None
+    if request.env:
+        from reconciler.manifest import load_environment, resolve_env_file
+        from reconciler.policy import lint_config
+
+        env_file = resolve_env_file(request.env, request.root)
+        if request.files is None:  # the desired-state cache replays its inputs through the recorder
+            desired = load_cached(env_file, recorder, state_dir() / "cache", None, request.root)
+        else:
+            desired = load_environment(env_file, recorder, request.root)
+        config = lint_config(desired, request.emergency)
+    elif paths:  # no environment: the files alone, under a strict environment's default rules
+        from reconciler.sql.lintconfig import standalone
+
+        config = standalone(request.emergency)
     else:
-        desired = load_environment(env_file, recorder, request.root)
+        raise ReconcilerError(
+            "validate needs an environment (--env), or the migration files to check",
+            hint="reconcile validate --env prod, or reconcile validate FILES (checked under a "
+            "strict environment's default rules)",
+            code="no-environment",
+        )
     diags: list[Diagnostic] = []
     migrations: list[DesiredMigration]
     if paths:
@@ -205,14 +220,15 @@ def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
             if m is not None:
                 migrations.append(m)
     else:
+        assert desired is not None
         migrations = list(desired.migrations)  # every file: those past the target come later
-    wanted = {m.version for m in desired.wanted}
-    cache = LintCache(state_dir() / "cache", lint_config(desired, request.emergency))
+    wanted = {m.version for m in desired.wanted} if desired else set()
+    cache = LintCache(state_dir() / "cache", config)
     cache.prefetch(migrations)
     for m in migrations:
         found = cache.lint(m)
         diags.extend(found)
-        if m.version not in wanted and not paths:
+        if desired is not None and m.version not in wanted and not paths:
             diags.append(
                 Diagnostic(
                     "not-yet-promoted",

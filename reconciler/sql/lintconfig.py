@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from reconciler.digest import sha256
 
-__all__ = ["LINT_VERSION", "LintConfig"]
+__all__ = ["LINT_VERSION", "LintConfig", "standalone"]
 
 LINT_VERSION = "2"
 
@@ -35,3 +35,13 @@ class LintConfig:
             f"{self.data_migration}|{self.lock_timeout}|{self.statement_timeout}"
         )
         return sha256(doc.encode()).hexdigest()[:16]
+
+
+def standalone(emergency: bool = False) -> LintConfig:
+    """Files checked without an environment (``validate FILES`` with no ``--env``): the
+    safety rules as a strict environment's default policy has them (its timeouts too), without
+    the project's file conventions (``_safe`` names, a rollback section), which another tool's
+    history cannot be expected to follow."""
+    return LintConfig(
+        strict=True, emergency=emergency, lock_timeout=2000, statement_timeout=600_000
+    )

@@ -284,3 +284,39 @@ def test_the_cached_result_follows_how_the_root_was_given(tree: Path) -> None:
     assert relative.returncode == absolute.returncode == 0
     assert "\nmanifests/migrations/0007" in "\n" + relative.stdout
     assert f"{tree}/manifests/migrations/0007" in absolute.stdout
+
+
+def test_files_are_checked_without_an_environment_as_another_linter_would(tmp_path: Path) -> None:
+    """`reconcile validate FILES` in a folder with no project: a strict environment's safety
+    rules, none of the project's file conventions; nothing else without --env."""
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db/20200101_init.sql").write_text(
+        "-- Rollback: DROP TABLE a;\nCREATE TABLE a (id bigint PRIMARY KEY);\n"
+    )
+    (tmp_path / "db/20200102_idx.sql").write_text("CREATE INDEX a_id ON a (id);\n")
+    env = {"RECONCILER_ENV": "", "RECONCILER_HOME": str(tmp_path / "home")}
+    r = run_cli(tmp_path, "validate", "db/20200101_init.sql", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr  # no _safe name, rollback section or header
+    assert "1 file(s) checked: 0 error(s)" in r.stdout
+    r = run_cli(tmp_path, "validate", "db/20200101_init.sql", "db/20200102_idx.sql", env=env)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "db/20200102_idx.sql:1:1: error[require-concurrent-index]" in r.stdout
+    assert "ban-unlisted-operation" not in r.stdout and "require-safe-suffix" not in r.stdout
+    r = run_cli(
+        tmp_path, "validate", "--emergency", "--reason", "x", "db/20200102_idx.sql", env=env
+    )
+    assert r.returncode == 0 and "warning[require-concurrent-index]" in r.stdout
+    r = run_cli(tmp_path, "validate", env=env)
+    assert r.returncode == 64 and "or name the migration FILES" in r.stderr
+
+
+def test_the_standalone_rules_are_a_strict_environments_defaults() -> None:
+    from reconciler.manifest.models import Policy
+    from reconciler.sql.lintconfig import standalone
+
+    cfg, default = standalone(), Policy(strict=True)
+    assert cfg.strict and not cfg.overrides and not cfg.emergency
+    assert (cfg.lock_timeout, cfg.statement_timeout) == (
+        int(default.lock_timeout),
+        int(default.statement_timeout),
+    )

@@ -8,6 +8,12 @@ from reconciler.cli.common import add_emergency, request
 
 FORMATS = ("text", "json", "sarif", "github")
 EVENTS = False  # validate reads files and reports; it emits no engine events
+WITHOUT_ENV = "or name the migration FILES to check them under a strict environment's rules"
+
+
+def needs_env(args: argparse.Namespace) -> bool:
+    """Named files can be checked on their own, as another linter would."""
+    return not args.files
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
@@ -15,7 +21,8 @@ def arguments(p: argparse.ArgumentParser) -> None:
         "files",
         nargs="*",
         metavar="FILES",
-        help="migration files to check (default: every migration up to the target)",
+        help="migration files to check (default: every migration up to the target); "
+        "without --env, under a strict environment's default rules",
     )
     add_emergency(
         p, "lint as the hotfix path: errors become warnings, except unparsed SQL and credentials"
@@ -26,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     """Check manifests and migrations against the environment's safety policy, without a database.
 
     With FILES, lint just those migration files; otherwise every migration up to the target.
+    FILES without --env are checked under a strict environment's default rules, without the
+    project's naming and rollback-section conventions.
     Output: file:line:col: severity[rule-id]: message, and a help: line (or --format json,
     sarif for code scanning, or github for inline pull-request annotations in Actions).
     Exit 0 clean (warnings allowed), 3 blocked by an error, 1 invalid manifests.
