@@ -514,3 +514,34 @@ def test_postgresql_refuses_concurrently_or_vacuum_inside_a_do_block(db_url: str
             assert "ban-concurrently-in-transaction" in {
                 d.code for d in lint(sql + ";" + ROLLBACK, DEV) if d.severity == "error"
             }
+
+
+def test_postgresql_skips_the_not_null_scan_after_a_validated_check(db_url: str) -> None:
+    """What ban-set-not-null accepts (the three steps in a no-transaction file), checked on
+    the server: SET NOT NULL proves the column from the validated check and reads no row;
+    with the check not yet validated it scans the table."""
+    import psycopg
+
+    steps = (
+        "ALTER TABLE t ADD CONSTRAINT t_a_nn CHECK (a IS NOT NULL) NOT VALID",
+        "ALTER TABLE t VALIDATE CONSTRAINT t_a_nn",
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL",
+    )
+    text = "-- reconciler:no-transaction\n" + ";\n".join(steps) + ";\n" + ROLLBACK
+    assert "ban-set-not-null" not in {d.code for d in lint(text)}
+    assert "ban-set-not-null" in {d.code for d in lint(text.replace(steps[1] + ";\n", ""))}
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        said: list[str] = []
+        conn.add_notice_handler(lambda d: said.append(str(d.message_primary)))
+        conn.execute("CREATE TABLE t (a int, b int)")
+        conn.execute("INSERT INTO t SELECT g, g FROM generate_series(1, 100) g")
+        conn.execute("SET client_min_messages = debug1")
+        for sql in steps:
+            said.clear()  # what the last step (SET NOT NULL) said
+            conn.execute(sql)
+        assert any("sufficient to prove" in m for m in said), said
+        assert not any(m.startswith("verifying table") for m in said), said
+        said.clear()
+        conn.execute("ALTER TABLE t ADD CONSTRAINT t_b_nn CHECK (b IS NOT NULL) NOT VALID")
+        conn.execute("ALTER TABLE t ALTER COLUMN b SET NOT NULL")
+        assert any(m.startswith("verifying table") for m in said), said

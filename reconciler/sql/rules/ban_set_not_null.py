@@ -1,14 +1,27 @@
 """ban-set-not-null: SET NOT NULL scans the whole table under ACCESS EXCLUSIVE (on a domain:
-every table with a column of that type)."""
+every table with a column of that type).
+
+PostgreSQL 12+ skips the scan when a validated CHECK constraint proves the column holds no
+NULL; when this file adds such a check and validates it before the SET NOT NULL (a
+no-transaction file doing the three steps), the SET NOT NULL is not reported. An add or
+validate that itself holds a lock through a scan is reported by require-not-valid-constraint.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, not_null_changes
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    not_null_changes,
+    proven_not_null,
+)
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
+    proven: set[str] | None = None
     for what, name in not_null_changes(ctx, "O", "AT_SetNotNull"):
         if what == "domain":
             yield Hit(
@@ -17,12 +30,16 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
                 "give the columns table constraints instead: ADD CONSTRAINT c CHECK (col IS NOT "
                 "NULL) NOT VALID, VALIDATE it in a later migration, then SET NOT NULL on the column",
             )
-        else:
+            continue
+        if proven is None:
+            proven = proven_not_null(ctx)
+        if name not in proven:
             yield Hit(
                 f"SET NOT NULL on column {name} scans every row while holding ACCESS EXCLUSIVE",
-                "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; in a later migration VALIDATE "
-                "CONSTRAINT c, then SET NOT NULL (PostgreSQL 12+ uses the validated check and skips "
-                "the scan)",
+                "in a -- reconciler:no-transaction file (each statement commits on its own): "
+                f"ADD CONSTRAINT c CHECK ({name} IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c; "
+                "then SET NOT NULL, which PostgreSQL 12+ proves from the validated check "
+                "without a scan",
             )
 
 

@@ -19,6 +19,7 @@ from reconciler.sql.rules.base import (
     alter_commands,
     alter_target,
     index_target,
+    proven_not_null,
     relation,
 )
 
@@ -61,9 +62,15 @@ _SAFE_ACTIONS = {
 
 def _alter_ok(ctx: StatementContext) -> bool:
     commands = alter_commands(ctx.info)
+    proven: set[str] | None = None
     for cmd in commands:
         if cmd.get("subtype") in _SAFE_ACTIONS:
             continue
+        if cmd.get("subtype") == "AT_SetNotNull":
+            # proven by a check this file added and validated: no scan (ban-set-not-null)
+            proven = proven_not_null(ctx) if proven is None else proven
+            if cmd.get("name") in proven:
+                continue
         con = (cmd.get("def") or {}).get("Constraint") or {}
         if cmd.get("subtype") == "AT_AddConstraint":
             if con.get("contype") in ("CONSTR_CHECK", "CONSTR_FOREIGN") and con.get(

@@ -22,6 +22,7 @@ __all__ = [
     "hit_at",
     "index_target",
     "nodes",
+    "proven_not_null",
     "relation",
     "rewritten",
     "type_name",
@@ -129,6 +130,55 @@ def not_null_changes(
     for cmd in alter_commands(i):
         if cmd.get("subtype") == table_subtype:
             yield "column", str(cmd.get("name"))
+
+
+def _proves_not_null(expr: Any, column: str) -> bool:
+    """``expr`` is ``column IS NOT NULL``, or an AND with that among its terms."""
+    if not isinstance(expr, dict):
+        return False
+    test = expr.get("NullTest")
+    if test is not None:
+        fields = ((test.get("arg") or {}).get("ColumnRef") or {}).get("fields") or []
+        name = (fields[-1].get("String") or {}).get("sval") if fields else None
+        return test.get("nulltesttype") == "IS_NOT_NULL" and name == column
+    both = expr.get("BoolExpr")
+    if both is not None and both.get("boolop") == "AND_EXPR":
+        return any(_proves_not_null(a, column) for a in both.get("args") or ())
+    return False
+
+
+def _same_table(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and (a == b or a.split(".")[-1] == b.split(".")[-1])
+
+
+def proven_not_null(ctx: StatementContext) -> set[str]:
+    """Columns of the altered table that a CHECK added and validated earlier in this file
+    proves NOT NULL (so SET NOT NULL skips the scan)."""
+    table = alter_target(ctx.info)
+    checks: dict[str, Any] = {}  # name -> expression of a check added NOT VALID
+    validated: list[Any] = []  # expressions of checks validated by now
+    for earlier in ctx.file.infos:
+        if earlier is ctx.info:
+            break
+        if earlier.node != "AlterTableStmt" or not _same_table(
+            relation(earlier.tree.get("relation")), table
+        ):
+            continue
+        for cmd in alter_commands(earlier):
+            con = (cmd.get("def") or {}).get("Constraint") or {}
+            if cmd.get("subtype") == "AT_AddConstraint" and con.get("contype") == "CONSTR_CHECK":
+                if con.get("skip_validation"):
+                    checks[str(con.get("conname"))] = con.get("raw_expr")
+                else:
+                    validated.append(con.get("raw_expr"))
+            elif cmd.get("subtype") == "AT_ValidateConstraint" and cmd.get("name") in checks:
+                validated.append(checks[str(cmd.get("name"))])
+    return {
+        str(cmd.get("name"))
+        for cmd in alter_commands(ctx.info)
+        if cmd.get("subtype") == "AT_SetNotNull"
+        and any(_proves_not_null(e, str(cmd.get("name"))) for e in validated)
+    }
 
 
 def alter_target(info: StatementInfo) -> str | None:

@@ -17,4 +17,68 @@ CASES = [
     F("ban-set-not-null", "ALTER DOMAIN d SET NOT NULL;"),
     P("ban-set-not-null", "CREATE DOMAIN d AS int;\nALTER DOMAIN d SET NOT NULL;"),
     P("ban-set-not-null", "ALTER DOMAIN d DROP NOT NULL;"),
+    # the three steps, each committed on its own: the validated check proves the column
+    P(
+        "ban-set-not-null",
+        "-- reconciler:no-transaction\n"
+        "ALTER TABLE t ADD CONSTRAINT t_a_nn CHECK (a IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT t_a_nn;\n"
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+    ),
+    P(
+        "ban-set-not-null",
+        "-- reconciler:no-transaction\n"
+        'ALTER TABLE public.t ADD CONSTRAINT k CHECK (a > 0 AND "a" IS NOT NULL) NOT VALID;\n'
+        "ALTER TABLE t VALIDATE CONSTRAINT k;\n"
+        "ALTER TABLE t ALTER a SET NOT NULL;",
+    ),
+    # not validated, validated after, another column, another table, an OR, IS NULL
+    F(
+        "ban-set-not-null",
+        "-- reconciler:no-transaction\n"
+        "ALTER TABLE t ADD CONSTRAINT k CHECK (a IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT k;",
+    ),
+    F(
+        "ban-set-not-null",
+        "-- reconciler:no-transaction\n"
+        "ALTER TABLE t ADD CONSTRAINT k CHECK (b IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT k;\n"
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+    ),
+    F(
+        "ban-set-not-null",
+        "-- reconciler:no-transaction\n"
+        "ALTER TABLE u ADD CONSTRAINT k CHECK (a IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE u VALIDATE CONSTRAINT k;\n"
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+    ),
+    F(
+        "ban-set-not-null",
+        "-- reconciler:no-transaction\n"
+        "ALTER TABLE t ADD CONSTRAINT k CHECK (a IS NOT NULL OR b > 0) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT k;\n"
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+    ),
+    F(
+        "ban-set-not-null",
+        "-- reconciler:no-transaction\n"
+        "ALTER TABLE t ADD CONSTRAINT k CHECK (NOT (a IS NULL)) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT k;\n"
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+    ),
+    # a check from an earlier migration cannot be seen from here
+    F(
+        "ban-set-not-null",
+        "ALTER TABLE t VALIDATE CONSTRAINT t_a_nn;\nALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+    ),
+    # one column proven, the other not
+    F(
+        "ban-set-not-null",
+        "-- reconciler:no-transaction\n"
+        "ALTER TABLE t ADD CONSTRAINT k CHECK (a IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT k;\n"
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL, ALTER COLUMN b SET NOT NULL;",
+    ),
 ]

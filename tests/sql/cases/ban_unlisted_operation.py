@@ -99,4 +99,12 @@ CASES = [
     P("ban-unlisted-operation", "DO $$ BEGIN PERFORM count(*) FROM pg_class; END $$;"),
     P("ban-unlisted-operation", "ALTER DOMAIN d ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID;"),
     F("ban-unlisted-operation", "ALTER DOMAIN d VALIDATE CONSTRAINT c;"),
+    # SET NOT NULL is listed only where a check this file validated proves it (no scan)
+    P(
+        "ban-unlisted-operation",
+        "-- reconciler:no-transaction\n"
+        "ALTER TABLE t ADD CONSTRAINT k CHECK (a IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT k;\n"
+        "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
+    ),
 ]
