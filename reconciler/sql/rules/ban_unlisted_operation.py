@@ -1,7 +1,8 @@
 """ban-unlisted-operation: strict environments allow only the operations on the safe list.
 
 The list follows the original's "Safe Operations Only": new objects, ADD COLUMN that is
-nullable or has a non-volatile default, constraints added NOT VALID then validated,
+nullable or has a non-volatile default, a column's SET DEFAULT, constraints added NOT VALID then
+validated,
 INSERT ... ON CONFLICT DO NOTHING, COMMENT and session settings. Anything on a table
 created earlier in the same file is also safe (nobody uses it yet).
 """
@@ -66,6 +67,8 @@ def _alter_ok(ctx: StatementContext) -> bool:
     for cmd in commands:
         if cmd.get("subtype") in _SAFE_ACTIONS:
             continue
+        if cmd.get("subtype") == "AT_ColumnDefault" and cmd.get("def") is not None:
+            continue  # SET DEFAULT: for rows inserted from now on; no scan, no rewrite
         if cmd.get("subtype") == "AT_SetNotNull":
             # proven by a check this file added and validated: no scan (ban-set-not-null)
             proven = proven_not_null(ctx) if proven is None else proven

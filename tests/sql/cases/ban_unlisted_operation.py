@@ -22,7 +22,6 @@ CASES = [
     F("ban-unlisted-operation", "GRANT SELECT ON t TO reporting;"),
     F("ban-unlisted-operation", "SELECT count(*) FROM t;"),
     F("ban-unlisted-operation", "UPDATE t SET a = 1 WHERE id = 5;"),
-    F("ban-unlisted-operation", "ALTER TABLE t ALTER COLUMN a SET DEFAULT 0;"),
     F("ban-unlisted-operation", "ALTER TABLE t ALTER COLUMN a DROP DEFAULT;"),
     F(
         "ban-unlisted-operation",
@@ -99,6 +98,9 @@ CASES = [
     P("ban-unlisted-operation", "DO $$ BEGIN PERFORM count(*) FROM pg_class; END $$;"),
     P("ban-unlisted-operation", "ALTER DOMAIN d ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID;"),
     F("ban-unlisted-operation", "ALTER DOMAIN d VALIDATE CONSTRAINT c;"),
+    P("ban-unlisted-operation", "ALTER TABLE t ALTER COLUMN c SET DEFAULT '';"),
+    P("ban-unlisted-operation", "ALTER TABLE t ALTER c SET DEFAULT gen_random_uuid();"),
+    F("ban-unlisted-operation", "ALTER TABLE t ALTER COLUMN c DROP DEFAULT;"),
     # SET NOT NULL is listed only where a check this file validated proves it (no scan)
     P(
         "ban-unlisted-operation",
