@@ -545,3 +545,29 @@ def test_postgresql_skips_the_not_null_scan_after_a_validated_check(db_url: str)
         conn.execute("ALTER TABLE t ADD CONSTRAINT t_b_nn CHECK (b IS NOT NULL) NOT VALID")
         conn.execute("ALTER TABLE t ALTER COLUMN b SET NOT NULL")
         assert any(m.startswith("verifying table") for m in said), said
+
+
+def _examples(rid: str) -> dict[str, list[str]]:
+    """The SQL blocks a rule's page shows under "Reported" and under "Instead"."""
+    text = (REPO / "docs" / "rules" / f"{rid}.md").read_text().split("## Example", 1)[1]
+    found: dict[str, list[str]] = {"Reported": [], "Instead": []}
+    for head, body in re.findall(
+        r"\n(Reported|Instead)[^\n]*:\n(.*?)(?=\n(?:Reported|Instead)|\Z)", text, re.S
+    ):
+        found[head] += re.findall(r"```sql\n(.*?)```", body, re.S)
+    return found
+
+
+@pytest.mark.parametrize("rid", sorted(set(RULES) - {"require-safe-suffix"}))
+def test_each_page_s_example_is_reported_and_its_alternative_is_not(rid: str) -> None:
+    """A page's advice is followed as written: its alternative never draws the same rule
+    (in a strict environment or elsewhere), and its reported example does."""
+    examples = _examples(rid)
+    assert examples["Reported"] and examples["Instead"], f"docs/rules/{rid}.md lacks examples"
+    tail = "" if rid == "require-rollback-section" else ROLLBACK
+    for sql in examples["Reported"]:
+        codes = {d.code for cfg in (STRICT, DEV) for d in lint(sql + tail, cfg)}
+        assert rid in codes, f"{rid}'s reported example is not reported:\n{sql}"
+    for sql in examples["Instead"]:
+        codes = {d.code for cfg in (STRICT, DEV) for d in lint(sql + ROLLBACK, cfg)}
+        assert rid not in codes, f"{rid}'s own alternative is reported:\n{sql}"
