@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MARKERS", "PATTERNS", "SECRET_KEYS", "find"]
+__all__ = ["MARKERS", "PATTERNS", "SECRET_COLUMN", "SECRET_KEYS", "find", "secret_value"]
 
 PATTERNS = [
     (re.compile(r"\bPASSWORD\s+'[^']+'", re.IGNORECASE), "a password literal"),
@@ -83,3 +83,27 @@ def find(text: str) -> list[tuple[int, str]]:
     if not any(m in low for m in MARKERS):
         return []
     return [(m.start(), PATTERNS[int((m.lastgroup or "p0")[1:])][1]) for m in ANY.finditer(text)]
+
+
+# a column that holds a credential (or its hash: a known account's password hash lets anyone
+# who reads the repository log in as it): the name's last word, with a hash-ish suffix at most
+SECRET_COLUMN = re.compile(
+    r"(?i)^(?:[a-z0-9_]*_)?(password|passwd|pwd|secret|api_?key|private_key|access_key|"
+    r"secret_key|token)(?:_(?:hash|hashed|digest|encrypted|enc|base|bcrypt))?$"
+)
+_NOT_SECRET = re.compile(
+    r"(?i)^(?:|true|false|null|none|n/a|-?[0-9.]+|\d{4}-\d\d-\d\d.*|\$\{.*\}|\{\{.*\}\}|:[a-z_]+|<.*>)$"
+)
+
+
+def secret_value(column: str, value: str) -> bool:
+    """A literal written into a credential column looks like a credential: not empty, a
+    number, a date, a template placeholder or a short word (``token_type = 'refresh'`` is
+    a token column only by name)."""
+    m = SECRET_COLUMN.match(column)
+    if m is None:
+        return False
+    v = value.strip()
+    if _NOT_SECRET.match(v) or any(c.isspace() for c in v):
+        return False
+    return len(v) >= (16 if m.group(1).lower() == "token" else 6)

@@ -20,4 +20,45 @@ CASES = [
         "-- the password column stores argon2 hashes\nCREATE TABLE t (id bigint);",
     ),
     P("ban-credentials", "CREATE ROLE app LOGIN;"),
+    # a literal written into a credential column: a seeded account, a known key
+    F(
+        "ban-credentials",
+        "INSERT INTO users (email, encrypted_password) VALUES\n"
+        "  ('admin@example.com', '$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy')\n"
+        "  ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-credentials",
+        "INSERT INTO oauth_clients (id, client_secret) VALUES (1, 'changeme') "
+        "ON CONFLICT DO NOTHING;",
+    ),
+    F("ban-credentials", "UPDATE users SET password = 'hunter22'::text WHERE id = 1;"),
+    F(
+        "ban-credentials",
+        "INSERT INTO integrations (name, api_key) SELECT 'mail', 'key-3f9a81c2d4e5' "
+        "ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-credentials",
+        "UPDATE bots SET access_token = 'a8f3k2m9q7w1e5r4t6y0u2' WHERE id = 1;",
+    ),
+    # names, dates, placeholders, empties and short words are not credentials
+    P(
+        "ban-credentials",
+        "INSERT INTO token_types (token, label) VALUES ('refresh', 'Refresh token') "
+        "ON CONFLICT DO NOTHING;",
+    ),
+    P(
+        "ban-credentials",
+        "UPDATE users SET password_reset_sent_at = '2024-01-02', password = '' WHERE id = 1;",
+    ),
+    P(
+        "ban-credentials",
+        "INSERT INTO settings (key, value) VALUES ('smtp_password', '') ON CONFLICT DO NOTHING;",
+    ),
+    P(
+        "ban-credentials",
+        "INSERT INTO apps (id, secret) VALUES (1, '${APP_SECRET}') ON CONFLICT DO NOTHING;",
+    ),
+    P("ban-credentials", "UPDATE users SET password = NULL, token = 'short' WHERE id = 1;"),
 ]
