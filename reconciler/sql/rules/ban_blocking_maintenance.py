@@ -1,15 +1,57 @@
-"""ban-blocking-maintenance: VACUUM FULL, CLUSTER, LOCK and non-concurrent REFRESH block the table."""
+"""ban-blocking-maintenance: VACUUM FULL, CLUSTER, LOCK, non-concurrent REFRESH and the ALTERs
+that copy or rewrite a whole table (SET TABLESPACE, SET ACCESS METHOD, SET LOGGED/UNLOGGED, a
+generated column's SET EXPRESSION) block the table while they run."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, nodes
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, nodes, relation
+
+# ALTER TABLE actions that copy or rewrite every row under ACCESS EXCLUSIVE
+_REWRITES = {
+    "AT_SetTableSpace": (
+        "SET TABLESPACE copies",
+        "create the object in its tablespace, or move it with pg_repack outside migrations",
+    ),
+    "AT_SetAccessMethod": (
+        "SET ACCESS METHOD rewrites",
+        "create a new table with the access method and move the rows in batches",
+    ),
+    "AT_SetLogged": ("SET LOGGED rewrites", "decide a table's logging when it is created"),
+    "AT_SetUnLogged": ("SET UNLOGGED rewrites", "decide a table's logging when it is created"),
+    "AT_SetExpression": (
+        "SET EXPRESSION recomputes and rewrites",
+        "add a new generated column, switch readers to it, and drop the old one later",
+    ),
+}
+
+
+def _rewrites(ctx: StatementContext) -> Iterator[Hit]:
+    target = relation(ctx.info.tree.get("relation"))
+    if ctx.is_new(target):
+        return  # made earlier in this file: nothing to copy yet
+    for cmd in alter_commands(ctx.info):
+        what = _REWRITES.get(str(cmd.get("subtype")))
+        if what is not None:
+            yield Hit(
+                f"{what[0]} all of {target} while holding ACCESS EXCLUSIVE: reads and writes "
+                "wait until it ends",
+                what[1],
+            )
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.node == "VacuumStmt" and any(
+    if i.node == "AlterTableStmt":
+        yield from _rewrites(ctx)
+    elif i.node == "AlterTableMoveAllStmt":
+        yield Hit(
+            "ALTER ... ALL IN TABLESPACE copies every object it moves while holding ACCESS "
+            "EXCLUSIVE on each",
+            "move tablespaces outside migrations, in a maintenance window",
+        )
+    elif i.node == "VacuumStmt" and any(
         d.get("defname") == "full" for _, d in nodes(i.tree.get("options"), "DefElem")
     ):
         yield Hit(
@@ -37,7 +79,18 @@ RULE = Rule(
     "ban-blocking-maintenance",
     "error",
     "warning",
-    "no VACUUM FULL, CLUSTER, LOCK in migrations",
+    "no VACUUM FULL, CLUSTER, LOCK or table-copying ALTER in migrations",
     check,
-    kinds=frozenset(("vacuum", "cluster", "lock", "refresh_materialized_view")),
+    kinds=frozenset(
+        (
+            "vacuum",
+            "cluster",
+            "lock",
+            "refresh_materialized_view",
+            "alter_table",
+            "alter_index",
+            "alter_materialized_view",
+            "alter_table_move_all",
+        )
+    ),
 )

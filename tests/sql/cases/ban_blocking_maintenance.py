@@ -16,4 +16,19 @@ CASES = [
     F("ban-blocking-maintenance", "VACUUM (FULL, ANALYZE) t;"),
     F("ban-blocking-maintenance", "LOCK t;"),
     P("ban-blocking-maintenance", "VACUUM (ANALYZE, VERBOSE) t;"),
+    # ALTERs that copy or rewrite every row
+    F("ban-blocking-maintenance", "ALTER TABLE t SET TABLESPACE fast;"),
+    F("ban-blocking-maintenance", "ALTER INDEX t_pkey SET TABLESPACE fast;"),
+    F("ban-blocking-maintenance", "ALTER MATERIALIZED VIEW mv SET TABLESPACE fast;"),
+    F("ban-blocking-maintenance", "ALTER TABLE ALL IN TABLESPACE slow SET TABLESPACE fast;"),
+    F("ban-blocking-maintenance", "ALTER TABLE t SET ACCESS METHOD heap;"),
+    F("ban-blocking-maintenance", "ALTER TABLE t SET LOGGED;"),
+    F("ban-blocking-maintenance", "ALTER TABLE public.t SET UNLOGGED;"),
+    F("ban-blocking-maintenance", "ALTER TABLE t ALTER COLUMN g SET EXPRESSION AS (a * 2);"),
+    P("ban-blocking-maintenance", "ALTER TABLE t ALTER COLUMN g DROP EXPRESSION;"),
+    P("ban-blocking-maintenance", "ALTER TABLE t SET (fillfactor = 90);"),
+    P(
+        "ban-blocking-maintenance",
+        "CREATE TABLE t (a bigint);\nALTER TABLE t SET UNLOGGED;",
+    ),
 ]

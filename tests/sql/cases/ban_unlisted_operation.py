@@ -42,7 +42,7 @@ CASES = [
     P("ban-unlisted-operation", "CREATE TYPE mood AS ENUM ('ok', 'bad');"),
     F("ban-unlisted-operation", "CREATE OR REPLACE VIEW v AS SELECT 1 AS a;"),
     P("ban-unlisted-operation", "CREATE VIEW v AS SELECT 1 AS a;"),
-    F("ban-unlisted-operation", "ALTER TABLE t SET LOGGED;"),
+    F("ban-unlisted-operation", "ALTER TABLE t REPLICA IDENTITY FULL;"),
     F("ban-unlisted-operation", "ALTER TABLE t DISABLE TRIGGER ALL;"),
     P("ban-unlisted-operation", "ALTER TABLE t ADD COLUMN b int, VALIDATE CONSTRAINT c;"),
     P("ban-unlisted-operation", "ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i;"),
