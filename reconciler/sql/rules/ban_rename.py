@@ -1,30 +1,80 @@
-"""ban-rename: renaming a table or column breaks every running query that uses the old name."""
+"""ban-rename: renaming what queries name (a table, column, view, schema, type, enum value,
+function or sequence) breaks every running query and deployed client that uses the old name."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, relation
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, nodes, relation
+
+# renamed object kinds that application code refers to by name (indexes, constraints,
+# triggers and policies are named by nobody but the schema itself)
+_NAMED_BY_CLIENTS = {
+    "OBJECT_TABLE": "table",
+    "OBJECT_VIEW": "view",
+    "OBJECT_MATVIEW": "materialized view",
+    "OBJECT_FOREIGN_TABLE": "foreign table",
+    "OBJECT_SEQUENCE": "sequence",
+    "OBJECT_SCHEMA": "schema",
+    "OBJECT_TYPE": "type",
+    "OBJECT_DOMAIN": "domain",
+    "OBJECT_FUNCTION": "function",
+    "OBJECT_PROCEDURE": "procedure",
+    "OBJECT_ROUTINE": "routine",
+}
+_ADVICE = "add the new name (a column or a view), move the code over, remove the old name later"
+
+
+def _name(tree: dict[str, Any]) -> str:
+    rel = relation(tree.get("relation"))
+    if rel:
+        return rel
+    if tree.get("subname") and tree.get("renameType") == "OBJECT_SCHEMA":
+        return str(tree["subname"])
+    return ".".join(s.get("sval", "") for _, s in nodes(tree.get("object"), "String"))
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
+    if i.node == "AlterEnumStmt" and i.tree.get("oldVal"):
+        yield Hit(
+            f"renaming enum value {i.tree.get('oldVal')!r} breaks the code that still writes "
+            "or compares the old value",
+            "add the new value (ADD VALUE), move the code and the rows over, stop using the old one",
+        )
+        return
     if i.node != "RenameStmt" or ctx.is_new(relation(i.tree.get("relation"))):
         return
-    renames = i.tree.get("renameType")
-    if renames in ("OBJECT_TABLE", "OBJECT_COLUMN"):
-        what = "table" if renames == "OBJECT_TABLE" else f"column {i.tree.get('subname')}"
-        yield Hit(
-            f"renaming {what} breaks the application code still using the old name",
-            "add the new name (a column or a view), move the code over, remove the old name later",
-        )
+    renames = str(i.tree.get("renameType"))
+    if renames in ("OBJECT_COLUMN", "OBJECT_ATTRIBUTE"):
+        what = f"column {i.tree.get('subname')} of {_name(i.tree)}"
+    elif renames in _NAMED_BY_CLIENTS:
+        what = f"{_NAMED_BY_CLIENTS[renames]} {_name(i.tree)}"
+    else:
+        return
+    yield Hit(f"renaming {what} breaks the application code still using the old name", _ADVICE)
 
 
 RULE = Rule(
     "ban-rename",
     "error",
     "warning",
-    "no table or column renames",
+    "no renames of what queries name (tables, columns, views, types, functions, ...)",
     check,
-    kinds=frozenset(("alter_table",)),
+    kinds=frozenset(
+        (
+            "alter_table",
+            "alter_view",
+            "alter_materialized_view",
+            "alter_foreign_table",
+            "alter_sequence",
+            "alter_schema",
+            "alter_type",
+            "alter_domain",
+            "alter_function",
+            "alter_procedure",
+            "alter_routine",
+        )
+    ),
 )
