@@ -239,6 +239,33 @@ def _read(
     return None
 
 
+_YAML_TYPES = {bool: "boolean", int: "integer", float: "number", str: "text", dict: "object"}
+_YAML_11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
+
+
+def _yaml_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return _YAML_TYPES.get(
+        type(value), "array" if isinstance(value, list) else type(value).__name__
+    )
+
+
+def _why_text(wanted: str, value: Any) -> str:
+    """Why YAML read a value meant as a boolean or a number as text, when that is likely."""
+    if not isinstance(value, str):
+        return ""
+    if wanted == "boolean" and value.strip().lower() in _YAML_11_BOOLEANS:
+        return f" ({value!r} is text in YAML 1.2: write true or false)"
+    if wanted in ("integer", "number"):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return f" ({value!r} is quoted: write the number without quotes)"
+    return ""
+
+
 def check_value(spec: ConfigEntrySpec, value: Any) -> str | None:
     """Why ``value`` breaks the entry's constraints, or None."""
     kinds: dict[str, tuple[type, ...]] = {
@@ -254,7 +281,9 @@ def check_value(spec: ConfigEntrySpec, value: Any) -> str | None:
         if spec.type in ("integer", "number") and isinstance(value, bool):
             ok = False
         if not ok:
-            return f"must be of type {spec.type}, not {type(value).__name__}"
+            return f"must be of type {spec.type}, not {_yaml_type(value)}" + _why_text(
+                spec.type, value
+            )
     if isinstance(value, int | float) and not isinstance(value, bool):
         if spec.min is not None and value < spec.min:
             return f"{value} is below the minimum {spec.min:g}"

@@ -112,7 +112,21 @@ def test_sample_tree_loads() -> None:
         ),
         (
             {"config__xp_DOT_yaml": CONFIG.replace("value: 10", "value: ten")},
-            "config/xp.yaml:4:12: error[bad-config-value]: xp.daily_cap: must be of type integer, not str",
+            "config/xp.yaml:4:12: error[bad-config-value]: xp.daily_cap: must be of type integer, not text",
+        ),
+        (
+            {"config__xp_DOT_yaml": CONFIG.replace("value: 10", "value: '10'")},
+            "config/xp.yaml:4:12: error[bad-config-value]: xp.daily_cap: must be of type integer, not "
+            "text ('10' is quoted: write the number without quotes)",
+        ),
+        (
+            {
+                "config__xp_DOT_yaml": CONFIG.replace("value: 10", "value: on").replace(
+                    "type: integer\n    min: 0\n    max: 100", "type: boolean"
+                )
+            },
+            "config/xp.yaml:4:12: error[bad-config-value]: xp.daily_cap: must be of type boolean, not "
+            "text ('on' is text in YAML 1.2: write true or false)",
         ),
         (
             {
