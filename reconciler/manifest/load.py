@@ -586,6 +586,22 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
             )
         )
 
+    from reconciler.sql.ruleids import RULE_IDS
+
+    for rid in spec.policy.rules:
+        if rid not in RULE_IDS:  # a typo would silently keep the rule as it was
+            close = difflib.get_close_matches(rid, sorted(RULE_IDS), n=1)
+            diags.append(
+                Diagnostic(
+                    "unknown-rule",
+                    f"policy.rules names {rid!r}, which is no rule",
+                    loc.key(("policy", "rules", rid)),
+                    f"did you mean {close[0]!r}?"
+                    if close
+                    else "see docs/rules/README.md for the rule ids",
+                )
+            )
+
     mdir = rel(spec.migrations.dir)
     migrations = (
         _load_migrations(mdir, files, diags, loc.value(("migrations", "dir")), within)

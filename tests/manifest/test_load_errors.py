@@ -115,6 +115,14 @@ def test_sample_tree_loads() -> None:
             "config/xp.yaml:4:12: error[bad-config-value]: xp.daily_cap: must be of type integer, not text",
         ),
         (
+            {
+                "env__dev_DOT_yaml": ENV
+                + "policy:\n  rules: {ban-delete: off, prefer-bigints: error}\n"
+            },
+            "env/dev.yaml:11:28: error[unknown-rule]: policy.rules names 'prefer-bigints', which is "
+            "no rule\n  help: did you mean 'prefer-bigint'?",
+        ),
+        (
             {"config__xp_DOT_yaml": CONFIG.replace("value: 10", "value: '10'")},
             "config/xp.yaml:4:12: error[bad-config-value]: xp.daily_cap: must be of type integer, not "
             "text ('10' is quoted: write the number without quotes)",
