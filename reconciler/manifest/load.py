@@ -602,6 +602,30 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
                 )
             )
 
+    approvals = spec.policy.approvals
+    seen: set[str] = set()
+    for n, who in enumerate(approvals.approvers):
+        if who in seen:
+            diags.append(
+                Diagnostic(
+                    "duplicate-approver",
+                    f"approver {who!r} is listed twice",
+                    loc.value(("policy", "approvals", "approvers", n)),
+                    "list each approver once: an approver counts once however often listed",
+                )
+            )
+        seen.add(who)
+    if approvals.required > len(seen):
+        diags.append(
+            Diagnostic(
+                "unsatisfiable-approvals",
+                f"policy.approvals.required is {approvals.required}, but "
+                f"{len(seen)} distinct approver(s) are listed: no plan could ever be approved",
+                loc.value(("policy", "approvals", "required")),
+                "list more approvers in policy.approvals.approvers, or lower required",
+            )
+        )
+
     mdir = rel(spec.migrations.dir)
     migrations = (
         _load_migrations(mdir, files, diags, loc.value(("migrations", "dir")), within)

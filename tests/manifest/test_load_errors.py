@@ -123,6 +123,26 @@ def test_sample_tree_loads() -> None:
             "no rule\n  help: did you mean 'prefer-bigint'?",
         ),
         (
+            {
+                "env__dev_DOT_yaml": ENV
+                + "policy:\n  approvals: {required: 3, approvers: [alice, bob, alice]}\n"
+            },
+            "env/dev.yaml:11:52: error[duplicate-approver]: approver 'alice' is listed twice",
+        ),
+        (
+            {
+                "env__dev_DOT_yaml": ENV
+                + "policy:\n  approvals: {required: 3, approvers: [alice, bob, alice]}\n"
+            },
+            "env/dev.yaml:11:25: error[unsatisfiable-approvals]: policy.approvals.required is 3, "
+            "but 2 distinct approver(s) are listed: no plan could ever be approved",
+        ),
+        (
+            {"env__dev_DOT_yaml": ENV + "policy:\n  approvals: {required: 1}\n"},
+            "env/dev.yaml:11:25: error[unsatisfiable-approvals]: policy.approvals.required is 1, "
+            "but 0 distinct approver(s) are listed",
+        ),
+        (
             {"config__xp_DOT_yaml": CONFIG.replace("value: 10", "value: '10'")},
             "config/xp.yaml:4:12: error[bad-config-value]: xp.daily_cap: must be of type integer, not "
             "text ('10' is quoted: write the number without quotes)",
