@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from reconciler.cachefile import write_whole
+from reconciler.cachefile import source_fingerprint, write_whole
 from reconciler.digest import sha256
 from reconciler.embedded import state_dir
 from reconciler.engine.request import EXIT_BLOCKED, EXIT_OK, Request
@@ -112,6 +112,9 @@ def _key(request: Request, paths: Sequence[str]) -> str:
         [
             __version__,
             rules_fingerprint(),
+            # the loader's, the policy's and this verb's own code: an edited one of the same
+            # version (an editable install, a patched package) never answers with the old result
+            source_fingerprint(".", "manifest", "engine"),
             os.path.abspath(request.root),
             # the findings name files as the run was asked (relative to where it ran, or not)
             request.root,

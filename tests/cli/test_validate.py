@@ -320,3 +320,27 @@ def test_the_standalone_rules_are_a_strict_environments_defaults() -> None:
         int(default.lock_timeout),
         int(default.statement_timeout),
     )
+
+
+def test_a_stored_result_never_outlives_the_code_that_made_it(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by editing the loader: the stored result answered, with the same files, as the
+    old loader had judged them (a new check's error never showed). The key holds the code of
+    the loader, the policy and this verb, as well as the rules'."""
+    import importlib
+
+    module = importlib.import_module("reconciler.engine.validate")
+    asked: list[tuple[str, ...]] = []
+    code = {"now": "a"}
+
+    def fingerprint(*folders: str) -> str:
+        asked.append(folders)
+        return code["now"]
+
+    monkeypatch.setattr(module, "source_fingerprint", fingerprint)
+    monkeypatch.chdir(tree)
+    before = module._key(Request(env="prod"), [])
+    code["now"] = "b"  # an edited loader
+    assert module._key(Request(env="prod"), []) != before
+    assert {"manifest", "engine", "."} <= set(asked[0])
