@@ -626,6 +626,27 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
             )
         )
 
+    if spec.policy.backup.provider == "neon" and spec.neon is None:
+        diags.append(
+            Diagnostic(
+                "missing-neon",
+                "policy.backup.provider is neon, but the environment has no neon: section: "
+                "every apply would stop at the backup",
+                loc.value(("policy", "backup", "provider")),
+                "add neon: {project_id: ..., branch: main, api_key_from_env: NEON_API_KEY}",
+            )
+        )
+    if spec.policy.strict and spec.policy.lock_timeout == 0:
+        diags.append(
+            Diagnostic(
+                "no-lock-timeout",
+                "policy.lock_timeout is 0 (none) in a strict environment: a migration waiting "
+                "for a lock would queue every query on that table behind it, without end",
+                loc.value(("policy", "lock_timeout")),
+                "set a lock timeout (2s is the default); lock_retries retries a timed-out file",
+            )
+        )
+
     mdir = rel(spec.migrations.dir)
     migrations = (
         _load_migrations(mdir, files, diags, loc.value(("migrations", "dir")), within)

@@ -143,6 +143,16 @@ def test_sample_tree_loads() -> None:
             "but 0 distinct approver(s) are listed",
         ),
         (
+            {"env__dev_DOT_yaml": ENV + "policy:\n  backup: {provider: neon}\n"},
+            "env/dev.yaml:11:22: error[missing-neon]: policy.backup.provider is neon, but the "
+            "environment has no neon: section",
+        ),
+        (
+            {"env__dev_DOT_yaml": ENV + "policy:\n  strict: true\n  lock_timeout: 0\n"},
+            "env/dev.yaml:12:17: error[no-lock-timeout]: policy.lock_timeout is 0 (none) in a "
+            "strict environment",
+        ),
+        (
             {"config__xp_DOT_yaml": CONFIG.replace("value: 10", "value: '10'")},
             "config/xp.yaml:4:12: error[bad-config-value]: xp.daily_cap: must be of type integer, not "
             "text ('10' is quoted: write the number without quotes)",
