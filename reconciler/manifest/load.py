@@ -528,6 +528,23 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
     diags: list[Diagnostic] = []
     text = _read(files, env_file, diags, None, "environment file")
     if text is None:
+        if diags and diags[-1].code == "missing-file" and "does not exist" in diags[-1].message:
+            folder = posixpath.dirname(env_file) or "."
+            try:
+                known = sorted(
+                    n.removesuffix(".yaml") for n in files.listdir(folder) if n.endswith(".yaml")
+                )
+            except OSError:
+                known = []
+            diags[-1] = Diagnostic(
+                "missing-file",
+                diags[-1].message,
+                None,
+                f"environments here: {', '.join(known)}"
+                if known
+                else f"write {env_file} (see the README's environments/<env>.yaml reference), or give "
+                "--root the project folder that holds environments/",
+            )
         raise ManifestError(diags)
     data, loc = load_yaml(text, env_file)
     spec: EnvironmentSpec | None = None

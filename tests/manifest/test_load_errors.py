@@ -333,3 +333,12 @@ def test_the_quick_clean_pass_agrees_with_the_located_search() -> None:
         assert clean is not found, data
         seen[clean] += 1
     assert min(seen.values()) > 200  # both outcomes exercised
+
+
+def test_a_missing_environment_names_the_ones_there() -> None:
+    with pytest.raises(ManifestError) as ei:
+        load_environment("env/prod.yaml", tree())
+    assert ei.value.diagnostics[0].hint == "environments here: dev"
+    with pytest.raises(ManifestError) as ei:
+        load_environment("nowhere/dev.yaml", tree())
+    assert "--root" in (ei.value.diagnostics[0].hint or "")
