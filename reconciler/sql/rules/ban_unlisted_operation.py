@@ -176,6 +176,17 @@ def _calls_set_config(info: StatementInfo) -> bool:
     return any(function_name(call)[-1:] == ["set_config"] for _, call in info.find("FuncCall"))
 
 
+def _grants_on_new_tables(ctx: StatementContext) -> bool:
+    """GRANT or REVOKE on tables this file creates, and nothing else: setting up who may use
+    a new table is part of creating it."""
+    t = ctx.info.tree
+    if ctx.info.node != "GrantStmt" or t.get("targtype") != "ACL_TARGET_OBJECT":
+        return False
+    if t.get("objtype") != "OBJECT_TABLE" or not t.get("objects"):
+        return False
+    return all(ctx.is_new(relation(o.get("RangeVar"))) for o in t["objects"])
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     timeout = _timeout_problem(i, ctx.file.timeouts) if i.kind in ("set", "reset") else None
@@ -223,6 +234,12 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     con = (i.tree.get("def") or {}).get("Constraint") or {}
     if i.node == "AlterDomainStmt" and i.tree.get("subtype") == "C" and con.get("skip_validation"):
         return  # a domain CHECK added NOT VALID: checks new values only, scans nothing
+    if i.node in ("CreatePolicyStmt", "AlterPolicyStmt") and ctx.is_new(
+        relation(i.tree.get("table"))
+    ):
+        return  # who may see the rows of a table this file creates (nobody has yet)
+    if _grants_on_new_tables(ctx):
+        return
     if i.kind == "copy" and i.tree.get("is_from") and ctx.is_new(relation(i.tree.get("relation"))):
         return  # rows for a table this file creates (pg_dump's seed data)
     conflict = i.tree.get("onConflictClause") or {}

@@ -109,4 +109,21 @@ CASES = [
         "ALTER TABLE t VALIDATE CONSTRAINT k;\n"
         "ALTER TABLE t ALTER COLUMN a SET NOT NULL;",
     ),
+    # row security and privileges of a table this file creates (nobody uses it yet)
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE public.profiles (id bigint PRIMARY KEY);\n"
+        "ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY read_all ON public.profiles FOR SELECT USING (true);\n"
+        "GRANT SELECT ON profiles TO anon;\nREVOKE ALL ON TABLE public.profiles FROM PUBLIC;",
+    ),
+    F("ban-unlisted-operation", "CREATE POLICY read_all ON profiles FOR SELECT USING (true);"),
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE a (id bigint);\nGRANT SELECT ON a, b TO anon;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE a (id bigint);\nGRANT SELECT ON ALL TABLES IN SCHEMA public TO anon;",
+    ),
 ]
