@@ -143,8 +143,48 @@ def _milliseconds(info: StatementInfo) -> float | None:
         text = str(const["fval"].get("fval", ""))
     else:
         text = str((const.get("sval") or {}).get("sval", ""))
+    return _ms_of(text)
+
+
+def _ms_of(text: str) -> float | None:
     m = _DURATION.match(text)
     return float(m.group(1)) * _MS[m.group(2)] if m else None
+
+
+def _set_config_select(info: StatementInfo) -> list[tuple[str, str]] | None:
+    """``SELECT [pg_catalog.]set_config('name', 'value', is_local)``, as pg_dump writes it to
+    start its output: constant settings, each a SET by another name, readable as one."""
+    t = info.tree
+    if info.node != "SelectStmt" or info.inside == "do" or not t.get("targetList"):
+        return None
+    if any(t.get(k) for k in ("fromClause", "whereClause", "valuesLists", "larg", "withClause")):
+        return None
+    found = []
+    for target in t["targetList"]:
+        call = ((target.get("ResTarget") or {}).get("val") or {}).get("FuncCall") or {}
+        args = [(a.get("A_Const") or {}) for a in call.get("args") or ()]
+        if function_name(call)[-1:] != ["set_config"] or len(args) != 3:
+            return None
+        if not all("sval" in a for a in args[:2]) or "boolval" not in args[2]:
+            return None
+        found.append((str(args[0]["sval"].get("sval", "")), str(args[1]["sval"].get("sval", ""))))
+    return found
+
+
+def _setting_problem(name: str, value: str, policy: dict[str, int | None]) -> str | None:
+    if name.lower() in _NOT_SESSION_SETTINGS:
+        return f"set_config('{name}', ...) changes who runs the migration or switches off triggers and foreign keys"
+    if name.lower() not in _POLICY_TIMEOUTS:
+        return None
+    ms = _ms_of(value)
+    if ms is None:
+        return f"this sets {name} to a value that cannot be read as a duration"
+    if ms == 0:
+        return f"this switches off {name}"
+    limit = policy.get(name.lower())
+    if limit and ms > limit:
+        return f"this raises {name} to {ms:.0f} ms, above the policy's {limit} ms"
+    return None
 
 
 def _timeout_problem(info: StatementInfo, policy: dict[str, int | None]) -> str | None:
@@ -197,6 +237,18 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             "keep the policy's timeouts, or set lower ones for this file",
         )
         return
+    settings = _set_config_select(i)
+    if settings is not None:
+        for name, value in settings:
+            problem = _setting_problem(name, value, ctx.file.timeouts)
+            if problem:
+                yield Hit(
+                    f"{problem}; the environment's policy sets the timeouts and the role a "
+                    "migration runs with",
+                    "keep the policy's timeouts (or set lower ones) and the migration's role",
+                )
+                return
+        return  # session settings, as SET would make them
     if _calls_set_config(i):
         yield Hit(
             "set_config() in a DO block can change the policy's timeouts, the role the rest of "

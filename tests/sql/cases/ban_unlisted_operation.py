@@ -126,4 +126,16 @@ CASES = [
         "ban-unlisted-operation",
         "CREATE TABLE a (id bigint);\nGRANT SELECT ON ALL TABLES IN SCHEMA public TO anon;",
     ),
+    # pg_dump's opening settings: set_config() of constants is a SET by another name
+    P("ban-unlisted-operation", "SELECT pg_catalog.set_config('search_path', '', false);"),
+    P("ban-unlisted-operation", "SELECT set_config('lock_timeout', '500ms', true);"),
+    F("ban-unlisted-operation", "SELECT pg_catalog.set_config('lock_timeout', '0', false);"),
+    F("ban-unlisted-operation", "SELECT set_config('statement_timeout', 'forever', false);"),
+    F("ban-unlisted-operation", "SELECT set_config('role', 'postgres', false);"),
+    F(
+        "ban-unlisted-operation",
+        "SELECT set_config('search_path', '', false), set_config('session_replication_role', 'replica', false);",
+    ),
+    F("ban-unlisted-operation", "SELECT set_config('search_path', '', false) FROM pg_class;"),
+    F("ban-unlisted-operation", "SELECT set_config(name, '', false) FROM t;"),
 ]
