@@ -112,6 +112,33 @@ _OTHER_TOOL_UP_NO_TX = re.compile(
 )
 
 
+# a file's own transaction around all of it, as sqitch, Django's sqlmigrate and many hand-written
+# files have it: plain BEGIN / START TRANSACTION first and COMMIT / END last (an isolation
+# level or other mode would change what the file does, so only these)
+_OPEN = re.compile(r"^(?:BEGIN|START TRANSACTION)(?: WORK| TRANSACTION)?$")
+_CLOSE = re.compile(r"^(?:COMMIT|END)(?: WORK| TRANSACTION)?$")
+_CONTROL = re.compile(
+    r"^(?:BEGIN|START TRANSACTION|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE TRANSACTION)\b"
+)
+
+
+def _unwrapped(statements: list[Statement]) -> list[Statement]:
+    """The statements inside the file's own BEGIN ... COMMIT, when the pair wraps the whole
+    file and nothing between them controls the transaction: the reconciler runs every file
+    in one transaction already, so the pair would only end that one early."""
+    if len(statements) < 3:
+        return statements
+    first, last = statements[0].keywords.strip(), statements[-1].keywords.strip()
+    if not (_OPEN.match(first) and _CLOSE.match(last)):
+        return statements
+    inner = statements[1:-1]
+    if any(_CONTROL.match(s.keywords.strip()) for s in inner):
+        return statements
+    if any(needs_no_transaction(s) for s in inner):
+        return statements  # psql would refuse it inside BEGIN too: report, never reinterpret
+    return inner
+
+
 def parse_migration(path: str, text: str) -> MigrationSource:
     # a byte-order mark, as some Windows editors write, is no part of the SQL (PostgreSQL would
     # reject it) nor of the checksum (re-saving a file with one does not edit it)
@@ -132,6 +159,7 @@ def parse_migration(path: str, text: str) -> MigrationSource:
         statements = [s for s in split.statements if s.line < down.line]
         undo = [s for s in split.statements if s.line > down.line]
         rollback.extend(f"{n}. {' '.join(s.text.split())};" for n, s in enumerate(undo, 1))
+    statements = _unwrapped(statements)
     for c in split.comments:
         if c.own_line and _OTHER_TOOL_UP_NO_TX.match(c.text):
             directives.setdefault("no-transaction", f"-- {c.text}")

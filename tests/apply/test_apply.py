@@ -513,3 +513,37 @@ def test_a_golang_migrate_pair_applies_its_up_file_only(project: Path, db_url: s
     write(project, f"{MIGS}/0009_orphan.down.sql", "DROP TABLE users;\n")  # no .up.sql
     with pytest.raises(ReconcilerError, match=r"0009_orphan\.down\.sql"):
         run(project, "plan")
+
+
+def test_a_file_wrapped_in_its_own_begin_commit_runs_as_one_transaction(
+    project: Path, db_url: str
+) -> None:
+    """sqitch's and Django's sqlmigrate's files wrap themselves in BEGIN ... COMMIT. Run as
+    written, the COMMIT would end the reconciler's transaction before the history row; the
+    pair is the file's one transaction, which the reconciler gives every file already."""
+    write(
+        project,
+        f"{MIGS}/0008_wrapped.sql",
+        "-- Deploy app:wrapped to pg\n\nBEGIN;\n\nCREATE TABLE wrapped (id bigint);\n"
+        "ALTER TABLE wrapped ADD COLUMN note text;\n\nCOMMIT;\n",
+    )
+    out = run(project)
+    assert out.exit_code == EXIT_OK and out.applied is not None
+    assert query(
+        db_url, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'wrapped'"
+    ) == [(2,)]
+    assert query(
+        db_url, "SELECT statements_done FROM reconciler.schema_migrations WHERE version = '0008'"
+    ) == [(2,)]
+    # a failing statement inside the pair leaves nothing behind, history row included
+    write(
+        project,
+        f"{MIGS}/0009_wrapped_failing.sql",
+        "BEGIN;\nCREATE TABLE wrapped_two (id bigint);\nSELECT 1 / 0;\nCOMMIT;\n",
+    )
+    with pytest.raises(MigrationFailed, match="division by zero"):
+        run(project)
+    assert query(db_url, "SELECT to_regclass('wrapped_two')") == [(None,)]
+    assert query(
+        db_url, "SELECT count(*) FROM reconciler.schema_migrations WHERE version = '0009'"
+    ) == [(0,)]

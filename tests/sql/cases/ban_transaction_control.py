@@ -5,7 +5,10 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
-    F("ban-transaction-control", "BEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;"),
+    F(
+        "ban-transaction-control",
+        "CREATE TABLE t (id bigint);\nCOMMIT;\nCREATE TABLE u (id bigint);",
+    ),
     F("ban-transaction-control", "COMMIT;"),
     F("ban-transaction-control", "SAVEPOINT s1;"),
     F("ban-transaction-control", "ROLLBACK;"),
@@ -25,5 +28,30 @@ CASES = [
     P(
         "ban-transaction-control",
         "CREATE PROCEDURE p() LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$;",
+    ),
+    # the file's own transaction around all of it: the one the reconciler gives it anyway
+    P(
+        "ban-transaction-control",
+        "BEGIN;\nCREATE TABLE t (id bigint);\nCREATE INDEX t_id ON t (id);\nCOMMIT;",
+    ),
+    P("ban-transaction-control", "START TRANSACTION;\nCREATE TABLE t (id bigint);\nEND;"),
+    # anything else stays reported: an isolation level, a savepoint, a ROLLBACK, a pair
+    # that does not wrap the whole file, CONCURRENTLY inside (which psql would refuse too)
+    F(
+        "ban-transaction-control",
+        "BEGIN ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE t (id bigint);\nCOMMIT;",
+    ),
+    F(
+        "ban-transaction-control",
+        "BEGIN;\nCREATE TABLE t (id bigint);\nSAVEPOINT s;\nCOMMIT;",
+    ),
+    F("ban-transaction-control", "BEGIN;\nCREATE TABLE t (id bigint);\nROLLBACK;"),
+    F(
+        "ban-transaction-control",
+        "BEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;\nCREATE TABLE u (id bigint);",
+    ),
+    F(
+        "ban-transaction-control",
+        "BEGIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;",
     ),
 ]
