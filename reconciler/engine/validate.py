@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from reconciler.cachefile import source_fingerprint, write_whole
 from reconciler.digest import sha256
 from reconciler.embedded import state_dir
-from reconciler.engine.request import EXIT_BLOCKED, EXIT_OK, Request
+from reconciler.engine.request import EXIT_BLOCKED, EXIT_ERROR, EXIT_OK, Request
 from reconciler.errors import Diagnostic, ReconcilerError, SourceLocation
 from reconciler.files import LocalFiles
 from reconciler.lintcache import LintCache, dump_diagnostic, load_diagnostic
@@ -182,6 +183,49 @@ def _store(cache_file: str, recorder: RecordingFiles, out: ValidateOutcome) -> N
         out._stored = stored
 
 
+# undo halves that never run forward: golang-migrate's .down.sql, Diesel's down.sql, Flyway's
+# U<version>__*.sql
+_UNDO = re.compile(r"(?:^|\.)down\.sql$|^U\d+(?:[._]\d+)*__.*\.sql$", re.IGNORECASE)
+
+
+def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnostic]) -> list[str]:
+    """The files named, a folder standing for the SQL files in it and in its subfolders one
+    level down (Prisma's <version>_<name>/migration.sql, Diesel's up.sql), undo halves left
+    out; a named file that does not exist is reported here, with where it was looked for."""
+    out: list[str] = []
+    for raw in paths:
+        p = os.path.normpath(raw)
+        if os.path.isdir(p):
+            found = [
+                f
+                for f in files.glob(os.path.join(p, "*.sql"))
+                + files.glob(os.path.join(p, "*", "*.sql"))
+                if not _UNDO.search(os.path.basename(f))
+            ]
+            if not found:
+                diags.append(
+                    Diagnostic(
+                        "missing-file",
+                        f"{raw} holds no .sql file (nor do its subfolders)",
+                        SourceLocation(raw),
+                        "name the migration files, or the folder that holds them",
+                    )
+                )
+            out.extend(sorted(found))
+        elif not os.path.exists(p):
+            diags.append(
+                Diagnostic(
+                    "missing-file",
+                    f"{raw} does not exist",
+                    SourceLocation(raw),
+                    f"paths are relative to the folder the command runs in ({os.getcwd()})",
+                )
+            )
+        else:
+            out.append(p)
+    return out
+
+
 def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
     """Lint migrations under the environment's policy: the given files, else every file in the
     folder (those past the target marked "not yet promoted", so a pull request learns now what
@@ -218,8 +262,8 @@ def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
     migrations: list[DesiredMigration]
     if paths:
         migrations = []
-        for p in paths:
-            m = load_migration_file(os.path.normpath(p), recorder, diags, any_name=True)
+        for p in _expanded(paths, recorder, diags):
+            m = load_migration_file(p, recorder, diags, any_name=True)
             if m is not None:
                 migrations.append(m)
     else:
@@ -250,6 +294,8 @@ def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
             )
     cache.save()
     code = EXIT_BLOCKED if any(d.severity == "error" for d in diags) else EXIT_OK
+    if any(d.code == "missing-file" for d in diags):
+        code = EXIT_ERROR  # a path that names nothing: the input is wrong, not the SQL
     out = ValidateOutcome(desired, diags, len(migrations), code, cache.hits)
     if cache_file is not None:
         _store(cache_file, recorder, out)

@@ -344,3 +344,32 @@ def test_a_stored_result_never_outlives_the_code_that_made_it(
     code["now"] = "b"  # an edited loader
     assert module._key(Request(env="prod"), []) != before
     assert {"manifest", "engine", "."} <= set(asked[0])
+
+
+def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
+    """`reconcile validate prisma/migrations`: the SQL files in the folder and one level
+    down (Prisma's <version>_<name>/migration.sql), undo halves left out; a new file is
+    seen by the next run; a path that names nothing is bad input (exit 1)."""
+    env = {"RECONCILER_ENV": "", "RECONCILER_HOME": str(tmp_path / "home")}
+    (tmp_path / "prisma/20230101_init").mkdir(parents=True)
+    (tmp_path / "prisma/20230101_init/migration.sql").write_text("CREATE TABLE a (id bigint);\n")
+    (tmp_path / "prisma/migration_lock.toml").write_text('provider = "postgresql"\n')
+    (tmp_path / "gm").mkdir()
+    (tmp_path / "gm/0001_b.up.sql").write_text("CREATE TABLE b (id bigint);\n")
+    (tmp_path / "gm/0001_b.down.sql").write_text("DROP TABLE b;\n")
+    (tmp_path / "gm/U2__undo.sql").write_text("DROP TABLE b;\n")
+    r = run_cli(tmp_path, "validate", "prisma", "gm", env=env)
+    assert r.returncode == 0 and "2 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
+    (tmp_path / "prisma/20230201_idx").mkdir()
+    (tmp_path / "prisma/20230201_idx/migration.sql").write_text("CREATE INDEX a_i ON a (id);\n")
+    r = run_cli(tmp_path, "validate", "prisma", "gm", env=env)
+    assert (
+        r.returncode == 3
+        and "prisma/20230201_idx/migration.sql:1:1: error[require-concurrent" in r.stdout
+    )
+    r = run_cli(tmp_path, "validate", "nowhere.sql", env=env)
+    assert (
+        r.returncode == 1
+        and "nowhere.sql: error[missing-file]: nowhere.sql does not exist" in r.stdout
+    )
+    assert "relative to the folder the command runs in" in r.stdout

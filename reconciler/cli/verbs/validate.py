@@ -21,7 +21,8 @@ def arguments(p: argparse.ArgumentParser) -> None:
         "files",
         nargs="*",
         metavar="FILES",
-        help="migration files to check (default: every migration up to the target); "
+        help="migration files, or folders of them, to check (default: every migration up to "
+        "the target); "
         "without --env, under a strict environment's default rules",
     )
     add_emergency(
@@ -32,12 +33,14 @@ def arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check manifests and migrations against the environment's safety policy, without a database.
 
-    With FILES, lint just those migration files; otherwise every migration up to the target.
+    With FILES (files, or folders of them), lint just those; otherwise every migration up to
+    the target.
     FILES without --env are checked under a strict environment's default rules, without the
     project's naming and rollback-section conventions.
     Output: file:line:col: severity[rule-id]: message, and a help: line (or --format json,
     sarif for code scanning, or github for inline pull-request annotations in Actions).
-    Exit 0 clean (warnings allowed), 3 blocked by an error, 1 invalid manifests.
+    Exit 0 clean (warnings allowed), 3 blocked by an error, 1 invalid manifests or a path
+    that names nothing.
     """
     from reconciler import __version__
     from reconciler.engine import validate
