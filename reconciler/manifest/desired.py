@@ -27,7 +27,9 @@ class DesiredMigration:
 
     @property
     def stem(self) -> str:
-        return self.filename.removesuffix(".sql")
+        """The file's name without .sql; for a migration kept as a folder, the folder's."""
+        folder = self.filename.rpartition("/")[0]
+        return folder or self.filename.removesuffix(".sql")
 
 
 @dataclass(frozen=True)

@@ -325,14 +325,21 @@ def _name_hint(name: str) -> str:
 
 
 def load_migration_file(
-    path: str, files: Files, diags: list[Diagnostic], *, any_name: bool = False
+    path: str,
+    files: Files,
+    diags: list[Diagnostic],
+    *,
+    any_name: bool = False,
+    folder: tuple[str, str] | None = None,
 ) -> DesiredMigration | None:
     """One migration file: name, encoding, size, splitting. Problems go to ``diags``.
 
     With ``any_name`` (a file named on validate's command line: another tool's history, a
     draft), a name outside the NNNN_name[_safe].sql convention is read all the same; it has
-    no version, and it is "safe" when it ends in _safe.sql."""
-    name = posixpath.basename(path)
+    no version, and it is "safe" when it ends in _safe.sql. ``folder`` is (the name it is
+    versioned by, what it is shown as) for a migration that is a folder's one file (Prisma's
+    <version>_<name>/migration.sql)."""
+    name = folder[0] if folder else posixpath.basename(path)
     m = MIGRATION_FILE.match(name)
     if not m and not any_name:
         diags.append(
@@ -384,14 +391,43 @@ def load_migration_file(
         stem = name.removesuffix(".sql")
         return DesiredMigration("", stem, name, path, stem.endswith("_safe"), src)
     return DesiredMigration(
-        m.group("version"), m.group("name"), name, path, bool(m.group("safe")), src
+        m.group("version"),
+        m.group("name"),
+        folder[1] if folder else name,
+        path,
+        bool(m.group("safe")),
+        src,
     )
 
 
+# a migration that is a folder (another tool's layout): Prisma's <version>_<name>/migration.sql
+# and Diesel's <yyyy-mm-dd-hhmmss>_<name>/up.sql (its down.sql never runs)
+_FOLDER_MIGRATION = re.compile(
+    r"^(?P<version>\d{4,}|\d{4}-\d\d-\d\d-\d{6})_(?P<rest>[A-Za-z0-9][A-Za-z0-9_]*)$"
+)
+_FOLDER_FILES = ("migration.sql", "up.sql")
+
+
+def _folder_migration(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:
+    """(path, the name it is versioned by, what it is shown as) of a migration kept as a
+    folder, or None when ``name`` is not one."""
+    m = _FOLDER_MIGRATION.match(name)
+    if m is None:
+        return None
+    try:
+        inside = files.listdir(posixpath.join(desired_dir, name))
+    except OSError:
+        return None
+    for f in _FOLDER_FILES:
+        if f in inside:
+            versioned = f"{m.group('version').replace('-', '')}_{m.group('rest').lower()}.sql"
+            return posixpath.join(desired_dir, name, f), versioned, f"{name}/{f}"
+    return None
+
+
 def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) -> None:
-    """A subfolder holding SQL files (Diesel's <version>_<name>/up.sql, Sqitch's deploy/) is
-    reported: migrations are read from the folder itself only, and silently finding none of
-    them would look like a database in sync."""
+    """A subfolder holding SQL files that is no migration folder (sqitch's deploy/) is
+    reported: silently finding none of them would look like a database in sync."""
     if name.startswith("."):
         return  # .gitkeep, .git: not ours to judge
     path = posixpath.join(desired_dir, name)
@@ -406,8 +442,8 @@ def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) 
                 f"{path} holds .sql files, but migrations are read from {desired_dir} itself, "
                 "not from its subfolders",
                 SourceLocation(path),
-                "move each migration up as NNNN_name.sql (a folder per migration with up.sql "
-                "and down.sql: up.sql becomes the file, down.sql its rollback comments)",
+                "move each migration up as NNNN_name.sql, or keep one per folder named "
+                "<version>_<name> holding migration.sql (Prisma) or up.sql (Diesel)",
             )
         )
 
@@ -434,6 +470,28 @@ def _load_migrations(
     seen: dict[int, str] = {}  # numeric version -> file: 0008 and 00008 are the same version
     out: list[DesiredMigration] = []
     for name in sorted(names):
+        folder = None if name.endswith(".sql") else _folder_migration(desired_dir, name, files)
+        if folder is not None:
+            path, versioned, shown = folder
+            if within is not None and not within(path, SourceLocation(path)):
+                continue
+            loaded = load_migration_file(path, files, diags, folder=(versioned, shown))
+            if loaded is None:
+                continue
+            if int(loaded.version) in seen:
+                diags.append(
+                    Diagnostic(
+                        "duplicate-version",
+                        f"version {loaded.version} is used twice: "
+                        f"{seen[int(loaded.version)]} and {shown}",
+                        SourceLocation(path),
+                        "renumber one of them; versions compare as numbers",
+                    )
+                )
+                continue
+            seen[int(loaded.version)] = shown
+            out.append(loaded)
+            continue
         if not name.endswith(".sql"):
             _nested(desired_dir, name, files, diags)
             continue

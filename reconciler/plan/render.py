@@ -47,7 +47,8 @@ def describe(a: Action) -> str:
     if isinstance(a, ApplyMigration):
         mode = ", no-transaction" if a.no_transaction else ""
         resume = f", resume at statement {a.resume_from + 1}" if a.resume_from else ""
-        stem = a.file.rsplit("/", 1)[-1].removesuffix(".sql")
+        folder, _, name = a.file.rpartition("/")  # a migration kept as a folder: the folder's
+        stem = folder.rsplit("/", 1)[-1] if folder else name.removesuffix(".sql")
         n = f"{a.statements} statement" + ("s" if a.statements != 1 else "")
         return f"apply migration {stem} ({n}{mode}{resume})"
     if isinstance(a, UpsertConfig):

@@ -547,3 +547,40 @@ def test_a_file_wrapped_in_its_own_begin_commit_runs_as_one_transaction(
     assert query(
         db_url, "SELECT count(*) FROM reconciler.schema_migrations WHERE version = '0009'"
     ) == [(0,)]
+
+
+def test_a_prisma_history_applies_as_it_is_kept(project: Path, db_url: str) -> None:
+    """An environment pointed at prisma/migrations: each <version>_<name>/migration.sql is
+    a migration, applied in version order with its history row; then nothing is pending."""
+    base = project / "prisma/migrations"
+    write(project, "prisma/migrations/migration_lock.toml", 'provider = "postgresql"\n')
+    write(
+        project,
+        "prisma/migrations/20230101000000_init/migration.sql",
+        '-- CreateTable\nCREATE TABLE "User" ("id" TEXT NOT NULL, CONSTRAINT "User_pkey" '
+        'PRIMARY KEY ("id"));\n',
+    )
+    write(
+        project,
+        "prisma/migrations/20230201000000_add_bio/migration.sql",
+        '-- AlterTable\nALTER TABLE "User" ADD COLUMN "bio" TEXT;\n',
+    )
+    assert base.is_dir()
+    write(
+        project,
+        "environments/app.yaml",
+        "name: app\ndatabase: {url_from_env: DATABASE_URL_DEV}\n"
+        "migrations: {dir: ../prisma/migrations}\n",
+    )
+    out = run(project, env="app")
+    assert out.exit_code == EXIT_OK and out.applied is not None
+    assert query(db_url, "SELECT version, name FROM reconciler.schema_migrations ORDER BY 1") == [
+        ("20230101000000", "init"),
+        ("20230201000000", "add_bio"),
+    ]
+    assert query(
+        db_url,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'User' "
+        "ORDER BY ordinal_position",
+    ) == [("id",), ("bio",)]
+    assert run(project, mode="plan", env="app").plan.actions == []

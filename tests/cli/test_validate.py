@@ -265,14 +265,14 @@ def test_files_named_on_the_command_line_are_checked_whatever_their_names(tree: 
     # the name comes from, and a folder of SQL files in it is not passed over in silence
     (tree / MIGS / "V9__late.sql").write_text("SELECT 1;\n")
     (tree / MIGS / "1_x.up.sql").write_text("SELECT 1;\n")
-    (tree / MIGS / "2021-01-01-000000_e").mkdir()
-    (tree / MIGS / "2021-01-01-000000_e/up.sql").write_text("SELECT 1;\n")
+    (tree / MIGS / "deploy").mkdir()
+    (tree / MIGS / "deploy/users.sql").write_text("SELECT 1;\n")
     (tree / MIGS / "NOTES").write_text("not a folder\n")
     r = run_cli(tree, "validate", "--env", "dev")
     out = r.stderr + r.stdout
     assert r.returncode == 1 and out.count("error[bad-file-name]") == 2
     assert "a Flyway name" in out and "a golang-migrate pair" in out
-    assert f"{MIGS}/2021-01-01-000000_e: error[nested-migrations]" in out
+    assert f"{MIGS}/deploy: error[nested-migrations]" in out
     assert "NOTES" not in out
 
 

@@ -342,3 +342,33 @@ def test_a_missing_environment_names_the_ones_there() -> None:
     with pytest.raises(ManifestError) as ei:
         load_environment("nowhere/dev.yaml", tree())
     assert "--root" in (ei.value.diagnostics[0].hint or "")
+
+
+def test_migrations_kept_as_folders_by_another_tool_are_read() -> None:
+    """Prisma's <version>_<name>/migration.sql (beside its migration_lock.toml) and Diesel's
+    <yyyy-mm-dd-hhmmss>_<name>/up.sql: a history in either layout is read as it is kept."""
+    files = tree(
+        **{
+            "m__0001_init_DOT_sql": None,
+            "m__20230101000000_init__migration_DOT_sql": "CREATE TABLE a (id bigint);\n",
+            "m__20230201000000_add_b__migration_DOT_sql": "ALTER TABLE a ADD COLUMN b text;\n",
+            "m__migration_lock_DOT_toml": 'provider = "postgresql"\n',
+            "m__2023-03-01-000000_create_c__up_DOT_sql": "CREATE TABLE c (id bigint);\n",
+            "m__2023-03-01-000000_create_c__down_DOT_sql": "DROP TABLE c;\n",
+        }
+    )
+    d = load_environment("env/dev.yaml", files)
+    assert [(m.version, m.name, m.filename, m.stem) for m in d.migrations] == [
+        ("20230101000000", "init", "20230101000000_init/migration.sql", "20230101000000_init"),
+        ("20230201000000", "add_b", "20230201000000_add_b/migration.sql", "20230201000000_add_b"),
+        (
+            "20230301000000",
+            "create_c",
+            "2023-03-01-000000_create_c/up.sql",
+            "2023-03-01-000000_create_c",
+        ),
+    ]
+    assert [len(m.source.statements) for m in d.migrations] == [1, 1, 1]
+    # a folder of SQL files that is no migration is still reported, not passed over
+    errs = errors(tree(**{"m__deploy__users_DOT_sql": "CREATE TABLE u (id bigint);\n"}))
+    assert any("error[nested-migrations]" in e for e in errs)
