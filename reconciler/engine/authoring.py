@@ -50,7 +50,20 @@ def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
         raise ReconcilerError(
             str(e), code="bad-name", hint="e.g. reconcile new add_user_prefs"
         ) from None
-    path = os.path.join(folder, filename)
+    last = max(desired.migrations, key=lambda m: int(m.version or 0), default=None)
+    if last is not None and "/" in last.filename:
+        # the history is kept a folder per migration (Prisma's, Diesel's): the new one too,
+        # versioned by the time as those tools do (and after the newest, whatever the clock)
+        inner = last.filename.rpartition("/")[2]
+        stamp = max(int(datetime.now(UTC).strftime("%Y%m%d%H%M%S")), int(last.version) + 1)
+        version = str(stamp)
+        if inner == "up.sql":  # Diesel: 2023-01-02-030405_name
+            version = f"{version[:4]}-{version[4:6]}-{version[6:8]}-{version[8:]}"
+        path = os.path.join(folder, f"{version}_{filename.split('_', 1)[1].removesuffix('.sql')}")
+        os.mkdir(path)
+        path = os.path.join(path, inner)
+    else:
+        path = os.path.join(folder, filename)
     with open(path, "x", encoding="utf-8") as f:
         f.write(text)
     return path

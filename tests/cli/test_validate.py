@@ -373,3 +373,25 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
         and "nowhere.sql: error[missing-file]: nowhere.sql does not exist" in r.stdout
     )
     assert "relative to the folder the command runs in" in r.stdout
+
+
+def test_new_keeps_a_folder_per_migration_history_in_its_layout(tmp_path: Path) -> None:
+    """In a Prisma history, `reconcile new` writes <timestamp>_<name>/migration.sql, after
+    the newest version; in a Diesel one, <yyyy-mm-dd-hhmmss>_<name>/up.sql."""
+    for layout, inner in (("prisma", "migration.sql"), ("diesel", "up.sql")):
+        root = tmp_path / layout
+        first = "20990101000000_init" if layout == "prisma" else "2099-01-01-000000_init"
+        (root / "migrations" / first).mkdir(parents=True)
+        (root / "migrations" / first / inner).write_text("CREATE TABLE a (id bigint);\n")
+        (root / "environments").mkdir()
+        (root / "environments/dev.yaml").write_text(
+            "name: dev\ndatabase: {url_from_env: DATABASE_URL_DEV}\n"
+            "migrations: {dir: ../migrations}\n"
+        )
+        r = run_cli(root, "new", "--env", "dev", "add_b", env={"RECONCILER_HOME": str(root / "h")})
+        assert r.returncode == 0, r.stdout + r.stderr
+        made = sorted(
+            p.relative_to(root / "migrations").as_posix() for p in root.glob("migrations/*/*.sql")
+        )
+        second = "20990101000001_add_b" if layout == "prisma" else "2099-01-01-000001_add_b"
+        assert made == sorted([f"{first}/{inner}", f"{second}/{inner}"]), made
