@@ -112,9 +112,32 @@ def _bare(tree: Any) -> Any:
 _TRUE_TEXT = {"t", "true", "y", "yes", "on", "1"}
 
 
+def _always_false(expr: Tree | None) -> bool:
+    """``false``, ``'f'::boolean``, or NOT of something always true."""
+    if not expr:
+        return False
+    ((kind, v),) = expr.items()
+    if kind == "A_Const":
+        return "boolval" in v and not (v.get("boolval") or {}).get("boolval")
+    if kind == "BoolExpr" and v.get("boolop") == "NOT_EXPR":
+        return always_true((v.get("args") or [None])[0])
+    return False
+
+
+def _null_tests(args: list[Tree]) -> set[tuple[str, str]]:
+    """(IS NULL or IS NOT NULL, the expression tested) of the NullTests among ``args``."""
+    found = set()
+    for a in args:
+        test = a.get("NullTest") if isinstance(a, dict) else None
+        if test:
+            found.add((str(test.get("nulltesttype")), repr(_bare(test.get("arg")))))
+    return found
+
+
 def always_true(where: Tree | None) -> bool:
-    """A WHERE that keeps every row: ``true``, ``'t'::boolean``, ``1 = 1``, ``id = id``, or an
-    OR with one of those (the disguises of an unbounded UPDATE or DELETE)."""
+    """A WHERE that keeps every row: ``true``, ``'t'::boolean``, ``1 = 1``, ``id = id``,
+    ``NOT false``, ``a IS NULL OR a IS NOT NULL``, or an OR with one of those (the disguises
+    of an unbounded UPDATE or DELETE)."""
     if not where:
         return False
     ((kind, v),) = where.items()
@@ -131,7 +154,12 @@ def always_true(where: Tree | None) -> bool:
         return op[-1:] in (["="], [">="], ["<="]) and _bare(v.get("lexpr")) == _bare(v.get("rexpr"))
     if kind == "BoolExpr":
         args = v.get("args") or []
+        if v.get("boolop") == "NOT_EXPR":
+            return _always_false(args[0] if args else None)
         if v.get("boolop") == "OR_EXPR":
+            tests = _null_tests(args)
+            if any(("IS_NULL", e) in tests for kind_, e in tests if kind_ == "IS_NOT_NULL"):
+                return True  # a IS NULL OR a IS NOT NULL
             return any(always_true(a) for a in args)
         if v.get("boolop") == "AND_EXPR":
             return all(always_true(a) for a in args)

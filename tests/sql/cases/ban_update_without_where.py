@@ -25,4 +25,17 @@ CASES = [
     F("ban-update-without-where", "UPDATE users SET admin = true WHERE id = id OR false;"),
     F("ban-update-without-where", "UPDATE users SET admin = true WHERE 't'::boolean;"),
     P("ban-update-without-where", "UPDATE users SET admin = true WHERE id = 1 OR id = 2;"),
+    # more disguises of "every row"
+    F("ban-update-without-where", "UPDATE users SET admin = true WHERE NOT false;"),
+    F("ban-update-without-where", "UPDATE users SET admin = true WHERE NOT (1 <> 1) OR NOT false;"),
+    F(
+        "ban-update-without-where",
+        "UPDATE users SET admin = true WHERE email IS NULL OR email IS NOT NULL;",
+    ),
+    P("ban-update-without-where", "UPDATE users SET admin = true WHERE NOT banned;"),
+    P(
+        "ban-update-without-where",
+        "UPDATE users SET admin = true WHERE email IS NULL OR name IS NOT NULL;",
+    ),
+    P("ban-update-without-where", "UPDATE users SET admin = true WHERE NOT (id = 1);"),
 ]
