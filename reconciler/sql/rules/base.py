@@ -25,6 +25,7 @@ __all__ = [
     "proven_not_null",
     "relation",
     "rewritten",
+    "same_table",
     "type_name",
     "with_word_after",
 ]
@@ -147,7 +148,8 @@ def _proves_not_null(expr: Any, column: str) -> bool:
     return False
 
 
-def _same_table(a: str | None, b: str | None) -> bool:
+def same_table(a: str | None, b: str | None) -> bool:
+    """The same table, one side maybe schema-qualified (``public.t`` and ``t``)."""
     return a is not None and b is not None and (a == b or a.split(".")[-1] == b.split(".")[-1])
 
 
@@ -160,7 +162,7 @@ def proven_not_null(ctx: StatementContext) -> set[str]:
     for earlier in ctx.file.infos:
         if earlier is ctx.info:
             break
-        if earlier.node != "AlterTableStmt" or not _same_table(
+        if earlier.node != "AlterTableStmt" or not same_table(
             relation(earlier.tree.get("relation")), table
         ):
             continue

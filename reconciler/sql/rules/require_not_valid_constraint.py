@@ -24,6 +24,7 @@ from reconciler.sql.rules.base import (
     index_target,
     relation,
     rewritten,
+    same_table,
 )
 
 _SCANNED = ("CONSTR_CHECK", "CONSTR_FOREIGN")
@@ -87,19 +88,15 @@ def _help(ctx: StatementContext, con: dict[str, Any]) -> str:
     )
 
 
-def _same(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and (a == b or a.split(".")[-1] == b.split(".")[-1])
-
-
 def _blocks_writes(info: StatementInfo, table: str | None) -> bool:
     """This statement locks ``table`` against writes until its transaction ends."""
     if info.node == "IndexStmt":
-        return not info.concurrently and _same(index_target(info), table)
-    if info.node == "AlterTableStmt" and _same(relation(info.tree.get("relation")), table):
+        return not info.concurrently and same_table(index_target(info), table)
+    if info.node == "AlterTableStmt" and same_table(relation(info.tree.get("relation")), table):
         return any(c.get("subtype") not in _WRITES_GO_ON for c in alter_commands(info))
     if info.node == "LockStmt":
         return any(
-            _same(relation(r.get("RangeVar")), table) for r in info.tree.get("relations") or ()
+            same_table(relation(r.get("RangeVar")), table) for r in info.tree.get("relations") or ()
         )
     return False
 
