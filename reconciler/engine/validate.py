@@ -6,6 +6,7 @@ answered from a cache at the cost of checking the files (their stat, or their ha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -213,6 +214,9 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
                 )
             out.extend(sorted(found))
         elif not os.path.exists(p):
+            # through the recorder: a stored result must not outlive the file's absence
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                files.read_text(p)
             diags.append(
                 Diagnostic(
                     "missing-file",

@@ -395,3 +395,11 @@ def test_new_keeps_a_folder_per_migration_history_in_its_layout(tmp_path: Path) 
         )
         second = "20990101000001_add_b" if layout == "prisma" else "2099-01-01-000001_add_b"
         assert made == sorted([f"{first}/{inner}", f"{second}/{inner}"]), made
+
+
+def test_a_missing_file_named_again_once_it_exists_is_read(tmp_path: Path) -> None:
+    env = {"RECONCILER_ENV": "", "RECONCILER_HOME": str(tmp_path / "home")}
+    assert run_cli(tmp_path, "validate", "late.sql", env=env).returncode == 1
+    (tmp_path / "late.sql").write_text("TRUNCATE t;\n")
+    r = run_cli(tmp_path, "validate", "late.sql", env=env)
+    assert r.returncode == 3 and "error[ban-truncate]" in r.stdout, r.stdout
