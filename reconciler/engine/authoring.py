@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime
 
 from reconciler.engine.request import Request
@@ -62,6 +63,9 @@ def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
         path = os.path.join(folder, f"{version}_{filename.split('_', 1)[1].removesuffix('.sql')}")
         os.mkdir(path)
         path = os.path.join(path, inner)
+    elif last is not None and re.match(r"^V\d+__", last.filename):
+        # a Flyway history: the next V<n>__<description>.sql
+        path = os.path.join(folder, f"V{int(last.version) + 1}__{filename.split('_', 1)[1]}")
     else:
         path = os.path.join(folder, filename)
     with open(path, "x", encoding="utf-8") as f:

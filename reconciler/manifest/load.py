@@ -316,10 +316,15 @@ def _name_hint(name: str) -> str:
             "a golang-migrate pair: give the version at least 4 digits (0001_name.up.sql); "
             "the .down.sql beside it is then its undo, never run"
         )
-    if re.match(r"^[VUR]\d[\d._]*__.+\.sql$", name):
+    if re.match(r"^R__.+\.sql$", name):
         return (
-            "a Flyway name: rename V<version>__<description>.sql to NNNN_<description>.sql "
-            "(versions compare as numbers); an undo (U) file becomes rollback comments"
+            "a Flyway repeatable migration: its content is applied again on every change, which "
+            "this tool does not do; make each change a versioned file (V<n>__<description>.sql)"
+        )
+    if re.match(r"^[VU]\d[\d._]*__.+\.sql$", name):
+        return (
+            "a Flyway name with a dotted version: versions here are whole numbers (V12__x.sql, "
+            "or NNNN_x.sql); renumber in order"
         )
     return "use a number of at least 4 digits, then lower_snake_case, e.g. 0007_add_index_safe.sql"
 
@@ -330,16 +335,16 @@ def load_migration_file(
     diags: list[Diagnostic],
     *,
     any_name: bool = False,
-    folder: tuple[str, str] | None = None,
+    named: tuple[str, str] | None = None,
 ) -> DesiredMigration | None:
     """One migration file: name, encoding, size, splitting. Problems go to ``diags``.
 
     With ``any_name`` (a file named on validate's command line: another tool's history, a
     draft), a name outside the NNNN_name[_safe].sql convention is read all the same; it has
-    no version, and it is "safe" when it ends in _safe.sql. ``folder`` is (the name it is
-    versioned by, what it is shown as) for a migration that is a folder's one file (Prisma's
-    <version>_<name>/migration.sql)."""
-    name = folder[0] if folder else posixpath.basename(path)
+    no version, and it is "safe" when it ends in _safe.sql. ``named`` is (the name it is
+    versioned by, what it is shown as) for a migration in another tool's convention (Prisma's
+    <version>_<name>/migration.sql, Flyway's V<n>__<description>.sql)."""
+    name = named[0] if named else posixpath.basename(path)
     m = MIGRATION_FILE.match(name)
     if not m and not any_name:
         diags.append(
@@ -393,11 +398,16 @@ def load_migration_file(
     return DesiredMigration(
         m.group("version"),
         m.group("name"),
-        folder[1] if folder else name,
+        named[1] if named else name,
         path,
         bool(m.group("safe")),
         src,
     )
+
+
+# Flyway's versioned V<n>__<description>.sql (a whole-number version; U<n>__ undo files never run)
+_FLYWAY = re.compile(r"^V(?P<version>\d+)__(?P<desc>[A-Za-z0-9][A-Za-z0-9_]*)\.sql$")
+_FLYWAY_UNDO = re.compile(r"^U\d+(?:[._]\d+)*__.+\.sql$")
 
 
 # a migration that is a folder (another tool's layout): Prisma's <version>_<name>/migration.sql
@@ -471,11 +481,17 @@ def _load_migrations(
     out: list[DesiredMigration] = []
     for name in sorted(names):
         folder = None if name.endswith(".sql") else _folder_migration(desired_dir, name, files)
+        if _FLYWAY_UNDO.match(name):
+            continue  # Flyway's undo of a V file: never run forward
+        flyway = _FLYWAY.match(name)
+        if flyway is not None:
+            versioned = f"{int(flyway.group('version')):04d}_{flyway.group('desc').lower()}.sql"
+            folder = (posixpath.join(desired_dir, name), versioned, name)
         if folder is not None:
             path, versioned, shown = folder
             if within is not None and not within(path, SourceLocation(path)):
                 continue
-            loaded = load_migration_file(path, files, diags, folder=(versioned, shown))
+            loaded = load_migration_file(path, files, diags, named=(versioned, shown))
             if loaded is None:
                 continue
             if int(loaded.version) in seen:

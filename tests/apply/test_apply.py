@@ -584,3 +584,30 @@ def test_a_prisma_history_applies_as_it_is_kept(project: Path, db_url: str) -> N
         "ORDER BY ordinal_position",
     ) == [("id",), ("bio",)]
     assert run(project, mode="plan", env="app").plan.actions == []
+
+
+def test_a_flyway_history_applies_in_numeric_order_without_its_undo_files(
+    project: Path, db_url: str
+) -> None:
+    write(project, "db/migration/V1__init.sql", "CREATE TABLE fw (id bigint);\n")
+    write(project, "db/migration/V2__add_b.sql", "ALTER TABLE fw ADD COLUMN b text;\n")
+    write(project, "db/migration/U2__add_b.sql", "DROP TABLE fw;\n")
+    write(project, "db/migration/V10__add_c.sql", "ALTER TABLE fw ADD COLUMN c text;\n")
+    write(
+        project,
+        "environments/app.yaml",
+        "name: app\ndatabase: {url_from_env: DATABASE_URL_DEV}\n"
+        "migrations: {dir: ../db/migration}\n",
+    )
+    out = run(project, env="app")
+    assert out.exit_code == EXIT_OK and out.applied is not None
+    assert query(db_url, "SELECT version, name FROM reconciler.schema_migrations ORDER BY 1") == [
+        ("0001", "init"),
+        ("0002", "add_b"),
+        ("0010", "add_c"),
+    ]
+    assert query(
+        db_url,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'fw' "
+        "ORDER BY ordinal_position",
+    ) == [("id",), ("b",), ("c",)]

@@ -263,7 +263,7 @@ def test_files_named_on_the_command_line_are_checked_whatever_their_names(tree: 
     assert "3 file(s) checked" in r.stdout and "bad-file-name" not in r.stdout
     # in the environment's own folder the convention still holds, with a hint for the tool
     # the name comes from, and a folder of SQL files in it is not passed over in silence
-    (tree / MIGS / "V9__late.sql").write_text("SELECT 1;\n")
+    (tree / MIGS / "V9.1__late.sql").write_text("SELECT 1;\n")
     (tree / MIGS / "1_x.up.sql").write_text("SELECT 1;\n")
     (tree / MIGS / "deploy").mkdir()
     (tree / MIGS / "deploy/users.sql").write_text("SELECT 1;\n")
@@ -271,7 +271,7 @@ def test_files_named_on_the_command_line_are_checked_whatever_their_names(tree: 
     r = run_cli(tree, "validate", "--env", "dev")
     out = r.stderr + r.stdout
     assert r.returncode == 1 and out.count("error[bad-file-name]") == 2
-    assert "a Flyway name" in out and "a golang-migrate pair" in out
+    assert "a Flyway name with a dotted version" in out and "a golang-migrate pair" in out
     assert f"{MIGS}/deploy: error[nested-migrations]" in out
     assert "NOTES" not in out
 
@@ -377,7 +377,17 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
 
 def test_new_keeps_a_folder_per_migration_history_in_its_layout(tmp_path: Path) -> None:
     """In a Prisma history, `reconcile new` writes <timestamp>_<name>/migration.sql, after
-    the newest version; in a Diesel one, <yyyy-mm-dd-hhmmss>_<name>/up.sql."""
+    the newest version; in a Diesel one, <yyyy-mm-dd-hhmmss>_<name>/up.sql; in a Flyway
+    one, the next V<n>__<name>.sql."""
+    flyway = tmp_path / "flyway"
+    (flyway / "sql").mkdir(parents=True)
+    (flyway / "sql/V9__init.sql").write_text("CREATE TABLE a (id bigint);\n")
+    (flyway / "environments").mkdir()
+    (flyway / "environments/dev.yaml").write_text(
+        "name: dev\ndatabase: {url_from_env: DATABASE_URL_DEV}\nmigrations: {dir: ../sql}\n"
+    )
+    r = run_cli(flyway, "new", "--env", "dev", "add_b", env={"RECONCILER_HOME": str(flyway / "h")})
+    assert r.returncode == 0 and (flyway / "sql/V10__add_b.sql").is_file(), r.stdout + r.stderr
     for layout, inner in (("prisma", "migration.sql"), ("diesel", "up.sql")):
         root = tmp_path / layout
         first = "20990101000000_init" if layout == "prisma" else "2099-01-01-000000_init"

@@ -372,3 +372,29 @@ def test_migrations_kept_as_folders_by_another_tool_are_read() -> None:
     # a folder of SQL files that is no migration is still reported, not passed over
     errs = errors(tree(**{"m__deploy__users_DOT_sql": "CREATE TABLE u (id bigint);\n"}))
     assert any("error[nested-migrations]" in e for e in errs)
+
+
+def test_a_flyway_history_is_read_as_it_is_kept() -> None:
+    """Flyway's V<n>__<description>.sql are migrations in numeric order (V10 after V2); its
+    U<n>__ undo files never run; a dotted version or a repeatable R__ file is a located error
+    saying what to do."""
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files.update(  # (names with "__", which tree() would read as folders)
+        {
+            "m/V1__Init.sql": "CREATE TABLE a (id bigint);\n",
+            "m/V2__add_b.sql": "ALTER TABLE a ADD COLUMN b text;\n",
+            "m/U2__add_b.sql": "ALTER TABLE a DROP COLUMN b;\n",
+            "m/V10__add_c_safe.sql": "ALTER TABLE a ADD COLUMN c text;\n",
+        }
+    )
+    d = load_environment("env/dev.yaml", files)
+    assert [(m.version, m.name, m.filename, m.safe) for m in d.migrations] == [
+        ("0001", "init", "V1__Init.sql", False),
+        ("0002", "add_b", "V2__add_b.sql", False),
+        ("0010", "add_c", "V10__add_c_safe.sql", True),
+    ]
+    bad = tree()
+    bad.files.update({"m/V3.1__fix.sql": "SELECT 1;\n", "m/R__views.sql": "SELECT 1;\n"})
+    errs = errors(bad)
+    assert any("V3.1__fix.sql" in e and "dotted version" in e for e in errs), errs
+    assert any("R__views.sql" in e and "repeatable" in e for e in errs), errs
