@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from reconciler.errors import ManifestError, format_diagnostic
@@ -398,3 +400,29 @@ def test_a_flyway_history_is_read_as_it_is_kept() -> None:
     errs = errors(bad)
     assert any("V3.1__fix.sql" in e and "dotted version" in e for e in errs), errs
     assert any("R__views.sql" in e and "repeatable" in e for e in errs), errs
+
+
+def test_every_path_comes_back_from_the_operator_s_configmap() -> None:
+    """ConfigMap keys turn / into __, which a name holding __ itself (every Flyway file)
+    would not survive: such paths get keys of their own, listed in .paths.json; a package
+    written before (no .paths.json) reads as it always did."""
+    from reconciler.manifest.package import PATHS_KEY, files_from_configmap, package_configmap
+
+    files = {
+        "environments/dev.yaml": "name: dev\n",
+        "db/migration/V1__init.sql": "CREATE TABLE a (id bigint);\n",
+        "db/migration/U1__init.sql": "DROP TABLE a;\n",
+        "config/a__b.yaml": "category: a\n",
+        "prisma/migrations/20230101_x/migration.sql": "SELECT 1;\n",
+        "odd name+plus.sql": "SELECT 2;\n",
+    }
+    data = package_configmap("p", "ns", files)["data"]
+    assert isinstance(data, dict)
+    assert all(re.fullmatch(r"[-._a-zA-Z0-9]{1,253}", k) for k in data), sorted(data)
+    assert "environments__dev.yaml" in data and PATHS_KEY in data
+    assert files_from_configmap(data).files == files
+    old = {"environments__dev.yaml": "name: dev\n", "m__0001_a.sql": "SELECT 1;\n"}
+    assert files_from_configmap(old).files == {
+        "environments/dev.yaml": "name: dev\n",
+        "m/0001_a.sql": "SELECT 1;\n",
+    }
