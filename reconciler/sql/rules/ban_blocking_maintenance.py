@@ -5,6 +5,7 @@ generated column's SET EXPRESSION) block the table while they run."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, nodes, relation
 
@@ -25,6 +26,16 @@ _REWRITES = {
         "add a new generated column, switch readers to it, and drop the old one later",
     ),
 }
+
+
+def _on(arg: Any) -> bool:
+    """A VACUUM option's value: none (the option alone), or a boolean PostgreSQL reads."""
+    if not arg:
+        return True
+    if "Integer" in arg:
+        return bool((arg["Integer"] or {}).get("ival", 0))
+    text = str((arg.get("String") or {}).get("sval", "")).lower()
+    return text not in ("false", "off", "0", "no")
 
 
 def _rewrites(ctx: StatementContext) -> Iterator[Hit]:
@@ -52,7 +63,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             "move tablespaces outside migrations, in a maintenance window",
         )
     elif i.node == "VacuumStmt" and any(
-        d.get("defname") == "full" for _, d in nodes(i.tree.get("options"), "DefElem")
+        d.get("defname") == "full" and _on(d.get("arg"))
+        for _, d in nodes(i.tree.get("options"), "DefElem")
     ):
         yield Hit(
             "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE",

@@ -31,4 +31,8 @@ CASES = [
         "ban-blocking-maintenance",
         "CREATE TABLE t (a bigint);\nALTER TABLE t SET UNLOGGED;",
     ),
+    F("ban-blocking-maintenance", "VACUUM (FULL true, ANALYZE) t;"),
+    P("ban-blocking-maintenance", "VACUUM (FULL false) t;"),
+    P("ban-blocking-maintenance", "VACUUM (FULL off, ANALYZE) t;"),
+    P("ban-blocking-maintenance", "VACUUM (FULL 0) t;"),
 ]
