@@ -7,6 +7,7 @@ upgraded in place through numbered steps recorded in ``reconciler.meta``.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import psycopg
@@ -368,9 +369,23 @@ def grant_new_tables(
                 )
 
 
-def repair_history(conn: psycopg.Connection, forget: list[str], rechecksum: dict[str, str]) -> None:
-    """Forget part-way rows and re-record checksums, in one transaction."""
+def repair_history(
+    conn: psycopg.Connection,
+    forget: list[str],
+    rechecksum: dict[str, str],
+    baseline: Sequence[tuple[str, str, str, int]] = (),
+    repair_hash: str | None = None,
+) -> None:
+    """Forget part-way rows, re-record checksums and record baselined files (version, name,
+    checksum, statements) as applied without running them, in one transaction."""
     with conn.transaction():
+        for version, name, checksum, statements in baseline:
+            conn.execute(
+                "INSERT INTO reconciler.schema_migrations (version, name, checksum, applied_at, "
+                "statements_done, plan_hash, duration_ms) VALUES (%s, %s, %s, now(), %s, %s, 0) "
+                "ON CONFLICT (version) DO NOTHING",
+                (version, name, checksum, statements, repair_hash),
+            )
         if forget:
             conn.execute(
                 "DELETE FROM reconciler.schema_migrations WHERE version = ANY(%s) "

@@ -91,6 +91,7 @@ def approve(
     *,
     restore: str | None = None,
     repair: bool = False,
+    baseline: str | None = None,
     approval_sources: Mapping[str, ApprovalSource] | None = None,
 ) -> ApproveOutcome:
     """Record an approval of the current plan (or of a restore) as the connected database login.
@@ -115,9 +116,10 @@ def approve(
         elif repair:
             from reconciler.engine.repair import repair_plan
 
-            current, what = repair_plan(s)[1], "repair"
+            current, what = repair_plan(s, baseline=baseline)[1], "repair"
             given = plan_hash.strip().lower()
-            adopting = repair_plan(s, adopt_drift=True)[1]  # `repair --adopt-drift` asks for this
+            # `repair --adopt-drift` asks for this
+            adopting = repair_plan(s, adopt_drift=True, baseline=baseline)[1]
             if len(given) >= 12 and adopting.startswith(given) and not current.startswith(given):
                 current = adopting
         else:

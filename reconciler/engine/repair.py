@@ -36,14 +36,27 @@ class RepairOutcome:
     required: int = 0
 
 
-def repair_plan(s: Session, *, adopt_drift: bool = False) -> tuple[list[RepairAction], str]:
+def repair_plan(
+    s: Session, *, adopt_drift: bool = False, baseline: str | None = None
+) -> tuple[list[RepairAction], str]:
     """(history changes, the repair's hash) as the database is now. Approvers compute it
     too, so it reads only what planning reads (closing open runs needs no approval)."""
     from reconciler.db.live import read_live
-    from reconciler.plan.repair import repair_actions, repair_hash
+    from reconciler.errors import ReconcilerError
+    from reconciler.plan.repair import baseline_actions, repair_actions, repair_hash
 
     live = read_live(s.connection, s.desired)
     actions = repair_actions(s.desired, live, adopt_drift=adopt_drift)
+    if baseline is not None:
+        try:
+            actions += baseline_actions(s.desired, live, baseline)
+        except ValueError as e:
+            raise ReconcilerError(
+                str(e),
+                hint="name a migration by its version or file name (the last one the database "
+                "already has)",
+                code="unknown-target",
+            ) from None
     return actions, repair_hash(s.env.name, actions)
 
 
@@ -51,6 +64,7 @@ def repair(
     request: Request,
     *,
     adopt_drift: bool = False,
+    baseline: str | None = None,
     approval_sources: Mapping[str, ApprovalSource] | None = None,
 ) -> RepairOutcome:
     from reconciler.audit import AuditEvent
@@ -64,7 +78,7 @@ def repair(
         from reconciler.audit import dangling_runs
 
         s.lock.acquire()
-        actions, h = repair_plan(s, adopt_drift=adopt_drift)
+        actions, h = repair_plan(s, adopt_drift=adopt_drift, baseline=baseline)
         open_runs = (
             [i for i, _, _ in dangling_runs(s.connection, s.env.name)]
             if audit.trail_exists(s)
@@ -101,6 +115,12 @@ def repair(
             s.connection,
             [a.version for a in doable if a.kind == "forget"],
             {a.version: a.checksum or "" for a in doable if a.kind == "rechecksum"},
+            [
+                (a.version, a.name, a.checksum or "", a.statements)
+                for a in doable
+                if a.kind == "baseline"
+            ],
+            h,
         )
         if any(a.kind == "adopt-drift" for a in doable):
             from reconciler.db.schema import take_snapshot

@@ -15,16 +15,17 @@ from typing import Literal
 from reconciler.manifest.desired import Desired
 from reconciler.plan.live import LiveState, canonical_json
 
-__all__ = ["RepairAction", "drift_actions", "repair_actions", "repair_hash"]
+__all__ = ["RepairAction", "baseline_actions", "drift_actions", "repair_actions", "repair_hash"]
 
 
 @dataclass(frozen=True)
 class RepairAction:
-    kind: Literal["forget", "rechecksum", "unrepairable", "adopt-drift"]
+    kind: Literal["forget", "rechecksum", "unrepairable", "adopt-drift", "baseline"]
     version: str
     name: str
     detail: str
-    checksum: str | None = None  # the new checksum, for rechecksum
+    checksum: str | None = None  # the new checksum, for rechecksum; the file's, for baseline
+    statements: int = 0  # baseline: the file's statement count, recorded as all done
 
     def describe(self) -> str:
         return {
@@ -32,6 +33,8 @@ class RepairAction:
             "rechecksum": f"re-record the checksum of {self.version}_{self.name}: {self.detail}",
             "unrepairable": f"cannot repair {self.version}_{self.name}: {self.detail}",
             "adopt-drift": f"adopt into the schema snapshot: {self.detail}",
+            "baseline": f"record {self.version}_{self.name} as applied, without running it: "
+            f"{self.detail}",
         }[self.kind]
 
 
@@ -96,6 +99,33 @@ def repair_actions(
                 )
             )
     return out
+
+
+def baseline_actions(desired: Desired, live: LiveState, upto: str) -> list[RepairAction]:
+    """``repair --baseline V``: every migration file up to version V that the history does not
+    hold yet is recorded as applied without running it, as for a database another tool (or a
+    person) brought to that point. ValueError when V names no migration file."""
+    t = upto.removesuffix(".sql")
+    hit = [
+        m
+        for m in desired.migrations
+        if t in (m.version, m.stem) or (t.isdigit() and m.version and int(t) == int(m.version))
+    ]
+    if not hit:
+        raise ValueError(f"--baseline {upto!r} names no migration file")
+    last = int(hit[0].version)
+    return [
+        RepairAction(
+            "baseline",
+            m.version,
+            m.name,
+            "the database already has it",
+            m.checksum,
+            len(m.source.statements),
+        )
+        for m in sorted(desired.migrations, key=lambda m: int(m.version))
+        if int(m.version) <= last and m.version not in live.migrations
+    ]
 
 
 def repair_hash(environment: str, actions: list[RepairAction]) -> str:

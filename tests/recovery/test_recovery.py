@@ -157,3 +157,57 @@ def test_adopting_drift_in_a_strict_environment_needs_approvals_of_its_own_hash(
     done = repair(Request("prod", root=str(project)), adopt_drift=True)
     assert done.status == "repaired" and done.received == ["alice", "bob"]
     assert not reconcile(Request("prod", root=str(project))).live.drift
+
+
+def _run_by_another_tool(project: Path, db_url: str, upto: int) -> None:
+    """The sample migrations up to ``upto``, run as psql would: no history of ours."""
+    import psycopg
+
+    from reconciler.sql.migration import parse_migration
+
+    with psycopg.connect(db_url, autocommit=True) as c:
+        for f in sorted((project / MIGS).glob("*.sql"))[:upto]:
+            for stmt in parse_migration(str(f), f.read_text()).statements:
+                c.execute(stmt.text)
+
+
+def test_a_database_another_tool_migrated_is_adopted_with_a_baseline(
+    project: Path, db_url: str, approvers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flyway's baseline, Prisma's `migrate resolve --applied`: the files up to a version are
+    recorded as applied without running them; later files apply as usual. Audited, and in a
+    strict environment approved by the repair's own hash."""
+    _run_by_another_tool(project, db_url, 6)
+    r = run_cli(project, "repair", "--env", "dev", "--baseline", "0099")
+    assert r.returncode == 1 and "error[unknown-target]" in r.stderr, r.stdout + r.stderr
+    r = run_cli(project, "repair", "--env", "dev", "--baseline", "0006_add_user_prefs_safe")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "record 0001_create_app_config as applied, without running it" in r.stdout
+    rows = query(
+        db_url,
+        "SELECT version, statements_done, applied_at IS NOT NULL "
+        "FROM reconciler.schema_migrations ORDER BY 1",
+    )
+    assert [v for v, _, _ in rows] == ["0001", "0002", "0003", "0004", "0005", "0006"]
+    assert all(done > 0 and applied for _, done, applied in rows)
+    out = reconcile(Request("dev", "apply", root=str(project)))
+    assert out.exit_code == EXIT_OK and [a.version for a in out.plan.migrations] == ["0007"]
+    assert query(db_url, "SELECT to_regclass('xp_events') IS NOT NULL") == [(True,)]
+    events = [a for (a,) in query(db_url, "SELECT action FROM reconciler.audit_log ORDER BY id")]
+    assert "repair.succeeded" in events
+    # a strict environment: the same baseline waits for approvals of its own hash
+    query(db_url, "DELETE FROM reconciler.schema_migrations WHERE version IN ('0005', '0006')")
+    set_policy(project, "prod", "backup: {provider: neon, keep: 5}", "backup: {provider: none}")
+    init(Request("prod", root=str(project)), grant_approvers=True)
+    out = repair(Request("prod", root=str(project)), baseline="0006")
+    assert out.status == "awaiting-approval" and [a.version for a in out.actions] == [
+        "0005",
+        "0006",
+    ]
+    for who in ("alice", "bob"):
+        monkeypatch.setenv("DATABASE_URL_PROD", approvers[who])
+        approve(Request("prod", root=str(project)), out.repair_hash, repair=True, baseline="0006")
+    monkeypatch.setenv("DATABASE_URL_PROD", db_url)
+    done = repair(Request("prod", root=str(project)), baseline="0006")
+    assert done.status == "repaired" and done.received == ["alice", "bob"]
+    assert query(db_url, "SELECT count(*) FROM reconciler.schema_migrations") == [(7,)]

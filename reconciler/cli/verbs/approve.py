@@ -19,6 +19,11 @@ def arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--repair", action="store_true", help="approve the repair `reconcile repair` asked for"
     )
+    p.add_argument(
+        "--baseline",
+        metavar="VERSION",
+        help="with --repair: the repair is `reconcile repair --baseline VERSION`",
+    )
     add_emergency(p, "approve the emergency plan (its hash differs from the normal plan's)")
     add_scope(p)
     add_migration_type(p)
@@ -32,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
     """
     from reconciler.engine import EXIT_OK, approve
 
-    out = approve(request(args), args.plan, restore=args.restore, repair=args.repair)
+    out = approve(
+        request(args), args.plan, restore=args.restore, repair=args.repair, baseline=args.baseline
+    )
     note = "" if out.counted else " (not on the approver list: this approval does not count)"
     print(f"approved {out.plan_hash[:12]} as {out.approved_by}{note}")
     print(

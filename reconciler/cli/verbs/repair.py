@@ -17,6 +17,13 @@ def arguments(p: argparse.ArgumentParser) -> None:
         help="also record the live schema as the new snapshot: the objects changed outside "
         "the reconciler are accepted as they are (each one listed and audited)",
     )
+    p.add_argument(
+        "--baseline",
+        metavar="VERSION",
+        help="record every migration up to VERSION that the history lacks as applied, without "
+        "running it: for a database another tool (Flyway, Prisma, dbmate) or a person brought "
+        "to that point",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,12 +34,13 @@ def run(args: argparse.Namespace) -> int:
     left open (apply.interrupted). Where the environment requires approvals, they must name
     the repair's own hash (`reconcile approve --repair --plan HASH`). Audited.
     With --adopt-drift, the schema drift the plan reports is accepted: the live schema becomes
-    the snapshot later plans compare with.
+    the snapshot later plans compare with. With --baseline VERSION, the files up to VERSION
+    are recorded as applied without running them (adopting a database another tool migrated).
     Exit 0 repaired or nothing to do, 3 awaiting approvals or something needs a person.
     """
     from reconciler.engine import EXIT_BLOCKED, EXIT_OK, repair
 
-    out = repair(request(args), adopt_drift=args.adopt_drift)
+    out = repair(request(args), adopt_drift=args.adopt_drift, baseline=args.baseline)
     stuck = [a for a in out.actions if a.kind == "unrepairable"]
     if args.format == "json":
         doc = {
@@ -56,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"the repair needs {out.required} approvals of hash {out.repair_hash} "
                 f"(have {len(out.received)}): reconcile approve --env {args.env} --repair "
-                f"--plan {out.repair_hash}"
+                + (f"--baseline {args.baseline} " if args.baseline else "")
+                + f"--plan {out.repair_hash}"
             )
         elif out.status == "repaired":
             print(f"{args.env}: repaired (audited as repair.succeeded)")
