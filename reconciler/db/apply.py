@@ -46,6 +46,10 @@ _SESSION_SETTING = re.compile(
 _TEMPORARY = re.compile(
     r"\bTEMP(?:ORARY)?\s+(?:TABLE|VIEW|SEQUENCE)\b|^SELECT\b.*\bINTO\s+TEMP", re.I | re.S
 )
+# session state other than settings that a file can leave: a prepared statement (the next
+# file's PREPARE of the same name would fail only when both run in one session), a LISTEN, a
+# cursor declared WITH HOLD
+_SESSION_STATE = re.compile(r"^(?:PREPARE\s+(?!TRANSACTION\b)|LISTEN\b|DECLARE\b)", re.I)
 
 
 def restore_session(conn: psycopg.Connection[Any], m: DesiredMigration) -> None:
@@ -54,7 +58,8 @@ def restore_session(conn: psycopg.Connection[Any], m: DesiredMigration) -> None:
     would start from it, where the same file applied in a run of its own would not. So each
     file starts from the session as it was opened."""
     settings, temp = _session_changes(m)
-    if not (settings or temp) or conn.closed or conn.broken:
+    state = any(_SESSION_STATE.match(s.code) for s in m.source.statements)
+    if not (settings or temp or state) or conn.closed or conn.broken:
         return
     if conn.info.transaction_status != pq.TransactionStatus.IDLE:
         return  # (a failure left a transaction to roll back: its settings go with it)
@@ -65,6 +70,20 @@ def restore_session(conn: psycopg.Connection[Any], m: DesiredMigration) -> None:
             cur.execute("RESET ALL")
         if temp:
             cur.execute("DISCARD TEMP")
+        if state:
+            # the file's own prepared statements and held cursors, as the catalog names them
+            # (DEALLOCATE ALL would take the driver's protocol-level ones too)
+            cur.execute(
+                "SELECT 'p', name FROM pg_prepared_statements WHERE from_sql "
+                "UNION ALL SELECT 'c', name FROM pg_cursors WHERE is_holdable"
+            )
+            for kind, name in cur.fetchall():
+                cur.execute(
+                    sql.SQL("DEALLOCATE {}" if kind == "p" else "CLOSE {}").format(
+                        sql.Identifier(name)
+                    )
+                )
+            cur.execute("UNLISTEN *")
 
 
 def _session_changes(m: DesiredMigration) -> tuple[bool, bool]:

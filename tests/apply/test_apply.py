@@ -445,13 +445,18 @@ def test_each_file_starts_from_the_session_as_it_was_opened(project: Path, db_ur
         f"{MIGS}/0008_side_schema.sql",
         "CREATE SCHEMA side;\nSET search_path = side, public;\n"
         "SELECT set_config('statement_timeout', '1234', false);\n"
-        "CREATE TEMP TABLE scratch (a int);\n",
+        "CREATE TEMP TABLE scratch (a int);\n"
+        "PREPARE one_row AS SELECT 1;\nLISTEN side_changes;\n"
+        "DECLARE held CURSOR WITH HOLD FOR SELECT 1;\n",
     )
     write(
         project,
         f"{MIGS}/0009_after_it.sql",
         "CREATE TABLE after_side (id bigint);\n"
+        "PREPARE one_row AS SELECT 2;\n"  # fails if the earlier file's statement is still there
         "DO $$ BEGIN\n"
+        "  IF EXISTS (SELECT FROM pg_listening_channels()) THEN RAISE 'a LISTEN leaked'; END IF;\n"
+        "  IF EXISTS (SELECT FROM pg_cursors WHERE name = 'held') THEN RAISE 'a cursor leaked'; END IF;\n"
         "  IF to_regclass('pg_temp.scratch') IS NOT NULL THEN RAISE 'a temporary table leaked'; END IF;\n"
         "  IF current_setting('statement_timeout') = '1234ms' THEN RAISE 'a setting leaked'; END IF;\n"
         "END $$;\n",
