@@ -571,3 +571,13 @@ def test_each_page_s_example_is_reported_and_its_alternative_is_not(rid: str) ->
     for sql in examples["Instead"]:
         codes = {d.code for cfg in (STRICT, DEV) for d in lint(sql + ROLLBACK, cfg)}
         assert rid not in codes, f"{rid}'s own alternative is reported:\n{sql}"
+
+
+def test_a_migration_kept_as_a_folder_is_told_to_rename_the_folder() -> None:
+    src = parse_migration("m/20230101_init/migration.sql", "CREATE TABLE t (id bigint);\n")
+    found = lint_migration(src, "20230101_init/migration.sql", False, STRICT)
+    (hit,) = [d for d in found if d.code == "require-safe-suffix"]
+    assert hit.message == "20230101_init must be named *_safe in this environment"
+    assert hit.hint == (
+        "rename the folder to 20230101_init_safe once the migration only holds safe operations"
+    )

@@ -8,12 +8,22 @@ from reconciler.sql.rules.base import FileContext, Hit, Rule
 
 
 def check_file(ctx: FileContext) -> Iterator[Hit]:
-    if ctx.require_safe_suffix and not ctx.safe_suffix:
+    if not ctx.require_safe_suffix or ctx.safe_suffix:
+        return
+    folder = ctx.filename.rpartition("/")[0]
+    if folder:  # a migration kept as a folder (Prisma's, Diesel's): the folder carries the name
         yield Hit(
-            f"{ctx.filename} must be named *_safe.sql in this environment",
-            "rename it to end in _safe.sql once it only holds safe operations (reconcile new does this)",
+            f"{folder} must be named *_safe in this environment",
+            f"rename the folder to {folder}_safe once the migration only holds safe operations",
             0,
         )
+        return
+    name = ctx.filename.removesuffix(".sql")
+    yield Hit(
+        f"{ctx.filename} must be named *_safe.sql in this environment",
+        f"rename it to {name}_safe.sql once it only holds safe operations (reconcile new does this)",
+        0,
+    )
 
 
 RULE = Rule(
