@@ -84,20 +84,23 @@ class StatementInfo:
 
 
 def nodes(tree: Any, *types: str) -> Iterator[tuple[str, Tree]]:
-    """Every node of the given types (all nodes when none) anywhere under ``tree``."""
+    """Every node of the given types (all nodes when none) anywhere under ``tree``, in the
+    order they are written (a name's parts come schema first)."""
     stack = [tree]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
+            later: list[Any] = []
             for key, value in item.items():
                 if isinstance(value, dict):
                     if key[:1].isupper() and (not types or key in types):
                         yield key, value
-                    stack.append(value)
+                    later.append(value)
                 elif isinstance(value, list):
-                    stack.extend(value)
+                    later.append(value)
+            stack.extend(reversed(later))
         elif isinstance(item, list):
-            stack.extend(item)
+            stack.extend(reversed(item))
 
 
 def _bare(tree: Any) -> Any:

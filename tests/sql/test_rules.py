@@ -581,3 +581,15 @@ def test_a_migration_kept_as_a_folder_is_told_to_rename_the_folder() -> None:
     assert hit.hint == (
         "rename the folder to 20230101_init_safe once the migration only holds safe operations"
     )
+
+
+def test_names_are_written_schema_first_in_findings() -> None:
+    """Found while reading pg_dump output: a qualified name's parts came out reversed
+    ("f.app") and a function's argument types were part of its name."""
+    sql = (
+        "ALTER FUNCTION app.score(bigint) RENAME TO rank;\n"
+        "ALTER DOMAIN public.email SET NOT NULL;\n" + ROLLBACK
+    )
+    messages = {d.code: d.message for d in lint(sql)}
+    assert messages["ban-rename"].startswith("renaming function app.score breaks")
+    assert "ALTER DOMAIN public.email SET NOT NULL" in messages["ban-set-not-null"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, nodes, relation
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, object_name, relation
 
 # renamed object kinds that application code refers to by name (indexes, constraints,
 # triggers and policies are named by nobody but the schema itself)
@@ -32,7 +32,7 @@ def _name(tree: dict[str, Any]) -> str:
         return rel
     if tree.get("subname") and tree.get("renameType") == "OBJECT_SCHEMA":
         return str(tree["subname"])
-    return ".".join(s.get("sval", "") for _, s in nodes(tree.get("object"), "String"))
+    return object_name(tree.get("object") or {}) or "?"
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:

@@ -19,7 +19,10 @@ from reconciler.sql.rules.base import (
     StatementContext,
     alter_commands,
     alter_target,
+    created_earlier,
     index_target,
+    is_created_earlier,
+    object_name,
     proven_not_null,
     relation,
 )
@@ -216,15 +219,27 @@ def _calls_set_config(info: StatementInfo) -> bool:
     return any(function_name(call)[-1:] == ["set_config"] for _, call in info.find("FuncCall"))
 
 
-def _grants_on_new_tables(ctx: StatementContext) -> bool:
-    """GRANT or REVOKE on tables this file creates, and nothing else: setting up who may use
-    a new table is part of creating it."""
-    t = ctx.info.tree
-    if ctx.info.node != "GrantStmt" or t.get("targtype") != "ACL_TARGET_OBJECT":
+def _on_new_objects(ctx: StatementContext) -> bool:
+    """GRANT or REVOKE on, or a new owner for, objects this file creates and nothing else
+    (pg_dump and `supabase db pull` write both after each object): setting up who owns and
+    may use a new object is part of creating it."""
+    i, t = ctx.info, ctx.info.tree
+    if i.node == "GrantStmt":
+        if t.get("targtype") != "ACL_TARGET_OBJECT" or not t.get("objects"):
+            return False
+        objects = [object_name(o) for o in t["objects"]]
+    elif i.node == "AlterOwnerStmt":
+        objects = [object_name(t.get("object") or {})]
+    elif i.node == "AlterTableStmt":
+        if not alter_commands(i) or any(
+            c.get("subtype") != "AT_ChangeOwner" for c in alter_commands(i)
+        ):
+            return False
+        objects = [relation(t.get("relation"))]
+    else:
         return False
-    if t.get("objtype") != "OBJECT_TABLE" or not t.get("objects"):
-        return False
-    return all(ctx.is_new(relation(o.get("RangeVar"))) for o in t["objects"])
+    made = created_earlier(ctx)
+    return all(is_created_earlier(ctx, name, made) for name in objects)
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
@@ -290,7 +305,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         relation(i.tree.get("table"))
     ):
         return  # who may see the rows of a table this file creates (nobody has yet)
-    if _grants_on_new_tables(ctx):
+    if _on_new_objects(ctx):
         return
     if i.kind == "copy" and i.tree.get("is_from") and ctx.is_new(relation(i.tree.get("relation"))):
         return  # rows for a table this file creates (pg_dump's seed data)

@@ -18,10 +18,13 @@ __all__ = [
     "alter_target",
     "column_defs",
     "constraint_types",
+    "created_earlier",
     "created_table",
     "hit_at",
     "index_target",
+    "is_created_earlier",
     "nodes",
+    "object_name",
     "proven_not_null",
     "relation",
     "rewritten",
@@ -146,6 +149,58 @@ def _proves_not_null(expr: Any, column: str) -> bool:
     if both is not None and both.get("boolop") == "AND_EXPR":
         return any(_proves_not_null(a, column) for a in both.get("args") or ())
     return False
+
+
+def _dotted(names: object) -> str:
+    return ".".join(s.get("sval", "") for _, s in nodes(names, "String"))
+
+
+def created_earlier(ctx: StatementContext) -> set[str]:
+    """Names (as written, schema-qualified or not) of the objects this file created before
+    this statement: tables, views, sequences, schemas, types, domains and functions (not one
+    it replaced with CREATE OR REPLACE, which may have existed before)."""
+    out: set[str] = set()
+    for other in ctx.file.infos:
+        if other is ctx.info:
+            break
+        t, node = other.tree, other.node
+        name: str | None = None
+        if node in ("CreateStmt", "CreateTableAsStmt"):
+            name = created_table(other)
+        elif node == "CreateSeqStmt":
+            name = relation(t.get("sequence"))
+        elif node == "ViewStmt" and not t.get("replace"):
+            name = relation(t.get("view"))
+        elif node == "CreateSchemaStmt":
+            name = t.get("schemaname")
+        elif node == "CreateEnumStmt" or node == "CreateRangeStmt":
+            name = _dotted(t.get("typeName"))
+        elif node == "CompositeTypeStmt":
+            name = relation(t.get("typevar"))
+        elif node == "CreateDomainStmt":
+            name = _dotted(t.get("domainname"))
+        elif node == "CreateFunctionStmt" and not t.get("replace"):
+            name = _dotted(t.get("funcname"))
+        if name:
+            out.add(str(name))
+    return out
+
+
+def is_created_earlier(ctx: StatementContext, name: str | None, made: set[str]) -> bool:
+    return name is not None and any(same_table(name, m) for m in made)
+
+
+def object_name(obj: dict[str, Any]) -> str | None:
+    """The name an object node (a GRANT's, an ALTER ... OWNER's or RENAME's) is written
+    with, schema first; a function's without its argument types."""
+    if "RangeVar" in obj:
+        return relation(obj["RangeVar"])
+    if "ObjectWithArgs" in obj:
+        obj = {"List": {"items": obj["ObjectWithArgs"].get("objname") or []}}
+    if "String" in obj:
+        return str(obj["String"].get("sval", "")) or None
+    items = (obj.get("List") or {}).get("items") or []
+    return ".".join(str((i.get("String") or {}).get("sval", "")) for i in items) or None
 
 
 def same_table(a: str | None, b: str | None) -> bool:

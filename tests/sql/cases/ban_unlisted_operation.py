@@ -138,4 +138,19 @@ CASES = [
     ),
     F("ban-unlisted-operation", "SELECT set_config('search_path', '', false) FROM pg_class;"),
     F("ban-unlisted-operation", "SELECT set_config(name, '', false) FROM t;"),
+    # owners and privileges of objects this file creates, as pg_dump writes them after each
+    P(
+        "ban-unlisted-operation",
+        "CREATE SCHEMA app;\nALTER SCHEMA app OWNER TO postgres;\n"
+        "GRANT USAGE ON SCHEMA app TO anon;\n"
+        "CREATE SEQUENCE app.ids;\nALTER SEQUENCE app.ids OWNER TO postgres;\n"
+        "GRANT USAGE ON SEQUENCE app.ids TO anon;\n"
+        "CREATE FUNCTION app.f(a text) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+        "ALTER FUNCTION app.f(a text) OWNER TO postgres;\n"
+        "REVOKE ALL ON FUNCTION app.f(a text) FROM PUBLIC;\n"
+        "CREATE TYPE app.mood AS ENUM ('a');\nALTER TYPE app.mood OWNER TO postgres;",
+    ),
+    F("ban-unlisted-operation", "ALTER FUNCTION app.f(a text) OWNER TO someone;"),
+    F("ban-unlisted-operation", "ALTER SCHEMA app OWNER TO someone;"),
+    F("ban-unlisted-operation", "GRANT EXECUTE ON FUNCTION app.f() TO anon;"),
 ]
