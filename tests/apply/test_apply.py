@@ -554,6 +554,18 @@ def test_a_file_wrapped_in_its_own_begin_commit_runs_as_one_transaction(
     ) == [(0,)]
 
 
+def _applied_from(project: Path, db_url: str, folder: str) -> list[tuple]:
+    """Apply an environment whose migrations.dir is ``folder``; the history it recorded."""
+    write(
+        project,
+        "environments/app.yaml",
+        f"name: app\ndatabase: {{url_from_env: DATABASE_URL_DEV}}\nmigrations: {{dir: ../{folder}}}\n",
+    )
+    out = run(project, env="app")
+    assert out.exit_code == EXIT_OK and out.applied is not None
+    return query(db_url, "SELECT version, name FROM reconciler.schema_migrations ORDER BY 1")
+
+
 def test_a_prisma_history_applies_as_it_is_kept(project: Path, db_url: str) -> None:
     """An environment pointed at prisma/migrations: each <version>_<name>/migration.sql is
     a migration, applied in version order with its history row; then nothing is pending."""
@@ -571,15 +583,7 @@ def test_a_prisma_history_applies_as_it_is_kept(project: Path, db_url: str) -> N
         '-- AlterTable\nALTER TABLE "User" ADD COLUMN "bio" TEXT;\n',
     )
     assert base.is_dir()
-    write(
-        project,
-        "environments/app.yaml",
-        "name: app\ndatabase: {url_from_env: DATABASE_URL_DEV}\n"
-        "migrations: {dir: ../prisma/migrations}\n",
-    )
-    out = run(project, env="app")
-    assert out.exit_code == EXIT_OK and out.applied is not None
-    assert query(db_url, "SELECT version, name FROM reconciler.schema_migrations ORDER BY 1") == [
+    assert _applied_from(project, db_url, "prisma/migrations") == [
         ("20230101000000", "init"),
         ("20230201000000", "add_bio"),
     ]
@@ -598,15 +602,7 @@ def test_a_flyway_history_applies_in_numeric_order_without_its_undo_files(
     write(project, "db/migration/V2__add_b.sql", "ALTER TABLE fw ADD COLUMN b text;\n")
     write(project, "db/migration/U2__add_b.sql", "DROP TABLE fw;\n")
     write(project, "db/migration/V10__add_c.sql", "ALTER TABLE fw ADD COLUMN c text;\n")
-    write(
-        project,
-        "environments/app.yaml",
-        "name: app\ndatabase: {url_from_env: DATABASE_URL_DEV}\n"
-        "migrations: {dir: ../db/migration}\n",
-    )
-    out = run(project, env="app")
-    assert out.exit_code == EXIT_OK and out.applied is not None
-    assert query(db_url, "SELECT version, name FROM reconciler.schema_migrations ORDER BY 1") == [
+    assert _applied_from(project, db_url, "db/migration") == [
         ("0001", "init"),
         ("0002", "add_b"),
         ("0010", "add_c"),
