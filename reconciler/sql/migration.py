@@ -123,20 +123,32 @@ _CONTROL = re.compile(
 
 
 def _unwrapped(statements: list[Statement]) -> list[Statement]:
-    """The statements inside the file's own BEGIN ... COMMIT, when the pair wraps the whole
-    file and nothing between them controls the transaction: the reconciler runs every file
-    in one transaction already, so the pair would only end that one early."""
-    if len(statements) < 3:
+    """The statements without the file's own plain BEGIN ... COMMIT pairs (around all of it,
+    as sqitch writes them, or around a part, as Prisma does for an enum change), when they
+    pair up, nothing else controls the transaction and no statement must run outside one:
+    the reconciler runs the whole file in one transaction, which holds every such block, so
+    a pair would only end that transaction early (before the history row)."""
+    words = [s.keywords.strip() for s in statements]
+    depth, pairs = 0, 0
+    for w in words:
+        if _OPEN.match(w):
+            if depth:
+                return statements  # a BEGIN inside a BEGIN: not a pairing to read
+            depth = 1
+        elif _CLOSE.match(w):
+            if not depth:
+                return statements  # a COMMIT with no BEGIN of the file's own
+            depth, pairs = 0, pairs + 1
+        elif _CONTROL.match(w):
+            return statements  # ROLLBACK, SAVEPOINT, BEGIN ISOLATION LEVEL ...: reported
+    if depth or not pairs:
         return statements
-    first, last = statements[0].keywords.strip(), statements[-1].keywords.strip()
-    if not (_OPEN.match(first) and _CLOSE.match(last)):
-        return statements
-    inner = statements[1:-1]
-    if any(_CONTROL.match(s.keywords.strip()) for s in inner):
-        return statements
-    if any(needs_no_transaction(s) for s in inner):
+    kept = [
+        s for s, w in zip(statements, words, strict=True) if not (_OPEN.match(w) or _CLOSE.match(w))
+    ]
+    if not kept or any(needs_no_transaction(s) for s in kept):
         return statements  # psql would refuse it inside BEGIN too: report, never reinterpret
-    return inner
+    return kept
 
 
 def parse_migration(path: str, text: str) -> MigrationSource:

@@ -549,6 +549,16 @@ def test_a_file_wrapped_in_its_own_begin_commit_runs_as_one_transaction(
     with pytest.raises(MigrationFailed, match="division by zero"):
         run(project)
     assert query(db_url, "SELECT to_regclass('wrapped_two')") == [(None,)]
+    # Prisma's shape: a block around part of the file; the whole file is still one transaction
+    (project / MIGS / "0009_wrapped_failing.sql").write_text(
+        "CREATE TABLE before_block (id bigint);\nBEGIN;\nCREATE TABLE in_block (id bigint);\n"
+        "COMMIT;\nSELECT 1 / 0;\n"
+    )
+    with pytest.raises(MigrationFailed, match="division by zero"):
+        run(project)
+    assert query(db_url, "SELECT to_regclass('before_block'), to_regclass('in_block')") == [
+        (None, None)
+    ]
     assert query(
         db_url, "SELECT count(*) FROM reconciler.schema_migrations WHERE version = '0009'"
     ) == [(0,)]

@@ -46,10 +46,17 @@ CASES = [
         "BEGIN;\nCREATE TABLE t (id bigint);\nSAVEPOINT s;\nCOMMIT;",
     ),
     F("ban-transaction-control", "BEGIN;\nCREATE TABLE t (id bigint);\nROLLBACK;"),
-    F(
+    # Prisma's enum change: a BEGIN ... COMMIT around part of the file, in the one
+    # transaction the whole file gets
+    P(
         "ban-transaction-control",
-        "BEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;\nCREATE TABLE u (id bigint);",
+        "-- AlterEnum\nBEGIN;\nCREATE TYPE \"Role_new\" AS ENUM ('USER');\n"
+        'ALTER TYPE "Role" RENAME TO "Role_old";\nCOMMIT;\n\n'
+        "-- AlterTable\nALTER TABLE t ADD COLUMN c text;",
     ),
+    F("ban-transaction-control", "BEGIN;\nBEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;\nCOMMIT;"),
+    F("ban-transaction-control", "CREATE TABLE t (id bigint);\nCOMMIT;"),
+    F("ban-transaction-control", "BEGIN;\nCREATE TABLE t (id bigint);"),
     F(
         "ban-transaction-control",
         "BEGIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;",
