@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, object_name, relation
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    created_earlier,
+    is_created_earlier,
+    object_name,
+    relation,
+)
 
 # renamed object kinds that application code refers to by name (indexes, constraints,
 # triggers and policies are named by nobody but the schema itself)
@@ -46,6 +54,10 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     if i.node != "RenameStmt" or ctx.is_new(relation(i.tree.get("relation"))):
         return
+    if i.tree.get("renameType") in _NAMED_BY_CLIENTS and is_created_earlier(
+        ctx, _name(i.tree), created_earlier(ctx)
+    ):
+        return  # made earlier in this file: nobody names it yet
     renames = str(i.tree.get("renameType"))
     if renames in ("OBJECT_COLUMN", "OBJECT_ATTRIBUTE"):
         what = f"column {i.tree.get('subname')} of {_name(i.tree)}"

@@ -31,4 +31,11 @@ CASES = [
     P("ban-rename", "ALTER TYPE mood ADD VALUE 'meh';"),
     P("ban-rename", "ALTER TRIGGER trg ON t RENAME TO trg2;"),
     P("ban-rename", "ALTER POLICY p ON t RENAME TO q;"),
+    # made earlier in the same file (Prisma's enum change): nobody names it yet
+    P(
+        "ban-rename",
+        'CREATE TYPE "Role_new" AS ENUM (\'USER\');\nALTER TYPE "Role_new" RENAME TO "Role";',
+    ),
+    P("ban-rename", "CREATE VIEW v2 AS SELECT 1;\nALTER VIEW v2 RENAME TO v3;"),
+    F("ban-rename", "CREATE TYPE a AS ENUM ('x');\nALTER TYPE b RENAME TO c;"),
 ]
