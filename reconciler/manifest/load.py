@@ -383,7 +383,10 @@ def load_migration_file(
         return None
     src = parse_migration(path, text)
     diags.extend(src.errors)
-    if not src.statements and not src.errors:
+    # another tool's history may hold files with nothing to run (Prisma writes "-- This is
+    # an empty migration."): they are recorded as applied, as that tool did; in our own
+    # layout an empty file is a mistake
+    if not src.statements and not src.errors and named is None:
         diags.append(
             Diagnostic(
                 "empty-migration",

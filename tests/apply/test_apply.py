@@ -622,3 +622,25 @@ def test_a_flyway_history_applies_in_numeric_order_without_its_undo_files(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'fw' "
         "ORDER BY ordinal_position",
     ) == [("id",), ("b",), ("c",)]
+
+
+def test_an_empty_migration_of_another_tool_is_recorded_as_applied(
+    project: Path, db_url: str
+) -> None:
+    """Prisma writes "-- This is an empty migration." for `migrate dev --create-only` with no
+    change; adopted as it is kept, it is a history row with nothing run."""
+    write(
+        project,
+        "prisma/migrations/20230101000000_init/migration.sql",
+        "CREATE TABLE p (id bigint);\n",
+    )
+    write(
+        project,
+        "prisma/migrations/20230102000000_nothing/migration.sql",
+        "-- This is an empty migration.",
+    )
+    assert _applied_from(project, db_url, "prisma/migrations") == [
+        ("20230101000000", "init"),
+        ("20230102000000", "nothing"),
+    ]
+    assert run(project, mode="plan", env="app").plan.actions == []
