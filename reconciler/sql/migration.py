@@ -171,7 +171,6 @@ def parse_migration(path: str, text: str) -> MigrationSource:
         statements = [s for s in split.statements if s.line < down.line]
         undo = [s for s in split.statements if s.line > down.line]
         rollback.extend(f"{n}. {' '.join(s.text.split())};" for n, s in enumerate(undo, 1))
-    statements = _unwrapped(statements)
     for c in split.comments:
         if c.own_line and _OTHER_TOOL_UP_NO_TX.match(c.text):
             directives.setdefault("no-transaction", f"-- {c.text}")
@@ -213,6 +212,10 @@ def parse_migration(path: str, text: str) -> MigrationSource:
             continue
         if in_rollback and c.own_line and c.text:
             rollback.append(c.text)
+    if "no-transaction" not in directives:
+        # (in a file that runs statement by statement, its own BEGIN ... COMMIT is what keeps
+        # a block whole: never dropped there)
+        statements = _unwrapped(statements)
     reason = None
     if "no-transaction" in directives:
         said = directives["no-transaction"]

@@ -57,6 +57,11 @@ CASES = [
     F("ban-transaction-control", "BEGIN;\nBEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;\nCOMMIT;"),
     F("ban-transaction-control", "CREATE TABLE t (id bigint);\nCOMMIT;"),
     F("ban-transaction-control", "BEGIN;\nCREATE TABLE t (id bigint);"),
+    # a no-transaction file runs statement by statement: its pair is what keeps the block whole
+    F(
+        "ban-transaction-control",
+        "-- reconciler:no-transaction\nBEGIN;\nCREATE TABLE t (id bigint);\nCOMMIT;",
+    ),
     F(
         "ban-transaction-control",
         "BEGIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;",
