@@ -19,7 +19,8 @@ PATTERNS = [
     ),
     (
         re.compile(
-            r"\b(?:password|passwd|pwd|secret|api[_-]?key|token)\s*[=:]\s*['\"]?[^\s'\";]{6,}",
+            # (a function call is no literal: token = gen_random_uuid()::text)
+            r"\b(?:password|passwd|pwd|secret|api[_-]?key|token)\s*[=:]\s*['\"]?[^\s'\";(]{6,}+(?!\()",
             re.IGNORECASE,
         ),
         "a credential assignment",

@@ -13,11 +13,38 @@ from reconciler.sql.classify import StatementInfo
 from reconciler.sql.rules.base import FileContext, Hit, Rule
 from reconciler.sql.secrets import secret_value
 
+# functions that hash or encrypt their first argument: crypt('admin123', gen_salt('bf'))
+# writes a known password as surely as the text itself
+_HASHING = frozenset(
+    (
+        "crypt",
+        "md5",
+        "sha224",
+        "sha256",
+        "sha384",
+        "sha512",
+        "digest",
+        "hmac",
+        "encode",
+        "convert_to",
+        "pgp_sym_encrypt",
+        "encrypt",
+        "decode",
+    )
+)
+
 
 def _constant(expr: Any) -> tuple[str, int] | None:
-    """A string constant (through casts) and its offset in the statement."""
-    while isinstance(expr, dict) and "TypeCast" in expr:
-        expr = expr["TypeCast"].get("arg")
+    """A string constant (through casts and hashing functions) and its offset."""
+    while isinstance(expr, dict) and ("TypeCast" in expr or "FuncCall" in expr):
+        if "TypeCast" in expr:
+            expr = expr["TypeCast"].get("arg")
+            continue
+        call = expr["FuncCall"]
+        names = [str((n.get("String") or {}).get("sval", "")) for n in call.get("funcname") or []]
+        if not names or names[-1].lower() not in _HASHING or not call.get("args"):
+            return None
+        expr = call["args"][0]
     const = (expr or {}).get("A_Const") if isinstance(expr, dict) else None
     if not const or "sval" not in const:
         return None

@@ -42,6 +42,15 @@ CASES = [
         "ban-credentials",
         "UPDATE bots SET access_token = 'a8f3k2m9q7w1e5r4t6y0u2' WHERE id = 1;",
     ),
+    # hashed where it is written: the password is still in the file
+    F(
+        "ban-credentials",
+        "INSERT INTO auth.users (email, encrypted_password) VALUES "
+        "('admin@example.com', crypt('admin123', gen_salt('bf'))) ON CONFLICT DO NOTHING;",
+    ),
+    F("ban-credentials", "UPDATE users SET password_hash = md5('letmein1'::text) WHERE id = 1;"),
+    P("ban-credentials", "UPDATE users SET password_hash = md5(random()::text) WHERE id = 1;"),
+    P("ban-credentials", "UPDATE users SET token = gen_random_uuid()::text WHERE id = 1;"),
     # names, dates, placeholders, empties and short words are not credentials
     P(
         "ban-credentials",
