@@ -12,6 +12,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.cachefile import source_fingerprint, write_whole
@@ -106,6 +107,16 @@ def _digest(text: str) -> str:
     return sha256(text.encode()).hexdigest()[:16]
 
 
+def _cache_dir(request: Request) -> Path:
+    """Where validate keeps its caches: the project's .reconciler/cache; for files checked
+    without an environment (maybe in someone else's checkout), the user's cache folder, so
+    that linting a folder leaves nothing in it."""
+    if request.env or os.environ.get("RECONCILER_HOME"):
+        return state_dir() / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "neon-reconciler"
+
+
 def _key(request: Request, paths: Sequence[str]) -> str:
     from reconciler import __version__
     from reconciler.lintcache import rules_fingerprint
@@ -137,7 +148,7 @@ def _cached(request: Request, paths: Sequence[str]) -> tuple[ValidateOutcome | N
     after the entry's id, so a hit reads only what it prints."""
     if request.files is not None or os.environ.get("RECONCILER_NO_CACHE"):
         return None, None
-    cache_file = str(state_dir() / "cache" / f"validate-{_key(request, paths)}.json")
+    cache_file = str(_cache_dir(request) / f"validate-{_key(request, paths)}.json")
     try:
         with open(cache_file) as f:
             entry = json.loads(f.read())
@@ -274,7 +285,7 @@ def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
         assert desired is not None
         migrations = list(desired.migrations)  # every file: those past the target come later
     wanted = {m.version for m in desired.wanted} if desired else set()
-    cache = LintCache(state_dir() / "cache", config)
+    cache = LintCache(_cache_dir(request), config)
     cache.prefetch(migrations)
     for m in migrations:
         found = cache.lint(m)

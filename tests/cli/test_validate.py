@@ -413,3 +413,16 @@ def test_a_missing_file_named_again_once_it_exists_is_read(tmp_path: Path) -> No
     (tmp_path / "late.sql").write_text("TRUNCATE t;\n")
     r = run_cli(tmp_path, "validate", "late.sql", env=env)
     assert r.returncode == 3 and "error[ban-truncate]" in r.stdout, r.stdout
+
+
+def test_checking_files_without_a_project_leaves_nothing_in_their_folder(tmp_path: Path) -> None:
+    """Linting someone else's checkout must not write .reconciler/ into it: without an
+    environment the caches live in the user's cache folder."""
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo/0001_a.sql").write_text("CREATE TABLE a (id bigint);\n")
+    env = {"RECONCILER_ENV": "", "RECONCILER_HOME": "", "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    for _ in range(2):  # the second run answers from that cache
+        r = run_cli(tmp_path / "repo", "validate", "0001_a.sql", env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(p.name for p in (tmp_path / "repo").iterdir()) == ["0001_a.sql"]
+    assert any((tmp_path / "xdg/neon-reconciler").glob("validate-*.json"))
