@@ -17,7 +17,7 @@ from reconciler.sql.classify import StatementInfo, always_true, classify
 from reconciler.sql.lintconfig import LintConfig
 from reconciler.sql.migration import Ignore, MigrationSource
 from reconciler.sql.rules import RULES, FileContext, Hit, Rule, StatementContext
-from reconciler.sql.rules.base import created_table
+from reconciler.sql.rules.base import created_object, created_table
 from reconciler.sql.split import Statement
 
 __all__ = ["NEVER_RELAXED", "TRACE_RULES", "LintConfig", "lint_migration", "statement_ignores"]
@@ -99,12 +99,15 @@ def lint_migration(
     for rule in RULES.values():
         if rule.check_file is not None:
             raw.extend((rule, h, None) for h in rule.check_file(fctx))
+    # what earlier statements created, as written and bare (read by the checks of each later
+    # statement, which never keep them; grown after each statement's checks)
     new_tables: set[str] = set()
+    new_objects: set[str] = set()
     for info in infos:
         # a DO block's statements are linted like the file's own, located on their lines and
         # suppressed by what suppresses the DO statement
         for one in [info, *info.children]:
-            ctx = StatementContext(one, fctx, frozenset(new_tables))
+            ctx = StatementContext(one, fctx, new_tables, new_objects)
             for rule in _rules_for(one.kind):
                 assert rule.check is not None
                 for h in rule.check(ctx):
@@ -114,6 +117,9 @@ def lint_migration(
             t = created_table(one)
             if t:
                 new_tables.update({t, t.split(".")[-1]})
+            made = created_object(one)
+            if made:
+                new_objects.update({made, made.split(".")[-1]})
 
     out: list[Diagnostic] = []
     allow_unparsed = source.directives.get("allow-unparsed", "").lstrip("- ").strip()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reconciler.sql.classify import nodes
-from reconciler.sql.rules.base import FileContext, Hit, Rule, hit_at
+from reconciler.sql.rules.base import FileContext, Hit, Rule, dotted_name, hit_at
 
 
 def check_file(ctx: FileContext) -> Iterator[Hit]:
@@ -19,9 +19,7 @@ def check_file(ctx: FileContext) -> Iterator[Hit]:
     added: dict[str, tuple[str, int]] = {}  # new value -> (its type, the line adding it)
     for info in ctx.infos:
         if info.node == "AlterEnumStmt" and info.tree.get("newVal") and not info.tree.get("oldVal"):
-            name = ".".join(
-                s.get("sval", "") for _, s in nodes(info.tree.get("typeName"), "String")
-            )
+            name = dotted_name(info.tree.get("typeName"))
             added.setdefault(str(info.tree["newVal"]), (name, info.stmt.line))
             continue
         if not added or info.node == "CommentStmt":

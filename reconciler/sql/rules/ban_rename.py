@@ -10,8 +10,6 @@ from reconciler.sql.rules.base import (
     Hit,
     Rule,
     StatementContext,
-    created_earlier,
-    is_created_earlier,
     object_name,
     relation,
 )
@@ -54,9 +52,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     if i.node != "RenameStmt" or ctx.is_new(relation(i.tree.get("relation"))):
         return
-    if i.tree.get("renameType") in _NAMED_BY_CLIENTS and is_created_earlier(
-        ctx, _name(i.tree), created_earlier(ctx)
-    ):
+    if i.tree.get("renameType") in _NAMED_BY_CLIENTS and ctx.made_earlier(_name(i.tree)):
         return  # made earlier in this file: nobody names it yet
     renames = str(i.tree.get("renameType"))
     if renames in ("OBJECT_COLUMN", "OBJECT_ATTRIBUTE"):

@@ -19,9 +19,7 @@ from reconciler.sql.rules.base import (
     StatementContext,
     alter_commands,
     alter_target,
-    created_earlier,
     index_target,
-    is_created_earlier,
     object_name,
     proven_not_null,
     relation,
@@ -238,8 +236,7 @@ def _on_new_objects(ctx: StatementContext) -> bool:
         objects = [relation(t.get("relation"))]
     else:
         return False
-    made = created_earlier(ctx)
-    return all(is_created_earlier(ctx, name, made) for name in objects)
+    return all(ctx.made_earlier(name) for name in objects)
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:

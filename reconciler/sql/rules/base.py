@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,11 +19,11 @@ __all__ = [
     "alter_target",
     "column_defs",
     "constraint_types",
-    "created_earlier",
+    "created_object",
     "created_table",
+    "dotted_name",
     "hit_at",
     "index_target",
-    "is_created_earlier",
     "nodes",
     "object_name",
     "proven_not_null",
@@ -61,11 +62,19 @@ class FileContext:
 class StatementContext:
     info: StatementInfo
     file: FileContext
-    new_tables: frozenset[str]  # tables created earlier in this file
+    new_tables: AbstractSet[str]  # tables created earlier in this file (and their bare names)
+    # every object created earlier in this file, tables included (and their bare names)
+    new_objects: AbstractSet[str] = frozenset()
 
     def is_new(self, table: str | None) -> bool:
         return table is not None and (
             table in self.new_tables or table.split(".")[-1] in self.new_tables
+        )
+
+    def made_earlier(self, name: str | None) -> bool:
+        """This file created the object ``name`` before this statement."""
+        return name is not None and (
+            name in self.new_objects or name.split(".")[-1] in self.new_objects
         )
 
 
@@ -105,17 +114,8 @@ def domain_target(ctx: StatementContext) -> str | None:
     info = ctx.info
     if info.node != "AlterDomainStmt":
         return None
-    name = ".".join(s.get("sval", "") for _, s in nodes(info.tree.get("typeName"), "String"))
-    for other in ctx.file.infos:
-        if other is info:
-            break
-        if other.node == "CreateDomainStmt":
-            made = ".".join(
-                s.get("sval", "") for _, s in nodes(other.tree.get("domainname"), "String")
-            )
-            if made == name or made.split(".")[-1] == name.split(".")[-1]:
-                return None
-    return name
+    name = dotted_name(info.tree.get("typeName"))
+    return None if ctx.made_earlier(name) else name
 
 
 def not_null_changes(
@@ -151,43 +151,33 @@ def _proves_not_null(expr: Any, column: str) -> bool:
     return False
 
 
-def _dotted(names: object) -> str:
+def dotted_name(names: object) -> str:
+    """``schema.name`` from a parse tree's list of name parts."""
     return ".".join(s.get("sval", "") for _, s in nodes(names, "String"))
 
 
-def created_earlier(ctx: StatementContext) -> set[str]:
-    """Names (as written, schema-qualified or not) of the objects this file created before
-    this statement: tables, views, sequences, schemas, types, domains and functions (not one
-    it replaced with CREATE OR REPLACE, which may have existed before)."""
-    out: set[str] = set()
-    for other in ctx.file.infos:
-        if other is ctx.info:
-            break
-        t, node = other.tree, other.node
-        name: str | None = None
-        if node in ("CreateStmt", "CreateTableAsStmt"):
-            name = created_table(other)
-        elif node == "CreateSeqStmt":
-            name = relation(t.get("sequence"))
-        elif node == "ViewStmt" and not t.get("replace"):
-            name = relation(t.get("view"))
-        elif node == "CreateSchemaStmt":
-            name = t.get("schemaname")
-        elif node == "CreateEnumStmt" or node == "CreateRangeStmt":
-            name = _dotted(t.get("typeName"))
-        elif node == "CompositeTypeStmt":
-            name = relation(t.get("typevar"))
-        elif node == "CreateDomainStmt":
-            name = _dotted(t.get("domainname"))
-        elif node == "CreateFunctionStmt" and not t.get("replace"):
-            name = _dotted(t.get("funcname"))
-        if name:
-            out.add(str(name))
-    return out
-
-
-def is_created_earlier(ctx: StatementContext, name: str | None, made: set[str]) -> bool:
-    return name is not None and any(same_table(name, m) for m in made)
+def created_object(info: StatementInfo) -> str | None:
+    """The name (as written) of the object this statement creates, when it is a new one:
+    a table, view, sequence, schema, type, domain or function (not one replaced with CREATE
+    OR REPLACE, which may have existed before)."""
+    t, node = info.tree, info.node
+    if node in ("CreateStmt", "CreateTableAsStmt"):
+        return created_table(info)
+    if node == "CreateSeqStmt":
+        return relation(t.get("sequence"))
+    if node == "ViewStmt" and not t.get("replace"):
+        return relation(t.get("view"))
+    if node == "CreateSchemaStmt":
+        return t.get("schemaname")
+    if node in ("CreateEnumStmt", "CreateRangeStmt"):
+        return dotted_name(t.get("typeName")) or None
+    if node == "CompositeTypeStmt":
+        return relation(t.get("typevar"))
+    if node == "CreateDomainStmt":
+        return dotted_name(t.get("domainname")) or None
+    if node == "CreateFunctionStmt" and not t.get("replace"):
+        return dotted_name(t.get("funcname")) or None
+    return None
 
 
 def object_name(obj: dict[str, Any]) -> str | None:
