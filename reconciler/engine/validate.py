@@ -195,15 +195,17 @@ def _store(cache_file: str, recorder: RecordingFiles, out: ValidateOutcome) -> N
         out._stored = stored
 
 
-# undo halves that never run forward: golang-migrate's .down.sql, Diesel's down.sql, Flyway's
-# U<version>__*.sql
-_UNDO = re.compile(r"(?:^|\.)down\.sql$|^U\d+(?:[._]\d+)*__.*\.sql$", re.IGNORECASE)
+# undo halves that never run forward: golang-migrate's .down.sql, Diesel's down.sql (and
+# Flyway's U<version>__*.sql, FLYWAY_UNDO_FILE)
+_DOWN = re.compile(r"(?:^|\.)down\.sql$", re.IGNORECASE)
 
 
 def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnostic]) -> list[str]:
     """The files named, a folder standing for the SQL files in it and in its subfolders one
     level down (Prisma's <version>_<name>/migration.sql, Diesel's up.sql), undo halves left
     out; a named file that does not exist is reported here, with where it was looked for."""
+    from reconciler.sql.migration import FLYWAY_UNDO_FILE  # (not on a cached run's path)
+
     out: list[str] = []
     for raw in paths:
         p = os.path.normpath(raw)
@@ -212,7 +214,8 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
                 f
                 for f in files.glob(os.path.join(p, "*.sql"))
                 + files.glob(os.path.join(p, "*", "*.sql"))
-                if not _UNDO.search(os.path.basename(f))
+                if not _DOWN.search(os.path.basename(f))
+                and not FLYWAY_UNDO_FILE.match(os.path.basename(f))
             ]
             if not found:
                 diags.append(

@@ -25,7 +25,7 @@ from reconciler.manifest.models import (
     ForumNodeSpec,
 )
 from reconciler.manifest.yamldoc import Locator, load_yaml
-from reconciler.sql.migration import DOWN_FILE, MIGRATION_FILE, parse_migration
+from reconciler.sql.migration import DOWN_FILE, FLYWAY_UNDO_FILE, MIGRATION_FILE, parse_migration
 
 __all__ = [
     "check_value",
@@ -408,9 +408,9 @@ def load_migration_file(
     )
 
 
-# Flyway's versioned V<n>__<description>.sql (a whole-number version; U<n>__ undo files never run)
+# Flyway's versioned V<n>__<description>.sql (a whole-number version; its U<n>__ undo files
+# never run: FLYWAY_UNDO_FILE)
 _FLYWAY = re.compile(r"^V(?P<version>\d+)__(?P<desc>[A-Za-z0-9][A-Za-z0-9_]*)\.sql$")
-_FLYWAY_UNDO = re.compile(r"^U\d+(?:[._]\d+)*__.+\.sql$")
 
 
 # a migration that is a folder (another tool's layout): Prisma's <version>_<name>/migration.sql
@@ -421,9 +421,13 @@ _FOLDER_MIGRATION = re.compile(
 _FOLDER_FILES = ("migration.sql", "up.sql")
 
 
-def _folder_migration(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:
-    """(path, the name it is versioned by, what it is shown as) of a migration kept as a
-    folder, or None when ``name`` is not one."""
+def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:
+    """(path, the name it is versioned by, what it is shown as) of a migration named by
+    another tool's convention (a Flyway V file, a Prisma or Diesel folder), else None."""
+    flyway = _FLYWAY.match(name)
+    if flyway is not None:
+        versioned = f"{int(flyway.group('version')):04d}_{flyway.group('desc').lower()}.sql"
+        return posixpath.join(desired_dir, name), versioned, name
     m = _FOLDER_MIGRATION.match(name)
     if m is None:
         return None
@@ -483,60 +487,35 @@ def _load_migrations(
     seen: dict[int, str] = {}  # numeric version -> file: 0008 and 00008 are the same version
     out: list[DesiredMigration] = []
     for name in sorted(names):
-        folder = None if name.endswith(".sql") else _folder_migration(desired_dir, name, files)
-        if _FLYWAY_UNDO.match(name):
+        if FLYWAY_UNDO_FILE.match(name):
             continue  # Flyway's undo of a V file: never run forward
-        flyway = _FLYWAY.match(name)
-        if flyway is not None:
-            versioned = f"{int(flyway.group('version')):04d}_{flyway.group('desc').lower()}.sql"
-            folder = (posixpath.join(desired_dir, name), versioned, name)
-        if folder is not None:
-            path, versioned, shown = folder
-            if within is not None and not within(path, SourceLocation(path)):
-                continue
-            loaded = load_migration_file(path, files, diags, named=(versioned, shown))
-            if loaded is None:
-                continue
-            if int(loaded.version) in seen:
-                diags.append(
-                    Diagnostic(
-                        "duplicate-version",
-                        f"version {loaded.version} is used twice: "
-                        f"{seen[int(loaded.version)]} and {shown}",
-                        SourceLocation(path),
-                        "renumber one of them; versions compare as numbers",
-                    )
-                )
-                continue
-            seen[int(loaded.version)] = shown
-            out.append(loaded)
-            continue
-        if not name.endswith(".sql"):
-            _nested(desired_dir, name, files, diags)
-            continue
         down = DOWN_FILE.match(name)
         if down and f"{down.group('stem')}.up.sql" in names:
             continue  # the undo of its .up.sql, which is the migration: never run
-        m = MIGRATION_FILE.match(name)
-        if m and int(m.group("version")) in seen:
+        other = _other_convention(desired_dir, name, files)
+        if other is None and not name.endswith(".sql"):
+            _nested(desired_dir, name, files, diags)
+            continue
+        path, named = (other[0], other[1:]) if other else (posixpath.join(desired_dir, name), None)
+        if within is not None and not within(path, SourceLocation(path)):
+            continue
+        loaded = load_migration_file(path, files, diags, named=named)
+        if loaded is None:
+            continue
+        if int(loaded.version) in seen:
             diags.append(
                 Diagnostic(
                     "duplicate-version",
-                    f"version {m.group('version')} is used twice: "
-                    f"{seen[int(m.group('version'))]} and {name}",
-                    SourceLocation(posixpath.join(desired_dir, name)),
+                    f"version {loaded.version} is used twice: "
+                    f"{seen[int(loaded.version)]} and {loaded.filename}",
+                    SourceLocation(path),
                     "renumber one of them (reconcile new picks the next free number); versions "
                     "compare as numbers, so 0008 and 00008 are the same",
                 )
             )
             continue
-        path = posixpath.join(desired_dir, name)
-        if within is not None and not within(path, SourceLocation(path)):
-            continue
-        loaded = load_migration_file(path, files, diags)
-        if loaded is not None:
-            seen[int(loaded.version)] = name
-            out.append(loaded)
+        seen[int(loaded.version)] = loaded.filename
+        out.append(loaded)
     return sorted(out, key=lambda x: int(x.version))
 
 

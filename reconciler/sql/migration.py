@@ -16,6 +16,7 @@ from reconciler.sql.split import Comment, Statement, split_sql
 
 __all__ = [
     "DOWN_FILE",
+    "FLYWAY_UNDO_FILE",
     "MIGRATION_FILE",
     "Ignore",
     "MigrationSource",
@@ -33,6 +34,8 @@ MIGRATION_FILE = re.compile(
 # checked once, not once per pattern: a 25,000-statement seed file is checked per statement)
 # the undo half of a golang-migrate pair: never run; its .up.sql is the migration
 DOWN_FILE = re.compile(r"^(?P<stem>\d{4,}_[a-z0-9][a-z0-9_]*?)\.down\.sql$")
+# Flyway's undo of a versioned file (U<version>__<description>.sql): never run forward
+FLYWAY_UNDO_FILE = re.compile(r"^U\d+(?:[._]\d+)*__.+\.sql$")
 
 _NO_TX = re.compile(
     "|".join(
