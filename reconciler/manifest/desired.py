@@ -31,6 +31,14 @@ class DesiredMigration:
         folder = self.filename.rpartition("/")[0]
         return folder or self.filename.removesuffix(".sql")
 
+    def is_named(self, ref: str) -> bool:
+        """``ref`` names this migration: its version (as a number too), its stem, or its file
+        name (how migrations.target and repair --baseline name one)."""
+        t = ref.removesuffix(".sql")
+        return t in (self.version, self.stem) or (
+            t.isdigit() and bool(self.version) and int(t) == int(self.version)
+        )
+
 
 @dataclass(frozen=True)
 class ConfigEntry:

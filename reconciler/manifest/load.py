@@ -729,11 +729,7 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
     target: str | None = None
     if spec.migrations.target != "latest":
         t = str(spec.migrations.target).removesuffix(".sql")
-        hit = [
-            m
-            for m in migrations
-            if t in (m.version, m.stem) or (t.isdigit() and int(t) == int(m.version))
-        ]
+        hit = [m for m in migrations if m.is_named(t)]
         if hit:
             target = hit[0].version
         elif migrations:

@@ -105,12 +105,7 @@ def baseline_actions(desired: Desired, live: LiveState, upto: str) -> list[Repai
     """``repair --baseline V``: every migration file up to version V that the history does not
     hold yet is recorded as applied without running it, as for a database another tool (or a
     person) brought to that point. ValueError when V names no migration file."""
-    t = upto.removesuffix(".sql")
-    hit = [
-        m
-        for m in desired.migrations
-        if t in (m.version, m.stem) or (t.isdigit() and m.version and int(t) == int(m.version))
-    ]
+    hit = [m for m in desired.migrations if m.is_named(upto)]
     if not hit:
         raise ValueError(f"--baseline {upto!r} names no migration file")
     last = int(hit[0].version)
