@@ -57,8 +57,7 @@ def restore_session(conn: psycopg.Connection[Any], m: DesiredMigration) -> None:
     outside SET LOCAL outlives its transaction, and the next file run on this connection
     would start from it, where the same file applied in a run of its own would not. So each
     file starts from the session as it was opened."""
-    settings, temp = _session_changes(m)
-    state = any(_SESSION_STATE.match(s.code) for s in m.source.statements)
+    settings, temp, state = _session_changes(m)
     if not (settings or temp or state) or conn.closed or conn.broken:
         return
     if conn.info.transaction_status != pq.TransactionStatus.IDLE:
@@ -86,12 +85,14 @@ def restore_session(conn: psycopg.Connection[Any], m: DesiredMigration) -> None:
             cur.execute("UNLISTEN *")
 
 
-def _session_changes(m: DesiredMigration) -> tuple[bool, bool]:
-    """(may change a setting, may create a temporary object) beyond the file's own run."""
+def _session_changes(m: DesiredMigration) -> tuple[bool, bool, bool]:
+    """(may change a setting, may create a temporary object, may leave a prepared statement,
+    a LISTEN or a held cursor) beyond the file's own run."""
     codes = [s.code for s in m.source.statements]
     return (
         any(_SESSION_SETTING.search(c) for c in codes),
         any(_TEMPORARY.search(c) for c in codes),
+        any(_SESSION_STATE.match(c) for c in codes),
     )
 
 

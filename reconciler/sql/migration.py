@@ -115,9 +115,9 @@ _OTHER_TOOL_UP_NO_TX = re.compile(
 )
 
 
-# a file's own transaction around all of it, as sqitch, Django's sqlmigrate and many hand-written
-# files have it: plain BEGIN / START TRANSACTION first and COMMIT / END last (an isolation
-# level or other mode would change what the file does, so only these)
+# a file's own transaction blocks, as sqitch, Django's sqlmigrate, Prisma and many hand-written
+# files have them: plain BEGIN / START TRANSACTION ... COMMIT / END (an isolation level or
+# other mode would change what the file does, so only these; see _unwrapped)
 _OPEN = re.compile(r"^(?:BEGIN|START TRANSACTION)(?: WORK| TRANSACTION)?$")
 _CLOSE = re.compile(r"^(?:COMMIT|END)(?: WORK| TRANSACTION)?$")
 _CONTROL = re.compile(
