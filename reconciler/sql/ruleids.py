@@ -33,6 +33,7 @@ RULE_MODULES = [
     "ban_side_effect_functions",
     "ban_copy_program",
     "require_definer_search_path",
+    "ban_privilege_escalation",
     "require_safe_suffix",
     "require_rollback_section",
     "ban_template_placeholder",

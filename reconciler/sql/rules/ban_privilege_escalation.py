@@ -1,0 +1,271 @@
+"""ban-privilege-escalation: a migration does not hand out rights beyond the schema it changes.
+
+A migration runs as a powerful role (the database owner, on Neon a member of
+``neon_superuser``), so whatever rights it grants are granted for real and outlive the change
+that needed them. Reported: role attributes that bypass the permission system (SUPERUSER,
+CREATEROLE, BYPASSRLS, REPLICATION), membership in roles that read or write everything or reach
+the server (``pg_read_all_data``, ``pg_execute_server_program``, the platform's superuser
+roles), role grants WITH ADMIN OPTION, privileges on data or CREATE granted to PUBLIC (every
+role, present and future), the same in default privileges, and row-level security switched off
+on a table that had it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, hit_at, relation
+
+# roles whose membership is, or nearly is, the whole database or the server
+POWERFUL_ROLES = frozenset(
+    {
+        "postgres",
+        "neon_superuser",
+        "cloud_admin",
+        "pg_read_all_data",
+        "pg_write_all_data",
+        "pg_execute_server_program",
+        "pg_read_server_files",
+        "pg_write_server_files",
+        "pg_signal_backend",
+        "pg_create_subscription",
+        "pg_checkpoint",
+        "pg_maintain",
+        "rds_superuser",
+        "rds_replication",
+        "cloudsqlsuperuser",
+        "azure_pg_admin",
+        "alloydbsuperuser",
+        "supabase_admin",
+    }
+)
+
+_ATTRIBUTES = {  # DefElem name -> what the attribute lets a role do
+    "superuser": ("SUPERUSER", "bypasses every permission check"),
+    "createrole": ("CREATEROLE", "can create roles and grant itself other roles"),
+    "bypassrls": ("BYPASSRLS", "reads and writes past every row-level security policy"),
+    "isreplication": ("REPLICATION", "can stream every row of every table out of the server"),
+}
+
+# what PUBLIC (every role, present and future) may be given: what PostgreSQL itself gives it
+_PUBLIC_OK = {
+    "OBJECT_FUNCTION": {"execute"},
+    "OBJECT_PROCEDURE": {"execute"},
+    "OBJECT_ROUTINE": {"execute"},
+    "OBJECT_SCHEMA": {"usage"},
+    "OBJECT_TYPE": {"usage"},
+    "OBJECT_DOMAIN": {"usage"},
+    "OBJECT_LANGUAGE": {"usage"},
+    "OBJECT_DATABASE": {"connect", "temporary", "temp"},
+}
+
+_OBJECTS = {
+    "OBJECT_TABLE": "table",
+    "OBJECT_SEQUENCE": "sequence",
+    "OBJECT_SCHEMA": "schema",
+    "OBJECT_DATABASE": "database",
+    "OBJECT_FOREIGN_SERVER": "foreign server",
+    "OBJECT_FDW": "foreign-data wrapper",
+    "OBJECT_LARGEOBJECT": "large object",
+    "OBJECT_TABLESPACE": "tablespace",
+    "OBJECT_PARAMETER_ACL": "server parameter",
+}
+
+
+def _options(items: object) -> Iterator[dict[str, Any]]:
+    for o in items or ():  # type: ignore[attr-defined]
+        if isinstance(o, dict) and "DefElem" in o:
+            yield o["DefElem"]
+
+
+def _true(option: dict[str, Any]) -> bool:
+    arg = option.get("arg")
+    if arg is None:
+        return True
+    if "Boolean" in arg:
+        return bool(arg["Boolean"].get("boolval"))
+    if "Integer" in arg:
+        return bool(arg["Integer"].get("ival"))
+    if "String" in arg:
+        return str(arg["String"].get("sval", "")).lower() in ("true", "on", "yes", "1")
+    return True
+
+
+def _role_names(items: object) -> list[str]:
+    out = []
+    for item in items or ():  # type: ignore[attr-defined]
+        if not isinstance(item, dict):
+            continue
+        spec = item.get("RoleSpec") or item.get("AccessPriv") or {}
+        name = spec.get("rolename") or spec.get("priv_name")
+        if name:
+            out.append(str(name))
+    return out
+
+
+def _public(grantees: object) -> dict[str, Any] | None:
+    for g in grantees or ():  # type: ignore[attr-defined]
+        spec = g.get("RoleSpec") if isinstance(g, dict) else None
+        if spec and spec.get("roletype") == "ROLESPEC_PUBLIC":
+            return dict(spec)
+    return None
+
+
+def _privileges(tree: dict[str, Any]) -> list[str]:
+    """The privileges granted, lower case; ``all`` for ALL [PRIVILEGES]."""
+    privs = [
+        str(p["AccessPriv"].get("priv_name") or "all").lower()
+        for p in tree.get("privileges") or ()
+        if isinstance(p, dict) and "AccessPriv" in p
+    ]
+    return privs or ["all"]
+
+
+def _object_names(tree: dict[str, Any]) -> list[str]:
+    out = []
+    for o in tree.get("objects") or ():
+        if not isinstance(o, dict):
+            continue
+        name = relation(o.get("RangeVar")) or (o.get("String") or {}).get("sval")
+        if name:
+            out.append(str(name))
+    return out
+
+
+def _role_attributes(ctx: StatementContext, options: object, role: str) -> Iterator[Hit]:
+    i = ctx.info
+    for o in _options(options):
+        name = o.get("defname")
+        if name in _ATTRIBUTES and _true(o):
+            word, does = _ATTRIBUTES[str(name)]
+            yield hit_at(
+                i,
+                o.get("location"),
+                Hit(
+                    f"role {role} is given {word}: it {does}",
+                    "give roles attributes by hand, reviewed by whoever owns the database's "
+                    "access, not in a schema migration; grant the privileges the role needs on "
+                    "the objects it uses instead",
+                ),
+            )
+        elif name == "addroleto":  # CREATE ROLE ... IN ROLE powerful
+            yield from _memberships(
+                ctx, _role_names((o.get("arg") or {}).get("List", {}).get("items")), role
+            )
+
+
+def _memberships(ctx: StatementContext, granted: list[str], grantee: str) -> Iterator[Hit]:
+    for role in granted:
+        if role.lower() in POWERFUL_ROLES:
+            yield Hit(
+                f"{grantee} is made a member of {role}, which reads or writes everything or "
+                "reaches the server",
+                "grant the privileges the role needs on the objects it uses, not membership "
+                "in a role that holds all of them",
+            )
+
+
+def _public_grant(
+    ctx: StatementContext, tree: dict[str, Any], objtype: str, default: bool
+) -> Iterator[Hit]:
+    spec = _public(tree.get("grantees"))
+    if spec is None:
+        return
+    allowed = _PUBLIC_OK.get(objtype, set())
+    given = [p for p in _privileges(tree) if p not in allowed]
+    if not given:
+        return
+    what = _OBJECTS.get(objtype, objtype.removeprefix("OBJECT_").lower().replace("_", " "))
+    names = _object_names(tree)
+    if default:
+        what = f"every {what} made later"
+    elif tree.get("targtype") == "ACL_TARGET_ALL_IN_SCHEMA":
+        what = f"every {what} in schema {', '.join(names)}"
+    elif len(names) == 1:
+        what = f"{what} {names[0]}"
+    else:
+        what = f"{what}s {', '.join(names)}" if names else f"{what}"
+    privs = ", ".join(p.upper() for p in given)
+    where = "by default privileges" if default else ""
+    yield hit_at(
+        ctx.info,
+        spec.get("location"),
+        Hit(
+            f"{privs} on {what} granted to PUBLIC {where}".rstrip()
+            + ": every role there is or will be gets it, the application's "
+            "least-privileged and anonymous roles included",
+            "grant to the roles that need it (a group role the application's roles are "
+            "members of), never to PUBLIC",
+        ),
+    )
+
+
+def check(ctx: StatementContext) -> Iterator[Hit]:
+    i = ctx.info
+    t = i.tree
+    if i.node == "CreateRoleStmt":
+        yield from _role_attributes(ctx, t.get("options"), str(t.get("role")))
+    elif i.node == "AlterRoleStmt":
+        role = (t.get("role") or {}).get("rolename") or "the role"
+        for o in _options(t.get("options")):
+            if (
+                o.get("defname") == "rolemembers" and t.get("action", 1) == 1
+            ):  # ALTER GROUP ADD USER
+                members = _role_names((o.get("arg") or {}).get("List", {}).get("items"))
+                for member in members:
+                    yield from _memberships(ctx, [role], member)
+        yield from _role_attributes(ctx, t.get("options"), role)
+    elif i.node == "GrantRoleStmt" and t.get("is_grant"):
+        grantees = ", ".join(_role_names(t.get("grantee_roles"))) or "a role"
+        yield from _memberships(ctx, _role_names(t.get("granted_roles")), grantees)
+        for o in _options(t.get("opt")):
+            if o.get("defname") == "admin" and _true(o):
+                yield hit_at(
+                    i,
+                    o.get("location"),
+                    Hit(
+                        f"{grantees} may grant the role on to any other role (WITH ADMIN "
+                        "OPTION), and revoke it from its other members",
+                        "grant the membership without ADMIN OPTION; who may hand out a role "
+                        "is decided by whoever owns the database's access",
+                    ),
+                )
+    elif i.node == "GrantStmt" and t.get("is_grant"):
+        yield from _public_grant(ctx, t, str(t.get("objtype")), default=False)
+    elif i.node == "AlterDefaultPrivilegesStmt":
+        action = t.get("action") or {}
+        if action.get("is_grant"):
+            yield from _public_grant(ctx, action, str(action.get("objtype")), default=True)
+    elif i.node == "AlterTableStmt":
+        table = relation(t.get("relation"))
+        if ctx.is_new(table):
+            return  # a table this file made has no rows or users yet
+        for cmd in alter_commands(i):
+            off = {
+                "AT_DisableRowSecurity": "DISABLE ROW LEVEL SECURITY",
+                "AT_NoForceRowSecurity": "NO FORCE ROW LEVEL SECURITY",
+            }.get(str(cmd.get("subtype")))
+            if off:
+                yield Hit(
+                    f"{off} on {table}: its row-level security policies stop applying "
+                    + (
+                        "to every role with privileges on it; each sees and changes every row"
+                        if off.startswith("DISABLE")
+                        else "to the table's owner"
+                    ),
+                    "change the policies (CREATE or ALTER POLICY) to allow what is needed; "
+                    "keep row-level security on",
+                )
+
+
+RULE = Rule(
+    "ban-privilege-escalation",
+    "error",
+    "warning",
+    "no superuser attributes, powerful memberships, PUBLIC data grants or RLS switched off",
+    check,
+    kinds=frozenset(
+        ("create_role", "alter_role", "grant", "alter_default_privileges", "alter_table")
+    ),
+)

@@ -1,0 +1,68 @@
+"""Cases for ban-privilege-escalation: SQL that must fire it (F) and SQL that must not (P)."""
+
+from __future__ import annotations
+
+from tests.sql.cases import F, P
+
+R = "ban-privilege-escalation"
+
+CASES = [
+    # role attributes that bypass the permission system
+    F(R, "ALTER ROLE app SUPERUSER;"),
+    F(R, "ALTER ROLE app WITH LOGIN SUPERUSER NOCREATEROLE;"),
+    F(R, "ALTER USER app WITH BYPASSRLS;"),
+    F(R, "CREATE ROLE reporter LOGIN CREATEROLE;"),
+    F(R, "CREATE USER replicator WITH REPLICATION;"),
+    # membership in roles that hold everything
+    F(R, "GRANT pg_read_all_data TO analyst;"),
+    F(R, "GRANT pg_write_all_data, app_rw TO etl;"),
+    F(R, "GRANT neon_superuser TO app;"),
+    F(R, "GRANT postgres TO app;"),
+    F(R, "GRANT pg_execute_server_program TO app;"),
+    F(R, "CREATE ROLE x LOGIN IN ROLE pg_read_server_files;"),
+    F(R, "ALTER GROUP pg_signal_backend ADD USER app;"),
+    F(R, "GRANT app_rw TO app WITH ADMIN OPTION;"),
+    F(R, "GRANT app_rw TO app WITH ADMIN TRUE;"),
+    # data and CREATE for every role
+    F(R, "GRANT SELECT ON users TO PUBLIC;"),
+    F(R, "GRANT SELECT, UPDATE (email) ON public.users TO app, PUBLIC;"),
+    F(R, "GRANT ALL ON ALL TABLES IN SCHEMA public TO PUBLIC;"),
+    F(R, "GRANT USAGE, SELECT ON SEQUENCE users_id_seq TO PUBLIC;"),
+    F(R, "GRANT CREATE ON SCHEMA public TO PUBLIC;"),
+    F(R, "GRANT ALL ON SCHEMA app TO PUBLIC;"),
+    F(R, "GRANT ALL PRIVILEGES ON DATABASE neondb TO PUBLIC;"),
+    F(R, "CREATE TABLE t (id bigint PRIMARY KEY);\nGRANT ALL ON t TO PUBLIC;"),
+    F(R, "ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO PUBLIC;"),
+    F(R, "ALTER DEFAULT PRIVILEGES FOR ROLE app GRANT ALL ON SEQUENCES TO PUBLIC;"),
+    # row-level security switched off on a table that had it
+    F(R, "ALTER TABLE profiles DISABLE ROW LEVEL SECURITY;"),
+    F(R, "ALTER TABLE public.profiles NO FORCE ROW LEVEL SECURITY;"),
+    # inside a DO block, as in the file
+    F(R, "DO $$ BEGIN ALTER ROLE app SUPERUSER; END $$;"),
+    F(R, "DO $$ BEGIN IF true THEN GRANT SELECT ON users TO PUBLIC; END IF; END $$;"),
+    # what is fine: roles without those attributes, memberships in ordinary roles,
+    # what PostgreSQL itself gives PUBLIC, grants to named roles, switching protections on
+    P(R, "CREATE ROLE app_ro NOLOGIN;"),
+    P(R, "CREATE ROLE x NOSUPERUSER NOCREATEROLE NOBYPASSRLS;"),
+    P(R, "ALTER ROLE app NOSUPERUSER;"),
+    P(R, "GRANT app_ro TO app;"),
+    P(R, "GRANT app_ro TO app WITH ADMIN FALSE;"),
+    P(R, "GRANT app_ro TO app WITH INHERIT TRUE;"),
+    P(R, "ALTER GROUP app_ro ADD USER app;"),
+    P(R, "GRANT SELECT ON users TO app_ro;"),
+    P(R, "GRANT ALL ON ALL TABLES IN SCHEMA app TO app_rw;"),
+    P(R, "GRANT USAGE ON SCHEMA app TO PUBLIC;"),
+    P(R, "GRANT EXECUTE ON FUNCTION app.score(bigint) TO PUBLIC;"),
+    P(R, "GRANT USAGE ON TYPE mood TO PUBLIC;"),
+    P(R, "GRANT CONNECT, TEMPORARY ON DATABASE neondb TO PUBLIC;"),
+    P(R, "REVOKE ALL ON users FROM PUBLIC;"),
+    P(R, "REVOKE CREATE ON SCHEMA public FROM PUBLIC;"),
+    P(R, "REVOKE pg_read_all_data FROM analyst;"),
+    P(R, "ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO app_ro;"),
+    P(R, "ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT EXECUTE ON FUNCTIONS TO PUBLIC;"),
+    P(R, "ALTER DEFAULT PRIVILEGES IN SCHEMA app REVOKE ALL ON TABLES FROM PUBLIC;"),
+    P(R, "ALTER TABLE profiles ENABLE ROW LEVEL SECURITY;"),
+    P(R, "ALTER TABLE profiles FORCE ROW LEVEL SECURITY;"),
+    P(R, "CREATE TABLE t (id bigint PRIMARY KEY);\nALTER TABLE t DISABLE ROW LEVEL SECURITY;"),
+    P(R, "ALTER TABLE users ADD COLUMN bio text;"),
+]
