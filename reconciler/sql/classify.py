@@ -13,8 +13,11 @@ of an INSERT, the statement is unparsed. Where sqlglot has no model of a stateme
 returns an opaque Command or fails), PostgreSQL's reading stands alone.
 
 PL/pgSQL is read with PostgreSQL's PL/pgSQL parser: the statements of a DO block become
-``children`` linted by the same rules; an ``EXECUTE`` of a dynamic string cannot be known
-before it runs and leaves the block unparsed. Function bodies run later, not at migration
+``children`` linted by the same rules. An ``EXECUTE`` of a constant string is that SQL; one
+built only from constant text and quoted values (``format('... %I ... %L', ...)``,
+``'...' || quote_ident(x) || '...'``) is that SQL with placeholders (``DYNAMIC_NAME``) for the
+names and values, which cannot change what kind of statement it is; any other dynamic string
+(``%s``, a variable concatenated) cannot be known before it runs and leaves the block unparsed. Function bodies run later, not at migration
 time: what they would do is summarised in ``inner`` for the destructive-operation rules.
 """
 
@@ -521,9 +524,24 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
     return queries, dynamic
 
 
+# what stands for a name or a value that an EXECUTE's string gets at run time: a quoted
+# identifier and a string literal are each one token wherever they appear, as quote_ident()'s
+# and quote_literal()'s output is; objects so named are never taken for ones the file made
+DYNAMIC_NAME = "%I"
+_DYNAMIC_IDENT = '"%I"'
+_DYNAMIC_VALUE = "'%L'"
+_FORMAT_SPEC = re.compile(r"%(?:\d+\$)?(?:-?(?:\d+|\*(?:\d+\$)?))?(.?)")
+_QUOTES = {
+    "quote_ident": _DYNAMIC_IDENT,
+    "quote_literal": _DYNAMIC_VALUE,
+    "quote_nullable": _DYNAMIC_VALUE,
+}
+
+
 def _constant_sql(expr: Any) -> str | None:
     """The SQL of ``EXECUTE 'ALTER TABLE ...'`` when the query is one string constant (in any
-    quoting PostgreSQL accepts, read by its parser), else None: the SQL is built at run time."""
+    quoting PostgreSQL accepts, read by its parser), or built from constants and quoted values
+    only (placeholders standing for those); else None: the SQL is built at run time."""
     query = ((expr or {}).get("PLpgSQL_expr") or {}).get("query")
     if not query:
         return None
@@ -534,11 +552,59 @@ def _constant_sql(expr: Any) -> str | None:
     targets = select.get("targetList") or []
     if len(targets) != 1 or set(select) - {"targetList", "limitOption", "op"}:
         return None
-    value = (targets[0].get("ResTarget") or {}).get("val") or {}
-    if set(value) != {"A_Const"}:
-        return None
-    text = (value["A_Const"].get("sval") or {}).get("sval")
-    return text if isinstance(text, str) and text.strip() else None
+    text = _template((targets[0].get("ResTarget") or {}).get("val") or {})
+    return text if text and text.strip() else None
+
+
+def _template(value: Tree) -> str | None:
+    """The text an expression evaluates to, names and values quoted at run time as
+    placeholders; None when any part of it could be other SQL text."""
+    if set(value) == {"A_Const"}:
+        text = (value["A_Const"].get("sval") or {}).get("sval")
+        return text if isinstance(text, str) else None
+    if "TypeCast" in value:  # 'ALTER ...'::text
+        cast = value["TypeCast"]
+        names = [
+            n.get("String", {}).get("sval") for n in (cast.get("typeName") or {}).get("names", [])
+        ]
+        return _template(cast.get("arg") or {}) if names[-1:] in (["text"], ["varchar"]) else None
+    if "A_Expr" in value:
+        e = value["A_Expr"]
+        op = [n.get("String", {}).get("sval") for n in e.get("name") or []]
+        if e.get("kind") != "AEXPR_OP" or op != ["||"]:
+            return None
+        left, right = _template(e.get("lexpr") or {}), _template(e.get("rexpr") or {})
+        return None if left is None or right is None else left + right
+    if "FuncCall" in value:
+        call = value["FuncCall"]
+        name = (function_name(call) or [""])[-1].lower()
+        args = call.get("args") or []
+        if name in _QUOTES and len(args) == 1:
+            return _QUOTES[name]
+        if name == "format" and args and not call.get("agg_star"):
+            fmt = _template(args[0])
+            return None if fmt is None else _format(fmt)
+    return None
+
+
+def _format(fmt: str) -> str | None:
+    """format()'s output with %I and %L as placeholders; None when it holds a %s (any text)."""
+    out: list[str] = []
+    at = 0
+    for m in _FORMAT_SPEC.finditer(fmt):
+        out.append(fmt[at : m.start()])
+        at = m.end()
+        spec = m.group(1)
+        if spec == "%" and m.group(0) == "%%":
+            out.append("%")
+        elif spec == "I" and "*" not in m.group(0):
+            out.append(_DYNAMIC_IDENT)
+        elif spec == "L" and "*" not in m.group(0):
+            out.append(_DYNAMIC_VALUE)
+        else:
+            return None
+    out.append(fmt[at:])
+    return "".join(out)
 
 
 def function_name(call: Tree) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 
 from reconciler.errors import Diagnostic, SourceLocation
-from reconciler.sql.classify import StatementInfo, always_true, classify
+from reconciler.sql.classify import DYNAMIC_NAME, StatementInfo, always_true, classify
 from reconciler.sql.lintconfig import LintConfig
 from reconciler.sql.migration import Ignore, MigrationSource
 from reconciler.sql.rules import RULES, FileContext, Hit, Rule, StatementContext
@@ -114,11 +114,12 @@ def lint_migration(
                     if one is not info and h.line is None:
                         h = Hit(h.message, h.help, one.stmt.line, one.stmt.col)
                     raw.append((rule, h, info))
+            # a name an EXECUTE gets at run time is none the file made
             t = created_table(one)
-            if t:
+            if t and DYNAMIC_NAME not in t:
                 new_tables.update({t, t.split(".")[-1]})
             made = created_object(one)
-            if made:
+            if made and DYNAMIC_NAME not in made:
                 new_objects.update({made, made.split(".")[-1]})
 
     out: list[Diagnostic] = []

@@ -10,6 +10,12 @@ CASES = [
     F("ban-drop-table", "DO $$ BEGIN\n  DROP TABLE t;\nEND $$;"),
     F(
         "ban-drop-table",
+        "DO $$ DECLARE r record; BEGIN FOR r IN SELECT tablename FROM pg_tables LOOP\n"
+        "  EXECUTE format('DROP TABLE IF EXISTS %I.%I', 'public', r.tablename);\nEND LOOP; END $$;",
+    ),
+    F("ban-drop-table", "DO $$ BEGIN EXECUTE 'DROP TABLE ' || quote_ident('t'); END $$;"),
+    F(
+        "ban-drop-table",
         "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $fn$ BEGIN DROP TABLE t; END $fn$;",
     ),
     P("ban-drop-table", "DROP INDEX CONCURRENTLY i;"),

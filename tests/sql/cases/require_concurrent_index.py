@@ -22,6 +22,14 @@ CASES = [
     F("require-concurrent-index", "DROP INDEX IF EXISTS i;"),
     F("require-concurrent-index", "REINDEX (VERBOSE) TABLE t;"),
     F("require-concurrent-index", "DO $$ BEGIN CREATE INDEX i ON t (a); END $$;"),
+    # a table an EXECUTE names at run time is not the one the file made, even when the
+    # file made one through the same kind of string
+    F(
+        "require-concurrent-index",
+        "DO $$ DECLARE t text := 'x'; BEGIN\n"
+        "  EXECUTE format('CREATE TABLE %I (a text)', t);\n"
+        "  EXECUTE format('CREATE INDEX ON %I (a)', 'users');\nEND $$;",
+    ),
     P("require-concurrent-index", "REINDEX (VERBOSE) TABLE CONCURRENTLY t;"),
     P("require-concurrent-index", "CREATE TABLE s.t (a int);\nCREATE INDEX i ON s.t (a);"),
 ]

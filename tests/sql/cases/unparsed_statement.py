@@ -5,12 +5,41 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
-    F("unparsed-statement", "DO $$ BEGIN EXECUTE 'DROP TABLE ' || quote_ident('t'); END $$;"),
+    # SQL text built at run time: any statement at all
+    F("unparsed-statement", "DO $$ DECLARE t text; BEGIN EXECUTE 'DROP TABLE ' || t; END $$;"),
+    F("unparsed-statement", "DO $$ DECLARE t text; BEGIN EXECUTE format('DROP %s', t); END $$;"),
+    F(
+        "unparsed-statement",
+        "DO $$ BEGIN EXECUTE format('ALTER TABLE t ADD x int %s', ''); END $$;",
+    ),
+    F(
+        "unparsed-statement",
+        "DO $$ BEGIN EXECUTE format('ALTER TABLE %*I ADD x int', 3, 't'); END $$;",
+    ),
+    F("unparsed-statement", "DO $$ BEGIN EXECUTE 'DROP TABLE ' || upper('t'); END $$;"),
+    F("unparsed-statement", "DO $$ DECLARE q text; BEGIN EXECUTE q; END $$;"),
     F(
         "unparsed-statement",
         "DO $$ DECLARE r record; BEGIN FOR r IN EXECUTE 'SELECT ' || 1 LOOP END LOOP; END $$;",
     ),
-    F("unparsed-statement", "DO $$ BEGIN EXECUTE format('ALTER TABLE %I ADD x int', 't'); END $$;"),
+    # only names and values come at run time (%I, %L, quote_ident()): one token each, the
+    # statement's kind and clauses are in the text, read with placeholders
+    P(
+        "unparsed-statement",
+        "DO $$ BEGIN EXECUTE format('ALTER TABLE %I ADD x text', 't'); END $$;",
+    ),
+    P("unparsed-statement", "DO $$ BEGIN EXECUTE 'DROP TABLE ' || quote_ident('t'); END $$;"),
+    P(
+        "unparsed-statement",
+        "DO $$ DECLARE r record; BEGIN FOR r IN SELECT tablename FROM pg_tables LOOP\n"
+        "  EXECUTE format('COMMENT ON TABLE %1$I IS %2$L', r.tablename, '50%% done');\n"
+        "END LOOP; END $$;",
+    ),
+    P(
+        "unparsed-statement",
+        "DO $$ DECLARE t text := 'x'; BEGIN EXECUTE 'COMMENT ON TABLE ' || quote_ident(t) "
+        "|| ' IS ' || quote_literal('it''s')::text; END $$;",
+    ),
     # a constant string is plain SQL: read, and judged like the block's other statements
     P(
         "unparsed-statement",
