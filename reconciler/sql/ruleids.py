@@ -34,6 +34,7 @@ RULE_MODULES = [
     "ban_copy_program",
     "require_definer_search_path",
     "ban_privilege_escalation",
+    "ban_disabled_triggers",
     "require_safe_suffix",
     "require_rollback_section",
     "ban_template_placeholder",

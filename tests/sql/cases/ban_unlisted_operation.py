@@ -43,7 +43,7 @@ CASES = [
     F("ban-unlisted-operation", "CREATE OR REPLACE VIEW v AS SELECT 1 AS a;"),
     P("ban-unlisted-operation", "CREATE VIEW v AS SELECT 1 AS a;"),
     F("ban-unlisted-operation", "ALTER TABLE t REPLICA IDENTITY FULL;"),
-    F("ban-unlisted-operation", "ALTER TABLE t DISABLE TRIGGER ALL;"),
+    F("ban-unlisted-operation", "ALTER TABLE t ENABLE TRIGGER ALL;"),
     P("ban-unlisted-operation", "ALTER TABLE t ADD COLUMN b int, VALIDATE CONSTRAINT c;"),
     P("ban-unlisted-operation", "ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i;"),
     F(
@@ -51,7 +51,7 @@ CASES = [
         "INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = 2;",
     ),
     F("ban-unlisted-operation", "CALL do_things();"),
-    F("ban-unlisted-operation", "SET LOCAL session_replication_role = replica;"),
+    F("ban-unlisted-operation", "SET LOCAL session_replication_role = origin;"),
     F("ban-unlisted-operation", "SET ROLE postgres;"),
     P("ban-unlisted-operation", "SET LOCAL search_path TO app, public;"),
     F("ban-unlisted-operation", "CREATE EXTENSION IF NOT EXISTS plpython3u;"),
@@ -134,7 +134,7 @@ CASES = [
     F("ban-unlisted-operation", "SELECT set_config('role', 'postgres', false);"),
     F(
         "ban-unlisted-operation",
-        "SELECT set_config('search_path', '', false), set_config('session_replication_role', 'replica', false);",
+        "SELECT set_config('search_path', '', false), set_config('session_authorization', 'x', false);",
     ),
     F("ban-unlisted-operation", "SELECT set_config('search_path', '', false) FROM pg_class;"),
     F("ban-unlisted-operation", "SELECT set_config(name, '', false) FROM t;"),
