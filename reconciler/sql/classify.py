@@ -613,8 +613,13 @@ def function_name(call: Tree) -> list[str]:
 
 
 def _called(tree: Any) -> list[str]:
-    """The functions a tree calls, by name without schema (``pg_catalog.f`` is ``f``)."""
-    return [str((function_name(f) or [""])[-1]).lower() for _, f in nodes(tree, "FuncCall")]
+    """The functions a tree calls, by name, with their schema unless it is pg_catalog
+    (``pg_catalog.f`` is ``f``, ``app.f`` is ``app.f``)."""
+    out = []
+    for _, f in nodes(tree, "FuncCall"):
+        names = [n.lower() for n in function_name(f)] or [""]
+        out.append(".".join(names[-2:]) if names[-2:-1] not in ([], ["pg_catalog"]) else names[-1])
+    return out
 
 
 def _children(info: StatementInfo, queries: list[tuple[str, int]]) -> list[StatementInfo]:

@@ -60,8 +60,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             where = i.at(call.get("location"))
             yield _hit(names[-1], *(where or (None, None)))
     for what, line in i.inner:
-        if what.startswith("call:") and what[5:] in FUNCTIONS:
-            yield _hit(what[5:], line)
+        if what.startswith("call:") and what[5:].rsplit(".", 1)[-1] in FUNCTIONS:
+            yield _hit(what[5:].rsplit(".", 1)[-1], line)
 
 
 RULE = Rule(

@@ -23,6 +23,7 @@ from reconciler.sql.rules.base import (
     object_name,
     proven_not_null,
     relation,
+    same_table,
 )
 
 _ALWAYS = {
@@ -217,6 +218,89 @@ def _calls_set_config(info: StatementInfo) -> bool:
     return any(function_name(call)[-1:] == ["set_config"] for _, call in info.find("FuncCall"))
 
 
+# volatile functions that only make values (a random number or UUID, the clock, a sequence's
+# next value, a hash, a lock held to the end of the transaction): a query a strict migration
+# runs may call them, as it may any built-in PostgreSQL marks IMMUTABLE or STABLE; those named
+# here may also come from an extension (uuid-ossp, pgcrypto) in its usual schema
+_VALUE_MAKERS = frozenset(
+    {
+        "random",
+        "random_normal",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuid_generate_v7",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "currval",
+        "lastval",
+        "pg_current_xact_id",
+        "pg_current_xact_id_if_assigned",
+        "gen_random_bytes",
+        "gen_salt",
+        "crypt",
+        "digest",
+        "hmac",
+        "pg_advisory_xact_lock",
+        "pg_advisory_xact_lock_shared",
+        "pg_try_advisory_xact_lock",
+        "pg_try_advisory_xact_lock_shared",
+    }
+)
+_EXTENSION_SCHEMAS = (None, "pg_catalog", "public", "extensions")
+
+# statements whose expressions run now, at migration time (the others' run later: a column's
+# DEFAULT, a view's or a function's body, a policy, a trigger's function)
+_RUNS_NOW = {"SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CallStmt"}
+
+
+def _unknown(name: str) -> bool:
+    """Whether a function, ``schema.name`` or ``name``, could do more than make a value."""
+    from reconciler.sql.nonvolatile import AGGREGATES, NONVOLATILE
+
+    schema, _, bare = name.rpartition(".")
+    if schema in ("", "pg_catalog") and (bare in NONVOLATILE or bare in AGGREGATES):
+        return False
+    return not ((schema or None) in _EXTENSION_SCHEMAS and bare in _VALUE_MAKERS)
+
+
+def _runs_unknown_functions(info: StatementInfo) -> list[str]:
+    """The functions this statement calls at migration time that are neither built-ins
+    PostgreSQL marks non-volatile nor known value makers: a function of an earlier migration
+    or an extension can change data, settings or locks, out of the linter's sight."""
+    if info.kind == "do":
+        calls = [what[5:] for what, _ in info.inner if what.startswith("call:")]
+    elif info.node in _RUNS_NOW or (
+        info.node == "CreateTableAsStmt" and not (info.tree.get("into") or {}).get("skipData")
+    ):
+        calls = []
+        for _, call in info.find("FuncCall"):
+            names = [n.lower() for n in function_name(call)]
+            calls.append(".".join(names[-2:]) if len(names) > 1 else (names or [""])[0])
+    else:
+        return []
+    return sorted({c for c in calls if c and _unknown(c)})
+
+
+def _fires_new_trigger(ctx: StatementContext) -> str | None:
+    """A trigger this file created on the table this INSERT or COPY writes: its function
+    runs now."""
+    i = ctx.info
+    if not (i.node == "InsertStmt" or (i.node == "CopyStmt" and i.tree.get("is_from"))):
+        return None
+    target = relation(i.tree.get("relation"))
+    for info in ctx.file.infos:
+        if info is i or any(child is i for child in info.children):
+            break
+        if info.node == "CreateTrigStmt" and same_table(
+            relation(info.tree.get("relation")), target
+        ):
+            return str(info.tree.get("trigname"))
+    return None
+
+
 def _on_new_objects(ctx: StatementContext) -> bool:
     """GRANT or REVOKE on, or a new owner for, objects this file creates and nothing else
     (pg_dump and `supabase db pull` write both after each object): setting up who owns and
@@ -274,6 +358,25 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             f"SET {str(i.tree['name']).upper()} changes who runs the migration or switches off "
             "triggers and foreign keys; it is not a session setting on the safe list",
             "run the migration as the role that owns the objects; never bypass constraints",
+        )
+        return
+    unknown = _runs_unknown_functions(i)
+    if unknown:
+        yield Hit(
+            f"calls {', '.join(f'{c}()' for c in unknown)} at migration time: a function that "
+            "is not a built-in PostgreSQL marks IMMUTABLE or STABLE can change data, settings "
+            "or locks, and its body is not in this file",
+            "run it by hand, reviewed; if it only computes values, allow it with "
+            "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+        )
+        return
+    trigger = _fires_new_trigger(ctx)
+    if trigger:
+        yield Hit(
+            f"this write fires trigger {trigger}, created earlier in this file: its function "
+            "runs now, at migration time",
+            "write the rows before creating the trigger (as pg_dump does), or allow it with "
+            "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
         )
         return
     outside = _runs_outside(i)

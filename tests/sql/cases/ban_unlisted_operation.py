@@ -153,4 +153,61 @@ CASES = [
     F("ban-unlisted-operation", "ALTER FUNCTION app.f(a text) OWNER TO someone;"),
     F("ban-unlisted-operation", "ALTER SCHEMA app OWNER TO someone;"),
     F("ban-unlisted-operation", "GRANT EXECUTE ON FUNCTION app.f() TO anon;"),
+    # functions run at migration time: only built-ins PostgreSQL marks IMMUTABLE or STABLE
+    # (aggregates and window functions included) and value makers; anything else (a function
+    # of an earlier migration, setval) can change data, settings or locks out of sight
+    F("ban-unlisted-operation", "DO $$ BEGIN PERFORM app.cleanup(); END $$;"),
+    F("ban-unlisted-operation", "DO $$ DECLARE n bigint; BEGIN n := app.cleanup(); END $$;"),
+    F(
+        "ban-unlisted-operation",
+        "DO $$ BEGIN IF app.cleanup() > 0 THEN RAISE NOTICE 'done'; END IF; END $$;",
+    ),
+    F("ban-unlisted-operation", "DO $$ BEGIN PERFORM setval('users_id_seq', 1); END $$;"),
+    F("ban-unlisted-operation", "DO $$ BEGIN PERFORM app.lower('x'); END $$;"),
+    F("ban-unlisted-operation", "CREATE TABLE t AS SELECT app.cleanup() AS n;"),
+    F(
+        "ban-unlisted-operation",
+        "CREATE MATERIALIZED VIEW mv AS SELECT id FROM users WHERE app.keep(id);",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "INSERT INTO settings (k, v) VALUES ('a', app.cleanup()) ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "INSERT INTO settings (k, v) VALUES ('a', set_config('role', 'postgres', false)) "
+        "ON CONFLICT DO NOTHING;",
+    ),
+    # a write that fires a trigger this file made runs its function now
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint PRIMARY KEY);\n"
+        "CREATE TRIGGER t_audit AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION app.audit();\n"
+        "INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING;",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint PRIMARY KEY);\nINSERT INTO t VALUES (1) ON CONFLICT DO NOTHING;\n"
+        "CREATE TRIGGER t_audit AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION app.audit();",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "INSERT INTO settings (k, v, at, id, pw) VALUES (lower('A'), format('%s', 1), now(), "
+        "gen_random_uuid(), extensions.crypt('x', extensions.gen_salt('bf'))) "
+        "ON CONFLICT DO NOTHING;",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "INSERT INTO stats (n, r) SELECT count(*), row_number() OVER () FROM users "
+        "ON CONFLICT DO NOTHING;",
+    ),
+    P("ban-unlisted-operation", "CREATE TABLE t AS SELECT id, upper(name) AS n FROM users;"),
+    P("ban-unlisted-operation", "CREATE MATERIALIZED VIEW mv AS SELECT app.f() WITH NO DATA;"),
+    P("ban-unlisted-operation", "CREATE VIEW v AS SELECT app.cleanup();"),
+    P("ban-unlisted-operation", "CREATE TABLE t (id bigint DEFAULT app.next_id());"),
+    P(
+        "ban-unlisted-operation",
+        "DO $$ BEGIN IF to_regclass('app.t') IS NULL AND current_setting('app.x', true) IS NULL "
+        "THEN PERFORM pg_advisory_xact_lock(42); END IF; END $$;",
+    ),
 ]
