@@ -17,7 +17,7 @@ from reconciler.sql.classify import DYNAMIC_NAME, StatementInfo, always_true, cl
 from reconciler.sql.lintconfig import LintConfig
 from reconciler.sql.migration import Ignore, MigrationSource
 from reconciler.sql.rules import RULES, FileContext, Hit, Rule, StatementContext
-from reconciler.sql.rules.base import created_object, created_table
+from reconciler.sql.rules.base import created_object, created_table, name_key
 from reconciler.sql.split import Statement
 
 __all__ = ["NEVER_RELAXED", "TRACE_RULES", "LintConfig", "lint_migration", "statement_ignores"]
@@ -117,10 +117,10 @@ def lint_migration(
             # a name an EXECUTE gets at run time is none the file made
             t = created_table(one)
             if t and DYNAMIC_NAME not in t:
-                new_tables.update({t, t.split(".")[-1]})
+                new_tables.add(name_key(t))
             made = created_object(one)
             if made and DYNAMIC_NAME not in made:
-                new_objects.update({made, made.split(".")[-1]})
+                new_objects.add(name_key(made))
 
     out: list[Diagnostic] = []
     allow_unparsed = source.directives.get("allow-unparsed", "").lstrip("- ").strip()

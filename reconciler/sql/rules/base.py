@@ -24,6 +24,7 @@ __all__ = [
     "dotted_name",
     "hit_at",
     "index_target",
+    "name_key",
     "nodes",
     "object_name",
     "proven_not_null",
@@ -62,20 +63,16 @@ class FileContext:
 class StatementContext:
     info: StatementInfo
     file: FileContext
-    new_tables: AbstractSet[str]  # tables created earlier in this file (and their bare names)
-    # every object created earlier in this file, tables included (and their bare names)
+    new_tables: AbstractSet[str]  # name_key() of the tables created earlier in this file
+    # name_key() of every object created earlier in this file, tables included
     new_objects: AbstractSet[str] = frozenset()
 
     def is_new(self, table: str | None) -> bool:
-        return table is not None and (
-            table in self.new_tables or table.split(".")[-1] in self.new_tables
-        )
+        return table is not None and name_key(table) in self.new_tables
 
     def made_earlier(self, name: str | None) -> bool:
         """This file created the object ``name`` before this statement."""
-        return name is not None and (
-            name in self.new_objects or name.split(".")[-1] in self.new_objects
-        )
+        return name is not None and name_key(name) in self.new_objects
 
 
 @dataclass(frozen=True)
@@ -100,11 +97,30 @@ def relation(rangevar: Tree | None) -> str | None:
     return f"{schema}.{rangevar['relname']}" if schema else str(rangevar["relname"])
 
 
+def name_key(name: str) -> str:
+    """What two names of one object have in common: ``t`` and ``public.t`` are one table
+    (``public`` is where an unqualified name is created and found unless the file changes
+    search_path), ``app.t`` is another."""
+    schema, _, bare = name.rpartition(".")
+    return bare if schema in ("", "public") else name
+
+
+def _new_rel(rangevar: Tree | None) -> str | None:
+    name = relation(rangevar)
+    if name and (rangevar or {}).get("relpersistence") == "t":
+        return f"pg_temp.{name.rpartition('.')[2]}"  # not the table a later statement names
+    return name
+
+
 def created_table(info: StatementInfo) -> str | None:
+    """The table this statement creates, when it is sure to be a new, empty one: not one
+    created IF NOT EXISTS (it may be there already, with its rows and its users)."""
+    if info.tree.get("if_not_exists"):
+        return None
     if info.node == "CreateStmt":
-        return relation(info.tree.get("relation"))
+        return _new_rel(info.tree.get("relation"))
     if info.node == "CreateTableAsStmt":
-        return relation((info.tree.get("into") or {}).get("rel"))
+        return _new_rel((info.tree.get("into") or {}).get("rel"))
     return None
 
 
@@ -161,6 +177,8 @@ def created_object(info: StatementInfo) -> str | None:
     a table, view, sequence, schema, type, domain or function (not one replaced with CREATE
     OR REPLACE, which may have existed before)."""
     t, node = info.tree, info.node
+    if t.get("if_not_exists"):
+        return None  # (it may be there already)
     if node in ("CreateStmt", "CreateTableAsStmt"):
         return created_table(info)
     if node == "CreateSeqStmt":
@@ -194,8 +212,9 @@ def object_name(obj: dict[str, Any]) -> str | None:
 
 
 def same_table(a: str | None, b: str | None) -> bool:
-    """The same table, one side maybe schema-qualified (``public.t`` and ``t``)."""
-    return a is not None and b is not None and (a == b or a.split(".")[-1] == b.split(".")[-1])
+    """The same table, one side maybe schema-qualified (``public.t`` and ``t``, not
+    ``app.t`` and ``t``)."""
+    return a is not None and b is not None and name_key(a) == name_key(b)
 
 
 def proven_not_null(ctx: StatementContext) -> set[str]:

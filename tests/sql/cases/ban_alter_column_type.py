@@ -5,6 +5,31 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # a table is new only when this file surely made it, and only by that name
+    F(
+        "ban-alter-column-type",
+        "CREATE TABLE IF NOT EXISTS users (id bigint);\nALTER TABLE users ALTER COLUMN email TYPE text;",
+    ),
+    F(
+        "ban-alter-column-type",
+        "CREATE TABLE app.users (id bigint);\nALTER TABLE public.users ALTER COLUMN email TYPE text;",
+    ),
+    F(
+        "ban-alter-column-type",
+        "CREATE TABLE app.users (id bigint);\nALTER TABLE users ALTER COLUMN email TYPE text;",
+    ),
+    F(
+        "ban-alter-column-type",
+        "CREATE TEMP TABLE users (id bigint);\nALTER TABLE public.users ALTER COLUMN id TYPE text;",
+    ),
+    P(
+        "ban-alter-column-type",
+        "CREATE TABLE users (id bigint);\nALTER TABLE public.users ALTER COLUMN id TYPE text;",
+    ),
+    P(
+        "ban-alter-column-type",
+        "CREATE TABLE app.users (id bigint);\nALTER TABLE app.users ALTER COLUMN id TYPE text;",
+    ),
     F("ban-alter-column-type", "ALTER TABLE t ALTER COLUMN a TYPE bigint;"),
     F("ban-alter-column-type", "DO $$ BEGIN ALTER TABLE t ALTER COLUMN a TYPE bigint; END $$;"),
     F("ban-alter-column-type", "ALTER TABLE t ALTER COLUMN a SET DATA TYPE text USING a::text;"),

@@ -5,6 +5,14 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    F(
+        "ban-unlisted-operation",
+        "CREATE SCHEMA IF NOT EXISTS app;\nGRANT ALL ON SCHEMA app TO anon;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE IF NOT EXISTS users (id bigint);\nCREATE POLICY p ON users USING (true);",
+    ),
     P("ban-unlisted-operation", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"),
     F(
         "ban-unlisted-operation",

@@ -5,6 +5,10 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    F(
+        "require-concurrent-index",
+        "CREATE TABLE IF NOT EXISTS users (id bigint);\nCREATE INDEX users_id ON users (id);",
+    ),
     F("require-concurrent-index", "CREATE INDEX i ON t (a);"),
     F(
         "require-concurrent-index",
