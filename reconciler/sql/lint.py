@@ -79,6 +79,14 @@ def statement_ignores(source: MigrationSource) -> dict[int, set[str]]:
     return out
 
 
+def _sets_search_path(info: StatementInfo) -> bool:
+    """SET [LOCAL] search_path, RESET, or a set_config('search_path', ...): unqualified names
+    may mean other objects from here on."""
+    if info.node == "VariableSetStmt":
+        return info.tree.get("name") == "search_path" or info.tree.get("kind") == "VAR_RESET_ALL"
+    return info.node in ("SelectStmt", "DoStmt") and "search_path" in (info.raw or "")
+
+
 def lint_migration(
     source: MigrationSource, filename: str, safe_suffix: bool, cfg: LintConfig
 ) -> list[Diagnostic]:
@@ -103,11 +111,14 @@ def lint_migration(
     # statement, which never keep them; grown after each statement's checks)
     new_tables: set[str] = set()
     new_objects: set[str] = set()
+    path_changes = 0
     for info in infos:
         # a DO block's statements are linted like the file's own, located on their lines and
         # suppressed by what suppresses the DO statement
         for one in [info, *info.children]:
-            ctx = StatementContext(one, fctx, new_tables, new_objects)
+            if _sets_search_path(one):
+                path_changes += 1
+            ctx = StatementContext(one, fctx, new_tables, new_objects, path_changes)
             for rule in _rules_for(one.kind):
                 assert rule.check is not None
                 for h in rule.check(ctx):
@@ -117,10 +128,10 @@ def lint_migration(
             # a name an EXECUTE gets at run time is none the file made
             t = created_table(one)
             if t and DYNAMIC_NAME not in t:
-                new_tables.add(name_key(t))
+                new_tables.add(name_key(t, path_changes))
             made = created_object(one)
             if made and DYNAMIC_NAME not in made:
-                new_objects.add(name_key(made))
+                new_objects.add(name_key(made, path_changes))
 
     out: list[Diagnostic] = []
     allow_unparsed = source.directives.get("allow-unparsed", "").lstrip("- ").strip()

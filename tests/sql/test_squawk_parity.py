@@ -47,12 +47,9 @@ STYLE = {
 def _on_new_table(sql: str) -> bool:
     """The flagged statement works on a table created earlier in the same file. We exempt those
     on purpose (nobody can be using the table yet); squawk, reading statements one by one, does not."""
-    m = re.match(r"\s*CREATE TABLE (\w+)", sql, re.IGNORECASE)
-    return (
-        bool(m)
-        and ";" in sql.strip().rstrip(";")
-        and re.search(rf"\b{m.group(1)}\b", sql.split(";", 1)[1]) is not None
-    )
+    m = re.match(r"\s*(?:(?:SET|SELECT) [^;]*;\s*)*CREATE TABLE ([\w.]+)[^;]*;", sql, re.IGNORECASE)
+    name = m.group(1).rpartition(".")[2] if m else ""
+    return bool(m) and re.search(rf"\b{name}\b", sql[m.end() :] if m else "") is not None
 
 
 def _non_volatile_default(rule: str, sql: str) -> bool:

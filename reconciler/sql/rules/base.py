@@ -66,13 +66,14 @@ class StatementContext:
     new_tables: AbstractSet[str]  # name_key() of the tables created earlier in this file
     # name_key() of every object created earlier in this file, tables included
     new_objects: AbstractSet[str] = frozenset()
+    path_changes: int = 0  # SET search_path statements before this one in the file
 
     def is_new(self, table: str | None) -> bool:
-        return table is not None and name_key(table) in self.new_tables
+        return table is not None and name_key(table, self.path_changes) in self.new_tables
 
     def made_earlier(self, name: str | None) -> bool:
         """This file created the object ``name`` before this statement."""
-        return name is not None and name_key(name) in self.new_objects
+        return name is not None and name_key(name, self.path_changes) in self.new_objects
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,14 @@ def relation(rangevar: Tree | None) -> str | None:
     return f"{schema}.{rangevar['relname']}" if schema else str(rangevar["relname"])
 
 
-def name_key(name: str) -> str:
+def name_key(name: str, path_changes: int = 0) -> str:
     """What two names of one object have in common: ``t`` and ``public.t`` are one table
-    (``public`` is where an unqualified name is created and found unless the file changes
-    search_path), ``app.t`` is another."""
+    (``public`` is where an unqualified name is created and found), ``app.t`` is another. Once
+    the file has set search_path (``path_changes`` times so far), an unqualified name means
+    one object only until the next change: it is not ``public.t``."""
     schema, _, bare = name.rpartition(".")
+    if schema == "" and path_changes:
+        return f"~{path_changes}:{bare}"
     return bare if schema in ("", "public") else name
 
 

@@ -5,6 +5,27 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # after the file sets search_path, an unqualified name is not public's
+    F(
+        "ban-alter-column-type",
+        "SET search_path = app;\nCREATE TABLE users (id bigint);\nSET search_path = public;\n"
+        "ALTER TABLE users ALTER COLUMN id TYPE text;",
+    ),
+    F(
+        "ban-alter-column-type",
+        "SET search_path = app;\nCREATE TABLE users (id bigint);\n"
+        "ALTER TABLE public.users ALTER COLUMN id TYPE text;",
+    ),
+    P(
+        "ban-alter-column-type",
+        "SET search_path = app;\nCREATE TABLE users (id bigint);\n"
+        "ALTER TABLE users ALTER COLUMN id TYPE text;",
+    ),
+    P(
+        "ban-alter-column-type",
+        "SELECT pg_catalog.set_config('search_path', '', false);\n"
+        "CREATE TABLE public.users (id bigint);\nALTER TABLE public.users ALTER COLUMN id TYPE text;",
+    ),
     # a table is new only when this file surely made it, and only by that name
     F(
         "ban-alter-column-type",
