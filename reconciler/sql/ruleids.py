@@ -35,6 +35,7 @@ RULE_MODULES = [
     "require_definer_search_path",
     "ban_privilege_escalation",
     "ban_disabled_triggers",
+    "ban_reconciler_schema",
     "require_safe_suffix",
     "require_rollback_section",
     "ban_template_placeholder",

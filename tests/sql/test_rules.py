@@ -593,3 +593,12 @@ def test_names_are_written_schema_first_in_findings() -> None:
     messages = {d.code: d.message for d in lint(sql)}
     assert messages["ban-rename"].startswith("renaming function app.score breaks")
     assert "ALTER DOMAIN public.email SET NOT NULL" in messages["ban-set-not-null"]
+
+
+def test_the_reconciler_schema_rule_guards_the_schema_bookkeeping_uses() -> None:
+    """The rule keeps its own copy of the name (the pure core does not import the database
+    edge): the two must not drift apart."""
+    from reconciler.db.bookkeeping import SCHEMA
+    from reconciler.sql.rules.ban_reconciler_schema import SCHEMA as GUARDED
+
+    assert GUARDED == SCHEMA

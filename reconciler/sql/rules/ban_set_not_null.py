@@ -15,12 +15,39 @@ from reconciler.sql.rules.base import (
     Hit,
     Rule,
     StatementContext,
+    alter_commands,
+    hit_at,
     not_null_changes,
     proven_not_null,
+    relation,
 )
 
 
+def _primary_key_using_index(ctx: StatementContext) -> Iterator[Hit]:
+    """ADD PRIMARY KEY USING INDEX sets NOT NULL on the index's columns (PostgreSQL's
+    documentation: a full table scan for each that is not NOT NULL already)."""
+    i = ctx.info
+    if i.node != "AlterTableStmt" or ctx.is_new(relation(i.tree.get("relation"))):
+        return
+    for cmd in alter_commands(i):
+        con = (cmd.get("def") or {}).get("Constraint") or {}
+        if con.get("contype") == "CONSTR_PRIMARY" and con.get("indexname"):
+            yield hit_at(
+                i,
+                con.get("location"),
+                Hit(
+                    f"PRIMARY KEY USING INDEX {con['indexname']} sets NOT NULL on the index's "
+                    "columns: each that is not NOT NULL already is scanned while the table is "
+                    "held under ACCESS EXCLUSIVE (the checker cannot see earlier migrations)",
+                    "make the columns NOT NULL first (a CHECK (col IS NOT NULL) NOT VALID, "
+                    "validated, then SET NOT NULL); if they already are, ignore this rule here "
+                    "with that as the reason",
+                ),
+            )
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
+    yield from _primary_key_using_index(ctx)
     proven: set[str] | None = None
     for what, name in not_null_changes(ctx, "O", "AT_SetNotNull"):
         if what == "domain":
@@ -49,5 +76,5 @@ RULE = Rule(
     "warning",
     "no SET NOT NULL on existing tables",
     check,
-    kinds=frozenset(("alter_table", "alter_domain")),
+    kinds=frozenset(("alter_table", "alter_domain", "add_constraint_using_index")),
 )

@@ -93,8 +93,26 @@ _NEW_OBJECTS = {"create_function", "create_trigger", "create_view"}
 
 
 # extensions and routine languages that run code outside the database's sandbox: native code,
-# untrusted procedural languages, the server's files, other servers
+# untrusted procedural languages, the server's files, other servers (foreign-data wrappers,
+# HTTP and cloud calls), SQL run later by a scheduler or a background worker
 _OUTSIDE = {
+    "http",
+    "pgsql_http",
+    "pg_net",
+    "pg_cron",
+    "pg_background",
+    "aws_s3",
+    "aws_lambda",
+    "aws_commons",
+    "log_fdw",
+    "mysql_fdw",
+    "oracle_fdw",
+    "tds_fdw",
+    "mongo_fdw",
+    "redis_fdw",
+    "sqlite_fdw",
+    "multicorn",
+    "wrappers",
     "c",
     "internal",
     "plpythonu",
@@ -383,7 +401,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     if outside:
         yield Hit(
             f"{outside} runs code outside the database's sandbox (native code, an untrusted "
-            "language, the server's files or other servers)",
+            "language, the server's files, other servers, or SQL run later by a scheduler)",
             "install it by hand as an operator decision, not from a schema migration; if it was "
             "reviewed, allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
         )
@@ -410,8 +428,12 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     if i.kind == "copy" and i.tree.get("is_from") and ctx.is_new(relation(i.tree.get("relation"))):
         return  # rows for a table this file creates (pg_dump's seed data)
     conflict = i.tree.get("onConflictClause") or {}
-    if i.kind == "insert" and conflict.get("action") == "ONCONFLICT_NOTHING":
-        return
+    if (
+        i.kind == "insert"
+        and conflict.get("action") == "ONCONFLICT_NOTHING"
+        and not any(True for _ in i.find("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"))
+    ):
+        return  # (not with a WITH that changes other rows on the way)
     label = i.kind.replace("_", " ").upper()
     yield Hit(
         f"{label} is not on the list of safe operations for strict environments",

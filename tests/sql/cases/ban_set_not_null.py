@@ -5,6 +5,25 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # a primary key on an index sets NOT NULL on its columns (a scan for each nullable one)
+    F(
+        "ban-set-not-null",
+        "ALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY USING INDEX users_id_idx;",
+    ),
+    F(
+        "ban-set-not-null",
+        "ALTER TABLE users ADD COLUMN c text, ADD CONSTRAINT users_pkey PRIMARY KEY USING INDEX "
+        "users_id_idx;",
+    ),
+    P(
+        "ban-set-not-null",
+        "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;",
+    ),
+    P(
+        "ban-set-not-null",
+        "CREATE TABLE t (id bigint);\nCREATE UNIQUE INDEX t_id ON t (id);\n"
+        "ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_id;",
+    ),
     F("ban-set-not-null", "ALTER TABLE t ALTER COLUMN a SET NOT NULL;"),
     F("ban-set-not-null", "DO $$ BEGIN\n  ALTER TABLE t ALTER COLUMN a SET NOT NULL;\nEND $$;"),
     F("ban-set-not-null", "ALTER TABLE t ALTER a SET NOT NULL;"),

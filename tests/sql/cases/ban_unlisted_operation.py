@@ -5,6 +5,20 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # an allowed INSERT does not carry other changes in its WITH
+    F(
+        "ban-unlisted-operation",
+        "WITH u AS (UPDATE users SET admin = true WHERE id = 1 RETURNING id)\n"
+        "INSERT INTO audit (user_id) SELECT id FROM u ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "WITH n AS (INSERT INTO users (id) VALUES (1) RETURNING id)\n"
+        "INSERT INTO audit (user_id) SELECT id FROM n ON CONFLICT DO NOTHING;",
+    ),
+    F("ban-unlisted-operation", "CREATE EXTENSION IF NOT EXISTS pg_net;"),
+    F("ban-unlisted-operation", "CREATE EXTENSION pg_cron WITH SCHEMA extensions;"),
+    F("ban-unlisted-operation", "CREATE EXTENSION http;"),
     F(
         "ban-unlisted-operation",
         "CREATE SCHEMA IF NOT EXISTS app;\nGRANT ALL ON SCHEMA app TO anon;",
