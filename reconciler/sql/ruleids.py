@@ -36,6 +36,7 @@ RULE_MODULES = [
     "ban_privilege_escalation",
     "ban_disabled_triggers",
     "ban_reconciler_schema",
+    "ban_unlogged_table",
     "require_safe_suffix",
     "require_rollback_section",
     "ban_template_placeholder",
