@@ -32,6 +32,7 @@ from reconciler.plan.model import (
 )
 from reconciler.retry import backoff
 from reconciler.sql.migration import needs_no_transaction
+from reconciler.sql.secrets import excerpt
 from reconciler.sql.split import Statement
 
 __all__ = ["Applier", "ApplyReport", "restore_session", "run_statement"]
@@ -188,7 +189,7 @@ class Applier:
     ) -> MigrationFailed:
         state = e.sqlstate or "?????"
         msg = (e.diag.message_primary or str(e)).strip()
-        first = " ".join(stmt.code.split()[:6])
+        first = excerpt(" ".join(stmt.code.split()[:6]))
         return MigrationFailed(
             f"{m.filename} statement {stmt.index + 1} failed with SQLSTATE {state}: {msg}{extra}",
             location=_located(m, stmt, e),
@@ -531,8 +532,13 @@ class Applier:
                     f"config/forum sync failed with SQLSTATE {e.sqlstate}: "
                     f"{(e.diag.message_primary or str(e)).strip()}",
                     sqlstate=e.sqlstate,
-                    hint=e.diag.message_detail
-                    or "nothing was changed: the sync is one transaction",
+                    hint="nothing was changed: the sync is one transaction"
+                    + (  # the detail names keys, and a failing row's values: never shown
+                        f" ({e.diag.message_detail})"
+                        if e.diag.message_detail
+                        and not e.diag.message_detail.startswith("Failing row")
+                        else ""
+                    ),
                 ) from None
 
 

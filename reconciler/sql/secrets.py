@@ -9,7 +9,27 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MARKERS", "PATTERNS", "SECRET_COLUMN", "SECRET_KEYS", "find", "secret_value"]
+__all__ = [
+    "MARKERS",
+    "PATTERNS",
+    "SECRET_COLUMN",
+    "SECRET_KEYS",
+    "excerpt",
+    "find",
+    "secret_value",
+]
+
+# a string or dollar-quoted literal (to its end, or to the end of the excerpt)
+_LITERAL = re.compile(r"(?:[EeUu]&?)?'(?:[^']|'')*(?:'|$)|\$(\w*)\$.*?(?:\$\1\$|$)", re.S)
+
+
+def excerpt(sql: str, limit: int | None = None) -> str:
+    """SQL as an error or a report may show it: on one line, cut to ``limit`` characters,
+    every string or dollar-quoted literal shown as '…' (a password or a token in a statement
+    the checker did not take for one must still not be printed)."""
+    one_line = " ".join(sql.split())
+    return _LITERAL.sub("'…'", one_line if limit is None else one_line[:limit])
+
 
 PATTERNS = [
     (re.compile(r"\bPASSWORD\s+'[^']+'", re.IGNORECASE), "a password literal"),

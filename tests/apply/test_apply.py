@@ -644,3 +644,23 @@ def test_an_empty_migration_of_another_tool_is_recorded_as_applied(
         ("20230102000000", "nothing"),
     ]
     assert run(project, mode="plan", env="app").plan.actions == []
+
+
+def test_a_failing_statement_s_excerpt_never_shows_its_literals(project: Path) -> None:
+    """The hint names the failing statement by its first words; a literal in them (a value
+    the checker did not take for a credential, a password in a reviewed file) is shown as
+    '…', never as written."""
+    from tests.conftest import run_cli
+
+    assert run_cli(project, "apply", "--env", "dev").returncode == 0
+    write(
+        project,
+        f"{MIGS}/0008_note_safe.sql",
+        "-- Description: a note\n-- rollback: none\n"
+        "INSERT INTO missing_table (note) VALUES ('s3cr3t-value-42') ON CONFLICT DO NOTHING;\n",
+    )
+    r = run_cli(project, "apply", "--env", "dev")
+    assert r.returncode == 1
+    assert "0008_note_safe.sql:3:13: error[migration-failed]" in r.stderr
+    assert "the failing statement begins: INSERT INTO missing_table (note) VALUES ('…'" in r.stderr
+    assert "s3cr3t" not in r.stdout + r.stderr

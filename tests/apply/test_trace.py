@@ -102,6 +102,8 @@ def test_a_brief_catalog_only_lock_is_told_from_a_dangerous_one(
     finally:
         os.environ.get("RECONCILER_HOME") and stop_embedded()
     assert "info[trace-brief-exclusive]" in r.stdout and "lock_timeout 5000 ms bounds" in r.stdout
+    # the report shows each statement's start, its literals never as written
+    assert "ALTER TABLE users ADD COLUMN note TEXT DEFAULT '…'" in r.stdout
 
 
 def test_failure_on_the_shadow_is_reported_located(

@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     Exit 0 clean, 3 blocked, 1 error. The target is only read.
     """
     from reconciler.engine import check
+    from reconciler.sql.secrets import excerpt
 
     out = check(request(args), trace=args.trace)
     if args.format == "json":
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             "statements": [
                 {
                     "location": str(t.location),
-                    "statement": " ".join(t.statement.code.split())[:120],
+                    "statement": excerpt(t.statement.code, 120),
                     "locks": [
                         {
                             "relation": lk.relation,
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2))
         return out.exit_code
     for t in out.traces:
-        head = " ".join(t.statement.code.split())[:70]
+        head = excerpt(t.statement.code, 70)
         locks = (
             ", ".join(
                 f"{lk.relation} {lk.mode}{' (waited)' if lk.waited else ''}"
