@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reconciler.sql.classify import StatementInfo, function_name
+from reconciler.sql.classify import DYNAMIC_NAME, StatementInfo, function_name
 from reconciler.sql.rules.base import (
     Hit,
     Rule,
@@ -302,6 +302,14 @@ def _runs_unknown_functions(info: StatementInfo) -> list[str]:
     return sorted({c for c in calls if c and _unknown(c)})
 
 
+def _dynamic_schema(info: StatementInfo) -> bool:
+    """A statement an EXECUTE builds that names a schema given at run time (``%I.%I``): in a
+    loop over schemas it reaches every one, the reconciler's own among them."""
+    if not info.raw or f'"schemaname":"{DYNAMIC_NAME}"' not in info.raw:
+        return False
+    return not (info.node == "SelectStmt" and not info.tree.get("intoClause"))
+
+
 def _fires_new_trigger(ctx: StatementContext) -> str | None:
     """A trigger this file created on the table this INSERT or COPY writes: its function
     runs now."""
@@ -385,6 +393,15 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             "is not a built-in PostgreSQL marks IMMUTABLE or STABLE can change data, settings "
             "or locks, and its body is not in this file",
             "run it by hand, reviewed; if it only computes values, allow it with "
+            "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+        )
+        return
+    if _dynamic_schema(i):
+        yield Hit(
+            "a schema named at run time (format's %I, quote_ident()): in production the "
+            "statement must say which schema it changes (a loop over schemas reaches every "
+            "one, the reconciler's own bookkeeping among them)",
+            "write the schema's name in the string, or allow it with "
             "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
         )
         return

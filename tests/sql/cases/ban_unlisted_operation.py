@@ -5,6 +5,21 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # a schema named at run time could be any, the reconciler's own included
+    F(
+        "ban-unlisted-operation",
+        "DO $$ DECLARE r record; BEGIN FOR r IN SELECT schemaname, tablename FROM pg_tables LOOP\n"
+        "  EXECUTE format('INSERT INTO %I.%I VALUES (1) ON CONFLICT DO NOTHING', r.schemaname, "
+        "r.tablename);\nEND LOOP; END $$;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "DO $$ BEGIN EXECUTE format('ALTER TABLE %I.users ADD COLUMN note text', 'app'); END $$;",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "DO $$ BEGIN EXECUTE format('ALTER TABLE app.%I ADD COLUMN note text', 'users'); END $$;",
+    ),
     # an allowed INSERT does not carry other changes in its WITH
     F(
         "ban-unlisted-operation",
