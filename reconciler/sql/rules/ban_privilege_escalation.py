@@ -60,6 +60,15 @@ _PUBLIC_OK = {
     "OBJECT_DATABASE": {"connect", "temporary", "temp"},
 }
 
+_ALL_IS_ONE = {
+    "OBJECT_FUNCTION",
+    "OBJECT_PROCEDURE",
+    "OBJECT_ROUTINE",
+    "OBJECT_TYPE",
+    "OBJECT_DOMAIN",
+    "OBJECT_LANGUAGE",
+}
+
 _OBJECTS = {
     "OBJECT_TABLE": "table",
     "OBJECT_SEQUENCE": "sequence",
@@ -172,7 +181,9 @@ def _public_grant(
     spec = _public(tree.get("grantees"))
     if spec is None:
         return
-    allowed = _PUBLIC_OK.get(objtype, set())
+    allowed = set(_PUBLIC_OK.get(objtype, set()))
+    if objtype in _ALL_IS_ONE:  # ALL on a routine, type or language is EXECUTE or USAGE
+        allowed.add("all")
     given = [p for p in _privileges(tree) if p not in allowed]
     if not given:
         return
