@@ -659,9 +659,19 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
             )
         )
 
-    from reconciler.sql.ruleids import RULE_IDS
+    from reconciler.sql.ruleids import FIXED_RULES, RULE_IDS
 
-    for rid in spec.policy.rules:
+    for rid, severity in spec.policy.rules.items():
+        if rid in FIXED_RULES and severity != "error":
+            diags.append(
+                Diagnostic(
+                    "fixed-rule",
+                    f"policy.rules sets {rid} to {severity}: it guards the tool's own history, "
+                    "approvals and audit log, and is an error in every environment",
+                    loc.key(("policy", "rules", rid)),
+                    f"remove {rid} from policy.rules",
+                )
+            )
         if rid not in RULE_IDS:  # a typo would silently keep the rule as it was
             close = difflib.get_close_matches(rid, sorted(RULE_IDS), n=1)
             diags.append(

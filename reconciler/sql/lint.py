@@ -16,13 +16,14 @@ from reconciler.errors import Diagnostic, SourceLocation
 from reconciler.sql.classify import DYNAMIC_NAME, StatementInfo, always_true, classify
 from reconciler.sql.lintconfig import LintConfig
 from reconciler.sql.migration import Ignore, MigrationSource
+from reconciler.sql.ruleids import FIXED_RULES
 from reconciler.sql.rules import RULES, FileContext, Hit, Rule, StatementContext
 from reconciler.sql.rules.base import created_object, created_table, name_key
 from reconciler.sql.split import Statement
 
 __all__ = ["NEVER_RELAXED", "TRACE_RULES", "LintConfig", "lint_migration", "statement_ignores"]
 
-NEVER_RELAXED = frozenset({"unparsed-statement", "ban-credentials"})
+NEVER_RELAXED = frozenset({"unparsed-statement", "ban-credentials"}) | FIXED_RULES
 # findings of `reconcile check --trace`; they may be ignored like rules
 TRACE_RULES = frozenset(
     {"trace-access-exclusive", "trace-brief-exclusive", "trace-table-rewrite", "trace-failed"}
@@ -38,7 +39,7 @@ def _rules_for(kind: str) -> tuple[Rule, ...]:
 
 def _severity(rule: Rule, cfg: LintConfig) -> str | None:
     sev: str | None = rule.severity if cfg.strict else rule.relaxed
-    if rule.id in cfg.overrides:
+    if rule.id in cfg.overrides and rule.id not in FIXED_RULES:
         sev = None if cfg.overrides[rule.id] == "off" else cfg.overrides[rule.id]
     if sev == "error" and cfg.emergency and rule.id not in NEVER_RELAXED:
         sev = "warning"
@@ -160,7 +161,17 @@ def lint_migration(
                 )
             )
         for r in ig.rules:
-            if r not in RULES and r not in TRACE_RULES:
+            if r in FIXED_RULES:
+                out.append(
+                    Diagnostic(
+                        "bad-directive",
+                        f"{r} cannot be ignored: it guards the tool's own history, approvals "
+                        "and audit log",
+                        loc,
+                        "keep the migration out of the reconciler schema",
+                    )
+                )
+            elif r not in RULES and r not in TRACE_RULES:
                 out.append(
                     Diagnostic(
                         "bad-directive",
@@ -173,6 +184,8 @@ def lint_migration(
     reviewed: set[int] = set()  # statement lines where a precise rule was ignored with a reason
 
     def suppressed(rule: Rule, info: StatementInfo | None) -> bool:
+        if rule.id in FIXED_RULES:
+            return False
         for n, ig in enumerate(source.ignores):
             if rule.id in ig.rules and ig.reason and (info is None or targets[n] is info):
                 used.add(n)

@@ -3,7 +3,7 @@ checks ``policy.rules`` against them. Each id's module is ``reconciler.sql.rules
 
 from __future__ import annotations
 
-__all__ = ["RULE_IDS", "RULE_MODULES"]
+__all__ = ["FIXED_RULES", "RULE_IDS", "RULE_MODULES"]
 
 RULE_MODULES = [
     "unparsed_statement",
@@ -48,3 +48,8 @@ RULE_MODULES = [
 ]
 
 RULE_IDS = frozenset(m.replace("_", "-") for m in RULE_MODULES)
+
+# rules no environment may switch off or relax and no file may ignore: they guard what the
+# tool itself trusts (its history, approvals and audit log), which a migration must not be
+# able to speak for
+FIXED_RULES = frozenset({"ban-reconciler-schema"})

@@ -426,3 +426,16 @@ def test_every_path_comes_back_from_the_operator_s_configmap() -> None:
         "environments/dev.yaml": "name: dev\n",
         "m/0001_a.sql": "SELECT 1;\n",
     }
+
+
+def test_the_rule_that_guards_the_tool_s_own_schema_cannot_be_switched_off() -> None:
+    """policy.rules may relax any rule but the one that keeps migrations out of the
+    reconciler schema (its history, approvals and audit log)."""
+    got = errors(
+        tree(
+            env__dev_DOT_yaml=ENV
+            + "policy:\n  rules: {ban-delete: off, ban-reconciler-schema: warning}\n"
+        )
+    )
+    assert len(got) == 1 and got[0].startswith("env/dev.yaml:11:28: error[fixed-rule]:"), got
+    assert "ban-reconciler-schema" in got[0]

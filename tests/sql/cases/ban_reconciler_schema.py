@@ -39,6 +39,13 @@ CASES = [
     # unqualified names sent there
     F(R, "SET search_path = reconciler, public;"),
     F(R, "SET LOCAL search_path TO 'app,reconciler';"),
+    # no file can ignore it
+    F(
+        R,
+        "-- reconciler:ignore ban-reconciler-schema -- we know what we do\n"
+        "INSERT INTO reconciler.approvals (plan_hash, approver) VALUES ('x', 'y') "
+        "ON CONFLICT DO NOTHING;",
+    ),
     # reading it is fine, and so is the word elsewhere
     P(
         R,
