@@ -183,23 +183,41 @@ def lint_migration(
 
     reviewed: set[int] = set()  # statement lines where a precise rule was ignored with a reason
 
-    def suppressed(rule: Rule, info: StatementInfo | None) -> bool:
+    def suppressed(rule: Rule, info: StatementInfo | None) -> Ignore | None:
         if rule.id in FIXED_RULES:
-            return False
+            return None
         for n, ig in enumerate(source.ignores):
             if rule.id in ig.rules and ig.reason and (info is None or targets[n] is info):
                 used.add(n)
                 if info is not None:
                     reviewed.add(info.stmt.line)
-                return True
-        return False
+                return ig
+        return None
 
     seen: set[tuple[str, int, str]] = set()
     precise: set[int] = set()  # lines where a statement's precise rule reported an error
     data_file = cfg.data_migration and source.header.get("type", "").upper().startswith("DATA")
     for rule, hit, where in raw:
         sev = _severity(rule, cfg)
-        if sev is None or suppressed(rule, where):
+        if sev is None:
+            continue
+        waiver = suppressed(rule, where)
+        if waiver is not None:
+            if sev == "error":  # what an approver of the plan is told was waived, and why
+                line = hit.line or (where.stmt.line if where else 0)
+                if ("waived", line, rule.id + hit.message) not in seen:
+                    seen.add(("waived", line, rule.id + hit.message))
+                    out.append(
+                        Diagnostic(
+                            "waived",
+                            f"{rule.id} waived by an ignore: {hit.message}",
+                            SourceLocation(path, line, hit.col or 1)
+                            if line
+                            else SourceLocation(path),
+                            f"the reason given: {waiver.reason}",
+                            "info",
+                        )
+                    )
             continue
         if data_file and where is not None and _bounded_data_change(rule.id, where):
             continue  # what a reviewed DATA migration is for

@@ -664,3 +664,30 @@ def test_a_failing_statement_s_excerpt_never_shows_its_literals(project: Path) -
     assert "0008_note_safe.sql:3:13: error[migration-failed]" in r.stderr
     assert "the failing statement begins: INSERT INTO missing_table (note) VALUES ('…'" in r.stderr
     assert "s3cr3t" not in r.stdout + r.stderr
+
+
+def test_a_waived_error_is_shown_with_the_plan(project: Path) -> None:
+    """An ignore with a reason lets an error through; the plan still tells what was waived
+    and why, so whoever approves the plan's hash sees it."""
+    run(project)
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace(
+            "  auto_apply: true\n", "  auto_apply: true\n  rules: {ban-drop-table: error}\n"
+        )
+    )
+    write(
+        project,
+        f"{MIGS}/0008_retire_safe.sql",
+        "-- Description: retire a table\n-- rollback: restore from the backup branch\n"
+        "CREATE TABLE retired (id bigint);\n"
+        "-- reconciler:ignore ban-drop-table -- created above, never used; ticket OPS-12\n"
+        "DROP TABLE retired;\n",
+    )
+    out = run(project, "plan")
+    assert out.exit_code == EXIT_CHANGES, [d.message for d in out.verdict.blockers]
+    waived = [d for d in out.verdict.warnings if d.code == "waived"]
+    assert len(waived) == 1 and "ban-drop-table" in waived[0].message
+    assert "OPS-12" in waived[0].hint and str(waived[0].location).endswith(
+        "0008_retire_safe.sql:5:1"
+    )

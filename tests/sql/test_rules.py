@@ -169,6 +169,10 @@ def test_suppression_needs_reason_and_unused_ignore_is_reported() -> None:
     assert ("bad-directive", 3) in codes and ("ban-delete", 4) in codes  # no reason: no effect
     assert ("unused-ignore", 5) in codes
     assert ("bad-directive", 1) not in codes
+    # what an ignore waived is still told (as info): an approver of the plan sees it and why
+    waived = [d for d in ds if d.code == "waived"]
+    assert [(d.severity, d.location.line if d.location else 0) for d in waived] == [("info", 2)]
+    assert "ban-drop-table" in waived[0].message and "confirmed empty" in waived[0].hint
 
 
 def test_trailing_ignore_and_unknown_rule() -> None:
