@@ -20,6 +20,7 @@ import psycopg
 from psycopg import pq, sql
 
 from reconciler.db.live import qualified
+from reconciler.db.lock import lock_key
 from reconciler.errors import MigrationFailed, ReconcilerError, SourceLocation
 from reconciler.manifest.desired import Desired, DesiredMigration
 from reconciler.plan.model import (
@@ -51,6 +52,8 @@ _TEMPORARY = re.compile(
 # file's PREPARE of the same name would fail only when both run in one session), a LISTEN, a
 # cursor declared WITH HOLD
 _SESSION_STATE = re.compile(r"^(?:PREPARE\s+(?!TRANSACTION\b)|LISTEN\b|DECLARE\b)", re.I)
+# a session-level advisory lock (the _xact_ ones end with the transaction)
+_SESSION_LOCK = re.compile(r"\bPG_(?:TRY_)?ADVISORY_LOCK(?:_SHARED)?\s*\(", re.I)
 
 
 def restore_session(conn: psycopg.Connection[Any], m: DesiredMigration) -> None:
@@ -59,7 +62,8 @@ def restore_session(conn: psycopg.Connection[Any], m: DesiredMigration) -> None:
     would start from it, where the same file applied in a run of its own would not. So each
     file starts from the session as it was opened."""
     settings, temp, state = _session_changes(m)
-    if not (settings or temp or state) or conn.closed or conn.broken:
+    locks = any(_SESSION_LOCK.search(s.code) for s in m.source.statements)
+    if not (settings or temp or state or locks) or conn.closed or conn.broken:
         return
     if conn.info.transaction_status != pq.TransactionStatus.IDLE:
         return  # (a failure left a transaction to roll back: its settings go with it)
@@ -84,6 +88,34 @@ def restore_session(conn: psycopg.Connection[Any], m: DesiredMigration) -> None:
                     )
                 )
             cur.execute("UNLISTEN *")
+        if locks:
+            _release_advisory_locks(cur)
+
+
+def _release_advisory_locks(cur: psycopg.Cursor[Any]) -> None:
+    """Release the session advisory locks a file took and kept, all but the reconciler's own
+    (pg_advisory_unlock_all would release that too), however many times each was taken."""
+    own = lock_key() & 0xFFFFFFFFFFFFFFFF
+    cur.execute(
+        "SELECT classid::bigint, objid::bigint, objsubid, mode = 'ShareLock' FROM pg_locks "
+        "WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()"
+    )
+    for classid, objid, sub, shared in cur.fetchall():
+        if sub == 1 and (classid, objid) == (own >> 32, own & 0xFFFFFFFF):
+            continue
+        kind = "_shared" if shared else ""
+        if sub == 1:  # one bigint key, its high and low halves
+            key = (classid << 32) | objid
+            args: tuple[int, ...] = (key - (1 << 64) if key >= 1 << 63 else key,)
+            call = f"SELECT pg_advisory_unlock{kind}(%s::bigint)"
+        else:  # two int keys
+            args = tuple(k - (1 << 32) if k >= 1 << 31 else k for k in (classid, objid))
+            call = f"SELECT pg_advisory_unlock{kind}(%s::int, %s::int)"
+        for _ in range(10_000):  # taken n times, held until unlocked n times
+            cur.execute(call, args)
+            row = cur.fetchone()
+            if not (row and row[0]):
+                break
 
 
 def _session_changes(m: DesiredMigration) -> tuple[bool, bool, bool]:

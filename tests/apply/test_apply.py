@@ -447,7 +447,8 @@ def test_each_file_starts_from_the_session_as_it_was_opened(project: Path, db_ur
         "SELECT set_config('statement_timeout', '1234', false);\n"
         "CREATE TEMP TABLE scratch (a int);\n"
         "PREPARE one_row AS SELECT 1;\nLISTEN side_changes;\n"
-        "DECLARE held CURSOR WITH HOLD FOR SELECT 1;\n",
+        "DECLARE held CURSOR WITH HOLD FOR SELECT 1;\n"
+        "SELECT pg_advisory_lock(4242), pg_advisory_lock(4242), pg_advisory_lock_shared(7, -8);\n",
     )
     write(
         project,
@@ -459,6 +460,10 @@ def test_each_file_starts_from_the_session_as_it_was_opened(project: Path, db_ur
         "  IF EXISTS (SELECT FROM pg_cursors WHERE name = 'held') THEN RAISE 'a cursor leaked'; END IF;\n"
         "  IF to_regclass('pg_temp.scratch') IS NOT NULL THEN RAISE 'a temporary table leaked'; END IF;\n"
         "  IF current_setting('statement_timeout') = '1234ms' THEN RAISE 'a setting leaked'; END IF;\n"
+        "  IF EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()\n"
+        "    AND objid IN (4242, 4294967288)) THEN RAISE 'an advisory lock leaked'; END IF;\n"
+        "  IF NOT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())\n"
+        "    THEN RAISE 'the reconciler lost its own lock'; END IF;\n"
         "END $$;\n",
     )
     out = run(project)
