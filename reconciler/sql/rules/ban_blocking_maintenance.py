@@ -1,6 +1,7 @@
 """ban-blocking-maintenance: VACUUM FULL, CLUSTER, LOCK, non-concurrent REFRESH and the ALTERs
 that copy or rewrite a whole table (SET TABLESPACE, SET ACCESS METHOD, SET LOGGED/UNLOGGED, a
-generated column's SET EXPRESSION) block the table while they run."""
+generated column's SET EXPRESSION) block the table while they run, and so does DETACH
+PARTITION without CONCURRENTLY (ACCESS EXCLUSIVE on the partitioned table)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,14 @@ def _rewrites(ctx: StatementContext) -> Iterator[Hit]:
     if ctx.is_new(target):
         return  # made earlier in this file: nothing to copy yet
     for cmd in alter_commands(ctx.info):
+        part = (cmd.get("def") or {}).get("PartitionCmd") or {}
+        if cmd.get("subtype") == "AT_DetachPartition" and not part.get("concurrent"):
+            yield Hit(
+                f"DETACH PARTITION without CONCURRENTLY holds ACCESS EXCLUSIVE on {target}: "
+                "every read and write of the partitioned table waits until it ends",
+                "DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), in a -- "
+                "reconciler:no-transaction file",
+            )
         what = _REWRITES.get(str(cmd.get("subtype")))
         if what is not None:
             yield Hit(

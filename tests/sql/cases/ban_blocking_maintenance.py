@@ -5,6 +5,18 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    F("ban-blocking-maintenance", "ALTER TABLE measurements DETACH PARTITION measurements_2024;"),
+    P(
+        "ban-blocking-maintenance",
+        "-- reconciler:no-transaction -- detaching concurrently\n"
+        "ALTER TABLE measurements DETACH PARTITION measurements_2024 CONCURRENTLY;",
+    ),
+    P(
+        "ban-blocking-maintenance",
+        "CREATE TABLE m (at date) PARTITION BY RANGE (at);\n"
+        "CREATE TABLE m_1 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n"
+        "ALTER TABLE m DETACH PARTITION m_1;",
+    ),
     F("ban-blocking-maintenance", "VACUUM FULL t;"),
     F("ban-blocking-maintenance", "CLUSTER t;"),
     F("ban-blocking-maintenance", "CLUSTER t USING t_pkey;"),
