@@ -37,6 +37,7 @@ RULE_MODULES = [
     "ban_disabled_triggers",
     "ban_reconciler_schema",
     "ban_unlogged_table",
+    "ban_sequence_reset",
     "require_safe_suffix",
     "require_rollback_section",
     "ban_template_placeholder",

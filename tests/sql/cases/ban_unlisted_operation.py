@@ -199,7 +199,10 @@ CASES = [
         "ban-unlisted-operation",
         "DO $$ BEGIN IF app.cleanup() > 0 THEN RAISE NOTICE 'done'; END IF; END $$;",
     ),
-    F("ban-unlisted-operation", "DO $$ BEGIN PERFORM setval('users_id_seq', 1); END $$;"),
+    F(
+        "ban-unlisted-operation",
+        "DO $$ BEGIN PERFORM setval('users_id_seq', (SELECT max(id) FROM users)); END $$;",
+    ),
     F("ban-unlisted-operation", "DO $$ BEGIN PERFORM app.lower('x'); END $$;"),
     F("ban-unlisted-operation", "CREATE TABLE t AS SELECT app.cleanup() AS n;"),
     F(
