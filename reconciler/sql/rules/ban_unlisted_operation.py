@@ -20,6 +20,8 @@ from reconciler.sql.rules.base import (
     alter_commands,
     alter_target,
     index_target,
+    name_key,
+    nodes,
     object_name,
     proven_not_null,
     relation,
@@ -236,10 +238,11 @@ def _calls_set_config(info: StatementInfo) -> bool:
     return any(function_name(call)[-1:] == ["set_config"] for _, call in info.find("FuncCall"))
 
 
-# volatile functions that only make values (a random number or UUID, the clock, a sequence's
-# next value, a hash, a lock held to the end of the transaction): a query a strict migration
-# runs may call them, as it may any built-in PostgreSQL marks IMMUTABLE or STABLE; those named
-# here may also come from an extension (uuid-ossp, pgcrypto) in its usual schema
+# volatile functions that only make or read values (a random number or UUID, the clock, a
+# sequence's next value, a hash, a lock held to the end of the transaction, a relation's size,
+# the WAL position): a query a strict migration runs may call them, as it may any built-in
+# PostgreSQL marks IMMUTABLE or STABLE; those named here may also come from an extension
+# (uuid-ossp, pgcrypto) in its usual schema
 _VALUE_MAKERS = frozenset(
     {
         "random",
@@ -265,6 +268,17 @@ _VALUE_MAKERS = frozenset(
         "pg_advisory_xact_lock_shared",
         "pg_try_advisory_xact_lock",
         "pg_try_advisory_xact_lock_shared",
+        "pg_relation_size",
+        "pg_total_relation_size",
+        "pg_table_size",
+        "pg_indexes_size",
+        "pg_database_size",
+        "pg_tablespace_size",
+        "pg_is_in_recovery",
+        "pg_current_wal_lsn",
+        "pg_current_wal_insert_lsn",
+        "pg_last_committed_xact",
+        "pg_xact_commit_timestamp",
     }
 )
 _EXTENSION_SCHEMAS = (None, "pg_catalog", "public", "extensions")
@@ -284,10 +298,44 @@ def _unknown(name: str) -> bool:
     return not ((schema or None) in _EXTENSION_SCHEMAS and bare in _VALUE_MAKERS)
 
 
-def _runs_unknown_functions(info: StatementInfo) -> list[str]:
+_EXECUTE = re.compile(r"\bEXECUTE\b", re.IGNORECASE)
+
+
+def _read_only_here(ctx: StatementContext) -> set[str]:
+    """name_key() of the functions this file made before this statement that only compute:
+    declared IMMUTABLE or STABLE in SQL or PL/pgSQL (PostgreSQL then refuses any write in
+    their bodies), with bodies that call only known functions and do nothing destructive."""
+    out: set[str] = set()
+    for info in ctx.file.infos:
+        if info is ctx.info or any(c is ctx.info for c in info.children):
+            break
+        if info.node != "CreateFunctionStmt" or not info.parsed:
+            continue
+        options = {
+            str(d.get("defname")): d.get("arg")
+            for _, d in nodes(info.tree.get("options"), "DefElem")
+        }
+        volatility = str(((options.get("volatility") or {}).get("String") or {}).get("sval"))
+        language = str(((options.get("language") or {}).get("String") or {}).get("sval"))
+        if volatility not in ("immutable", "stable") or language.lower() not in ("sql", "plpgsql"):
+            continue
+        if any(not w.startswith("call:") or _unknown(w[5:]) for w, _ in info.inner):
+            continue
+        if _EXECUTE.search(info.stmt.text):
+            continue  # dynamic SQL: what it calls is not in the summary
+        name = ".".join(
+            s.get("sval", "") for _, s in nodes(info.tree.get("funcname"), "String")
+        ).lower()
+        out.add(name_key(name, ctx.path_changes))
+    return out
+
+
+def _runs_unknown_functions(ctx: StatementContext) -> list[str]:
     """The functions this statement calls at migration time that are neither built-ins
-    PostgreSQL marks non-volatile nor known value makers: a function of an earlier migration
-    or an extension can change data, settings or locks, out of the linter's sight."""
+    PostgreSQL marks non-volatile, known value makers, nor functions this file made that only
+    compute: a function of an earlier migration or an extension can change data, settings or
+    locks, out of the linter's sight."""
+    info = ctx.info
     if info.kind == "do":
         calls = [what[5:] for what, _ in info.inner if what.startswith("call:")]
     elif info.node in _RUNS_NOW or (
@@ -299,7 +347,11 @@ def _runs_unknown_functions(info: StatementInfo) -> list[str]:
             calls.append(".".join(names[-2:]) if len(names) > 1 else (names or [""])[0])
     else:
         return []
-    return sorted({c for c in calls if c and _unknown(c)})
+    unknown = {c for c in calls if c and _unknown(c)}
+    if unknown:
+        own = _read_only_here(ctx)
+        unknown = {c for c in unknown if name_key(c, ctx.path_changes) not in own}
+    return sorted(unknown)
 
 
 def _dynamic_schema(info: StatementInfo) -> bool:
@@ -386,7 +438,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             "run the migration as the role that owns the objects; never bypass constraints",
         )
         return
-    unknown = _runs_unknown_functions(i)
+    unknown = _runs_unknown_functions(ctx)
     if unknown:
         yield Hit(
             f"calls {', '.join(f'{c}()' for c in unknown)} at migration time: a function that "

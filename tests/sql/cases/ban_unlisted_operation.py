@@ -242,9 +242,38 @@ CASES = [
         "ON CONFLICT DO NOTHING;",
     ),
     P("ban-unlisted-operation", "CREATE TABLE t AS SELECT id, upper(name) AS n FROM users;"),
+    # a function this file made that only computes (IMMUTABLE or STABLE, known calls only)
+    P(
+        "ban-unlisted-operation",
+        "CREATE FUNCTION app.slug(t text) RETURNS text LANGUAGE sql IMMUTABLE\n"
+        "AS $$ SELECT lower(regexp_replace(t, '[^a-z0-9]+', '-', 'g')) $$;\n"
+        "INSERT INTO app.categories (slug) VALUES (app.slug('Hello World')) ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE FUNCTION app.slug(t text) RETURNS text LANGUAGE sql\n"
+        "AS $$ SELECT lower(t) $$;\n"
+        "INSERT INTO app.categories (slug) VALUES (app.slug('x')) ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE FUNCTION app.slug(t text) RETURNS text LANGUAGE plpgsql STABLE\n"
+        "AS $$ BEGIN PERFORM app.audit(t); RETURN lower(t); END $$;\n"
+        "INSERT INTO app.categories (slug) VALUES (app.slug('x')) ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE FUNCTION app.slug(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE\n"
+        "AS $$ DECLARE r text; BEGIN EXECUTE t INTO r; RETURN r; END $$;\n"
+        "INSERT INTO app.categories (slug) VALUES (app.slug('x')) ON CONFLICT DO NOTHING;",
+    ),
     P("ban-unlisted-operation", "CREATE MATERIALIZED VIEW mv AS SELECT app.f() WITH NO DATA;"),
     P("ban-unlisted-operation", "CREATE VIEW v AS SELECT app.cleanup();"),
     P("ban-unlisted-operation", "CREATE TABLE t (id bigint DEFAULT app.next_id());"),
+    P(
+        "ban-unlisted-operation",
+        "DO $$ BEGIN IF pg_relation_size('users') > 0 THEN RAISE NOTICE 'has rows'; END IF; END $$;",
+    ),
     P(
         "ban-unlisted-operation",
         "DO $$ BEGIN IF to_regclass('app.t') IS NULL AND current_setting('app.x', true) IS NULL "
