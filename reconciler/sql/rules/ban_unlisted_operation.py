@@ -19,6 +19,7 @@ from reconciler.sql.rules.base import (
     StatementContext,
     alter_commands,
     alter_target,
+    domain_target,
     index_target,
     name_key,
     nodes,
@@ -341,17 +342,67 @@ def _runs_unknown_functions(ctx: StatementContext) -> list[str]:
     elif info.node in _RUNS_NOW or (
         info.node == "CreateTableAsStmt" and not (info.tree.get("into") or {}).get("skipData")
     ):
+        calls = _called_in(info.tree)
+    elif info.node in ("AlterTableStmt", "AlterDomainStmt"):
+        # a CHECK added to what exists: every row written calls it, and its VALIDATE calls it
+        # on every row there is, at migration time
+        calls = [
+            c
+            for cmd in [*alter_commands(info), info.tree]
+            for con in [((cmd.get("def") or {}).get("Constraint") or {})]
+            if con.get("contype") == "CONSTR_CHECK"
+            for c in _called_in(con.get("raw_expr"))
+        ]
+        if info.node == "AlterTableStmt":
+            existing = not ctx.is_new(relation(info.tree.get("relation")))
+        else:
+            existing = domain_target(ctx) is not None
+        if not calls or not existing:
+            return []
+    elif info.node == "CopyStmt" and info.tree.get("is_from"):
         calls = []
-        for _, call in info.find("FuncCall"):
-            names = [n.lower() for n in function_name(call)]
-            calls.append(".".join(names[-2:]) if len(names) > 1 else (names or [""])[0])
     else:
         return []
+    if info.node in ("InsertStmt", "CopyStmt"):
+        calls += _new_table_defaults(ctx, relation(info.tree.get("relation")))
     unknown = {c for c in calls if c and _unknown(c)}
     if unknown:
         own = _read_only_here(ctx)
         unknown = {c for c in unknown if name_key(c, ctx.path_changes) not in own}
     return sorted(unknown)
+
+
+def _called_in(tree: object) -> list[str]:
+    out = []
+    for _, call in nodes(tree, "FuncCall"):
+        names = [n.lower() for n in function_name(call)]
+        out.append(".".join(names[-2:]) if len(names) > 1 else (names or [""])[0])
+    return out
+
+
+def _new_table_defaults(ctx: StatementContext, target: str | None) -> list[str]:
+    """The functions a write into a table this file made runs now: its checks', and the
+    defaults of the columns the write does not give."""
+    t = ctx.info.tree
+    given = {s.get("sval") for _, s in nodes(t.get("attlist"), "String")} | {
+        r.get("name") for _, r in nodes(t.get("cols"), "ResTarget")
+    }
+    for info in ctx.file.infos:
+        if info is ctx.info or any(c is ctx.info for c in info.children):
+            break
+        if info.node != "CreateStmt" or not same_table(relation(info.tree.get("relation")), target):
+            continue
+        out = []
+        for element in info.tree.get("tableElts") or ():
+            column = element.get("ColumnDef")
+            if column is None:  # a table constraint
+                out += _called_in(element)
+                continue
+            for _, con in nodes(column.get("constraints"), "Constraint"):
+                if con.get("contype") != "CONSTR_DEFAULT" or column.get("colname") not in given:
+                    out += _called_in(con)
+        return out
+    return []
 
 
 def _dynamic_schema(info: StatementInfo) -> bool:

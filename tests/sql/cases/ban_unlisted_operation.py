@@ -242,6 +242,33 @@ CASES = [
         "ON CONFLICT DO NOTHING;",
     ),
     P("ban-unlisted-operation", "CREATE TABLE t AS SELECT id, upper(name) AS n FROM users;"),
+    # a CHECK added to an existing table runs on every row written and, validated, on all
+    F(
+        "ban-unlisted-operation",
+        "ALTER TABLE users ADD CONSTRAINT c CHECK (app.cleanup() > 0) NOT VALID;",
+    ),
+    F("ban-unlisted-operation", "ALTER DOMAIN d ADD CONSTRAINT c CHECK (app.ok(VALUE)) NOT VALID;"),
+    P(
+        "ban-unlisted-operation",
+        "ALTER TABLE users ADD CONSTRAINT c CHECK (length(email) > 3) NOT VALID;",
+    ),
+    # a write into a table this file made runs its defaults (for the columns it does not
+    # give) and its checks
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint, v text DEFAULT app.cleanup());\n"
+        "INSERT INTO t (id) VALUES (1) ON CONFLICT DO NOTHING;",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint, v text DEFAULT app.cleanup());\n"
+        "INSERT INTO t (id, v) VALUES (1, 'x') ON CONFLICT DO NOTHING;",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint, at timestamptz DEFAULT now(), u uuid DEFAULT gen_random_uuid());\n"
+        "INSERT INTO t (id) VALUES (1) ON CONFLICT DO NOTHING;",
+    ),
     # a function this file made that only computes (IMMUTABLE or STABLE, known calls only)
     P(
         "ban-unlisted-operation",
