@@ -302,15 +302,23 @@ def _unknown(name: str) -> bool:
 _EXECUTE = re.compile(r"\bEXECUTE\b", re.IGNORECASE)
 
 
-def _read_only_here(ctx: StatementContext) -> set[str]:
-    """name_key() of the functions this file made before this statement that only compute:
-    declared IMMUTABLE or STABLE in SQL or PL/pgSQL (PostgreSQL then refuses any write in
-    their bodies), with bodies that call only known functions and do nothing destructive."""
+def _functions_here(ctx: StatementContext) -> tuple[set[str], set[str]]:
+    """(bare names of every function this file made or replaced before this statement, and
+    name_key() of those that only compute: declared IMMUTABLE or STABLE in SQL or PL/pgSQL,
+    whose writes PostgreSQL then refuses, with bodies that call only known functions and do
+    nothing destructive). A function made here under a built-in's name is not the built-in."""
+    made: set[str] = set()
     out: set[str] = set()
     for info in ctx.file.infos:
         if info is ctx.info or any(c is ctx.info for c in info.children):
             break
-        if info.node != "CreateFunctionStmt" or not info.parsed:
+        if info.node != "CreateFunctionStmt":
+            continue
+        name = ".".join(
+            s.get("sval", "") for _, s in nodes(info.tree.get("funcname"), "String")
+        ).lower()
+        made.add(name.rpartition(".")[2])
+        if not info.parsed:
             continue
         options = {
             str(d.get("defname")): d.get("arg")
@@ -324,11 +332,8 @@ def _read_only_here(ctx: StatementContext) -> set[str]:
             continue
         if _EXECUTE.search(info.stmt.text):
             continue  # dynamic SQL: what it calls is not in the summary
-        name = ".".join(
-            s.get("sval", "") for _, s in nodes(info.tree.get("funcname"), "String")
-        ).lower()
         out.add(name_key(name, ctx.path_changes))
-    return out
+    return made, out
 
 
 def _runs_unknown_functions(ctx: StatementContext) -> list[str]:
@@ -365,11 +370,11 @@ def _runs_unknown_functions(ctx: StatementContext) -> list[str]:
         return []
     if info.node in ("InsertStmt", "CopyStmt"):
         calls += _new_table_defaults(ctx, relation(info.tree.get("relation")))
-    unknown = {c for c in calls if c and _unknown(c)}
-    if unknown:
-        own = _read_only_here(ctx)
-        unknown = {c for c in unknown if name_key(c, ctx.path_changes) not in own}
-    return sorted(unknown)
+    if not calls:
+        return []
+    made, computing = _functions_here(ctx)
+    unknown = {c for c in calls if c and (_unknown(c) or c.rpartition(".")[2] in made)}
+    return sorted(c for c in unknown if name_key(c, ctx.path_changes) not in computing)
 
 
 def _called_in(tree: object) -> list[str]:

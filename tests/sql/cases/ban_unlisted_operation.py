@@ -269,6 +269,13 @@ CASES = [
         "CREATE TABLE t (id bigint, at timestamptz DEFAULT now(), u uuid DEFAULT gen_random_uuid());\n"
         "INSERT INTO t (id) VALUES (1) ON CONFLICT DO NOTHING;",
     ),
+    # a function made here under a value maker's name is not the built-in
+    F(
+        "ban-unlisted-operation",
+        "CREATE FUNCTION public.gen_salt(t text) RETURNS text LANGUAGE plpgsql AS $$\n"
+        "BEGIN UPDATE users SET admin = true WHERE id = 1; RETURN t; END $$;\n"
+        "INSERT INTO app.keys (salt) VALUES (public.gen_salt('bf')) ON CONFLICT DO NOTHING;",
+    ),
     # a function this file made that only computes (IMMUTABLE or STABLE, known calls only)
     P(
         "ban-unlisted-operation",
