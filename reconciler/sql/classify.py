@@ -530,7 +530,7 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
 DYNAMIC_NAME = "%I"
 _DYNAMIC_IDENT = '"%I"'
 _DYNAMIC_VALUE = "'%L'"
-_FORMAT_SPEC = re.compile(r"%(?:\d+\$)?(?:-?(?:\d+|\*(?:\d+\$)?))?(.?)")
+_FORMAT_SPEC = re.compile(r"%(?:(\d+)\$)?(?:-?(?:\d+|\*(?:\d+\$)?))?(.?)")
 _QUOTES = {
     "quote_ident": _DYNAMIC_IDENT,
     "quote_literal": _DYNAMIC_VALUE,
@@ -583,26 +583,53 @@ def _template(value: Tree) -> str | None:
             return _QUOTES[name]
         if name == "format" and args and not call.get("agg_star"):
             fmt = _template(args[0])
-            return None if fmt is None else _format(fmt)
+            return None if fmt is None else _format(fmt, args[1:])
     return None
 
 
-def _format(fmt: str) -> str | None:
-    """format()'s output with %I and %L as placeholders; None when it holds a %s (any text)."""
+def _constant(value: Tree) -> str | None:
+    """The text of a string or integer constant, else None."""
+    const = value.get("A_Const") if set(value) == {"A_Const"} else None
+    if not const:
+        return None
+    if "sval" in const:
+        return str((const["sval"] or {}).get("sval", ""))
+    if "ival" in const:
+        return str((const["ival"] or {}).get("ival", 0))
+    return None
+
+
+def _format(fmt: str, args: list[Tree]) -> str | None:
+    """format()'s output: a constant argument as it is written in (quoted for %I and %L), any
+    other as a placeholder for %I and %L; a %s of anything but constant text and quoted
+    values (quote_ident(), quote_literal()) could be any SQL: None."""
     out: list[str] = []
     at = 0
+    following = 0  # the argument a specifier without a position takes
     for m in _FORMAT_SPEC.finditer(fmt):
         out.append(fmt[at : m.start()])
         at = m.end()
-        spec = m.group(1)
+        spec = m.group(2)
         if spec == "%" and m.group(0) == "%%":
             out.append("%")
-        elif spec == "I" and "*" not in m.group(0):
-            out.append(_DYNAMIC_IDENT)
-        elif spec == "L" and "*" not in m.group(0):
-            out.append(_DYNAMIC_VALUE)
-        else:
+            continue
+        if spec not in ("I", "L", "s") or "*" in m.group(0):
             return None
+        index = int(m.group(1)) - 1 if m.group(1) else following
+        following = index + 1
+        arg = args[index] if 0 <= index < len(args) else None
+        if arg is None:
+            return None  # format() itself fails: too few arguments
+        text = _constant(arg)
+        if spec == "I":
+            out.append(_DYNAMIC_IDENT if text is None else '"' + text.replace('"', '""') + '"')
+        elif spec == "L":
+            out.append(_DYNAMIC_VALUE if text is None else "'" + text.replace("'", "''") + "'")
+        else:
+            text = text if text is not None else _template(arg)
+            if text is None:
+                return None
+            out.append(text)
     out.append(fmt[at:])
     return "".join(out)
 

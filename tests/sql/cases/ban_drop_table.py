@@ -14,6 +14,7 @@ CASES = [
         "  EXECUTE format('DROP TABLE IF EXISTS %I.%I', 'public', r.tablename);\nEND LOOP; END $$;",
     ),
     F("ban-drop-table", "DO $$ BEGIN EXECUTE 'DROP TABLE ' || quote_ident('t'); END $$;"),
+    F("ban-drop-table", "DO $$ BEGIN EXECUTE format('DROP TABLE %s', 'old_sessions'); END $$;"),
     F(
         "ban-drop-table",
         "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $fn$ BEGIN DROP TABLE t; END $fn$;",

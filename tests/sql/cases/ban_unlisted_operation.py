@@ -14,11 +14,13 @@ CASES = [
     ),
     F(
         "ban-unlisted-operation",
-        "DO $$ BEGIN EXECUTE format('ALTER TABLE %I.users ADD COLUMN note text', 'app'); END $$;",
+        "DO $$ DECLARE s text := 'app'; BEGIN\n"
+        "  EXECUTE format('ALTER TABLE %I.users ADD COLUMN note text', s);\nEND $$;",
     ),
     P(
         "ban-unlisted-operation",
-        "DO $$ BEGIN EXECUTE format('ALTER TABLE app.%I ADD COLUMN note text', 'users'); END $$;",
+        "DO $$ DECLARE t text := 'users'; BEGIN\n"
+        "  EXECUTE format('ALTER TABLE app.%I ADD COLUMN note text', t);\nEND $$;",
     ),
     # an allowed INSERT does not carry other changes in its WITH
     F(

@@ -10,7 +10,18 @@ CASES = [
     F("unparsed-statement", "DO $$ DECLARE t text; BEGIN EXECUTE format('DROP %s', t); END $$;"),
     F(
         "unparsed-statement",
-        "DO $$ BEGIN EXECUTE format('ALTER TABLE t ADD x int %s', ''); END $$;",
+        "DO $$ DECLARE d text; BEGIN EXECUTE format('ALTER TABLE t ADD x int %s', d); END $$;",
+    ),
+    F("unparsed-statement", "DO $$ BEGIN EXECUTE format('ALTER TABLE %I ADD x text'); END $$;"),
+    # %s of constant text or of quoted values is known text
+    P(
+        "unparsed-statement",
+        "DO $$ DECLARE t text := 'x'; BEGIN EXECUTE format('CREATE INDEX %s ON %s (%s)', "
+        "quote_ident(t || '_i'), quote_ident(t), quote_ident('a')); END $$;",
+    ),
+    P(
+        "unparsed-statement",
+        "DO $$ BEGIN EXECUTE format('ALTER TABLE %2$I ADD COLUMN %1$I text', 'c', 'users'); END $$;",
     ),
     F(
         "unparsed-statement",
