@@ -28,41 +28,27 @@ _HELP = (
 )
 
 
+def _restart(ctx: StatementContext, options: object, what: str) -> Iterator[Hit]:
+    for _, opt in nodes(options, "DefElem"):
+        if opt.get("defname") == "restart":
+            message = f"RESTART moves {what} back: its next values may be ones rows already hold"
+            yield hit_at(ctx.info, opt.get("location"), Hit(message, _HELP))
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if i.node == "AlterSeqStmt":
         name = relation(i.tree.get("sequence"))
-        if ctx.made_earlier(name):
-            return
-        for _, opt in nodes(i.tree.get("options"), "DefElem"):
-            if opt.get("defname") == "restart":
-                yield hit_at(
-                    i,
-                    opt.get("location"),
-                    Hit(
-                        f"RESTART moves sequence {name} back: its next values may be ones rows "
-                        "already hold",
-                        _HELP,
-                    ),
-                )
+        if not ctx.made_earlier(name):
+            yield from _restart(ctx, i.tree.get("options"), f"sequence {name}")
     elif i.node == "AlterTableStmt":
         table = relation(i.tree.get("relation"))
         if ctx.is_new(table):
             return
         for cmd in alter_commands(i):
-            if cmd.get("subtype") != "AT_SetIdentity":
-                continue
-            for _, opt in nodes(cmd.get("def"), "DefElem"):
-                if opt.get("defname") == "restart":
-                    yield hit_at(
-                        i,
-                        opt.get("location"),
-                        Hit(
-                            f"RESTART moves identity column {table}.{cmd.get('name')} back: its "
-                            "next values may be ones rows already hold",
-                            _HELP,
-                        ),
-                    )
+            if cmd.get("subtype") == "AT_SetIdentity":
+                what = f"identity column {table}.{cmd.get('name')}"
+                yield from _restart(ctx, cmd.get("def"), what)
     elif i.node == "SelectStmt":
         for _, call in i.find("FuncCall"):
             args = call.get("args") or []
