@@ -61,8 +61,7 @@ def restore_session(conn: psycopg.Connection[Any], m: DesiredMigration) -> None:
     outside SET LOCAL outlives its transaction, and the next file run on this connection
     would start from it, where the same file applied in a run of its own would not. So each
     file starts from the session as it was opened."""
-    settings, temp, state = _session_changes(m)
-    locks = any(_SESSION_LOCK.search(s.code) for s in m.source.statements)
+    settings, temp, state, locks = _session_changes(m)
     if not (settings or temp or state or locks) or conn.closed or conn.broken:
         return
     if conn.info.transaction_status != pq.TransactionStatus.IDLE:
@@ -118,14 +117,15 @@ def _release_advisory_locks(cur: psycopg.Cursor[Any]) -> None:
                 break
 
 
-def _session_changes(m: DesiredMigration) -> tuple[bool, bool, bool]:
+def _session_changes(m: DesiredMigration) -> tuple[bool, bool, bool, bool]:
     """(may change a setting, may create a temporary object, may leave a prepared statement,
-    a LISTEN or a held cursor) beyond the file's own run."""
+    a LISTEN or a held cursor, may keep a session advisory lock) beyond the file's own run."""
     codes = [s.code for s in m.source.statements]
     return (
         any(_SESSION_SETTING.search(c) for c in codes),
         any(_TEMPORARY.search(c) for c in codes),
         any(_SESSION_STATE.match(c) for c in codes),
+        any(_SESSION_LOCK.search(c) for c in codes),
     )
 
 

@@ -33,7 +33,15 @@ from typing import Any
 
 from reconciler.sql.split import Statement
 
-__all__ = ["StatementInfo", "always_true", "classify", "function_name", "nodes"]
+__all__ = [
+    "DYNAMIC_NAME",
+    "StatementInfo",
+    "always_true",
+    "called_functions",
+    "classify",
+    "function_name",
+    "nodes",
+]
 
 Tree = dict[str, Any]
 
@@ -519,7 +527,7 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
                 continue  # a routine's body runs later: its summary is best effort
             info.why_unparsed = f"an expression in the body (body line {line}) cannot be read"
             return None
-        for name in _called(trees):
+        for name in called_functions(trees):
             info.inner.append((f"call:{name}", info.body_line + line - 1))
     return queries, dynamic
 
@@ -639,7 +647,7 @@ def function_name(call: Tree) -> list[str]:
     return [n["String"].get("sval", "") for n in call.get("funcname") or () if "String" in n]
 
 
-def _called(tree: Any) -> list[str]:
+def called_functions(tree: Any) -> list[str]:
     """The functions a tree calls, by name, with their schema unless it is pg_catalog
     (``pg_catalog.f`` is ``f``, ``app.f`` is ``app.f``)."""
     out = []
@@ -722,7 +730,7 @@ def operations(child: StatementInfo) -> list[str]:
     if any(not u.get("whereClause") or always_true(u.get("whereClause")) for u in updates):
         out.append("update_without_where")
     if not child.raw or '"FuncCall"' in child.raw:
-        out += [f"call:{name}" for name in _called(child.tree)]
+        out += [f"call:{name}" for name in called_functions(child.tree)]
     return out
 
 

@@ -15,7 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, hit_at, relation
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_commands,
+    hit_at,
+    nodes,
+    relation,
+)
 
 # roles whose membership is, or nearly is, the whole database or the server
 POWERFUL_ROLES = frozenset(
@@ -82,12 +90,6 @@ _OBJECTS = {
 }
 
 
-def _options(items: object) -> Iterator[dict[str, Any]]:
-    for o in items or ():  # type: ignore[attr-defined]
-        if isinstance(o, dict) and "DefElem" in o:
-            yield o["DefElem"]
-
-
 def _true(option: dict[str, Any]) -> bool:
     arg = option.get("arg")
     if arg is None:
@@ -144,7 +146,7 @@ def _object_names(tree: dict[str, Any]) -> list[str]:
 
 def _role_attributes(ctx: StatementContext, options: object, role: str) -> Iterator[Hit]:
     i = ctx.info
-    for o in _options(options):
+    for _, o in nodes(options, "DefElem"):
         name = o.get("defname")
         if name in _ATTRIBUTES and _true(o):
             word, does = _ATTRIBUTES[str(name)]
@@ -219,7 +221,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         yield from _role_attributes(ctx, t.get("options"), str(t.get("role")))
     elif i.node == "AlterRoleStmt":
         role = (t.get("role") or {}).get("rolename") or "the role"
-        for o in _options(t.get("options")):
+        for _, o in nodes(t.get("options"), "DefElem"):
             if (
                 o.get("defname") == "rolemembers" and t.get("action", 1) == 1
             ):  # ALTER GROUP ADD USER
@@ -230,7 +232,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     elif i.node == "GrantRoleStmt" and t.get("is_grant"):
         grantees = ", ".join(_role_names(t.get("grantee_roles"))) or "a role"
         yield from _memberships(ctx, _role_names(t.get("granted_roles")), grantees)
-        for o in _options(t.get("opt")):
+        for _, o in nodes(t.get("opt"), "DefElem"):
             if o.get("defname") == "admin" and _true(o):
                 yield hit_at(
                     i,

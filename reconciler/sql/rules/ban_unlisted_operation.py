@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reconciler.sql.classify import DYNAMIC_NAME, StatementInfo, function_name
+from reconciler.sql.classify import DYNAMIC_NAME, StatementInfo, called_functions, function_name
 from reconciler.sql.rules.base import (
     Hit,
     Rule,
@@ -309,9 +309,7 @@ def _functions_here(ctx: StatementContext) -> tuple[set[str], set[str]]:
     nothing destructive). A function made here under a built-in's name is not the built-in."""
     made: set[str] = set()
     out: set[str] = set()
-    for info in ctx.file.infos:
-        if info is ctx.info or any(c is ctx.info for c in info.children):
-            break
+    for info in ctx.earlier():
         if info.node != "CreateFunctionStmt":
             continue
         name = ".".join(
@@ -347,7 +345,7 @@ def _runs_unknown_functions(ctx: StatementContext) -> list[str]:
     elif info.node in _RUNS_NOW or (
         info.node == "CreateTableAsStmt" and not (info.tree.get("into") or {}).get("skipData")
     ):
-        calls = _called_in(info.tree)
+        calls = called_functions(info.tree)
     elif info.node in ("AlterTableStmt", "AlterDomainStmt"):
         # a CHECK added to what exists: every row written calls it, and its VALIDATE calls it
         # on every row there is, at migration time
@@ -356,7 +354,7 @@ def _runs_unknown_functions(ctx: StatementContext) -> list[str]:
             for cmd in [*alter_commands(info), info.tree]
             for con in [((cmd.get("def") or {}).get("Constraint") or {})]
             if con.get("contype") == "CONSTR_CHECK"
-            for c in _called_in(con.get("raw_expr"))
+            for c in called_functions(con.get("raw_expr"))
         ]
         if info.node == "AlterTableStmt":
             existing = not ctx.is_new(relation(info.tree.get("relation")))
@@ -377,14 +375,6 @@ def _runs_unknown_functions(ctx: StatementContext) -> list[str]:
     return sorted(c for c in unknown if name_key(c, ctx.path_changes) not in computing)
 
 
-def _called_in(tree: object) -> list[str]:
-    out = []
-    for _, call in nodes(tree, "FuncCall"):
-        names = [n.lower() for n in function_name(call)]
-        out.append(".".join(names[-2:]) if len(names) > 1 else (names or [""])[0])
-    return out
-
-
 def _new_table_defaults(ctx: StatementContext, target: str | None) -> list[str]:
     """The functions a write into a table this file made runs now: its checks', and the
     defaults of the columns the write does not give."""
@@ -392,20 +382,18 @@ def _new_table_defaults(ctx: StatementContext, target: str | None) -> list[str]:
     given = {s.get("sval") for _, s in nodes(t.get("attlist"), "String")} | {
         r.get("name") for _, r in nodes(t.get("cols"), "ResTarget")
     }
-    for info in ctx.file.infos:
-        if info is ctx.info or any(c is ctx.info for c in info.children):
-            break
+    for info in ctx.earlier():
         if info.node != "CreateStmt" or not same_table(relation(info.tree.get("relation")), target):
             continue
         out = []
         for element in info.tree.get("tableElts") or ():
             column = element.get("ColumnDef")
             if column is None:  # a table constraint
-                out += _called_in(element)
+                out += called_functions(element)
                 continue
             for _, con in nodes(column.get("constraints"), "Constraint"):
                 if con.get("contype") != "CONSTR_DEFAULT" or column.get("colname") not in given:
-                    out += _called_in(con)
+                    out += called_functions(con)
         return out
     return []
 
@@ -425,9 +413,7 @@ def _fires_new_trigger(ctx: StatementContext) -> str | None:
     if not (i.node == "InsertStmt" or (i.node == "CopyStmt" and i.tree.get("is_from"))):
         return None
     target = relation(i.tree.get("relation"))
-    for info in ctx.file.infos:
-        if info is i or any(child is i for child in info.children):
-            break
+    for info in ctx.earlier():
         if info.node == "CreateTrigStmt" and same_table(
             relation(info.tree.get("relation")), target
         ):

@@ -71,6 +71,14 @@ class StatementContext:
     def is_new(self, table: str | None) -> bool:
         return table is not None and name_key(table, self.path_changes) in self.new_tables
 
+    def earlier(self) -> Iterator[StatementInfo]:
+        """The file's statements before this one (before the DO block holding it, for one of
+        a DO block's statements), in written order."""
+        for info in self.file.infos:
+            if info is self.info or any(c is self.info for c in info.children):
+                return
+            yield info
+
     def made_earlier(self, name: str | None) -> bool:
         """This file created the object ``name`` before this statement."""
         return name is not None and name_key(name, self.path_changes) in self.new_objects
