@@ -215,6 +215,15 @@ _STEPS: list[str] = [
     """
     ALTER TABLE reconciler.schema_snapshot ADD COLUMN stamp text;
     """,
+    # 6: the definer functions search pg_temp last: a path that does not name it searches it
+    # first for tables and types, so a caller's temporary table named jsonb or bigint stood
+    # in for the type the function declares
+    """
+    ALTER FUNCTION reconciler.approve(text, text, text, text)
+        SET search_path = pg_catalog, pg_temp;
+    ALTER FUNCTION reconciler.refuse_approval(text, text, text, text)
+        SET search_path = pg_catalog, pg_temp;
+    """,
 ]
 
 

@@ -67,6 +67,8 @@ class StatementInfo:
     # what a function body would do when called: (operation, line); operations are
     # drop_table, drop_column, drop_object, delete, truncate, update_without_where, call:<name>
     inner: list[tuple[str, int]] = field(default_factory=list)
+    # the tables and views a routine's body names without a schema: (name, line)
+    unqualified: list[tuple[str, int]] = field(default_factory=list)
     # the SQL statements a DO block runs; each is linted by the same rules as a top-level one
     children: list[StatementInfo] = field(default_factory=list)
     inside: str = ""  # the kind of the block this statement runs in ("do"), "" at top level
@@ -112,6 +114,20 @@ def nodes(tree: Any, *types: str) -> Iterator[tuple[str, Tree]]:
             stack.extend(reversed(later))
         elif isinstance(item, list):
             stack.extend(reversed(item))
+
+
+def _range_vars(tree: Any) -> Iterator[Tree]:
+    """Every table or view name under ``tree``: RangeVars, wrapped in lists and bare where a
+    field holds one (an INSERT's, UPDATE's or DELETE's ``relation``)."""
+    stack = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "relname" in item:
+                yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _bare(tree: Any) -> Any:
@@ -754,8 +770,20 @@ def _function_body(info: StatementInfo) -> None:
     elif language == ["sql"]:
         body = (_strings(_option(info.tree, "as")) or [""])[0]
         children = _children(info, [(body, 1)])
+    temporary = {
+        r["relname"]
+        for c in children
+        for r in _range_vars(c.tree)
+        if r.get("relpersistence") == "t"
+    }
     for child in children:
         if not child.parsed and language != ["sql"]:
             continue
         info.inner += [(op, child.stmt.line) for op in operations(child)]
+        ctes = {c.get("ctename") for _, c in nodes(child.tree, "CommonTableExpr")}
+        info.unqualified += [
+            (str(r["relname"]), child.stmt.line)
+            for r in _range_vars(child.tree)
+            if not r.get("schemaname") and r["relname"] not in ctes | temporary
+        ]
     info.inner.sort(key=lambda x: (x[1], x[0]))

@@ -113,6 +113,23 @@ def test_the_definer_function_records_the_caller_whatever_name_it_is_given(
     assert out.exit_code == EXIT_BLOCKED and out.verdict.approvals_received == ["carol"]
 
 
+def test_a_callers_temporary_tables_do_not_stand_in_for_the_definer_functions_types(
+    prod: Path, db_url: str, approvers: dict[str, str]
+) -> None:
+    h = reconcile(Request("prod", root=str(prod))).plan.hash
+    with psycopg.connect(approvers["bob"], autocommit=True) as c:
+        # each also makes a type of that name in pg_temp, searched first unless named last
+        c.execute("CREATE TEMP TABLE jsonb (x int); CREATE TEMP TABLE bigint (x int)")
+        assert c.execute("SELECT reconciler.approve('prod', %s, 'bob')", (h,)).fetchone() == (
+            "bob",
+        )
+        c.execute("SELECT reconciler.refuse_approval('prod', %s, 'bob', 'no')", (h,))
+    events = query(
+        db_url, "SELECT action FROM reconciler.audit_log WHERE actor = 'bob' ORDER BY id"
+    )
+    assert events == [("approval.recorded",), ("approval.refused",)]
+
+
 def test_a_stranger_calling_the_function_directly_never_counts(
     prod: Path, db_url: str, approvers: dict[str, str]
 ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from reconciler.sql.classify import StatementInfo
 from reconciler.sql.rules.base import Hit, Rule, StatementContext, hit_at
 
 _HELP = (
@@ -35,7 +36,9 @@ def _definer(options: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
-def _pins_search_path(options: list[dict[str, Any]]) -> bool:
+def _pinned_path(options: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]] | None:
+    """The SET search_path clause and the schemas it names ([] for FROM CURRENT, which
+    stores the path the migration runs with), or None when there is none."""
     for o in options:
         if o.get("defname") != "set":
             continue
@@ -44,8 +47,38 @@ def _pins_search_path(options: list[dict[str, Any]]) -> bool:
             "VAR_SET_VALUE",
             "VAR_SET_CURRENT",
         ):
-            return True
-    return False
+            names = [
+                str((a.get("A_Const") or {}).get("sval", {}).get("sval", ""))
+                for a in var.get("args") or ()
+                if isinstance(a, dict)
+            ]
+            return o, names
+    return None
+
+
+def _temp_first(info: StatementInfo, names: list[str]) -> str | None:
+    """Why the pinned path still lets the caller's temporary tables come first, or None.
+    PostgreSQL searches pg_temp before every schema for tables, views and types unless the
+    path names it, and then where it stands; a quoted 'a, b' is one schema named so."""
+    joined = [n for n in names if "," in n]
+    if joined:
+        return (
+            f"'{joined[0]}' is one schema of that name, not a list (write each schema apart: "
+            f"SET search_path = {joined[0]}); PostgreSQL then searches pg_temp first"
+        )
+    if "pg_temp" in names:
+        if names[-1] == "pg_temp":
+            return None
+        after = names[names.index("pg_temp") + 1]
+        return f"pg_temp stands before {after}: a temporary table the caller makes comes first"
+    if info.node != "CreateFunctionStmt" or not info.unqualified:
+        return None
+    name, line = info.unqualified[0]
+    return (
+        f"the path does not name pg_temp, so PostgreSQL searches it first, and the body names "
+        f"{name} (line {line}) without a schema: a temporary table {name} the caller makes "
+        "is the one the function uses"
+    )
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
@@ -59,7 +92,23 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     else:
         return
     definer = _definer(options)
-    if definer is None or _pins_search_path(options):
+    if definer is None:
+        return
+    pinned = _pinned_path(options)
+    if pinned is not None:
+        clause, names = pinned
+        why = _temp_first(i, names) if names else None
+        if why is not None:
+            yield hit_at(
+                i,
+                clause.get("location"),
+                Hit(
+                    f"SECURITY DEFINER {what} whose search_path lets the caller's temporary "
+                    f"tables in: {why}",
+                    "put pg_temp last (SET search_path = app, pg_temp), or qualify every "
+                    "table the body names with its schema",
+                ),
+            )
         return
     hint = _HELP
     if i.node == "AlterFunctionStmt":
