@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from reconciler.sql.classify import DYNAMIC_NAME, StatementInfo, called_functions, function_name
 from reconciler.sql.rules.base import (
@@ -375,24 +376,53 @@ def _runs_unknown_functions(ctx: StatementContext) -> list[str]:
     return sorted(c for c in unknown if name_key(c, ctx.path_changes) not in computing)
 
 
+def _defaulted(write: Any, node: str, columns: list[str] | None) -> set[str]:
+    """The columns (of ``columns``, the table's in order, or None when the file does not show
+    them all) whose defaults a write runs: those it does not give, and those its VALUES give
+    as DEFAULT. A COPY without a column list gives every column; an INSERT without one gives
+    the first as many as it has values (with SELECT *, an unknown number: none counted).
+    ``{"*"}`` stands for every column's."""
+    known = columns or []
+    if node == "CopyStmt":
+        listed = [str(s.get("sval")) for _, s in nodes(write.get("attlist"), "String")]
+        return set(known) - set(listed or known) if columns is not None or listed else {"*"}
+    listed = [str(r.get("name")) for _, r in nodes(write.get("cols"), "ResTarget")]
+    query = (write.get("selectStmt") or {}).get("SelectStmt") or {}
+    rows = [(r.get("List") or {}).get("items") or [] for r in query.get("valuesLists") or ()]
+    targets = query.get("targetList") or []
+    if not listed and columns is not None and (rows or "A_Star" not in str(targets)):
+        listed = columns[: max([len(r) for r in rows] or [len(targets)])]
+    if not listed and columns is None:
+        return {"*"}
+    out = set(known) - set(listed)
+    for row in rows:
+        given = zip(listed, row, strict=False)  # rows of unequal length: PostgreSQL refuses
+        out |= {c for c, v in given if isinstance(v, dict) and "SetToDefault" in v}
+    return out
+
+
 def _new_table_defaults(ctx: StatementContext, target: str | None) -> list[str]:
     """The functions a write into a table this file made runs now: its checks', and the
     defaults of the columns the write does not give."""
-    t = ctx.info.tree
-    given = {s.get("sval") for _, s in nodes(t.get("attlist"), "String")} | {
-        r.get("name") for _, r in nodes(t.get("cols"), "ResTarget")
-    }
     for info in ctx.earlier():
         if info.node != "CreateStmt" or not same_table(relation(info.tree.get("relation")), target):
             continue
+        elements = info.tree.get("tableElts") or ()
+        names = [str(e["ColumnDef"].get("colname")) for e in elements if "ColumnDef" in e]
+        whole = not info.tree.get("inhRelations") and not info.tree.get("ofTypename")
+        whole = whole and all("ColumnDef" in e or "Constraint" in e for e in elements)
+        defaulted = _defaulted(ctx.info.tree, ctx.info.node, names if whole else None)
         out = []
-        for element in info.tree.get("tableElts") or ():
+        for element in elements:
             column = element.get("ColumnDef")
             if column is None:  # a table constraint
                 out += called_functions(element)
                 continue
             for _, con in nodes(column.get("constraints"), "Constraint"):
-                if con.get("contype") != "CONSTR_DEFAULT" or column.get("colname") not in given:
+                if (
+                    con.get("contype") != "CONSTR_DEFAULT"
+                    or {column.get("colname"), "*"} & defaulted
+                ):
                     out += called_functions(con)
         return out
     return []

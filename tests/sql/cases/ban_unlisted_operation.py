@@ -271,6 +271,46 @@ CASES = [
         "CREATE TABLE t (id bigint, at timestamptz DEFAULT now(), u uuid DEFAULT gen_random_uuid());\n"
         "INSERT INTO t (id) VALUES (1) ON CONFLICT DO NOTHING;",
     ),
+    # without a column list, an INSERT gives the first columns, one per value; a COPY all
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint, v text DEFAULT app.cleanup());\n"
+        "INSERT INTO t VALUES (1, 'x'), (2, 'y') ON CONFLICT DO NOTHING;",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint, v text DEFAULT app.cleanup());\nCOPY t FROM STDIN;\n1\tx\n\\.",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint, v text DEFAULT app.cleanup());\n"
+        "INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint, v text DEFAULT app.cleanup());\n"
+        "INSERT INTO t VALUES (1, 'x'), (2, DEFAULT) ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint, v text DEFAULT app.cleanup());\n"
+        "INSERT INTO t (v, id) VALUES (DEFAULT, 1) ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint, v text DEFAULT app.cleanup());\n"
+        "INSERT INTO t DEFAULT VALUES ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint, v text DEFAULT app.cleanup());\n"
+        "INSERT INTO t SELECT * FROM (VALUES (1)) s ON CONFLICT DO NOTHING;",
+    ),
+    # the file does not show every column: a COPY without a list counts every default
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (LIKE users, v text DEFAULT app.cleanup());\nCOPY t FROM STDIN;\n1\tx\n\\.",
+    ),
     # a function made here under a value maker's name is not the built-in
     F(
         "ban-unlisted-operation",
