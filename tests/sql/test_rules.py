@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pkgutil
 import re
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -150,6 +153,31 @@ def test_emergency_relaxes_all_but_unparsed_and_credentials() -> None:
     got = {(d.code, d.severity) for d in lint(sql, LintConfig(strict=True, emergency=True))}
     assert ("ban-drop-table", "warning") in got
     assert ("unparsed-statement", "error") in got and ("ban-credentials", "error") in got
+
+
+def test_a_rule_that_fails_blocks_the_statement_in_strict_and_the_others_still_judge_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconciler.sql.lint import _rules_for
+
+    def broken(ctx: Any) -> Iterator[Any]:
+        if "users" in ctx.info.stmt.text:
+            raise KeyError("relname")
+        yield from ()
+
+    broken_rule = replace(RULES["prefer-text"], check=broken, kinds=None)
+    monkeypatch.setitem(RULES, "prefer-text", broken_rule)
+    _rules_for.cache_clear()  # the rules per statement kind are worked out once
+    try:
+        sql = "CREATE TABLE t (id bigint);\nDROP TABLE users;\n" + ROLLBACK
+        strict = {(d.code, d.severity, d.location.line if d.location else 0) for d in lint(sql)}
+        dev = {(d.code, d.severity, d.location.line if d.location else 0) for d in lint(sql, DEV)}
+    finally:
+        monkeypatch.undo()
+        _rules_for.cache_clear()
+    assert ("checker-failed", "error", 2) in strict and ("ban-drop-table", "error", 2) in strict
+    assert not any(code == "checker-failed" and line == 1 for code, _, line in strict)
+    assert ("checker-failed", "warning", 2) in dev
 
 
 def test_suppression_needs_reason_and_unused_ignore_is_reported() -> None:

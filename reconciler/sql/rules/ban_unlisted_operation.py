@@ -557,7 +557,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     if i.kind == "alter_table" and (ctx.is_new(alter_target(i)) or _alter_ok(ctx)):
         return
-    con = (i.tree.get("def") or {}).get("Constraint") or {}
+    con = i.tree.get("def") if i.node == "AlterDomainStmt" else None
+    con = (con or {}).get("Constraint") or {}
     if i.node == "AlterDomainStmt" and i.tree.get("subtype") == "C" and con.get("skip_validation"):
         return  # a domain CHECK added NOT VALID: checks new values only, scans nothing
     if i.node in ("CreatePolicyStmt", "AlterPolicyStmt") and ctx.is_new(

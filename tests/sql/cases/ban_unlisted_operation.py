@@ -5,6 +5,8 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # the DEFAULT of a conversion is a flag, not a clause: read without failing
+    F("ban-unlisted-operation", "CREATE DEFAULT CONVERSION c FOR 'UTF8' TO 'LATIN1' FROM app.f;"),
     # a schema named at run time could be any, the reconciler's own included
     F(
         "ban-unlisted-operation",
