@@ -445,6 +445,8 @@ def classify(stmt: Statement) -> StatementInfo:
         _do_block(info)
     elif info.kind == "create_function":
         _function_body(info)
+    elif node in ("ExplainStmt", "PrepareStmt", "CopyStmt"):
+        _runs_inner(info)
     elif info.kind in _SECOND and _permissive(info):
         why = _second_opinion(info)
         if why:
@@ -724,6 +726,24 @@ def _do_block(info: StatementInfo) -> None:
             f"EXECUTE of a dynamic string (line {info.body_line + dynamic[0] - 1}) runs SQL that "
             "cannot be known before it runs"
         )
+
+
+def _runs_inner(info: StatementInfo) -> None:
+    """The statement an EXPLAIN ANALYZE runs, a PREPARE names for an EXECUTE, and a
+    COPY (query) TO runs: judged by every rule as if written on its own."""
+    inner = info.tree.get("query")
+    if not isinstance(inner, dict) or len(inner) != 1:
+        return
+    if info.node == "ExplainStmt":
+        analyze = [d for _, d in nodes(info.tree.get("options"), "DefElem")]
+        analyze = [d for d in analyze if d.get("defname") == "analyze"]
+        value = [s.lower() for s in _strings(analyze[-1].get("arg"))] if analyze else ["off"]
+        if value[:1] in (["false"], ["off"], ["0"], ["no"]):
+            return  # a plain EXPLAIN only plans the statement
+    ((name, sub),) = inner.items()
+    child = StatementInfo(info.stmt, _kind_of(name, sub), name, sub, parsed=info.parsed)
+    child.inside = info.kind
+    info.children.append(child)
 
 
 def operations(child: StatementInfo) -> list[str]:

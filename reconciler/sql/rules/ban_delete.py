@@ -30,5 +30,7 @@ RULE = Rule(
     "warning",
     "no DELETE",
     check,
-    kinds=frozenset(("delete", "insert", "update", "select", "merge", "create_function")),
+    kinds=frozenset(
+        ("delete", "insert", "update", "select", "merge", "create_function", "create_table")
+    ),
 )

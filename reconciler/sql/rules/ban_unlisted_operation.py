@@ -547,9 +547,20 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             "reviewed, allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
         )
         return
-    if not i.parsed or i.kind in _ALWAYS:
+    if not i.parsed:
         return
-    if i.kind == "select" and i.inside == "do":
+    writes = any(True for _ in i.find("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"))
+    if i.node == "CreateTableAsStmt" and writes:
+        yield Hit(
+            "the query that fills this new table changes rows of other tables (a "
+            "data-modifying WITH): more than a new object",
+            "make the change its own statement, or allow it with "
+            "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+        )
+        return
+    if i.kind in _ALWAYS:
+        return
+    if i.kind == "select" and i.inside == "do" and not writes:
         return  # a query a DO block reads to decide what to do (its writes are judged)
     if i.kind in _NEW_OBJECTS and not i.replace:
         return

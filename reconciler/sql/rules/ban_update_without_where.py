@@ -34,5 +34,7 @@ RULE = Rule(
     "warning",
     "no UPDATE without WHERE",
     check,
-    kinds=frozenset(("update", "insert", "delete", "select", "merge", "create_function")),
+    kinds=frozenset(
+        ("update", "insert", "delete", "select", "merge", "create_function", "create_table")
+    ),
 )

@@ -5,6 +5,18 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # a CREATE TABLE AS runs its query's data-modifying WITH (PostgreSQL accepts it there)
+    F(
+        "ban-delete",
+        "CREATE TABLE gone AS WITH d AS (DELETE FROM users RETURNING *) SELECT * FROM d;",
+    ),
+    # an EXPLAIN ANALYZE runs its statement; a PREPARE names one for EXECUTE; a COPY runs its query
+    F("ban-delete", "EXPLAIN ANALYZE DELETE FROM users WHERE id = 1;"),
+    F("ban-delete", "EXPLAIN (ANALYZE true, BUFFERS) DELETE FROM users WHERE id = 1;"),
+    F("ban-delete", "PREPARE p (bigint) AS DELETE FROM users WHERE id = $1;"),
+    F("ban-delete", "COPY (DELETE FROM users WHERE id = 1 RETURNING *) TO STDOUT;"),
+    P("ban-delete", "EXPLAIN DELETE FROM users WHERE id = 1;"),
+    P("ban-delete", "EXPLAIN (ANALYZE off) DELETE FROM users WHERE id = 1;"),
     F("ban-delete", "DELETE FROM t WHERE id = 1;"),
     F("ban-delete", "DELETE FROM t;"),
     F(

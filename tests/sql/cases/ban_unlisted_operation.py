@@ -5,6 +5,31 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # a data-modifying WITH is a write, wherever the query stands
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE x AS WITH u AS (UPDATE users SET admin = true WHERE id = 1 RETURNING id)\n"
+        "SELECT * FROM u;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "DO $$ DECLARE x int; BEGIN\n"
+        "WITH u AS (UPDATE users SET admin = true WHERE id = 1 RETURNING 1) SELECT 1 INTO x FROM u;\n"
+        "END $$;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "DO $$ DECLARE r record; BEGIN FOR r IN\n"
+        "WITH u AS (UPDATE users SET admin = true WHERE id = 1 RETURNING id) SELECT * FROM u\n"
+        "LOOP END LOOP; END $$;",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "DO $$ DECLARE n bigint; BEGIN\n"
+        "WITH c AS (SELECT id FROM users) SELECT count(*) INTO n FROM c;\n"
+        "IF n = 0 THEN CREATE TABLE fresh (id bigint); END IF; END $$;",
+    ),
+    P("ban-unlisted-operation", "CREATE TABLE x AS WITH c AS (SELECT 1 AS a) SELECT * FROM c;"),
     # the DEFAULT of a conversion is a flag, not a clause: read without failing
     F("ban-unlisted-operation", "CREATE DEFAULT CONVERSION c FOR 'UTF8' TO 'LATIN1' FROM app.f;"),
     # a schema named at run time could be any, the reconciler's own included

@@ -5,6 +5,11 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    F(
+        "ban-update-without-where",
+        "CREATE TABLE t AS WITH u AS (UPDATE users SET admin = true RETURNING id) SELECT * FROM u;",
+    ),
+    F("ban-update-without-where", "EXPLAIN ANALYZE UPDATE users SET admin = true;"),
     F("ban-update-without-where", "UPDATE t SET a = 1;"),
     F("ban-update-without-where", "WITH x AS (UPDATE t SET a = 1 RETURNING id) SELECT * FROM x;"),
     F("ban-update-without-where", "DO $$ BEGIN UPDATE t SET a = 1; END $$;"),
