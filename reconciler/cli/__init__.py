@@ -127,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--env is required (or set RECONCILER_ENV)"
             + (getattr(mod, "WITHOUT_ENV", "") and f"; {mod.WITHOUT_ENV}")
         )
+    problem = getattr(mod, "usage_problem", lambda args: None)(args)
+    if problem:
+        parser.error(problem)
     if mod.FORMATS and args.format not in mod.FORMATS:
         parser.error(f"{name} has no --format {args.format} (choose from {', '.join(mod.FORMATS)})")
     hotfix = getattr(args, "migration_type", None) == "hotfix"

@@ -11,7 +11,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -117,7 +117,7 @@ def _cache_dir(request: Request) -> Path:
     return Path(base) / "neon-reconciler"
 
 
-def _key(request: Request, paths: Sequence[str]) -> str:
+def _key(request: Request, paths: Sequence[str], policy: object = None) -> str:
     from reconciler import __version__
     from reconciler.lintcache import rules_fingerprint
 
@@ -135,12 +135,15 @@ def _key(request: Request, paths: Sequence[str]) -> str:
             request.env,
             list(paths),
             request.emergency,
+            policy,  # a standalone run's --rule and --relaxed
         ]
     )
     return str(sha256(doc.encode()).hexdigest())[:32]
 
 
-def _cached(request: Request, paths: Sequence[str]) -> tuple[ValidateOutcome | None, str | None]:
+def _cached(
+    request: Request, paths: Sequence[str], policy: object = None
+) -> tuple[ValidateOutcome | None, str | None]:
     """The stored result of an earlier run with the same inputs, if no input changed since.
 
     An entry (``validate-<key>.json``) lists the files, listings and globs the run read with
@@ -148,7 +151,7 @@ def _cached(request: Request, paths: Sequence[str]) -> tuple[ValidateOutcome | N
     after the entry's id, so a hit reads only what it prints."""
     if request.files is not None or os.environ.get("RECONCILER_NO_CACHE"):
         return None, None
-    cache_file = str(_cache_dir(request) / f"validate-{_key(request, paths)}.json")
+    cache_file = str(_cache_dir(request) / f"validate-{_key(request, paths, policy)}.json")
     try:
         with open(cache_file) as f:
             entry = json.loads(f.read())
@@ -244,11 +247,49 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
     return out
 
 
-def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
+def _check_rule_ids(rules: Mapping[str, str]) -> None:
+    from reconciler.sql.ruleids import FIXED_RULES, RULE_IDS
+
+    for rule, severity in rules.items():
+        if rule in FIXED_RULES and severity != "error":
+            raise ReconcilerError(
+                f"{rule} cannot be relaxed: it guards the tool's own history, approvals and "
+                "audit log",
+                hint="keep the migration out of the reconciler schema",
+                code="fixed-rule",
+            )
+        if rule not in RULE_IDS:
+            raise ReconcilerError(
+                f"--rule names unknown rule {rule!r}",
+                hint="the rule ids are in docs/rules/ (reconcile validate --help)",
+                code="unknown-rule",
+            )
+        if severity not in ("error", "warning", "off"):
+            raise ReconcilerError(
+                f"--rule {rule}={severity}: the severity is error, warning or off",
+                code="usage",
+            )
+
+
+def validate(
+    request: Request,
+    paths: Sequence[str] = (),
+    rules: Mapping[str, str] | None = None,
+    relaxed: bool = False,
+) -> ValidateOutcome:
     """Lint migrations under the environment's policy: the given files, else every file in the
     folder (those past the target marked "not yet promoted", so a pull request learns now what
-    would block at promotion)."""
-    hit, cache_file = _cached(request, paths)
+    would block at promotion). Files checked without an environment take ``rules`` (rule id ->
+    error | warning | off) and ``relaxed`` (a non-strict environment's rules) instead."""
+    rules = dict(rules or {})
+    if request.env and (rules or relaxed):
+        raise ReconcilerError(
+            "rules given for a check with an environment: its policy decides them",
+            hint=f"set policy.rules in {request.env}'s manifest, or check FILES without --env",
+            code="usage",
+        )
+    _check_rule_ids(rules)
+    hit, cache_file = _cached(request, paths, [sorted(rules.items()), relaxed])
     if hit is not None:
         return hit
     from reconciler.manifest.load import load_migration_file
@@ -268,7 +309,7 @@ def validate(request: Request, paths: Sequence[str] = ()) -> ValidateOutcome:
     elif paths:  # no environment: the files alone, under a strict environment's default rules
         from reconciler.sql.lintconfig import standalone
 
-        config = standalone(request.emergency)
+        config = standalone(request.emergency, rules, relaxed)
     else:
         raise ReconcilerError(
             "validate needs an environment (--env), or the migration files to check",

@@ -37,11 +37,18 @@ class LintConfig:
         return sha256(doc.encode()).hexdigest()[:16]
 
 
-def standalone(emergency: bool = False) -> LintConfig:
+def standalone(
+    emergency: bool = False, rules: Mapping[str, str] | None = None, relaxed: bool = False
+) -> LintConfig:
     """Files checked without an environment (``validate FILES`` with no ``--env``): the
     safety rules as a strict environment's default policy has them (its timeouts too), without
     the project's file conventions (``_safe`` names, a rollback section), which another tool's
-    history cannot be expected to follow."""
+    history cannot be expected to follow; ``rules`` as a policy's ``rules`` would set them,
+    ``relaxed`` as a non-strict environment has them."""
     return LintConfig(
-        strict=True, emergency=emergency, lock_timeout=2000, statement_timeout=600_000
+        strict=not relaxed,
+        overrides=dict(rules or {}),
+        emergency=emergency,
+        lock_timeout=2000,
+        statement_timeout=600_000,
     )

@@ -310,6 +310,46 @@ def test_files_are_checked_without_an_environment_as_another_linter_would(tmp_pa
     assert r.returncode == 64 and "or name the migration FILES" in r.stderr
 
 
+def test_files_checked_without_an_environment_take_rule_severities_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    """As another linter's configuration would: --rule ID=error|warning|off and --relaxed,
+    each part of the stored result's key; the guard of the tool's own record stays fixed."""
+    (tmp_path / "0002_idx.sql").write_text(
+        "CREATE INDEX a_id ON a (id);\nUPDATE a SET n = 1 WHERE id = 1;\n"
+    )
+    env = {"RECONCILER_ENV": "", "RECONCILER_HOME": str(tmp_path / "home")}
+    r = run_cli(tmp_path, "validate", "0002_idx.sql", env=env)
+    assert r.returncode == 3 and "error[require-concurrent-index]" in r.stdout, r.stdout
+    assert "2:1: error[ban-unlisted-operation]" in r.stdout
+    r = run_cli(
+        tmp_path,
+        "validate",
+        "--rule",
+        "require-concurrent-index=off",
+        "--rule",
+        "ban-unlisted-operation=warning",
+        "0002_idx.sql",
+        env=env,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "require-concurrent-index" not in r.stdout
+    assert "2:1: warning[ban-unlisted-operation]" in r.stdout
+    r = run_cli(tmp_path, "validate", "--relaxed", "0002_idx.sql", env=env)
+    assert r.returncode == 0 and "warning[require-concurrent-index]" in r.stdout, r.stdout
+    assert "ban-unlisted-operation" not in r.stdout
+    for spec, code, said in (
+        ("ban-reconciler-schema=off", 1, "cannot be relaxed"),
+        ("no-such-rule=off", 1, "unknown rule 'no-such-rule'"),
+        ("require-concurrent-index", 64, "ID=error, ID=warning or ID=off"),
+        ("require-concurrent-index=loud", 64, "ID=error, ID=warning or ID=off"),
+    ):
+        r = run_cli(tmp_path, "validate", "--rule", spec, "0002_idx.sql", env=env)
+        assert r.returncode == code and said in r.stderr, (spec, r.stdout, r.stderr)
+    r = run_cli(tmp_path, "validate", "--env", "dev", "--relaxed", env=env)
+    assert r.returncode == 64 and "policy" in r.stderr
+
+
 def test_the_standalone_rules_are_a_strict_environments_defaults() -> None:
     from reconciler.manifest.models import Policy
     from reconciler.sql.lintconfig import standalone

@@ -28,6 +28,35 @@ def arguments(p: argparse.ArgumentParser) -> None:
     add_emergency(
         p, "lint as the hotfix path: errors become warnings, except unparsed SQL and credentials"
     )
+    p.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="ID=SEVERITY",
+        help="for FILES checked without --env: a rule's severity (error, warning or off), as "
+        "an environment's policy.rules sets it; repeatable",
+    )
+    p.add_argument(
+        "--relaxed",
+        action="store_true",
+        default=False,
+        help="for FILES checked without --env: the rules as a non-strict environment has them "
+        "(no allow-list; most findings warnings)",
+    )
+
+
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """--rule and --relaxed stand in for a policy only where there is none."""
+    if args.env and (args.rule or args.relaxed):
+        return (
+            "--rule and --relaxed are for FILES checked without --env: an environment's "
+            "policy (its policy.strict and policy.rules) decides its rules"
+        )
+    for spec in args.rule:
+        rule, _, severity = spec.partition("=")
+        if not rule.strip() or severity.strip() not in ("error", "warning", "off"):
+            return f"--rule {spec}: write ID=error, ID=warning or ID=off"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +75,11 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.engine import validate
     from reconciler.sql.report import render_diagnostics
 
-    out = validate(request(args), args.files)
+    rules = {
+        rule.strip(): severity.strip()
+        for rule, _, severity in (spec.partition("=") for spec in args.rule)
+    }
+    out = validate(request(args), args.files, rules, args.relaxed)
     key = f"{args.format}|{__version__}"
     text = out.rendered(key)  # an unchanged run prints what the last one printed
     if text is None:
