@@ -6,8 +6,8 @@ that needed them. Reported: role attributes that bypass the permission system (S
 CREATEROLE, BYPASSRLS, REPLICATION), membership in roles that read or write everything or reach
 the server (``pg_read_all_data``, ``pg_execute_server_program``, the platform's superuser
 roles), role grants WITH ADMIN OPTION, privileges on data or CREATE granted to PUBLIC (every
-role, present and future), the same in default privileges, and row-level security switched off
-on a table that had it.
+role, present and future), the same in default privileges, row-level security switched off
+on a table that had it, and a SECURITY DEFINER routine left callable by PUBLIC.
 """
 
 from __future__ import annotations
@@ -214,10 +214,82 @@ def _public_grant(
     )
 
 
+_ROUTINES = ("OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE")
+
+
+def _revokes_execute_from_public(tree: dict[str, Any]) -> bool:
+    return (
+        not tree.get("is_grant")
+        and tree.get("objtype") in _ROUTINES
+        and _public(tree.get("grantees")) is not None
+        and bool({"execute", "all"} & set(_privileges(tree)))
+    )
+
+
+def _revoked(ctx: StatementContext, name: list[str]) -> bool:
+    """Whether the file takes EXECUTE on routine ``name`` (schema first) away from PUBLIC: by
+    name, on every routine of its schema, or (before it is made) by global default privileges."""
+    schema, bare = (name[-2] if len(name) > 1 else "public"), name[-1]
+    before = True
+    for info in ctx.file.infos:
+        if info is ctx.info:
+            before = False
+        t = info.tree
+        if info.node == "GrantStmt" and _revokes_execute_from_public(t):
+            if t.get("targtype") == "ACL_TARGET_ALL_IN_SCHEMA":
+                if schema in _object_names(t):
+                    return True
+                continue
+            for _, o in nodes(t.get("objects"), "ObjectWithArgs"):
+                parts = [s.get("sval") for _, s in nodes(o.get("objname"), "String")]
+                if parts and parts[-1] == bare and (len(parts) == 1 or parts[-2] == schema):
+                    return True
+        elif info.node == "AlterDefaultPrivilegesStmt" and before:
+            schemas = [
+                d for _, d in nodes(t.get("options"), "DefElem") if d.get("defname") == "schemas"
+            ]
+            if not schemas and _revokes_execute_from_public(t.get("action") or {}):
+                return True  # (per schema, defaults only add to the global ones)
+    return False
+
+
+def _definer_for_public(ctx: StatementContext) -> Iterator[Hit]:
+    """A SECURITY DEFINER routine runs with its owner's rights for whoever may EXECUTE it, and
+    PostgreSQL lets PUBLIC execute every new routine."""
+    i, t = ctx.info, ctx.info.tree
+    if i.node == "CreateFunctionStmt":
+        options, name_node = t.get("options"), t.get("funcname")
+        returns = [s.get("sval") for _, s in nodes(t.get("returnType"), "String")]
+        if returns[-1:] in (["trigger"], ["event_trigger"]):
+            return  # called only as a trigger, never by a role
+    else:
+        options, name_node = t.get("actions"), (t.get("func") or {}).get("objname")
+    definer = [
+        d for _, d in nodes(options, "DefElem") if d.get("defname") == "security" and _true(d)
+    ]
+    name = [str(s.get("sval")) for _, s in nodes(name_node, "String")]
+    if not definer or not name or _revoked(ctx, name):
+        return
+    routine = ".".join(name)
+    yield hit_at(
+        i,
+        definer[0].get("location"),
+        Hit(
+            f"SECURITY DEFINER {routine} may be executed by PUBLIC (PostgreSQL grants EXECUTE "
+            "on every new routine to PUBLIC): every role, the application's anonymous one "
+            "included, runs its body with the rights of its owner, this migration's role",
+            f"REVOKE EXECUTE ON FUNCTION {routine} FROM PUBLIC in this file, then GRANT "
+            "EXECUTE to the roles that need it; roles named by default privileges still get it",
+        ),
+    )
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     t = i.tree
-    if i.node == "CreateRoleStmt":
+    if i.node in ("CreateFunctionStmt", "AlterFunctionStmt"):
+        yield from _definer_for_public(ctx)
+    elif i.node == "CreateRoleStmt":
         yield from _role_attributes(ctx, t.get("options"), str(t.get("role")))
     elif i.node == "AlterRoleStmt":
         role = (t.get("role") or {}).get("rolename") or "the role"
@@ -276,9 +348,17 @@ RULE = Rule(
     "ban-privilege-escalation",
     "error",
     "warning",
-    "no superuser attributes, powerful memberships, PUBLIC data grants or RLS switched off",
+    "no superuser attributes, powerful memberships, PUBLIC grants, definer routines PUBLIC may run or RLS switched off",
     check,
     kinds=frozenset(
-        ("create_role", "alter_role", "grant", "alter_default_privileges", "alter_table")
+        (
+            "create_role",
+            "alter_role",
+            "grant",
+            "alter_default_privileges",
+            "alter_table",
+            "create_function",
+            "alter_function",
+        )
     ),
 )

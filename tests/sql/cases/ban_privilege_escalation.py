@@ -7,6 +7,49 @@ from tests.sql.cases import F, P
 R = "ban-privilege-escalation"
 
 CASES = [
+    # a SECURITY DEFINER routine PUBLIC may execute (the default for every new routine)
+    F(
+        "ban-privilege-escalation",
+        "CREATE FUNCTION app.emails() RETURNS SETOF text LANGUAGE sql SECURITY DEFINER\n"
+        "SET search_path = app, pg_temp AS $$ SELECT email FROM app.users $$;",
+    ),
+    F(
+        "ban-privilege-escalation",
+        "CREATE PROCEDURE app.promote(u bigint) LANGUAGE sql SECURITY DEFINER\n"
+        "SET search_path = app, pg_temp AS $$ UPDATE app.users SET admin = true WHERE id = u $$;\n"
+        "REVOKE EXECUTE ON PROCEDURE other.promote(bigint) FROM PUBLIC;",
+    ),
+    F("ban-privilege-escalation", "ALTER FUNCTION app.f() SECURITY DEFINER SET search_path = '';"),
+    P(
+        "ban-privilege-escalation",
+        "CREATE FUNCTION app.emails() RETURNS SETOF text LANGUAGE sql SECURITY DEFINER\n"
+        "SET search_path = app, pg_temp AS $$ SELECT email FROM app.users $$;\n"
+        "REVOKE EXECUTE ON FUNCTION app.emails() FROM PUBLIC;\n"
+        "GRANT EXECUTE ON FUNCTION app.emails() TO support;",
+    ),
+    P(
+        "ban-privilege-escalation",
+        "CREATE FUNCTION app.emails() RETURNS SETOF text LANGUAGE sql SECURITY DEFINER\n"
+        "SET search_path = app, pg_temp AS $$ SELECT email FROM app.users $$;\n"
+        "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA app FROM PUBLIC;",
+    ),
+    P(
+        "ban-privilege-escalation",
+        "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;\n"
+        "CREATE FUNCTION app.emails() RETURNS SETOF text LANGUAGE sql SECURITY DEFINER\n"
+        "SET search_path = app, pg_temp AS $$ SELECT email FROM app.users $$;",
+    ),
+    # a trigger function is called only as a trigger
+    P(
+        "ban-privilege-escalation",
+        "CREATE FUNCTION app.stamp() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER\n"
+        "SET search_path = app, pg_temp AS $$ BEGIN NEW.at := now(); RETURN NEW; END $$;",
+    ),
+    P(
+        "ban-privilege-escalation",
+        "CREATE FUNCTION app.emails() RETURNS SETOF text LANGUAGE sql\n"
+        "AS $$ SELECT email FROM app.users $$;",
+    ),
     # role attributes that bypass the permission system
     F(R, "ALTER ROLE app SUPERUSER;"),
     F(R, "ALTER ROLE app WITH LOGIN SUPERUSER NOCREATEROLE;"),
