@@ -7,7 +7,8 @@ CREATEROLE, BYPASSRLS, REPLICATION), membership in roles that read or write ever
 the server (``pg_read_all_data``, ``pg_execute_server_program``, the platform's superuser
 roles), role grants WITH ADMIN OPTION, privileges on data or CREATE granted to PUBLIC (every
 role, present and future), the same in default privileges, row-level security switched off
-on a table that had it, and a SECURITY DEFINER routine left callable by PUBLIC.
+on a table that had it, a SECURITY DEFINER routine left callable by PUBLIC, and a view made
+without security_invoker granted to a role (it reads with its owner's rights).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from reconciler.sql.rules.base import (
     hit_at,
     nodes,
     relation,
+    same_table,
 )
 
 # roles whose membership is, or nearly is, the whole database or the server
@@ -284,6 +286,47 @@ def _definer_for_public(ctx: StatementContext) -> Iterator[Hit]:
     )
 
 
+def _definer_views(ctx: StatementContext, tree: dict[str, Any]) -> Iterator[Hit]:
+    """A view reads its tables with its owner's rights (their grants and row-level security
+    judged for the owner) unless made WITH (security_invoker): granting one this file made
+    hands its tables' rows to the grantee."""
+    if tree.get("objtype") != "OBJECT_TABLE" or tree.get("targtype") != "ACL_TARGET_OBJECT":
+        return
+    privileges = [
+        p.upper() for p in _privileges(tree) if p in ("select", "insert", "update", "delete", "all")
+    ]
+    if not privileges:
+        return
+    granted = [
+        relation(o.get("RangeVar")) for o in tree.get("objects") or () if isinstance(o, dict)
+    ]
+    grantees = ", ".join(_role_names(tree.get("grantees"))) or "PUBLIC"
+    for info in ctx.earlier():
+        if info.node != "ViewStmt":
+            continue
+        view = relation(info.tree.get("view"))
+        if not any(same_table(view, g) for g in granted):
+            continue
+        invoker = [
+            d
+            for _, d in nodes(info.tree.get("options"), "DefElem")
+            if d.get("defname") == "security_invoker"
+        ]
+        reads = sorted(
+            {r for _, v in nodes(info.tree.get("query"), "RangeVar") if (r := relation(v))}
+        )
+        if (invoker and _true(invoker[-1])) or not reads:
+            continue
+        yield Hit(
+            f"view {view} reads {', '.join(reads)} with its owner's rights: "
+            f"{', '.join(privileges)} on it gives {grantees} those rows past their own grants "
+            "and row-level security",
+            "make the view WITH (security_invoker = true) (PostgreSQL 15 and later), so each "
+            "reader's own rights and policies apply, or grant it only to roles that may read "
+            "every row of what it reads",
+        )
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     t = i.tree
@@ -318,6 +361,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
                 )
     elif i.node == "GrantStmt" and t.get("is_grant"):
         yield from _public_grant(ctx, t, str(t.get("objtype")), default=False)
+        yield from _definer_views(ctx, t)
     elif i.node == "AlterDefaultPrivilegesStmt":
         action = t.get("action") or {}
         if action.get("is_grant"):
@@ -348,7 +392,7 @@ RULE = Rule(
     "ban-privilege-escalation",
     "error",
     "warning",
-    "no superuser attributes, powerful memberships, PUBLIC grants, definer routines PUBLIC may run or RLS switched off",
+    "no superuser attributes, powerful memberships, PUBLIC grants, definer routines PUBLIC may run, views granted past RLS or RLS switched off",
     check,
     kinds=frozenset(
         (

@@ -7,6 +7,36 @@ from tests.sql.cases import F, P
 R = "ban-privilege-escalation"
 
 CASES = [
+    # a view made here reads with its owner's rights unless security_invoker
+    F(
+        "ban-privilege-escalation",
+        "CREATE VIEW public.user_emails AS SELECT id, email FROM auth.users;\n"
+        "GRANT SELECT ON public.user_emails TO anon, authenticated;",
+    ),
+    F(
+        "ban-privilege-escalation",
+        "CREATE VIEW profiles_v AS SELECT * FROM profiles;\n"
+        "GRANT INSERT, UPDATE ON TABLE public.profiles_v TO authenticated;",
+    ),
+    F(
+        "ban-privilege-escalation",
+        "CREATE VIEW v WITH (security_invoker = false) AS SELECT * FROM profiles;\n"
+        "GRANT ALL ON v TO authenticated;",
+    ),
+    P(
+        "ban-privilege-escalation",
+        "CREATE VIEW public.user_emails WITH (security_invoker = true) AS\n"
+        "SELECT id, email FROM auth.users;\nGRANT SELECT ON public.user_emails TO authenticated;",
+    ),
+    P(
+        "ban-privilege-escalation",
+        "CREATE VIEW app.version AS SELECT '1.2' AS v;\nGRANT SELECT ON app.version TO anon;",
+    ),
+    # another schema's view of that name is not the one this file made
+    P(
+        "ban-privilege-escalation",
+        "CREATE VIEW app.v AS SELECT * FROM app.t;\nGRANT SELECT ON v TO anon;",
+    ),
     # a SECURITY DEFINER routine PUBLIC may execute (the default for every new routine)
     F(
         "ban-privilege-escalation",
