@@ -38,6 +38,7 @@ RULE_MODULES = [
     "ban_reconciler_schema",
     "ban_unlogged_table",
     "ban_sequence_reset",
+    "ban_builtin_shadowing",
     "require_safe_suffix",
     "require_rollback_section",
     "ban_template_placeholder",
