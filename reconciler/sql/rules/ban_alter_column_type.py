@@ -11,11 +11,30 @@ from reconciler.sql.rules.base import (
     alter_commands,
     alter_target,
     hit_at,
+    relation,
 )
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
+    if i.kind == "alter_type" and i.node == "AlterTableStmt":  # a composite type's attribute
+        target = relation(i.tree.get("relation"))
+        if ctx.made_earlier(target):
+            return
+        for cmd in alter_commands(i):
+            if cmd.get("subtype") == "AT_AlterColumnType":
+                yield hit_at(
+                    i,
+                    ((cmd.get("def") or {}).get("ColumnDef") or {}).get("location"),
+                    Hit(
+                        f"changing the type of attribute {cmd.get('name')} of type {target}: "
+                        "with CASCADE every table with a column of that type is rewritten and "
+                        "blocked meanwhile; without, it fails where one exists",
+                        "add a new attribute (or a new type), move the code and the values "
+                        "over, then drop the old one later",
+                    ),
+                )
+        return
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
     for cmd in alter_commands(i):
@@ -37,5 +56,5 @@ RULE = Rule(
     "warning",
     "no ALTER COLUMN ... TYPE",
     check,
-    kinds=frozenset(("alter_table",)),
+    kinds=frozenset(("alter_table", "alter_type")),
 )

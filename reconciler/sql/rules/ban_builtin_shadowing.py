@@ -27,8 +27,6 @@ def _names(tree: object) -> list[str]:
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
-    from reconciler.sql.builtins import BUILTINS, OPERATORS
-
     i = ctx.info
     t = i.tree
     what, name = "", []
@@ -51,6 +49,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         name.append(str(t.get("newname")))
     if not name or name[:-1] == ["pg_catalog"]:
         return
+    from reconciler.sql.builtins import BUILTINS, OPERATORS  # (only where a name is made)
+
     known = OPERATORS if what == "operator" else BUILTINS
     if name[-1] not in known:
         return

@@ -18,6 +18,12 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     elif i.kind == "drop" and i.node != "DropStmt":  # DROP OWNED, ROLE, DATABASE, ...
         what = " ".join(i.stmt.code.upper().split()[1:2])
         yield Hit(f"DROP {what} removes objects other code may rely on", _HELP)
+    if i.node == "AlterDomainStmt" and i.tree.get("subtype") == "X":  # DROP CONSTRAINT
+        yield Hit(
+            f"dropping constraint {i.tree.get('name')} of a domain removes a guarantee every "
+            "column of that type relies on",
+            _HELP,
+        )
     for cmd in alter_commands(i):
         if cmd.get("subtype") == "AT_DropConstraint":
             yield hit_at(
@@ -36,5 +42,5 @@ RULE = Rule(
     "warning",
     "no DROP of indexes, views, types, constraints, ...",
     check,
-    kinds=frozenset(("drop", "alter_table", "create_function")),
+    kinds=frozenset(("drop", "alter_table", "alter_domain", "create_function")),
 )

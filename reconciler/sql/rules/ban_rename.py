@@ -1,5 +1,6 @@
 """ban-rename: renaming what queries name (a table, column, view, schema, type, enum value,
-function or sequence) breaks every running query and deployed client that uses the old name."""
+function or sequence), or moving it to another schema, breaks every running query and
+deployed client that uses the old name; renaming a role breaks the logins that name it."""
 
 from __future__ import annotations
 
@@ -43,6 +44,27 @@ def _name(tree: dict[str, Any]) -> str:
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
+    if i.node == "AlterObjectSchemaStmt" and i.tree.get("objectType") in _NAMED_BY_CLIENTS:
+        name = _name(i.tree)
+        if ctx.is_new(relation(i.tree.get("relation"))) or ctx.made_earlier(name):
+            return  # made earlier in this file: nobody names it yet
+        what = _NAMED_BY_CLIENTS[str(i.tree["objectType"])]
+        yield Hit(
+            f"moving {what} {name} to schema {i.tree.get('newschema')} breaks the code that "
+            "names it with its old schema or finds it through a search_path without the new one",
+            "create it in the new schema and move the code over (a view or a wrapper under the "
+            "old name meanwhile), then remove the old one",
+        )
+        return
+    if i.node == "RenameStmt" and i.tree.get("renameType") == "OBJECT_ROLE":
+        yield Hit(
+            f"renaming role {i.tree.get('subname')} breaks every connection string and grant "
+            "script that names it, and clears its password if that is MD5-hashed (the name is "
+            "the hash's salt)",
+            "create the new role, grant it the old one's memberships and privileges, move the "
+            "clients over, then drop the old role",
+        )
+        return
     if i.node == "AlterEnumStmt" and i.tree.get("oldVal"):
         yield Hit(
             f"renaming enum value {i.tree.get('oldVal')!r} breaks the code that still writes "
@@ -83,6 +105,7 @@ RULE = Rule(
             "alter_function",
             "alter_procedure",
             "alter_routine",
+            "alter_role",
         )
     ),
 )

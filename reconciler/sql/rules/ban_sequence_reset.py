@@ -5,6 +5,8 @@ number hand out values that rows may already hold: the next inserts fail on the 
 or, where the old rows were deleted, new rows take ids that other tables, caches, URLs and
 logs still use for the old ones. ``setval()`` to a value computed from the table (the usual
 catch-up after a data load, ``setval('t_id_seq', (SELECT max(id) FROM t))``) is not reported.
+An identity added to a column of an existing table starts at 1 (its rows keep their values),
+unless it says where to start or the file moves it on with ``setval()`` afterwards.
 """
 
 from __future__ import annotations
@@ -35,6 +37,18 @@ def _restart(ctx: StatementContext, options: object, what: str) -> Iterator[Hit]
             yield hit_at(ctx.info, opt.get("location"), Hit(message, _HELP))
 
 
+def _starts_or_catches_up(ctx: StatementContext, cmd: dict[str, object]) -> bool:
+    """An added identity given its START, or a setval() later in the file (the catch-up)."""
+    if any(o.get("defname") == "start" for _, o in nodes(cmd.get("def"), "DefElem")):
+        return True
+    later = False
+    for info in ctx.file.infos:
+        if later and any(function_name(c)[-1:] == ["setval"] for _, c in info.find("FuncCall")):
+            return True
+        later = later or info is ctx.info
+    return False
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if i.node == "AlterSeqStmt":
@@ -49,6 +63,16 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             if cmd.get("subtype") == "AT_SetIdentity":
                 what = f"identity column {table}.{cmd.get('name')}"
                 yield from _restart(ctx, cmd.get("def"), what)
+            elif cmd.get("subtype") == "AT_AddIdentity" and not _starts_or_catches_up(ctx, cmd):
+                yield Hit(
+                    f"the identity added to {table}.{cmd.get('name')} starts at 1, whatever "
+                    "values its rows hold: the next inserts without one take values rows "
+                    "already have",
+                    "say where it starts (ADD GENERATED ... AS IDENTITY (START WITH n), above "
+                    "the column's largest value), or move it on in the same file: "
+                    f"SELECT setval(pg_get_serial_sequence('{table}', '{cmd.get('name')}'), "
+                    f"(SELECT max({cmd.get('name')}) FROM {table}))",
+                )
     elif i.node == "SelectStmt":
         for _, call in i.find("FuncCall"):
             args = call.get("args") or []

@@ -5,6 +5,13 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    F("ban-alter-column-type", "ALTER TYPE address ALTER ATTRIBUTE zip TYPE text CASCADE;"),
+    P(
+        "ban-alter-column-type",
+        "CREATE TYPE address AS (street text, zip int);\n"
+        "ALTER TYPE address ALTER ATTRIBUTE zip TYPE text;",
+    ),
+    P("ban-alter-column-type", "ALTER TYPE address ADD ATTRIBUTE country text;"),
     # after the file sets search_path, an unqualified name is not public's
     F(
         "ban-alter-column-type",

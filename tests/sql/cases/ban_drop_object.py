@@ -5,6 +5,8 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    F("ban-drop-object", "ALTER DOMAIN email DROP CONSTRAINT email_check;"),
+    P("ban-drop-object", "ALTER DOMAIN email SET DEFAULT '';"),
     F("ban-drop-object", "DROP INDEX CONCURRENTLY i;"),
     F("ban-drop-object", "DROP VIEW v;"),
     F("ban-drop-object", "DROP SCHEMA s CASCADE;"),

@@ -5,6 +5,12 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    F("ban-rename", "ALTER TABLE users SET SCHEMA archive;"),
+    F("ban-rename", "ALTER FUNCTION app.score(bigint) SET SCHEMA lib;"),
+    F("ban-rename", "ALTER TYPE mood SET SCHEMA app;"),
+    F("ban-rename", "ALTER ROLE app_rw RENAME TO app_writer;"),
+    P("ban-rename", "CREATE TABLE staging (id bigint);\nALTER TABLE staging SET SCHEMA app;"),
+    P("ban-rename", "ALTER TABLE users OWNER TO app_owner;"),
     F("ban-rename", "ALTER TABLE t RENAME COLUMN a TO b;"),
     F("ban-rename", "DO $$ BEGIN ALTER TABLE t RENAME COLUMN a TO b; END $$;"),
     F("ban-rename", "ALTER TABLE t RENAME TO u;"),
