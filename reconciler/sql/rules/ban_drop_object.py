@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, hit_at
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_commands,
+    hit_at,
+    relation,
+)
 
 _HELP = "keep the object until nothing depends on it; remove it in a separate reviewed change"
+
+
+_COLUMN_PARTS = {
+    "AT_DropIdentity": "DROP IDENTITY removes the sequence that numbers the inserts "
+    "without a value (they then fail, or store NULL)",
+    "AT_DropExpression": "DROP EXPRESSION turns a generated column into a plain one: it "
+    "stops following the columns it was computed from",
+}
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
@@ -24,7 +39,10 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             "column of that type relies on",
             _HELP,
         )
+    table_is_new = ctx.is_new(relation(i.tree.get("relation")))
     for cmd in alter_commands(i):
+        if cmd.get("subtype") in _COLUMN_PARTS and not table_is_new:
+            yield Hit(f"{_COLUMN_PARTS[str(cmd['subtype'])]} of column {cmd.get('name')}", _HELP)
         if cmd.get("subtype") == "AT_DropConstraint":
             yield hit_at(
                 i,

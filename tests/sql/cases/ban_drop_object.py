@@ -5,6 +5,13 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    F("ban-drop-object", "ALTER TABLE orders ALTER COLUMN id DROP IDENTITY IF EXISTS;"),
+    F("ban-drop-object", "ALTER TABLE orders ALTER COLUMN total DROP EXPRESSION;"),
+    P(
+        "ban-drop-object",
+        "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY);\n"
+        "ALTER TABLE t ALTER COLUMN id DROP IDENTITY;",
+    ),
     F("ban-drop-object", "ALTER DOMAIN email DROP CONSTRAINT email_check;"),
     P("ban-drop-object", "ALTER DOMAIN email SET DEFAULT '';"),
     F("ban-drop-object", "DROP INDEX CONCURRENTLY i;"),
