@@ -36,7 +36,19 @@ from reconciler.sql.migration import needs_no_transaction
 from reconciler.sql.secrets import excerpt
 from reconciler.sql.split import Statement
 
-__all__ = ["Applier", "ApplyReport", "restore_session", "run_statement"]
+__all__ = ["Applier", "ApplyReport", "reset_settings", "restore_session", "run_statement"]
+
+# what every file starts from, whatever the file before it left: a function it called can
+# set_config() or SET ROLE out of the statements' sight, so the settings are reset each time
+# (inside the file's own transaction, which keeps them; sent with its statements)
+_RESET_SETTINGS = ("SET SESSION AUTHORIZATION DEFAULT", "RESET ROLE", "RESET ALL")
+
+
+def reset_settings(cur: psycopg.Cursor[Any]) -> None:
+    """The session's settings and role back to how the connection opened them."""
+    for statement in _RESET_SETTINGS:
+        cur.execute(statement)
+
 
 # statements that can leave state in the session beyond their transaction: a SET that is not
 # LOCAL (or a RESET), set_config(), a SET inside a DO block's dynamic SQL; temporary objects
@@ -230,6 +242,13 @@ class Applier:
             version=m.version,
         )
 
+    def settle(self) -> None:
+        """After the last migration: the session's settings as opened, for what runs next
+        (the schema snapshot, the config and forum rows), whatever that file's functions set."""
+        if self.report.migrations and not (self.conn.closed or self.conn.broken):
+            with self.conn.cursor() as cur:
+                cur.execute("; ".join(_RESET_SETTINGS))
+
     # -- migrations ------------------------------------------------------------------------
     def apply_migration(self, action: ApplyMigration) -> None:
         m = self._files[action.version]
@@ -299,6 +318,7 @@ class Applier:
                 self.conn.pipeline() if pipelined else contextlib.nullcontext(),
                 self.conn.transaction(),
             ):
+                reset_settings(setup)  # (RESET ALL then the LOCAL timeouts, in this order)
                 self._timeouts(setup, local=True)
                 # The file's transaction need not wait for its own WAL flush: it commits or not
                 # as a whole with its history row, and the apply reports success only after a
@@ -403,6 +423,7 @@ class Applier:
         stmts = m.source.statements
         with self.conn.cursor() as cur:
             self._progress(cur, m, resume_from)
+            reset_settings(cur)
             self._timeouts(cur, local=False)
             try:
                 for stmt in stmts[resume_from:]:

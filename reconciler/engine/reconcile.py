@@ -239,6 +239,7 @@ def _apply(s: Session, out: Outcome) -> Outcome:
     try:
         for action in p.migrations:
             applier.apply_migration(action)
+        applier.settle()
         if p.migrations and env.policy.approvals.required:
             # a migration may have created a managed table: approvers must read it to plan
             approvers = list(env.policy.approvals.approvers)

@@ -475,6 +475,40 @@ def test_each_file_starts_from_the_session_as_it_was_opened(project: Path, db_ur
     ) == [("public",)]
 
 
+def test_a_setting_a_function_changed_does_not_reach_the_next_file(
+    project: Path, db_url: str
+) -> None:
+    """A function called in a file can set_config() without a SET in the file's text: the
+    next file, and the config rows after the last one, still start from the session as it
+    was opened."""
+    write(
+        project,
+        f"{MIGS}/0008_side_path.sql",
+        "CREATE SCHEMA side;\n"
+        "CREATE FUNCTION side.use_side() RETURNS void LANGUAGE sql AS\n"
+        "$$ SELECT set_config('search_path', 'side', false), "
+        "set_config('statement_timeout', '4321', false) $$;\n",
+    )
+    write(project, f"{MIGS}/0009_call_it.sql", "SELECT side.use_side();\n")
+    write(
+        project,
+        f"{MIGS}/0010_after_it.sql",
+        "CREATE TABLE after_call (id bigint);\n"
+        "DO $$ BEGIN\n"
+        "  IF current_setting('statement_timeout') = '4321ms' THEN RAISE 'a setting leaked'; END IF;\n"
+        "END $$;\n"
+        "SELECT side.use_side();\n",  # the last file leaves it too: the config rows come next
+    )
+    out = run(project)
+    assert out.exit_code == EXIT_OK and out.applied is not None, out
+    assert out.applied.migrations[-3:] == ["0008", "0009", "0010"]
+    assert query(
+        db_url,
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = 'after_call'",
+    ) == [("public",)]
+    assert query(db_url, "SELECT count(*) > 0 FROM public.app_config") == [(True,)]
+
+
 def test_a_dbmate_file_runs_its_up_half_only(project: Path, db_url: str) -> None:
     """A two-way file from dbmate: the statements after `-- migrate:down` are its rollback
     instructions and never run (applied whole, it would drop what it created)."""
