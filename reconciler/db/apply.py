@@ -36,17 +36,19 @@ from reconciler.sql.migration import needs_no_transaction
 from reconciler.sql.secrets import excerpt
 from reconciler.sql.split import Statement
 
-__all__ = ["Applier", "ApplyReport", "reset_settings", "restore_session", "run_statement"]
+__all__ = ["Applier", "ApplyReport", "reset_session", "restore_session", "run_statement"]
 
 # what every file starts from, whatever the file before it left: a function it called can
-# set_config() or SET ROLE out of the statements' sight, so the settings are reset each time
-# (inside the file's own transaction, which keeps them; sent with its statements)
-_RESET_SETTINGS = ("SET SESSION AUTHORIZATION DEFAULT", "RESET ROLE", "RESET ALL")
+# set_config(), SET ROLE or make a temporary table (which unqualified names then find before
+# the real one) out of the statements' sight, so these are reset each time (inside the file's
+# own transaction, which keeps them; sent with its statements)
+_RESET_SESSION = ("SET SESSION AUTHORIZATION DEFAULT", "RESET ROLE", "RESET ALL", "DISCARD TEMP")
 
 
-def reset_settings(cur: psycopg.Cursor[Any]) -> None:
-    """The session's settings and role back to how the connection opened them."""
-    for statement in _RESET_SETTINGS:
+def reset_session(cur: psycopg.Cursor[Any]) -> None:
+    """The session's settings and role back to how the connection opened them, and no
+    temporary objects."""
+    for statement in _RESET_SESSION:
         cur.execute(statement)
 
 
@@ -243,11 +245,11 @@ class Applier:
         )
 
     def settle(self) -> None:
-        """After the last migration: the session's settings as opened, for what runs next
-        (the schema snapshot, the config and forum rows), whatever that file's functions set."""
+        """After the last migration: the session as opened, for what runs next (the schema
+        snapshot, the config and forum rows), whatever that file's functions left."""
         if self.report.migrations and not (self.conn.closed or self.conn.broken):
             with self.conn.cursor() as cur:
-                cur.execute("; ".join(_RESET_SETTINGS))
+                cur.execute("; ".join(_RESET_SESSION))
 
     # -- migrations ------------------------------------------------------------------------
     def apply_migration(self, action: ApplyMigration) -> None:
@@ -318,7 +320,7 @@ class Applier:
                 self.conn.pipeline() if pipelined else contextlib.nullcontext(),
                 self.conn.transaction(),
             ):
-                reset_settings(setup)  # (RESET ALL then the LOCAL timeouts, in this order)
+                reset_session(setup)  # (RESET ALL then the LOCAL timeouts, in this order)
                 self._timeouts(setup, local=True)
                 # The file's transaction need not wait for its own WAL flush: it commits or not
                 # as a whole with its history row, and the apply reports success only after a
@@ -423,7 +425,7 @@ class Applier:
         stmts = m.source.statements
         with self.conn.cursor() as cur:
             self._progress(cur, m, resume_from)
-            reset_settings(cur)
+            reset_session(cur)
             self._timeouts(cur, local=False)
             try:
                 for stmt in stmts[resume_from:]:

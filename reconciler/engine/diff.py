@@ -40,7 +40,7 @@ def _replay(shadow_url: str, files: list[Any]) -> None:
     """Run each file's statements on the shadow (one transaction per file unless it says not)."""
     import psycopg
 
-    from reconciler.db.apply import reset_settings, restore_session, run_statement
+    from reconciler.db.apply import reset_session, restore_session, run_statement
 
     with psycopg.connect(shadow_url, autocommit=True) as conn:
         for m in files:
@@ -48,7 +48,7 @@ def _replay(shadow_url: str, files: list[Any]) -> None:
             stmt = None
             try:
                 with conn.cursor() as cur:
-                    reset_settings(cur)  # as apply does: whatever the file before left
+                    reset_session(cur)  # as apply does: whatever the file before left
                 if transactional:
                     conn.execute("BEGIN")
                 for stmt in m.source.statements:

@@ -487,13 +487,16 @@ def test_a_setting_a_function_changed_does_not_reach_the_next_file(
         "CREATE SCHEMA side;\n"
         "CREATE FUNCTION side.use_side() RETURNS void LANGUAGE sql AS\n"
         "$$ SELECT set_config('search_path', 'side', false), "
-        "set_config('statement_timeout', '4321', false) $$;\n",
+        "set_config('statement_timeout', '4321', false) $$;\n"
+        "CREATE FUNCTION side.scratch() RETURNS void LANGUAGE sql AS\n"
+        "$$ CREATE TEMP TABLE IF NOT EXISTS after_call (id bigint) $$;\n",
     )
-    write(project, f"{MIGS}/0009_call_it.sql", "SELECT side.use_side();\n")
+    write(project, f"{MIGS}/0009_call_it.sql", "SELECT side.use_side();\nSELECT side.scratch();\n")
     write(
         project,
         f"{MIGS}/0010_after_it.sql",
         "CREATE TABLE after_call (id bigint);\n"
+        "INSERT INTO after_call VALUES (1);\n"  # (not into the temporary one the function made)
         "DO $$ BEGIN\n"
         "  IF current_setting('statement_timeout') = '4321ms' THEN RAISE 'a setting leaked'; END IF;\n"
         "END $$;\n"
@@ -506,6 +509,7 @@ def test_a_setting_a_function_changed_does_not_reach_the_next_file(
         db_url,
         "SELECT table_schema FROM information_schema.tables WHERE table_name = 'after_call'",
     ) == [("public",)]
+    assert query(db_url, "SELECT count(*) FROM public.after_call") == [(1,)]
     assert query(db_url, "SELECT count(*) > 0 FROM public.app_config") == [(True,)]
 
 
