@@ -10,8 +10,8 @@ from typing import Any
 
 from reconciler.sql import secrets
 from reconciler.sql.classify import StatementInfo
-from reconciler.sql.rules.base import FileContext, Hit, Rule
-from reconciler.sql.secrets import secret_value
+from reconciler.sql.rules.base import FileContext, Hit, Rule, nodes
+from reconciler.sql.secrets import SECRET_COLUMN, secret_value
 
 # functions that hash or encrypt their first argument: crypt('admin123', gen_salt('bf'))
 # writes a known password as surely as the text itself
@@ -68,10 +68,89 @@ def _written(info: StatementInfo) -> Iterator[tuple[str, Any]]:
             yield str(target.get("name", "")), target.get("val")
 
 
+_SETS = ("VariableSetStmt", "AlterDatabaseSetStmt", "AlterRoleSetStmt", "AlterSystemStmt")
+
+
+def _settings(info: StatementInfo) -> Iterator[tuple[str, Any]]:
+    """(setting name, value expression) pairs a SET, ALTER DATABASE|ROLE ... SET, ALTER SYSTEM
+    or set_config() of constants gives: ``app.jwt_secret`` keeps a secret as surely as a
+    column does (readable by every session of that database or role)."""
+    if info.node in _SETS:
+        stmt = info.tree if info.node == "VariableSetStmt" else info.tree.get("setstmt") or {}
+        for arg in (stmt.get("args") or [])[:1]:
+            yield str(stmt.get("name", "")), arg
+    if info.raw and '"set_config"' not in info.raw:
+        return
+    for _, call in info.find("FuncCall"):
+        args = call.get("args") or []
+        names = [str((n.get("String") or {}).get("sval", "")) for n in call.get("funcname") or []]
+        name = _constant(args[0]) if names[-1:] == ["set_config"] and len(args) >= 2 else None
+        if name is not None:
+            yield name[0], args[1]
+
+
+def _key_value_rows(info: StatementInfo) -> Iterator[tuple[str, Any]]:
+    """(key, value expression) of a settings-table row: an INSERT row or an UPDATE's SET that
+    holds, beside the value, a constant naming a credential (``('smtp_password', '...')``,
+    ``SET value = '...' WHERE key = 'stripe_secret_key'``)."""
+    tree = info.tree
+    rows: list[list[Any]] = []
+    if info.node == "InsertStmt":
+        select = (tree.get("selectStmt") or {}).get("SelectStmt") or {}
+        rows = [(r.get("List") or {}).get("items") or [] for r in select.get("valuesLists") or ()]
+    elif info.node == "UpdateStmt":
+        where = [e for _, e in nodes(tree.get("whereClause"), "A_Const")]
+        values = [(t.get("ResTarget") or {}).get("val") for t in tree.get("targetList") or ()]
+        rows = [[{"A_Const": w} for w in where] + values]
+    for row in rows:
+        constants = [(c, e) for e in row if (c := _constant(e)) is not None]
+        keys = [c[0] for c, _ in constants if SECRET_COLUMN.match(c[0])]
+        for key in keys[:1]:
+            for c, expr in constants:
+                if not SECRET_COLUMN.match(c[0]):
+                    yield key, expr
+
+
+def _secret_shaped(value: str) -> bool:
+    """A value beside a credential's name (not in a credential column: the row may only name
+    one) that looks like one: 8 characters or more, not a URL, not a plain lower-case word
+    such as another name (a digit, a symbol or mixed case)."""
+    v = value.strip()
+    if len(v) < 8 or "://" in v:
+        return False
+    return (
+        any(c.isdigit() for c in v)
+        or not v.replace("_", "").replace("-", "").replace(".", "").isalpha()
+        or (v.lower() != v and v.upper() != v)
+    )
+
+
 def check_file(ctx: FileContext) -> Iterator[Hit]:
     for info in ctx.infos:
+        for name, expr in _settings(info):
+            found = _constant(expr)
+            if found is not None and secret_value(name.rpartition(".")[2], found[0]):
+                where = info.at(found[1]) or (info.stmt.line, info.stmt.col)
+                yield Hit(
+                    f"a literal value is given to the credential setting {name}",
+                    "never commit credentials: set it outside migrations, from a secret store "
+                    "(ALTER DATABASE ... SET by hand, or the platform's secrets)",
+                    where[0],
+                    where[1],
+                )
         if info.node not in ("InsertStmt", "UpdateStmt"):
             continue
+        for key, expr in _key_value_rows(info):
+            found = _constant(expr)
+            if found is not None and _secret_shaped(found[0]) and secret_value(key, found[0]):
+                where = info.at(found[1]) or (info.stmt.line, info.stmt.col)
+                yield Hit(
+                    f"a literal value is written beside the credential name {key!r}",
+                    "never commit credentials: write the row's value outside migrations, from "
+                    "a secret store",
+                    where[0],
+                    where[1],
+                )
         for column, expr in _written(info):
             found = _constant(expr)
             if found is not None and secret_value(column, found[0]):

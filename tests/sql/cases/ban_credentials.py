@@ -5,6 +5,41 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # a setting named like a credential, as Supabase's and PostgREST's JWT secrets were kept
+    F(
+        "ban-credentials",
+        "ALTER DATABASE postgres SET \"app.jwt_secret\" TO 'a-jwt-signing-key-of-32-characters';",
+    ),
+    F("ban-credentials", "ALTER ROLE authenticator SET pgrst.jwt_secret = 'Qm9vZ2llV29vZ2llMTIz';"),
+    F("ban-credentials", "SELECT set_config('app.api_key', 'k3y-0f-the-service', false);"),
+    # a settings table's row: the value beside a credential's name
+    F(
+        "ban-credentials",
+        "INSERT INTO settings (key, value) VALUES ('smtp_password', 'Pa55w0rd!xyz')\n"
+        "ON CONFLICT DO NOTHING;",
+    ),
+    F("ban-credentials", "UPDATE settings SET value = '3f8a9c2d7e1b4f6a' WHERE key = 'api_key';"),
+    P("ban-credentials", "SET app.jwt_secret = '${JWT_SECRET}';"),
+    P("ban-credentials", "ALTER DATABASE postgres SET \"app.settings.jwt_exp\" TO '3600';"),
+    P(
+        "ban-credentials",
+        "INSERT INTO settings (key, value) VALUES ('password_min_length', '12'), "
+        "('smtp_password', '') ON CONFLICT DO NOTHING;",
+    ),
+    P(
+        "ban-credentials",
+        "INSERT INTO providers (name, secret_name) VALUES ('github', 'github_client_secret')\n"
+        "ON CONFLICT DO NOTHING;",
+    ),
+    P(
+        "ban-credentials",
+        "INSERT INTO oauth_clients (name, redirect) VALUES "
+        "('client_secret', 'https://example.com/callback') ON CONFLICT DO NOTHING;",
+    ),
+    P(
+        "ban-credentials",
+        "UPDATE settings SET value = 'true' WHERE key = 'password_reset_enabled';",
+    ),
     F("ban-credentials", "CREATE ROLE app LOGIN PASSWORD 'hunter22';"),
     F(
         "ban-credentials",
