@@ -149,6 +149,36 @@ def _data_problems(data: Any, loc: Locator, what: str) -> list[Diagnostic]:
     return out
 
 
+_CREDENTIAL_WORDS = ("pass", "pwd", "secret", "key", "token")
+
+
+def _secret_entries(data: Any, loc: Locator) -> list[Diagnostic]:
+    """Config entries named like a credential (``smtp_password``, ``stripe_api_key``) whose
+    value is written in: the name says what the value is, as a column's does in SQL."""
+    from reconciler.sql import secrets
+
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        return []
+    out = []
+    for name, entry in entries.items():
+        low = str(name).lower()
+        if not any(w in low for w in _CREDENTIAL_WORDS) or not isinstance(entry, dict):
+            continue
+        value = entry.get("value")
+        if isinstance(value, str) and secrets.secret_value(str(name), value):
+            out.append(
+                Diagnostic(
+                    "literal-secret",
+                    f"entries.{name}.value: config entry {name!r} holds a literal secret",
+                    loc.value(("entries", name, "value")),
+                    "secrets do not belong in config entries: keep them in a secret store and "
+                    "reference them from the application",
+                )
+            )
+    return out
+
+
 def _known_fields(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
     """Field names of the model reached by following ``loc`` from ``model``."""
     current: Any = model
@@ -787,6 +817,7 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
                     broken_config = True
                     continue
                 diags.extend(_data_problems(cdata, cloc, "config entries"))
+                diags.extend(_secret_entries(cdata, cloc))
                 cf = _validate(ConfigFileSpec, cdata, cloc, diags)
                 if cf is None:
                     broken_config = True

@@ -109,6 +109,14 @@ def test_sample_tree_loads() -> None:
             "env/dev.yaml:10:33: error[literal-secret]: neon.password: key 'password' holds a literal secret",
         ),
         (
+            {
+                "config__xp_DOT_yaml": CONFIG
+                + "  smtp_password:\n    value: Pa55w0rd!xyz\n    type: string\n"
+            },
+            "config/xp.yaml:9:12: error[literal-secret]: entries.smtp_password.value: config "
+            "entry 'smtp_password' holds a literal secret",
+        ),
+        (
             {"config__xp_DOT_yaml": CONFIG.replace("value: 10", "value: 1000")},
             "config/xp.yaml:4:12: error[bad-config-value]: xp.daily_cap: 1000 is above the maximum 100",
         ),
@@ -439,3 +447,18 @@ def test_the_rule_that_guards_the_tool_s_own_schema_cannot_be_switched_off() -> 
     )
     assert len(got) == 1 and got[0].startswith("env/dev.yaml:11:28: error[fixed-rule]:"), got
     assert "ban-reconciler-schema" in got[0]
+
+
+def test_config_entries_named_like_credentials_hold_no_literal_secret() -> None:
+    """The entry's name says what its value is, as a column's does in SQL; names that only
+    mention a credential, and values that are no secret, are fine."""
+    extra = (
+        "  password_min_length:\n    value: 12\n    type: integer\n"
+        "  api_key_header:\n    value: X-API-Key\n    type: string\n"
+        "  smtp_password:\n    value: ''\n    type: string\n"
+        "  reset_token_ttl:\n    value: 3600s\n    type: string\n"
+    )
+    load_environment("env/dev.yaml", tree(config__xp_DOT_yaml=CONFIG + extra))  # no error
+    leaked = "  stripe_secret_key:\n    value: 3f8a9c2d7e1b4f6a8c0d\n    type: string\n"
+    found = errors(tree(config__xp_DOT_yaml=CONFIG + leaked))
+    assert len(found) == 1 and "literal-secret" in found[0] and "3f8a9c2d" not in found[0]
