@@ -7,6 +7,7 @@ Every problem is collected (not just the first) and raised together as one
 from __future__ import annotations
 
 import difflib
+import functools
 import posixpath
 import re
 from collections.abc import Callable, Iterator
@@ -101,8 +102,27 @@ def _unsafe_numbers(
 
 
 def _holds_secret(key: Any, value: Any, secret_key: Callable[[str], Any]) -> bool:
-    """A password-ish key with a value written in."""
-    return bool(secret_key(str(key))) and isinstance(value, str | int) and value != ""
+    """A password-ish key with a value written in; or a key named like a credential
+    (``smtp_password``, ``webhook_secret``) whose text value looks like one (not empty, a
+    number, a placeholder or a short word)."""
+    k = str(key)
+    if secret_key(k) and isinstance(value, str | int) and value != "":
+        return True
+    return isinstance(value, str) and _credential_name(k) and _secret_text(k, value)
+
+
+@functools.cache
+def _credential_name(key: str) -> bool:
+    """Cheap first look (keys repeat: value, type, description ...)."""
+    from reconciler.sql.secrets import SECRET_COLUMN
+
+    return SECRET_COLUMN.match(key) is not None
+
+
+def _secret_text(key: str, value: str) -> bool:
+    from reconciler.sql.secrets import secret_value
+
+    return secret_value(key, value)
 
 
 def _clean(data: Any, secret_key: Callable[[str], Any], secret: Callable[[str], Any]) -> bool:

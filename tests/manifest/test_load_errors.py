@@ -462,3 +462,14 @@ def test_config_entries_named_like_credentials_hold_no_literal_secret() -> None:
     leaked = "  stripe_secret_key:\n    value: 3f8a9c2d7e1b4f6a8c0d\n    type: string\n"
     found = errors(tree(config__xp_DOT_yaml=CONFIG + leaked))
     assert len(found) == 1 and "literal-secret" in found[0] and "3f8a9c2d" not in found[0]
+    # at any depth of a value, as a key named password already was
+    nested = (
+        "  smtp:\n    value: {host: mail, smtp_password: Pa55w0rd!xyz, token_type: bearer}\n"
+        "    type: object\n"
+    )
+    found = errors(tree(config__xp_DOT_yaml=CONFIG + nested))
+    assert found == [
+        "config/xp.yaml:9:40: error[literal-secret]: entries.smtp.value.smtp_password: key "
+        "'smtp_password' holds a literal secret\n  help: secrets do not belong in config "
+        "entries: keep them in a secret store and reference them from the application"
+    ], found
