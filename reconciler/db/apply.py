@@ -41,8 +41,9 @@ __all__ = ["Applier", "ApplyReport", "reset_session", "restore_session", "run_st
 # what every file starts from, whatever the file before it left: a function it called can
 # set_config(), SET ROLE or make a temporary table (which unqualified names then find before
 # the real one) out of the statements' sight, so these are reset each time (inside the file's
-# own transaction, which keeps them; sent with its statements)
-_RESET_SESSION = ("SET SESSION AUTHORIZATION DEFAULT", "RESET ROLE", "RESET ALL", "DISCARD TEMP")
+# own transaction, which keeps them; sent with its statements). SET SESSION AUTHORIZATION
+# DEFAULT puts back the role as well, which RESET ALL leaves alone.
+_RESET_SESSION = ("SET SESSION AUTHORIZATION DEFAULT", "RESET ALL", "DISCARD TEMP")
 
 
 def reset_session(cur: psycopg.Cursor[Any]) -> None:
@@ -216,10 +217,19 @@ class Applier:
         self._files = {m.version: m for m in desired.migrations}  # not a search per migration
 
     # -- helpers -------------------------------------------------------------------------
-    def _timeouts(self, cur: psycopg.Cursor, local: bool) -> None:
-        scope = "LOCAL " if local else ""
-        cur.execute(f"SET {scope}lock_timeout = {int(self.policy.lock_timeout)}")
-        cur.execute(f"SET {scope}statement_timeout = {int(self.policy.statement_timeout)}")
+    def _timeouts(self, cur: psycopg.Cursor, local: bool, *, flush: bool = True) -> None:
+        """The policy's timeouts for the transaction (``local``) or the session, in one
+        statement; ``flush=False``: the transaction need not wait for its own WAL flush."""
+        cur.execute(
+            "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)"
+            + ("" if flush else ", set_config('synchronous_commit', 'off', true)"),
+            (
+                str(int(self.policy.lock_timeout)),
+                local,
+                str(int(self.policy.statement_timeout)),
+                local,
+            ),
+        )
 
     def _backoff(self, attempt: int, what: str) -> None:
         delay = backoff(attempt, initial=0.2, maximum=10.0)
@@ -321,14 +331,13 @@ class Applier:
                 self.conn.transaction(),
             ):
                 reset_session(setup)  # (RESET ALL then the LOCAL timeouts, in this order)
-                self._timeouts(setup, local=True)
                 # The file's transaction need not wait for its own WAL flush: it commits or not
                 # as a whole with its history row, and the apply reports success only after a
                 # later synchronous commit (the snapshot, the audit event), whose flush covers
                 # every earlier commit. A server crash before that loses whole files, which the
                 # next run applies again; one flush per file was most of a long history's time
                 # on storage where a flush is a network round trip (Neon's safekeepers).
-                setup.execute("SET LOCAL synchronous_commit = off")
+                self._timeouts(setup, local=True, flush=False)
                 for stmt in m.source.statements:
                     cur = self.conn.cursor()
                     sent.append((stmt, cur))
