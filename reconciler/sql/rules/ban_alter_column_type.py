@@ -21,32 +21,29 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         target = relation(i.tree.get("relation"))
         if ctx.made_earlier(target):
             return
-        for cmd in alter_commands(i):
-            if cmd.get("subtype") == "AT_AlterColumnType":
-                yield hit_at(
-                    i,
-                    ((cmd.get("def") or {}).get("ColumnDef") or {}).get("location"),
-                    Hit(
-                        f"changing the type of attribute {cmd.get('name')} of type {target}: "
-                        "with CASCADE every table with a column of that type is rewritten and "
-                        "blocked meanwhile; without, it fails where one exists",
-                        "add a new attribute (or a new type), move the code and the values "
-                        "over, then drop the old one later",
-                    ),
-                )
-        return
-    if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
+        what = "attribute {} of type " + str(target)
+        message = (
+            "with CASCADE every table with a column of that type is rewritten and blocked "
+            "meanwhile; without, it fails where one exists"
+        )
+        advice = (
+            "add a new attribute (or a new type), move the code and the values over, then drop "
+            "the old one later"
+        )
+    elif i.kind == "alter_table" and not ctx.is_new(alter_target(i)):
+        what, message = "column {}", "it rewrites the table and blocks reads and writes meanwhile"
+        advice = (
+            "add a new column of the new type, backfill it in batches, switch readers, then "
+            "drop the old one later"
+        )
+    else:
         return
     for cmd in alter_commands(i):
         if cmd.get("subtype") == "AT_AlterColumnType":
             yield hit_at(
                 i,
                 ((cmd.get("def") or {}).get("ColumnDef") or {}).get("location"),
-                Hit(
-                    f"changing the type of column {cmd.get('name')} rewrites the table and blocks "
-                    "reads and writes meanwhile",
-                    "add a new column of the new type, backfill it in batches, switch readers, then drop the old one later",
-                ),
+                Hit(f"changing the type of {what.format(cmd.get('name'))}: {message}", advice),
             )
 
 

@@ -5,7 +5,7 @@ The message never repeats the secret; it names the kind and the position.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from reconciler.sql import secrets
@@ -125,43 +125,39 @@ def _secret_shaped(value: str) -> bool:
     )
 
 
+_NEVER = "never commit credentials"
+_FINDS: list[tuple[Callable[[StatementInfo], Iterator[tuple[str, Any]]], Any, str, str]] = [
+    (
+        _settings,
+        lambda name, value: secret_value(name.rpartition(".")[2], value),
+        "a literal value is given to the credential setting {}",
+        f"{_NEVER}: set it outside migrations, from a secret store (ALTER DATABASE ... SET by "
+        "hand, or the platform's secrets)",
+    ),
+    (
+        _key_value_rows,
+        lambda key, value: _secret_shaped(value) and secret_value(key, value),
+        "a literal value is written beside the credential name {!r}",
+        f"{_NEVER}: write the row's value outside migrations, from a secret store",
+    ),
+    (
+        _written,
+        secret_value,
+        "a literal value is written into the credential column {}",
+        f"{_NEVER} or the hashes of known ones: create accounts and keys outside migrations, "
+        "from a secret store, or have the user set them",
+    ),
+]
+
+
 def check_file(ctx: FileContext) -> Iterator[Hit]:
     for info in ctx.infos:
-        for name, expr in _settings(info):
-            found = _constant(expr)
-            if found is not None and secret_value(name.rpartition(".")[2], found[0]):
-                where = info.at(found[1]) or (info.stmt.line, info.stmt.col)
-                yield Hit(
-                    f"a literal value is given to the credential setting {name}",
-                    "never commit credentials: set it outside migrations, from a secret store "
-                    "(ALTER DATABASE ... SET by hand, or the platform's secrets)",
-                    where[0],
-                    where[1],
-                )
-        if info.node not in ("InsertStmt", "UpdateStmt"):
-            continue
-        for key, expr in _key_value_rows(info):
-            found = _constant(expr)
-            if found is not None and _secret_shaped(found[0]) and secret_value(key, found[0]):
-                where = info.at(found[1]) or (info.stmt.line, info.stmt.col)
-                yield Hit(
-                    f"a literal value is written beside the credential name {key!r}",
-                    "never commit credentials: write the row's value outside migrations, from "
-                    "a secret store",
-                    where[0],
-                    where[1],
-                )
-        for column, expr in _written(info):
-            found = _constant(expr)
-            if found is not None and secret_value(column, found[0]):
-                where = info.at(found[1]) or (info.stmt.line, info.stmt.col)
-                yield Hit(
-                    f"a literal value is written into the credential column {column}",
-                    "never commit credentials or the hashes of known ones: create accounts "
-                    "and keys outside migrations, from a secret store, or have the user set them",
-                    where[0],
-                    where[1],
-                )
+        for pairs, is_secret, message, advice in _FINDS:
+            for name, expr in pairs(info):
+                found = _constant(expr)
+                if found is not None and is_secret(name, found[0]):
+                    where = info.at(found[1]) or (info.stmt.line, info.stmt.col)
+                    yield Hit(message.format(name), advice, where[0], where[1])
     text = ctx.source.text
     for start, what in secrets.find(text):  # one pass over the file for every pattern
         line = text.count("\n", 0, start) + 1
