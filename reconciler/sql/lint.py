@@ -63,6 +63,30 @@ def _bounded_data_change(rule_id: str, info: StatementInfo) -> bool:
     return False
 
 
+def _failure(what: str, e: Exception, path: str, where: Statement, strict: bool) -> Diagnostic:
+    """A located finding for a part of the checker that failed: the statement is not known
+    to be safe (an error in strict environments), and the other files are still checked."""
+    return Diagnostic(
+        "checker-failed",
+        f"{what} failed on this statement ({type(e).__name__}), so it is not known to be safe",
+        SourceLocation(path, where.line, where.col),
+        "a bug in neon-reconciler: report it with the statement; until it is fixed, run this "
+        "statement by hand as a reviewed operator decision",
+        "error" if strict else "warning",
+    )
+
+
+def _classify(stmt: Statement, path: str, strict: bool, failed: list[Diagnostic]) -> StatementInfo:
+    """The statement read, or (when reading it fails) unread: no rule takes it for safe."""
+    try:
+        return classify(stmt)
+    except Exception as e:
+        failed.append(_failure("reading the statement", e, path, stmt, strict))
+        info = StatementInfo(stmt, "unknown")
+        info.why_unparsed = "the checker failed to read it"
+        return info
+
+
 def _target_statement(ig: Ignore, statements: list[Statement]) -> int | None:
     """The index of the statement an ignore covers: the one starting on its line (a trailing
     comment), else the next one."""
@@ -95,7 +119,8 @@ def lint_migration(
 ) -> list[Diagnostic]:
     """Every problem of one file, sorted by position. Pure: text in, diagnostics out."""
     path = source.path
-    infos = [classify(s) for s in source.statements]
+    failed: list[Diagnostic] = []
+    infos = [_classify(s, path, cfg.strict, failed) for s in source.statements]
     fctx = FileContext(
         source,
         filename,
@@ -107,7 +132,6 @@ def lint_migration(
         {"lock_timeout": cfg.lock_timeout, "statement_timeout": cfg.statement_timeout},
     )
     raw: list[tuple[Rule, Hit, StatementInfo | None]] = []
-    failed: list[Diagnostic] = []
 
     def checked(
         rule: Rule, check: Callable[[Any], Iterable[Hit]], arg: object, where: Statement
@@ -117,17 +141,7 @@ def lint_migration(
         try:
             return list(check(arg))
         except Exception as e:
-            failed.append(
-                Diagnostic(
-                    "checker-failed",
-                    f"{rule.id} failed on this statement ({type(e).__name__}), so it is not "
-                    "known to be safe",
-                    SourceLocation(path, where.line, where.col),
-                    "a bug in neon-reconciler: report it with the statement; until it is "
-                    "fixed, run this statement by hand as a reviewed operator decision",
-                    "error" if cfg.strict else "warning",
-                )
-            )
+            failed.append(_failure(rule.id, e, path, where, cfg.strict))
             return []
 
     for rule in RULES.values():

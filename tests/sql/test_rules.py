@@ -180,6 +180,28 @@ def test_a_rule_that_fails_blocks_the_statement_in_strict_and_the_others_still_j
     assert ("checker-failed", "warning", 2) in dev
 
 
+def test_a_statement_the_checker_fails_to_read_is_blocked_in_strict_even_where_unparsed_is_allowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import reconciler.sql.lint as lint_module
+
+    real = lint_module.classify
+
+    def broken(stmt: Any) -> Any:
+        if "users" in stmt.text:
+            raise IndexError("list index out of range")
+        return real(stmt)
+
+    monkeypatch.setattr(lint_module, "classify", broken)
+    sql = (
+        "-- reconciler:allow-unparsed -- reviewed\nCREATE TABLE t (id bigint);\n"
+        "DROP TABLE users;\n" + ROLLBACK
+    )
+    got = {(d.code, d.severity, d.location.line if d.location else 0) for d in lint(sql)}
+    assert ("checker-failed", "error", 3) in got
+    assert not any(code == "checker-failed" and line == 2 for code, _, line in got)
+
+
 def test_suppression_needs_reason_and_unused_ignore_is_reported() -> None:
     sql = (
         "-- reconciler:ignore ban-drop-table -- legacy table, confirmed empty on 2026-11-01\n"
