@@ -332,6 +332,20 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     t = i.tree
     if i.node in ("CreateFunctionStmt", "AlterFunctionStmt"):
         yield from _definer_for_public(ctx)
+    elif i.node == "AlterOwnerStmt" and t.get("objectType") in _ROUTINES:
+        owner = str((t.get("newowner") or {}).get("rolename") or "")
+        if owner.lower() in POWERFUL_ROLES:
+            name = ".".join(str(s.get("sval")) for _, s in nodes(t.get("object"), "String"))
+            yield hit_at(
+                i,
+                (t.get("newowner") or {}).get("location"),
+                Hit(
+                    f"routine {name} is given to {owner}: as a SECURITY DEFINER (now or "
+                    f"later) it runs with {owner}'s rights for whoever may execute it",
+                    "keep routines owned by the role that owns the schema; a definer routine "
+                    "should own only the rights its body needs",
+                ),
+            )
     elif i.node == "CreateRoleStmt":
         yield from _role_attributes(ctx, t.get("options"), str(t.get("role")))
     elif i.node == "AlterRoleStmt":
@@ -403,6 +417,8 @@ RULE = Rule(
             "alter_table",
             "create_function",
             "alter_function",
+            "alter_procedure",
+            "alter_routine",
         )
     ),
 )

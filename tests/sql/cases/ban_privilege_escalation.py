@@ -7,6 +7,10 @@ from tests.sql.cases import F, P
 R = "ban-privilege-escalation"
 
 CASES = [
+    # a routine given to a role that holds everything
+    F("ban-privilege-escalation", "ALTER FUNCTION app.promote(bigint) OWNER TO postgres;"),
+    F("ban-privilege-escalation", "ALTER PROCEDURE app.cleanup() OWNER TO neon_superuser;"),
+    P("ban-privilege-escalation", "ALTER FUNCTION app.promote(bigint) OWNER TO app_owner;"),
     # a view made here reads with its owner's rights unless security_invoker
     F(
         "ban-privilege-escalation",
