@@ -39,6 +39,7 @@ RULE_MODULES = [
     "ban_unlogged_table",
     "ban_sequence_reset",
     "ban_builtin_shadowing",
+    "require_rls_policy",
     "require_safe_suffix",
     "require_rollback_section",
     "ban_template_placeholder",
