@@ -276,7 +276,10 @@ def lint_migration(
         if where is not None and sev == "error" and rule.id != "ban-unlisted-operation":
             precise.add(line)
         loc = SourceLocation(path, line, col) if line else SourceLocation(path)
-        out.append(Diagnostic(rule.id, hit.message, loc, hit.help, sev))  # type: ignore[arg-type]
+        message = hit.message
+        if where is not None and where.kind == "do":  # a name an EXECUTE gets at run time
+            message = message.replace(DYNAMIC_NAME, "<a name given at run time>")
+        out.append(Diagnostic(rule.id, message, loc, hit.help, sev))  # type: ignore[arg-type]
 
     # in strict environments, the allow-list rule speaks only where no precise rule did (about
     # a statement: a finding about the whole file, located on its first line, says nothing of it)

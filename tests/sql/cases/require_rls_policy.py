@@ -26,4 +26,12 @@ CASES = [
     ),
     P(R, "CREATE TABLE secrets (id bigint);\nALTER TABLE secrets ENABLE ROW LEVEL SECURITY;"),
     P(R, "ALTER TABLE profiles DISABLE ROW LEVEL SECURITY;"),
+    # a loop that switches it on for every table
+    F(
+        R,
+        "DO $$ DECLARE r record; BEGIN\n"
+        "FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP\n"
+        "  EXECUTE format('ALTER TABLE public.%I ENABLE ROW LEVEL SECURITY', r.tablename);\n"
+        "END LOOP; END $$;",
+    ),
 ]
