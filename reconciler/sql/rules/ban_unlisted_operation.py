@@ -125,6 +125,11 @@ _OUTSIDE = {
     "plperlu",
     "pltclu",
     "plsh",
+    "pljava",  # (with javaU, its untrusted language: the server's files and network)
+    "javau",
+    "plr",  # R, untrusted
+    "pllua",  # (installs plluau, untrusted, beside it)
+    "plluau",
     "adminpack",
     "file_fdw",
     "dblink",

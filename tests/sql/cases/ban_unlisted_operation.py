@@ -5,6 +5,10 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # extensions that install an untrusted language beside any trusted one
+    F("ban-unlisted-operation", "CREATE EXTENSION pljava;"),
+    F("ban-unlisted-operation", "CREATE FUNCTION f() RETURNS int LANGUAGE javaU AS 'X.f';"),
+    P("ban-unlisted-operation", "CREATE EXTENSION plv8;"),
     # a data-modifying WITH is a write, wherever the query stands
     F(
         "ban-unlisted-operation",
