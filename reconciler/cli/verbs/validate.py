@@ -49,8 +49,9 @@ def usage_problem(args: argparse.Namespace) -> str | None:
     """--rule and --relaxed stand in for a policy only where there is none."""
     if args.env and (args.rule or args.relaxed):
         return (
-            "--rule and --relaxed are for FILES checked without --env: an environment's "
-            "policy (its policy.strict and policy.rules) decides its rules"
+            "--rule and --relaxed are for FILES checked without an environment (--env, or "
+            "RECONCILER_ENV, names one): an environment's policy (its policy.strict and "
+            "policy.rules) decides its rules"
         )
     for spec in args.rule:
         rule, _, severity = spec.partition("=")
