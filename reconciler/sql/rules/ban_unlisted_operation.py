@@ -21,6 +21,7 @@ from reconciler.sql.rules.base import (
     alter_commands,
     alter_target,
     domain_target,
+    hit_at,
     index_target,
     name_key,
     nodes,
@@ -561,6 +562,24 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             "data-modifying WITH): more than a new object",
             "make the change its own statement, or allow it with "
             "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+        )
+        return
+    parents = [
+        parent
+        for _, r in nodes(i.tree.get("inhRelations"), "RangeVar")
+        if (parent := relation(r)) and not ctx.is_new(parent)
+    ]
+    if i.node == "CreateStmt" and parents and not i.tree.get("partbound"):
+        yield hit_at(
+            i,
+            (i.tree.get("inhRelations") or [{}])[0].get("RangeVar", {}).get("location"),
+            Hit(
+                f"a new table that INHERITS {', '.join(parents)}: its rows appear in every "
+                f"query of {parents[0]} (without ONLY), past {parents[0]}'s unique "
+                "constraints and triggers; more than a new object",
+                "make it a table of its own (or a partition, if the parent is partitioned), "
+                "or allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+            ),
         )
         return
     if i.kind in _ALWAYS:

@@ -5,6 +5,16 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # a child of an existing table adds rows to its queries, past its unique constraints
+    F("ban-unlisted-operation", "CREATE TABLE shadow_users () INHERITS (users);"),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE base (id bigint);\nCREATE TABLE child () INHERITS (base);",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE events_2020 PARTITION OF events FOR VALUES IN (2020);",
+    ),
     # extensions that install an untrusted language beside any trusted one
     F("ban-unlisted-operation", "CREATE EXTENSION pljava;"),
     F("ban-unlisted-operation", "CREATE FUNCTION f() RETURNS int LANGUAGE javaU AS 'X.f';"),
