@@ -53,16 +53,6 @@ def reset_session(cur: psycopg.Cursor[Any]) -> None:
         cur.execute(statement)
 
 
-# statements that can leave state in the session beyond their transaction: a SET that is not
-# LOCAL (or a RESET), set_config(), a SET inside a DO block's dynamic SQL; temporary objects
-_SESSION_SETTING = re.compile(
-    r"^(?:SET\s+(?!LOCAL\b|TRANSACTION\b|CONSTRAINTS\b)|RESET\b)|SET_CONFIG\s*\("
-    r"|^DO\b.*\bSET\s+(?!LOCAL\b)",
-    re.IGNORECASE | re.DOTALL,
-)
-_TEMPORARY = re.compile(
-    r"\bTEMP(?:ORARY)?\s+(?:TABLE|VIEW|SEQUENCE)\b|^SELECT\b.*\bINTO\s+TEMP", re.I | re.S
-)
 # session state other than settings that a file can leave: a prepared statement (the next
 # file's PREPARE of the same name would fail only when both run in one session), a LISTEN, a
 # cursor declared WITH HOLD
@@ -72,22 +62,15 @@ _SESSION_LOCK = re.compile(r"\bPG_(?:TRY_)?ADVISORY_LOCK(?:_SHARED)?\s*\(", re.I
 
 
 def restore_session(conn: psycopg.Connection[Any], m: DesiredMigration) -> None:
-    """Undo what file ``m`` left in the session: a SET search_path (or role, or any setting)
-    outside SET LOCAL outlives its transaction, and the next file run on this connection
-    would start from it, where the same file applied in a run of its own would not. So each
-    file starts from the session as it was opened."""
-    settings, temp, state, locks = _session_changes(m)
-    if not (settings or temp or state or locks) or conn.closed or conn.broken:
+    """Undo what file ``m`` left in the session that ``reset_session`` (run before every
+    file) does not: prepared statements, LISTENs, held cursors and session advisory locks, so
+    the next file run on this connection starts as it would in a run of its own."""
+    state, locks = _session_changes(m)
+    if not (state or locks) or conn.closed or conn.broken:
         return
     if conn.info.transaction_status != pq.TransactionStatus.IDLE:
-        return  # (a failure left a transaction to roll back: its settings go with it)
+        return  # (a failure left a transaction to roll back)
     with conn.cursor() as cur:
-        if settings:
-            cur.execute("SET SESSION AUTHORIZATION DEFAULT")
-            cur.execute("RESET ROLE")  # (RESET ALL leaves the role alone)
-            cur.execute("RESET ALL")
-        if temp:
-            cur.execute("DISCARD TEMP")
         if state:
             # the file's own prepared statements and held cursors, as the catalog names them
             # (DEALLOCATE ALL would take the driver's protocol-level ones too)
@@ -132,13 +115,11 @@ def _release_advisory_locks(cur: psycopg.Cursor[Any]) -> None:
                 break
 
 
-def _session_changes(m: DesiredMigration) -> tuple[bool, bool, bool, bool]:
-    """(may change a setting, may create a temporary object, may leave a prepared statement,
-    a LISTEN or a held cursor, may keep a session advisory lock) beyond the file's own run."""
+def _session_changes(m: DesiredMigration) -> tuple[bool, bool]:
+    """(may leave a prepared statement, a LISTEN or a held cursor, may keep a session
+    advisory lock) beyond the file's own run."""
     codes = [s.code for s in m.source.statements]
     return (
-        any(_SESSION_SETTING.search(c) for c in codes),
-        any(_TEMPORARY.search(c) for c in codes),
         any(_SESSION_STATE.match(c) for c in codes),
         any(_SESSION_LOCK.search(c) for c in codes),
     )
@@ -215,6 +196,7 @@ class Applier:
         self.sleep = sleep
         self.report = ApplyReport()
         self._files = {m.version: m for m in desired.migrations}  # not a search per migration
+        self._unsettled = False  # a file ran since the session was last reset
 
     # -- helpers -------------------------------------------------------------------------
     def _timeouts(self, cur: psycopg.Cursor, local: bool, *, flush: bool = True) -> None:
@@ -255,11 +237,17 @@ class Applier:
         )
 
     def settle(self) -> None:
-        """After the last migration: the session as opened, for what runs next (the schema
-        snapshot, the config and forum rows), whatever that file's functions left."""
-        if self.report.migrations and not (self.conn.closed or self.conn.broken):
-            with self.conn.cursor() as cur:
-                cur.execute("; ".join(_RESET_SESSION))
+        """After the last migration, or one that failed: the session as opened, for what runs
+        next (the schema snapshot, the config and forum rows, the failure's audit event),
+        whatever that file left. (Each file resets it first itself.)"""
+        conn = self.conn
+        if not self._unsettled or conn.closed or conn.broken:
+            return
+        if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+            return  # (a failure left a transaction to roll back: what it set goes with it)
+        with conn.cursor() as cur:
+            cur.execute("; ".join(_RESET_SESSION))
+        self._unsettled = False
 
     # -- migrations ------------------------------------------------------------------------
     def apply_migration(self, action: ApplyMigration) -> None:
@@ -268,11 +256,16 @@ class Applier:
         self.event(
             "migrate", f"{m.filename}" + (" (no-transaction)" if action.no_transaction else "")
         )
+        self._unsettled = True
         try:
             if action.no_transaction:
                 self._apply_stepwise(m, action.resume_from, started, action.started)
             else:
                 self._apply_transactional(m)
+        except BaseException:
+            with contextlib.suppress(psycopg.Error):  # (the file's own error is the one to tell)
+                self.settle()
+            raise
         finally:
             restore_session(self.conn, m)
         self.report.migrations.append(m.version)

@@ -169,24 +169,18 @@ def _data_problems(data: Any, loc: Locator, what: str) -> list[Diagnostic]:
     return out
 
 
-_CREDENTIAL_WORDS = ("pass", "pwd", "secret", "key", "token")
-
-
 def _secret_entries(data: Any, loc: Locator) -> list[Diagnostic]:
     """Config entries named like a credential (``smtp_password``, ``stripe_api_key``) whose
     value is written in: the name says what the value is, as a column's does in SQL."""
-    from reconciler.sql import secrets
-
     entries = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
         return []
     out = []
     for name, entry in entries.items():
-        low = str(name).lower()
-        if not any(w in low for w in _CREDENTIAL_WORDS) or not isinstance(entry, dict):
+        if not _credential_name(str(name)) or not isinstance(entry, dict):
             continue
         value = entry.get("value")
-        if isinstance(value, str) and secrets.secret_value(str(name), value):
+        if isinstance(value, str) and _secret_text(str(name), value):
             out.append(
                 Diagnostic(
                     "literal-secret",

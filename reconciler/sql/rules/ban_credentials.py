@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from reconciler.sql import secrets
-from reconciler.sql.classify import StatementInfo
+from reconciler.sql.classify import StatementInfo, function_name
 from reconciler.sql.rules.base import FileContext, Hit, Rule, nodes
 from reconciler.sql.secrets import SECRET_COLUMN, secret_value
 
@@ -41,7 +41,7 @@ def _constant(expr: Any) -> tuple[str, int] | None:
             expr = expr["TypeCast"].get("arg")
             continue
         call = expr["FuncCall"]
-        names = [str((n.get("String") or {}).get("sval", "")) for n in call.get("funcname") or []]
+        names = function_name(call)
         if not names or names[-1].lower() not in _HASHING or not call.get("args"):
             return None
         expr = call["args"][0]
@@ -83,8 +83,8 @@ def _settings(info: StatementInfo) -> Iterator[tuple[str, Any]]:
         return
     for _, call in info.find("FuncCall"):
         args = call.get("args") or []
-        names = [str((n.get("String") or {}).get("sval", "")) for n in call.get("funcname") or []]
-        name = _constant(args[0]) if names[-1:] == ["set_config"] and len(args) >= 2 else None
+        is_set = function_name(call)[-1:] == ["set_config"] and len(args) >= 2
+        name = _constant(args[0]) if is_set else None
         if name is not None:
             yield name[0], args[1]
 

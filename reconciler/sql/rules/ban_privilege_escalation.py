@@ -21,6 +21,7 @@ from reconciler.sql.rules.base import (
     Rule,
     StatementContext,
     alter_commands,
+    definer_clause,
     hit_at,
     nodes,
     relation,
@@ -259,23 +260,23 @@ def _definer_for_public(ctx: StatementContext) -> Iterator[Hit]:
     """A SECURITY DEFINER routine runs with its owner's rights for whoever may EXECUTE it, and
     PostgreSQL lets PUBLIC execute every new routine."""
     i, t = ctx.info, ctx.info.tree
+    found = definer_clause(i)
+    if found is None:
+        return
     if i.node == "CreateFunctionStmt":
-        options, name_node = t.get("options"), t.get("funcname")
+        name_node = t.get("funcname")
         returns = [s.get("sval") for _, s in nodes(t.get("returnType"), "String")]
         if returns[-1:] in (["trigger"], ["event_trigger"]):
             return  # called only as a trigger, never by a role
     else:
-        options, name_node = t.get("actions"), (t.get("func") or {}).get("objname")
-    definer = [
-        d for _, d in nodes(options, "DefElem") if d.get("defname") == "security" and _true(d)
-    ]
+        name_node = (t.get("func") or {}).get("objname")
     name = [str(s.get("sval")) for _, s in nodes(name_node, "String")]
-    if not definer or not name or _revoked(ctx, name):
+    if not name or _revoked(ctx, name):
         return
     routine = ".".join(name)
     yield hit_at(
         i,
-        definer[0].get("location"),
+        found[0].get("location"),
         Hit(
             f"SECURITY DEFINER {routine} may be executed by PUBLIC (PostgreSQL grants EXECUTE "
             "on every new routine to PUBLIC): every role, the application's anonymous one "

@@ -434,6 +434,11 @@ def _new_table_defaults(ctx: StatementContext, target: str | None) -> list[str]:
     return []
 
 
+def _writes_within(info: StatementInfo) -> bool:
+    """A data-modifying statement inside this one (a WITH's INSERT, UPDATE, DELETE or MERGE)."""
+    return any(True for _ in info.find("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"))
+
+
 def _dynamic_schema(info: StatementInfo) -> bool:
     """A statement an EXECUTE builds that names a schema given at run time (``%I.%I``): in a
     loop over schemas it reaches every one, the reconciler's own among them."""
@@ -555,8 +560,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     if not i.parsed:
         return
-    writes = any(True for _ in i.find("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"))
-    if i.node == "CreateTableAsStmt" and writes:
+    if i.node == "CreateTableAsStmt" and _writes_within(i):
         yield Hit(
             "the query that fills this new table changes rows of other tables (a "
             "data-modifying WITH): more than a new object",
@@ -584,7 +588,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     if i.kind in _ALWAYS:
         return
-    if i.kind == "select" and i.inside == "do" and not writes:
+    if i.kind == "select" and i.inside == "do" and not _writes_within(i):
         return  # a query a DO block reads to decide what to do (its writes are judged)
     if i.kind in _NEW_OBJECTS and not i.replace:
         return
@@ -608,7 +612,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     if (
         i.kind == "insert"
         and conflict.get("action") == "ONCONFLICT_NOTHING"
-        and not any(True for _ in i.find("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"))
+        and not _writes_within(i)
     ):
         return  # (not with a WITH that changes other rows on the way)
     label = i.kind.replace("_", " ").upper()

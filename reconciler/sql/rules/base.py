@@ -21,6 +21,7 @@ __all__ = [
     "constraint_types",
     "created_object",
     "created_table",
+    "definer_clause",
     "dotted_name",
     "hit_at",
     "index_target",
@@ -207,6 +208,24 @@ def created_object(info: StatementInfo) -> str | None:
         return dotted_name(t.get("domainname")) or None
     if node == "CreateFunctionStmt" and not t.get("replace"):
         return dotted_name(t.get("funcname")) or None
+    return None
+
+
+def definer_clause(info: StatementInfo) -> tuple[Tree, list[Tree]] | None:
+    """(the SECURITY DEFINER clause, every option of the routine) of a CREATE or ALTER
+    FUNCTION|PROCEDURE|ROUTINE that makes the routine a definer; None otherwise."""
+    if info.node == "CreateFunctionStmt":
+        key = "options"
+    elif info.node == "AlterFunctionStmt":
+        key = "actions"
+    else:
+        return None
+    options = [o for _, o in nodes(info.tree.get(key), "DefElem")]
+    for o in options:
+        if o.get("defname") == "security" and ((o.get("arg") or {}).get("Boolean") or {}).get(
+            "boolval"
+        ):
+            return o, options
     return None
 
 

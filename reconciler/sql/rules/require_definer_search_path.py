@@ -13,27 +13,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from reconciler.sql.classify import StatementInfo
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, hit_at
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, definer_clause, hit_at
 
 _HELP = (
     "add SET search_path to the function: schemas only trusted roles can write, then "
     "pg_temp last (SET search_path = app, pg_temp), or SET search_path = '' and "
     "schema-qualified names in the body"
 )
-
-
-def _options(tree: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    return [o["DefElem"] for o in tree.get(key) or () if isinstance(o, dict) and "DefElem" in o]
-
-
-def _definer(options: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The SECURITY DEFINER clause, when the statement makes the function one."""
-    for o in options:
-        if o.get("defname") == "security" and (o.get("arg") or {}).get("Boolean", {}).get(
-            "boolval"
-        ):
-            return o
-    return None
 
 
 def _pinned_path(options: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]] | None:
@@ -83,17 +69,12 @@ def _temp_first(info: StatementInfo, names: list[str]) -> str | None:
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.node == "CreateFunctionStmt":
-        options = _options(i.tree, "options")
-        what = "procedure" if i.tree.get("is_procedure") else "function"
-    elif i.node == "AlterFunctionStmt":
-        options = _options(i.tree, "actions")
-        what = "procedure" if i.tree.get("objtype") == "OBJECT_PROCEDURE" else "function"
-    else:
+    found = definer_clause(i)
+    if found is None:
         return
-    definer = _definer(options)
-    if definer is None:
-        return
+    definer, options = found
+    procedure = i.tree.get("is_procedure") or i.tree.get("objtype") == "OBJECT_PROCEDURE"
+    what = "procedure" if procedure else "function"
     pinned = _pinned_path(options)
     if pinned is not None:
         clause, names = pinned
