@@ -588,6 +588,20 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     if i.kind in _ALWAYS:
         return
+    if i.node == "CreateTrigStmt" and not ctx.is_new(table := relation(i.tree.get("relation"))):
+        yield hit_at(
+            i,
+            (i.tree.get("relation") or {}).get("location"),
+            Hit(
+                f"a new trigger on {table}, a table in use: its function runs on the "
+                "application's writes from now on and can change or refuse them (and CREATE "
+                "TRIGGER waits for, then blocks, every write to it): more than a new object",
+                "review the trigger and its function, then allow it with "
+                "`-- reconciler:ignore ban-unlisted-operation -- <reason>`; a trigger on a "
+                "table this file creates is a new object",
+            ),
+        )
+        return
     if i.kind == "select" and i.inside == "do" and not _writes_within(i):
         return  # a query a DO block reads to decide what to do (its writes are judged)
     if i.kind in _NEW_OBJECTS and not i.replace:

@@ -90,8 +90,25 @@ CASES = [
         "ban-unlisted-operation",
         "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
     ),
+    # a trigger changes what every write to its table does: new only on a new table
+    F(
+        "ban-unlisted-operation",
+        "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE FUNCTION app.refuse() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RETURN NULL; END $$;\n"
+        "CREATE TRIGGER trg BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION app.refuse();",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE CONSTRAINT TRIGGER trg AFTER UPDATE ON app.orders DEFERRABLE "
+        "FOR EACH ROW EXECUTE FUNCTION app.check_order();",
+    ),
     P(
         "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint);\n"
         "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();",
     ),
     F(
