@@ -22,6 +22,7 @@ RULE_MODULES = [
     "ban_set_not_null",
     "ban_drop_not_null",
     "require_not_valid_constraint",
+    "ban_scan_under_lock",
     "require_unique_using_index",
     "ban_rename",
     "ban_blocking_maintenance",

@@ -25,6 +25,7 @@ __all__ = [
     "dotted_name",
     "hit_at",
     "index_target",
+    "locks_held",
     "name_key",
     "nodes",
     "object_name",
@@ -281,6 +282,60 @@ def proven_not_null(ctx: StatementContext) -> set[str]:
 def alter_target(info: StatementInfo) -> str | None:
     """The table an ALTER TABLE (or a RENAME / SET SCHEMA of a table's parts) changes."""
     return relation(info.tree.get("relation")) if info.kind == "alter_table" else None
+
+
+# ALTER TABLE actions that take at most SHARE UPDATE EXCLUSIVE (writes go on); every other
+# action blocks writes until the transaction ends, and all but a foreign key's blocks reads too
+WRITES_GO_ON = frozenset(
+    {
+        "AT_ValidateConstraint",
+        "AT_SetStatistics",
+        "AT_SetOptions",
+        "AT_ResetOptions",
+        "AT_SetRelOptions",  # fillfactor, autovacuum and planner parameters
+        "AT_ResetRelOptions",
+        "AT_ClusterOn",
+        "AT_DropCluster",
+        "AT_AttachPartition",
+        "AT_DetachPartitionFinalize",
+    }
+)
+_RENAMED_TABLE = ("OBJECT_TABLE", "OBJECT_COLUMN", "OBJECT_TABCONSTRAINT", "OBJECT_VIEW")
+_SHARE = 5  # LOCK TABLE's modes: SHARE and above block writes, ACCESS EXCLUSIVE (8) reads too
+
+
+def locks_held(info: StatementInfo) -> list[tuple[str, bool]]:
+    """(table, whether reads stop too) for each table this statement locks against writes
+    until its transaction ends."""
+    t, node = info.tree, info.node
+    if node == "AlterTableStmt" and t.get("objtype") in ("OBJECT_TABLE", "OBJECT_MATVIEW"):
+        table = relation(t.get("relation"))
+        blocking = [c for c in alter_commands(info) if c.get("subtype") not in WRITES_GO_ON]
+        if table is None or not blocking:
+            return []
+        keys = [
+            (c.get("def") or {}).get("Constraint") or {}
+            for c in blocking
+            if c.get("subtype") == "AT_AddConstraint"
+        ]
+        fks = [k for k in keys if k.get("contype") == "CONSTR_FOREIGN"]
+        out = [(table, len(fks) < len(blocking))]
+        out.extend((ref, False) for k in fks if (ref := relation(k.get("pktable"))))
+        return out
+    if node == "IndexStmt" and not info.concurrently:
+        return [(table, False) for table in [relation(t.get("relation"))] if table]
+    if node == "LockStmt" and int(t.get("mode") or 0) >= _SHARE:
+        reads = int(t.get("mode") or 0) == 8
+        return [(n, reads) for _, r in nodes(t.get("relations"), "RangeVar") if (n := relation(r))]
+    if node == "TruncateStmt":
+        return [(n, True) for _, r in nodes(t.get("relations"), "RangeVar") if (n := relation(r))]
+    if node in ("CreateTrigStmt", "RefreshMatViewStmt", "CreatePolicyStmt", "AlterPolicyStmt"):
+        table = relation(t.get("relation") or t.get("table"))
+        reads = node != "CreateTrigStmt" and not t.get("concurrent")
+        return [(table, reads)] if table and (reads or node == "CreateTrigStmt") else []
+    if node == "RenameStmt" and t.get("renameType") in _RENAMED_TABLE:
+        return [(n, True) for n in [relation(t.get("relation"))] if n]
+    return []
 
 
 def index_target(info: StatementInfo) -> str | None:

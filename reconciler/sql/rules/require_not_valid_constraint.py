@@ -12,6 +12,7 @@ from typing import Any
 
 from reconciler.sql.classify import StatementInfo
 from reconciler.sql.rules.base import (
+    WRITES_GO_ON,
     Hit,
     Rule,
     StatementContext,
@@ -21,7 +22,7 @@ from reconciler.sql.rules.base import (
     column_defs,
     domain_target,
     hit_at,
-    index_target,
+    locks_held,
     relation,
     rewritten,
     same_table,
@@ -44,18 +45,6 @@ _COLUMN = {
         "adds a foreign key that locks the referenced table",
         "FOREIGN KEY ...",
     ),
-}
-# ALTER TABLE actions that take at most SHARE UPDATE EXCLUSIVE (writes go on); every other
-# action, and a plain CREATE INDEX, blocks writes until the transaction ends
-_WRITES_GO_ON = {
-    "AT_ValidateConstraint",
-    "AT_SetStatistics",
-    "AT_SetOptions",
-    "AT_ResetOptions",
-    "AT_ClusterOn",
-    "AT_DropCluster",
-    "AT_AttachPartition",
-    "AT_DetachPartitionFinalize",
 }
 
 
@@ -90,15 +79,7 @@ def _help(ctx: StatementContext, con: dict[str, Any]) -> str:
 
 def _blocks_writes(info: StatementInfo, table: str | None) -> bool:
     """This statement locks ``table`` against writes until its transaction ends."""
-    if info.node == "IndexStmt":
-        return not info.concurrently and same_table(index_target(info), table)
-    if info.node == "AlterTableStmt" and same_table(relation(info.tree.get("relation")), table):
-        return any(c.get("subtype") not in _WRITES_GO_ON for c in alter_commands(info))
-    if info.node == "LockStmt":
-        return any(
-            same_table(relation(r.get("RangeVar")), table) for r in info.tree.get("relations") or ()
-        )
-    return False
+    return any(same_table(locked, table) for locked, _ in locks_held(info))
 
 
 def _validated_under_a_lock(ctx: StatementContext) -> Iterator[Hit]:
@@ -110,7 +91,7 @@ def _validated_under_a_lock(ctx: StatementContext) -> Iterator[Hit]:
     if not validates or ctx.file.source.no_transaction or ctx.is_new(table):
         return
     name = validates[0].get("name")
-    if any(c.get("subtype") not in _WRITES_GO_ON for c in commands):
+    if any(c.get("subtype") not in WRITES_GO_ON for c in commands):
         yield Hit(
             f"VALIDATE CONSTRAINT {name} runs in the same ALTER TABLE as actions that block "
             f"writes to {table}: the scan holds that lock, so NOT VALID gains nothing",

@@ -1,0 +1,189 @@
+"""ban-scan-under-lock: a long read or write of tables in use, in a transaction already holding
+a lock that stops the application on another one (or on the same one, for a backfill).
+
+A lock is held until commit: ``ALTER TABLE users ADD COLUMN a text`` takes ACCESS EXCLUSIVE for
+a moment, but a ``VALIDATE CONSTRAINT`` of ``posts``, a backfill ``UPDATE`` or a
+``CREATE TABLE ... AS SELECT`` later in the same file keeps ``users`` unreadable for as long as
+that statement runs. (A VALIDATE under a lock on its own table is require-not-valid-constraint's.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from reconciler.sql.classify import StatementInfo, always_true, nodes
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_commands,
+    hit_at,
+    locks_held,
+    relation,
+    same_table,
+)
+
+_HELP = (
+    "give the long statement a migration of its own (its own transaction), or make this file "
+    "`-- reconciler:no-transaction` so each statement commits and lets go of its lock at once"
+)
+
+
+def _column_vs_value(expr: dict[str, Any]) -> bool:
+    """``column = constant`` or ``column IN (...)`` (either side): a write found by key."""
+    a = expr.get("A_Expr")
+    if a is None:
+        return False
+    sides = [a.get("lexpr") or {}, a.get("rexpr") or {}]
+    column = any("ColumnRef" in s for s in sides)
+    if a.get("kind") == "AEXPR_IN":
+        return "ColumnRef" in sides[0]
+    op = [(n.get("String") or {}).get("sval") for n in a.get("name") or ()]
+    value = any(k in s for s in sides for k in ("A_Const", "ParamRef", "TypeCast"))
+    return a.get("kind") == "AEXPR_OP" and op[-1:] == ["="] and column and value
+
+
+def _keyed(where: Any) -> bool:
+    """A WHERE that picks rows by key (every branch of an OR, one term of an AND), so the
+    statement is quick whatever the table's size."""
+    if not isinstance(where, dict) or always_true(where):
+        return False
+    both = where.get("BoolExpr")
+    if both is not None:
+        args = both.get("args") or []
+        if both.get("boolop") == "AND_EXPR":
+            return any(_keyed(x) for x in args)
+        if both.get("boolop") == "OR_EXPR":
+            return bool(args) and all(_keyed(x) for x in args)
+        return False
+    return _column_vs_value(where)
+
+
+def _read_tables(query: Any) -> list[tuple[str, int | None]]:
+    """(table, location) of each table a query reads, not the names its WITH defines and not
+    the system catalogs (small, and read by every migration)."""
+    ctes = {str(c.get("ctename")) for _, c in nodes(query, "CommonTableExpr")}
+    out = []
+    for _, rv in nodes(query, "RangeVar"):
+        name = relation(rv)
+        if (
+            name is None
+            or name in ctes
+            or rv.get("schemaname") in ("pg_catalog", "information_schema")
+            or str(rv.get("relname", "")).startswith("pg_")
+        ):
+            continue
+        out.append((name, rv.get("location")))
+    return out
+
+
+def _target(tree: dict[str, Any]) -> list[tuple[str, int | None]]:
+    rel = tree.get("relation") or {}
+    return [(n, rel.get("location")) for n in [relation(rel)] if n]
+
+
+def _scans(info: StatementInfo) -> tuple[str, list[tuple[str, int | None]]]:
+    """(what the statement does, the tables it reads or writes in full, with locations)."""
+    t, node = info.tree, info.node
+    if node in ("UpdateStmt", "DeleteStmt"):
+        if _keyed(t.get("whereClause")):
+            return "", []
+        return ("UPDATE" if node == "UpdateStmt" else "DELETE"), _target(t)
+    if node == "MergeStmt":
+        return "MERGE", _target(t)
+    if node == "InsertStmt" and t.get("selectStmt"):
+        select = (t["selectStmt"].get("SelectStmt") or {}) if t.get("selectStmt") else {}
+        if _keyed(select.get("whereClause")):
+            return "", []
+        return "INSERT ... SELECT", _read_tables(t.get("selectStmt"))
+    if node == "CreateTableAsStmt" and not (t.get("into") or {}).get("skipData"):
+        select = (t.get("query") or {}).get("SelectStmt") or {}
+        if _keyed(select.get("whereClause")):
+            return "", []
+        what = "CREATE MATERIALIZED VIEW" if info.kind == "create_view" else "CREATE TABLE ... AS"
+        return what, _read_tables(t.get("query"))
+    if node == "SelectStmt" and t.get("intoClause"):
+        if _keyed(t.get("whereClause")):
+            return "", []
+        return "SELECT ... INTO", _read_tables({k: v for k, v in t.items() if k != "intoClause"})
+    if node == "CopyStmt" and not t.get("is_from"):
+        if t.get("query"):
+            return "COPY (query) TO", _read_tables(t.get("query"))
+        return "COPY ... TO", _target(t)
+    if node == "RefreshMatViewStmt":
+        return "REFRESH MATERIALIZED VIEW", _target(t)
+    if node == "AlterTableStmt" and any(
+        c.get("subtype") == "AT_ValidateConstraint" for c in alter_commands(info)
+    ):
+        return "VALIDATE CONSTRAINT", _target(t)
+    return "", []
+
+
+def _earlier(ctx: StatementContext) -> Iterator[StatementInfo]:
+    """The statements this transaction ran before this one, a DO block's among them."""
+    for info in ctx.file.infos:
+        if info is ctx.info:
+            return
+        for child in info.children:
+            if child is ctx.info:
+                return  # (its siblings before it have been given)
+            yield child
+        yield info
+
+
+def check(ctx: StatementContext) -> Iterator[Hit]:
+    i = ctx.info
+    if ctx.file.source.no_transaction:
+        return
+    what, tables = _scans(i)
+    scanned = [(name, at) for name, at in tables if not ctx.is_new(name)]
+    if not scanned:
+        return
+    held = [
+        (earlier, locked, reads)
+        for earlier in _earlier(ctx)
+        for locked, reads in locks_held(earlier)
+        if not ctx.is_new(locked)
+    ]
+    if what == "VALIDATE CONSTRAINT" and any(same_table(t, scanned[0][0]) for _, t, _ in held):
+        return  # require-not-valid-constraint's case (validate in a later migration fixes both)
+    for earlier, locked, reads in held:
+        same = any(same_table(locked, name) for name, _ in scanned)
+        stopped = "reads and writes" if reads else "writes"
+        target, at = scanned[0]
+        yield hit_at(
+            i,
+            at,
+            Hit(
+                f"{what} goes through {target} while this transaction holds the lock line "
+                f"{earlier.stmt.line} took on {locked}, which stops its {stopped} until "
+                f"commit: {locked} waits for the whole {'backfill' if same else 'scan'}",
+                _HELP,
+            ),
+        )
+        return
+
+
+RULE = Rule(
+    "ban-scan-under-lock",
+    "error",
+    "warning",
+    "no long read or write in a transaction already holding a lock on a table in use",
+    check,
+    kinds=frozenset(
+        (
+            "update",
+            "delete",
+            "merge",
+            "insert",
+            "create_table",
+            "create_view",
+            "select",
+            "copy",
+            "refresh_materialized_view",
+            "alter_table",
+            "validate_constraint",
+        )
+    ),
+)
