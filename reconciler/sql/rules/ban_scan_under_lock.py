@@ -30,18 +30,24 @@ _HELP = (
 )
 
 
+_VALUES = ("A_Const", "ParamRef", "TypeCast", "SubLink", "A_ArrayExpr")
+
+
 def _column_vs_value(expr: dict[str, Any]) -> bool:
-    """``column = constant`` or ``column IN (...)`` (either side): a write found by key."""
+    """``column = value``, ``column = ANY (...)`` or ``column IN (...)``, the value a
+    constant, a parameter or a subquery: rows found by key."""
     a = expr.get("A_Expr")
     if a is None:
         return False
-    sides = [a.get("lexpr") or {}, a.get("rexpr") or {}]
-    column = any("ColumnRef" in s for s in sides)
+    left, right = a.get("lexpr") or {}, a.get("rexpr") or {}
     if a.get("kind") == "AEXPR_IN":
-        return "ColumnRef" in sides[0]
+        return "ColumnRef" in left
     op = [(n.get("String") or {}).get("sval") for n in a.get("name") or ()]
-    value = any(k in s for s in sides for k in ("A_Const", "ParamRef", "TypeCast"))
-    return a.get("kind") == "AEXPR_OP" and op[-1:] == ["="] and column and value
+    if a.get("kind") not in ("AEXPR_OP", "AEXPR_OP_ANY") or op[-1:] != ["="]:
+        return False
+    return any(
+        "ColumnRef" in x and any(k in y for k in _VALUES) for x, y in ((left, right), (right, left))
+    )
 
 
 def _keyed(where: Any) -> bool:

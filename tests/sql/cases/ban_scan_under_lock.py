@@ -50,6 +50,11 @@ CASES = [
     ),
     F(
         "ban-scan-under-lock",
+        "ALTER TABLE users ADD COLUMN org text;\n"
+        "UPDATE users SET org = o.name FROM orgs o WHERE o.id = users.org_id;",
+    ),
+    F(
+        "ban-scan-under-lock",
         "ALTER TABLE users ADD COLUMN a text;\nDO $$ BEGIN UPDATE users SET a = 'x'; END $$;",
     ),
     F(
@@ -83,7 +88,9 @@ CASES = [
         "ban-scan-under-lock",
         "ALTER TABLE users ADD COLUMN a text;\n"
         "UPDATE settings SET value = 'x' WHERE key = 'mode';\n"
-        "DELETE FROM flags WHERE name IN ('a', 'b') AND NOT enabled;",
+        "DELETE FROM flags WHERE name IN ('a', 'b') AND NOT enabled;\n"
+        "UPDATE plans SET price = 10 WHERE id = ANY ('{1,2}'::int[]);\n"
+        "UPDATE users SET plan = 'pro' WHERE org_id = (SELECT id FROM orgs WHERE slug = 'a');",
     ),
     P(
         "ban-scan-under-lock",
