@@ -34,6 +34,18 @@ FUNCTIONS = frozenset(
         # releases every advisory lock of the session, the reconciler's own among them: a
         # second reconciler could then start on the same database mid-run
         "pg_advisory_unlock_all",
+        # large objects live outside every table: unlinking one destroys it for every row
+        # that holds its oid, and nothing in a migration's plan shows which
+        "lo_unlink",
+        "lo_truncate",
+        "lo_truncate64",
+        # replication: dropping a slot or origin breaks the subscriber or CDC reading it
+        "pg_drop_replication_slot",
+        "pg_replication_origin_drop",
+        "pg_replication_slot_advance",
+        "pg_copy_logical_replication_slot",
+        "pg_create_logical_replication_slot",
+        "pg_create_physical_replication_slot",
     }
 )
 
@@ -41,7 +53,7 @@ FUNCTIONS = frozenset(
 def _hit(name: str, line: int | None = None, col: int | None = None) -> Hit:
     return Hit(
         f"{name}() has effects outside the migration (sessions, locks, server files, other "
-        "servers, time)",
+        "servers, large objects, replication, time)",
         "do operational actions by hand, not in a schema migration",
         line,
         col,

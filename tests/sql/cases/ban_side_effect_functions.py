@@ -5,6 +5,14 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # large objects and replication slots outlive the tables and the migration
+    F("ban-side-effect-functions", "SELECT lo_unlink(oid) FROM pg_largeobject_metadata;"),
+    F("ban-side-effect-functions", "SELECT pg_catalog.pg_drop_replication_slot('cdc');"),
+    F(
+        "ban-side-effect-functions",
+        "SELECT pg_create_logical_replication_slot('s', 'pgoutput');",
+    ),
+    P("ban-side-effect-functions", "SELECT lo_get(42);"),
     F(
         "ban-side-effect-functions",
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'x';",
