@@ -21,6 +21,7 @@ from reconciler.sql.rules.base import (
     alter_commands,
     alter_target,
     domain_target,
+    dotted_name,
     hit_at,
     index_target,
     name_key,
@@ -588,17 +589,20 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     if i.kind in _ALWAYS:
         return
-    if i.node == "CreateTrigStmt" and not ctx.is_new(table := relation(i.tree.get("relation"))):
+    table = relation(i.tree.get("relation")) if i.node == "CreateTrigStmt" else None
+    function = dotted_name(i.tree.get("funcname")) if table else None
+    if table and not ctx.is_new(table) and not ctx.made_earlier(function):
         yield hit_at(
             i,
-            (i.tree.get("relation") or {}).get("location"),
+            (i.tree.get("funcname") or [{}])[-1].get("String", {}).get("location")
+            or (i.tree.get("relation") or {}).get("location"),
             Hit(
-                f"a new trigger on {table}, a table in use: its function runs on the "
-                "application's writes from now on and can change or refuse them (and CREATE "
-                "TRIGGER waits for, then blocks, every write to it): more than a new object",
-                "review the trigger and its function, then allow it with "
-                "`-- reconciler:ignore ban-unlisted-operation -- <reason>`; a trigger on a "
-                "table this file creates is a new object",
+                f"a new trigger on {table}, a table in use, runs {function}(), which this file "
+                "does not create: a body out of the linter's and the reviewer's sight runs on "
+                "the application's writes from now on, and can change or refuse them",
+                "create the function in the same file (its body is then checked and "
+                "reviewed with the trigger), or allow it with "
+                "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
             ),
         )
         return

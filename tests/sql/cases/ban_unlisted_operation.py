@@ -90,7 +90,8 @@ CASES = [
         "ban-unlisted-operation",
         "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
     ),
-    # a trigger changes what every write to its table does: new only on a new table
+    # a trigger on a table in use runs its function on every write: one whose body the file
+    # does not show is out of sight
     F(
         "ban-unlisted-operation",
         "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();",
@@ -99,7 +100,15 @@ CASES = [
         "ban-unlisted-operation",
         "CREATE FUNCTION app.refuse() RETURNS trigger LANGUAGE plpgsql AS "
         "$$ BEGIN RETURN NULL; END $$;\n"
-        "CREATE TRIGGER trg BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION app.refuse();",
+        "CREATE TRIGGER trg BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION refuse();",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "create function public.handle_new_user() returns trigger language plpgsql "
+        "security definer set search_path = '' as $$ begin insert into public.profiles (id) "
+        "values (new.id); return new; end; $$;\n"
+        "create trigger on_auth_user_created after insert on auth.users for each row "
+        "execute procedure public.handle_new_user();",
     ),
     F(
         "ban-unlisted-operation",
