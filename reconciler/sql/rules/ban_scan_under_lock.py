@@ -127,21 +127,25 @@ def _scans(info: StatementInfo) -> tuple[str, list[tuple[str, int | None]]]:
 
 
 def _earlier(ctx: StatementContext) -> Iterator[StatementInfo]:
-    """The statements this transaction ran before this one, a DO block's among them."""
+    """The statements this transaction ran before this one, a DO block's among them (in a
+    no-transaction file, each statement is a transaction: only a DO block's own)."""
+    alone = ctx.file.source.no_transaction
     for info in ctx.file.infos:
         if info is ctx.info:
             return
+        siblings: list[StatementInfo] = []
         for child in info.children:
             if child is ctx.info:
-                return  # (its siblings before it have been given)
-            yield child
-        yield info
+                yield from siblings
+                return
+            siblings.append(child)
+        if not alone:
+            yield from siblings
+            yield info
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if ctx.file.source.no_transaction:
-        return
     what, tables = _scans(i)
     scanned = [(name, at) for name, at in tables if not ctx.is_new(name)]
     if not scanned:

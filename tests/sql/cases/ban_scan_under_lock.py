@@ -134,7 +134,12 @@ CASES = [
         "ALTER TABLE posts ADD CONSTRAINT fk FOREIGN KEY (u) REFERENCES users (id) NOT VALID;\n"
         "ALTER TABLE posts VALIDATE CONSTRAINT fk;",
     ),
-    # each statement commits on its own in a no-transaction file
+    # each statement commits on its own in a no-transaction file (a DO block is one)
+    F(
+        "ban-scan-under-lock",
+        "-- reconciler:no-transaction\nSELECT 1;\n"
+        "DO $$ BEGIN ALTER TABLE users ADD COLUMN a text; UPDATE users SET a = 'x'; END $$;",
+    ),
     P(
         "ban-scan-under-lock",
         "-- reconciler:no-transaction\nALTER TABLE users ADD COLUMN a text;\n"
