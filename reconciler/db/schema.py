@@ -264,7 +264,9 @@ def take_snapshot(
     with conn.transaction():
         row = conn.execute(
             "SELECT version FROM reconciler.schema_migrations WHERE applied_at IS NOT NULL "
-            "ORDER BY length(version) DESC, version DESC LIMIT 1"
+            # as numbers, part by part (9999 before 10000, 1.9 before 1.10 before 2)
+            "ORDER BY CASE WHEN version ~ '^[0-9]+(\\.[0-9]+)*$' "
+            "THEN string_to_array(version, '.')::numeric[] END DESC NULLS LAST, version DESC LIMIT 1"
         ).fetchone()
         before_stamp = _stamp(conn)
         objects = catalog(conn)

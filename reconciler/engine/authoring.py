@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from reconciler.engine.request import Request
 from reconciler.engine.session import load
 from reconciler.errors import ReconcilerError
+from reconciler.sql.migration import version_key
 
 __all__ = ["new_migration"]
 
@@ -51,21 +52,24 @@ def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
         raise ReconcilerError(
             str(e), code="bad-name", hint="e.g. reconcile new add_user_prefs"
         ) from None
-    last = max(desired.migrations, key=lambda m: int(m.version or 0), default=None)
+    last = max(desired.migrations, key=lambda m: version_key(m.version), default=None)
     if last is not None and "/" in last.filename:
         # the history is kept a folder per migration (Prisma's, Diesel's): the new one too,
         # versioned by the time as those tools do (and after the newest, whatever the clock)
         inner = last.filename.rpartition("/")[2]
-        stamp = max(int(datetime.now(UTC).strftime("%Y%m%d%H%M%S")), int(last.version) + 1)
+        stamp = max(
+            int(datetime.now(UTC).strftime("%Y%m%d%H%M%S")), version_key(last.version)[0] + 1
+        )
         version = str(stamp)
         if inner == "up.sql":  # Diesel: 2023-01-02-030405_name
             version = f"{version[:4]}-{version[4:6]}-{version[6:8]}-{version[8:]}"
         path = os.path.join(folder, f"{version}_{filename.split('_', 1)[1].removesuffix('.sql')}")
         os.mkdir(path)
         path = os.path.join(path, inner)
-    elif last is not None and re.match(r"^V\d+__", last.filename):
-        # a Flyway history: the next V<n>__<description>.sql
-        path = os.path.join(folder, f"V{int(last.version) + 1}__{filename.split('_', 1)[1]}")
+    elif last is not None and re.match(r"^V\d+(?:[._]\d+)*__", last.filename):
+        # a Flyway history: the next V<n>__<description>.sql (after V1.4, V2)
+        nxt = version_key(last.version)[0] + 1
+        path = os.path.join(folder, f"V{nxt}__{filename.split('_', 1)[1]}")
     else:
         path = os.path.join(folder, filename)
     with open(path, "x", encoding="utf-8") as f:

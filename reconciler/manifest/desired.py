@@ -7,7 +7,7 @@ from typing import Any
 
 from reconciler.errors import SourceLocation
 from reconciler.manifest.models import EnvironmentSpec
-from reconciler.sql.migration import MigrationSource
+from reconciler.sql.migration import VERSION, MigrationSource, version_key
 
 __all__ = ["ConfigEntry", "Desired", "DesiredMigration", "ForumNode"]
 
@@ -36,7 +36,9 @@ class DesiredMigration:
         name (how migrations.target and repair --baseline name one)."""
         t = ref.removesuffix(".sql")
         return t in (self.version, self.stem) or (
-            t.isdigit() and bool(self.version) and int(t) == int(self.version)
+            VERSION.fullmatch(t) is not None
+            and bool(self.version)
+            and version_key(t) == version_key(self.version)
         )
 
 
@@ -78,5 +80,5 @@ class Desired:
         """Migrations up to and including the target."""
         if self.target is None:
             return list(self.migrations)
-        limit = int(self.target)  # versions compare as numbers: 9999 comes before 10000
-        return [m for m in self.migrations if int(m.version) <= limit]
+        limit = version_key(self.target)  # as numbers: 9999 comes before 10000
+        return [m for m in self.migrations if version_key(m.version) <= limit]

@@ -26,7 +26,13 @@ from reconciler.manifest.models import (
     ForumNodeSpec,
 )
 from reconciler.manifest.yamldoc import Locator, load_yaml
-from reconciler.sql.migration import DOWN_FILE, FLYWAY_UNDO_FILE, MIGRATION_FILE, parse_migration
+from reconciler.sql.migration import (
+    DOWN_FILE,
+    FLYWAY_UNDO_FILE,
+    MIGRATION_FILE,
+    parse_migration,
+    version_key,
+)
 
 __all__ = [
     "check_value",
@@ -365,11 +371,6 @@ def _name_hint(name: str) -> str:
             "a Flyway repeatable migration: its content is applied again on every change, which "
             "this tool does not do; make each change a versioned file (V<n>__<description>.sql)"
         )
-    if re.match(r"^[VU]\d[\d._]*__.+\.sql$", name):
-        return (
-            "a Flyway name with a dotted version: versions here are whole numbers (V12__x.sql, "
-            "or NNNN_x.sql); renumber in order"
-        )
     return "use a number of at least 4 digits, then lower_snake_case, e.g. 0007_add_index_safe.sql"
 
 
@@ -389,7 +390,7 @@ def load_migration_file(
     versioned by, what it is shown as) for a migration in another tool's convention (Prisma's
     <version>_<name>/migration.sql, Flyway's V<n>__<description>.sql)."""
     name = named[0] if named else posixpath.basename(path)
-    m = MIGRATION_FILE.match(name)
+    m = (_VERSIONED if named else MIGRATION_FILE).match(name)
     if not m and not any_name:
         diags.append(
             Diagnostic(
@@ -452,9 +453,14 @@ def load_migration_file(
     )
 
 
-# Flyway's versioned V<n>__<description>.sql (a whole-number version; its U<n>__ undo files
-# never run: FLYWAY_UNDO_FILE)
-_FLYWAY = re.compile(r"^V(?P<version>\d+)__(?P<desc>[A-Za-z0-9][A-Za-z0-9_]*)\.sql$")
+# Flyway's versioned V<version>__<description>.sql, the version a number or numbers joined by
+# dots or single underscores (V1_2__ is 1.2); its U<version>__ undo files never run
+# (FLYWAY_UNDO_FILE)
+_FLYWAY = re.compile(r"^V(?P<version>\d+(?:[._]\d+)*)__(?P<desc>[A-Za-z0-9].*)\.sql$")
+# the versioned name a Flyway file is read by: NNNN_name.sql, with the dotted version kept
+_VERSIONED = re.compile(
+    r"^(?P<version>\d{4,}(?:\.\d+)*)_(?P<name>[a-z0-9][a-z0-9_]*?)(?P<safe>_safe)?\.sql$"
+)
 
 
 # a migration that is a folder (another tool's layout): Prisma's <version>_<name>/migration.sql
@@ -470,7 +476,10 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
     another tool's convention (a Flyway V file, a Prisma or Diesel folder), else None."""
     flyway = _FLYWAY.match(name)
     if flyway is not None:
-        versioned = f"{int(flyway.group('version')):04d}_{flyway.group('desc').lower()}.sql"
+        first, *rest = re.split(r"[._]", flyway.group("version"))
+        version = ".".join([f"{int(first):04d}", *(str(int(p)) for p in rest)])
+        desc = re.sub(r"[^a-z0-9]+", "_", flyway.group("desc").lower()).strip("_") or "migration"
+        versioned = f"{version}_{desc}.sql"
         return posixpath.join(desired_dir, name), versioned, name
     m = _FOLDER_MIGRATION.match(name)
     if m is None:
@@ -528,7 +537,7 @@ def _load_migrations(
             )
         )
         return []
-    seen: dict[int, str] = {}  # numeric version -> file: 0008 and 00008 are the same version
+    seen: dict[tuple[int, ...], str] = {}  # 0008 and 00008 (and Flyway's 1 and 1.0) are one
     out: list[DesiredMigration] = []
     for name in sorted(names):
         if FLYWAY_UNDO_FILE.match(name):
@@ -546,21 +555,21 @@ def _load_migrations(
         loaded = load_migration_file(path, files, diags, named=named)
         if loaded is None:
             continue
-        if int(loaded.version) in seen:
+        key = version_key(loaded.version)
+        if key in seen:
             diags.append(
                 Diagnostic(
                     "duplicate-version",
-                    f"version {loaded.version} is used twice: "
-                    f"{seen[int(loaded.version)]} and {loaded.filename}",
+                    f"version {loaded.version} is used twice: {seen[key]} and {loaded.filename}",
                     SourceLocation(path),
                     "renumber one of them (reconcile new picks the next free number); versions "
                     "compare as numbers, so 0008 and 00008 are the same",
                 )
             )
             continue
-        seen[int(loaded.version)] = loaded.filename
+        seen[key] = loaded.filename
         out.append(loaded)
-    return sorted(out, key=lambda x: int(x.version))
+    return sorted(out, key=lambda x: version_key(x.version))
 
 
 def _flatten_forums(

@@ -21,6 +21,7 @@ from reconciler.plan.model import (
     UpsertConfig,
     UpsertForum,
 )
+from reconciler.sql.migration import version_key
 
 __all__ = ["RECONCILER_ACTOR_PREFIX", "PlanContext", "make_plan", "pending_migrations", "plan_hash"]
 
@@ -123,7 +124,7 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
     findings: list[Finding] = []
     files = {m.version: m for m in desired.migrations}
     complete = {v: a for v, a in live.migrations.items() if a.complete}
-    for version, applied in sorted(live.migrations.items(), key=lambda kv: int(kv[0])):
+    for version, applied in sorted(live.migrations.items(), key=lambda kv: version_key(kv[0])):
         m = files.get(version)
         if m is None:
             findings.append(
@@ -151,7 +152,7 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                     SourceLocation(m.path),
                 )
             )
-    newest = max(complete, key=int, default=None)
+    newest = max(complete, key=version_key, default=None)
     for m in pending_migrations(desired, live):
         row = live.migrations.get(m.version)
         resume = row.statements_done if row is not None else 0
@@ -167,7 +168,7 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                     SourceLocation(m.path),
                 )
             )
-        if newest is not None and int(m.version) < int(newest):
+        if newest is not None and version_key(m.version) < version_key(newest):
             sev: Literal["error", "warning"] = (
                 "warning" if desired.env.policy.allow_out_of_order else "error"
             )

@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.manifest.desired import Desired
 from reconciler.plan.live import LiveState
 from reconciler.plan.model import Finding
+from reconciler.sql.migration import version_key
 
 __all__ = ["describe_drift", "drift_findings", "drift_severity", "snapshot_current"]
 
@@ -85,7 +86,7 @@ def snapshot_current(live: LiveState) -> bool:
     if any(not m.complete for m in live.migrations.values()):
         return False
     done = [m.version for m in live.migrations.values() if m.complete]
-    last = max(done, key=int) if done else None
+    last = max(done, key=version_key) if done else None
     return live.snapshot_version == last
 
 

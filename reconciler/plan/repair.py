@@ -14,6 +14,7 @@ from typing import Literal
 
 from reconciler.manifest.desired import Desired
 from reconciler.plan.live import LiveState, canonical_json
+from reconciler.sql.migration import version_key
 
 __all__ = ["RepairAction", "baseline_actions", "drift_actions", "repair_actions", "repair_hash"]
 
@@ -65,7 +66,7 @@ def repair_actions(
 ) -> list[RepairAction]:
     files = {m.version: m for m in desired.migrations}
     out: list[RepairAction] = drift_actions(live) if adopt_drift else []
-    for version, row in sorted(live.migrations.items(), key=lambda kv: int(kv[0])):
+    for version, row in sorted(live.migrations.items(), key=lambda kv: version_key(kv[0])):
         if row.complete:
             continue
         m = files.get(version)
@@ -108,7 +109,7 @@ def baseline_actions(desired: Desired, live: LiveState, upto: str) -> list[Repai
     hit = [m for m in desired.migrations if m.is_named(upto)]
     if not hit:
         raise ValueError(f"--baseline {upto!r} names no migration file")
-    last = int(hit[0].version)
+    last = version_key(hit[0].version)
     return [
         RepairAction(
             "baseline",
@@ -118,8 +119,8 @@ def baseline_actions(desired: Desired, live: LiveState, upto: str) -> list[Repai
             m.checksum,
             len(m.source.statements),
         )
-        for m in sorted(desired.migrations, key=lambda m: int(m.version))
-        if int(m.version) <= last and m.version not in live.migrations
+        for m in sorted(desired.migrations, key=lambda m: version_key(m.version))
+        if version_key(m.version) <= last and m.version not in live.migrations
     ]
 
 

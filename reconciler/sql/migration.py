@@ -18,12 +18,28 @@ __all__ = [
     "DOWN_FILE",
     "FLYWAY_UNDO_FILE",
     "MIGRATION_FILE",
+    "VERSION",
     "Ignore",
     "MigrationSource",
     "checksum",
     "needs_no_transaction",
     "parse_migration",
+    "version_key",
 ]
+
+# a version as the history keeps it: a number, or numbers with dots (another tool's dotted
+# versions, Flyway's V1.2__); compared part by part as numbers, by version_key()
+VERSION = re.compile(r"\d+(?:\.\d+)*")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """What versions are ordered and told apart by: their numbers, part by part (9999 before
+    10000, 1.9 before 1.10 before 2), trailing zero parts dropped as Flyway does (1.0 is 1)."""
+    parts = [int(p) for p in version.split(".")] if version else []
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
 
 MIGRATION_FILE = re.compile(
     # (the .up of golang-migrate's NNNN_name.up.sql pairs is allowed: see DOWN_FILE)

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from reconciler.sql.migration import version_key
+
 if TYPE_CHECKING:
     from reconciler.engine import Outcome
     from reconciler.engine.editing import CatalogEntry
@@ -219,7 +221,7 @@ def migration_rows(
     by_file = findings_by_file(diags)
     live = outcome.live.migrations if outcome is not None else {}
     pending = {a.version: a for a in outcome.plan.migrations} if outcome is not None else {}
-    target = int(desired.target) if desired.target else None
+    target = version_key(desired.target) if desired.target else None
     rows: list[MigrationRow] = []
     files = {m.version for m in desired.migrations}
     for m in desired.migrations:
@@ -237,7 +239,7 @@ def migration_rows(
                 row.detail = f"{applied.statements_done} statement(s) done"
             else:
                 row.state = "applied"
-        elif target is not None and int(m.version) > target:
+        elif target is not None and version_key(m.version) > target:
             row.state = "past the target"
             row.detail = f"the target is {desired.target}"
         elif outcome is None:
@@ -267,7 +269,7 @@ def migration_rows(
                     "not checked",
                 )
             )
-    rows.sort(key=lambda r: int(r.version))
+    rows.sort(key=lambda r: version_key(r.version))
     q = query.strip().lower()
     if q:
         rows = [r for r in rows if q in f"{r.version}_{r.name} {r.state} {r.verdict}".lower()]

@@ -667,6 +667,31 @@ def test_a_flyway_history_applies_in_numeric_order_without_its_undo_files(
     ) == [("id",), ("b",), ("c",)]
 
 
+def test_a_flyway_history_with_dotted_versions_applies_part_by_part_in_order(
+    project: Path, db_url: str
+) -> None:
+    """V1.10 after V1.9 after V1, before V2: versions compare as numbers part by part, in the
+    apply's order, the history, the snapshot's last version and the out-of-order check."""
+    write(project, "db/migration/V1__init.sql", "CREATE TABLE fw (id bigint);\n")
+    write(project, "db/migration/V1.10__ten.sql", "INSERT INTO fw VALUES (10);\n")
+    write(project, "db/migration/V1.9__nine.sql", "INSERT INTO fw VALUES (9);\n")
+    write(project, "db/migration/V2__two.sql", "INSERT INTO fw VALUES (2);\n")
+    assert _applied_from(project, db_url, "db/migration") == [
+        ("0001", "init"),
+        ("0001.10", "ten"),
+        ("0001.9", "nine"),
+        ("0002", "two"),
+    ]  # (text order here; the order they ran in is the rows')
+    assert query(db_url, "SELECT id FROM fw ORDER BY ctid") == [(9,), (10,), (2,)]
+    assert query(db_url, "SELECT version FROM reconciler.schema_snapshot") == [("0002",)]
+    # a file slipped in below the newest applied one is out of order, as with whole numbers
+    write(project, "db/migration/V1.11__late.sql", "INSERT INTO fw VALUES (11);\n")
+    out = run(project, mode="plan", env="app")
+    assert [(f.kind, f.subject) for f in out.plan.findings if f.severity == "error"] == [
+        ("OutOfOrder", "0001.11")
+    ]
+
+
 def test_an_empty_migration_of_another_tool_is_recorded_as_applied(
     project: Path, db_url: str
 ) -> None:

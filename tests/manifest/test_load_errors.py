@@ -385,9 +385,9 @@ def test_migrations_kept_as_folders_by_another_tool_are_read() -> None:
 
 
 def test_a_flyway_history_is_read_as_it_is_kept() -> None:
-    """Flyway's V<n>__<description>.sql are migrations in numeric order (V10 after V2); its
-    U<n>__ undo files never run; a dotted version or a repeatable R__ file is a located error
-    saying what to do."""
+    """Flyway's V<n>__<description>.sql are migrations in numeric order (V10 after V2), dotted
+    versions (V1.2__, or V1_2__) part by part; its U<n>__ undo files never run; a repeatable
+    R__ file is a located error saying what to do, and so are two names of one version."""
     files = tree(m__0001_init_DOT_sql=None)
     files.files.update(  # (names with "__", which tree() would read as folders)
         {
@@ -403,10 +403,38 @@ def test_a_flyway_history_is_read_as_it_is_kept() -> None:
         ("0002", "add_b", "V2__add_b.sql", False),
         ("0010", "add_c", "V10__add_c_safe.sql", True),
     ]
+    dotted = tree(m__0001_init_DOT_sql=None)
+    dotted.files.update(
+        {
+            "m/V1__Init.sql": "CREATE TABLE a (id bigint);\n",
+            "m/V1.10__ten.sql": "SELECT 10;\n",
+            "m/V1.9__Nine-and-more.sql": "SELECT 9;\n",
+            "m/V1_9_1__nine_one.sql": "SELECT 91;\n",
+            "m/U1.9__nine.sql": "SELECT 0;\n",
+            "m/V2__two.sql": "SELECT 2;\n",
+            "m/V2020.01.02__dated.sql": "SELECT 2020;\n",
+        }
+    )
+    d = load_environment("env/dev.yaml", dotted)
+    assert [(m.version, m.name, m.filename) for m in d.migrations] == [
+        ("0001", "init", "V1__Init.sql"),
+        ("0001.9", "nine_and_more", "V1.9__Nine-and-more.sql"),
+        ("0001.9.1", "nine_one", "V1_9_1__nine_one.sql"),
+        ("0001.10", "ten", "V1.10__ten.sql"),
+        ("0002", "two", "V2__two.sql"),
+        ("2020.1.2", "dated", "V2020.01.02__dated.sql"),
+    ]
+    assert [m.version for m in d.migrations if m.is_named("1.9")] == ["0001.9"]
     bad = tree()
-    bad.files.update({"m/V3.1__fix.sql": "SELECT 1;\n", "m/R__views.sql": "SELECT 1;\n"})
+    bad.files.update(
+        {
+            "m/V3__fix.sql": "SELECT 1;\n",
+            "m/V3.0__fix_again.sql": "SELECT 1;\n",
+            "m/R__views.sql": "SELECT 1;\n",
+        }
+    )
     errs = errors(bad)
-    assert any("V3.1__fix.sql" in e and "dotted version" in e for e in errs), errs
+    assert any("V3__fix.sql" in e and "duplicate-version" in e for e in errs), errs
     assert any("R__views.sql" in e and "repeatable" in e for e in errs), errs
 
 

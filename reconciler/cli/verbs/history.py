@@ -17,9 +17,10 @@ def arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """List the migrations the database records as applied (or part-way), oldest first."""
     from reconciler.engine import EXIT_OK, reconcile
+    from reconciler.sql.migration import version_key
 
     out = reconcile(request(args, "plan"))
-    rows = sorted(out.live.migrations.values(), key=lambda m: int(m.version))
+    rows = sorted(out.live.migrations.values(), key=lambda m: version_key(m.version))
     if args.format == "json":
         doc = [
             {

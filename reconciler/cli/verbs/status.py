@@ -17,6 +17,8 @@ def arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _doc(out: Any) -> dict[str, Any]:
+    from reconciler.sql.migration import version_key
+
     wanted = out.desired.wanted
     applied = [
         m
@@ -25,7 +27,7 @@ def _doc(out: Any) -> dict[str, Any]:
     ]
     last = max(
         (m for m in out.live.migrations.values() if m.complete),
-        key=lambda m: int(m.version),
+        key=lambda m: version_key(m.version),
         default=None,
     )
     return {
