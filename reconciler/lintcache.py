@@ -58,14 +58,20 @@ PARALLEL_THRESHOLD = 200  # below this many misses, starting workers costs more 
 
 # the jobs of a parallel prefetch, set before the workers fork so that they read them from
 # their copy of memory instead of receiving them pickled
-_FORKED_JOBS: list[tuple[Any, str, bool]] = []
+_FORKED_JOBS: list[tuple[Any, str, bool, Any]] = []
 
 
 def _lint_chunk(jobs: range, cfg: LintConfig) -> list[list[list[Any]]]:
     """Lint the forked jobs at these indices (in a worker process)."""
     from reconciler.sql.lint import lint_migration
 
-    return [[dump_diagnostic(d) for d in lint_migration(*_FORKED_JOBS[i], cfg)] for i in jobs]
+    out = []
+    for i in jobs:
+        source, filename, safe, proven = _FORKED_JOBS[i]
+        out.append(
+            [dump_diagnostic(d) for d in lint_migration(source, filename, safe, cfg, proven)]
+        )
+    return out
 
 
 # results this process computed itself, by lint configuration: trusted by the gates (nobody
@@ -98,7 +104,9 @@ class LintCache:
 
     @staticmethod
     def _key(m: DesiredMigration) -> str:
-        return f"{m.checksum}|{m.path}|{int(m.safe)}"
+        # what earlier migrations proved counts as input: a VALIDATE added before changes it
+        proven = f"|{sorted(m.proven)}" if m.proven else ""
+        return f"{m.checksum}|{m.path}|{int(m.safe)}{proven}"
 
     def prefetch(self, migrations: Sequence[DesiredMigration]) -> None:
         """Lint the cache misses ahead of time, in parallel when there are many and cores to spare."""
@@ -110,7 +118,9 @@ class LintCache:
         from concurrent.futures import ProcessPoolExecutor
 
         chunks = [misses[i::workers] for i in range(workers)]
-        _FORKED_JOBS[:] = [(m.source, m.filename, m.safe) for chunk in chunks for m in chunk]
+        _FORKED_JOBS[:] = [
+            (m.source, m.filename, m.safe, m.proven) for chunk in chunks for m in chunk
+        ]
         bounds = [sum(len(c) for c in chunks[:i]) for i in range(workers + 1)]
         ranges = [range(bounds[i], bounds[i + 1]) for i in range(workers)]
         try:
@@ -136,7 +146,7 @@ class LintCache:
         self.misses += 1
         from reconciler.sql.lint import lint_migration  # the parser is loaded only on a miss
 
-        result = lint_migration(m.source, m.filename, m.safe, self.cfg)
+        result = lint_migration(m.source, m.filename, m.safe, self.cfg, m.proven)
         self.entries[key] = [dump_diagnostic(d) for d in result]
         self.dirty = True
         return result

@@ -52,7 +52,11 @@ def lint_pending(
     files = {m.version: m for m in desired.migrations}
     return {
         a.version: lint_migration(
-            files[a.version].source, files[a.version].filename, files[a.version].safe, cfg
+            files[a.version].source,
+            files[a.version].filename,
+            files[a.version].safe,
+            cfg,
+            files[a.version].proven,
         )
         for a in plan.migrations
     }

@@ -7,6 +7,7 @@ answered from a cache at the cost of checking the files (their stat, or their ha
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -321,10 +322,15 @@ def validate(
     migrations: list[DesiredMigration]
     if paths:
         migrations = []
+        history = {os.path.realpath(m.path): m for m in desired.migrations} if desired else {}
         for p in _expanded(paths, recorder, diags):
             m = load_migration_file(p, recorder, diags, any_name=True)
-            if m is not None:
-                migrations.append(m)
+            if m is None:
+                continue
+            known = history.get(os.path.realpath(m.path))
+            if known is not None and known.checksum == m.checksum and known.proven:
+                m = dataclasses.replace(m, proven=known.proven)  # what the files before proved
+            migrations.append(m)
     else:
         assert desired is not None
         migrations = list(desired.migrations)  # every file: those past the target come later

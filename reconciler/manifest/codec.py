@@ -21,7 +21,7 @@ from reconciler.sql.split import Comment, Statement
 
 __all__ = ["FORMAT", "desired_from_json", "desired_to_json"]
 
-FORMAT = 6  # bump whenever a field below changes
+FORMAT = 7  # bump whenever a field below changes
 
 
 def _loc(v: SourceLocation | None) -> list[Any] | None:
@@ -146,6 +146,7 @@ def desired_to_json(d: Desired) -> dict[str, Any]:
                 m.source.path,
                 m.source.checksum,
                 json.dumps(_source(m.source), separators=(",", ":")),
+                sorted(m.proven),
             ]
             for m in d.migrations
         ],
@@ -188,8 +189,9 @@ def desired_from_json(v: dict[str, Any]) -> Desired:
                     str(p),
                     bool(safe),
                     _Deferred(str(sp), str(sc), str(raw)),
+                    frozenset((str(t), str(c), str(col)) for t, c, col in proven),
                 )
-                for ver, n, fn, p, safe, sp, sc, raw in v["migrations"]
+                for ver, n, fn, p, safe, sp, sc, raw, proven in v["migrations"]
             ],
             target=v["target"],
             config=None

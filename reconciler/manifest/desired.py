@@ -20,6 +20,9 @@ class DesiredMigration:
     path: str
     safe: bool
     source: MigrationSource
+    # (table, constraint, column) the migrations before it proved NOT NULL: a validated
+    # CHECK (col IS NOT NULL), so its SET NOT NULL skips the scan (reconciler.sql.proofs)
+    proven: frozenset[tuple[str, str, str]] = frozenset()
 
     @property
     def checksum(self) -> str:

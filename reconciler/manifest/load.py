@@ -6,6 +6,7 @@ Every problem is collected (not just the first) and raised together as one
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import posixpath
@@ -33,6 +34,7 @@ from reconciler.sql.migration import (
     parse_migration,
     version_key,
 )
+from reconciler.sql.proofs import history_proofs
 
 __all__ = [
     "check_value",
@@ -569,7 +571,9 @@ def _load_migrations(
             continue
         seen[key] = loaded.filename
         out.append(loaded)
-    return sorted(out, key=lambda x: version_key(x.version))
+    out.sort(key=lambda x: version_key(x.version))
+    proofs = history_proofs([m.source for m in out])
+    return [dataclasses.replace(m, proven=p) if p else m for m, p in zip(out, proofs, strict=True)]
 
 
 def _flatten_forums(

@@ -115,9 +115,14 @@ def _sets_search_path(info: StatementInfo) -> bool:
 
 
 def lint_migration(
-    source: MigrationSource, filename: str, safe_suffix: bool, cfg: LintConfig
+    source: MigrationSource,
+    filename: str,
+    safe_suffix: bool,
+    cfg: LintConfig,
+    proven: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> list[Diagnostic]:
-    """Every problem of one file, sorted by position. Pure: text in, diagnostics out."""
+    """Every problem of one file, sorted by position. Pure: text in, diagnostics out.
+    ``proven``: what earlier migrations of the history proved (reconciler.sql.proofs)."""
     path = source.path
     failed: list[Diagnostic] = []
     infos = [_classify(s, path, cfg.strict, failed) for s in source.statements]
@@ -130,6 +135,7 @@ def lint_migration(
         cfg.require_rollback_section,
         infos,
         {"lock_timeout": cfg.lock_timeout, "statement_timeout": cfg.statement_timeout},
+        proven,
     )
     raw: list[tuple[Rule, Hit, StatementInfo | None]] = []
 

@@ -466,3 +466,28 @@ def test_checking_files_without_a_project_leaves_nothing_in_their_folder(tmp_pat
         assert r.returncode == 0, r.stdout + r.stderr
     assert sorted(p.name for p in (tmp_path / "repo").iterdir()) == ["0001_a.sql"]
     assert any((tmp_path / "xdg/neon-reconciler").glob("validate-*.json"))
+
+
+def test_set_not_null_proven_by_an_earlier_migration_is_not_blocked(tree: Path) -> None:
+    """The rules' own advice across three migrations (a CHECK added NOT VALID, validated in
+    the next, SET NOT NULL in a third) passes strict validation; take the VALIDATE away and
+    the SET NOT NULL is blocked again, cached results notwithstanding."""
+    tail = "\n-- Rollback instructions:\n-- 1. by hand\n"
+    steps = {
+        "0008_email_check_safe.sql": "ALTER TABLE users ADD CONSTRAINT users_email_nn "
+        "CHECK (email IS NOT NULL) NOT VALID;",
+        "0009_email_check_valid_safe.sql": "ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;",
+        "0010_email_not_null_safe.sql": "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
+    }
+    for name, sql in steps.items():
+        (tree / MIGS / name).write_text(sql + tail)
+    r = run_cli(tree, "validate", "--env", "prod")
+    assert r.returncode == 0 and "0 error(s)" in r.stdout, r.stdout + r.stderr
+    r = run_cli(tree, "validate", "--env", "prod", f"{MIGS}/0010_email_not_null_safe.sql")
+    assert r.returncode == 0 and "0 error(s)" in r.stdout, r.stdout + r.stderr
+    (tree / MIGS / "0009_email_check_valid_safe.sql").write_text(
+        "COMMENT ON TABLE users IS 'u';" + tail
+    )
+    r = run_cli(tree, "validate", "--env", "prod")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert f"{MIGS}/0010_email_not_null_safe.sql:1:1: error[ban-set-not-null]" in r.stdout

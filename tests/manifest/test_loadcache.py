@@ -96,8 +96,8 @@ def test_a_corrupt_cached_source_is_a_clear_error(tree: Path) -> None:
     (entry,) = (tree / "cache").iterdir()
     doc = json.loads(entry.read_text())
     migrations = doc["desired"]["migrations"]
-    migrations[0][-1] = migrations[0][-1][:-5]  # a cut-off source
-    migrations[1][-1] = migrations[2][-1]  # another file's source
+    migrations[0][7] = migrations[0][7][:-5]  # a cut-off source
+    migrations[1][7] = migrations[2][7]  # another file's source
     entry.write_text(json.dumps(doc))
     again = load_cached(env, LocalFiles(), tree / "cache")
     for m in again.migrations[:2]:

@@ -27,11 +27,14 @@ ROLLBACK = "\n-- Rollback instructions:\n-- 1. undo it\n"
 
 
 def lint(
-    sql: str, cfg: LintConfig = STRICT, filename: str = "0001_case_safe.sql"
+    sql: str,
+    cfg: LintConfig = STRICT,
+    filename: str = "0001_case_safe.sql",
+    proven: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> list[Diagnostic]:
     src = parse_migration(f"m/{filename}", sql)
     m = MIGRATION_FILE.match(filename)
-    return lint_migration(src, filename, bool(m and m.group("safe")), cfg)
+    return lint_migration(src, filename, bool(m and m.group("safe")), cfg, proven)
 
 
 def located(sql: str) -> dict[str, tuple[int, int]]:

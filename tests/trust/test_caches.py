@@ -49,9 +49,9 @@ def test_apply_does_not_trust_a_tampered_desired_state_cache(project: Path, db_u
     doc = json.loads(entry.read_text())
     # the cached copy of 0008 now says something harmless; the file on disk still drops users
     m = next(m for m in doc["desired"]["migrations"] if m[0] == "0008")
-    source = json.loads(m[-1])
+    source = json.loads(m[7])
     source["statements"][0][1] = source["statements"][0][2] = "SELECT 1"
-    m[-1] = json.dumps(source)
+    m[7] = json.dumps(source)
     entry.write_text(json.dumps(doc))
     dev = project / "environments/dev.yaml"
     dev.write_text(dev.read_text().replace("policy:\n", "policy:\n  strict: true\n", 1))

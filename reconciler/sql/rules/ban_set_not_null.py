@@ -3,7 +3,8 @@ every table with a column of that type).
 
 PostgreSQL 12+ skips the scan when a validated CHECK constraint proves the column holds no
 NULL; when this file adds such a check and validates it before the SET NOT NULL (a
-no-transaction file doing the three steps), the SET NOT NULL is not reported. An add or
+no-transaction file doing the three steps), or earlier migrations of the history did
+(reconciler.sql.proofs), the SET NOT NULL is not reported. An add or
 validate that itself holds a lock through a scan is reported by require-not-valid-constraint.
 """
 
@@ -63,10 +64,10 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         if name not in proven:
             yield Hit(
                 f"SET NOT NULL on column {name} scans every row while holding ACCESS EXCLUSIVE",
-                "in a -- reconciler:no-transaction file (each statement commits on its own): "
-                f"ADD CONSTRAINT c CHECK ({name} IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c; "
-                "then SET NOT NULL, which PostgreSQL 12+ proves from the validated check "
-                "without a scan",
+                f"ADD CONSTRAINT c CHECK ({name} IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c "
+                "in a later migration; then SET NOT NULL in a third (or all three in one "
+                "-- reconciler:no-transaction file), which PostgreSQL 12+ proves from the "
+                "validated check without a scan",
             )
 
 

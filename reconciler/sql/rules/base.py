@@ -59,6 +59,8 @@ class FileContext:
     require_rollback_section: bool
     infos: list[StatementInfo] = field(default_factory=list)
     timeouts: dict[str, int | None] = field(default_factory=dict)  # the policy's, in ms
+    # (table, constraint, column) that earlier migrations of the history proved NOT NULL
+    proven_before: frozenset[tuple[str, str, str]] = frozenset()
 
 
 @dataclass
@@ -166,21 +168,6 @@ def not_null_changes(
             yield "column", str(cmd.get("name"))
 
 
-def _proves_not_null(expr: Any, column: str) -> bool:
-    """``expr`` is ``column IS NOT NULL``, or an AND with that among its terms."""
-    if not isinstance(expr, dict):
-        return False
-    test = expr.get("NullTest")
-    if test is not None:
-        fields = ((test.get("arg") or {}).get("ColumnRef") or {}).get("fields") or []
-        name = (fields[-1].get("String") or {}).get("sval") if fields else None
-        return test.get("nulltesttype") == "IS_NOT_NULL" and name == column
-    both = expr.get("BoolExpr")
-    if both is not None and both.get("boolop") == "AND_EXPR":
-        return any(_proves_not_null(a, column) for a in both.get("args") or ())
-    return False
-
-
 def dotted_name(names: object) -> str:
     """``schema.name`` from a parse tree's list of name parts."""
     return ".".join(s.get("sval", "") for _, s in nodes(names, "String"))
@@ -250,32 +237,21 @@ def same_table(a: str | None, b: str | None) -> bool:
 
 
 def proven_not_null(ctx: StatementContext) -> set[str]:
-    """Columns of the altered table that a CHECK added and validated earlier in this file
-    proves NOT NULL (so SET NOT NULL skips the scan)."""
+    """Columns this SET NOT NULL changes that a CHECK added and validated earlier (in this
+    file, or in an earlier migration of the history) proves NOT NULL, so it skips the scan."""
+    from reconciler.sql.proofs import NotNullProofs
+
     table = alter_target(ctx.info)
-    checks: dict[str, Any] = {}  # name -> expression of a check added NOT VALID
-    validated: list[Any] = []  # expressions of checks validated by now
+    proofs = NotNullProofs(ctx.file.proven_before)
     for earlier in ctx.file.infos:
         if earlier is ctx.info:
             break
-        if earlier.node != "AlterTableStmt" or not same_table(
-            relation(earlier.tree.get("relation")), table
-        ):
-            continue
-        for cmd in alter_commands(earlier):
-            con = (cmd.get("def") or {}).get("Constraint") or {}
-            if cmd.get("subtype") == "AT_AddConstraint" and con.get("contype") == "CONSTR_CHECK":
-                if con.get("skip_validation"):
-                    checks[str(con.get("conname"))] = con.get("raw_expr")
-                else:
-                    validated.append(con.get("raw_expr"))
-            elif cmd.get("subtype") == "AT_ValidateConstraint" and cmd.get("name") in checks:
-                validated.append(checks[str(cmd.get("name"))])
+        proofs.see(earlier)
+    known = proofs.columns(name_key(table)) if table else set()
     return {
         str(cmd.get("name"))
         for cmd in alter_commands(ctx.info)
-        if cmd.get("subtype") == "AT_SetNotNull"
-        and any(_proves_not_null(e, str(cmd.get("name"))) for e in validated)
+        if cmd.get("subtype") == "AT_SetNotNull" and str(cmd.get("name")) in known
     }
 
 
