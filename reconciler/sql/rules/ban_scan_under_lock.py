@@ -66,21 +66,37 @@ def _keyed(where: Any) -> bool:
     return _column_vs_value(where)
 
 
+def _from_tables(item: Any) -> Iterator[dict[str, Any]]:
+    """The tables a FROM item names itself (through joins; a subquery is a query of its own)."""
+    if "RangeVar" in item:
+        yield item["RangeVar"]
+    join = item.get("JoinExpr")
+    if join is not None:
+        for side in (join.get("larg"), join.get("rarg")):
+            if isinstance(side, dict):
+                yield from _from_tables(side)
+
+
 def _read_tables(query: Any) -> list[tuple[str, int | None]]:
-    """(table, location) of each table a query reads, not the names its WITH defines and not
-    the system catalogs (small, and read by every migration)."""
+    """(table, location) of each table a query (and each query within it) reads in full: not
+    by a SELECT whose WHERE picks rows by key, not the names a WITH defines, and not the
+    system catalogs (small, and read by every migration)."""
     ctes = {str(c.get("ctename")) for _, c in nodes(query, "CommonTableExpr")}
     out = []
-    for _, rv in nodes(query, "RangeVar"):
-        name = relation(rv)
-        if (
-            name is None
-            or name in ctes
-            or rv.get("schemaname") in ("pg_catalog", "information_schema")
-            or str(rv.get("relname", "")).startswith("pg_")
-        ):
+    for _, select in nodes(query, "SelectStmt"):
+        if _keyed(select.get("whereClause")):
             continue
-        out.append((name, rv.get("location")))
+        for item in select.get("fromClause") or ():
+            for rv in _from_tables(item):
+                name = relation(rv)
+                if (
+                    name is None
+                    or name in ctes
+                    or rv.get("schemaname") in ("pg_catalog", "information_schema")
+                    or str(rv.get("relname", "")).startswith("pg_")
+                ):
+                    continue
+                out.append((name, rv.get("location")))
     return out
 
 
@@ -99,20 +115,12 @@ def _scans(info: StatementInfo) -> tuple[str, list[tuple[str, int | None]]]:
     if node == "MergeStmt":
         return "MERGE", _target(t)
     if node == "InsertStmt" and t.get("selectStmt"):
-        select = (t["selectStmt"].get("SelectStmt") or {}) if t.get("selectStmt") else {}
-        if _keyed(select.get("whereClause")):
-            return "", []
         return "INSERT ... SELECT", _read_tables(t.get("selectStmt"))
     if node == "CreateTableAsStmt" and not (t.get("into") or {}).get("skipData"):
-        select = (t.get("query") or {}).get("SelectStmt") or {}
-        if _keyed(select.get("whereClause")):
-            return "", []
         what = "CREATE MATERIALIZED VIEW" if info.kind == "create_view" else "CREATE TABLE ... AS"
         return what, _read_tables(t.get("query"))
     if node == "SelectStmt" and t.get("intoClause"):
-        if _keyed(t.get("whereClause")):
-            return "", []
-        return "SELECT ... INTO", _read_tables({k: v for k, v in t.items() if k != "intoClause"})
+        return "SELECT ... INTO", _read_tables({"SelectStmt": t})
     if node == "CopyStmt" and not t.get("is_from"):
         if t.get("query"):
             return "COPY (query) TO", _read_tables(t.get("query"))

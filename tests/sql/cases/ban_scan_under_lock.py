@@ -16,6 +16,12 @@ CASES = [
     ),
     F(
         "ban-scan-under-lock",
+        "ALTER TABLE users ADD COLUMN a text;\nINSERT INTO t (n) VALUES "
+        "((SELECT count(*) FROM orders o JOIN items i ON i.order_id = o.id)) "
+        "ON CONFLICT DO NOTHING;",
+    ),
+    F(
+        "ban-scan-under-lock",
         "ALTER TABLE users ALTER COLUMN a SET DEFAULT 1;\n"
         "CREATE MATERIALIZED VIEW totals AS SELECT user_id, sum(n) FROM orders GROUP BY 1;",
     ),
@@ -95,7 +101,9 @@ CASES = [
     P(
         "ban-scan-under-lock",
         "ALTER TABLE users ADD COLUMN a text;\n"
-        "INSERT INTO audit (who) SELECT name FROM admins WHERE id = 1 ON CONFLICT DO NOTHING;",
+        "INSERT INTO audit (who) SELECT name FROM admins WHERE id = 1 ON CONFLICT DO NOTHING;\n"
+        "INSERT INTO grants (role_id, perm) VALUES "
+        "((SELECT id FROM roles WHERE name = 'admin'), 'all') ON CONFLICT DO NOTHING;",
     ),
     P(
         "ban-scan-under-lock",
