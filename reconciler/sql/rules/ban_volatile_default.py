@@ -1,4 +1,5 @@
-"""ban-volatile-default: a volatile DEFAULT (or serial, or a stored generated column) rewrites the table.
+"""ban-volatile-default: a volatile DEFAULT (or serial, or a stored generated column, or a domain
+with constraints) rewrites the table.
 
 Volatility comes from PostgreSQL's own catalog: a function in a DEFAULT is non-volatile only
 when every supported major marks every overload of it IMMUTABLE or STABLE
@@ -21,7 +22,9 @@ from reconciler.sql.rules.base import (
     alter_target,
     column_constraints,
     column_defs,
+    dotted_name,
     hit_at,
+    name_key,
     nodes,
     type_name,
 )
@@ -79,14 +82,54 @@ def rewrite(col: dict[str, Any]) -> Hit | None:
     return None
 
 
+_CHECKED = ("CONSTR_CHECK", "CONSTR_NOTNULL")
+
+
+def _constrained_domains(ctx: StatementContext) -> dict[str, int]:
+    """Domains this file gave a CHECK or NOT NULL before this statement: name_key -> line.
+    (Domains of earlier migrations are not seen.)"""
+    out: dict[str, int] = {}
+    for earlier in ctx.earlier():
+        t = earlier.tree
+        if earlier.node == "CreateDomainStmt":
+            name, cons = t.get("domainname"), t.get("constraints")
+        elif earlier.node == "AlterDomainStmt" and t.get("subtype") in ("C", "O"):
+            name, cons = t.get("typeName"), [{"Constraint": {"contype": "CONSTR_CHECK"}}]
+        else:
+            continue
+        if any((c.get("Constraint") or {}).get("contype") in _CHECKED for c in cons or ()):
+            out.setdefault(name_key(dotted_name(name), ctx.path_changes), earlier.stmt.line)
+    return out
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
+    domains: dict[str, int] | None = None
     for col in column_defs(i):
         hit = rewrite(col)
         if hit is not None:
             yield hit_at(i, col.get("location"), hit)
+            continue
+        if domains is None:
+            domains = _constrained_domains(ctx)
+        typ = dotted_name((col.get("typeName") or {}).get("names"))
+        line = domains.get(name_key(typ, ctx.path_changes)) if domains and typ else None
+        if line is not None:
+            yield hit_at(
+                i,
+                col.get("location"),
+                Hit(
+                    f"column {col.get('colname')} has domain {typ}, which line {line} gave a "
+                    "CHECK or NOT NULL: PostgreSQL rewrites the whole table to check every "
+                    "row's value against it, under ACCESS EXCLUSIVE",
+                    "add the column with the domain's base type and a CHECK (...) NOT VALID "
+                    "table constraint, VALIDATE it in a later migration, or give the domain its "
+                    "constraints only after the column exists (ALTER DOMAIN ... ADD CONSTRAINT "
+                    "... NOT VALID)",
+                ),
+            )
 
 
 RULE = Rule(

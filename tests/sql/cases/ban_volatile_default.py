@@ -5,6 +5,29 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # a column of a domain with a CHECK or NOT NULL: PostgreSQL rewrites the table to check it
+    F(
+        "ban-volatile-default",
+        "CREATE DOMAIN positive AS int CHECK (VALUE > 0);\nALTER TABLE t ADD COLUMN n positive;",
+    ),
+    F(
+        "ban-volatile-default",
+        "CREATE DOMAIN app.code AS text;\nALTER DOMAIN app.code SET NOT NULL;\n"
+        "ALTER TABLE t ADD COLUMN c app.code DEFAULT 'x';",
+    ),
+    P(
+        "ban-volatile-default",
+        "CREATE DOMAIN label AS text DEFAULT 'none';\nALTER TABLE t ADD COLUMN l label;",
+    ),
+    P(
+        "ban-volatile-default",
+        "CREATE DOMAIN positive AS int CHECK (VALUE > 0);\n"
+        "CREATE TABLE t2 (id bigint);\nALTER TABLE t2 ADD COLUMN n positive;",
+    ),
+    P(
+        "ban-volatile-default",
+        "CREATE DOMAIN app.positive AS int CHECK (VALUE > 0);\nALTER TABLE t ADD COLUMN n positive;",
+    ),
     F("ban-volatile-default", "ALTER TABLE t ADD COLUMN u uuid DEFAULT gen_random_uuid();"),
     F("ban-volatile-default", "ALTER TABLE t ADD COLUMN r float8 DEFAULT random();"),
     F(
