@@ -4,7 +4,7 @@ in one migration lets a later migration's SET NOT NULL through, as PostgreSQL sk
 from __future__ import annotations
 
 from reconciler.sql.migration import parse_migration
-from reconciler.sql.proofs import history_proofs
+from reconciler.sql.proofs import DOMAIN, history_proofs
 from tests.sql.test_rules import STRICT, lint
 
 ADD = "ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
@@ -55,3 +55,22 @@ def test_set_not_null_passes_strict_when_an_earlier_migration_proved_it() -> Non
         )
     }
     assert "ban-set-not-null" in dropped
+
+
+def test_a_domain_constrained_by_an_earlier_migration_makes_a_new_column_rewrite() -> None:
+    """A column added with a domain that has a CHECK or NOT NULL rewrites the table; the
+    domain may have been made (or constrained) by any earlier migration, and renamed since."""
+    made = "CREATE DOMAIN app.positive AS int CHECK (VALUE > 0);"
+    add = "ALTER TABLE t ADD COLUMN n app.positive;\n"
+    facts = proofs(made, add)
+    assert (DOMAIN, "app.positive", "constrained") in facts[1]
+    hits = [d for d in lint(add, STRICT, proven=facts[1]) if d.code == "ban-volatile-default"]
+    assert hits and "an earlier migration" in hits[0].message
+    assert not [d for d in lint(add, STRICT) if d.code == "ban-volatile-default"]
+    later = proofs("CREATE DOMAIN code AS text;", "ALTER DOMAIN code SET NOT NULL;", "SELECT 1;")
+    assert later[1] == frozenset() and later[2] == {(DOMAIN, "code", "constrained")}
+    renamed = proofs(made, "ALTER DOMAIN app.positive RENAME TO pos;", "SELECT 1;")[2]
+    assert renamed == {(DOMAIN, "app.pos", "constrained")}
+    assert proofs(made, "DROP DOMAIN app.positive;", "SELECT 1;")[2] == frozenset()
+    plain = proofs("CREATE DOMAIN label AS text DEFAULT 'x';", "SELECT 1;")[1]
+    assert plain == frozenset()

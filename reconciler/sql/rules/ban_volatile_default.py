@@ -86,9 +86,11 @@ _CHECKED = ("CONSTR_CHECK", "CONSTR_NOTNULL")
 
 
 def _constrained_domains(ctx: StatementContext) -> dict[str, int]:
-    """Domains this file gave a CHECK or NOT NULL before this statement: name_key -> line.
-    (Domains of earlier migrations are not seen.)"""
-    out: dict[str, int] = {}
+    """Domains given a CHECK or NOT NULL before this statement: name_key -> the line that did
+    (0: an earlier migration)."""
+    from reconciler.sql.proofs import DOMAIN
+
+    out = {name: 0 for table, name, _ in ctx.file.proven_before if table == DOMAIN}
     for earlier in ctx.earlier():
         t = earlier.tree
         if earlier.node == "CreateDomainStmt":
@@ -117,11 +119,12 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         typ = dotted_name((col.get("typeName") or {}).get("names"))
         line = domains.get(name_key(typ, ctx.path_changes)) if domains and typ else None
         if line is not None:
+            by = f"line {line}" if line else "an earlier migration"
             yield hit_at(
                 i,
                 col.get("location"),
                 Hit(
-                    f"column {col.get('colname')} has domain {typ}, which line {line} gave a "
+                    f"column {col.get('colname')} has domain {typ}, which {by} gave a "
                     "CHECK or NOT NULL: PostgreSQL rewrites the whole table to check every "
                     "row's value against it, under ACCESS EXCLUSIVE",
                     "add the column with the domain's base type and a CHECK (...) NOT VALID "
