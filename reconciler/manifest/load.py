@@ -34,7 +34,7 @@ from reconciler.sql.migration import (
     parse_migration,
     version_key,
 )
-from reconciler.sql.proofs import history_proofs
+from reconciler.sql.proofs import history_proofs, history_types
 
 __all__ = [
     "check_value",
@@ -572,8 +572,9 @@ def _load_migrations(
         seen[key] = loaded.filename
         out.append(loaded)
     out.sort(key=lambda x: version_key(x.version))
-    proofs = history_proofs([m.source for m in out])
-    return [dataclasses.replace(m, proven=p) if p else m for m, p in zip(out, proofs, strict=True)]
+    sources = [m.source for m in out]
+    facts = [a | b for a, b in zip(history_proofs(sources), history_types(sources), strict=True)]
+    return [dataclasses.replace(m, proven=p) if p else m for m, p in zip(out, facts, strict=True)]
 
 
 def _flatten_forums(

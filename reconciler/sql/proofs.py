@@ -16,7 +16,17 @@ if TYPE_CHECKING:  # (the parser is loaded only when a statement must be read)
     from reconciler.sql.classify import StatementInfo
     from reconciler.sql.migration import MigrationSource
 
-__all__ = ["DOMAIN", "NotNullProofs", "ProvenColumns", "history_proofs", "proven_columns"]
+__all__ = [
+    "DOMAIN",
+    "TYPE",
+    "NotNullProofs",
+    "ProvenColumns",
+    "history_proofs",
+    "history_types",
+    "keeps_rows",
+    "proven_columns",
+    "type_text",
+]
 
 # (the table's name_key, the constraint's name, a column it proves non-null), and
 # (DOMAIN, the domain's name_key, "constrained") for a domain with a CHECK or NOT NULL
@@ -137,9 +147,7 @@ _CHECK_NOT_NULL = re.compile(r"\bCHECK\b.*\bNOT\s+NULL\b", re.I | re.S)
 def history_proofs(sources: Sequence[MigrationSource]) -> list[ProvenColumns]:
     """For each file of a history in order, what the files before it proved (constraints
     added valid, or validated, and not dropped since). Only the statements that can add,
-    validate or drop such a check are parsed."""
-    from reconciler.sql.classify import classify
-
+    validate or drop such a check are parsed (the parser is loaded only for one)."""
     state = NotNullProofs()
     out: list[ProvenColumns] = []
     for src in sources:
@@ -150,7 +158,7 @@ def history_proofs(sources: Sequence[MigrationSource]) -> list[ProvenColumns]:
             continue  # (most files: nothing to read)
         for stmt in src.statements:
             text = stmt.text
-            if not _ALTER.search(text):
+            if not _leading(text, "ALTER", "CREATE", "DROP") or not _ALTER.search(text):
                 continue
             low = text.lower()
             if (
@@ -159,6 +167,173 @@ def history_proofs(sources: Sequence[MigrationSource]) -> list[ProvenColumns]:
                 and not any(n in low for n in names)
             ):
                 continue
+            from reconciler.sql.classify import classify
+
             state.see(classify(stmt))
             names = state.names()
+    return out
+
+
+# ---- column types: which ALTER COLUMN ... TYPE leaves the rows as they are -----------------
+
+TYPE = "<type>"  # (TYPE, "table_key|column", the column's type as the history made it)
+_TYPE_WORD = re.compile(r"\btype\b", re.I)
+
+
+def _leading(text: str, *words: str) -> bool:
+    """The statement starts with one of ``words`` (its text starts at its first keyword)."""
+    return text[:6].upper().startswith(words)
+
+
+def _changes_a_type(text: str) -> bool:
+    return (
+        _leading(text, "ALTER") and "TABLE" in text[:40].upper() and bool(_TYPE_WORD.search(text))
+    )
+
+
+def _defines_a_table(text: str) -> bool:
+    return _leading(text, "CREATE", "ALTER", "DROP") and "TABLE" in text[:60].upper()
+
+
+def type_text(type_name: Any) -> str | None:
+    """A column type as one comparable string (``varchar(255)``, ``numeric(10,2)``, ``text``),
+    or None when it cannot be told from the statement (a modifier that is not a number)."""
+    if not isinstance(type_name, dict):
+        return None
+    names = [(n.get("String") or {}).get("sval", "") for n in type_name.get("names") or ()]
+    if not names:
+        return None
+    mods = []
+    for m in type_name.get("typmods") or ():
+        value = ((m.get("A_Const") or {}).get("ival") or {}).get("ival")
+        if "A_Const" not in m or (value is None and (m["A_Const"].get("ival") is None)):
+            return None
+        mods.append(str(value or 0))
+    name = names[-1].lower() if names[:-1] in ([], ["pg_catalog"]) else ".".join(names).lower()
+    text = f"{name}({','.join(mods)})" if mods else name
+    return text + "[]" * len(type_name.get("arrayBounds") or ())
+
+
+_PARTS = re.compile(r"^([a-z0-9_.]+)(?:\(([0-9,]*)\))?$")
+
+
+def keeps_rows(old: str, new: str) -> bool:
+    """PostgreSQL changes the column's type without rewriting or checking a row, nor
+    rebuilding its indexes: the same type, a longer (or no) length limit on varchar or varbit,
+    varchar to text and back without a limit, more digits of numeric at the same scale."""
+    if old == new:
+        return True
+    a, b = _PARTS.match(old), _PARTS.match(new)
+    if a is None or b is None:
+        return False
+    (oname, omods), (nname, nmods) = a.groups(), b.groups()
+    if oname in ("varchar", "text") and nname in ("varchar", "text"):
+        if nname == "text" or nmods is None:
+            return True  # no limit: nothing to check
+        return oname == "varchar" and omods is not None and int(nmods) >= int(omods)
+    if oname == nname == "varbit":
+        return nmods is None or (omods is not None and int(nmods) >= int(omods))
+    if oname == nname == "numeric" and omods is not None:
+        if nmods is None:
+            return True
+        (op, _, os_), (np_, _, ns) = omods.partition(","), nmods.partition(",")
+        return (os_ or "0") == (ns or "0") and int(np_) >= int(op)
+    return False
+
+
+def _tree(text: str) -> dict[str, Any] | None:
+    """(node, fields) of one statement's parse, or None when it does not parse."""
+    import json
+
+    from pglast import parser
+
+    try:
+        stmts = json.loads(parser.parse_sql_json(text)).get("stmts") or []
+    except (parser.ParseError, ValueError):
+        return None
+    return stmts[0].get("stmt") if len(stmts) == 1 else None
+
+
+def history_types(sources: Sequence[MigrationSource]) -> list[ProvenColumns]:
+    """For each file, the types the files before it gave the columns whose type it changes
+    (only those: they are all a later check asks for). Only the statements that change a
+    column's type, or create, alter or drop a table that one is in, are parsed."""
+    out: list[ProvenColumns] = [frozenset() for _ in sources]
+    changes: dict[int, set[tuple[str, str]]] = {}  # file -> (table, column) it retypes
+    parsed: dict[tuple[int, int], dict[str, Any] | None] = {}
+    for n, src in enumerate(sources):
+        for k, stmt in enumerate(src.statements):
+            if not _changes_a_type(stmt.text):
+                continue
+            from reconciler.sql.rules.base import name_key, relation
+
+            tree = parsed[(n, k)] = _tree(stmt.text)
+            alter = (tree or {}).get("AlterTableStmt") or {}
+            table = relation(alter.get("relation"))
+            for c in alter.get("cmds") or ():
+                cmd = c.get("AlterTableCmd") or {}
+                if table and cmd.get("subtype") == "AT_AlterColumnType":
+                    changes.setdefault(n, set()).add((name_key(table), str(cmd.get("name"))))
+    if not changes:
+        return out
+    from reconciler.sql.rules.base import name_key, relation
+
+    wanted = set().union(*changes.values())
+    tables = {t for t, _ in wanted}
+    table_names = {t.rpartition(".")[2] for t in tables}
+    columns = {c for _, c in wanted}
+    words = table_names | columns
+    state: dict[tuple[str, str], str] = {}
+
+    def column(table: str, coldef: dict[str, Any]) -> None:
+        key = (table, str(coldef.get("colname")))
+        if key in wanted:
+            kind = type_text(coldef.get("typeName"))
+            if kind is None:
+                state.pop(key, None)
+            else:
+                state[key] = kind
+
+    for n, src in enumerate(sources):
+        if n in changes:
+            out[n] = frozenset(
+                (TYPE, f"{t}|{c}", state[(t, c)]) for t, c in changes[n] if (t, c) in state
+            )
+        low = src.text.lower()
+        if not any(w in low for w in words):
+            continue
+        for k, stmt in enumerate(src.statements):
+            text = stmt.text
+            if not _defines_a_table(text):
+                continue
+            low = text.lower()
+            # an ALTER TABLE matters when it names one of the columns, or renames; a CREATE
+            # or DROP TABLE when it names one of the tables
+            names = columns if _leading(text, "ALTER") else table_names
+            if not any(w in low for w in names) and "rename" not in low:
+                continue
+            tree = parsed[(n, k)] if (n, k) in parsed else _tree(text)
+            node, t = next(iter((tree or {"": {}}).items()))
+            table = relation(t.get("relation")) if isinstance(t, dict) else None
+            key = name_key(table) if table else None
+            if node == "CreateStmt" and key in tables:
+                for e in t.get("tableElts") or ():
+                    if "ColumnDef" in e:
+                        column(key, e["ColumnDef"])
+            elif node == "AlterTableStmt" and key in tables:
+                for c in t.get("cmds") or ():
+                    cmd = c.get("AlterTableCmd") or {}
+                    sub, name = cmd.get("subtype"), str(cmd.get("name"))
+                    coldef = (cmd.get("def") or {}).get("ColumnDef") or {}
+                    if sub == "AT_AddColumn":
+                        column(key, coldef)
+                    elif sub == "AT_AlterColumnType":
+                        column(key, {**coldef, "colname": name})
+                    elif sub == "AT_DropColumn":
+                        state.pop((key, name), None)
+            elif node == "RenameStmt" or (node == "DropStmt" and key is None):
+                # a renamed or dropped table or column: what it held is no longer known
+                names = {w for w in words if w in text.lower()}
+                for k2 in [k2 for k2 in state if k2[0].rpartition(".")[2] in names]:
+                    del state[k2]
     return out

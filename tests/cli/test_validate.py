@@ -491,3 +491,20 @@ def test_set_not_null_proven_by_an_earlier_migration_is_not_blocked(tree: Path) 
     r = run_cli(tree, "validate", "--env", "prod")
     assert r.returncode == 3, r.stdout + r.stderr
     assert f"{MIGS}/0010_email_not_null_safe.sql:1:1: error[ban-set-not-null]" in r.stdout
+
+
+def test_a_widening_the_history_shows_is_not_a_rewrite(tree: Path) -> None:
+    """A longer varchar is changed in place (no rewrite, no scan): the column's type is read
+    from the migration that made it, so strict validation lets the widening through and still
+    blocks a narrowing."""
+    tail = "\n-- Rollback instructions:\n-- 1. by hand\n"
+    (tree / MIGS / "0008_profiles_safe.sql").write_text(
+        "CREATE TABLE profiles (id bigint PRIMARY KEY, bio varchar(100));" + tail
+    )
+    widen = tree / MIGS / "0009_longer_bio_safe.sql"
+    widen.write_text("ALTER TABLE profiles ALTER COLUMN bio TYPE varchar(500);" + tail)
+    r = run_cli(tree, "validate", "--env", "prod")
+    assert r.returncode == 0 and "0 error(s)" in r.stdout, r.stdout + r.stderr
+    widen.write_text("ALTER TABLE profiles ALTER COLUMN bio TYPE varchar(50);" + tail)
+    r = run_cli(tree, "validate", "--env", "prod")
+    assert r.returncode == 3 and "error[ban-alter-column-type]" in r.stdout, r.stdout

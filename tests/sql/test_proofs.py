@@ -3,8 +3,10 @@ in one migration lets a later migration's SET NOT NULL through, as PostgreSQL sk
 
 from __future__ import annotations
 
+import pytest
+
 from reconciler.sql.migration import parse_migration
-from reconciler.sql.proofs import DOMAIN, history_proofs
+from reconciler.sql.proofs import DOMAIN, TYPE, history_proofs, history_types, keeps_rows
 from tests.sql.test_rules import STRICT, lint
 
 ADD = "ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;\n"
@@ -74,3 +76,123 @@ def test_a_domain_constrained_by_an_earlier_migration_makes_a_new_column_rewrite
     assert proofs(made, "DROP DOMAIN app.positive;", "SELECT 1;")[2] == frozenset()
     plain = proofs("CREATE DOMAIN label AS text DEFAULT 'x';", "SELECT 1;")[1]
     assert plain == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "keeps"),
+    [
+        ("varchar(255)", "varchar(500)", True),
+        ("varchar(255)", "varchar", True),
+        ("varchar(255)", "text", True),
+        ("text", "varchar", True),
+        ("varchar(255)", "varchar(255)", True),
+        ("numeric(10,2)", "numeric(12,2)", True),
+        ("numeric(10)", "numeric(12)", True),
+        ("numeric(10,2)", "numeric", True),
+        ("varbit(8)", "varbit(16)", True),
+        ("varchar(255)", "varchar(100)", False),  # every row's length is checked
+        ("text", "varchar(10)", False),
+        ("varchar", "varchar(10)", False),
+        ("numeric(10,2)", "numeric(12,3)", False),  # another scale: every value changes
+        ("numeric", "numeric(10,2)", False),
+        ("int4", "int8", False),
+        ("timestamp", "timestamptz", False),  # (only without a rewrite when TimeZone is UTC)
+        ("text[]", "varchar[]", False),
+    ],
+)
+def test_which_type_changes_leave_the_rows_alone(old: str, new: str, keeps: bool) -> None:
+    assert keeps_rows(old, new) is keeps
+
+
+def types(*texts: str) -> list[frozenset[tuple[str, str, str]]]:
+    return history_types([parse_migration(f"m/{n:04d}_x.sql", t) for n, t in enumerate(texts)])
+
+
+WIDEN = "ALTER TABLE users ALTER COLUMN name TYPE varchar(500);\n"
+
+
+def test_a_column_type_is_read_from_the_history_for_the_files_that_change_it() -> None:
+    made = 'CREATE TABLE "users" (id bigint, name varchar(255), bio text);'
+    assert types(made, "SELECT 1;", WIDEN) == [
+        frozenset(),
+        frozenset(),
+        frozenset({(TYPE, "users|name", "varchar(255)")}),
+    ]
+    added = "ALTER TABLE public.users ADD COLUMN name character varying(64);"
+    assert types(added, WIDEN)[1] == {(TYPE, "users|name", "varchar(64)")}
+    retyped = types(made, "ALTER TABLE users ALTER COLUMN name TYPE varchar(1000);", WIDEN)
+    assert retyped[1] == {(TYPE, "users|name", "varchar(255)")}
+    assert retyped[2] == {(TYPE, "users|name", "varchar(1000)")}
+    # renamed, dropped, or made elsewhere: not known, so not proven
+    assert types(made, "ALTER TABLE users RENAME COLUMN bio TO name;", WIDEN)[2] == frozenset()
+    assert types(made, "DROP TABLE users;", WIDEN)[2] == frozenset()
+    assert types("CREATE TABLE app.users (name varchar(9));", WIDEN)[1] == frozenset()
+
+
+def test_a_widening_the_history_proves_passes_strict_and_anything_else_does_not() -> None:
+    facts = types("CREATE TABLE users (name varchar(255));", WIDEN)[1]
+
+    def codes(sql: str, known: frozenset[tuple[str, str, str]] = facts) -> set[str]:
+        return {d.code for d in lint(sql, STRICT, proven=known) if d.severity == "error"}
+
+    blockers = {"ban-alter-column-type", "ban-unlisted-operation"}
+    assert not blockers & codes(WIDEN)
+    assert "ban-alter-column-type" in codes(WIDEN, frozenset())  # the old type unknown
+    assert "ban-alter-column-type" in codes(
+        "ALTER TABLE users ALTER COLUMN name TYPE varchar(100);"
+    )
+    assert "ban-alter-column-type" in codes(
+        "ALTER TABLE users ALTER COLUMN name TYPE varchar(500) USING lower(name);"
+    )
+    assert "ban-alter-column-type" in codes(
+        'ALTER TABLE users ALTER COLUMN name TYPE varchar(500) COLLATE "C";'
+    )
+    # the file changed the column before: its type here is not the history's
+    assert "ban-alter-column-type" in codes(
+        "ALTER TABLE users ALTER COLUMN name TYPE varchar(10), ALTER COLUMN name SET DEFAULT 'x';\n"
+        + WIDEN
+    )
+
+
+SEEN_KEEPING_ROWS = [
+    ("varchar(255)", "varchar(500)"),
+    ("varchar(255)", "varchar"),
+    ("varchar(255)", "text"),
+    ("text", "varchar"),
+    ("numeric(10,2)", "numeric(12,2)"),
+    ("numeric(10)", "numeric(12)"),
+    ("numeric(10,2)", "numeric"),
+    ("varbit(8)", "varbit(16)"),
+]
+
+
+@pytest.mark.parametrize("server", ["pg16", "pg15"])
+def test_every_change_taken_for_keeping_the_rows_keeps_them_on_a_real_server(
+    server: str, request: pytest.FixtureRequest
+) -> None:
+    """What keeps_rows says leaves the rows alone does, on each supported major: the table's
+    file and its index's are the same after the ALTER (a rewrite, or an index rebuild, gives
+    new ones); and a change it refuses is one the server does rewrite."""
+    import uuid
+
+    import psycopg
+
+    from tests.conftest import query, with_db
+
+    admin = request.getfixturevalue("pg_admin_url" if server == "pg16" else "pg15_admin_url")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    query(admin, f'CREATE DATABASE "{name}"')
+    url = with_db(admin, name)
+    try:
+        with psycopg.connect(url, autocommit=True) as c:
+            for n, (old, new) in enumerate([*SEEN_KEEPING_ROWS, ("int4", "int8")]):
+                assert keeps_rows(old, new) is (n < len(SEEN_KEEPING_ROWS))
+                c.execute(f"CREATE TABLE k{n} (c {old}); CREATE INDEX i{n} ON k{n} (c)")
+                fill = "B'1'" if old.startswith("varbit") else "'1'"
+                c.execute(f"INSERT INTO k{n} SELECT {fill} FROM generate_series(1, 100)")
+                files = f"SELECT pg_relation_filenode('k{n}'), pg_relation_filenode('i{n}')"
+                before = c.execute(files).fetchone()
+                c.execute(f"ALTER TABLE k{n} ALTER COLUMN c TYPE {new}")
+                assert (c.execute(files).fetchone() == before) is keeps_rows(old, new), (old, new)
+    finally:
+        query(admin, f'DROP DATABASE "{name}" WITH (FORCE)')

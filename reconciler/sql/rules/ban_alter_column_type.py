@@ -12,6 +12,7 @@ from reconciler.sql.rules.base import (
     alter_target,
     hit_at,
     relation,
+    retype_keeps_rows,
 )
 
 
@@ -39,7 +40,9 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     else:
         return
     for cmd in alter_commands(i):
-        if cmd.get("subtype") == "AT_AlterColumnType":
+        if cmd.get("subtype") == "AT_AlterColumnType" and not (
+            i.kind == "alter_table" and retype_keeps_rows(ctx, cmd)
+        ):
             yield hit_at(
                 i,
                 ((cmd.get("def") or {}).get("ColumnDef") or {}).get("location"),

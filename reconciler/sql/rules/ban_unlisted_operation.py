@@ -29,6 +29,7 @@ from reconciler.sql.rules.base import (
     object_name,
     proven_not_null,
     relation,
+    retype_keeps_rows,
     same_table,
 )
 
@@ -77,6 +78,8 @@ def _alter_ok(ctx: StatementContext) -> bool:
             continue
         if cmd.get("subtype") == "AT_ColumnDefault" and cmd.get("def") is not None:
             continue  # SET DEFAULT: for rows inserted from now on; no scan, no rewrite
+        if cmd.get("subtype") == "AT_AlterColumnType" and retype_keeps_rows(ctx, cmd):
+            continue  # a longer varchar, text, more digits: the rows are left as they are
         if cmd.get("subtype") == "AT_SetNotNull":
             # proven by a check this file added and validated: no scan (ban-set-not-null)
             proven = proven_not_null(ctx) if proven is None else proven

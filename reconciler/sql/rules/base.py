@@ -31,6 +31,7 @@ __all__ = [
     "object_name",
     "proven_not_null",
     "relation",
+    "retype_keeps_rows",
     "rewritten",
     "same_table",
     "type_name",
@@ -253,6 +254,33 @@ def proven_not_null(ctx: StatementContext) -> set[str]:
         for cmd in alter_commands(ctx.info)
         if cmd.get("subtype") == "AT_SetNotNull" and str(cmd.get("name")) in known
     }
+
+
+def retype_keeps_rows(ctx: StatementContext, cmd: Tree) -> bool:
+    """This ALTER COLUMN ... TYPE leaves every row and index as it is (a longer varchar, text,
+    more numeric digits: reconciler.sql.proofs.keeps_rows), judged from the column's type as
+    the history's earlier migrations made it; never with USING or COLLATE, nor for a column
+    this file touched before."""
+    from reconciler.sql.proofs import TYPE, keeps_rows, type_text
+
+    coldef = (cmd.get("def") or {}).get("ColumnDef") or {}
+    table, column = alter_target(ctx.info), str(cmd.get("name"))
+    if table is None or coldef.get("raw_default") or coldef.get("collClause"):
+        return False
+    if any(
+        same_table(alter_target(e), table)
+        and any(
+            c.get("name") == column
+            or (c.get("def") or {}).get("ColumnDef", {}).get("colname") == column
+            for c in alter_commands(e)
+        )
+        for e in ctx.earlier()
+    ):
+        return False  # (its type here is not the history's)
+    key = f"{name_key(table, ctx.path_changes)}|{column}"
+    old = next((t for kind, k, t in ctx.file.proven_before if kind == TYPE and k == key), None)
+    new = type_text(coldef.get("typeName"))
+    return old is not None and new is not None and keeps_rows(old, new)
 
 
 def alter_target(info: StatementInfo) -> str | None:
