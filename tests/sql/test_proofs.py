@@ -147,7 +147,16 @@ def test_a_widening_the_history_proves_passes_strict_and_anything_else_does_not(
     assert "ban-alter-column-type" in codes(
         'ALTER TABLE users ALTER COLUMN name TYPE varchar(500) COLLATE "C";'
     )
-    # the file changed the column before: its type here is not the history's
+    # the file changed the column (or renamed one of the table's) before: its type here is
+    # not the history's
+    assert "ban-alter-column-type" in codes(
+        "ALTER TABLE users RENAME COLUMN name TO old_name;\n"
+        "ALTER TABLE users RENAME COLUMN bio TO name;\n" + WIDEN
+    )
+    assert "ban-alter-column-type" in codes(
+        "ALTER TABLE users DROP COLUMN name, ADD COLUMN name text, "
+        "ALTER COLUMN name TYPE varchar(500);"
+    )
     assert "ban-alter-column-type" in codes(
         "ALTER TABLE users ALTER COLUMN name TYPE varchar(10), ALTER COLUMN name SET DEFAULT 'x';\n"
         + WIDEN

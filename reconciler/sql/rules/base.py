@@ -267,16 +267,18 @@ def retype_keeps_rows(ctx: StatementContext, cmd: Tree) -> bool:
     table, column = alter_target(ctx.info), str(cmd.get("name"))
     if table is None or coldef.get("raw_default") or coldef.get("collClause"):
         return False
-    if any(
-        same_table(alter_target(e), table)
-        and any(
-            c.get("name") == column
-            or (c.get("def") or {}).get("ColumnDef", {}).get("colname") == column
+
+    def named(e: StatementInfo) -> set[Any]:
+        return {c.get("name") for c in alter_commands(e) if c is not cmd} | {
+            ((c.get("def") or {}).get("ColumnDef") or {}).get("colname")
             for c in alter_commands(e)
-        )
-        for e in ctx.earlier()
-    ):
-        return False  # (its type here is not the history's)
+            if c is not cmd
+        }
+
+    earlier = [one for e in ctx.earlier() for one in (e, *e.children)]
+    for e in [*earlier, ctx.info]:
+        if same_table(alter_target(e), table) and (e.node == "RenameStmt" or column in named(e)):
+            return False  # (its type here is not the history's)
     key = f"{name_key(table, ctx.path_changes)}|{column}"
     old = next((t for kind, k, t in ctx.file.proven_before if kind == TYPE and k == key), None)
     new = type_text(coldef.get("typeName"))
