@@ -261,13 +261,20 @@ def history_types(sources: Sequence[MigrationSource]) -> list[ProvenColumns]:
     out: list[ProvenColumns] = [frozenset() for _ in sources]
     changes: dict[int, set[tuple[str, str]]] = {}  # file -> (table, column) it retypes
     parsed: dict[tuple[int, int], dict[str, Any] | None] = {}
+    trees: dict[str, dict[str, Any] | None] = {}  # (a statement written twice parses once)
+
+    def tree_of(text: str) -> dict[str, Any] | None:
+        if text not in trees:
+            trees[text] = _tree(text)
+        return trees[text]
+
     for n, src in enumerate(sources):
         for k, stmt in enumerate(src.statements):
             if not _changes_a_type(stmt.text):
                 continue
             from reconciler.sql.rules.base import name_key, relation
 
-            tree = parsed[(n, k)] = _tree(stmt.text)
+            tree = parsed[(n, k)] = tree_of(stmt.text)
             alter = (tree or {}).get("AlterTableStmt") or {}
             table = relation(alter.get("relation"))
             for c in alter.get("cmds") or ():
@@ -312,7 +319,7 @@ def history_types(sources: Sequence[MigrationSource]) -> list[ProvenColumns]:
             names = columns if _leading(text, "ALTER") else table_names
             if not any(w in low for w in names) and "rename" not in low:
                 continue
-            tree = parsed[(n, k)] if (n, k) in parsed else _tree(text)
+            tree = parsed[(n, k)] if (n, k) in parsed else tree_of(text)
             node, t = next(iter((tree or {"": {}}).items()))
             table = relation(t.get("relation")) if isinstance(t, dict) else None
             key = name_key(table) if table else None
