@@ -32,7 +32,7 @@ from reconciler.plan.model import (
     UpsertForum,
 )
 from reconciler.retry import backoff
-from reconciler.sql.migration import needs_no_transaction
+from reconciler.sql.migration import is_repeatable, needs_no_transaction
 from reconciler.sql.secrets import excerpt
 from reconciler.sql.split import Statement
 
@@ -283,6 +283,8 @@ class Applier:
         "plan_hash = EXCLUDED.plan_hash, statements_done = EXCLUDED.statements_done "
         "WHERE reconciler.schema_migrations.applied_at IS NULL"
     )
+    # a repeatable migration's row records its latest application
+    _HISTORY_AGAIN = _HISTORY.removesuffix("WHERE reconciler.schema_migrations.applied_at IS NULL")
 
     def _apply_transactional(self, m: DesiredMigration) -> None:
         for attempt in range(self.policy.lock_retries + 1):
@@ -338,7 +340,7 @@ class Applier:
                     run_statement(cur, stmt)
                 running = None
                 history.execute(
-                    self._HISTORY,
+                    self._HISTORY_AGAIN if is_repeatable(m.version) else self._HISTORY,
                     (
                         m.version,
                         m.name,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from reconciler.engine.request import Request
 from reconciler.engine.session import load
 from reconciler.errors import ReconcilerError
-from reconciler.sql.migration import version_key
+from reconciler.sql.migration import is_repeatable, version_key
 
 __all__ = ["new_migration"]
 
@@ -45,14 +45,16 @@ def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
     policy = desired.env.policy
     safe = policy.strict or policy.require_safe_suffix
     safe = safe or bool(_strict_readers(request, os.path.realpath(folder)))
+    # (a repeatable migration has no number: the next one follows the versioned ones)
+    versioned = [m for m in desired.migrations if not is_repeatable(m.version)]
     try:
-        filename = migration_filename((m.version for m in desired.migrations), name, safe=safe)
+        filename = migration_filename((m.version for m in versioned), name, safe=safe)
         text = render_template(name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), kind)
     except ValueError as e:
         raise ReconcilerError(
             str(e), code="bad-name", hint="e.g. reconcile new add_user_prefs"
         ) from None
-    last = max(desired.migrations, key=lambda m: version_key(m.version), default=None)
+    last = max(versioned, key=lambda m: version_key(m.version), default=None)
     if last is not None and "/" in last.filename:
         # the history is kept a folder per migration (Prisma's, Diesel's): the new one too,
         # versioned by the time as those tools do (and after the newest, whatever the clock)

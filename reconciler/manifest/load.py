@@ -31,6 +31,8 @@ from reconciler.sql.migration import (
     DOWN_FILE,
     FLYWAY_UNDO_FILE,
     MIGRATION_FILE,
+    REPEATABLE,
+    is_repeatable,
     parse_migration,
     version_key,
 )
@@ -368,11 +370,6 @@ def _name_hint(name: str) -> str:
             "a golang-migrate pair: give the version at least 4 digits (0001_name.up.sql); "
             "the .down.sql beside it is then its undo, never run"
         )
-    if re.match(r"^R__.+\.sql$", name):
-        return (
-            "a Flyway repeatable migration: its content is applied again on every change, which "
-            "this tool does not do; make each change a versioned file (V<n>__<description>.sql)"
-        )
     return "use a number of at least 4 digits, then lower_snake_case, e.g. 0007_add_index_safe.sql"
 
 
@@ -445,8 +442,21 @@ def load_migration_file(
     if m is None:
         stem = name.removesuffix(".sql")
         return DesiredMigration("", stem, name, path, stem.endswith("_safe"), src)
+    version = m.group("version") or f"{REPEATABLE}{m.group('name')}{m.group('safe') or ''}"
+    if is_repeatable(version) and src.no_transaction:
+        diags.append(
+            Diagnostic(
+                "repeatable-no-transaction",
+                f"{named[1] if named else name} is a repeatable migration that cannot run in a "
+                "transaction: applied again on every change, it must apply whole or not at all",
+                SourceLocation(path, 1, 1),
+                "make what needs no transaction (CREATE INDEX CONCURRENTLY, ...) a versioned "
+                "migration of its own",
+            )
+        )
+        return None
     return DesiredMigration(
-        m.group("version"),
+        version,
         m.group("name"),
         named[1] if named else name,
         path,
@@ -461,8 +471,11 @@ def load_migration_file(
 _FLYWAY = re.compile(r"^V(?P<version>\d+(?:[._]\d+)*)__(?P<desc>[A-Za-z0-9].*)\.sql$")
 # the versioned name a Flyway file is read by: NNNN_name.sql, with the dotted version kept
 _VERSIONED = re.compile(
-    r"^(?P<version>\d{4,}(?:\.\d+)*)_(?P<name>[a-z0-9][a-z0-9_]*?)(?P<safe>_safe)?\.sql$"
+    r"^(?:(?P<version>\d{4,}(?:\.\d+)*)_|R__)(?P<name>[a-z0-9][a-z0-9_]*?)(?P<safe>_safe)?\.sql$"
 )
+# Flyway's repeatable R__<description>.sql: applied after every versioned migration, and again
+# whenever it changes (reconciler.sql.migration.REPEATABLE)
+_FLYWAY_REPEATABLE = re.compile(r"^R__(?P<desc>[A-Za-z0-9].*)\.sql$")
 
 
 # a migration that is a folder (another tool's layout): Prisma's <version>_<name>/migration.sql
@@ -476,6 +489,10 @@ _FOLDER_FILES = ("migration.sql", "up.sql")
 def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:
     """(path, the name it is versioned by, what it is shown as) of a migration named by
     another tool's convention (a Flyway V file, a Prisma or Diesel folder), else None."""
+    again = _FLYWAY_REPEATABLE.match(name)
+    if again is not None:
+        desc = re.sub(r"[^a-z0-9]+", "_", again.group("desc").lower()).strip("_") or "migration"
+        return posixpath.join(desired_dir, name), f"R__{desc}.sql", name
     flyway = _FLYWAY.match(name)
     if flyway is not None:
         first, *rest = re.split(r"[._]", flyway.group("version"))

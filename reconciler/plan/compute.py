@@ -21,7 +21,7 @@ from reconciler.plan.model import (
     UpsertConfig,
     UpsertForum,
 )
-from reconciler.sql.migration import version_key
+from reconciler.sql.migration import is_repeatable, version_key
 
 __all__ = ["RECONCILER_ACTOR_PREFIX", "PlanContext", "make_plan", "pending_migrations", "plan_hash"]
 
@@ -111,12 +111,16 @@ def plan_hash(
 
 
 def pending_migrations(desired: Desired, live: LiveState) -> list[DesiredMigration]:
-    """The wanted migrations the database has not completed: what the plan will apply."""
-    return [
-        m
-        for m in desired.wanted
-        if not (m.version in live.migrations and live.migrations[m.version].complete)
-    ]
+    """The wanted migrations the database has not completed, and the repeatable ones whose
+    file changed since they were applied: what the plan will apply."""
+    out = []
+    for m in desired.wanted:
+        row = live.migrations.get(m.version)
+        if row is None or not row.complete:
+            out.append(m)
+        elif is_repeatable(m.version) and row.checksum != m.checksum:
+            out.append(m)  # (applied again, as its file now says)
+    return out
 
 
 def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[Finding]]:
@@ -126,7 +130,20 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
     complete = {v: a for v, a in live.migrations.items() if a.complete}
     for version, applied in sorted(live.migrations.items(), key=lambda kv: version_key(kv[0])):
         m = files.get(version)
-        if m is None:
+        if m is None and is_repeatable(version):
+            findings.append(
+                Finding(
+                    "UnknownApplied",
+                    "warning",
+                    version,
+                    f"repeatable migration {version} was applied but its file is gone: what it "
+                    "made stays in the database",
+                    "drop what it made in a new migration, if it should go",
+                )
+            )
+        elif is_repeatable(version):
+            continue  # a changed repeatable file is applied again: no mismatch
+        elif m is None:
             findings.append(
                 Finding(
                     "UnknownApplied",
@@ -152,11 +169,12 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                     SourceLocation(m.path),
                 )
             )
-    newest = max(complete, key=version_key, default=None)
+    newest = max((v for v in complete if not is_repeatable(v)), key=version_key, default=None)
     for m in pending_migrations(desired, live):
         row = live.migrations.get(m.version)
-        resume = row.statements_done if row is not None else 0
-        if row is not None:
+        again = row is not None and row.complete  # a repeatable applied before
+        resume = row.statements_done if row is not None and not again else 0
+        if row is not None and not again:
             findings.append(
                 Finding(
                     "PartiallyApplied",
@@ -168,7 +186,11 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                     SourceLocation(m.path),
                 )
             )
-        if newest is not None and version_key(m.version) < version_key(newest):
+        if (
+            newest is not None
+            and not is_repeatable(m.version)
+            and version_key(m.version) < version_key(newest)
+        ):
             sev: Literal["error", "warning"] = (
                 "warning" if desired.env.policy.allow_out_of_order else "error"
             )
@@ -191,7 +213,7 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                 len(m.source.statements),
                 m.source.no_transaction,
                 resume,
-                row is not None,
+                row is not None and not again,
             )
         )
     return actions, findings

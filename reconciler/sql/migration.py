@@ -18,10 +18,12 @@ __all__ = [
     "DOWN_FILE",
     "FLYWAY_UNDO_FILE",
     "MIGRATION_FILE",
+    "REPEATABLE",
     "VERSION",
     "Ignore",
     "MigrationSource",
     "checksum",
+    "is_repeatable",
     "needs_no_transaction",
     "parse_migration",
     "version_key",
@@ -32,9 +34,22 @@ __all__ = [
 VERSION = re.compile(r"\d+(?:\.\d+)*")
 
 
+# the version of a repeatable migration (Flyway's R__<description>.sql) is R__<name>: it is
+# applied after every versioned one, by name, and again whenever its file changes
+REPEATABLE = "R__"
+_AFTER_EVERY_VERSION = 10**30
+
+
+def is_repeatable(version: str) -> bool:
+    return version.startswith(REPEATABLE)
+
+
 def version_key(version: str) -> tuple[int, ...]:
     """What versions are ordered and told apart by: their numbers, part by part (9999 before
-    10000, 1.9 before 1.10 before 2), trailing zero parts dropped as Flyway does (1.0 is 1)."""
+    10000, 1.9 before 1.10 before 2), trailing zero parts dropped as Flyway does (1.0 is 1);
+    a repeatable migration after every version, by its name."""
+    if is_repeatable(version):
+        return (_AFTER_EVERY_VERSION, *(ord(c) for c in version[len(REPEATABLE) :]))
     parts = [int(p) for p in version.split(".")] if version else []
     while len(parts) > 1 and parts[-1] == 0:
         parts.pop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from reconciler.sql.migration import version_key
+from reconciler.sql.migration import is_repeatable, version_key
 
 __all__ = ["migration_filename", "render_template", "slug"]
 
@@ -26,7 +26,7 @@ def slug(name: str) -> str:
 def migration_filename(existing_versions: Iterable[str], name: str, safe: bool) -> str:
     versions = list(existing_versions)
     width = max([4, *(len(v.partition(".")[0]) for v in versions)])
-    nxt = max((version_key(v)[0] for v in versions if v), default=0) + 1
+    nxt = max((version_key(v)[0] for v in versions if v and not is_repeatable(v)), default=0) + 1
     base = slug(name).removesuffix("_safe")
     return f"{nxt:0{width}d}_{base}{'_safe' if safe else ''}.sql"
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from reconciler.sql.migration import version_key
+from reconciler.sql.migration import is_repeatable, version_key
 
 if TYPE_CHECKING:
     from reconciler.engine import Outcome
@@ -231,7 +231,10 @@ def migration_rows(
         if applied is not None:
             row.applied_at, row.applied_by = applied.applied_at, applied.applied_by
             row.duration_ms = applied.duration_ms
-            if applied.checksum != m.checksum:
+            if applied.checksum != m.checksum and is_repeatable(m.version):
+                row.state = "pending"
+                row.detail = "repeatable: the file changed, it applies again"
+            elif applied.checksum != m.checksum:
                 row.state = "checksum drift"
                 row.detail = "the file changed after it was applied"
             elif not applied.complete:

@@ -12,6 +12,7 @@ import pytest
 from reconciler.engine import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK, Request, reconcile
 from reconciler.errors import MigrationFailed, ReconcilerError
 from reconciler.plan import ApplyMigration
+from reconciler.sql.migration import checksum
 from tests.conftest import query
 
 MIGS = "manifests/migrations"
@@ -690,6 +691,41 @@ def test_a_flyway_history_with_dotted_versions_applies_part_by_part_in_order(
     assert [(f.kind, f.subject) for f in out.plan.findings if f.severity == "error"] == [
         ("OutOfOrder", "0001.11")
     ]
+
+
+def test_a_flyway_repeatable_migration_applies_after_the_versions_and_again_when_changed(
+    project: Path, db_url: str
+) -> None:
+    """R__views.sql runs after every V file, once; edited, it runs again (its history row then
+    records the new checksum, and nothing is a mismatch); a new V file still applies in order
+    before it, and the newest-version and snapshot checks ignore it."""
+    write(project, "db/migration/V1__init.sql", "CREATE TABLE fw (id bigint, a text);\n")
+    view = "CREATE OR REPLACE VIEW fw_ids AS SELECT id FROM fw;\n"
+    write(project, "db/migration/R__views.sql", view)
+    assert _applied_from(project, db_url, "db/migration") == [
+        ("0001", "init"),
+        ("R__views", "views"),
+    ]
+    assert run(project, mode="plan", env="app").plan.actions == []
+    write(project, "db/migration/R__views.sql", view.replace("SELECT id", "SELECT id, a"))
+    write(project, "db/migration/V2__b.sql", "ALTER TABLE fw ADD COLUMN b text;\n")
+    plan = run(project, mode="plan", env="app").plan
+    assert [a.version for a in plan.migrations] == ["0002", "R__views"]
+    assert not [f for f in plan.findings if f.severity == "error"], plan.findings
+    out = run(project, env="app")
+    assert out.exit_code == EXIT_OK, out
+    assert query(
+        db_url,
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'fw_ids' "
+        "ORDER BY ordinal_position",
+    ) == [("id",), ("a",)]
+    (row,) = query(
+        db_url, "SELECT checksum FROM reconciler.schema_migrations WHERE version = 'R__views'"
+    )
+    assert row[0] == checksum(view.replace("SELECT id", "SELECT id, a"))
+    again = run(project, mode="plan", env="app").plan
+    assert again.actions == [] and not [f for f in again.findings if f.kind != "SchemaDrift"]
+    assert query(db_url, "SELECT version FROM reconciler.schema_snapshot") == [("0002",)]
 
 
 def test_an_empty_migration_of_another_tool_is_recorded_as_applied(

@@ -386,8 +386,9 @@ def test_migrations_kept_as_folders_by_another_tool_are_read() -> None:
 
 def test_a_flyway_history_is_read_as_it_is_kept() -> None:
     """Flyway's V<n>__<description>.sql are migrations in numeric order (V10 after V2), dotted
-    versions (V1.2__, or V1_2__) part by part; its U<n>__ undo files never run; a repeatable
-    R__ file is a located error saying what to do, and so are two names of one version."""
+    versions (V1.2__, or V1_2__) part by part; its U<n>__ undo files never run; repeatable
+    R__ files come after every version, by name; two names of one version are a located
+    error, and so is a repeatable file that cannot run in a transaction."""
     files = tree(m__0001_init_DOT_sql=None)
     files.files.update(  # (names with "__", which tree() would read as folders)
         {
@@ -413,6 +414,8 @@ def test_a_flyway_history_is_read_as_it_is_kept() -> None:
             "m/U1.9__nine.sql": "SELECT 0;\n",
             "m/V2__two.sql": "SELECT 2;\n",
             "m/V2020.01.02__dated.sql": "SELECT 2020;\n",
+            "m/R__Views.sql": "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n",
+            "m/R__a_functions.sql": "SELECT 1;\n",
         }
     )
     d = load_environment("env/dev.yaml", dotted)
@@ -423,6 +426,8 @@ def test_a_flyway_history_is_read_as_it_is_kept() -> None:
         ("0001.10", "ten", "V1.10__ten.sql"),
         ("0002", "two", "V2__two.sql"),
         ("2020.1.2", "dated", "V2020.01.02__dated.sql"),
+        ("R__a_functions", "a_functions", "R__a_functions.sql"),
+        ("R__views", "views", "R__Views.sql"),
     ]
     assert [m.version for m in d.migrations if m.is_named("1.9")] == ["0001.9"]
     bad = tree()
@@ -430,12 +435,12 @@ def test_a_flyway_history_is_read_as_it_is_kept() -> None:
         {
             "m/V3__fix.sql": "SELECT 1;\n",
             "m/V3.0__fix_again.sql": "SELECT 1;\n",
-            "m/R__views.sql": "SELECT 1;\n",
+            "m/R__index.sql": "CREATE INDEX CONCURRENTLY i ON a (id);\n",
         }
     )
     errs = errors(bad)
     assert any("V3__fix.sql" in e and "duplicate-version" in e for e in errs), errs
-    assert any("R__views.sql" in e and "repeatable" in e for e in errs), errs
+    assert any("R__index.sql" in e and "repeatable-no-transaction" in e for e in errs), errs
 
 
 def test_every_path_comes_back_from_the_operator_s_configmap() -> None:

@@ -17,7 +17,7 @@ def arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _doc(out: Any) -> dict[str, Any]:
-    from reconciler.sql.migration import version_key
+    from reconciler.sql.migration import is_repeatable, version_key
 
     wanted = out.desired.wanted
     applied = [
@@ -26,7 +26,7 @@ def _doc(out: Any) -> dict[str, Any]:
         if m.version in out.live.migrations and out.live.migrations[m.version].complete
     ]
     last = max(
-        (m for m in out.live.migrations.values() if m.complete),
+        (m for m in out.live.migrations.values() if m.complete and not is_repeatable(m.version)),
         key=lambda m: version_key(m.version),
         default=None,
     )
