@@ -1,9 +1,10 @@
 """What earlier migrations established that a later statement's checks depend on: a validated
 ``CHECK (col IS NOT NULL)`` proves ``col`` holds no NULL, so PostgreSQL 12+ sets NOT NULL on it
 without scanning the table; a domain given a CHECK or NOT NULL makes every column added with
-it rewrite the table. Read statement by statement within a file, and across the files of a
-history (the check added NOT VALID in one migration and validated in the next, the SET NOT
-NULL in a third, as the rules advise). Pure: parse trees and sources in, facts out.
+it rewrite the table; a column's type tells whether changing it rewrites (a longer varchar
+does not). Read statement by statement within a file, and across the files of a history (the
+check added NOT VALID in one migration and validated in the next, the SET NOT NULL in a third,
+as the rules advise). Pure: parse trees and sources in, facts out.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ __all__ = [
     "type_text",
 ]
 
-# (the table's name_key, the constraint's name, a column it proves non-null), and
-# (DOMAIN, the domain's name_key, "constrained") for a domain with a CHECK or NOT NULL
+# (the table's name_key, the constraint's name, a column it proves non-null),
+# (DOMAIN, the domain's name_key, "constrained") for a domain with a CHECK or NOT NULL, and
+# (TYPE, "table_key|column", its type) for a column whose type a file changes
 ProvenColumns = frozenset[tuple[str, str, str]]
 DOMAIN = "<domain>"  # (no table is named so)
+TYPE = "<type>"
 
 
 def proven_columns(expr: Any) -> set[str]:
@@ -60,7 +63,7 @@ class NotNullProofs:
         for table, name, column in before:
             if table == DOMAIN:
                 self.domains.add(name)
-            else:
+            elif table != TYPE:
                 self.valid.setdefault((table, name), set()).add(column)
         self.pending: dict[tuple[str, str], set[str]] = {}  # added NOT VALID, not validated
 
@@ -176,7 +179,6 @@ def history_proofs(sources: Sequence[MigrationSource]) -> list[ProvenColumns]:
 
 # ---- column types: which ALTER COLUMN ... TYPE leaves the rows as they are -----------------
 
-TYPE = "<type>"  # (TYPE, "table_key|column", the column's type as the history made it)
 _TYPE_WORD = re.compile(r"\btype\b", re.I)
 
 
