@@ -652,10 +652,10 @@ def test_a_prisma_history_applies_as_it_is_kept(project: Path, db_url: str) -> N
 def test_a_flyway_history_applies_in_numeric_order_without_its_undo_files(
     project: Path, db_url: str
 ) -> None:
-    write(project, "db/migration/V1__init.sql", "CREATE TABLE fw (id bigint);\n")
-    write(project, "db/migration/V2__add_b.sql", "ALTER TABLE fw ADD COLUMN b text;\n")
-    write(project, "db/migration/U2__add_b.sql", "DROP TABLE fw;\n")
-    write(project, "db/migration/V10__add_c.sql", "ALTER TABLE fw ADD COLUMN c text;\n")
+    files = ["V1__init", "V2__add_b", "U2__add_b", "V10__add_c"]
+    sqls = ["CREATE TABLE fw (id bigint);", "ALTER TABLE fw ADD COLUMN b text;", "DROP TABLE fw;"]
+    for name, sql in zip(files, [*sqls, "ALTER TABLE fw ADD COLUMN c text;"], strict=True):
+        write(project, f"db/migration/{name}.sql", sql + "\n")
     assert _applied_from(project, db_url, "db/migration") == [
         ("0001", "init"),
         ("0002", "add_b"),
@@ -673,10 +673,13 @@ def test_a_flyway_history_with_dotted_versions_applies_part_by_part_in_order(
 ) -> None:
     """V1.10 after V1.9 after V1, before V2: versions compare as numbers part by part, in the
     apply's order, the history, the snapshot's last version and the out-of-order check."""
-    write(project, "db/migration/V1__init.sql", "CREATE TABLE fw (id bigint);\n")
-    write(project, "db/migration/V1.10__ten.sql", "INSERT INTO fw VALUES (10);\n")
-    write(project, "db/migration/V1.9__nine.sql", "INSERT INTO fw VALUES (9);\n")
-    write(project, "db/migration/V2__two.sql", "INSERT INTO fw VALUES (2);\n")
+    for name, sql in (
+        ("V1__init.sql", "CREATE TABLE fw (id bigint);\n"),
+        ("V1.10__ten.sql", "INSERT INTO fw VALUES (10);\n"),
+        ("V1.9__nine.sql", "INSERT INTO fw VALUES (9);\n"),
+        ("V2__two.sql", "INSERT INTO fw VALUES (2);\n"),
+    ):
+        write(project, f"db/migration/{name}", sql)
     assert _applied_from(project, db_url, "db/migration") == [
         ("0001", "init"),
         ("0001.10", "ten"),
