@@ -289,8 +289,9 @@ def history_types(sources: Sequence[MigrationSource]) -> list[ProvenColumns]:
 
     wanted = set().union(*changes.values())
     tables = {t for t, _ in wanted}
-    table_names = {t.rpartition(".")[2] for t in tables}
-    columns = {c for _, c in wanted}
+    # (lower-cased: they are looked for in lower-cased text, "User" as much as user)
+    table_names = {t.rpartition(".")[2].lower() for t in tables}
+    columns = {c.lower() for _, c in wanted}
     words = table_names | columns
     state: dict[tuple[str, str], str] = {}
 

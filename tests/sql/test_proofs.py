@@ -118,6 +118,9 @@ def test_a_column_type_is_read_from_the_history_for_the_files_that_change_it() -
         frozenset(),
         frozenset({(TYPE, "users|name", "varchar(255)")}),
     ]
+    prisma = 'CREATE TABLE "User" ("id" TEXT NOT NULL, "name" VARCHAR(255));'
+    retype = 'ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE VARCHAR(500);'
+    assert types(prisma, retype)[1] == {(TYPE, "User|name", "varchar(255)")}
     added = "ALTER TABLE public.users ADD COLUMN name character varying(64);"
     assert types(added, WIDEN)[1] == {(TYPE, "users|name", "varchar(64)")}
     retyped = types(made, "ALTER TABLE users ALTER COLUMN name TYPE varchar(1000);", WIDEN)
