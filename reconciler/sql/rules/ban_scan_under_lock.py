@@ -134,33 +134,17 @@ def _scans(info: StatementInfo) -> tuple[str, list[tuple[str, int | None]]]:
     return "", []
 
 
-def _earlier(ctx: StatementContext) -> Iterator[StatementInfo]:
-    """The statements this transaction ran before this one, a DO block's among them (in a
-    no-transaction file, each statement is a transaction: only a DO block's own)."""
-    alone = ctx.file.source.no_transaction
-    for info in ctx.file.infos:
-        if info is ctx.info:
-            return
-        siblings: list[StatementInfo] = []
-        for child in info.children:
-            if child is ctx.info:
-                yield from siblings
-                return
-            siblings.append(child)
-        if not alone:
-            yield from siblings
-            yield info
-
-
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
+    if i.inside not in ("", "do"):
+        return  # (a function's body runs later, not in the migration's transaction)
     what, tables = _scans(i)
     scanned = [(name, at) for name, at in tables if not ctx.is_new(name)]
     if not scanned:
         return
     held = [
         (earlier, locked, reads)
-        for earlier in _earlier(ctx)
+        for earlier in ctx.earlier_in_transaction()
         for locked, reads in locks_held(earlier)
         if not ctx.is_new(locked)
     ]

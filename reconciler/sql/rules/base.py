@@ -84,6 +84,23 @@ class StatementContext:
                 return
             yield info
 
+    def earlier_in_transaction(self) -> Iterator[StatementInfo]:
+        """The statements this one's transaction ran before it, a DO block's among them (in a
+        no-transaction file each statement is a transaction: only a DO block's own)."""
+        alone = self.file.source.no_transaction
+        for info in self.file.infos:
+            if info is self.info:
+                return
+            siblings: list[StatementInfo] = []
+            for child in info.children:
+                if child is self.info:
+                    yield from siblings
+                    return
+                siblings.append(child)
+            if not alone:
+                yield from siblings
+                yield info
+
     def made_earlier(self, name: str | None) -> bool:
         """This file created the object ``name`` before this statement."""
         return name is not None and name_key(name, self.path_changes) in self.new_objects

@@ -88,7 +88,7 @@ def _validated_under_a_lock(ctx: StatementContext) -> Iterator[Hit]:
     commands = alter_commands(i)
     validates = [c for c in commands if c.get("subtype") == "AT_ValidateConstraint"]
     table = relation(i.tree.get("relation"))
-    if not validates or ctx.file.source.no_transaction or ctx.is_new(table):
+    if not validates or ctx.is_new(table):
         return
     name = validates[0].get("name")
     if any(c.get("subtype") not in WRITES_GO_ON for c in commands):
@@ -98,8 +98,7 @@ def _validated_under_a_lock(ctx: StatementContext) -> Iterator[Hit]:
             "validate it in a statement of its own, in a later migration",
         )
         return
-    here = next((k for k, x in enumerate(ctx.file.infos) if x is i), None)
-    for earlier in ctx.file.infos[:here] if here is not None else ():
+    for earlier in ctx.earlier_in_transaction():
         if _blocks_writes(earlier, table):
             yield Hit(
                 f"VALIDATE CONSTRAINT {name} runs in the same transaction as line "
@@ -153,7 +152,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     if i.node == "AlterDomainStmt":
         yield from _domain(ctx)
         return
-    if not i.inside:
+    if i.inside in ("", "do"):  # (a function's body runs later, in a transaction of its own)
         yield from _validated_under_a_lock(ctx)
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return

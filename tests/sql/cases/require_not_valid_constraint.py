@@ -5,6 +5,24 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # one transaction however written: a DO block's statements, and a DO block in a
+    # no-transaction file
+    F(
+        "require-not-valid-constraint",
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
+        "DO $$ BEGIN ALTER TABLE t VALIDATE CONSTRAINT c; END $$;",
+    ),
+    F(
+        "require-not-valid-constraint",
+        "-- reconciler:no-transaction\nSELECT 1;\nDO $$ BEGIN\n"
+        "  ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
+        "  ALTER TABLE t VALIDATE CONSTRAINT c;\nEND $$;",
+    ),
+    P(
+        "require-not-valid-constraint",
+        "-- reconciler:no-transaction\nALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\n"
+        "ALTER TABLE t VALIDATE CONSTRAINT c;",
+    ),
     F("require-not-valid-constraint", "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);"),
     F(
         "require-not-valid-constraint",
