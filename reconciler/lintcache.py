@@ -58,20 +58,14 @@ PARALLEL_THRESHOLD = 200  # below this many misses, starting workers costs more 
 
 # the jobs of a parallel prefetch, set before the workers fork so that they read them from
 # their copy of memory instead of receiving them pickled
-_FORKED_JOBS: list[tuple[Any, str, bool, Any]] = []
+_FORKED_JOBS: list[DesiredMigration] = []
 
 
 def _lint_chunk(jobs: range, cfg: LintConfig) -> list[list[list[Any]]]:
     """Lint the forked jobs at these indices (in a worker process)."""
-    from reconciler.sql.lint import lint_migration
+    from reconciler.policy import lint_file
 
-    out = []
-    for i in jobs:
-        source, filename, safe, proven = _FORKED_JOBS[i]
-        out.append(
-            [dump_diagnostic(d) for d in lint_migration(source, filename, safe, cfg, proven)]
-        )
-    return out
+    return [[dump_diagnostic(d) for d in lint_file(_FORKED_JOBS[i], cfg)] for i in jobs]
 
 
 # results this process computed itself, by lint configuration: trusted by the gates (nobody
@@ -118,9 +112,7 @@ class LintCache:
         from concurrent.futures import ProcessPoolExecutor
 
         chunks = [misses[i::workers] for i in range(workers)]
-        _FORKED_JOBS[:] = [
-            (m.source, m.filename, m.safe, m.proven) for chunk in chunks for m in chunk
-        ]
+        _FORKED_JOBS[:] = [m for chunk in chunks for m in chunk]
         bounds = [sum(len(c) for c in chunks[:i]) for i in range(workers + 1)]
         ranges = [range(bounds[i], bounds[i + 1]) for i in range(workers)]
         try:
@@ -144,9 +136,9 @@ class LintCache:
             self.hits += 1
             return [load_diagnostic(r) for r in rows]
         self.misses += 1
-        from reconciler.sql.lint import lint_migration  # the parser is loaded only on a miss
+        from reconciler.policy import lint_file  # the parser is loaded only on a miss
 
-        result = lint_migration(m.source, m.filename, m.safe, self.cfg, m.proven)
+        result = lint_file(m, self.cfg)
         self.entries[key] = [dump_diagnostic(d) for d in result]
         self.dirty = True
         return result

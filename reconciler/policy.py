@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from reconciler.errors import Diagnostic
-from reconciler.manifest.desired import Desired
+from reconciler.manifest.desired import Desired, DesiredMigration
 from reconciler.plan.model import Plan, Verdict
 from reconciler.ports import Approval
 from reconciler.sql.lintconfig import LintConfig
@@ -42,24 +42,20 @@ def lint_config(
     )
 
 
+def lint_file(m: DesiredMigration, cfg: LintConfig) -> list[Diagnostic]:
+    """One migration's diagnostics under ``cfg``, with what the files before it proved."""
+    from reconciler.sql.lint import lint_migration  # the parser is loaded only when linting
+
+    return lint_migration(m.source, m.filename, m.safe, cfg, m.proven)
+
+
 def lint_pending(
     desired: Desired, plan: Plan, emergency: bool = False
 ) -> dict[str, list[Diagnostic]]:
     """Lint the plan's pending migrations (uncached; the engine uses the cached edge version)."""
-    from reconciler.sql.lint import lint_migration  # the parser is loaded only when linting
-
     cfg = lint_config(desired, emergency)
     files = {m.version: m for m in desired.migrations}
-    return {
-        a.version: lint_migration(
-            files[a.version].source,
-            files[a.version].filename,
-            files[a.version].safe,
-            cfg,
-            files[a.version].proven,
-        )
-        for a in plan.migrations
-    }
+    return {a.version: lint_file(files[a.version], cfg) for a in plan.migrations}
 
 
 def evaluate(

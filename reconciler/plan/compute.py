@@ -127,7 +127,6 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
     actions: list[Action] = []
     findings: list[Finding] = []
     files = {m.version: m for m in desired.migrations}
-    complete = {v: a for v, a in live.migrations.items() if a.complete}
     for version, applied in sorted(live.migrations.items(), key=lambda kv: version_key(kv[0])):
         m = files.get(version)
         if m is None and is_repeatable(version):
@@ -169,7 +168,8 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                     SourceLocation(m.path),
                 )
             )
-    newest = max((v for v in complete if not is_repeatable(v)), key=version_key, default=None)
+    last = live.newest_applied()
+    newest = last.version if last else None
     for m in pending_migrations(desired, live):
         row = live.migrations.get(m.version)
         again = row is not None and row.complete  # a repeatable applied before

@@ -15,7 +15,6 @@ from typing import Any
 from reconciler.manifest.desired import Desired
 from reconciler.plan.live import LiveState
 from reconciler.plan.model import Finding
-from reconciler.sql.migration import is_repeatable, version_key
 
 __all__ = ["describe_drift", "drift_findings", "drift_severity", "snapshot_current"]
 
@@ -85,12 +84,8 @@ def snapshot_current(live: LiveState) -> bool:
         return False
     if any(not m.complete for m in live.migrations.values()):
         return False
-    # (the snapshot names the last versioned migration; a repeatable one has no place in order)
-    done = [
-        m.version for m in live.migrations.values() if m.complete and not is_repeatable(m.version)
-    ]
-    last = max(done, key=version_key) if done else None
-    return live.snapshot_version == last
+    last = live.newest_applied()
+    return live.snapshot_version == (last.version if last else None)
 
 
 def drift_findings(desired: Desired, live: LiveState) -> list[Finding]:

@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from reconciler.sql.migration import is_repeatable, version_key
+
 __all__ = [
     "AppliedMigration",
     "LiveConfig",
@@ -78,6 +80,12 @@ class LiveState:
     snapshot_taken: bool = False  # a schema snapshot exists for this environment
     snapshot_version: str | None = None  # the last migration applied when it was taken
     drift: tuple[tuple[str, Any, Any], ...] = ()  # (object key, snapshot facts, live facts)
+
+    def newest_applied(self) -> AppliedMigration | None:
+        """The completed versioned migration with the highest version (a repeatable one has no
+        place in that order): what out-of-order files, the snapshot and status are told by."""
+        done = [m for m in self.migrations.values() if m.complete and not is_repeatable(m.version)]
+        return max(done, key=lambda m: version_key(m.version), default=None)
 
     def fingerprint(self) -> str:
         """sha256 of everything the plan depends on (not timestamps or who/when)."""

@@ -17,19 +17,13 @@ def arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _doc(out: Any) -> dict[str, Any]:
-    from reconciler.sql.migration import is_repeatable, version_key
-
     wanted = out.desired.wanted
     applied = [
         m
         for m in wanted
         if m.version in out.live.migrations and out.live.migrations[m.version].complete
     ]
-    last = max(
-        (m for m in out.live.migrations.values() if m.complete and not is_repeatable(m.version)),
-        key=lambda m: version_key(m.version),
-        default=None,
-    )
+    last = out.live.newest_applied()
     return {
         "environment": out.desired.env.name,
         "database": out.target,
