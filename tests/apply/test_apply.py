@@ -787,9 +787,9 @@ def test_a_waived_error_is_shown_with_the_plan(project: Path) -> None:
         project,
         f"{MIGS}/0008_retire_safe.sql",
         "-- Description: retire a table\n-- rollback: restore from the backup branch\n"
-        "CREATE TABLE retired (id bigint);\n"
-        "-- reconciler:ignore ban-drop-table -- created above, never used; ticket OPS-12\n"
-        "DROP TABLE retired;\n",
+        "SELECT 1 WHERE false;\n"
+        "-- reconciler:ignore ban-drop-table -- never used since 2024; ticket OPS-12\n"
+        "DROP TABLE IF EXISTS retired;\n",
     )
     out = run(project, "plan")
     assert out.exit_code == EXIT_CHANGES, [d.message for d in out.verdict.blockers]

@@ -45,9 +45,15 @@ STYLE = {
 
 
 def _on_new_table(sql: str) -> bool:
-    """The flagged statement works on a table created earlier in the same file. We exempt those
-    on purpose (nobody can be using the table yet); squawk, reading statements one by one, does not."""
-    m = re.match(r"\s*(?:(?:SET|SELECT) [^;]*;\s*)*CREATE TABLE ([\w.]+)[^;]*;", sql, re.IGNORECASE)
+    """The flagged statement works on a table (or drops an object) created earlier in the same
+    file. We exempt those on purpose (nobody can be using it yet, it holds nothing older);
+    squawk, reading statements one by one, does not."""
+    m = re.match(
+        r"\s*(?:(?:SET|SELECT) [^;]*;\s*)*CREATE (?:TEMP |TEMPORARY |UNLOGGED )?"
+        r"(?:TABLE|TYPE|VIEW|MATERIALIZED VIEW|SEQUENCE|DOMAIN|INDEX(?: CONCURRENTLY)?) ([\w.]+)[^;]*;",
+        sql,
+        re.IGNORECASE,
+    )
     name = m.group(1).rpartition(".")[2] if m else ""
     return bool(m) and re.search(rf"\b{name}\b", sql[m.end() :] if m else "") is not None
 

@@ -1,4 +1,5 @@
-"""ban-drop-object: DROP of an index, view, type, schema, function, constraint, ... in a migration."""
+"""ban-drop-object: DROP of an index, view, type, schema, function, constraint, ... in a migration
+(not of one the same file made, dropped without CASCADE)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from reconciler.sql.rules.base import (
     Rule,
     StatementContext,
     alter_commands,
+    drops_only_new,
     hit_at,
     relation,
 )
@@ -27,7 +29,11 @@ _COLUMN_PARTS = {
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     removes = str(i.tree.get("removeType", ""))
-    if i.node == "DropStmt" and removes not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE"):
+    if (
+        i.node == "DropStmt"
+        and removes not in ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE")
+        and not drops_only_new(ctx)
+    ):
         what = removes.removeprefix("OBJECT_").replace("MATVIEW", "MATERIALIZED VIEW")
         yield Hit(f"DROP {what.replace('_', ' ')} removes an object other code may rely on", _HELP)
     elif i.kind == "drop" and i.node != "DropStmt":  # DROP OWNED, ROLE, DATABASE, ...

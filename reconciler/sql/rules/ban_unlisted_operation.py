@@ -22,6 +22,7 @@ from reconciler.sql.rules.base import (
     alter_target,
     domain_target,
     dotted_name,
+    drops_only_new,
     hit_at,
     index_target,
     name_key,
@@ -627,6 +628,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return  # who may see the rows of a table this file creates (nobody has yet)
     if _on_new_objects(ctx):
         return
+    if i.kind == "drop" and drops_only_new(ctx):
+        return  # a staging table, index or view this file made, gone again
     if i.kind == "copy" and i.tree.get("is_from") and ctx.is_new(relation(i.tree.get("relation"))):
         return  # rows for a table this file creates (pg_dump's seed data)
     conflict = i.tree.get("onConflictClause") or {}

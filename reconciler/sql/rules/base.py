@@ -23,6 +23,8 @@ __all__ = [
     "created_table",
     "definer_clause",
     "dotted_name",
+    "dropped_objects",
+    "drops_only_new",
     "hit_at",
     "index_target",
     "locks_held",
@@ -215,6 +217,77 @@ def created_object(info: StatementInfo) -> str | None:
     if node == "CreateFunctionStmt" and not t.get("replace"):
         return dotted_name(t.get("funcname")) or None
     return None
+
+
+_MADE_BY = {  # DROP's removeType: the statements that make such an object, and its name
+    "OBJECT_TABLE": ("CreateStmt", "CreateTableAsStmt"),
+    "OBJECT_MATVIEW": ("CreateTableAsStmt",),
+    "OBJECT_VIEW": ("ViewStmt",),
+    "OBJECT_SEQUENCE": ("CreateSeqStmt",),
+    "OBJECT_INDEX": ("IndexStmt",),
+    "OBJECT_TYPE": ("CreateEnumStmt", "CreateRangeStmt", "CompositeTypeStmt"),
+    "OBJECT_DOMAIN": ("CreateDomainStmt",),
+    "OBJECT_SCHEMA": ("CreateSchemaStmt",),
+}
+
+
+def _made_name(info: StatementInfo, remove_type: str) -> str | None:
+    if info.node not in _MADE_BY.get(remove_type, ()):
+        return None
+    if info.node == "CreateTableAsStmt":
+        made_matview = info.tree.get("objtype") == "OBJECT_MATVIEW"
+        if made_matview != (remove_type == "OBJECT_MATVIEW"):
+            return None
+    if info.node == "IndexStmt":
+        t = info.tree
+        if t.get("if_not_exists") or not t.get("idxname"):
+            return None
+        schema = (t.get("relation") or {}).get("schemaname")
+        return f"{schema}.{t['idxname']}" if schema else str(t["idxname"])
+    return created_object(info)
+
+
+def dropped_objects(info: StatementInfo) -> list[str | None]:
+    """The names a DropStmt removes, as written (None for one this cannot name)."""
+    out: list[str | None] = []
+    for obj in info.tree.get("objects") or []:
+        if "TypeName" in obj:
+            out.append(dotted_name(obj["TypeName"].get("names")) or None)
+        else:
+            out.append(object_name(obj))
+    return out
+
+
+def drops_only_new(ctx: StatementContext) -> bool:
+    """This DROP (without CASCADE) removes only objects this file made before it, that
+    nothing has since dropped, renamed or moved, so no row or object older than the
+    migration goes. An unqualified name is also a temporary table made earlier (the
+    temporary schema is searched first) until the file changes search_path."""
+    i = ctx.info
+    kind = str(i.tree.get("removeType"))
+    if i.node != "DropStmt" or kind not in _MADE_BY or i.tree.get("behavior") == "DROP_CASCADE":
+        return False
+    if ctx.path_changes:
+        return False  # which object a name means depends on the path: not judged
+    live: set[str] = set()
+    for top in ctx.earlier():
+        for e in (top, *top.children):
+            made = _made_name(e, kind)
+            if made is not None:
+                live.add(name_key(made))
+            if e.node == "DropStmt":
+                live.difference_update(name_key(n) for n in dropped_objects(e) if n)
+            if e.node == "RenameStmt":  # the name may now mean an older object renamed to it
+                live = {k for k in live if k.rpartition(".")[2] != e.tree.get("newname")}
+            if e.node == "AlterObjectSchemaStmt":  # or one moved into its schema
+                moved = relation(e.tree.get("relation")) or object_name(e.tree.get("object") or {})
+                bare = (moved or "").rpartition(".")[2]
+                live = {k for k in live if moved is not None and k.rpartition(".")[2] != bare}
+    names = dropped_objects(i)
+    return bool(names) and all(
+        n is not None and (name_key(n) in live or ("." not in n and f"pg_temp.{n}" in live))
+        for n in names
+    )
 
 
 def definer_clause(info: StatementInfo) -> tuple[Tree, list[Tree]] | None:

@@ -25,5 +25,32 @@ CASES = [
     P("ban-drop-table", "DO $$ BEGIN\n  /* DROP TABLE t */ PERFORM 1; -- DROP TABLE u\nEND $$;"),
     P("ban-drop-table", "DO $$ BEGIN RAISE NOTICE 'DROP TABLE t'; END $$;"),
     F("ban-drop-table", "DO $$ BEGIN EXECUTE 'DROP TABLE t'; END $$;"),
+    # a table the same file made (a staging or temporary table) holds nothing older
+    P("ban-drop-table", "CREATE TABLE ids (id bigint);\nDROP TABLE ids;"),
+    P("ban-drop-table", "CREATE TEMP TABLE ids AS SELECT id FROM users;\nDROP TABLE ids;"),
+    P(
+        "ban-drop-table",
+        "CREATE TABLE a (id bigint);\nCREATE TABLE b (id bigint);\nDROP TABLE a, b;",
+    ),
+    P("ban-drop-table", "CREATE TABLE app.x (id bigint);\nDROP TABLE app.x;"),
+    F("ban-drop-table", "CREATE TABLE a (id bigint);\nDROP TABLE a, b;"),  # b is older
+    F("ban-drop-table", "CREATE TABLE x (id bigint);\nDROP TABLE x CASCADE;"),  # and what else?
+    F("ban-drop-table", "CREATE TABLE IF NOT EXISTS x (id bigint);\nDROP TABLE x;"),  # was there?
+    F("ban-drop-table", "CREATE TABLE app.x (id bigint);\nDROP TABLE x;"),  # public.x
+    F("ban-drop-table", "CREATE TEMP TABLE x (id bigint);\nDROP TABLE public.x;"),
+    F("ban-drop-table", "CREATE VIEW x AS SELECT 1;\nDROP TABLE x;"),  # not a table made
+    F(
+        "ban-drop-table",
+        "SET search_path = app;\nCREATE TABLE x (id bigint);\nDROP TABLE x;",
+    ),
+    F(  # the name now means an older table renamed to it
+        "ban-drop-table",
+        "CREATE TABLE x (id bigint);\nDROP TABLE x;\nALTER TABLE users RENAME TO x;\nDROP TABLE x;",
+    ),
+    F(  # or one moved into its schema
+        "ban-drop-table",
+        "CREATE TABLE x (id bigint);\nDROP TABLE x;\nALTER TABLE app.x SET SCHEMA public;\n"
+        "DROP TABLE x;",
+    ),
     F("ban-drop-table", "DO $$ BEGIN IF true THEN EXECUTE E'DROP TABLE \\x74'; END IF; END $$;"),
 ]

@@ -129,6 +129,12 @@ CASES = [
     F("ban-unlisted-operation", "SELECT count(*) FROM t;"),
     F("ban-unlisted-operation", "UPDATE t SET a = 1 WHERE id = 5;"),
     F("ban-unlisted-operation", "ALTER TABLE t ALTER COLUMN a DROP DEFAULT;"),
+    P(  # a staging table made and dropped again by the same file
+        "ban-unlisted-operation",
+        "CREATE TEMP TABLE ids AS SELECT id FROM users WHERE NOT active;\n"
+        "INSERT INTO archive SELECT id FROM ids ON CONFLICT DO NOTHING;\nDROP TABLE ids;",
+    ),
+    P("ban-unlisted-operation", "CREATE TYPE e AS ENUM ('a');\nDROP TYPE e;"),
     F(
         "ban-unlisted-operation",
         "INSERT INTO t SELECT * FROM u ON CONFLICT (id) DO UPDATE SET a = 1;",
