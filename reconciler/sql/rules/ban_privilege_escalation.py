@@ -5,7 +5,8 @@ A migration runs as a powerful role (the database owner, on Neon a member of
 that needed them. Reported: role attributes that bypass the permission system (SUPERUSER,
 CREATEROLE, BYPASSRLS, REPLICATION), membership in roles that read or write everything or reach
 the server (``pg_read_all_data``, ``pg_execute_server_program``, the platform's superuser
-roles), role grants WITH ADMIN OPTION, privileges on data or CREATE granted to PUBLIC (every
+roles), role grants WITH ADMIN OPTION or to PUBLIC, EXECUTE on the superuser-only built-ins
+that reach the server's files (``pg_read_file``, ``lo_export``, ...), privileges on data or CREATE granted to PUBLIC (every
 role, present and future), the same in default privileges, row-level security switched off
 on a table that had it, a SECURITY DEFINER routine left callable by PUBLIC, and a view made
 without security_invoker granted to a role (it reads with its owner's rights).
@@ -49,6 +50,38 @@ POWERFUL_ROLES = frozenset(
         "azure_pg_admin",
         "alloydbsuperuser",
         "supabase_admin",
+    }
+)
+
+# built-in functions PUBLIC may not execute (their ACL on PostgreSQL 16 grants the bootstrap
+# superuser only; adminpack's and dblink's unchecked connect are revoked by their extensions):
+# each reads or writes the server's files or controls the server
+SERVER_FUNCTIONS = frozenset(
+    {
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "pg_stat_file",
+        "pg_ls_logdir",
+        "pg_ls_waldir",
+        "pg_ls_tmpdir",
+        "pg_ls_archive_statusdir",
+        "lo_import",
+        "lo_export",
+        "pg_file_write",
+        "pg_file_rename",
+        "pg_file_unlink",
+        "pg_file_sync",
+        "pg_logdir_ls",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_promote",
+        "pg_switch_wal",
+        "pg_create_restore_point",
+        "pg_backup_start",
+        "pg_backup_stop",
+        "pg_replication_origin_create",
+        "dblink_connect_u",
     }
 )
 
@@ -328,6 +361,37 @@ def _definer_views(ctx: StatementContext, tree: dict[str, Any]) -> Iterator[Hit]
         )
 
 
+def _server_functions(tree: dict[str, Any]) -> Iterator[Hit]:
+    """EXECUTE on a built-in that reads the server's files or controls the server, or on every
+    function of pg_catalog."""
+    if tree.get("objtype") not in ("OBJECT_FUNCTION", "OBJECT_ROUTINE", "OBJECT_PROCEDURE"):
+        return
+    if not {"execute", "all"} & set(_privileges(tree)):
+        return
+    grantees = ", ".join(_role_names(tree.get("grantees"))) or "PUBLIC"
+    if tree.get("targtype") == "ACL_TARGET_ALL_IN_SCHEMA":
+        schemas = [str((o.get("String") or {}).get("sval", "")).lower() for o in tree["objects"]]
+        if "pg_catalog" in schemas:
+            yield Hit(
+                f"{grantees} may execute every function of pg_catalog, those that read the "
+                "server's files and control the server among them",
+                "grant EXECUTE on the functions the role needs, by name",
+            )
+        return
+    for obj in tree.get("objects") or []:
+        parts = [
+            str(s.get("sval", "")).lower()
+            for _, s in nodes((obj.get("ObjectWithArgs") or {}).get("objname"), "String")
+        ]
+        if parts and parts[-1] in SERVER_FUNCTIONS and parts[:-1] in ([], ["pg_catalog"]):
+            yield Hit(
+                f"{grantees} may execute {parts[-1]}(), which only superusers may run: it "
+                "reads or writes the server's files, or controls the server",
+                "give the role what it needs through a reviewed SECURITY DEFINER function "
+                "that checks its arguments, or do the work outside the migration",
+            )
+
+
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     t = i.tree
@@ -362,6 +426,13 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     elif i.node == "GrantRoleStmt" and t.get("is_grant"):
         grantees = ", ".join(_role_names(t.get("grantee_roles"))) or "a role"
         yield from _memberships(ctx, _role_names(t.get("granted_roles")), grantees)
+        if _public(t.get("grantee_roles")) is not None:
+            roles = ", ".join(_role_names(t.get("granted_roles")))
+            yield Hit(
+                f"every role, present and future (PUBLIC), is made a member of {roles} and "
+                "holds all it may do",
+                "grant the role to the roles that need it, by name",
+            )
         for _, o in nodes(t.get("opt"), "DefElem"):
             if o.get("defname") == "admin" and _true(o):
                 yield hit_at(
@@ -376,6 +447,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
                 )
     elif i.node == "GrantStmt" and t.get("is_grant"):
         yield from _public_grant(ctx, t, str(t.get("objtype")), default=False)
+        yield from _server_functions(t)
         yield from _definer_views(ctx, t)
     elif i.node == "AlterDefaultPrivilegesStmt":
         action = t.get("action") or {}

@@ -99,6 +99,17 @@ CASES = [
     F(R, "CREATE ROLE x LOGIN IN ROLE pg_read_server_files;"),
     F(R, "ALTER GROUP pg_signal_backend ADD USER app;"),
     F(R, "GRANT app_rw TO app WITH ADMIN OPTION;"),
+    F(R, "GRANT app_admin TO PUBLIC;"),  # every role a member
+    P(R, "GRANT app_admin TO deploy;"),
+    # EXECUTE on the superuser-only built-ins that reach the server's files
+    F(R, "GRANT EXECUTE ON FUNCTION pg_read_file(text) TO app;"),
+    F(R, "GRANT ALL ON FUNCTION pg_catalog.lo_export(oid, text) TO app;"),
+    F(R, "GRANT EXECUTE ON FUNCTION pg_reload_conf(), pg_ls_dir(text) TO ops;"),
+    F(R, "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pg_catalog TO app;"),
+    P(R, "GRANT EXECUTE ON FUNCTION app.pg_read_file(text) TO app;"),  # not the built-in
+    P(R, "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA app TO app;"),
+    P(R, "GRANT EXECUTE ON FUNCTION pg_terminate_backend(integer) TO ops;"),  # PUBLIC's already
+    P(R, "REVOKE EXECUTE ON FUNCTION pg_read_file(text) FROM app;"),
     F(R, "GRANT app_rw TO app WITH ADMIN TRUE;"),
     # data and CREATE for every role
     F(R, "GRANT SELECT ON users TO PUBLIC;"),
