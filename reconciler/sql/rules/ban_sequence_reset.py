@@ -4,7 +4,9 @@
 number hand out values that rows may already hold: the next inserts fail on the primary key,
 or, where the old rows were deleted, new rows take ids that other tables, caches, URLs and
 logs still use for the old ones. ``setval()`` to a value computed from the table (the usual
-catch-up after a data load, ``setval('t_id_seq', (SELECT max(id) FROM t))``) is not reported.
+catch-up after a data load, ``setval('t_id_seq', (SELECT max(id) FROM t))``) is not reported,
+nor one of a sequence the same file made (pg_dump's ``setval`` after its CREATE SEQUENCE, or of
+a serial or identity column of a table it created).
 An identity added to a column of an existing table starts at 1 (its rows keep their values),
 unless it says where to start or the file moves it on with ``setval()`` afterwards.
 """
@@ -20,6 +22,7 @@ from reconciler.sql.rules.base import (
     StatementContext,
     alter_commands,
     hit_at,
+    new_sequence,
     nodes,
     relation,
 )
@@ -76,7 +79,12 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     elif i.node == "SelectStmt":
         for _, call in i.find("FuncCall"):
             args = call.get("args") or []
-            if function_name(call)[-1:] == ["setval"] and len(args) >= 2 and "A_Const" in args[1]:
+            if (
+                function_name(call)[-1:] == ["setval"]
+                and len(args) >= 2
+                and "A_Const" in args[1]
+                and not new_sequence(ctx, args[0])
+            ):
                 yield hit_at(
                     i,
                     call.get("location"),

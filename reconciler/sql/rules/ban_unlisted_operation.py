@@ -26,6 +26,7 @@ from reconciler.sql.rules.base import (
     hit_at,
     index_target,
     name_key,
+    new_sequence,
     nodes,
     object_name,
     proven_not_null,
@@ -469,8 +470,8 @@ def _fires_new_trigger(ctx: StatementContext) -> str | None:
 
 def _on_new_objects(ctx: StatementContext) -> bool:
     """GRANT or REVOKE on, or a new owner for, objects this file creates and nothing else
-    (pg_dump and `supabase db pull` write both after each object): setting up who owns and
-    may use a new object is part of creating it."""
+    (pg_dump and `supabase db pull` write both after each object), or an ALTER SEQUENCE of a
+    sequence it creates: setting up who owns and may use a new object is part of creating it."""
     i, t = ctx.info, ctx.info.tree
     if i.node == "GrantStmt":
         if t.get("targtype") != "ACL_TARGET_OBJECT" or not t.get("objects"):
@@ -478,6 +479,8 @@ def _on_new_objects(ctx: StatementContext) -> bool:
         objects = [object_name(o) for o in t["objects"]]
     elif i.node == "AlterOwnerStmt":
         objects = [object_name(t.get("object") or {})]
+    elif i.node == "AlterSeqStmt":  # pg_dump's OWNED BY after a CREATE SEQUENCE
+        objects = [relation(t.get("sequence"))]
     elif i.node == "AlterTableStmt":
         if not alter_commands(i) or any(
             c.get("subtype") != "AT_ChangeOwner" for c in alter_commands(i)
@@ -487,6 +490,22 @@ def _on_new_objects(ctx: StatementContext) -> bool:
     else:
         return False
     return all(ctx.made_earlier(name) for name in objects)
+
+
+def _moves_new_sequences(ctx: StatementContext) -> bool:
+    """``SELECT setval(...)`` of sequences this file made, nothing else (pg_dump writes one
+    after each CREATE SEQUENCE, and after a table's serial or identity column)."""
+    t = ctx.info.tree
+    if ctx.info.node != "SelectStmt" or t.get("fromClause") or t.get("whereClause"):
+        return False
+    targets = [(r.get("val") or {}) for _, r in nodes(t.get("targetList"), "ResTarget")]
+    return bool(targets) and all(
+        "FuncCall" in v
+        and function_name(v["FuncCall"])[-1:] == ["setval"]
+        and function_name(v["FuncCall"])[:-1] in ([], ["pg_catalog"])
+        and new_sequence(ctx, (v["FuncCall"].get("args") or [None])[0])
+        for v in targets
+    )
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
@@ -525,6 +544,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             "triggers and foreign keys; it is not a session setting on the safe list",
             "run the migration as the role that owns the objects; never bypass constraints",
         )
+        return
+    if _moves_new_sequences(ctx):
         return
     unknown = _runs_unknown_functions(ctx)
     if unknown:

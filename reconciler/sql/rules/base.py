@@ -7,7 +7,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from reconciler.sql.classify import StatementInfo, nodes
+from reconciler.sql.classify import StatementInfo, function_name, nodes
 from reconciler.sql.migration import MigrationSource
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "index_target",
     "locks_held",
     "name_key",
+    "new_sequence",
     "nodes",
     "object_name",
     "proven_not_null",
@@ -288,6 +289,58 @@ def drops_only_new(ctx: StatementContext) -> bool:
         n is not None and (name_key(n) in live or ("." not in n and f"pg_temp.{n}" in live))
         for n in names
     )
+
+
+_SERIAL = frozenset(("serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"))
+
+
+def _regclass_text(text: str) -> str:
+    """A sequence name as regclass reads it: quoted parts kept, the others lower-cased."""
+    parts = []
+    for part in text.split("."):
+        part = part.strip()
+        quoted = len(part) > 1 and part[0] == part[-1] == '"'
+        parts.append(part[1:-1].replace('""', '"') if quoted else part.lower())
+    return ".".join(parts)
+
+
+def _string(node: object) -> str | None:
+    """The text of a string constant (through a ::regclass or ::text cast)."""
+    while isinstance(node, dict) and "TypeCast" in node:
+        node = node["TypeCast"].get("arg")
+    if isinstance(node, dict) and "A_Const" in node:
+        value = node["A_Const"].get("sval")
+        if isinstance(value, dict) and "sval" in value:
+            return str(value["sval"])
+    return None
+
+
+def new_sequence(ctx: StatementContext, arg: object) -> bool:
+    """setval()'s sequence is one this file made: by CREATE SEQUENCE, or as the serial or
+    identity sequence of a table it created (``t_col_seq``, or pg_get_serial_sequence's)."""
+    if isinstance(arg, dict) and "FuncCall" in arg:
+        call = arg["FuncCall"]
+        if function_name(call)[-1:] == ["pg_get_serial_sequence"]:
+            table = _string((call.get("args") or [None])[0])
+            return table is not None and ctx.is_new(_regclass_text(table))
+        return False
+    text = _string(arg)
+    if text is None:
+        return False
+    name = _regclass_text(text)
+    if ctx.made_earlier(name):
+        return True
+    if ctx.path_changes:
+        return False
+    for info in ctx.earlier():
+        table = created_table(info)
+        if table is None or info.node != "CreateStmt":
+            continue
+        for col in column_defs(info):
+            owned = type_name(col)[0] in _SERIAL or "CONSTR_IDENTITY" in constraint_types(col)
+            if owned and name_key(f"{table}_{col.get('colname')}_seq") == name_key(name):
+                return True
+    return False
 
 
 def definer_clause(info: StatementInfo) -> tuple[Tree, list[Tree]] | None:

@@ -28,6 +28,20 @@ CASES = [
     F(R, "ALTER TABLE users ALTER COLUMN id SET INCREMENT BY 1 RESTART;"),
     F(R, "SELECT setval('users_id_seq', 1, false);"),
     F(R, "SELECT pg_catalog.setval('public.users_id_seq', 42, true);"),
+    # a sequence the same file made holds out no values yet (pg_dump's setval after each)
+    P(R, "CREATE SEQUENCE s;\nSELECT pg_catalog.setval('public.s', 42, true);"),
+    P(R, "CREATE TABLE t (id bigserial);\nSELECT setval('t_id_seq'::regclass, 5, false);"),
+    P(
+        R,
+        "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY);\n"
+        "SELECT setval(pg_get_serial_sequence('t', 'id'), 5);",
+    ),
+    P(R, 'CREATE TABLE "T" (id bigserial);\nSELECT setval(\'"T_id_seq"\', 5);'),
+    F(R, "CREATE TABLE t (id bigserial);\nSELECT setval('T_id_seq2', 5);"),
+    F(R, "CREATE TABLE app.t (id bigserial);\nSELECT setval('t_id_seq', 5);"),  # public's
+    F(R, "CREATE TABLE t (id bigint);\nSELECT setval('t_id_seq', 5);"),  # t made none
+    F(R, "CREATE SEQUENCE IF NOT EXISTS s;\nSELECT setval('s', 1);"),  # it may be older
+    F(R, "CREATE SEQUENCE s;\nSELECT setval('s', 1), setval('users_id_seq', 1);"),
     F(R, "DO $$ BEGIN PERFORM setval('users_id_seq', 1); END $$;"),
     P(R, "SELECT setval('users_id_seq', (SELECT max(id) FROM users));"),
     P(R, "SELECT setval('users_id_seq', COALESCE(max(id), 1)) FROM users;"),

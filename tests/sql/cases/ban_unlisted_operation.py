@@ -135,6 +135,15 @@ CASES = [
         "INSERT INTO archive SELECT id FROM ids ON CONFLICT DO NOTHING;\nDROP TABLE ids;",
     ),
     P("ban-unlisted-operation", "CREATE TYPE e AS ENUM ('a');\nDROP TYPE e;"),
+    # pg_dump's sequence set-up after a CREATE SEQUENCE
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE t (id bigint NOT NULL);\nCREATE SEQUENCE t_id_seq;\n"
+        "ALTER SEQUENCE t_id_seq OWNED BY t.id;\nSELECT pg_catalog.setval('public.t_id_seq', 1, false);",
+    ),
+    F("ban-unlisted-operation", "ALTER SEQUENCE users_id_seq OWNED BY users.id;"),
+    F("ban-unlisted-operation", "CREATE SEQUENCE s;\nSELECT setval('s', 1) FROM users;"),
+    F("ban-unlisted-operation", "CREATE SEQUENCE s;\nSELECT setval('s', 1), app.f();"),
     F(
         "ban-unlisted-operation",
         "INSERT INTO t SELECT * FROM u ON CONFLICT (id) DO UPDATE SET a = 1;",
