@@ -89,7 +89,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             "an explicit LOCK in a migration blocks other sessions for the rest of the transaction",
             "rely on lock_timeout and the statements' own locks; remove the LOCK",
         )
-    elif i.node == "RefreshMatViewStmt" and not i.concurrently:
+    elif (
+        i.node == "RefreshMatViewStmt"
+        and not i.concurrently
+        and not ctx.is_new(relation(i.tree.get("relation")))  # (pg_dump fills its new ones)
+    ):
         yield Hit(
             "REFRESH MATERIALIZED VIEW blocks reads of the view while it runs",
             "use REFRESH MATERIALIZED VIEW CONCURRENTLY",

@@ -38,6 +38,7 @@ from reconciler.sql.rules.base import (
 _ALWAYS = {
     "create_table",
     "create_type",
+    "create_domain",
     "create_sequence",
     "create_schema",
     "create_extension",
@@ -377,6 +378,15 @@ def _runs_unknown_functions(ctx: StatementContext) -> list[str]:
             return []
     elif info.node == "CopyStmt" and info.tree.get("is_from"):
         calls = []
+    elif info.node == "RefreshMatViewStmt":  # runs the query of the view, made earlier here
+        view = relation(info.tree.get("relation"))
+        calls = [
+            c
+            for made in ctx.earlier()
+            if made.node == "CreateTableAsStmt"
+            and same_table(relation((made.tree.get("into") or {}).get("rel")), view)
+            for c in called_functions(made.tree.get("query"))
+        ]
     else:
         return []
     if info.node in ("InsertStmt", "CopyStmt"):
@@ -649,6 +659,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return  # who may see the rows of a table this file creates (nobody has yet)
     if _on_new_objects(ctx):
         return
+    if i.kind == "refresh_materialized_view" and ctx.is_new(relation(i.tree.get("relation"))):
+        return  # fills a view this file made (pg_dump makes them WITH NO DATA, then refreshes)
     if i.kind == "drop" and drops_only_new(ctx):
         return  # a staging table, index or view this file made, gone again
     if i.kind == "copy" and i.tree.get("is_from") and ctx.is_new(relation(i.tree.get("relation"))):

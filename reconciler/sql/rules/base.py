@@ -263,19 +263,18 @@ def drops_only_new(ctx: StatementContext) -> bool:
     """This DROP (without CASCADE) removes only objects this file made before it, that
     nothing has since dropped, renamed or moved, so no row or object older than the
     migration goes. An unqualified name is also a temporary table made earlier (the
-    temporary schema is searched first) until the file changes search_path."""
+    temporary schema is searched first). Once the file has changed search_path, only
+    schema-qualified names are matched (pg_dump's output sets it and qualifies every name)."""
     i = ctx.info
     kind = str(i.tree.get("removeType"))
     if i.node != "DropStmt" or kind not in _MADE_BY or i.tree.get("behavior") == "DROP_CASCADE":
         return False
-    if ctx.path_changes:
-        return False  # which object a name means depends on the path: not judged
     live: set[str] = set()
     for top in ctx.earlier():
         for e in (top, *top.children):
             made = _made_name(e, kind)
-            if made is not None:
-                live.add(name_key(made))
+            if made is not None and ("." in made or not ctx.path_changes):
+                live.add(name_key(made))  # (after a search_path change, by qualified name only)
             if e.node == "DropStmt":
                 live.difference_update(name_key(n) for n in dropped_objects(e) if n)
             if e.node == "RenameStmt":  # the name may now mean an older object renamed to it
@@ -286,7 +285,9 @@ def drops_only_new(ctx: StatementContext) -> bool:
                 live = {k for k in live if moved is not None and k.rpartition(".")[2] != bare}
     names = dropped_objects(i)
     return bool(names) and all(
-        n is not None and (name_key(n) in live or ("." not in n and f"pg_temp.{n}" in live))
+        n is not None
+        and ("." in n or not ctx.path_changes)
+        and (name_key(n) in live or ("." not in n and f"pg_temp.{n}" in live))
         for n in names
     )
 
@@ -330,17 +331,42 @@ def new_sequence(ctx: StatementContext, arg: object) -> bool:
     name = _regclass_text(text)
     if ctx.made_earlier(name):
         return True
-    if ctx.path_changes:
-        return False
+    if ctx.path_changes and "." not in name:
+        return False  # which sequence the name means depends on the path: not judged
+    return name_key(name) in _owned_sequences(ctx)
+
+
+def _owned_sequences(ctx: StatementContext) -> set[str]:
+    """name_key() of the serial and identity sequences of the columns of tables this file made
+    (``t_col_seq`` in the table's schema, or the identity's SEQUENCE NAME)."""
+    out: set[str] = set()
+
+    def add(table: str, column: object, identity: Tree | None) -> None:
+        named = [
+            dotted_name((o.get("arg") or {}).get("List", {}).get("items"))
+            for _, o in nodes((identity or {}).get("options"), "DefElem")
+            if o.get("defname") == "sequence_name"
+        ]
+        schema, _, bare = table.rpartition(".")
+        out.add(name_key(named[0] if named else f"{schema}{'.' * bool(schema)}{bare}_{column}_seq"))
+
     for info in ctx.earlier():
-        table = created_table(info)
-        if table is None or info.node != "CreateStmt":
+        if info.node == "CreateStmt":
+            table = created_table(info)
+        elif info.node == "AlterTableStmt" and ctx.is_new(alter_target(info)):
+            table = alter_target(info)
+        else:
             continue
-        for col in column_defs(info):
-            owned = type_name(col)[0] in _SERIAL or "CONSTR_IDENTITY" in constraint_types(col)
-            if owned and name_key(f"{table}_{col.get('colname')}_seq") == name_key(name):
-                return True
-    return False
+        if table is None or (ctx.path_changes and "." not in table):
+            continue
+        for col in column_defs(info):  # CREATE TABLE's columns, or ALTER TABLE ADD COLUMN's
+            identity = next(column_constraints(col, "CONSTR_IDENTITY"), None)
+            if type_name(col)[0] in _SERIAL or identity is not None:
+                add(table, col.get("colname"), identity)
+        for cmd in alter_commands(info):
+            if cmd.get("subtype") == "AT_AddIdentity":
+                add(table, cmd.get("name"), (cmd.get("def") or {}).get("Constraint"))
+    return out
 
 
 def definer_clause(info: StatementInfo) -> tuple[Tree, list[Tree]] | None:

@@ -22,6 +22,16 @@ CASES = [
     F("ban-blocking-maintenance", "CLUSTER t USING t_pkey;"),
     F("ban-blocking-maintenance", "LOCK TABLE t IN ACCESS EXCLUSIVE MODE;"),
     F("ban-blocking-maintenance", "REFRESH MATERIALIZED VIEW mv;"),
+    P(  # pg_dump fills a view it made WITH NO DATA: nobody reads it yet
+        "ban-blocking-maintenance",
+        "CREATE MATERIALIZED VIEW app.mv AS SELECT 1 AS one WITH NO DATA;\n"
+        "REFRESH MATERIALIZED VIEW app.mv;",
+    ),
+    F(
+        "ban-blocking-maintenance",
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS mv AS SELECT 1 AS one WITH NO DATA;\n"
+        "REFRESH MATERIALIZED VIEW mv;",
+    ),
     P("ban-blocking-maintenance", "VACUUM ANALYZE t;"),
     P("ban-blocking-maintenance", "REFRESH MATERIALIZED VIEW CONCURRENTLY mv;"),
     P("ban-blocking-maintenance", "ANALYZE t;"),

@@ -142,6 +142,17 @@ CASES = [
         "ALTER SEQUENCE t_id_seq OWNED BY t.id;\nSELECT pg_catalog.setval('public.t_id_seq', 1, false);",
     ),
     F("ban-unlisted-operation", "ALTER SEQUENCE users_id_seq OWNED BY users.id;"),
+    P("ban-unlisted-operation", "CREATE DOMAIN app.email AS text CHECK (VALUE ~ '@');"),
+    P(
+        "ban-unlisted-operation",
+        "CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS n FROM users WITH NO DATA;\n"
+        "REFRESH MATERIALIZED VIEW mv;",
+    ),
+    F(  # the refresh runs the view's query, and the function an earlier migration made
+        "ban-unlisted-operation",
+        "CREATE MATERIALIZED VIEW mv AS SELECT app.f() AS x WITH NO DATA;\n"
+        "REFRESH MATERIALIZED VIEW mv;",
+    ),
     F("ban-unlisted-operation", "CREATE SEQUENCE s;\nSELECT setval('s', 1) FROM users;"),
     F("ban-unlisted-operation", "CREATE SEQUENCE s;\nSELECT setval('s', 1), app.f();"),
     F(
