@@ -7,7 +7,6 @@ answered from a cache at the cost of checking the files (their stat, or their ha
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import re
@@ -324,13 +323,13 @@ def validate(
         migrations = []
         history = {os.path.realpath(m.path): m for m in desired.migrations} if desired else {}
         for p in _expanded(paths, recorder, diags):
+            known = history.get(os.path.realpath(p))
+            if known is not None:  # a file of the environment's folder, as the environment
+                migrations.append(known)  # reads it: its placeholders replaced, what the
+                continue  # files before it proved
             m = load_migration_file(p, recorder, diags, any_name=True)
-            if m is None:
-                continue
-            known = history.get(os.path.realpath(m.path))
-            if known is not None and known.checksum == m.checksum and known.proven:
-                m = dataclasses.replace(m, proven=known.proven)  # what the files before proved
-            migrations.append(m)
+            if m is not None:
+                migrations.append(m)
     else:
         assert desired is not None
         migrations = list(desired.migrations)  # every file: those past the target come later

@@ -25,6 +25,7 @@ from reconciler.manifest.models import (
     EnvironmentSpec,
     ForumMapSpec,
     ForumNodeSpec,
+    MigrationsSpec,
 )
 from reconciler.manifest.yamldoc import Locator, load_yaml
 from reconciler.sql.migration import (
@@ -373,6 +374,83 @@ def _name_hint(name: str) -> str:
     return "use a number of at least 4 digits, then lower_snake_case, e.g. 0007_add_index_safe.sql"
 
 
+@dataclasses.dataclass(frozen=True)
+class Placeholders:
+    """Flyway's placeholders: ``${name}`` in a migration's text replaced by its value."""
+
+    values: dict[str, str]
+    prefix: str = "${"
+    suffix: str = "}"
+    where: SourceLocation | None = None  # migrations.placeholders in the environment file
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(f"{re.escape(self.prefix)}([^\n]*?){re.escape(self.suffix)}")
+
+    def replace(self, text: str, path: str, shown: str, diags: list[Diagnostic]) -> str | None:
+        """The text with every placeholder replaced; None (and a located error for each) when
+        one has no value. ``flyway:filename`` is the file's name, as in Flyway."""
+        folded = {k.lower(): v for k, v in self.values.items()}
+        unknown: list[Diagnostic] = []
+
+        def value(m: re.Match[str]) -> str:
+            key = m.group(1)
+            if key in self.values:
+                return self.values[key]
+            if key.lower() in folded:
+                return folded[key.lower()]
+            if key.lower() == "flyway:filename":
+                return shown
+            line = text.count("\n", 0, m.start()) + 1
+            col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+            unknown.append(
+                Diagnostic(
+                    "unknown-placeholder",
+                    f"placeholder {m.group(0)} has no value",
+                    SourceLocation(path, line, col),
+                    "give it one under migrations.placeholders"
+                    + (f" ({self.where})" if self.where else "")
+                    + f"; defined: {', '.join(sorted(self.values)) or 'none'}",
+                )
+            )
+            return m.group(0)
+
+        out = self.pattern.sub(value, text)
+        if unknown:
+            diags.extend(unknown)
+            return None
+        return out
+
+
+def placeholders_of(
+    spec: MigrationsSpec, loc: Locator, diags: list[Diagnostic]
+) -> Placeholders | None:
+    """The environment's placeholders, when it turns replacement on; a value that would add a
+    line (and move every later line's number) or a NUL is a located error."""
+    if spec.placeholders is None:
+        return None
+    values: dict[str, str] = {}
+    for key, raw in spec.placeholders.items():
+        text = str(raw).lower() if isinstance(raw, bool) else str(raw)
+        if any(c in text for c in "\n\r\x00"):
+            diags.append(
+                Diagnostic(
+                    "bad-placeholder",
+                    f"placeholder {key!r} holds a line break or NUL",
+                    loc.value(("migrations", "placeholders", key)),
+                    "a placeholder stands for part of one line of SQL",
+                )
+            )
+            continue
+        values[key] = text
+    return Placeholders(
+        values,
+        spec.placeholder_prefix,
+        spec.placeholder_suffix,
+        loc.key(("migrations", "placeholders")),
+    )
+
+
 def load_migration_file(
     path: str,
     files: Files,
@@ -380,6 +458,7 @@ def load_migration_file(
     *,
     any_name: bool = False,
     named: tuple[str, str] | None = None,
+    placeholders: Placeholders | None = None,
 ) -> DesiredMigration | None:
     """One migration file: name, encoding, size, splitting. Problems go to ``diags``.
 
@@ -387,7 +466,8 @@ def load_migration_file(
     draft), a name outside the NNNN_name[_safe].sql convention is read all the same; it has
     no version, and it is "safe" when it ends in _safe.sql. ``named`` is (the name it is
     versioned by, what it is shown as) for a migration in another tool's convention (Prisma's
-    <version>_<name>/migration.sql, Flyway's V<n>__<description>.sql)."""
+    <version>_<name>/migration.sql, Flyway's V<n>__<description>.sql). With ``placeholders``
+    the text is read with them replaced: what is checked, checksummed and run."""
     name = named[0] if named else posixpath.basename(path)
     m = (_VERSIONED if named else MIGRATION_FILE).match(name)
     if not m and not any_name:
@@ -425,6 +505,10 @@ def load_migration_file(
             )
         )
         return None
+    if placeholders is not None:
+        text = placeholders.replace(text, path, named[1] if named else name, diags)
+        if text is None:
+            return None
     src = parse_migration(path, text)
     diags.extend(src.errors)
     # another tool's history may hold files with nothing to run (Prisma writes "-- This is
@@ -543,6 +627,7 @@ def _load_migrations(
     diags: list[Diagnostic],
     where: SourceLocation,
     within: Callable[[str, SourceLocation | None], bool] | None = None,
+    placeholders: Placeholders | None = None,
 ) -> list[DesiredMigration]:
     try:
         names = files.listdir(desired_dir)
@@ -571,7 +656,7 @@ def _load_migrations(
         path, named = (other[0], other[1:]) if other else (posixpath.join(desired_dir, name), None)
         if within is not None and not within(path, SourceLocation(path)):
             continue
-        loaded = load_migration_file(path, files, diags, named=named)
+        loaded = load_migration_file(path, files, diags, named=named, placeholders=placeholders)
         if loaded is None:
             continue
         key = version_key(loaded.version)
@@ -807,7 +892,14 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
 
     mdir = rel(spec.migrations.dir)
     migrations = (
-        _load_migrations(mdir, files, diags, loc.value(("migrations", "dir")), within)
+        _load_migrations(
+            mdir,
+            files,
+            diags,
+            loc.value(("migrations", "dir")),
+            within,
+            placeholders_of(spec.migrations, loc, diags),
+        )
         if within(mdir, loc.value(("migrations", "dir")))
         else []
     )

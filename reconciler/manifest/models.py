@@ -76,6 +76,13 @@ class MigrationsSpec(_Model):
     target: str | int = Field(
         "latest", description='apply up to this version (0042 or 0042_name); "latest" for all'
     )
+    placeholders: dict[str, str | int | float | bool] | None = Field(
+        None,
+        description="Flyway's ${name} placeholders, replaced in every migration before it is "
+        "checked, checksummed and run; present (even {}) turns replacement on",
+    )
+    placeholder_prefix: str = Field("${", min_length=1, description="what opens a placeholder")
+    placeholder_suffix: str = Field("}", min_length=1, description="what closes a placeholder")
 
 
 class ConfigSpec(_Model):

@@ -13,7 +13,7 @@ from reconciler.engine import EXIT_BLOCKED, EXIT_CHANGES, EXIT_OK, Request, reco
 from reconciler.errors import MigrationFailed, ReconcilerError
 from reconciler.plan import ApplyMigration
 from reconciler.sql.migration import checksum
-from tests.conftest import query
+from tests.conftest import query, run_cli
 
 MIGS = "manifests/migrations"
 
@@ -798,3 +798,42 @@ def test_a_waived_error_is_shown_with_the_plan(project: Path) -> None:
     assert "OPS-12" in waived[0].hint and str(waived[0].location).endswith(
         "0008_retire_safe.sql:5:1"
     )
+
+
+def test_flyway_placeholders_are_replaced_in_what_is_applied(project: Path, db_url: str) -> None:
+    """A Flyway history that names its schema ${schema}: the environment gives the value, the
+    file runs with it, and validate of the file, checked as that environment reads it, is
+    clean; a placeholder with no value stops the plan with its location."""
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace(
+            "  target: latest\n",
+            "  target: latest\n  placeholders: {schema: app, reader: app_ro}\n",
+        )
+    )
+    write(
+        project,
+        f"{MIGS}/0008_placed_safe.sql",
+        "-- Description: a table in the schema the environment names\n"
+        "-- rollback: DROP SCHEMA ${schema} (nothing else uses it)\n"
+        "CREATE SCHEMA ${schema};\n"
+        "CREATE TABLE ${schema}.events (id bigint PRIMARY KEY, note text DEFAULT '${flyway:filename}');\n",
+    )
+    out = run(project)
+    assert out.exit_code == 0, out
+    assert query(
+        db_url,
+        "SELECT column_default FROM information_schema.columns "
+        "WHERE table_schema = 'app' AND table_name = 'events' AND column_name = 'note'",
+    ) == [("'0008_placed_safe.sql'::text",)]
+    r = run_cli(project, "validate", "--env", "dev", f"{MIGS}/0008_placed_safe.sql")
+    assert r.returncode == 0, r.stdout + r.stderr
+    write(
+        project,
+        f"{MIGS}/0009_grant_safe.sql",
+        "-- Description: x\n-- rollback: none\nGRANT SELECT ON ${schema}.events TO ${writer};\n",
+    )
+    r = run_cli(project, "plan", "--env", "dev")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"{MIGS}/0009_grant_safe.sql:3:37: error[unknown-placeholder]" in r.stdout + r.stderr
+    assert history(db_url)[-1][0] == "0008"  # nothing more ran

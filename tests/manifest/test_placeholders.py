@@ -1,0 +1,84 @@
+"""Flyway's placeholders: ${name} in migrations replaced by the environment's values before a
+file is checked, checksummed and run; an unknown one is a located error (pure: in-memory)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.manifest import MemoryFiles, load_environment
+from reconciler.sql.migration import checksum
+from tests.manifest.test_load_errors import ENV, errors, tree
+
+PLACED = ENV.replace(
+    "  target: latest\n",
+    "  target: latest\n  placeholders:\n    schema: app\n    owner: app_owner\n    n: 3\n"
+    "    flag: true\n",
+)
+MIG = (
+    "-- Description: x\n"
+    "CREATE TABLE ${schema}.t (id bigint, n int DEFAULT ${n}, f boolean DEFAULT ${flag});\n"
+    "ALTER TABLE ${schema}.t OWNER TO ${OWNER}; -- ${flyway:filename}\n"
+)
+
+
+def test_placeholders_are_replaced_in_what_is_checked_and_run() -> None:
+    d = load_environment("env/dev.yaml", tree(env__dev_DOT_yaml=PLACED, m__0001_init_DOT_sql=MIG))
+    (m,) = d.migrations
+    assert [s.code for s in m.source.statements] == [
+        "CREATE TABLE app.t (id bigint, n int DEFAULT 3, f boolean DEFAULT true)",
+        "ALTER TABLE app.t OWNER TO app_owner",  # names match regardless of case, as in Flyway
+    ]
+    assert "-- 0001_init.sql" in m.source.text  # the built-in flyway:filename
+    # the checksum is of the SQL that runs: another value is another migration
+    assert m.checksum == checksum(m.source.text) != checksum(MIG)
+    other = load_environment(
+        "env/dev.yaml",
+        tree(
+            env__dev_DOT_yaml=PLACED.replace("schema: app", "schema: app2"),
+            m__0001_init_DOT_sql=MIG,
+        ),
+    )
+    assert other.migrations[0].checksum != m.checksum
+    assert "app2.t" in other.migrations[0].source.statements[0].code
+
+
+def test_without_placeholders_the_text_is_left_alone() -> None:
+    text = (
+        "-- Description: x\nCREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ SELECT '${x}' $$;\n"
+    )
+    d = load_environment("env/dev.yaml", tree(m__0001_init_DOT_sql=text))
+    assert "'${x}'" in d.migrations[0].source.text
+
+
+def test_an_unknown_placeholder_is_a_located_error() -> None:
+    text = "-- Description: x\nCREATE TABLE t (id bigint);\nGRANT SELECT ON t TO ${reader};\n"
+    (e,) = errors(tree(env__dev_DOT_yaml=PLACED, m__0001_init_DOT_sql=text))
+    assert e.startswith("m/0001_init.sql:3:22: error[unknown-placeholder]: placeholder ${reader}")
+    assert "migrations.placeholders" in e and "defined: flag, n, owner, schema" in e
+
+
+@pytest.mark.parametrize("value", ['"a\\nb"', '"a\\rb"'])
+def test_a_value_that_adds_a_line_or_a_nul_is_refused(value: str) -> None:
+    env = PLACED.replace("schema: app", f"schema: {value}")
+    found = errors(tree(env__dev_DOT_yaml=env, m__0001_init_DOT_sql=MIG))
+    assert any("error[bad-placeholder]: placeholder 'schema'" in e for e in found), found
+    assert any(e.startswith("env/dev.yaml:8:13:") for e in found), found
+
+
+def test_another_prefix_and_suffix() -> None:
+    env = PLACED.replace(
+        "  placeholders:\n",
+        "  placeholder_prefix: '#['\n  placeholder_suffix: ']'\n  placeholders:\n",
+    )
+    text = "-- Description: x\nCREATE TABLE #[schema].t (id bigint, s text DEFAULT '${kept}');\n"
+    d = load_environment("env/dev.yaml", tree(env__dev_DOT_yaml=env, m__0001_init_DOT_sql=text))
+    assert d.migrations[0].source.statements[0].code == (
+        "CREATE TABLE app.t (id bigint, s text DEFAULT '${kept}')"
+    )
+
+
+def test_files_from_memory_are_not_touched() -> None:
+    files = tree(env__dev_DOT_yaml=PLACED, m__0001_init_DOT_sql=MIG)
+    assert isinstance(files, MemoryFiles)
+    load_environment("env/dev.yaml", files)
+    assert files.read_text("m/0001_init.sql") == MIG
