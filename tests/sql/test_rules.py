@@ -659,3 +659,13 @@ def test_the_reconciler_schema_rule_guards_the_schema_bookkeeping_uses() -> None
     from reconciler.sql.rules.ban_reconciler_schema import SCHEMA as GUARDED
 
     assert GUARDED == SCHEMA
+
+
+def test_an_unreplaced_flyway_placeholder_says_how_to_give_it_a_value() -> None:
+    (d,) = [
+        x
+        for x in lint("CREATE TABLE ${schema}.t (id bigint);" + ROLLBACK)
+        if x.code == "unparsed-statement"
+    ]
+    assert "placeholder ${schema}, which nothing replaced" in d.message
+    assert "migrations.placeholders" in (d.hint or "")

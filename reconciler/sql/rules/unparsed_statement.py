@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from reconciler.sql.rules.base import Hit, Rule, StatementContext
 
+_PLACEHOLDER = re.compile(r"\$\{[^}\s]+\}")
+
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
-    if not ctx.info.parsed:
+    placeholder = _PLACEHOLDER.search(ctx.info.stmt.code) if not ctx.info.parsed else None
+    if placeholder is not None:
+        yield Hit(
+            f"cannot verify this statement: it holds the placeholder {placeholder.group(0)}, "
+            f"which nothing replaced ({ctx.info.why_unparsed})",
+            "give the environment its value (migrations.placeholders, as in Flyway) and check "
+            "the file with --env, which replaces it before the check",
+        )
+    elif not ctx.info.parsed:
         yield Hit(
             f"cannot verify this statement: {ctx.info.why_unparsed}",
             "rewrite it in a form the checker understands, or if you have reviewed it, allow it "

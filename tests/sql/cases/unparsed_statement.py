@@ -7,6 +7,7 @@ from tests.sql.cases import F, P
 CASES = [
     # SQL text built at run time: any statement at all
     F("unparsed-statement", "DO $$ DECLARE t text; BEGIN EXECUTE 'DROP TABLE ' || t; END $$;"),
+    F("unparsed-statement", "CREATE TABLE ${schema}.t (id bigint);"),  # a Flyway placeholder
     F("unparsed-statement", "DO $$ DECLARE t text; BEGIN EXECUTE format('DROP %s', t); END $$;"),
     F(
         "unparsed-statement",
