@@ -260,6 +260,16 @@ def _validate(model: type[M], data: Any, loc: Locator, diags: list[Diagnostic]) 
                         f"add `{path[-1]}:` here",
                     )
                 )
+            elif path and path[-1] == "[key]":  # a mapping's key, not its value
+                within = ".".join(str(p) for p in path[:-2])
+                diags.append(
+                    Diagnostic(
+                        "bad-key",
+                        f"{within}: key {path[-2]!r} is not lower_snake_case",
+                        loc.key(path[:-1]),
+                        "use a-z first, then a-z, 0-9, _ (and . to group)",
+                    )
+                )
             else:
                 msg = str(e["msg"]).removeprefix("Value error, ")
                 diags.append(Diagnostic("wrong-type", f"{dotted}: {msg}", loc.value(path), None))

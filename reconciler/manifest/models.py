@@ -10,7 +10,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 __all__ = [
     "ApprovalsPolicy",
@@ -238,19 +244,15 @@ class ConfigEntrySpec(_Model):
     enum: list[Any] | None = None
 
 
+# (a key that does not match is reported at the key itself: see load._validate)
+ConfigKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.]*$")]
+
+
 class ConfigFileSpec(_Model):
     """``manifests/config/<category>.yaml``."""
 
     category: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    entries: dict[str, ConfigEntrySpec]
-
-    @field_validator("entries")
-    @classmethod
-    def _keys(cls, v: dict[str, ConfigEntrySpec]) -> dict[str, ConfigEntrySpec]:
-        for k in v:
-            if not re.fullmatch(r"[a-z][a-z0-9_.]*", k):
-                raise ValueError(f"config key {k!r} must be lower_snake_case")
-        return v
+    entries: dict[ConfigKey, ConfigEntrySpec]
 
 
 class ForumNodeSpec(_Model):

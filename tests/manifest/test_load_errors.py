@@ -87,6 +87,10 @@ def test_sample_tree_loads() -> None:
             {"forum_DOT_yaml": None},
             "env/dev.yaml:9:12: error[missing-file]: forum map forum.yaml does not exist",
         ),
+        (  # a bad key is located at the key, not at the first entry of its mapping
+            {"config__xp_DOT_yaml": CONFIG + "  Daily-Cap:\n    value: 1\n    type: integer\n"},
+            "config/xp.yaml:8:3: error[bad-key]: entries: key 'Daily-Cap' is not lower_snake_case",
+        ),
         (
             {"env__dev_DOT_yaml": ENV.replace("../config/*.yaml", "../conf/*.yaml")},
             "env/dev.yaml:8:11: error[bad-glob]: config.files pattern '../conf/*.yaml' matches no file",
