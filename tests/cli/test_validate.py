@@ -43,7 +43,7 @@ def test_unsafe_file_blocks_prod_and_warns_in_dev(tree: Path) -> None:
     assert (
         "manifests/migrations/0008_cleanup.sql:2:1: error[ban-delete]: DELETE removes rows" in out
     )
-    assert "manifests/migrations/0008_cleanup.sql:3:1: error[ban-drop-column]" in out
+    assert "manifests/migrations/0008_cleanup.sql:3:19: error[ban-drop-column]" in out
     assert "  help: " in out
     r = run_cli(tree, "validate", "--env", "dev", str(bad.relative_to(tree)))
     assert r.returncode == 0 and "warning[ban-delete]" in r.stdout
@@ -490,7 +490,7 @@ def test_set_not_null_proven_by_an_earlier_migration_is_not_blocked(tree: Path) 
     )
     r = run_cli(tree, "validate", "--env", "prod")
     assert r.returncode == 3, r.stdout + r.stderr
-    assert f"{MIGS}/0010_email_not_null_safe.sql:1:1: error[ban-set-not-null]" in r.stdout
+    assert f"{MIGS}/0010_email_not_null_safe.sql:1:19: error[ban-set-not-null]" in r.stdout
 
 
 def test_a_widening_the_history_shows_is_not_a_rewrite(tree: Path) -> None:

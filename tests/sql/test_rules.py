@@ -669,3 +669,31 @@ def test_an_unreplaced_flyway_placeholder_says_how_to_give_it_a_value() -> None:
     ]
     assert "placeholder ${schema}, which nothing replaced" in d.message
     assert "migrations.placeholders" in (d.hint or "")
+
+
+def test_each_action_of_a_multi_action_alter_is_located_at_itself() -> None:
+    """An ALTER TABLE's actions carry no location in PostgreSQL's parse tree; each finding
+    about one points at the action (after the table's name, or after its comma), not at the
+    ALTER's first line."""
+    sql = (
+        "ALTER TABLE u\n"
+        "  ADD COLUMN a bigint,\n"
+        "  ALTER COLUMN c SET NOT NULL,\n"
+        "  ALTER COLUMN d DROP NOT NULL,\n"
+        "  DROP COLUMN e;\n"
+        'ALTER TABLE "s".u /* c, d */\n'
+        "  ADD COLUMN z numeric(10, 2) DEFAULT 0,\n"
+        "  SET UNLOGGED,\n"
+        "  DROP CONSTRAINT k;\n"
+        "ALTER TABLE u DROP COLUMN x;\n"
+    )
+    found = {(d.code, d.location.line, d.location.col) for d in lint(sql + ROLLBACK)}
+    assert {
+        ("ban-set-not-null", 3, 3),
+        ("ban-drop-not-null", 4, 3),
+        ("ban-drop-column", 5, 3),
+        ("ban-blocking-maintenance", 8, 3),
+        ("ban-unlogged-table", 8, 3),
+        ("ban-drop-object", 9, 3),
+        ("ban-drop-column", 10, 15),
+    } <= found, sorted(found)

@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, nodes, relation
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_commands,
+    command_at,
+    nodes,
+    relation,
+)
 
 # ALTER TABLE actions that copy or rewrite every row under ACCESS EXCLUSIVE
 _REWRITES = {
@@ -46,18 +54,26 @@ def _rewrites(ctx: StatementContext) -> Iterator[Hit]:
     for cmd in alter_commands(ctx.info):
         part = (cmd.get("def") or {}).get("PartitionCmd") or {}
         if cmd.get("subtype") == "AT_DetachPartition" and not part.get("concurrent"):
-            yield Hit(
-                f"DETACH PARTITION without CONCURRENTLY holds ACCESS EXCLUSIVE on {target}: "
-                "every read and write of the partitioned table waits until it ends",
-                "DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), in a -- "
-                "reconciler:no-transaction file",
+            yield command_at(
+                ctx.info,
+                cmd,
+                Hit(
+                    f"DETACH PARTITION without CONCURRENTLY holds ACCESS EXCLUSIVE on {target}: "
+                    "every read and write of the partitioned table waits until it ends",
+                    "DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), in a -- "
+                    "reconciler:no-transaction file",
+                ),
             )
         what = _REWRITES.get(str(cmd.get("subtype")))
         if what is not None:
-            yield Hit(
-                f"{what[0]} all of {target} while holding ACCESS EXCLUSIVE: reads and writes "
-                "wait until it ends",
-                what[1],
+            yield command_at(
+                ctx.info,
+                cmd,
+                Hit(
+                    f"{what[0]} all of {target} while holding ACCESS EXCLUSIVE: reads and "
+                    "writes wait until it ends",
+                    what[1],
+                ),
             )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, command_at
 
 _HELP = "deploy code that no longer uses the column, then drop it in a later reviewed change"
 
@@ -13,9 +13,14 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     for cmd in alter_commands(i):
         if cmd.get("subtype") == "AT_DropColumn":
-            yield Hit(
-                f"dropping column {cmd.get('name')} destroys its data and breaks code that reads it",
-                _HELP,
+            yield command_at(
+                i,
+                cmd,
+                Hit(
+                    f"dropping column {cmd.get('name')} destroys its data and breaks code that "
+                    "reads it",
+                    _HELP,
+                ),
             )
     for what, line in i.inner:
         if what == "drop_column":

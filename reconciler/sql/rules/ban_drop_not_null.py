@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, not_null_changes
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, command_at, not_null_changes
 
 _HELP = (
     "deploy readers that handle NULL first, then drop the constraint in a later reviewed "
@@ -13,11 +13,12 @@ _HELP = (
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
-    for what, name in not_null_changes(ctx, "N", "AT_DropNotNull"):
+    for what, name, cmd in not_null_changes(ctx, "N", "AT_DropNotNull"):
         where = f"domain {name} lets NULLs into every column of that type, which code reading them"
         if what == "column":
             where = f"column {name} lets NULLs in, which code reading the column"
-        yield Hit(f"DROP NOT NULL on {where} may not handle", _HELP)
+        hit = Hit(f"DROP NOT NULL on {where} may not handle", _HELP)
+        yield command_at(ctx.info, cmd, hit) if cmd is not None else hit
 
 
 RULE = Rule(

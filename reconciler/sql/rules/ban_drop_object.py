@@ -10,8 +10,8 @@ from reconciler.sql.rules.base import (
     Rule,
     StatementContext,
     alter_commands,
+    command_at,
     drops_only_new,
-    hit_at,
     relation,
 )
 
@@ -48,12 +48,19 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     table_is_new = ctx.is_new(relation(i.tree.get("relation")))
     for cmd in alter_commands(i):
         if cmd.get("subtype") in _COLUMN_PARTS and not table_is_new:
-            yield Hit(f"{_COLUMN_PARTS[str(cmd['subtype'])]} of column {cmd.get('name')}", _HELP)
-        if cmd.get("subtype") == "AT_DropConstraint":
-            yield hit_at(
+            yield command_at(
                 i,
-                cmd.get("location"),
-                Hit("dropping a constraint removes a guarantee the data relies on", _HELP),
+                cmd,
+                Hit(f"{_COLUMN_PARTS[str(cmd['subtype'])]} of column {cmd.get('name')}", _HELP),
+            )
+        if cmd.get("subtype") == "AT_DropConstraint":
+            yield command_at(
+                i,
+                cmd,
+                Hit(
+                    f"dropping constraint {cmd.get('name')} removes a guarantee the data relies on",
+                    _HELP,
+                ),
             )
     for what, line in i.inner:
         if what == "drop_object":

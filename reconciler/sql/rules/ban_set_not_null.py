@@ -17,6 +17,7 @@ from reconciler.sql.rules.base import (
     Rule,
     StatementContext,
     alter_commands,
+    command_at,
     hit_at,
     not_null_changes,
     proven_not_null,
@@ -50,7 +51,7 @@ def _primary_key_using_index(ctx: StatementContext) -> Iterator[Hit]:
 def check(ctx: StatementContext) -> Iterator[Hit]:
     yield from _primary_key_using_index(ctx)
     proven: set[str] | None = None
-    for what, name in not_null_changes(ctx, "O", "AT_SetNotNull"):
+    for what, name, cmd in not_null_changes(ctx, "O", "AT_SetNotNull"):
         if what == "domain":
             yield Hit(
                 f"ALTER DOMAIN {name} SET NOT NULL scans every column of type {name}, in every "
@@ -61,13 +62,17 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             continue
         if proven is None:
             proven = proven_not_null(ctx)
-        if name not in proven:
-            yield Hit(
-                f"SET NOT NULL on column {name} scans every row while holding ACCESS EXCLUSIVE",
-                f"ADD CONSTRAINT c CHECK ({name} IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c "
-                "in a later migration; then SET NOT NULL in a third (or all three in one "
-                "-- reconciler:no-transaction file), which PostgreSQL 12+ proves from the "
-                "validated check without a scan",
+        if name not in proven and cmd is not None:
+            yield command_at(
+                ctx.info,
+                cmd,
+                Hit(
+                    f"SET NOT NULL on column {name} scans every row while holding ACCESS EXCLUSIVE",
+                    f"ADD CONSTRAINT c CHECK ({name} IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c "
+                    "in a later migration; then SET NOT NULL in a third (or all three in one "
+                    "-- reconciler:no-transaction file), which PostgreSQL 12+ proves from the "
+                    "validated check without a scan",
+                ),
             )
 
 

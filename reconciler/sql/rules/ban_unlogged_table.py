@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, hit_at, relation
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_commands,
+    command_at,
+    hit_at,
+    relation,
+)
 
 _HELP = (
     "use an ordinary (logged) table; for a cache whose loss is harmless, keep it outside the "
@@ -36,7 +44,9 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         yield hit_at(i, rel.get("location"), Hit(f"UNLOGGED table {relation(rel)}: {_WHY}", _HELP))
     for cmd in alter_commands(i):
         if cmd.get("subtype") == "AT_SetUnLogged":
-            yield Hit(f"SET UNLOGGED on {relation(t.get('relation'))}: {_WHY}", _HELP)
+            yield command_at(
+                i, cmd, Hit(f"SET UNLOGGED on {relation(t.get('relation'))}: {_WHY}", _HELP)
+            )
 
 
 RULE = Rule(

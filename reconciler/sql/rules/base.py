@@ -18,6 +18,7 @@ __all__ = [
     "alter_commands",
     "alter_target",
     "column_defs",
+    "command_at",
     "constraint_types",
     "created_object",
     "created_table",
@@ -173,20 +174,21 @@ def domain_target(ctx: StatementContext) -> str | None:
 
 def not_null_changes(
     ctx: StatementContext, domain_subtype: str, table_subtype: str
-) -> Iterator[tuple[str, str]]:
-    """``("domain", name)`` or ``("column", name)`` for each SET/DROP NOT NULL of these
-    subtypes on a domain, or a column of a table, that the file did not create."""
+) -> Iterator[tuple[str, str, Tree | None]]:
+    """``("domain", name, None)`` or ``("column", name, the ALTER TABLE action)`` for each
+    SET/DROP NOT NULL of these subtypes on a domain, or a column of a table, that the file did
+    not create."""
     i = ctx.info
     domain = domain_target(ctx)
     if domain is not None:
         if i.tree.get("subtype") == domain_subtype:
-            yield "domain", domain
+            yield "domain", domain, None
         return
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
     for cmd in alter_commands(i):
         if cmd.get("subtype") == table_subtype:
-            yield "column", str(cmd.get("name"))
+            yield "column", str(cmd.get("name")), cmd
 
 
 def dotted_name(names: object) -> str:
@@ -561,6 +563,50 @@ def hit_at(info: StatementInfo, location: int | None, hit: Hit) -> Hit:
     """The hit placed where PostgreSQL's parser says the clause is (line and column)."""
     where = info.at(location)
     return Hit(hit.message, hit.help, where[0], where[1]) if where else hit
+
+
+def command_at(info: StatementInfo, cmd: Tree, hit: Hit) -> Hit:
+    """The hit placed at the start of ``cmd``, one action of a multi-action ALTER TABLE (its
+    node carries no location): the action after the table's name, or after the n-th comma
+    outside parentheses; the statement's start when the text does not show that many."""
+    commands = alter_commands(info)
+    index = next((n for n, c in enumerate(commands) if c is cmd), None)
+    starts = _command_starts(info)
+    if index is None or starts is None or len(starts) != len(commands):
+        return hit
+    return hit_at(info, starts[index], hit)
+
+
+def _command_starts(info: StatementInfo) -> list[int] | None:
+    from pglast import parser
+
+    name_at = (info.tree.get("relation") or {}).get("location")
+    if name_at is None:
+        return None
+    try:
+        tokens = [
+            t for t in parser.scan(info.stmt.text) if t.name not in ("C_COMMENT", "SQL_COMMENT")
+        ]
+    except parser.ParseError:
+        return None
+    j = next((n for n, t in enumerate(tokens) if t.start == name_at), None)
+    if j is None:
+        return None
+    while j + 2 < len(tokens) and tokens[j + 1].name == "ASCII_46":  # schema.table
+        j += 2
+    if j + 1 >= len(tokens):
+        return None
+    starts, depth = [tokens[j + 1].start], 0
+    for t in tokens[j + 1 :]:
+        if t.name == "ASCII_40":
+            depth += 1
+        elif t.name == "ASCII_41":
+            depth -= 1
+        elif t.name == "ASCII_44" and depth == 0:
+            starts.append(-1)  # the next token's start
+        elif starts[-1] == -1:
+            starts[-1] = t.start
+    return starts if -1 not in starts else None
 
 
 def with_word_after(info: StatementInfo, keywords: frozenset[str], word: str) -> str | None:
