@@ -427,3 +427,21 @@ def test_an_environment_file_named_yml_is_served_and_edited(project: Path, db_ur
         r = edit(c, form, "xp", "per_post", "9", env="staging")
         assert r.status_code == 200, r.text
     assert "per_post: 9" in (project / "environments/staging.yml").read_text()
+
+
+def test_a_port_in_use_is_a_clear_error_naming_its_holder(project: Path) -> None:
+    """The original's "Port Already in Use" (npm run kill-ports): the UI says which process
+    holds the port and how to free it, before printing any address, and exits 1."""
+    import os
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = run_cli(project, "ui", "--port", str(port))
+    assert r.returncode == 1, r.stderr
+    assert f"error[port-in-use]: cannot serve on 127.0.0.1:{port}" in r.stderr
+    if os.path.exists("/proc/net/tcp"):  # (Linux: who holds it is known)
+        assert f"held by pid {os.getpid()}" in r.stderr and f"kill {os.getpid()}" in r.stderr
+    assert "choose another port with --port" in r.stderr and "admin UI on" not in r.stderr

@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
         )
         return EX_USAGE
     where = f"[{args.host}]" if ":" in args.host else args.host
+    from reconciler.web import listening_socket
+
+    sock = listening_socket(args.host, args.port)  # (a port in use: said before anything else)
     print(
         f"admin UI on http://{where}:{args.port}/admin/database-config"
         + (" (read-only)" if args.read_only else "")
@@ -66,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    serve(args.root, args.host, args.port, read_only=args.read_only, token=token)
+    serve(args.root, args.host, args.port, read_only=args.read_only, token=token, sock=sock)
     return 0
