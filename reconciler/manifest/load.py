@@ -480,6 +480,24 @@ def load_migration_file(
     the text is read with them replaced: what is checked, checksummed and run."""
     name = named[0] if named else posixpath.basename(path)
     m = (_VERSIONED if named else MIGRATION_FILE).match(name)
+    callback = _FLYWAY_CALLBACK.match(name) if not m and not any_name else None
+    if callback is not None:
+        diags.append(
+            Diagnostic(
+                "flyway-callback",
+                f"{name} is a Flyway callback ({callback.group('event')}), which the reconciler "
+                "does not run: its statements would silently stop running",
+                SourceLocation(path),
+                "put them in a repeatable migration (R__"
+                + re.sub(r"(?<!^)(?=[A-Z])", "_", callback.group("event")).lower()
+                + ".sql: applied after the versioned ones, again whenever it changes) or in a "
+                "versioned one"
+                if callback.group("event").startswith("after")
+                else "put what it does at the top of the migrations that need it (session "
+                "settings), or in the environment's policy (lock_timeout, statement_timeout)",
+            )
+        )
+        return None
     if not m and not any_name:
         diags.append(
             Diagnostic(
@@ -562,6 +580,12 @@ def load_migration_file(
 # Flyway's versioned V<version>__<description>.sql, the version a number or numbers joined by
 # dots or single underscores (V1_2__ is 1.2); its U<version>__ undo files never run
 # (FLYWAY_UNDO_FILE)
+# Flyway's SQL callbacks: beforeMigrate.sql, afterEachMigrate__grants.sql, afterMigrateError.sql
+_FLYWAY_CALLBACK = re.compile(
+    r"^(?P<event>(?:before|after)(?:Each)?(?:Migrate|Repeatables|Versioned|Clean|Validate|Info|"
+    r"Repair|Baseline|Undo|Connect|MigrateStatement)(?:Statement)?(?:Applied|Error)?|createSchema)"
+    r"(?:__.*)?\.sql$"
+)
 _FLYWAY = re.compile(r"^V(?P<version>\d+(?:[._]\d+)*)__(?P<desc>[A-Za-z0-9].*)\.sql$")
 # the versioned name a Flyway file is read by: NNNN_name.sql, with the dotted version kept
 _VERSIONED = re.compile(

@@ -510,3 +510,21 @@ def test_config_entries_named_like_credentials_hold_no_literal_secret() -> None:
         "'smtp_password' holds a literal secret\n  help: secrets do not belong in config "
         "entries: keep them in a secret store and reference them from the application"
     ], found
+
+
+@pytest.mark.parametrize(
+    ("name", "advice"),
+    [
+        ("afterMigrate.sql", "R__after_migrate.sql"),
+        ("afterEachMigrate__grants.sql", "R__after_each_migrate.sql"),
+        ("beforeMigrate.sql", "environment's policy"),
+        ("afterMigrateError.sql", "R__after_migrate_error.sql"),
+    ],
+)
+def test_a_flyway_callback_is_named_not_ignored(name: str, advice: str) -> None:
+    """A Flyway history's SQL callbacks (grants after every migrate, say) would silently stop
+    running: each is an error saying what it is and where its statements can go."""
+    files = tree()
+    (e,) = errors(MemoryFiles({**files.files, f"m/{name}": "SELECT 1;\n"}))
+    assert e.startswith(f"m/{name}: error[flyway-callback]: {name} is a Flyway callback"), e
+    assert advice in e
