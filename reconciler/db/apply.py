@@ -317,15 +317,29 @@ class Applier:
         pipelined = psycopg.Pipeline.is_supported() and not any(
             s.data is not None for s in m.source.statements
         )
-        setup, history = self.conn.cursor(), self.conn.cursor()
+        setup, history, end = self.conn.cursor(), self.conn.cursor(), self.conn.cursor()
         sent: list[tuple[Statement, psycopg.Cursor]] = []
         running: Statement | None = None
         try:
+            # Pipelined, the transaction is written out (BEGIN ... COMMIT) rather than opened
+            # with psycopg's transaction(), which waits for the server at BEGIN, at COMMIT and
+            # at the pipeline's end: one Sync here, so the whole file is one round trip.
             with (
                 self.conn.pipeline() if pipelined else contextlib.nullcontext(),
-                self.conn.transaction(),
+                contextlib.nullcontext() if pipelined else self.conn.transaction(),
             ):
+                if pipelined:
+                    setup.execute("BEGIN")
                 reset_session(setup)  # (RESET ALL then the LOCAL timeouts, in this order)
+                if pipelined and self.conn.info.server_version >= 140000:
+                    # The COMMIT is on its way with the statements, so a reconciler that dies
+                    # (a second Ctrl-C, kill -9) must not leave the server to finish the file
+                    # and commit it: the server checks every second that the client is still
+                    # there and otherwise cancels the statement it runs, which skips the
+                    # rest, COMMIT included, and rolls the file back.
+                    setup.execute(
+                        "SELECT set_config('client_connection_check_interval', '1000', true)"
+                    )
                 # The file's transaction need not wait for its own WAL flush: it commits or not
                 # as a whole with its history row, and the apply reports success only after a
                 # later synchronous commit (the snapshot, the audit event), whose flush covers
@@ -350,16 +364,32 @@ class Applier:
                         len(m.source.statements),
                     ),
                 )
+                if pipelined:
+                    end.execute("COMMIT")
         except psycopg.Error as e:
+            if pipelined:
+                self._roll_back()
             if not _succeeded(setup):
                 return None, e
             if not pipelined:  # sent one by one: the one running failed (a COPY's result
                 return running, e  # stays that of its start, so only this tells)
             return next((s for s, c in sent if not _succeeded(c)), None), e
         finally:
-            for c in (setup, history, *(c for _, c in sent)):
+            for c in (setup, history, end, *(c for _, c in sent)):
                 c.close()
         return None
+
+    def _roll_back(self) -> None:
+        """After a pipelined file failed: the server skipped the rest, COMMIT included, and
+        holds the failed transaction open until told to end it."""
+        if self.conn.closed or self.conn.broken:
+            return
+        if self.conn.info.transaction_status in (
+            pq.TransactionStatus.INTRANS,
+            pq.TransactionStatus.INERROR,
+        ):
+            with contextlib.suppress(psycopg.Error):
+                self.conn.execute("ROLLBACK")
 
     def _progress(self, cur: psycopg.Cursor, m: DesiredMigration, done: int) -> None:
         cur.execute(

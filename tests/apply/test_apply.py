@@ -837,3 +837,72 @@ def test_flyway_placeholders_are_replaced_in_what_is_applied(project: Path, db_u
     assert r.returncode == 1, r.stdout + r.stderr
     assert f"{MIGS}/0009_grant_safe.sql:3:37: error[unknown-placeholder]" in r.stdout + r.stderr
     assert history(db_url)[-1][0] == "0008"  # nothing more ran
+
+
+def test_a_transactional_migration_is_one_round_trip(
+    project: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BEGIN, the session reset and timeouts, the file's statements, its history row and
+    COMMIT go to the server as one pipeline with one Sync: each more file costs one round
+    trip (counted by a wire-protocol proxy: Query and Sync messages), not four."""
+    from urllib.parse import urlsplit
+
+    from bench.common import RoundTripProxy
+
+    run(project)
+    proxy = RoundTripProxy(db_url)
+    user, dbname = urlsplit(db_url).username or "postgres", urlsplit(db_url).path.lstrip("/")
+    monkeypatch.setenv("DATABASE_URL_DEV", proxy.url(user, dbname))
+    trips = []
+    for first, count in ((100, 2), (200, 12)):
+        for n in range(first, first + count):
+            write(project, f"{MIGS}/{n:04d}_t{n}_safe.sql", f"CREATE TABLE t{n} (id bigint);\n")
+        run(project, "plan")  # (fills the caches the apply does not use)
+        proxy.reset()
+        out = run(project)
+        assert out.exit_code == EXIT_OK and len(out.applied.migrations) == count, out
+        trips.append(proxy.round_trips)
+    assert (trips[1] - trips[0]) / 10 == 1, trips
+
+
+def test_a_killed_apply_leaves_nothing_of_the_file_it_was_running(
+    project: Path, db_url: str
+) -> None:
+    """The file's COMMIT goes to the server with its statements (one round trip), so the
+    server must not finish and commit a file whose reconciler died: kill -9 during a long
+    statement, and the server cancels it within about a second (it checks that the client is
+    still there), rolls the file back and records nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    run(project)
+    write(
+        project,
+        f"{MIGS}/0008_slow_safe.sql",
+        "-- Description: slow\n-- rollback: DROP TABLE slow_done\n"
+        "CREATE TABLE slow_done (id bigint);\nSELECT pg_sleep(20);\n",
+    )
+    p = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", "--env", "dev", "-q"],
+        cwd=project,
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    sleeping = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(20)%%'"
+    deadline = time.monotonic() + 30
+    while query(db_url, sleeping) == [(0,)]:
+        assert p.poll() is None and time.monotonic() < deadline, "the slow file did not start"
+        time.sleep(0.05)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=10)
+    t0 = time.monotonic()
+    while query(db_url, sleeping) != [(0,)]:
+        assert time.monotonic() - t0 < 8, "the server went on running the dead client's file"
+        time.sleep(0.1)
+    assert query(db_url, "SELECT to_regclass('public.slow_done') IS NULL") == [(True,)]
+    assert query(
+        db_url, "SELECT count(*) FROM reconciler.schema_migrations WHERE version = '0008'"
+    ) == [(0,)]
