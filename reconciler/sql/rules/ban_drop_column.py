@@ -12,7 +12,18 @@ _HELP = "deploy code that no longer uses the column, then drop it in a later rev
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     for cmd in alter_commands(i):
-        if cmd.get("subtype") == "AT_DropColumn":
+        if cmd.get("subtype") == "AT_DropColumn" and i.tree.get("objtype") == "OBJECT_TYPE":
+            yield command_at(
+                i,
+                cmd,
+                Hit(
+                    f"dropping attribute {cmd.get('name')} of a composite type destroys its "
+                    "data in every column of that type, in every table, and breaks code that "
+                    "reads it",
+                    _HELP,
+                ),
+            )
+        elif cmd.get("subtype") == "AT_DropColumn":
             yield command_at(
                 i,
                 cmd,
@@ -33,5 +44,5 @@ RULE = Rule(
     "warning",
     "no ALTER TABLE ... DROP COLUMN",
     check,
-    kinds=frozenset(("alter_table", "create_function")),
+    kinds=frozenset(("alter_table", "alter_type", "create_function")),
 )

@@ -8,7 +8,10 @@ catch-up after a data load, ``setval('t_id_seq', (SELECT max(id) FROM t))``) is 
 nor one of a sequence the same file made (pg_dump's ``setval`` after its CREATE SEQUENCE, or of
 a serial or identity column of a table it created).
 An identity added to a column of an existing table starts at 1 (its rows keep their values),
-unless it says where to start or the file moves it on with ``setval()`` afterwards.
+unless it says where to start or the file moves it on with ``setval()`` afterwards. Also
+reported on an existing sequence or identity: ``CYCLE`` (it starts again from its minimum, through
+values rows hold), a negative ``INCREMENT``, and a cap (``MAXVALUE n``, ``AS smallint|integer``)
+past which every insert fails.
 """
 
 from __future__ import annotations
@@ -33,10 +36,35 @@ _HELP = (
 )
 
 
-def _restart(ctx: StatementContext, options: object, what: str) -> Iterator[Hit]:
+_NARROW = {"int2": "smallint", "int4": "integer"}
+
+
+def _moved_or_capped(ctx: StatementContext, options: object, what: str) -> Iterator[Hit]:
     for _, opt in nodes(options, "DefElem"):
-        if opt.get("defname") == "restart":
+        name, arg = opt.get("defname"), opt.get("arg") or {}
+        message = None
+        if name == "restart":
             message = f"RESTART moves {what} back: its next values may be ones rows already hold"
+        elif name == "cycle" and (arg.get("Boolean") or {}).get("boolval"):
+            message = (
+                f"CYCLE makes {what} start again from its minimum once it reaches its maximum: "
+                "it then hands out values rows already hold"
+            )
+        elif name == "increment" and int((arg.get("Integer") or {}).get("ival", 1)) < 0:
+            message = f"a negative INCREMENT makes {what} count down, through values rows hold"
+        elif name == "maxvalue" and arg:
+            message = (
+                f"MAXVALUE caps {what}: once reached (or if it already is), every insert that "
+                "takes its next value fails"
+            )
+        elif name == "as":
+            typ = [s.get("sval") for _, s in nodes(arg.get("TypeName", {}).get("names"), "String")]
+            if typ and typ[-1] in _NARROW:
+                message = (
+                    f"AS {_NARROW[str(typ[-1])]} caps {what} at that type's maximum: once "
+                    "reached, every insert that takes its next value fails"
+                )
+        if message is not None:
             yield hit_at(ctx.info, opt.get("location"), Hit(message, _HELP))
 
 
@@ -57,7 +85,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     if i.node == "AlterSeqStmt":
         name = relation(i.tree.get("sequence"))
         if not ctx.made_earlier(name):
-            yield from _restart(ctx, i.tree.get("options"), f"sequence {name}")
+            yield from _moved_or_capped(ctx, i.tree.get("options"), f"sequence {name}")
     elif i.node == "AlterTableStmt":
         table = relation(i.tree.get("relation"))
         if ctx.is_new(table):
@@ -65,7 +93,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         for cmd in alter_commands(i):
             if cmd.get("subtype") == "AT_SetIdentity":
                 what = f"identity column {table}.{cmd.get('name')}"
-                yield from _restart(ctx, cmd.get("def"), what)
+                yield from _moved_or_capped(ctx, cmd.get("def"), what)
             elif cmd.get("subtype") == "AT_AddIdentity" and not _starts_or_catches_up(ctx, cmd):
                 yield Hit(
                     f"the identity added to {table}.{cmd.get('name')} starts at 1, whatever "
@@ -99,7 +127,7 @@ RULE = Rule(
     "ban-sequence-reset",
     "error",
     "warning",
-    "no sequence or identity moved back to a fixed value",
+    "no sequence or identity moved back, cycled or capped",
     check,
     kinds=frozenset(("alter_sequence", "alter_table", "select")),
 )

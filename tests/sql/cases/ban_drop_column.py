@@ -7,6 +7,9 @@ from tests.sql.cases import F, P
 CASES = [
     F("ban-drop-column", "ALTER TABLE t DROP COLUMN a;"),
     F("ban-drop-column", "ALTER TABLE t DROP a;"),
+    # a composite type's attribute: its data goes from every column of that type
+    F("ban-drop-column", "ALTER TYPE address DROP ATTRIBUTE zip CASCADE;"),
+    P("ban-drop-column", "ALTER TYPE address ADD ATTRIBUTE country text;"),
     F("ban-drop-column", "ALTER TABLE t ADD COLUMN b int, DROP COLUMN IF EXISTS a;"),
     F("ban-drop-column", "DO $$ BEGIN ALTER TABLE t DROP COLUMN a; END $$;"),
     P("ban-drop-column", "ALTER TABLE t DROP CONSTRAINT c;"),

@@ -28,6 +28,16 @@ CASES = [
     F(R, "ALTER TABLE users ALTER COLUMN id SET INCREMENT BY 1 RESTART;"),
     F(R, "SELECT setval('users_id_seq', 1, false);"),
     F(R, "SELECT pg_catalog.setval('public.users_id_seq', 42, true);"),
+    # cycled, counting down, or capped: values rows hold again, or inserts that fail
+    F(R, "ALTER SEQUENCE users_id_seq CYCLE;"),
+    F(R, "ALTER SEQUENCE users_id_seq INCREMENT BY -1;"),
+    F(R, "ALTER SEQUENCE users_id_seq MAXVALUE 100000;"),
+    F(R, "ALTER SEQUENCE users_id_seq AS integer;"),
+    F(R, "ALTER TABLE users ALTER COLUMN id SET CYCLE;"),
+    F(R, "ALTER TABLE users ALTER COLUMN id SET MAXVALUE 10;"),
+    P(R, "ALTER SEQUENCE users_id_seq NO CYCLE NO MAXVALUE AS bigint INCREMENT BY 1;"),
+    P(R, "ALTER SEQUENCE users_id_seq CACHE 20 OWNED BY users.id;"),
+    P(R, "CREATE SEQUENCE s;\nALTER SEQUENCE s MAXVALUE 100 CYCLE;"),  # new: nothing holds it
     # a sequence the same file made holds out no values yet (pg_dump's setval after each)
     P(R, "CREATE SEQUENCE s;\nSELECT pg_catalog.setval('public.s', 42, true);"),
     P(R, "CREATE TABLE t (id bigserial);\nSELECT setval('t_id_seq'::regclass, 5, false);"),
