@@ -105,6 +105,21 @@ class StatementContext:
                 yield from siblings
                 yield info
 
+    def before(self) -> Iterator[StatementInfo]:
+        """Every statement the file runs before this one, in order: a DO block and then its
+        statements, and, for one of a DO block's statements, its siblings before it."""
+        for info in self.file.infos:
+            if info is self.info:
+                return
+            if any(c is self.info for c in info.children):
+                for child in info.children:
+                    if child is self.info:
+                        return
+                    yield child
+                return
+            yield info
+            yield from info.children
+
     def made_earlier(self, name: str | None) -> bool:
         """This file created the object ``name`` before this statement."""
         return name is not None and name_key(name, self.path_changes) in self.new_objects
@@ -272,19 +287,18 @@ def drops_only_new(ctx: StatementContext) -> bool:
     if i.node != "DropStmt" or kind not in _MADE_BY or i.tree.get("behavior") == "DROP_CASCADE":
         return False
     live: set[str] = set()
-    for top in ctx.earlier():
-        for e in (top, *top.children):
-            made = _made_name(e, kind)
-            if made is not None and ("." in made or not ctx.path_changes):
-                live.add(name_key(made))  # (after a search_path change, by qualified name only)
-            if e.node == "DropStmt":
-                live.difference_update(name_key(n) for n in dropped_objects(e) if n)
-            if e.node == "RenameStmt":  # the name may now mean an older object renamed to it
-                live = {k for k in live if k.rpartition(".")[2] != e.tree.get("newname")}
-            if e.node == "AlterObjectSchemaStmt":  # or one moved into its schema
-                moved = relation(e.tree.get("relation")) or object_name(e.tree.get("object") or {})
-                bare = (moved or "").rpartition(".")[2]
-                live = {k for k in live if moved is not None and k.rpartition(".")[2] != bare}
+    for e in ctx.before():
+        made = _made_name(e, kind)
+        if made is not None and ("." in made or not ctx.path_changes):
+            live.add(name_key(made))  # (after a search_path change, by qualified name only)
+        if e.node == "DropStmt":
+            live.difference_update(name_key(n) for n in dropped_objects(e) if n)
+        if e.node == "RenameStmt":  # the name may now mean an older object renamed to it
+            live = {k for k in live if k.rpartition(".")[2] != e.tree.get("newname")}
+        if e.node == "AlterObjectSchemaStmt":  # or one moved into its schema
+            moved = relation(e.tree.get("relation")) or object_name(e.tree.get("object") or {})
+            bare = (moved or "").rpartition(".")[2]
+            live = {k for k in live if moved is not None and k.rpartition(".")[2] != bare}
     names = dropped_objects(i)
     return bool(names) and all(
         n is not None
@@ -352,7 +366,7 @@ def _owned_sequences(ctx: StatementContext) -> set[str]:
         schema, _, bare = table.rpartition(".")
         out.add(name_key(named[0] if named else f"{schema}{'.' * bool(schema)}{bare}_{column}_seq"))
 
-    for info in ctx.earlier():
+    for info in ctx.before():
         if info.node == "CreateStmt":
             table = created_table(info)
         elif info.node == "AlterTableStmt" and ctx.is_new(alter_target(info)):

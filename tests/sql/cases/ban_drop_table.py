@@ -33,6 +33,12 @@ CASES = [
         "CREATE TABLE a (id bigint);\nCREATE TABLE b (id bigint);\nDROP TABLE a, b;",
     ),
     P("ban-drop-table", "CREATE TABLE app.x (id bigint);\nDROP TABLE app.x;"),
+    P(  # within one DO block, and from a DO block after the file made it
+        "ban-drop-table",
+        "DO $$ BEGIN CREATE TEMP TABLE x AS SELECT 1 AS a; DROP TABLE x; END $$;",
+    ),
+    P("ban-drop-table", "CREATE TABLE y (a bigint);\nDO $$ BEGIN DROP TABLE y; END $$;"),
+    F("ban-drop-table", "DO $$ BEGIN DROP TABLE x; CREATE TEMP TABLE x AS SELECT 1 AS a; END $$;"),
     F("ban-drop-table", "CREATE TABLE a (id bigint);\nDROP TABLE a, b;"),  # b is older
     F("ban-drop-table", "CREATE TABLE x (id bigint);\nDROP TABLE x CASCADE;"),  # and what else?
     F("ban-drop-table", "CREATE TABLE IF NOT EXISTS x (id bigint);\nDROP TABLE x;"),  # was there?
