@@ -279,9 +279,11 @@ def dropped_objects(info: StatementInfo) -> list[str | None]:
 def drops_only_new(ctx: StatementContext) -> bool:
     """This DROP (without CASCADE) removes only objects this file made before it, that
     nothing has since dropped, renamed or moved, so no row or object older than the
-    migration goes. An unqualified name is also a temporary table made earlier (the
-    temporary schema is searched first). Once the file has changed search_path, only
-    schema-qualified names are matched (pg_dump's output sets it and qualifies every name)."""
+    migration goes. A temporary table is matched by ``pg_temp.name`` only: an unqualified
+    name finds it first unless the role's or database's search_path lists pg_temp later
+    ("public, pg_temp"), and then it is an older table of the same name. Once the file has
+    changed search_path, only schema-qualified names are matched (pg_dump's output sets it
+    and qualifies every name)."""
     i = ctx.info
     kind = str(i.tree.get("removeType"))
     if i.node != "DropStmt" or kind not in _MADE_BY or i.tree.get("behavior") == "DROP_CASCADE":
@@ -301,10 +303,7 @@ def drops_only_new(ctx: StatementContext) -> bool:
             live = {k for k in live if moved is not None and k.rpartition(".")[2] != bare}
     names = dropped_objects(i)
     return bool(names) and all(
-        n is not None
-        and ("." in n or not ctx.path_changes)
-        and (name_key(n) in live or ("." not in n and f"pg_temp.{n}" in live))
-        for n in names
+        n is not None and ("." in n or not ctx.path_changes) and name_key(n) in live for n in names
     )
 
 

@@ -27,7 +27,9 @@ CASES = [
     F("ban-drop-table", "DO $$ BEGIN EXECUTE 'DROP TABLE t'; END $$;"),
     # a table the same file made (a staging or temporary table) holds nothing older
     P("ban-drop-table", "CREATE TABLE ids (id bigint);\nDROP TABLE ids;"),
-    P("ban-drop-table", "CREATE TEMP TABLE ids AS SELECT id FROM users;\nDROP TABLE ids;"),
+    P("ban-drop-table", "CREATE TEMP TABLE ids AS SELECT id FROM users;\nDROP TABLE pg_temp.ids;"),
+    # unqualified, it is public.ids where a role's search_path lists pg_temp after public
+    F("ban-drop-table", "CREATE TEMP TABLE ids AS SELECT id FROM users;\nDROP TABLE ids;"),
     P(
         "ban-drop-table",
         "CREATE TABLE a (id bigint);\nCREATE TABLE b (id bigint);\nDROP TABLE a, b;",
@@ -35,10 +37,10 @@ CASES = [
     P("ban-drop-table", "CREATE TABLE app.x (id bigint);\nDROP TABLE app.x;"),
     P(  # within one DO block, and from a DO block after the file made it
         "ban-drop-table",
-        "DO $$ BEGIN CREATE TEMP TABLE x AS SELECT 1 AS a; DROP TABLE x; END $$;",
+        "DO $$ BEGIN CREATE TABLE x AS SELECT 1 AS a; DROP TABLE x; END $$;",
     ),
     P("ban-drop-table", "CREATE TABLE y (a bigint);\nDO $$ BEGIN DROP TABLE y; END $$;"),
-    F("ban-drop-table", "DO $$ BEGIN DROP TABLE x; CREATE TEMP TABLE x AS SELECT 1 AS a; END $$;"),
+    F("ban-drop-table", "DO $$ BEGIN DROP TABLE x; CREATE TABLE x AS SELECT 1 AS a; END $$;"),
     F("ban-drop-table", "CREATE TABLE a (id bigint);\nDROP TABLE a, b;"),  # b is older
     F("ban-drop-table", "CREATE TABLE x (id bigint);\nDROP TABLE x CASCADE;"),  # and what else?
     F("ban-drop-table", "CREATE TABLE IF NOT EXISTS x (id bigint);\nDROP TABLE x;"),  # was there?

@@ -132,7 +132,7 @@ CASES = [
     P(  # a staging table made and dropped again by the same file
         "ban-unlisted-operation",
         "CREATE TEMP TABLE ids AS SELECT id FROM users WHERE NOT active;\n"
-        "INSERT INTO archive SELECT id FROM ids ON CONFLICT DO NOTHING;\nDROP TABLE ids;",
+        "INSERT INTO archive SELECT id FROM ids ON CONFLICT DO NOTHING;\nDROP TABLE pg_temp.ids;",
     ),
     P("ban-unlisted-operation", "CREATE TYPE e AS ENUM ('a');\nDROP TYPE e;"),
     # pg_dump's sequence set-up after a CREATE SEQUENCE
