@@ -221,9 +221,9 @@ def created_object(info: StatementInfo) -> str | None:
     if node in ("CreateStmt", "CreateTableAsStmt"):
         return created_table(info)
     if node == "CreateSeqStmt":
-        return relation(t.get("sequence"))
+        return _new_rel(t.get("sequence"))  # (a temporary one as pg_temp.name)
     if node == "ViewStmt" and not t.get("replace"):
-        return relation(t.get("view"))
+        return _new_rel(t.get("view"))
     if node == "CreateSchemaStmt":
         return t.get("schemaname")
     if node in ("CreateEnumStmt", "CreateRangeStmt"):

@@ -67,6 +67,9 @@ CASES = [
         "SET search_path = app;\nCREATE TABLE t (id bigserial);\nSELECT setval('t_id_seq', 5);",
     ),
     F(R, "CREATE SEQUENCE IF NOT EXISTS s;\nSELECT setval('s', 1);"),  # it may be older
+    # a temporary one by its pg_temp name only (a search_path may list pg_temp after public)
+    F(R, "CREATE TEMP SEQUENCE s;\nSELECT setval('s', 1);"),
+    P(R, "CREATE TEMP SEQUENCE s;\nSELECT setval('pg_temp.s', 1);"),
     F(R, "CREATE SEQUENCE s;\nSELECT setval('s', 1), setval('users_id_seq', 1);"),
     F(R, "DO $$ BEGIN PERFORM setval('users_id_seq', 1); END $$;"),
     P(R, "SELECT setval('users_id_seq', (SELECT max(id) FROM users));"),
