@@ -261,7 +261,8 @@ def _made_name(info: StatementInfo, remove_type: str) -> str | None:
         if t.get("if_not_exists") or not t.get("idxname"):
             return None
         schema = (t.get("relation") or {}).get("schemaname")
-        return f"{schema}.{t['idxname']}" if schema else str(t["idxname"])
+        # (its table's schema; an unqualified table's is wherever the search_path found it)
+        return f"{schema}.{t['idxname']}" if schema else None
     return created_object(info)
 
 
@@ -292,9 +293,10 @@ def drops_only_new(ctx: StatementContext) -> bool:
     for e in ctx.before():
         made = _made_name(e, kind)
         if made is not None and ("." in made or not ctx.path_changes):
-            live.add(name_key(made))  # (after a search_path change, by qualified name only)
+            live.add(made)  # (after a search_path change, by qualified name only)
         if e.node == "DropStmt":
-            live.difference_update(name_key(n) for n in dropped_objects(e) if n)
+            gone = {n.rpartition(".")[2] for n in dropped_objects(e) if n}
+            live = {k for k in live if k.rpartition(".")[2] not in gone}
         if e.node == "RenameStmt":  # the name may now mean an older object renamed to it
             live = {k for k in live if k.rpartition(".")[2] != e.tree.get("newname")}
         if e.node == "AlterObjectSchemaStmt":  # or one moved into its schema
@@ -302,8 +304,13 @@ def drops_only_new(ctx: StatementContext) -> bool:
             bare = (moved or "").rpartition(".")[2]
             live = {k for k in live if moved is not None and k.rpartition(".")[2] != bare}
     names = dropped_objects(i)
+    # an index is made in its table's schema, not the first one of the search_path that an
+    # unqualified DROP INDEX searches: matched only when the DROP names its schema
+    unqualified_ok = not ctx.path_changes and kind != "OBJECT_INDEX"
+    # written as it was made: `x` and `public.x` are one table only where the search_path
+    # finds public first
     return bool(names) and all(
-        n is not None and ("." in n or not ctx.path_changes) and name_key(n) in live for n in names
+        n is not None and ("." in n or unqualified_ok) and n in live for n in names
     )
 
 

@@ -16,8 +16,17 @@ CASES = [
     P("ban-drop-object", "ALTER DOMAIN email SET DEFAULT '';"),
     F("ban-drop-object", "DROP INDEX CONCURRENTLY i;"),
     # objects the same file made, gone again: nothing older is lost
-    P("ban-drop-object", "CREATE INDEX CONCURRENTLY i ON t (a);\nDROP INDEX CONCURRENTLY i;"),
+    P(
+        "ban-drop-object",
+        "CREATE INDEX CONCURRENTLY i ON public.t (a);\nDROP INDEX CONCURRENTLY public.i;",
+    ),
     P("ban-drop-object", "CREATE INDEX i ON app.t (a);\nDROP INDEX app.i;"),
+    # unqualified, DROP INDEX searches the search_path; the index went to its table's schema
+    F("ban-drop-object", "CREATE INDEX CONCURRENTLY i ON t (a);\nDROP INDEX CONCURRENTLY i;"),
+    F(
+        "ban-drop-object",
+        "CREATE INDEX CONCURRENTLY i ON t (a);\nDROP INDEX CONCURRENTLY public.i;",
+    ),
     F("ban-drop-object", "CREATE INDEX i ON app.t (a);\nDROP INDEX i;"),  # public.i
     F("ban-drop-object", "CREATE INDEX IF NOT EXISTS i ON t (a);\nDROP INDEX i;"),
     P("ban-drop-object", "CREATE VIEW v AS SELECT 1;\nDROP VIEW v;"),

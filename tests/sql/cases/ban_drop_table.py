@@ -45,6 +45,9 @@ CASES = [
     F("ban-drop-table", "CREATE TABLE x (id bigint);\nDROP TABLE x CASCADE;"),  # and what else?
     F("ban-drop-table", "CREATE TABLE IF NOT EXISTS x (id bigint);\nDROP TABLE x;"),  # was there?
     F("ban-drop-table", "CREATE TABLE app.x (id bigint);\nDROP TABLE x;"),  # public.x
+    # named otherwise than made: the same table only where the search_path finds public first
+    F("ban-drop-table", "CREATE TABLE x (id bigint);\nDROP TABLE public.x;"),
+    F("ban-drop-table", "CREATE TABLE public.x (id bigint);\nDROP TABLE x;"),
     F("ban-drop-table", "CREATE TEMP TABLE x (id bigint);\nDROP TABLE public.x;"),
     F("ban-drop-table", "CREATE VIEW x AS SELECT 1;\nDROP TABLE x;"),  # not a table made
     F(
