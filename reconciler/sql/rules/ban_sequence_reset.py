@@ -25,6 +25,7 @@ from reconciler.sql.rules.base import (
     StatementContext,
     alter_commands,
     hit_at,
+    made_here,
     new_sequence,
     nodes,
     relation,
@@ -84,7 +85,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if i.node == "AlterSeqStmt":
         name = relation(i.tree.get("sequence"))
-        if not ctx.made_earlier(name):
+        if not made_here(ctx, "OBJECT_SEQUENCE", name):
             yield from _moved_or_capped(ctx, i.tree.get("options"), f"sequence {name}")
     elif i.node == "AlterTableStmt":
         table = relation(i.tree.get("relation"))

@@ -29,6 +29,7 @@ __all__ = [
     "hit_at",
     "index_target",
     "locks_held",
+    "made_here",
     "name_key",
     "new_sequence",
     "nodes",
@@ -277,18 +278,10 @@ def dropped_objects(info: StatementInfo) -> list[str | None]:
     return out
 
 
-def drops_only_new(ctx: StatementContext) -> bool:
-    """This DROP (without CASCADE) removes only objects this file made before it, that
-    nothing has since dropped, renamed or moved, so no row or object older than the
-    migration goes. A temporary table is matched by ``pg_temp.name`` only: an unqualified
-    name finds it first unless the role's or database's search_path lists pg_temp later
-    ("public, pg_temp"), and then it is an older table of the same name. Once the file has
-    changed search_path, only schema-qualified names are matched (pg_dump's output sets it
-    and qualifies every name)."""
-    i = ctx.info
-    kind = str(i.tree.get("removeType"))
-    if i.node != "DropStmt" or kind not in _MADE_BY or i.tree.get("behavior") == "DROP_CASCADE":
-        return False
+def _live_made(ctx: StatementContext, kind: str) -> set[str]:
+    """The names, as written, of the objects of a DROP's ``kind`` that this file made before
+    this statement and that nothing has since dropped, renamed or moved (after either, the name
+    may mean an older object)."""
     live: set[str] = set()
     for e in ctx.before():
         made = _made_name(e, kind)
@@ -303,6 +296,22 @@ def drops_only_new(ctx: StatementContext) -> bool:
             moved = relation(e.tree.get("relation")) or object_name(e.tree.get("object") or {})
             bare = (moved or "").rpartition(".")[2]
             live = {k for k in live if moved is not None and k.rpartition(".")[2] != bare}
+    return live
+
+
+def drops_only_new(ctx: StatementContext) -> bool:
+    """This DROP (without CASCADE) removes only objects this file made before it, that
+    nothing has since dropped, renamed or moved, so no row or object older than the
+    migration goes. A temporary table is matched by ``pg_temp.name`` only: an unqualified
+    name finds it first unless the role's or database's search_path lists pg_temp later
+    ("public, pg_temp"), and then it is an older table of the same name. Once the file has
+    changed search_path, only schema-qualified names are matched (pg_dump's output sets it
+    and qualifies every name)."""
+    i = ctx.info
+    kind = str(i.tree.get("removeType"))
+    if i.node != "DropStmt" or kind not in _MADE_BY or i.tree.get("behavior") == "DROP_CASCADE":
+        return False
+    live = _live_made(ctx, kind)
     names = dropped_objects(i)
     # an index is made in its table's schema, not the first one of the search_path that an
     # unqualified DROP INDEX searches: matched only when the DROP names its schema
@@ -345,23 +354,35 @@ def new_sequence(ctx: StatementContext, arg: object) -> bool:
         call = arg["FuncCall"]
         if function_name(call)[-1:] == ["pg_get_serial_sequence"]:
             table = _string((call.get("args") or [None])[0])
-            return table is not None and ctx.is_new(_regclass_text(table))
+            name = _regclass_text(table) if table is not None else ""
+            return bool(name) and _by_name(ctx, name) and name in _live_made(ctx, "OBJECT_TABLE")
         return False
     text = _string(arg)
     if text is None:
         return False
     name = _regclass_text(text)
-    if ctx.made_earlier(name):
-        return True
-    if ctx.path_changes and "." not in name:
-        return False  # which sequence the name means depends on the path: not judged
-    return name_key(name) in _owned_sequences(ctx)
+    if not _by_name(ctx, name):
+        return False
+    return name in _live_made(ctx, "OBJECT_SEQUENCE") or name in _owned_sequences(ctx)
+
+
+def made_here(ctx: StatementContext, kind: str, name: str | None) -> bool:
+    """The file made the object ``name`` of a DROP's ``kind`` (OBJECT_SEQUENCE, ...) before
+    this statement, and ``name`` is written as it was made (see drops_only_new)."""
+    return name is not None and _by_name(ctx, name) and name in _live_made(ctx, kind)
+
+
+def _by_name(ctx: StatementContext, name: str) -> bool:
+    """A name this statement can be matched by as written: qualified, or unqualified while the
+    file has not changed the search_path (which decides what an unqualified name means)."""
+    return "." in name or not ctx.path_changes
 
 
 def _owned_sequences(ctx: StatementContext) -> set[str]:
-    """name_key() of the serial and identity sequences of the columns of tables this file made
-    (``t_col_seq`` in the table's schema, or the identity's SEQUENCE NAME)."""
+    """The names, as written, of the serial and identity sequences of the columns of tables
+    this file made (``t_col_seq`` in the table's schema, or the identity's SEQUENCE NAME)."""
     out: set[str] = set()
+    tables = _live_made(ctx, "OBJECT_TABLE")
 
     def add(table: str, column: object, identity: Tree | None) -> None:
         named = [
@@ -370,16 +391,16 @@ def _owned_sequences(ctx: StatementContext) -> set[str]:
             if o.get("defname") == "sequence_name"
         ]
         schema, _, bare = table.rpartition(".")
-        out.add(name_key(named[0] if named else f"{schema}{'.' * bool(schema)}{bare}_{column}_seq"))
+        out.add(named[0] if named else f"{schema}{'.' * bool(schema)}{bare}_{column}_seq")
 
     for info in ctx.before():
         if info.node == "CreateStmt":
             table = created_table(info)
-        elif info.node == "AlterTableStmt" and ctx.is_new(alter_target(info)):
+        elif info.node == "AlterTableStmt" and alter_target(info) in tables:
             table = alter_target(info)
         else:
             continue
-        if table is None or (ctx.path_changes and "." not in table):
+        if table is None or table not in tables or not _by_name(ctx, table):
             continue
         for col in column_defs(info):  # CREATE TABLE's columns, or ALTER TABLE ADD COLUMN's
             identity = next(column_constraints(col, "CONSTR_IDENTITY"), None)

@@ -39,7 +39,15 @@ CASES = [
     P(R, "ALTER SEQUENCE users_id_seq CACHE 20 OWNED BY users.id;"),
     P(R, "CREATE SEQUENCE s;\nALTER SEQUENCE s MAXVALUE 100 CYCLE;"),  # new: nothing holds it
     # a sequence the same file made holds out no values yet (pg_dump's setval after each)
-    P(R, "CREATE SEQUENCE s;\nSELECT pg_catalog.setval('public.s', 42, true);"),
+    P(R, "CREATE SEQUENCE app.s;\nSELECT pg_catalog.setval('app.s', 42, true);"),
+    P(R, "CREATE SEQUENCE s;\nSELECT setval('s', 42, true);"),
+    # named otherwise than made: s went to the search_path's first schema, maybe not public
+    F(R, "CREATE SEQUENCE s;\nSELECT pg_catalog.setval('public.s', 42, true);"),
+    F(R, "CREATE SEQUENCE s;\nALTER SEQUENCE public.s RESTART;"),
+    F(
+        R,
+        "CREATE SEQUENCE s;\nDROP SEQUENCE s;\nALTER SEQUENCE q RENAME TO s;\nSELECT setval('s', 1);",
+    ),
     P(R, "CREATE TABLE t (id bigserial);\nSELECT setval('t_id_seq'::regclass, 5, false);"),
     P(
         R,
