@@ -14,6 +14,7 @@ from reconciler.sql.rules.base import (
     StatementContext,
     alter_commands,
     command_at,
+    made_here,
     nodes,
     relation,
 )
@@ -108,7 +109,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     elif (
         i.node == "RefreshMatViewStmt"
         and not i.concurrently
-        and not ctx.is_new(relation(i.tree.get("relation")))  # (pg_dump fills its new ones)
+        # (pg_dump fills the views it made WITH NO DATA)
+        and not made_here(ctx, "OBJECT_MATVIEW", relation(i.tree.get("relation")))
     ):
         yield Hit(
             "REFRESH MATERIALIZED VIEW blocks reads of the view while it runs",

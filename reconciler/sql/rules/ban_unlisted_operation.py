@@ -25,6 +25,7 @@ from reconciler.sql.rules.base import (
     drops_only_new,
     hit_at,
     index_target,
+    made_here,
     name_key,
     new_sequence,
     nodes,
@@ -659,7 +660,9 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return  # who may see the rows of a table this file creates (nobody has yet)
     if _on_new_objects(ctx):
         return
-    if i.kind == "refresh_materialized_view" and ctx.is_new(relation(i.tree.get("relation"))):
+    if i.kind == "refresh_materialized_view" and made_here(
+        ctx, "OBJECT_MATVIEW", relation(i.tree.get("relation"))
+    ):
         return  # fills a view this file made (pg_dump makes them WITH NO DATA, then refreshes)
     if i.kind == "drop" and drops_only_new(ctx):
         return  # a staging table, index or view this file made, gone again
