@@ -64,3 +64,33 @@ def test_operator_process_serves_health_readiness_and_metrics(
         finally:
             p.send_signal(signal.SIGTERM)
             p.wait(timeout=30)
+
+
+def test_a_port_in_use_stops_the_operator_before_it_starts(tmp_path: Path) -> None:
+    """kopf and the metrics server bind inside the event loop, where a busy port was a
+    traceback among the logs; it is one error now, naming the port, before anything starts."""
+    import socket
+
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", 0))
+        s.listen()
+        busy = s.getsockname()[1]
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "reconciler",
+                "operator",
+                "--standalone",
+                f"--health-port={free_port()}",
+                f"--metrics-port={busy}",
+            ],
+            env={**os.environ, "RECONCILER_HOME": str(tmp_path / "home")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"error[port-in-use]: cannot serve on 0.0.0.0:{busy}" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr

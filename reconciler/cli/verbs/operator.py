@@ -36,6 +36,14 @@ def run(args: argparse.Namespace) -> int:
 
     import kopf
 
+    from reconciler.listen import require_free
+
+    # (kopf, the metrics server and the webhook bind later, inside the event loop, where a port
+    # in use is a traceback among the operator's logs: said here, before anything starts)
+    require_free(
+        "0.0.0.0",
+        [args.health_port, args.metrics_port, *([args.webhook_port] if args.webhook_port else [])],
+    )
     os.environ.setdefault("RECONCILER_METRICS_PORT", str(args.metrics_port))
     if args.webhook_port:
         os.environ.setdefault("RECONCILER_WEBHOOK_PORT", str(args.webhook_port))
