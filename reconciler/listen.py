@@ -4,6 +4,7 @@ that names that process, where Linux's /proc tells."""
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 
@@ -12,9 +13,9 @@ from reconciler.errors import ReconcilerError
 __all__ = ["listening_socket", "require_free"]
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """The UI's socket, bound before anything is served; a port another process holds is a
-    ReconcilerError that names that process when this machine tells (Linux's /proc)."""
+def listening_socket(host: str, port: int, option: str = "--port") -> socket.socket:
+    """A socket bound to ``host:port`` before anything is served; a port another process
+    holds is a ReconcilerError that names that process when this machine tells (/proc)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -27,14 +28,15 @@ def listening_socket(host: str, port: int) -> socket.socket:
             f"cannot serve on {host}:{port}: {e.strerror or e}"
             + (f" (held by pid {holder[0]}: {holder[1]})" if holder else ""),
             hint=(f"stop it (kill {holder[0]}), or " if holder else "")
-            + "choose another port with --port",
-            code="port-in-use" if e.errno in (98, 48) else "cannot-listen",
+            + f"choose another port with {option}",
+            code="port-in-use" if e.errno == errno.EADDRINUSE else "cannot-listen",
         ) from None
     return sock
 
 
 def _listener(port: int) -> tuple[int, str] | None:
-    """(pid, command line) of the process listening on ``port``, from /proc; None elsewhere."""
+    """(pid, program name) of the process listening on ``port``, from /proc; None elsewhere.
+    Only the program's name: its other arguments may hold a password (a connection URL)."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -53,15 +55,15 @@ def _listener(port: int) -> tuple[int, str] | None:
             fds = os.listdir(f"/proc/{pid}/fd")
             if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in fds):
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-                return int(pid), cmd[:120]
+                    program = f.read().split(b"\0")[0].decode(errors="replace")
+                return int(pid), os.path.basename(program)[:60]
         except OSError:
             continue
     return None
 
 
-def require_free(host: str, ports: list[int]) -> None:
-    """Each port can be listened on at ``host`` now (checked, then released), else the same
-    ReconcilerError as listening_socket's: for servers that bind their own sockets later."""
-    for port in ports:
-        listening_socket(host, port).close()
+def require_free(host: str, ports: dict[str, int]) -> None:
+    """Each port ({option: port}) can be listened on at ``host`` now (checked, then released),
+    else the same ReconcilerError as listening_socket's: for servers that bind later."""
+    for option, port in ports.items():
+        listening_socket(host, port, option).close()

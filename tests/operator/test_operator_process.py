@@ -93,4 +93,4 @@ def test_a_port_in_use_stops_the_operator_before_it_starts(tmp_path: Path) -> No
         )
     assert r.returncode == 1, r.stdout + r.stderr
     assert f"error[port-in-use]: cannot serve on 0.0.0.0:{busy}" in r.stderr, r.stderr
-    assert "Traceback" not in r.stderr
+    assert "choose another port with --metrics-port" in r.stderr and "Traceback" not in r.stderr

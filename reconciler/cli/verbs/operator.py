@@ -40,10 +40,10 @@ def run(args: argparse.Namespace) -> int:
 
     # (kopf, the metrics server and the webhook bind later, inside the event loop, where a port
     # in use is a traceback among the operator's logs: said here, before anything starts)
-    require_free(
-        "0.0.0.0",
-        [args.health_port, args.metrics_port, *([args.webhook_port] if args.webhook_port else [])],
-    )
+    ports = {"--health-port": args.health_port, "--metrics-port": args.metrics_port}
+    if args.webhook_port:
+        ports["--webhook-port"] = args.webhook_port
+    require_free("0.0.0.0", ports)
     os.environ.setdefault("RECONCILER_METRICS_PORT", str(args.metrics_port))
     if args.webhook_port:
         os.environ.setdefault("RECONCILER_WEBHOOK_PORT", str(args.webhook_port))
