@@ -34,6 +34,11 @@ class SourceLocation:
     line: int = 0
     col: int = 0
 
+    @classmethod
+    def of_offset(cls, file: str, text: str, offset: int) -> SourceLocation:
+        """Where character ``offset`` of ``text`` (the file's contents) is."""
+        return cls(file, text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset))
+
     def __str__(self) -> str:
         if self.line <= 0:
             return self.file

@@ -301,13 +301,12 @@ def load_yaml(text: str, file: str) -> tuple[Any, Locator]:
         )
     nul = text.find("\x00")
     if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
         raise ManifestError(
             [
                 Diagnostic(
                     "nul-byte",
                     f"{file} holds a NUL byte",
-                    SourceLocation(file, line, nul - (text.rfind("\n", 0, nul) + 1) + 1),
+                    SourceLocation.of_offset(file, text, nul),
                     "save the file as plain UTF-8 text",
                 )
             ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from reconciler.errors import SourceLocation
 from reconciler.sql import secrets
 from reconciler.sql.classify import StatementInfo, function_name
 from reconciler.sql.rules.base import FileContext, Hit, Rule, nodes
@@ -160,13 +161,12 @@ def check_file(ctx: FileContext) -> Iterator[Hit]:
                     yield Hit(message.format(name), advice, where[0], where[1])
     text = ctx.source.text
     for start, what in secrets.find(text):  # one pass over the file for every pattern
-        line = text.count("\n", 0, start) + 1
-        col = start - (text.rfind("\n", 0, start) + 1) + 1
+        at = SourceLocation.of_offset(ctx.source.path, text, start)
         yield Hit(
             f"{what} is written in the migration",
             "never commit credentials: create roles and secrets outside migrations, from a secret store",
-            line,
-            col,
+            at.line,
+            at.col,
         )
 
 

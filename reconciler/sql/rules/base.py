@@ -67,6 +67,7 @@ class FileContext:
     timeouts: dict[str, int | None] = field(default_factory=dict)  # the policy's, in ms
     # (table, constraint, column) that earlier migrations of the history proved NOT NULL
     proven_before: frozenset[tuple[str, str, str]] = frozenset()
+    made: _MadeIndex | None = field(default=None, repr=False, compare=False)  # see made_here
 
 
 @dataclass
@@ -278,25 +279,65 @@ def dropped_objects(info: StatementInfo) -> list[str | None]:
     return out
 
 
-def _live_made(ctx: StatementContext, kind: str) -> set[str]:
-    """The names, as written, of the objects of a DROP's ``kind`` that this file made before
-    this statement and that nothing has since dropped, renamed or moved (after either, the name
-    may mean an older object)."""
-    live: set[str] = set()
-    for e in ctx.before():
-        made = _made_name(e, kind)
-        if made is not None and ("." in made or not ctx.path_changes):
-            live.add(made)  # (after a search_path change, by qualified name only)
+@dataclass
+class _MadeIndex:
+    """What a file made, and when: per DROP kind and name as written, the spans of statement
+    positions (made at, gone at) in the order the file runs them (a DO block's statements
+    after it). Built once per file, on first use."""
+
+    position: dict[int, int]  # id(StatementInfo) -> its place in that order
+    spans: dict[tuple[str, str], list[tuple[int, int | None]]]
+
+    def live(self, kind: str, name: str, info: StatementInfo) -> bool:
+        at = self.position.get(id(info))
+        return at is not None and any(
+            made < at and (gone is None or at <= gone)
+            for made, gone in self.spans.get((kind, name), ())
+        )
+
+
+def _made_index(file: FileContext) -> _MadeIndex:
+    if file.made is None:
+        file.made = _build_made_index(file)
+    return file.made
+
+
+def _build_made_index(file: FileContext) -> _MadeIndex:
+    position: dict[int, int] = {}
+    spans: dict[tuple[str, str], list[tuple[int, int | None]]] = {}
+    open_: dict[tuple[str, str], int] = {}  # (kind, name) -> index of its span in spans
+
+    def make(kind: str, name: str | None, at: int) -> None:
+        if name is None:
+            return
+        spans.setdefault((kind, name), []).append((at, None))
+        open_[(kind, name)] = len(spans[(kind, name)]) - 1
+
+    def kill(bare: set[str] | None, at: int) -> None:  # (None: every name)
+        for key in [k for k in open_ if bare is None or k[1].rpartition(".")[2] in bare]:
+            n = open_.pop(key)
+            spans[key][n] = (spans[key][n][0], at)
+
+    flat = [one for info in file.infos for one in (info, *info.children)]
+    for at, e in enumerate(flat):
+        position[id(e)] = at
+        for kind in _MADE_BY:
+            make(kind, _made_name(e, kind), at)
+        table = created_table(e) if e.node == "CreateStmt" else None
+        if e.node == "AlterTableStmt" and ("OBJECT_TABLE", alter_target(e) or "") in open_:
+            table = alter_target(e)
+        if table is not None:
+            for seq in _owned_sequences(e, table):
+                make("OBJECT_SEQUENCE", seq, at)
+        # after a drop, a rename or a move the name may mean an older object
         if e.node == "DropStmt":
-            gone = {n.rpartition(".")[2] for n in dropped_objects(e) if n}
-            live = {k for k in live if k.rpartition(".")[2] not in gone}
-        if e.node == "RenameStmt":  # the name may now mean an older object renamed to it
-            live = {k for k in live if k.rpartition(".")[2] != e.tree.get("newname")}
-        if e.node == "AlterObjectSchemaStmt":  # or one moved into its schema
+            kill({n.rpartition(".")[2] for n in dropped_objects(e) if n}, at)
+        elif e.node == "RenameStmt":
+            kill({str(e.tree.get("newname"))}, at)
+        elif e.node == "AlterObjectSchemaStmt":
             moved = relation(e.tree.get("relation")) or object_name(e.tree.get("object") or {})
-            bare = (moved or "").rpartition(".")[2]
-            live = {k for k in live if moved is not None and k.rpartition(".")[2] != bare}
-    return live
+            kill(None if moved is None else {moved.rpartition(".")[2]}, at)
+    return _MadeIndex(position, spans)
 
 
 def drops_only_new(ctx: StatementContext) -> bool:
@@ -311,15 +352,12 @@ def drops_only_new(ctx: StatementContext) -> bool:
     kind = str(i.tree.get("removeType"))
     if i.node != "DropStmt" or kind not in _MADE_BY or i.tree.get("behavior") == "DROP_CASCADE":
         return False
-    live = _live_made(ctx, kind)
     names = dropped_objects(i)
     # an index is made in its table's schema, not the first one of the search_path that an
     # unqualified DROP INDEX searches: matched only when the DROP names its schema
-    unqualified_ok = not ctx.path_changes and kind != "OBJECT_INDEX"
-    # written as it was made: `x` and `public.x` are one table only where the search_path
-    # finds public first
     return bool(names) and all(
-        n is not None and ("." in n or unqualified_ok) and n in live for n in names
+        n is not None and ("." in n or kind != "OBJECT_INDEX") and made_here(ctx, kind, n)
+        for n in names
     )
 
 
@@ -352,63 +390,49 @@ def new_sequence(ctx: StatementContext, arg: object) -> bool:
     identity sequence of a table it created (``t_col_seq``, or pg_get_serial_sequence's)."""
     if isinstance(arg, dict) and "FuncCall" in arg:
         call = arg["FuncCall"]
-        if function_name(call)[-1:] == ["pg_get_serial_sequence"]:
-            table = _string((call.get("args") or [None])[0])
-            name = _regclass_text(table) if table is not None else ""
-            return bool(name) and _by_name(ctx, name) and name in _live_made(ctx, "OBJECT_TABLE")
-        return False
+        table = _string((call.get("args") or [None])[0])
+        return (
+            function_name(call)[-1:] == ["pg_get_serial_sequence"]
+            and table is not None
+            and made_here(ctx, "OBJECT_TABLE", _regclass_text(table))
+        )
     text = _string(arg)
-    if text is None:
-        return False
-    name = _regclass_text(text)
-    if not _by_name(ctx, name):
-        return False
-    return name in _live_made(ctx, "OBJECT_SEQUENCE") or name in _owned_sequences(ctx)
+    return text is not None and made_here(ctx, "OBJECT_SEQUENCE", _regclass_text(text))
 
 
 def made_here(ctx: StatementContext, kind: str, name: str | None) -> bool:
     """The file made the object ``name`` of a DROP's ``kind`` (OBJECT_SEQUENCE, ...) before
-    this statement, and ``name`` is written as it was made (see drops_only_new)."""
-    return name is not None and _by_name(ctx, name) and name in _live_made(ctx, kind)
+    this statement, nothing dropped, renamed or moved it since, and ``name`` is written as it
+    was made: ``x`` and ``public.x`` are one object only where the search_path finds public
+    first, and after a search_path change an unqualified name is not judged (unlike
+    made_earlier, which takes them for one: these answers let a change destroy or reset)."""
+    if name is None or ("." not in name and ctx.path_changes):
+        return False
+    return _made_index(ctx.file).live(kind, name, ctx.info)
 
 
-def _by_name(ctx: StatementContext, name: str) -> bool:
-    """A name this statement can be matched by as written: qualified, or unqualified while the
-    file has not changed the search_path (which decides what an unqualified name means)."""
-    return "." in name or not ctx.path_changes
+def _owned_sequences(info: StatementInfo, table: str) -> list[str]:
+    """The serial and identity sequences that this CREATE TABLE, or ALTER TABLE of a table
+    the file made, gives its columns: ``t_col_seq`` in the table's schema, or the identity's
+    SEQUENCE NAME."""
 
-
-def _owned_sequences(ctx: StatementContext) -> set[str]:
-    """The names, as written, of the serial and identity sequences of the columns of tables
-    this file made (``t_col_seq`` in the table's schema, or the identity's SEQUENCE NAME)."""
-    out: set[str] = set()
-    tables = _live_made(ctx, "OBJECT_TABLE")
-
-    def add(table: str, column: object, identity: Tree | None) -> None:
+    def name(column: object, identity: Tree | None) -> str:
         named = [
             dotted_name((o.get("arg") or {}).get("List", {}).get("items"))
             for _, o in nodes((identity or {}).get("options"), "DefElem")
             if o.get("defname") == "sequence_name"
         ]
         schema, _, bare = table.rpartition(".")
-        out.add(named[0] if named else f"{schema}{'.' * bool(schema)}{bare}_{column}_seq")
+        return named[0] if named else f"{schema}{'.' * bool(schema)}{bare}_{column}_seq"
 
-    for info in ctx.before():
-        if info.node == "CreateStmt":
-            table = created_table(info)
-        elif info.node == "AlterTableStmt" and alter_target(info) in tables:
-            table = alter_target(info)
-        else:
-            continue
-        if table is None or table not in tables or not _by_name(ctx, table):
-            continue
-        for col in column_defs(info):  # CREATE TABLE's columns, or ALTER TABLE ADD COLUMN's
-            identity = next(column_constraints(col, "CONSTR_IDENTITY"), None)
-            if type_name(col)[0] in _SERIAL or identity is not None:
-                add(table, col.get("colname"), identity)
-        for cmd in alter_commands(info):
-            if cmd.get("subtype") == "AT_AddIdentity":
-                add(table, cmd.get("name"), (cmd.get("def") or {}).get("Constraint"))
+    out = []
+    for col in column_defs(info):  # CREATE TABLE's columns, or ALTER TABLE ADD COLUMN's
+        identity = next(column_constraints(col, "CONSTR_IDENTITY"), None)
+        if type_name(col)[0] in _SERIAL or identity is not None:
+            out.append(name(col.get("colname"), identity))
+    for cmd in alter_commands(info):
+        if cmd.get("subtype") == "AT_AddIdentity":
+            out.append(name(cmd.get("name"), (cmd.get("def") or {}).get("Constraint")))
     return out
 
 
