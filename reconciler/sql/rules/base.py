@@ -7,7 +7,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from reconciler.sql.classify import StatementInfo, function_name, nodes
+from reconciler.sql.classify import DYNAMIC_NAME, StatementInfo, function_name, nodes
 from reconciler.sql.migration import MigrationSource
 
 __all__ = [
@@ -308,7 +308,7 @@ def _build_made_index(file: FileContext) -> _MadeIndex:
     open_: dict[tuple[str, str], int] = {}  # (kind, name) -> index of its span in spans
 
     def make(kind: str, name: str | None, at: int) -> None:
-        if name is None:
+        if name is None or DYNAMIC_NAME in name:  # a name EXECUTE gets at run time: unknown
             return
         spans.setdefault((kind, name), []).append((at, None))
         open_[(kind, name)] = len(spans[(kind, name)]) - 1

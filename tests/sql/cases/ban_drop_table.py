@@ -41,6 +41,12 @@ CASES = [
     ),
     P("ban-drop-table", "CREATE TABLE y (a bigint);\nDO $$ BEGIN DROP TABLE y; END $$;"),
     F("ban-drop-table", "DO $$ BEGIN DROP TABLE x; CREATE TABLE x AS SELECT 1 AS a; END $$;"),
+    F(  # two names given at run time are two unknowns, not one table made and dropped
+        "ban-drop-table",
+        "DO $$ DECLARE r record; BEGIN\n"
+        "  EXECUTE format('CREATE TABLE %I (a bigint)', r.x);\n"
+        "  EXECUTE format('DROP TABLE %I', r.y);\nEND $$;",
+    ),
     F("ban-drop-table", "CREATE TABLE a (id bigint);\nDROP TABLE a, b;"),  # b is older
     F("ban-drop-table", "CREATE TABLE x (id bigint);\nDROP TABLE x CASCADE;"),  # and what else?
     F("ban-drop-table", "CREATE TABLE IF NOT EXISTS x (id bigint);\nDROP TABLE x;"),  # was there?
