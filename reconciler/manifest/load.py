@@ -399,35 +399,46 @@ class Placeholders:
 
     def replace(self, text: str, path: str, shown: str, diags: list[Diagnostic]) -> str | None:
         """The text with every placeholder replaced; None (and a located error for each) when
-        one has no value. ``flyway:filename`` is the file's name, as in Flyway."""
+        one has no value, or when the values would make the file larger than a migration may
+        be (a long value used many times: refused before the text is built).
+        ``flyway:filename`` is the file's name, as in Flyway."""
         folded = {k.lower(): v for k, v in self.values.items()}
         unknown: list[Diagnostic] = []
-
-        def value(m: re.Match[str]) -> str:
+        grown = len(text)
+        for m in self.pattern.finditer(text):
             key = m.group(1)
-            if key in self.values:
-                return self.values[key]
-            if key.lower() in folded:
-                return folded[key.lower()]
-            if key.lower() == "flyway:filename":
-                return shown
-            unknown.append(
-                Diagnostic(
-                    "unknown-placeholder",
-                    f"placeholder {m.group(0)} has no value",
-                    SourceLocation.of_offset(path, text, m.start()),
-                    "give it one under migrations.placeholders"
-                    + (f" ({self.where})" if self.where else "")
-                    + f"; defined: {', '.join(sorted(self.values)) or 'none'}",
+            got = self.values.get(key, folded.get(key.lower()))
+            if got is None and key.lower() == "flyway:filename":
+                got = shown
+            if got is None:
+                unknown.append(
+                    Diagnostic(
+                        "unknown-placeholder",
+                        f"placeholder {m.group(0)} has no value",
+                        SourceLocation.of_offset(path, text, m.start()),
+                        "give it one under migrations.placeholders"
+                        + (f" ({self.where})" if self.where else "")
+                        + f"; defined: {', '.join(sorted(self.values)) or 'none'}",
+                    )
                 )
-            )
-            return m.group(0)
-
-        out = self.pattern.sub(value, text)
+            else:
+                grown += len(got) - len(m.group(0))
         if unknown:
             diags.extend(unknown)
             return None
-        return out
+        if grown > MAX_MIGRATION_BYTES:
+            diags.append(
+                Diagnostic(
+                    "file-too-large",
+                    f"{shown} is larger than 10 MB with its placeholders replaced",
+                    SourceLocation(path),
+                    "use shorter placeholder values, or split the file",
+                )
+            )
+            return None
+        return self.pattern.sub(
+            lambda m: self.values.get(m.group(1), folded.get(m.group(1).lower(), shown)), text
+        )
 
 
 def placeholders_of(

@@ -82,3 +82,15 @@ def test_files_from_memory_are_not_touched() -> None:
     assert isinstance(files, MemoryFiles)
     load_environment("env/dev.yaml", files)
     assert files.read_text("m/0001_init.sql") == MIG
+
+
+def test_values_that_would_make_the_file_huge_are_refused_before_it_is_built() -> None:
+    """A long value used many times is a placeholder bomb: refused as file-too-large, with the
+    size reckoned before any text is built."""
+    env = PLACED.replace("schema: app", "schema: " + "a" * 100_000)
+    text = "-- Description: x\n" + "COMMENT ON TABLE t IS '${schema}';\n" * 200
+    found = errors(tree(env__dev_DOT_yaml=env, m__0001_init_DOT_sql=text))
+    assert any(
+        e.startswith("m/0001_init.sql: error[file-too-large]: 0001_init.sql is larger than 10 MB")
+        for e in found
+    ), found
