@@ -54,6 +54,7 @@ class Locator:
             path = path[:-1]
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _NULL = re.compile(r"^(~|null|Null|NULL|)$")
 _BOOL = re.compile(r"^(true|True|TRUE|false|False|FALSE)$")
 _INT = re.compile(r"^([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
@@ -193,8 +194,9 @@ class _Builder:
                     if not isinstance(knode, ScalarNode)
                     else str(knode.value)
                 )
-                bad = next((c for c in key if ord(c) < 32 or ord(c) == 127), None)
-                if bad is not None:
+                control = _CONTROL.search(key)
+                if control is not None:
+                    bad = control.group()
                     self.errors.append(
                         Diagnostic(
                             "control-character",

@@ -97,11 +97,12 @@ ANY = re.compile(
     )
 )
 
+_MARKER = re.compile("|".join(re.escape(m) for m in MARKERS))  # one scan of the text, not 22
+
 
 def find(text: str) -> list[tuple[int, str]]:
     """(offset, kind) of every credential-shaped span in ``text``."""
-    low = text.lower()
-    if not any(m in low for m in MARKERS):
+    if _MARKER.search(text.lower()) is None:
         return []
     return [(m.start(), PATTERNS[int((m.lastgroup or "p0")[1:])][1]) for m in ANY.finditer(text)]
 
