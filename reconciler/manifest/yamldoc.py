@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -63,27 +63,69 @@ _FLOAT = re.compile(
 )
 
 
+# the tag this loader gives a plain scalar written without a tag: its type is decided by
+# :func:`_scalar` (an explicit ``!!str 20``, a quoted or block scalar and the non-specific
+# ``! 20`` are text)
+_PLAIN = "tag:neon-reconciler,2026:plain"
+# explicit tags a value may carry: the YAML core schema's; any other (``!secret x``,
+# ``!!binary``, ``!!python/...``) is an error rather than its text taken silently
+_SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null")}
+_KEY_TAGS = _SCALAR_TAGS | {_PLAIN}
+_TAG_TYPES: dict[str, type | tuple[type, ...]] = {
+    "int": int,
+    "float": (int, float),
+    "bool": bool,
+    "null": type(None),
+}
+
+
 class _PlainResolver(BaseResolver):
-    """Resolves nothing implicitly (every scalar is a str node); see :func:`_scalar`."""
+    """Resolves nothing implicitly (a plain untagged scalar is tagged :data:`_PLAIN`); see
+    :func:`_scalar`."""
 
     def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
         super().__init__(loadumper=loadumper or loader)
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is ScalarNode:
-            return self.DEFAULT_SCALAR_TAG
+            # implicit[0]: plain and untagged; quoted scalars and the "!" tag are text
+            return _PLAIN if implicit and implicit[0] else self.DEFAULT_SCALAR_TAG
         if kind is SequenceNode:
             return self.DEFAULT_SEQUENCE_TAG
         return self.DEFAULT_MAPPING_TAG
 
 
+def _shown(tag: str | None) -> str:
+    """A tag as it is written (``!!int``, ``!secret``)."""
+    return str(tag).replace(_TAG, "!!")
+
+
+class _BadTag(ValueError):
+    """A scalar whose explicit tag is not one of the core schema's, or does not fit it."""
+
+
 def _scalar(node: ScalarNode) -> Any:
     """YAML 1.2 core schema, resolved here (ruamel's versioned resolver is slow per node)."""
     v = node.value
-    if node.style:  # None or "" is plain; quoted and block scalars are always strings
+    tag = node.tag
+    if tag == _PLAIN:
+        return _core(v) if not node.style else str(v)
+    if tag == _TAG + "str":
         return str(v)
-    if node.tag != _TAG + "str":  # an explicit tag such as !!str
-        return str(v)
+    if tag not in _SCALAR_TAGS:
+        raise _BadTag(f"the tag {_shown(tag)} is not supported")
+    value: Any = _core(v)
+    kind = tag[len(_TAG) :]
+    wanted = _TAG_TYPES[kind]
+    if not isinstance(value, wanted) or (kind != "bool" and isinstance(value, bool)):
+        raise _BadTag(f"{v!r} is not a YAML {kind}")
+    if kind == "float":
+        return float(cast(int | float, value))  # !!float 3 and !!float 0x1F are floats
+    return value
+
+
+def _core(v: str) -> Any:
+    """A plain scalar's value under the YAML 1.2 core schema."""
     if _NULL.match(v):
         return None
     if _BOOL.match(v):
@@ -178,6 +220,18 @@ class _Builder:
         return self._build(node, path)
 
     def _build(self, node: Node, path: Path) -> Any:
+        kind = "map" if isinstance(node, MappingNode) else "seq"
+        if isinstance(node, MappingNode | SequenceNode) and node.tag != _TAG + kind:
+            self.errors.append(
+                Diagnostic(
+                    "yaml-tag",
+                    f"the tag {_shown(node.tag)} is not supported on a "
+                    + ("mapping" if kind == "map" else "sequence"),
+                    self._at(node),
+                    "manifests are plain YAML: remove the tag",
+                )
+            )
+            return None
         if isinstance(node, MappingNode):
             out: dict[str, Any] = {}
             first: dict[str, Node] = {}
@@ -188,6 +242,16 @@ class _Builder:
                         if isinstance(m, dict):
                             for k, v in m.items():
                                 out.setdefault(k, v)
+                    continue
+                if isinstance(knode, ScalarNode) and knode.tag not in _KEY_TAGS:
+                    self.errors.append(
+                        Diagnostic(
+                            "yaml-tag",
+                            f"the tag {_shown(knode.tag)} is not supported on a key",
+                            self._at(knode),
+                            "manifests are plain YAML: remove the tag",
+                        )
+                    )
                     continue
                 key = (
                     str(self.build(knode, path))
@@ -246,7 +310,18 @@ class _Builder:
         return None
 
     def _leaf(self, node: ScalarNode) -> Any:
-        value = _scalar(node)
+        try:
+            value = _scalar(node)
+        except _BadTag as e:
+            self.errors.append(
+                Diagnostic(
+                    "yaml-tag",
+                    str(e),
+                    self._at(node),
+                    "manifests are plain YAML: remove the tag (quote the value if it is text)",
+                )
+            )
+            return None
         if isinstance(value, float) and not math.isfinite(value):
             self.errors.append(
                 Diagnostic(

@@ -114,6 +114,12 @@ def test_a_huge_yaml_file_is_refused(tree: Path) -> None:
             "name: Community\n    settings: {mirror: 'https://bot:s3cr3tpass@example.com/x'}",
             "error[literal-secret]",
         ),
+        # a tag the loader would otherwise drop, storing its text: !secret x would be "x"
+        ("manifests/config/general.yaml", "value: Degentalk", "value: !secret name", "yaml-tag"),
+        ("manifests/config/xp.yaml", "value: 1000", "value: !!binary aGVsbG8=", "yaml-tag"),
+        ("manifests/config/xp.yaml", "value: 1000", "value: !!int many", "yaml-tag"),
+        ("manifests/forum-map.yaml", "name: Community", "name: !!python/str x", "yaml-tag"),
+        ("manifests/config/xp.yaml", "entries:", "entries: !!set", "yaml-tag"),
     ],
 )
 def test_bad_values_are_located(tree: Path, file: str, old: str, new: str, expected: str) -> None:
@@ -123,6 +129,34 @@ def test_bad_values_are_located(tree: Path, file: str, old: str, new: str, expec
     found = [p for p in problems(tree) if expected in p]
     assert found and found[0].startswith(f"{file}:"), problems(tree)
     assert "pw1234" not in str(found) and "hunter22" not in str(found)
+
+
+def test_the_core_schema_tags_give_their_types() -> None:
+    from reconciler.manifest.yamldoc import load_yaml
+
+    data, _ = load_yaml(
+        "a: !!str 20\nb: !!int 0x1F\nc: !!float 3\nd: !!bool true\ne: !!null\n"
+        "f: 20\ng: '20'\nh: !!map {x: 1}\ni: !!seq [1]\n",
+        "f.yaml",
+    )
+    assert data == {
+        "a": "20",
+        "b": 31,
+        "c": 3.0,
+        "d": True,
+        "e": None,
+        "f": 20,
+        "g": "20",
+        "h": {"x": 1},
+        "i": [1],
+    }
+    assert isinstance(data["c"], float)
+    with pytest.raises(ManifestError) as e:
+        load_yaml("a: 1\nb: !!seq {x: 1}\n!k c: 2\n", "f.yaml")
+    assert [(d.code, str(d.location)) for d in e.value.diagnostics] == [
+        ("yaml-tag", "f.yaml:2:4"),
+        ("yaml-tag", "f.yaml:3:1"),
+    ]
 
 
 def test_a_nul_byte_in_sql_is_found_at_load_and_nothing_is_applied(
