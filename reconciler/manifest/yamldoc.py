@@ -253,11 +253,18 @@ class _Builder:
                         )
                     )
                     continue
-                key = (
-                    str(self.build(knode, path))
-                    if not isinstance(knode, ScalarNode)
-                    else str(knode.value)
-                )
+                if not isinstance(knode, ScalarNode):
+                    self.errors.append(
+                        Diagnostic(
+                            "yaml-complex-key",
+                            "a key must be text, not a list or a mapping",
+                            self._at(knode),
+                            "write the key as plain text (a `? [a, b]` key has no name a "
+                            "manifest could mean)",
+                        )
+                    )
+                    continue
+                key = str(knode.value)
                 control = _CONTROL.search(key)
                 if control is not None:
                     bad = control.group()

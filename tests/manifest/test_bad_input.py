@@ -152,10 +152,11 @@ def test_the_core_schema_tags_give_their_types() -> None:
     }
     assert isinstance(data["c"], float)
     with pytest.raises(ManifestError) as e:
-        load_yaml("a: 1\nb: !!seq {x: 1}\n!k c: 2\n", "f.yaml")
+        load_yaml("a: 1\nb: !!seq {x: 1}\n!k c: 2\n? [d]\n: 3\n", "f.yaml")
     assert [(d.code, str(d.location)) for d in e.value.diagnostics] == [
         ("yaml-tag", "f.yaml:2:4"),
         ("yaml-tag", "f.yaml:3:1"),
+        ("yaml-complex-key", "f.yaml:4:3"),
     ]
 
 
