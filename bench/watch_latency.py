@@ -120,10 +120,13 @@ def main() -> None:
     wait_value(url2, 20, timeout=300)
     cfg2 = big / "manifests/config/forum.yaml"
     t_start = time.perf_counter()
+    rss_steps = []  # after every 50 edits: growth from step to step would be a leak
     for n in range(200):
         v = 5 + (n % 90)  # posts_per_page must stay within 5..100; consecutive values differ
         edit(cfg2, v)
         wait_value(url2, v)
+        if n % 50 == 49:
+            rss_steps.append(worker_rss_mb(agent.pid))
     t_edits = time.perf_counter() - t_start
     rss = worker_rss_mb(agent.pid)
     agent.send_signal(signal.SIGTERM)
@@ -135,6 +138,11 @@ def main() -> None:
         ("edit -> row visible, p50 (20 edits, 300 ms debounce)", f"{p50:.3f} s", "<= 0.6 s"),
         ("edit -> row visible, p95", f"{p95:.3f} s", "<= 1.0 s"),
         ("worker RSS after 200 edits, 2,000 migrations", f"{rss:.0f} MB", "<= 150 MB"),
+        (
+            "worker RSS after 50, 100, 150, 200 edits",
+            " ".join(f"{r:.0f}" for r in rss_steps) + " MB",
+            "-",
+        ),
         ("mean time per edit in that run", f"{t_edits / 200:.2f} s", "-"),
     ]
     w = max(len(r[0]) for r in rows)
@@ -150,6 +158,7 @@ def main() -> None:
                 "p50_s": p50,
                 "p95_s": p95,
                 "rss_mb_after_200_edits": rss,
+                "rss_mb_every_50_edits": rss_steps,
                 "seconds_per_edit_2000_migrations": t_edits / 200,
             },
             indent=2,

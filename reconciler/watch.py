@@ -35,6 +35,7 @@ from reconciler.engine.audit import deliver
 from reconciler.engine.reconcile import run
 from reconciler.engine.session import load
 from reconciler.errors import DatabaseUnavailable, ReconcilerError, format_diagnostic
+from reconciler.memory import release_memory, rss_mb
 from reconciler.retry import backoff
 
 __all__ = ["EXIT_RESTART", "Log", "supervise", "worker"]
@@ -139,16 +140,6 @@ class Log:
         if self.tty:
             self.out.write(f"\r\x1b[2K\x1b[2m{text}\x1b[0m")
             self.out.flush()
-
-
-def rss_mb() -> float:
-    """Resident memory of this process (Linux /proc; 0 where unknown)."""
-    try:
-        with open("/proc/self/statm") as f:
-            pages = int(f.read().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 1_048_576
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 def _watch_paths(request: Request) -> tuple[list[Path], list[str]]:
@@ -328,6 +319,7 @@ def worker(request: Request, log: Log, *, fault: str | None = None) -> int:
         if fault == "crash":
             raise RuntimeError("injected crash (RECONCILER_WATCH_FAULT=crash)")
         state = _cycle(request, log, state, stop.event)
+        release_memory()  # before the memory limit is checked: only what is really held counts
         cycles += 1
         log.set_status(
             f"watching {len(paths)} path(s) · {time.strftime('%H:%M:%S')} cycle {cycles} · "

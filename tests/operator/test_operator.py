@@ -419,12 +419,13 @@ def test_memory_freed_by_the_runs_is_given_back_after_each_burst(
 ) -> None:
     """glibc keeps what worker threads free: without a trim the operator's resident memory
     crept up pass after pass (bench/operator_scale.py with BENCH_PASSES)."""
+    from reconciler import memory
     from reconciler.operator import handlers
 
-    assert handlers._malloc_trim() is not None  # glibc here: the trim is real, not skipped
-    handlers.release_memory()
+    assert memory.malloc_trim() is not None  # glibc here: the trim is real, not skipped
+    memory.release_memory()
     calls: list[int] = []
-    monkeypatch.setattr(handlers, "release_memory", lambda: calls.append(handlers._in_flight))
+    monkeypatch.setattr(memory, "release_memory", lambda: calls.append(handlers._in_flight))
     publish(kube, project, "dev", "dev", db_url)
     kube.dbsync("dev", "dev")
     wait_for(lambda: phase(kube, "dev", "Ready"), 60, "Ready")
