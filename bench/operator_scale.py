@@ -27,7 +27,13 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 from common import embedded_admin_url, finish, fresh_database  # noqa: E402
 
-from tests.operator.conftest import API, KubeThread, free_port, package  # noqa: E402
+from tests.operator.conftest import (  # noqa: E402
+    API,
+    KubeThread,
+    free_port,
+    operator_command,
+    package,
+)
 
 N = int(os.environ.get("BENCH_N", "50"))
 PASSES = int(os.environ.get("BENCH_PASSES", "1"))  # no-op passes; RSS is printed after each
@@ -98,15 +104,7 @@ def main() -> None:
     log = (work / "operator.log").open("w")
     t0 = time.perf_counter()
     p = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reconciler",
-            "operator",
-            "--standalone",
-            f"--health-port={free_port()}",
-            f"--metrics-port={free_port()}",
-        ],
+        operator_command(),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -137,15 +135,7 @@ def main() -> None:
     metrics_port = free_port()
     t2 = time.perf_counter()
     p = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reconciler",
-            "operator",
-            "--standalone",
-            f"--health-port={free_port()}",
-            f"--metrics-port={metrics_port}",
-        ],
+        operator_command(metrics_port=metrics_port),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

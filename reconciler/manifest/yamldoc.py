@@ -71,6 +71,11 @@ _PLAIN = "tag:neon-reconciler,2026:plain"
 # ``!!binary``, ``!!python/...``) is an error rather than its text taken silently
 _SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null")}
 _KEY_TAGS = _SCALAR_TAGS | {_PLAIN}
+# the tag a mapping or sequence may carry, and what it is called in an error
+_COLLECTIONS: dict[type, tuple[str, str]] = {
+    MappingNode: ("map", "mapping"),
+    SequenceNode: ("seq", "sequence"),
+}
 _TAG_TYPES: dict[str, type | tuple[type, ...]] = {
     "int": int,
     "float": (int, float),
@@ -219,18 +224,15 @@ class _Builder:
                 self.building.discard(key)
         return self._build(node, path)
 
+    def _bad_tag(self, node: Node, message: str, hint: str = "remove the tag") -> None:
+        self.errors.append(
+            Diagnostic("yaml-tag", message, self._at(node), f"manifests are plain YAML: {hint}")
+        )
+
     def _build(self, node: Node, path: Path) -> Any:
-        kind = "map" if isinstance(node, MappingNode) else "seq"
-        if isinstance(node, MappingNode | SequenceNode) and node.tag != _TAG + kind:
-            self.errors.append(
-                Diagnostic(
-                    "yaml-tag",
-                    f"the tag {_shown(node.tag)} is not supported on a "
-                    + ("mapping" if kind == "map" else "sequence"),
-                    self._at(node),
-                    "manifests are plain YAML: remove the tag",
-                )
-            )
+        collection = _COLLECTIONS.get(type(node))
+        if collection is not None and node.tag != _TAG + collection[0]:
+            self._bad_tag(node, f"the tag {_shown(node.tag)} is not supported on a {collection[1]}")
             return None
         if isinstance(node, MappingNode):
             out: dict[str, Any] = {}
@@ -244,14 +246,7 @@ class _Builder:
                                 out.setdefault(k, v)
                     continue
                 if isinstance(knode, ScalarNode) and knode.tag not in _KEY_TAGS:
-                    self.errors.append(
-                        Diagnostic(
-                            "yaml-tag",
-                            f"the tag {_shown(knode.tag)} is not supported on a key",
-                            self._at(knode),
-                            "manifests are plain YAML: remove the tag",
-                        )
-                    )
+                    self._bad_tag(knode, f"the tag {_shown(knode.tag)} is not supported on a key")
                     continue
                 if not isinstance(knode, ScalarNode):
                     self.errors.append(
@@ -320,14 +315,7 @@ class _Builder:
         try:
             value = _scalar(node)
         except _BadTag as e:
-            self.errors.append(
-                Diagnostic(
-                    "yaml-tag",
-                    str(e),
-                    self._at(node),
-                    "manifests are plain YAML: remove the tag (quote the value if it is text)",
-                )
-            )
+            self._bad_tag(node, str(e), "remove the tag (quote the value if it is text)")
             return None
         if isinstance(value, float) and not math.isfinite(value):
             self.errors.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -166,6 +167,20 @@ def free_port() -> int:
     port = int(s.getsockname()[1])
     s.close()
     return port
+
+
+def operator_command(health_port: int | None = None, metrics_port: int | None = None) -> list[str]:
+    """``reconcile operator --standalone`` as a process, on these health and metrics ports (free
+    ones where not given)."""
+    return [
+        sys.executable,
+        "-m",
+        "reconciler",
+        "operator",
+        "--standalone",
+        f"--health-port={health_port or free_port()}",
+        f"--metrics-port={metrics_port or free_port()}",
+    ]
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
-from tests.operator.conftest import KubeThread, free_port, package, wait_for
+from tests.operator.conftest import KubeThread, free_port, operator_command, package, wait_for
 
 
 def test_operator_process_serves_health_readiness_and_metrics(
@@ -30,15 +29,7 @@ def test_operator_process_serves_health_readiness_and_metrics(
 
     with (tmp_path / "operator.log").open("w") as log:
         p = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reconciler",
-                "operator",
-                "--standalone",
-                f"--health-port={health}",
-                f"--metrics-port={metrics}",
-            ],
+            operator_command(health, metrics),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -77,15 +68,7 @@ def test_a_port_in_use_stops_the_operator_before_it_starts(tmp_path: Path) -> No
         s.listen()
         busy = s.getsockname()[1]
         r = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "reconciler",
-                "operator",
-                "--standalone",
-                f"--health-port={free_port()}",
-                f"--metrics-port={busy}",
-            ],
+            operator_command(metrics_port=busy),
             env={**os.environ, "RECONCILER_HOME": str(tmp_path / "home")},
             capture_output=True,
             text=True,
