@@ -213,8 +213,8 @@ class RoundTripProxy:
         started = False
         try:
             while data := src.recv(65536):
-                dst.sendall(data)
                 if not count:
+                    dst.sendall(data)
                     continue
                 buf += data
                 while True:
@@ -236,6 +236,9 @@ class RoundTripProxy:
                         with self.lock:
                             self.round_trips += 1
                     buf = buf[n + 1 :]
+                # Forwarded only once counted: a caller that has its answer reads a count that
+                # already includes the message (counting after forwarding raced the reply).
+                dst.sendall(data)
         except OSError:
             pass
         finally:
