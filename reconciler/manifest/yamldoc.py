@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import ScalarEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import BaseResolver
 
@@ -67,6 +68,22 @@ _FLOAT = re.compile(
 # :func:`_scalar` (an explicit ``!!str 20``, a quoted or block scalar and the non-specific
 # ``! 20`` are text)
 _PLAIN = "tag:neon-reconciler,2026:plain"
+
+
+def _may_have_non_specific_tag(text: str) -> bool:
+    """Whether a lone "!" stands before a value somewhere: YAML's non-specific tag, which makes
+    a plain scalar text (ruamel.yaml's composer resolves it as if untagged, so such scalars are
+    then found from the parser's events). A scan for "!", not a regular expression: most files
+    hold none, and a regular expression costs 10 ms on a 10,000-entry file."""
+    i = text.find("!")
+    while i >= 0:
+        after = text[i + 1 : i + 2] or "\n"
+        if (i == 0 or text[i - 1] in " \t\r\n[{,:?-") and after in " \t\r\n,]}":
+            return True
+        i = text.find("!", i + 1)
+    return False
+
+
 # explicit tags a value may carry: the YAML core schema's; any other (``!secret x``,
 # ``!!binary``, ``!!python/...``) is an error rather than its text taken silently
 _SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null")}
@@ -163,8 +180,9 @@ class _TooBig(Exception):
 
 
 class _Builder:
-    def __init__(self, file: str, root: Node) -> None:
+    def __init__(self, file: str, root: Node, text_at: frozenset[tuple[int, int]]) -> None:
         self.loc = Locator(file)
+        self.text_at = text_at  # (line, column) of the scalars tagged "!"
         self.errors: list[Diagnostic] = []
         self.file = file
         self.root = root
@@ -312,6 +330,9 @@ class _Builder:
         return None
 
     def _leaf(self, node: ScalarNode) -> Any:
+        mark = node.start_mark
+        if node.tag == _PLAIN and (mark.line, mark.column) in self.text_at:
+            return self._text(node, str(node.value))
         try:
             value = _scalar(node)
         except _BadTag as e:
@@ -326,7 +347,12 @@ class _Builder:
                     "use a finite number (or a string, if you meant the text)",
                 )
             )
-        elif isinstance(value, str) and "\x00" in value:
+        elif isinstance(value, str):
+            return self._text(node, value)
+        return value
+
+    def _text(self, node: ScalarNode, value: str) -> str:
+        if "\x00" in value:
             self.errors.append(
                 Diagnostic(
                     "nul-byte",
@@ -407,7 +433,12 @@ def load_yaml(text: str, file: str) -> tuple[Any, Locator]:
         raise ManifestError(
             [Diagnostic("yaml-syntax", f"YAML: {e}", SourceLocation(file))]
         ) from None
-    b = _Builder(file, node)
+    text_at = frozenset(
+        (e.start_mark.line, e.start_mark.column)
+        for e in (yaml.parse(text) if node is not None and _may_have_non_specific_tag(text) else ())
+        if isinstance(e, ScalarEvent) and e.tag == "!"
+    )
+    b = _Builder(file, node, text_at)
     try:
         data = b.build(node, ()) if node is not None else None
     except _TooBig as e:

@@ -160,6 +160,32 @@ def test_the_core_schema_tags_give_their_types() -> None:
     ]
 
 
+def test_the_non_specific_tag_makes_a_plain_value_text() -> None:
+    """``! 20`` is the text "20" (YAML's non-specific tag), wherever it is written; a "!"
+    inside a value or a comment changes nothing."""
+    from reconciler.manifest.yamldoc import load_yaml
+
+    data, _ = load_yaml(
+        "a: ! 20\nb: [! true, 3, !!int 4]\nc:\n  - ! null\n  - !\n    7\n"
+        'd: "wow !"\ne: 5 # hi !\nf: a ! b\ng: &x ! 1.5\nh: *x\n',
+        "f.yaml",
+    )
+    assert data == {
+        "a": "20",
+        "b": ["true", 3, 4],
+        "c": ["null", "7"],
+        "d": "wow !",
+        "e": 5,
+        "f": "a ! b",
+        "g": "1.5",
+        "h": "1.5",
+    }
+    assert load_yaml("! 3\n", "f.yaml")[0] == "3"
+    with pytest.raises(ManifestError) as e:
+        load_yaml('a: ! "x\\0"\n', "f.yaml")
+    assert [d.code for d in e.value.diagnostics] == ["nul-byte"]
+
+
 def test_a_nul_byte_in_sql_is_found_at_load_and_nothing_is_applied(
     project: Path, db_url: str
 ) -> None:
