@@ -126,11 +126,15 @@ def test_edit_config_add_migration_and_recover_from_broken_yaml(
 def test_a_burst_of_saves_is_one_reconcile(
     project: Path, db_url: str, agent_factory: Callable[..., Agent]
 ) -> None:
+    # a quiet period of 1 s: the 20 saves take about 0.25 s, and a busy machine that pauses
+    # this test for longer than the default 300 ms between two saves would split the burst
+    env_file = project / "environments/dev.yaml"
+    env_file.write_text(env_file.read_text().replace("  debounce_ms: 300", "  debounce_ms: 1000"))
     agent = agent_factory()
     wait_for(lambda: config_value(db_url, "posts_per_page") == 20, 30, "the initial apply")
     agent.wait_log("[dev] plan:")
     before = agent.log().count("change(s):")
-    for n in range(20):  # 20 saves, 10 ms apart: well inside the 300 ms quiet period
+    for n in range(20):  # 20 saves, 10 ms apart: well inside the quiet period
         set_value(
             project,
             f"posts_per_page:\n    value: {20 + n}",
@@ -138,7 +142,7 @@ def test_a_burst_of_saves_is_one_reconcile(
         )
         time.sleep(0.01)
     wait_for(lambda: config_value(db_url, "posts_per_page") == 40, 10, "the last value")
-    time.sleep(1.0)
+    time.sleep(1.5)  # longer than the quiet period: a second cycle would have run by now
     log = agent.log()
     assert log.count("change(s):") - before == 1, log
     assert log.count("sync: 1 config upserts") == 1
