@@ -3,9 +3,11 @@
 Measures the time from operator start until all 50 report Ready (each applies the sample dev
 environment: 7 migrations, 16 config entries, 13 forum nodes), then a full no-op pass (the
 `requested-at` annotation set on all 50 at once, until every one has run again), and the
-operator process's resident memory. BENCH_N sets the number of resources, BENCH_PASSES the
-number of no-op passes (the resident memory is printed after each: a leak grows pass after
-pass).
+operator process's resident memory; then, one resource at a time, the time from a changed
+package ConfigMap (`reconcile package | kubectl apply`: a config value changed) until the new
+value is in that resource's database (BENCH_CM_CHANGES of them, default 5). BENCH_N sets the
+number of resources, BENCH_PASSES the number of no-op passes (the resident memory is printed
+after each: a leak grows pass after pass).
 
     python bench/operator_scale.py            # prints a table; writes bench/out/operator_scale.json
 """
@@ -16,6 +18,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +40,7 @@ from tests.operator.conftest import (  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "50"))
 PASSES = int(os.environ.get("BENCH_PASSES", "1"))  # no-op passes; RSS is printed after each
+CM_CHANGES = int(os.environ.get("BENCH_CM_CHANGES", "5"))
 PROCS: list[subprocess.Popen[bytes]] = []  # killed on the way out, whatever happened
 
 
@@ -77,6 +81,30 @@ def one_pass(kube: KubeThread) -> tuple[float, float]:
             sys.exit("the no-op pass did not finish in 300 s")
         time.sleep(0.25)
     return time.perf_counter() - t1, t_patched
+
+
+def configmap_change(kube: KubeThread, project: Path, url: str, i: int, value: int) -> float:
+    """Change posts_per_page to ``value`` in the project, PATCH resource i's ConfigMap with the
+    new package, and time until the value is in its database."""
+    import psycopg
+
+    forum = project / "manifests/config/forum.yaml"
+    original = (REPO / "manifests/config/forum.yaml").read_text()
+    assert "value: 20\n" in original  # posts_per_page
+    forum.write_text(original.replace("value: 20\n", f"value: {value}\n", 1))
+    cm = package(project, "dev", f"pkg-s{i:02d}")
+    with psycopg.connect(url, autocommit=True) as conn:
+        t0 = time.perf_counter()
+        kube.patch(f"/api/v1/namespaces/default/configmaps/pkg-s{i:02d}", {"data": cm["data"]})
+        while True:
+            row = conn.execute(
+                "SELECT value FROM app_config WHERE key = 'posts_per_page'"
+            ).fetchone()
+            if row is not None and row[0] == value:
+                return time.perf_counter() - t0
+            if time.perf_counter() - t0 > 60:
+                sys.exit(f"s{i:02d}: the changed ConfigMap was not applied within 60 s")
+            time.sleep(0.01)
 
 
 def main() -> None:
@@ -127,6 +155,10 @@ def main() -> None:
         t_pass, t_patched = one_pass(kube)
         rss_passes.append(rss_mb(p.pid))
     rss = rss_passes[-1]
+    # resources one after another, each with the next value: 21, 22, ...
+    cm_times = [
+        configmap_change(kube, project, urls[k % N], k % N, 21 + k) for k in range(CM_CHANGES)
+    ]
     p.send_signal(signal.SIGTERM)
     p.wait(timeout=60)
 
@@ -180,6 +212,12 @@ def main() -> None:
             f"{t_resume:.1f} s",
             "<= 10 s",
         ),
+        (
+            f"changed package ConfigMap -> new value in the database (median of {CM_CHANGES})",
+            f"{statistics.median(cm_times):.2f} s",
+            "<= 5 s",
+        ),
+        ("  each", " ".join(f"{t:.2f}" for t in cm_times) + " s", "-"),
         ("operator resident memory when all are Ready", f"{rss_ready:.0f} MB", "-"),
         ("operator resident memory after the pass", f"{rss:.0f} MB", "<= 200 MB"),
     ]
@@ -207,6 +245,7 @@ def main() -> None:
                 "rss_mb": rss,
                 "rss_ready_mb": rss_ready,
                 "rss_passes_mb": rss_passes,
+                "configmap_change_s": cm_times,
             },
             indent=2,
         )
