@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import SourceLocation
-from reconciler.manifest.models import EnvironmentSpec
 from reconciler.sql.migration import VERSION, MigrationSource, version_key
+
+if TYPE_CHECKING:
+    from reconciler.manifest.models import EnvironmentSpec
 
 __all__ = ["ConfigEntry", "Desired", "DesiredMigration", "ForumNode"]
 
