@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import environment, goals_missed, reconcile_cmd, run
+from common import finish, reconcile_cmd, run
 
 REPO = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_RUNS", "9"))
@@ -59,7 +59,6 @@ def measure(env: dict[str, str]) -> None:
                     f"{' '.join(cmd)} exited {r.returncode}:\n{(r.stderr or r.stdout)[-2000:]}"
                 )
             times[name].append(t)
-    print(f"measured {environment()}\n")
     w = max(len(n) for n in commands)
     print(f"{'command'.ljust(w)}  {'min':>6} {'median':>6} {'max':>6}    goal")
     rows = []
@@ -68,11 +67,7 @@ def measure(env: dict[str, str]) -> None:
         med = statistics.median(ts)
         print(f"{name.ljust(w)}  {min(ts):6.3f} {med:6.3f} {max(ts):6.3f} s  {goal}")
         rows.append((name, f"{med:.3f} s", goal))
-    missed = goals_missed(rows)
-    for m in missed:
-        print(f"GOAL MISSED: {m}")
-    if missed:
-        sys.exit(1)
+    finish(rows)
 
 
 if __name__ == "__main__":
