@@ -69,12 +69,9 @@ def one_pass(kube: KubeThread) -> tuple[float, float]:
         )
     t_patched = time.perf_counter() - t1
     while True:
-        now = {
-            o["metadata"]["name"]: (o.get("status") or {}).get("lastRunAt")
-            for o in kube.get(API)["items"]
-        }
-        if all(now[k] != before[k] for k in before) and all(
-            (o.get("status") or {}).get("phase") == "Ready" for o in kube.get(API)["items"]
+        statuses = {o["metadata"]["name"]: o.get("status") or {} for o in kube.get(API)["items"]}
+        if all(statuses[k].get("lastRunAt") != before[k] for k in before) and all(
+            s.get("phase") == "Ready" for s in statuses.values()
         ):
             break
         if time.perf_counter() - t1 > 300:

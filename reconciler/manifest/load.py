@@ -209,9 +209,9 @@ def _secret_entries(data: Any, loc: Locator) -> list[Diagnostic]:
 
 
 def _known_fields(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """Field names of the model reached by following ``loc`` from ``model``."""
     from pydantic import BaseModel
 
-    """Field names of the model reached by following ``loc`` from ``model``."""
     current: Any = model
     for part in loc:
         if isinstance(part, int):

@@ -74,18 +74,23 @@ _PLAIN = "tag:neon-reconciler,2026:plain"
 _PLAIN_TAG = Tag(suffix=_PLAIN)
 
 
-def _may_have_non_specific_tag(text: str) -> bool:
-    """Whether a lone "!" stands before a value somewhere: YAML's non-specific tag, which makes
-    a plain scalar text (ruamel.yaml's composer resolves it as if untagged, so such scalars are
-    then found from the parser's events). A scan for "!", not a regular expression: most files
-    hold none, and a regular expression costs 10 ms on a 10,000-entry file."""
+def _non_specific_scalars(yaml: YAML, text: str) -> frozenset[tuple[int, int]]:
+    """(line, column) of the scalars written with YAML's non-specific tag ``!``, which makes a
+    plain scalar text. ruamel.yaml's composer resolves them as if untagged, so they are found
+    from the parser's events, parsed again only where a lone "!" stands before a value (a scan
+    for "!", not a regular expression: most files hold none, and a regular expression costs
+    10 ms on a 10,000-entry file)."""
     i = text.find("!")
     while i >= 0:
         after = text[i + 1 : i + 2] or "\n"
         if (i == 0 or text[i - 1] in " \t\r\n[{,:?-") and after in " \t\r\n,]}":
-            return True
+            return frozenset(
+                (e.start_mark.line, e.start_mark.column)
+                for e in yaml.parse(text)
+                if isinstance(e, ScalarEvent) and e.tag == "!"
+            )
         i = text.find("!", i + 1)
-    return False
+    return frozenset()
 
 
 # explicit tags a value may carry: the YAML core schema's; any other (``!secret x``,
@@ -452,14 +457,11 @@ def load_yaml(text: str, file: str) -> tuple[Any, Locator]:
         raise ManifestError(
             [Diagnostic("yaml-syntax", f"YAML: {e}", SourceLocation(file))]
         ) from None
-    text_at = frozenset(
-        (e.start_mark.line, e.start_mark.column)
-        for e in (yaml.parse(text) if node is not None and _may_have_non_specific_tag(text) else ())
-        if isinstance(e, ScalarEvent) and e.tag == "!"
-    )
-    b = _Builder(file, node, text_at)
+    if node is None:
+        return None, Locator(file)
+    b = _Builder(file, node, _non_specific_scalars(yaml, text))
     try:
-        data = b.build(node, ()) if node is not None else None
+        data = b.build(node, ())
     except _TooBig as e:
         raise ManifestError([e.diagnostic]) from None
     except RecursionError:
