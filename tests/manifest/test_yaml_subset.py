@@ -1,0 +1,297 @@
+"""The YAML loader's fast path for plain block mappings gives exactly what the full parser
+gives, or leaves the document to it: a differential test over generated documents."""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import pytest
+
+from reconciler.errors import ManifestError
+from reconciler.manifest.yamldoc import _parse, _simple_mapping, load_yaml
+
+KEYS = [
+    "a",
+    "b",
+    "key_1",
+    "x.y",
+    "a-b",
+    "1",
+    "true",
+    "null",
+    "~",
+    "-a",
+    "a b",
+    '"q"',
+    "<<",
+    "?",
+    "a:b",
+    "k" * 201,
+    "é",
+]
+VALUES = [
+    "1",
+    "-1",
+    "+1",
+    "0x1F",
+    "0o17",
+    "1.5",
+    ".5",
+    "-.5",
+    "1e3",
+    "1E+3",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "true",
+    "True",
+    "TRUE",
+    "tRUE",
+    "yes",
+    "no",
+    "on",
+    "null",
+    "Null",
+    "~",
+    "hello",
+    "hello world",
+    "a  b",
+    "a #b",
+    "a#b",
+    "a:b",
+    "a: b",
+    "http://x.y/z",
+    "-",
+    "- x",
+    "-x",
+    "--x",
+    "...",
+    "---",
+    ".",
+    "..",
+    "/path/to",
+    "a/b",
+    "+",
+    "@x",
+    "x@y",
+    "%x",
+    "&a x",
+    "*a",
+    "!x",
+    "! 20",
+    "!!str 1",
+    '"x"',
+    '"x #y"',
+    '"a\\nb"',
+    '"a\'b"',
+    "'x'",
+    "'a\"b'",
+    "'it''s'",
+    '""',
+    "''",
+    "[1, 2]",
+    "{a: 1}",
+    "|",
+    ">",
+    "1_000",
+    "0b11",
+    "012",
+    "2024-01-01",
+    "12:30",
+    "1.2.3",
+    "x-",
+    "-1-",
+    "_",
+    "+.5",
+    "-0",
+    "1.",
+    "e3",
+    "0x",
+    "-0x1F",
+    "+0o7",
+    "a\tb",
+    "x\x7f",
+    "é",
+    '"é"',
+    "'a # b'",
+    "a b c d",
+]
+# values of the subset (with VALUES' others added by _mutated and _document)
+SIMPLE = [
+    "1",
+    "-1",
+    "+1",
+    "0x1F",
+    "0o17",
+    "1.5",
+    ".5",
+    "-.5",
+    "1e3",
+    "1E+3",
+    "true",
+    "True",
+    "tRUE",
+    "yes",
+    "null",
+    "Null",
+    "hello",
+    "hello world",
+    "a  b",
+    "-x",
+    "/path/to",
+    "a/b",
+    "x@y",
+    "1_000",
+    "012",
+    "2024-01-01",
+    "1.2.3",
+    "x-",
+    "-0",
+    "1.",
+    '"x"',
+    '"x #y"',
+    "'x'",
+    "'a # b'",
+    '""',
+    "''",
+    "a b c d",
+]
+INDENTS = [0, 0, 2, 2, 4, 4, 6, 1, 3]
+
+
+def _line(r: random.Random) -> str:
+    ind = " " * r.choice(INDENTS)
+    key, val = r.choice(KEYS), r.choice(VALUES)
+    shapes = [
+        f"{ind}{key}: {val}",
+        f"{ind}{key}: {val}",
+        f"{ind}{key}: {val}",
+        f"{ind}{key}:",
+        f"{ind}{key}:",
+        f"{ind}{key}:   # note",
+        f"{ind}{key}: {val}  # note",
+        f"{ind}{key}:   {val}",
+        f"{ind}{key}: {val}   ",
+        f"{ind}# comment",
+        "",
+        "   ",
+        f"{ind}- {val}",
+        f"{ind}{val}",
+        "---",
+        "...",
+        f"{ind}{key}:{val}",
+        f"{ind}{key} : {val}",
+        f"{ind}#",
+        f"{ind}{key}: {val}#x",
+        "\t" + f"{key}: {val}",
+        f"{ind}{key}: {val}\r",
+    ]
+    return r.choice(shapes)
+
+
+def _document(r: random.Random) -> str:
+    lines = [_line(r) for _ in range(r.randint(1, 12))]
+    return "\n".join(lines) + r.choice(["\n", "", "\n\n"])
+
+
+def _mutated(r: random.Random) -> str:
+    """A well-formed document with one or two lines replaced or added: the edges of the subset."""
+    lines = _nested(r).split("\n")
+    for _ in range(r.randint(1, 2)):
+        i = r.randrange(len(lines))
+        if r.random() < 0.5:
+            lines[i] = _line(r)
+        else:
+            lines.insert(i, _line(r))
+    return "\n".join(lines)
+
+
+def _nested(r: random.Random) -> str:
+    """A well-formed nested mapping of simple values, so most of these take the fast path."""
+    out: list[str] = []
+
+    def block(indent: int, depth: int) -> None:
+        for i in range(r.randint(1, 4)):
+            key = r.choice(["a", "b", "key_1", "x.y", "a-b", "1", "true", f"k{i}"]) + f"{i}"
+            if depth < 3 and r.random() < 0.3:
+                out.append(" " * indent + f"{key}:" + r.choice(["", "  # c"]))
+                if r.random() < 0.3:
+                    out.append(" " * r.choice([0, indent + 1]) + "# between")
+                block(indent + r.choice([1, 2, 4]), depth + 1)
+            else:
+                value = r.choice(SIMPLE)
+                out.append(" " * indent + f"{key}: {value}" + r.choice(["", " # c", "  "]))
+
+    block(0, 0)
+    return "\n".join(out) + "\n"
+
+
+def _typed(value: Any) -> Any:
+    """The value with every scalar's type beside it (1, 1.0 and True compare equal)."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, value)
+
+
+@pytest.mark.parametrize(("make", "least"), [(_document, 5), (_nested, 2500), (_mutated, 300)])
+def test_the_fast_path_agrees_with_the_full_parser(make: Any, least: int) -> None:
+    r = random.Random(20261128)
+    fast_taken = 0
+    for _ in range(3000):
+        text = make(r)
+        fast = _simple_mapping(text, "f.yaml")
+        if fast is None:
+            continue
+        fast_taken += 1
+        try:
+            data, loc = _parse(text, "f.yaml")
+        except ManifestError as e:  # pragma: no cover - the failure message
+            pytest.fail(f"fast path accepted what the parser rejects: {text!r}: {e}")
+        assert _typed(fast[0]) == _typed(data), text
+        assert fast[1].keys == loc.keys, text
+        assert fast[1].values == loc.values, text
+    assert fast_taken >= least  # the generator reaches the fast path often enough to test it
+
+
+def test_what_the_fast_path_leaves_still_gets_the_parsers_errors() -> None:
+    dup = "a: 1\nb: 2\na: 3\n"
+    assert _simple_mapping(dup, "f.yaml") is None
+    with pytest.raises(ManifestError) as e:
+        load_yaml(dup, "f.yaml")
+    assert e.value.diagnostics[0].code == "duplicate-key"
+    assert _simple_mapping("a: .nan\n", "f.yaml") is None
+    with pytest.raises(ManifestError) as e:
+        load_yaml("a: .nan\n", "f.yaml")
+    assert e.value.diagnostics[0].code == "bad-number"
+
+
+def test_a_config_file_takes_the_fast_path_with_its_positions() -> None:
+    text = (
+        "# settings\ncategory: limits\nentries:\n  max_rows:\n    value: 500  # rows\n"
+        "    type: integer\n  motd:\n    value: 'hello # world'\n    type: string\n"
+    )
+    fast = _simple_mapping(text, "c.yaml")
+    assert fast is not None
+    data, loc = fast
+    assert data == {
+        "category": "limits",
+        "entries": {
+            "max_rows": {"value": 500, "type": "integer"},
+            "motd": {"value": "hello # world", "type": "string"},
+        },
+    }
+    assert str(loc.value(("entries", "max_rows", "value"))) == "c.yaml:5:12"
+    assert str(loc.key(("entries", "motd"))) == "c.yaml:7:3"
+    assert not math.isnan(data["entries"]["max_rows"]["value"])
+
+
+def test_deep_nesting_is_left_to_the_full_parser() -> None:
+    deep = "".join(" " * i + f"k{i}:\n" for i in range(2000)) + " " * 2000 + "v: 1\n"
+    assert _simple_mapping(deep, "f.yaml") is None
+    with pytest.raises(ManifestError) as e:
+        load_yaml(deep, "f.yaml")
+    assert e.value.diagnostics[0].code == "yaml-too-deep"
