@@ -64,6 +64,8 @@ _FLOAT = re.compile(
     r"^([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$"
 )
 
+# the characters an integer or a float of the core schema can start with (null and bool cannot)
+_NUMBER_START = frozenset("0123456789-+.")
 
 # the tag this loader gives a plain scalar written without a tag: its type is decided by
 # :func:`_scalar` (an explicit ``!!str 20``, a quoted or block scalar and the non-specific
@@ -171,10 +173,12 @@ def _scalar(node: ScalarNode) -> Any:
 
 def _core(v: str) -> Any:
     """A plain scalar's value under the YAML 1.2 core schema."""
-    if _NULL.match(v):
-        return None
-    if _BOOL.match(v):
-        return v.lower() == "true"
+    if v[:1] not in _NUMBER_START:  # the number patterns need not be tried (most text)
+        if _NULL.match(v):
+            return None
+        if _BOOL.match(v):
+            return v.lower() == "true"
+        return str(v)
     if _INT.match(v):
         if v.startswith("0x"):
             return int(v[2:], 16)
@@ -261,6 +265,9 @@ def _simple_mapping(text: str, file: str) -> tuple[dict[str, Any], Locator] | No
         values[p] = (lineno, m.start(3))
         if raw[0] in "\"'":
             current[key] = raw[1:-1]
+            continue
+        if raw.isdigit():  # ASCII here: a decimal integer, as _core would read it
+            current[key] = int(raw)
             continue
         value = _core(raw)
         if isinstance(value, float) and not math.isfinite(value):
