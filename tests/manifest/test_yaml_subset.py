@@ -251,7 +251,7 @@ def test_the_fast_path_agrees_with_the_full_parser(make: Any, least: int) -> Non
             data, loc = _parse(text, "f.yaml")
         except ManifestError as e:  # pragma: no cover - the failure message
             pytest.fail(f"fast path accepted what the parser rejects: {text!r}: {e}")
-        assert _typed(fast[0]) == _typed(data), text
+        assert repr(_typed(fast[0])) == repr(_typed(data)), text  # key order too
         assert fast[1].keys == loc.keys, text
         assert fast[1].values == loc.values, text
     assert fast_taken >= least  # the generator reaches the fast path often enough to test it
