@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 from reconciler.errors import Diagnostic, ManifestError, SourceLocation
 from reconciler.manifest.desired import ConfigEntry, Desired, DesiredMigration, ForumNode
 from reconciler.manifest.fs import Files
-from reconciler.manifest.yamldoc import Locator, load_yaml
 from reconciler.sql.migration import (
     DOWN_FILE,
     FLYWAY_UNDO_FILE,
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
         ForumNodeSpec,
         MigrationsSpec,
     )
+    from reconciler.manifest.yamldoc import Locator
 
 __all__ = [
     "check_value",
@@ -372,6 +372,8 @@ def read_category(text: str, file: str) -> ConfigFileSpec:
     from reconciler.manifest.models import ConfigFileSpec
 
     diags: list[Diagnostic] = []
+    from reconciler.manifest.yamldoc import load_yaml
+
     data, loc = load_yaml(text, file)
     spec = _validate(ConfigFileSpec, data, loc, diags)
     if spec is None:
@@ -817,6 +819,8 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
                 "--root the project folder that holds environments/",
             )
         raise ManifestError(diags)
+    from reconciler.manifest.yamldoc import load_yaml
+
     data, loc = load_yaml(text, env_file)
     spec: EnvironmentSpec | None = None
     for secret_path, why in find_secret(data):
