@@ -173,7 +173,7 @@ def _in_sleep(url: str) -> bool:
     return bool(
         query(
             url,
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%%' "
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(%%' "
             "AND state = 'active'",
         )[0][0]
     )
@@ -204,14 +204,15 @@ def test_second_signal_aborts_and_the_migration_rolls_back(
     agent = agent_factory()
     wait_for(lambda: config_value(db_url, "posts_per_page") == 20, 30, "the initial apply")
     (project / MIGS / "0008_slow_safe.sql").write_text(
-        "CREATE TABLE slow_done (id int);\nSELECT pg_sleep(3);\n"
+        "CREATE TABLE slow_done (id int);\nSELECT pg_sleep(10);\n"
     )
     wait_for(lambda: _in_sleep(db_url), 10, "the slow migration to start")
     agent.proc.send_signal(signal.SIGTERM)
     time.sleep(0.2)
     t0 = time.monotonic()
     assert agent.stop(signal.SIGINT) != 0
-    assert time.monotonic() - t0 < 2.5  # at once, not after the sleep
+    # at once, not after the sleep (a wide margin: a busy machine is slow to stop a process)
+    assert time.monotonic() - t0 < 6
     wait_for(lambda: not _in_sleep(db_url), 10, "the aborted backend to end")
     assert not _has(db_url, "slow_done")  # rolled back whole
     assert query(
