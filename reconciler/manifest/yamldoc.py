@@ -197,16 +197,66 @@ def _core(v: str) -> Any:
 
 
 # One line of the block-mapping subset :func:`_simple_mapping` reads without ruamel.yaml: a
-# blank or comment line, or ``key:`` / ``key: value`` with a plain key, a one-line value (plain
-# in a conservative character set, or quoted without escapes) and an optional comment. ASCII
+# blank or comment line, or ``key:`` / ``key: value`` with a plain key, a one-line value and
+# an optional comment. A value is plain in a conservative character set, quoted without
+# escapes, or a one-line flow list or mapping of such values (``[a, b]``, ``{k: v}``). ASCII
 # only, no tabs: anything else is left to the full parser.
+_KEY = r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}"
+_SCALAR = (
+    r"-?[A-Za-z0-9_./+](?:[A-Za-z0-9_./+@* \-]*[A-Za-z0-9_./+@*\-])?"
+    r"|\"[ !#-\[\]-~]*\"|'[ -&(-~]*'"
+)
 _SIMPLE_LINE = re.compile(
-    r"( *)(?:#[ -~]*|"
-    r"([A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}):"
-    r"(?: +(-?[A-Za-z0-9_./+](?:[A-Za-z0-9_./+@ \-]*[A-Za-z0-9_./+@\-])?"
-    r"|\"[ !#-\[\]-~]*\"|'[ -&(-~]*'))?"
+    rf"( *)(?:#[ -~]*|({_KEY}):"
+    rf"(?: +({_SCALAR}|\[[^\[\]{{}}#]*\]|\{{[^\[\]{{}}#]*\}}))?"
     r"(?: +#[ -~]*)? *)?"
 )
+# one item of a flow list, and one pair of a flow mapping, between commas
+_FLOW_ITEM = re.compile(rf" *({_SCALAR}) *")
+_FLOW_PAIR = re.compile(rf" *({_KEY}): +({_SCALAR}) *")
+_NO = object()  # a value the fast path leaves to the full parser
+
+
+def _simple_scalar(raw: str) -> Any:
+    """A one-line scalar of the subset, or :data:`_NO`."""
+    if raw[0] in "\"'":
+        return raw[1:-1]
+    if raw.isdigit():  # ASCII here: a decimal integer, as _core would read it
+        return int(raw)
+    value = _core(raw)
+    if isinstance(value, float) and not math.isfinite(value):
+        return _NO  # the full parser's located error
+    return value
+
+
+def _simple_flow(raw: str, line: int, col: int, path: Path, loc: Locator) -> Any:
+    """A one-line flow list or mapping of scalars written at ``col``, or :data:`_NO`."""
+    inner = raw[1:-1]
+    is_list = raw[0] == "["
+    if not inner.strip(" "):
+        return [] if is_list else {}
+    items: list[Any] = []
+    pairs: dict[str, Any] = {}
+    at = col + 1  # where the current part starts
+    for i, part in enumerate(inner.split(",")):
+        m = (_FLOW_ITEM if is_list else _FLOW_PAIR).fullmatch(part)
+        if m is None:
+            return _NO  # an empty part (a trailing comma), a nested collection, ...
+        value = _simple_scalar(m[m.lastindex or 1])
+        if value is _NO:
+            return _NO
+        if is_list:
+            loc.values[(*path, i)] = (line, at + m.start(1))
+            items.append(value)
+        else:
+            key = m[1]
+            if key in pairs:
+                return _NO
+            loc.keys[(*path, key)] = (line, at + m.start(1))
+            loc.values[(*path, key)] = (line, at + m.start(2))
+            pairs[key] = value
+        at += len(part) + 1
+    return items if is_list else pairs
 
 
 # nesting the fast path leaves to the full parser, whose recursion has its own located error
@@ -215,10 +265,11 @@ _SIMPLE_DEPTH = 64
 
 def _simple_mapping(text: str, file: str) -> tuple[dict[str, Any], Locator] | None:
     """The data and positions of a document written in the plain subset most manifests use
-    (nested block mappings of one-line scalars), or None for anything else, which the full
-    parser then reads. It gives exactly what the full path gives for such a document (a
-    differential test holds it to that) at a fifth of the cost: ruamel.yaml builds a node and
-    two marks per scalar, 0.2 s over a 10,000-entry config file. Whatever it is unsure of
+    (nested block mappings of one-line scalars and one-line flow lists and mappings of them),
+    or None for anything else, which the full parser then reads. It gives exactly what the
+    full path gives for such a document (a differential test holds it to that) at a fifth of
+    the cost: ruamel.yaml builds a node and two marks per scalar, 0.2 s over a 10,000-entry
+    config file. Whatever it is unsure of
     (an empty value, a duplicate key, a number JSON cannot hold, a continuation line, an
     indentation the full parser would reject) it leaves to the full parser and its errors."""
     if not text.isascii() or "\t" in text or "\r" in text:
@@ -263,15 +314,11 @@ def _simple_mapping(text: str, file: str) -> tuple[dict[str, Any], Locator] | No
         if raw is None:
             opened = (key, p)
             continue
-        values[p] = (lineno, m.start(3))
-        if raw[0] in "\"'":
-            current[key] = raw[1:-1]
-            continue
-        if raw.isdigit():  # ASCII here: a decimal integer, as _core would read it
-            current[key] = int(raw)
-            continue
-        value = _core(raw)
-        if isinstance(value, float) and not math.isfinite(value):
+        start = m.start(3)
+        values[p] = (lineno, start)
+        flow = raw[0] in "[{"
+        value = _simple_flow(raw, lineno, start, p, loc) if flow else _simple_scalar(raw)
+        if value is _NO:
             return None
         current[key] = value
     if opened is not None or not root:

@@ -117,6 +117,47 @@ VALUES = [
     '"é"',
     "'a # b'",
     "a b c d",
+    "[a, b]",
+    "[1, 2.5, true]",
+    "[]",
+    "[ ]",
+    "{}",
+    "{a: 1}",
+    "{a: 1, b: x y}",
+    "{a: 1, a: 2}",
+    "[a, b,]",
+    "[a,b]",
+    "{a:1}",
+    "{a}",
+    "[[1]]",
+    "[a, {b: 1}]",
+    "['x,y']",
+    "[\"a\", 'b']",
+    "[a #c]",
+    "[a] # c",
+    "{a: 1}x",
+    "[-1, .5, 0x1F, .inf]",
+    "[a: b]",
+    "{a: [1]}",
+    "[ a , b ]",
+    "{ a: 1 ,b: 2 }",
+    "[~, null]",
+    "[*a]",
+    "[&a x]",
+    "[!x]",
+    "[a*b]",
+    "*a",
+    "a*b",
+    "[a, ]",
+    "[a ,b]",
+    "{a: 1,}",
+    "{ }",
+    "[,]",
+    "[a, -]",
+    "{a: -}",
+    "{a: ''}",
+    "['']",
+    "[a  b]",
 ]
 # values of the subset (with VALUES' others added by _mutated and _document)
 SIMPLE = [
@@ -157,6 +198,13 @@ SIMPLE = [
     '""',
     "''",
     "a b c d",
+    "[a, b]",
+    "{k: v, n: 2}",
+    "[]",
+    "{}",
+    "[1, 'x', \"y\"]",
+    "a*b",
+    "{ a: 1 ,b: 2 }",
 ]
 INDENTS = [0, 0, 2, 2, 4, 4, 6, 1, 3]
 
@@ -267,6 +315,28 @@ def test_what_the_fast_path_leaves_still_gets_the_parsers_errors() -> None:
     with pytest.raises(ManifestError) as e:
         load_yaml("a: .nan\n", "f.yaml")
     assert e.value.diagnostics[0].code == "bad-number"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: {k: 1, k: 2}\n",  # a duplicate key in a flow mapping: the parser's located error
+        "a: [1, 2,]\n",
+        "a: [1, [2]]\n",
+        "a: {k}\n",
+        "a: [k: v]\n",
+        "a: {k:v}\n",
+        "a: [x, .inf]\n",
+        "a: ['x, y']\n",
+    ],
+)
+def test_flow_collections_outside_the_subset_go_to_the_full_parser(text: str) -> None:
+    assert _simple_mapping(text, "f.yaml") is None
+    try:
+        data, _ = _parse(text, "f.yaml")
+    except ManifestError:
+        return
+    assert load_yaml(text, "f.yaml")[0] == data
 
 
 def test_a_config_file_takes_the_fast_path_with_its_positions() -> None:
