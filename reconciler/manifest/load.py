@@ -370,10 +370,9 @@ def check_value(spec: ConfigEntrySpec, value: Any) -> str | None:
 def read_category(text: str, file: str) -> ConfigFileSpec:
     """One category file checked by the same model as in an environment (ManifestError if not)."""
     from reconciler.manifest.models import ConfigFileSpec
-
-    diags: list[Diagnostic] = []
     from reconciler.manifest.yamldoc import load_yaml
 
+    diags: list[Diagnostic] = []
     data, loc = load_yaml(text, file)
     spec = _validate(ConfigFileSpec, data, loc, diags)
     if spec is None:

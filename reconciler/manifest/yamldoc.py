@@ -269,9 +269,9 @@ def _simple_mapping(text: str, file: str) -> tuple[dict[str, Any], Locator] | No
     or None for anything else, which the full parser then reads. It gives exactly what the
     full path gives for such a document (a differential test holds it to that) at a fifth of
     the cost: ruamel.yaml builds a node and two marks per scalar, 0.2 s over a 10,000-entry
-    config file. Whatever it is unsure of
-    (an empty value, a duplicate key, a number JSON cannot hold, a continuation line, an
-    indentation the full parser would reject) it leaves to the full parser and its errors."""
+    config file. Whatever it is unsure of (an empty value, a duplicate key, a number JSON
+    cannot hold, a continuation line, an indentation the full parser would reject) it leaves
+    to the full parser and its errors."""
     if not text.isascii() or "\t" in text or "\r" in text:
         return None
     loc = Locator(file)
