@@ -214,6 +214,8 @@ _SIMPLE_LINE = re.compile(
 # one item of a flow list, and one pair of a flow mapping, between commas
 _FLOW_ITEM = re.compile(rf" *({_SCALAR}) *")
 _FLOW_PAIR = re.compile(rf" *({_KEY}): +({_SCALAR}) *")
+# a `- ` list entry that is a scalar or a flow collection (after the dash)
+_SIMPLE_ITEM = re.compile(rf"( *)({_SCALAR}|\[[^\[\]{{}}#]*\]|\{{[^\[\]{{}}#]*\}})(?: +#[ -~]*)? *")
 _NO = object()  # a value the fast path leaves to the full parser
 
 
@@ -265,54 +267,98 @@ _SIMPLE_DEPTH = 64
 
 def _simple_mapping(text: str, file: str) -> tuple[dict[str, Any], Locator] | None:
     """The data and positions of a document written in the plain subset most manifests use
-    (nested block mappings of one-line scalars and one-line flow lists and mappings of them),
-    or None for anything else, which the full parser then reads. It gives exactly what the
-    full path gives for such a document (a differential test holds it to that) at a fifth of
-    the cost: ruamel.yaml builds a node and two marks per scalar, 0.2 s over a 10,000-entry
-    config file. Whatever it is unsure of (an empty value, a duplicate key, a number JSON
-    cannot hold, a continuation line, an indentation the full parser would reject) it leaves
-    to the full parser and its errors."""
+    (nested block mappings and ``- item`` lists of one-line scalars, and one-line flow lists
+    and mappings of them), or None for anything else, which the full parser then reads. It
+    gives exactly what the full path gives for such a document (a differential test holds it
+    to that) at a fifth of the cost: ruamel.yaml builds a node and two marks per scalar, 0.2 s
+    over a 10,000-entry config file. Whatever it is unsure of (an empty value or item, a
+    duplicate key, a number JSON cannot hold, a continuation line, an indentation the full
+    parser would reject) it leaves to the full parser and its errors."""
     if not text.isascii() or "\t" in text or "\r" in text:
         return None
     loc = Locator(file)
     keys, values = loc.keys, loc.values
     root: dict[str, Any] = {}
-    # open mappings, innermost last: (indent, the mapping, its path)
-    stack: list[tuple[int, dict[str, Any], Path]] = [(0, root, ())]
-    indent, current, path = stack[-1]
-    opened: tuple[str, Path] | None = None  # a `key:` line whose mapping the next line opens
+    # open collections, innermost last: (indent, the mapping or list, its path, a list?)
+    top: tuple[int, dict[str, Any] | list[Any], Path, bool] = (0, root, (), False)
+    stack = [top]
+    opened: tuple[str, Path, int] | None = None  # a `key:` line whose value the next line opens
     match = _SIMPLE_LINE.fullmatch
     for lineno, line in enumerate(text.split("\n")):
         m = match(line)
-        if m is None:
-            return None
-        key = m[2]
-        if key is None:  # blank or comment
-            continue
-        col = len(m[1])
+        scalar = None
+        if m is not None:  # a key, a blank or a comment line (most lines)
+            key = m[2]
+            if key is None:
+                continue
+            col = at = len(m[1])
+            item = False
+        else:  # an entry of a block list, or outside the subset
+            col = len(line) - len(line.lstrip(" "))
+            item = line.startswith("- ", col)
+            if not item or len(stack) > _SIMPLE_DEPTH:
+                return None  # deep: the full parser's own error
+            m = match(line, col + 2)
+            if m is None:
+                scalar = _SIMPLE_ITEM.fullmatch(line, col + 2)
+                if scalar is None:
+                    return None
+                at = col + 2 + len(scalar[1])
+                key = None
+            else:
+                key = m[2]
+                if key is None:
+                    return None  # an entry with nothing in it
+                at = col + 2 + len(m[1])  # where its key starts
         if opened is not None:
-            if col <= indent or len(stack) > _SIMPLE_DEPTH:
-                return None  # an empty value (the full parser decides what it is), or deep
-            child: dict[str, Any] = {}
-            name, path = opened
-            current[name] = child
-            values[path] = (lineno, col)
-            stack.append((col, child, path))
-            indent, current = col, child
+            name, path, above = opened
             opened = None
-        elif col != indent:
-            while col < indent:
+            if col < above or (col == above and not item) or len(stack) > _SIMPLE_DEPTH:
+                return None  # an empty value (the full parser decides what it is), or deep
+            parent = top[1]
+            assert isinstance(parent, dict)
+            child: dict[str, Any] | list[Any] = [] if item else {}
+            parent[name] = child
+            values[path] = (lineno, col)
+            top = (col, child, path, item)
+            stack.append(top)
+        elif top[0] != col or top[3] or item:  # not the next key of the same mapping
+            # close what this line is outside of; a list at a key's own indent ends at the
+            # next key there
+            while top[0] > col or (top[0] == col and top[3] and not item):
                 stack.pop()
-                indent, current, path = stack[-1]
-            if col != indent:
-                return None  # deeper than the mapping (a continuation line) or misaligned
+                if not stack:
+                    return None
+                top = stack[-1]
+            if top[0] != col or top[3] != item:
+                return None  # deeper than what is open (a continuation line) or misaligned
+        _, current, path, _ = top
+        if item:
+            assert isinstance(current, list)
+            p = (*path, len(current))
+            values[p] = (lineno, at)
+            if key is None:
+                assert scalar is not None
+                raw = scalar[2]
+                flow = raw[0] in "[{"
+                value = _simple_flow(raw, lineno, at, p, loc) if flow else _simple_scalar(raw)
+                if value is _NO:
+                    return None
+                current.append(value)
+                continue
+            entry: dict[str, Any] = {}
+            current.append(entry)
+            top = (at, entry, p, False)
+            stack.append(top)
+            current, path = entry, p
+        assert isinstance(current, dict) and m is not None and key is not None
         if key in current:
             return None
         p = (*path, key)
-        keys[p] = (lineno, col)
+        keys[p] = (lineno, at)
         raw = m[3]
         if raw is None:
-            opened = (key, p)
+            opened = (key, p, at)
             continue
         start = m.start(3)
         values[p] = (lineno, start)
