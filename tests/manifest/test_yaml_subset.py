@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ManifestError
-from reconciler.manifest.yamldoc import _parse, _simple_mapping, load_yaml
+from reconciler.manifest.yamldoc import _simple_mapping, load_yaml
+from reconciler.manifest.yamltree import parse as _parse
 
 KEYS = [
     "a",
@@ -77,6 +78,12 @@ SIMPLE = [
     "[1, 'x', \"y\"]",
     "a*b",
     "{ a: 1 ,b: 2 }",
+    "{xp: {daily_cap: 100000}}",
+    "[a, [b, c]]",
+    "{a: [1, 2], b: {c: d}}",
+    "['x, y']",
+    '["a]", b]',
+    "[[], {}]",
 ]
 # values at the edges of the subset and beyond it, with the subset's own
 VALUES = [
@@ -164,6 +171,10 @@ VALUES = [
     "{a: ''}",
     "['']",
     "[a  b]",
+    "[[[[1]]]]",
+    "[a]x",
+    "[[1] , 2]",
+    "{a: {b: {c: [1, {d: e}]}}}",
     *SIMPLE,
 ]
 INDENTS = [0, 0, 2, 2, 4, 4, 6, 1, 3]
@@ -304,12 +315,14 @@ def test_what_the_fast_path_leaves_still_gets_the_parsers_errors() -> None:
     [
         "a: {k: 1, k: 2}\n",  # a duplicate key in a flow mapping: the parser's located error
         "a: [1, 2,]\n",
-        "a: [1, [2]]\n",
         "a: {k}\n",
         "a: [k: v]\n",
         "a: {k:v}\n",
         "a: [x, .inf]\n",
-        "a: ['x, y']\n",
+        "a: [1, [2]] x\n",
+        "a: {k: [1,]}\n",
+        "a: [a #c]\n",
+        "a: " + "[" * 40 + "]" * 40 + "\n",
     ],
 )
 def test_flow_collections_outside_the_subset_go_to_the_full_parser(text: str) -> None:
