@@ -1,19 +1,50 @@
-"""Planning, pure: desired state x live state -> typed actions and findings, a hash, renderers."""
+"""Planning, pure: desired state x live state -> typed actions and findings, a hash, renderers.
 
-from reconciler.plan.compute import PlanContext, make_plan, pending_migrations
-from reconciler.plan.live import AppliedMigration, LiveConfig, LiveForum, LiveState
-from reconciler.plan.model import (
-    Action,
-    ApplyMigration,
-    ArchiveForum,
-    DeleteConfig,
-    Finding,
-    Plan,
-    UpsertConfig,
-    UpsertForum,
-    Verdict,
-)
-from reconciler.plan.render import describe, plan_to_dict, render_plan
+Each name below is imported when first used (``from reconciler.plan.model import Verdict``
+loads the vocabulary, not the planner and its drift and live-state modules), so the policy
+and ``validate`` do not pay for planning they do not do.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reconciler.plan.compute import PlanContext, make_plan, pending_migrations
+    from reconciler.plan.live import AppliedMigration, LiveConfig, LiveForum, LiveState
+    from reconciler.plan.model import (
+        Action,
+        ApplyMigration,
+        ArchiveForum,
+        DeleteConfig,
+        Finding,
+        Plan,
+        UpsertConfig,
+        UpsertForum,
+        Verdict,
+    )
+    from reconciler.plan.render import describe, plan_to_dict, render_plan
+
+_WHERE = {
+    "PlanContext": "compute",
+    "make_plan": "compute",
+    "pending_migrations": "compute",
+    "AppliedMigration": "live",
+    "LiveConfig": "live",
+    "LiveForum": "live",
+    "LiveState": "live",
+    "Action": "model",
+    "ApplyMigration": "model",
+    "ArchiveForum": "model",
+    "DeleteConfig": "model",
+    "Finding": "model",
+    "Plan": "model",
+    "UpsertConfig": "model",
+    "UpsertForum": "model",
+    "Verdict": "model",
+    "describe": "render",
+    "plan_to_dict": "render",
+    "render_plan": "render",
+}
 
 __all__ = [
     "Action",
@@ -36,3 +67,10 @@ __all__ = [
     "plan_to_dict",
     "render_plan",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
