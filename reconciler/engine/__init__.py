@@ -11,8 +11,9 @@ needed, so validating stays light; each operation's module is imported when firs
 
 import sys
 import types
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+from reconciler.lazy import lazy_names
 
 # operations whose module bears their name: ``reconciler.engine.check`` is the function
 _OPERATIONS = frozenset(("check", "package", "reconcile", "repair", "validate", "verify"))
@@ -100,13 +101,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(globals(), _WHERE)
 
 
 __all__ = [

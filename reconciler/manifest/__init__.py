@@ -6,8 +6,9 @@ loads desired.py, not the pydantic models), so a tool that reads one migration f
 pay for the environment's models.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from reconciler.lazy import lazy_names
 
 if TYPE_CHECKING:
     from reconciler.manifest.desired import ConfigEntry, Desired, DesiredMigration, ForumNode
@@ -16,16 +17,16 @@ if TYPE_CHECKING:
     from reconciler.manifest.models import EnvironmentSpec, Policy
 
 _WHERE = {
-    "ConfigEntry": "desired",
-    "Desired": "desired",
-    "DesiredMigration": "desired",
-    "ForumNode": "desired",
-    "Files": "fs",
-    "MemoryFiles": "fs",
-    "load_environment": "load",
-    "resolve_env_file": "load",
-    "EnvironmentSpec": "models",
-    "Policy": "models",
+    "ConfigEntry": ".desired",
+    "Desired": ".desired",
+    "DesiredMigration": ".desired",
+    "ForumNode": ".desired",
+    "Files": ".fs",
+    "MemoryFiles": ".fs",
+    "load_environment": ".load",
+    "resolve_env_file": ".load",
+    "EnvironmentSpec": ".models",
+    "Policy": ".models",
 }
 
 __all__ = [
@@ -42,8 +43,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_names(globals(), _WHERE)

@@ -5,8 +5,9 @@ loads the vocabulary, not the planner and its drift and live-state modules), so 
 and ``validate`` do not pay for planning they do not do.
 """
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from reconciler.lazy import lazy_names
 
 if TYPE_CHECKING:
     from reconciler.plan.compute import PlanContext, make_plan, pending_migrations
@@ -25,25 +26,25 @@ if TYPE_CHECKING:
     from reconciler.plan.render import describe, plan_to_dict, render_plan
 
 _WHERE = {
-    "PlanContext": "compute",
-    "make_plan": "compute",
-    "pending_migrations": "compute",
-    "AppliedMigration": "live",
-    "LiveConfig": "live",
-    "LiveForum": "live",
-    "LiveState": "live",
-    "Action": "model",
-    "ApplyMigration": "model",
-    "ArchiveForum": "model",
-    "DeleteConfig": "model",
-    "Finding": "model",
-    "Plan": "model",
-    "UpsertConfig": "model",
-    "UpsertForum": "model",
-    "Verdict": "model",
-    "describe": "render",
-    "plan_to_dict": "render",
-    "render_plan": "render",
+    "PlanContext": ".compute",
+    "make_plan": ".compute",
+    "pending_migrations": ".compute",
+    "AppliedMigration": ".live",
+    "LiveConfig": ".live",
+    "LiveForum": ".live",
+    "LiveState": ".live",
+    "Action": ".model",
+    "ApplyMigration": ".model",
+    "ArchiveForum": ".model",
+    "DeleteConfig": ".model",
+    "Finding": ".model",
+    "Plan": ".model",
+    "UpsertConfig": ".model",
+    "UpsertForum": ".model",
+    "Verdict": ".model",
+    "describe": ".render",
+    "plan_to_dict": ".render",
+    "render_plan": ".render",
 }
 
 __all__ = [
@@ -69,8 +70,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_names(globals(), _WHERE)
