@@ -50,7 +50,7 @@ def reset_session(cur: psycopg.Cursor[Any]) -> None:
     """The session's settings and role back to how the connection opened them, and no
     temporary objects."""
     for statement in _RESET_SESSION:
-        cur.execute(statement)
+        cur.execute(statement, prepare=False)
 
 
 # session state other than settings that a file can leave: a prepared statement (the next
@@ -138,6 +138,16 @@ Event = Callable[[str, str], None]
 
 
 @dataclass
+class _Sent:
+    """One file's cursors in a pipelined run, each holding the result of what it sent."""
+
+    setup: psycopg.Cursor[Any]
+    statements: list[tuple[Statement, psycopg.Cursor[Any]]]
+    history: psycopg.Cursor[Any]
+    commit: psycopg.Cursor[Any]
+
+
+@dataclass
 class ApplyReport:
     migrations: list[str] = field(default_factory=list)
     data_actions: int = 0
@@ -211,6 +221,9 @@ class Applier:
                 str(int(self.policy.statement_timeout)),
                 local,
             ),
+            # (never prepared: in a pipeline, psycopg can take a statement whose Parse the
+            # server skipped after a failure for prepared, and the retry then fails on it)
+            prepare=False,
         )
 
     def _backoff(self, attempt: int, what: str) -> None:
@@ -250,6 +263,55 @@ class Applier:
         self._unsettled = False
 
     # -- migrations ------------------------------------------------------------------------
+    # Consecutive transactional files go to the server together, up to this many files or
+    # statements at a time (each still its own transaction with its history row): the server
+    # runs one while the next are on their way. A batch is confirmed as a whole, so its
+    # "migrate" events come when its files have committed, one batch at a time.
+    _BATCH_FILES = 32
+    _BATCH_STATEMENTS = 512
+
+    def apply_migrations(self, actions: Sequence[ApplyMigration]) -> None:
+        """The plan's migrations in order; the first that fails stops the run there, with the
+        files before it committed and none after it run."""
+        i = 0
+        while i < len(actions):
+            batch = [self._files[actions[i].version]]
+            if self._batchable(actions[i], batch[0]):
+                size = len(batch[0].source.statements)
+                for a in actions[i + 1 :]:
+                    m = self._files[a.version]
+                    size += len(m.source.statements)
+                    if (
+                        len(batch) >= self._BATCH_FILES
+                        or size > self._BATCH_STATEMENTS
+                        or not self._batchable(a, m)
+                    ):
+                        break
+                    batch.append(m)
+            if len(batch) == 1:
+                self.apply_migration(actions[i])
+            else:
+                self._unsettled = True
+                try:
+                    self._apply_transactional(batch, announced=0)
+                except BaseException:
+                    with contextlib.suppress(psycopg.Error):  # (the file's own error tells)
+                        self.settle()
+                    raise
+            i += len(batch)
+
+    @staticmethod
+    def _batchable(action: ApplyMigration, m: DesiredMigration) -> bool:
+        """Can this file share a pipeline with its neighbours? Not one that runs outside a
+        transaction, copies rows (libpq cannot COPY in pipeline mode) or leaves session state
+        to clear after it (which needs the file's outcome first)."""
+        return (
+            not action.no_transaction
+            and psycopg.Pipeline.is_supported()
+            and not any(s.data is not None for s in m.source.statements)
+            and _session_changes(m) == (False, False)
+        )
+
     def apply_migration(self, action: ApplyMigration) -> None:
         m = self._files[action.version]
         started = time.monotonic()
@@ -260,15 +322,15 @@ class Applier:
         try:
             if action.no_transaction:
                 self._apply_stepwise(m, action.resume_from, started, action.started)
+                self.report.migrations.append(m.version)
             else:
-                self._apply_transactional(m)
+                self._apply_transactional([m], announced=1)
         except BaseException:
             with contextlib.suppress(psycopg.Error):  # (the file's own error is the one to tell)
                 self.settle()
             raise
         finally:
             restore_session(self.conn, m)
-        self.report.migrations.append(m.version)
 
     _HISTORY = (
         "INSERT INTO reconciler.schema_migrations (version, name, checksum, "
@@ -286,11 +348,35 @@ class Applier:
     # a repeatable migration's row records its latest application
     _HISTORY_AGAIN = _HISTORY.removesuffix("WHERE reconciler.schema_migrations.applied_at IS NULL")
 
-    def _apply_transactional(self, m: DesiredMigration) -> None:
-        for attempt in range(self.policy.lock_retries + 1):
-            failure = self._send_transaction(m)
+    def _apply_transactional(self, ms: Sequence[DesiredMigration], *, announced: int) -> None:
+        """Files ``ms`` in order, each in one transaction with its history row; ``announced``:
+        how many of them a "migrate" event has named already. A lock timeout retries the file
+        it stopped (and those after it); any other failure ends the run at that file."""
+        done = attempt = 0
+        while True:
+            sent: list[_Sent] = []
+            try:
+                failure = self._send_transactions(ms[done:], sent)
+            finally:  # (also when interrupted: what committed is reported as applied)
+                ran = next((i for i, s in enumerate(sent) if not _succeeded(s.commit)), len(sent))
+                for s in sent:
+                    for c in (s.setup, s.history, s.commit, *(c for _, c in s.statements)):
+                        c.close()
+                for m in ms[done : done + ran]:
+                    if announced <= done:
+                        self.event("migrate", m.filename)
+                        announced += 1
+                    self.report.migrations.append(m.version)
+                    done += 1
             if failure is None:
                 return
+            if done == len(ms):  # (all committed: the failure came after the last COMMIT)
+                raise failure[1]
+            attempt = 0 if ran else attempt
+            m = ms[done]
+            if announced <= done:
+                self.event("migrate", m.filename)
+                announced += 1
             stmt, e = failure
             if isinstance(e, psycopg.errors.LockNotAvailable):
                 if attempt >= self.policy.lock_retries or stmt is None:
@@ -298,85 +384,96 @@ class Applier:
                         m, stmt or m.source.statements[0], e, f" (after {attempt + 1} attempts)"
                     ) from None
                 self._backoff(attempt, m.filename)
+                attempt += 1
             elif stmt is None:
                 raise e
             else:
                 raise self._fail(m, stmt, e) from None
 
-    def _send_transaction(
-        self, m: DesiredMigration
+    def _send_transactions(
+        self, ms: Sequence[DesiredMigration], sent: list[_Sent]
     ) -> tuple[Statement | None, psycopg.Error] | None:
-        """One attempt at a transactional migration: BEGIN, the timeouts, every statement, the
-        history row and COMMIT, in one round trip where libpq has pipeline mode.
+        """One attempt at transactional files: for each, BEGIN, the timeouts, every statement,
+        the history row and COMMIT, all in one round trip where libpq has pipeline mode.
+        ``sent`` gets each file's cursors, the first whose COMMIT has no result being the one
+        that failed (or was interrupted); the caller closes them.
 
-        None once committed; otherwise it all rolled back, and this returns the error with the
-        statement that failed (None when the failure was outside the file's statements), read
-        from which statements got a result: the file is never run again to find out."""
+        None once all committed; otherwise the first failure rolled its file back and the
+        server skipped every file after it; this returns the error with the statement that
+        failed (None when the failure was outside the file's statements), read from which
+        statements got a result: the file is never run again to find out."""
         # (libpq cannot COPY in pipeline mode: a file with rows to copy is sent statement by
         # statement, still in one transaction)
         pipelined = psycopg.Pipeline.is_supported() and not any(
-            s.data is not None for s in m.source.statements
+            s.data is not None for m in ms for s in m.source.statements
         )
-        setup, history, end = self.conn.cursor(), self.conn.cursor(), self.conn.cursor()
-        sent: list[tuple[Statement, psycopg.Cursor]] = []
+        assert pipelined or len(ms) == 1
         running: Statement | None = None
         try:
-            # Pipelined, the transaction is written out (BEGIN ... COMMIT) rather than opened
+            # Pipelined, each transaction is written out (BEGIN ... COMMIT) rather than opened
             # with psycopg's transaction(), which waits for the server at BEGIN, at COMMIT and
-            # at the pipeline's end: one Sync here, so the whole file is one round trip.
+            # at the pipeline's end: one Sync here, after the last file. On an error the
+            # server skips everything up to that Sync, the later files' BEGIN and COMMIT
+            # included, so the files before the failed one stay committed and none after it runs.
             with (
                 self.conn.pipeline() if pipelined else contextlib.nullcontext(),
                 contextlib.nullcontext() if pipelined else self.conn.transaction(),
             ):
-                if pipelined:
-                    setup.execute("BEGIN")
-                reset_session(setup)  # (RESET ALL then the LOCAL timeouts, in this order)
-                if pipelined and self.conn.info.server_version >= 140000:
-                    # The COMMIT is on its way with the statements, so a reconciler that dies
-                    # (a second Ctrl-C, kill -9) must not leave the server to finish the file
-                    # and commit it: the server checks every second that the client is still
-                    # there and otherwise cancels the statement it runs, which skips the
-                    # rest, COMMIT included, and rolls the file back.
-                    setup.execute(
-                        "SELECT set_config('client_connection_check_interval', '1000', true)"
+                for m in ms:
+                    s = _Sent(self.conn.cursor(), [], self.conn.cursor(), self.conn.cursor())
+                    sent.append(s)
+                    if pipelined:
+                        s.setup.execute("BEGIN", prepare=False)
+                    reset_session(s.setup)  # (RESET ALL then the LOCAL timeouts, in this order)
+                    if pipelined and self.conn.info.server_version >= 140000:
+                        # The COMMIT is on its way with the statements, so a reconciler that
+                        # dies (a second Ctrl-C, kill -9) must not leave the server to finish
+                        # the file and commit it: the server checks every second that the
+                        # client is still there and otherwise cancels the statement it runs,
+                        # which skips the rest, every COMMIT included, and rolls the file back.
+                        s.setup.execute(
+                            "SELECT set_config('client_connection_check_interval', '1000', true)",
+                            prepare=False,
+                        )
+                    # The file's transaction need not wait for its own WAL flush: it commits or
+                    # not as a whole with its history row, and the apply reports success only
+                    # after a later synchronous commit (the snapshot, the audit event), whose
+                    # flush covers every earlier commit. A server crash before that loses
+                    # whole files, which the next run applies again; one flush per file was
+                    # most of a long history's time on storage where a flush is a network
+                    # round trip (Neon's safekeepers).
+                    self._timeouts(s.setup, local=True, flush=False)
+                    for stmt in m.source.statements:
+                        cur = self.conn.cursor()
+                        s.statements.append((stmt, cur))
+                        running = stmt
+                        run_statement(cur, stmt)
+                    running = None
+                    s.history.execute(
+                        self._HISTORY_AGAIN if is_repeatable(m.version) else self._HISTORY,
+                        (
+                            m.version,
+                            m.name,
+                            m.checksum,
+                            self.actor,
+                            self.plan_hash,
+                            len(m.source.statements),
+                        ),
+                        prepare=False,
                     )
-                # The file's transaction need not wait for its own WAL flush: it commits or not
-                # as a whole with its history row, and the apply reports success only after a
-                # later synchronous commit (the snapshot, the audit event), whose flush covers
-                # every earlier commit. A server crash before that loses whole files, which the
-                # next run applies again; one flush per file was most of a long history's time
-                # on storage where a flush is a network round trip (Neon's safekeepers).
-                self._timeouts(setup, local=True, flush=False)
-                for stmt in m.source.statements:
-                    cur = self.conn.cursor()
-                    sent.append((stmt, cur))
-                    running = stmt
-                    run_statement(cur, stmt)
-                running = None
-                history.execute(
-                    self._HISTORY_AGAIN if is_repeatable(m.version) else self._HISTORY,
-                    (
-                        m.version,
-                        m.name,
-                        m.checksum,
-                        self.actor,
-                        self.plan_hash,
-                        len(m.source.statements),
-                    ),
-                )
-                if pipelined:
-                    end.execute("COMMIT")
+                    if pipelined:
+                        s.commit.execute("COMMIT", prepare=False)
+            if not pipelined:  # transaction() committed on leaving: its history row tells
+                sent[0].commit = sent[0].history
         except psycopg.Error as e:
             if pipelined:
                 self._roll_back()
-            if not _succeeded(setup):
+            failed = next((s for s in sent if not _succeeded(s.commit)), None)
+            if failed is None or not _succeeded(failed.setup):
                 return None, e
             if not pipelined:  # sent one by one: the one running failed (a COPY's result
                 return running, e  # stays that of its start, so only this tells)
-            return next((s for s, c in sent if not _succeeded(c)), None), e
-        finally:
-            for c in (setup, history, end, *(c for _, c in sent)):
-                c.close()
+            return next((t for t, c in failed.statements if not _succeeded(c)), None), e
         return None
 
     def _roll_back(self) -> None:

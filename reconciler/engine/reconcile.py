@@ -237,8 +237,7 @@ def _apply(s: Session, out: Outcome) -> Outcome:
     )
     ensure_bookkeeping(s.connection)
     try:
-        for action in p.migrations:
-            applier.apply_migration(action)
+        applier.apply_migrations(p.migrations)
         applier.settle()
         if p.migrations and env.policy.approvals.required:
             # a migration may have created a managed table: approvers must read it to plan

@@ -839,22 +839,25 @@ def test_flyway_placeholders_are_replaced_in_what_is_applied(project: Path, db_u
     assert history(db_url)[-1][0] == "0008"  # nothing more ran
 
 
-def test_a_transactional_migration_is_one_round_trip(
+def test_transactional_migrations_go_in_batches_of_one_round_trip(
     project: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """BEGIN, the session reset and timeouts, the file's statements, its history row and
-    COMMIT go to the server as one pipeline with one Sync: each more file costs one round
-    trip (counted by a wire-protocol proxy: Query and Sync messages), not four."""
+    """Each file's BEGIN, session reset and timeouts, statements, history row and COMMIT go
+    to the server in one pipeline with the files after it, up to a batch's size, with one
+    Sync: more files in a batch cost no round trip (counted by a wire-protocol proxy: Query
+    and Sync messages), a batch more costs one."""
     from urllib.parse import urlsplit
 
     from bench.common import RoundTripProxy
+    from reconciler.db.apply import Applier
 
     run(project)
     proxy = RoundTripProxy(db_url)
     user, dbname = urlsplit(db_url).username or "postgres", urlsplit(db_url).path.lstrip("/")
     monkeypatch.setenv("DATABASE_URL_DEV", proxy.url(user, dbname))
+    batch = Applier._BATCH_FILES
     trips = []
-    for first, count in ((100, 2), (200, 12)):
+    for first, count in ((100, 2), (200, 12), (300, batch + 5)):
         for n in range(first, first + count):
             write(project, f"{MIGS}/{n:04d}_t{n}_safe.sql", f"CREATE TABLE t{n} (id bigint);\n")
         run(project, "plan")  # (fills the caches the apply does not use)
@@ -862,28 +865,105 @@ def test_a_transactional_migration_is_one_round_trip(
         out = run(project)
         assert out.exit_code == EXIT_OK and len(out.applied.migrations) == count, out
         trips.append(proxy.round_trips)
-    assert (trips[1] - trips[0]) / 10 == 1, trips
+    assert (trips[1] - trips[0], trips[2] - trips[0]) == (0, 1), trips
+    assert query(
+        db_url, "SELECT count(*) FROM reconciler.schema_migrations WHERE version >= '0100'"
+    ) == [(19 + batch,)]
+
+
+def test_a_failure_in_a_batch_keeps_the_files_before_it_and_runs_none_after(
+    project: Path, db_url: str
+) -> None:
+    """Files sent together still commit one by one: the third of six fails at its second
+    statement, so the two before it stay applied (tables and history rows), it and the three
+    after it leave nothing, the error points into it, and the "migrate" events name exactly
+    the files that ran, in order."""
+    import logging
+
+    from reconciler.engine.events import LOGGER
+
+    run(project)
+    bodies = {n: f"CREATE TABLE b{n} (id int);\n" for n in range(10, 16)}
+    bodies[12] += "INSERT INTO b12 VALUES ('x');\n"
+    for n, body in bodies.items():
+        write(project, f"{MIGS}/{n:04d}_b{n}_safe.sql", body)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    LOGGER.addHandler(handler)
+    try:
+        with pytest.raises(MigrationFailed) as ei:
+            run(project)
+    finally:
+        LOGGER.removeHandler(handler)
+    e = ei.value
+    assert e.sqlstate == "22P02" and "0012_b12_safe.sql statement 2" in e.message
+    assert e.location is not None and e.location.file.endswith("0012_b12_safe.sql")
+    assert e.location.line == 2
+    made = query(db_url, "SELECT " + ", ".join(f"to_regclass('b{n}') IS NOT NULL" for n in bodies))
+    assert made == [(True, True, False, False, False, False)]
+    assert [v for v, *_ in history(db_url)][-3:] == ["0007", "0010", "0011"]
+    migrate = [r.getMessage() for r in records if getattr(r, "event", None) == "migrate"]
+    assert migrate == ["0010_b10_safe.sql", "0011_b11_safe.sql", "0012_b12_safe.sql"]
+
+
+def test_a_lock_timeout_in_a_batch_retries_from_that_file(project: Path, db_url: str) -> None:
+    """The file before the blocked one commits before the wait (a later retry never runs it
+    again), the file after it waits its turn, and all three end applied in order."""
+    run(project)
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace("lock_timeout: 5s", "lock_timeout: 100ms\n  lock_retries: 8")
+    )
+    write(project, f"{MIGS}/0008_first_safe.sql", "CREATE TABLE first_done (id int);\n")
+    write(project, f"{MIGS}/0009_add_col_safe.sql", "ALTER TABLE wallets ADD COLUMN note text;\n")
+    write(project, f"{MIGS}/0010_last_safe.sql", "CREATE TABLE last_done (id int);\n")
+    blocker = psycopg.connect(db_url)
+    blocker.execute("LOCK TABLE wallets IN ACCESS SHARE MODE")
+    seen: list[tuple] = []
+
+    def release() -> None:
+        seen.extend(
+            query(
+                db_url,
+                "SELECT to_regclass('first_done') IS NOT NULL, to_regclass('last_done') IS NULL, "
+                "(SELECT count(*) FROM reconciler.schema_migrations WHERE version = '0008')",
+            )
+        )
+        blocker.rollback()
+
+    threading.Timer(1.0, release).start()
+    out = run(project)
+    blocker.close()
+    assert out.applied is not None and out.applied.migrations == ["0008", "0009", "0010"]
+    assert out.applied.lock_retries >= 1
+    assert seen == [(True, True, 1)]
+    assert query(db_url, "SELECT to_regclass('last_done') IS NOT NULL") == [(True,)]
 
 
 def test_a_killed_apply_leaves_nothing_of_the_file_it_was_running(
     project: Path, db_url: str
 ) -> None:
-    """The file's COMMIT goes to the server with its statements (one round trip), so the
-    server must not finish and commit a file whose reconciler died: kill -9 during a long
-    statement, and the server cancels it within about a second (it checks that the client is
-    still there), rolls the file back and records nothing."""
+    """The file's COMMIT goes to the server with its statements, and the next files of its
+    batch after it, so the server must not finish and commit what a dead reconciler sent:
+    kill -9 during a long statement, and the server cancels it within about a second (it
+    checks that the client is still there), rolls the file back, runs none of the files after
+    it and keeps the one before it, which had committed."""
     import os
     import signal
     import subprocess
     import sys
 
     run(project)
+    write(project, f"{MIGS}/0008_quick_safe.sql", "CREATE TABLE quick_done (id bigint);\n")
     write(
         project,
-        f"{MIGS}/0008_slow_safe.sql",
+        f"{MIGS}/0009_slow_safe.sql",
         "-- Description: slow\n-- rollback: DROP TABLE slow_done\n"
         "CREATE TABLE slow_done (id bigint);\nSELECT pg_sleep(20);\n",
     )
+    # sent in the same pipeline as the slow file, so already on the server when it dies
+    write(project, f"{MIGS}/0010_after_safe.sql", "CREATE TABLE after_done (id bigint);\n")
     p = subprocess.Popen(
         [sys.executable, "-m", "reconciler", "apply", "--env", "dev", "-q"],
         cwd=project,
@@ -902,7 +982,13 @@ def test_a_killed_apply_leaves_nothing_of_the_file_it_was_running(
     while query(db_url, sleeping) != [(0,)]:
         assert time.monotonic() - t0 < 8, "the server went on running the dead client's file"
         time.sleep(0.1)
-    assert query(db_url, "SELECT to_regclass('public.slow_done') IS NULL") == [(True,)]
     assert query(
-        db_url, "SELECT count(*) FROM reconciler.schema_migrations WHERE version = '0008'"
-    ) == [(0,)]
+        db_url,
+        "SELECT to_regclass('quick_done') IS NOT NULL, to_regclass('slow_done') IS NULL, "
+        "to_regclass('after_done') IS NULL",
+    ) == [(True, True, True)]
+    assert query(
+        db_url,
+        "SELECT array_agg(version ORDER BY version) FROM reconciler.schema_migrations "
+        "WHERE version >= '0008'",
+    ) == [(["0008"],)]
