@@ -249,6 +249,22 @@ class Applier:
             version=m.version,
         )
 
+    def _fail_at_commit(self, m: DesiredMigration, e: psycopg.Error) -> MigrationFailed:
+        """Every statement ran, and the transaction failed as it committed: a deferred
+        constraint or a deferred (constraint) trigger, which no statement of its own names."""
+        state = e.sqlstate or "?????"
+        msg = (e.diag.message_primary or str(e)).strip()
+        first = m.source.statements[0] if m.source.statements else None
+        return MigrationFailed(
+            f"{m.filename} failed at COMMIT with SQLSTATE {state}: {msg}",
+            location=SourceLocation(m.path, first.line if first else 1, first.col if first else 1),
+            hint=e.diag.message_hint
+            or "a DEFERRABLE INITIALLY DEFERRED constraint or a deferred trigger is checked when "
+            "the file's transaction commits; the whole file was rolled back",
+            sqlstate=state,
+            version=m.version,
+        )
+
     def settle(self) -> None:
         """After the last migration, or one that failed: the session as opened, for what runs
         next (the schema snapshot, the config and forum rows, the failure's audit event),
@@ -377,7 +393,9 @@ class Applier:
             if announced <= done:
                 self.event("migrate", m.filename)
                 announced += 1
-            stmt, e = failure
+            stmt, e, at_commit = failure
+            if at_commit and not isinstance(e, psycopg.errors.LockNotAvailable):
+                raise self._fail_at_commit(m, e) from None
             if isinstance(e, psycopg.errors.LockNotAvailable):
                 if attempt >= self.policy.lock_retries or stmt is None:
                     raise self._fail(
@@ -392,7 +410,7 @@ class Applier:
 
     def _send_transactions(
         self, ms: Sequence[DesiredMigration], sent: list[_Sent]
-    ) -> tuple[Statement | None, psycopg.Error] | None:
+    ) -> tuple[Statement | None, psycopg.Error, bool] | None:
         """One attempt at transactional files: for each, BEGIN, the timeouts, every statement,
         the history row and COMMIT, all in one round trip where libpq has pipeline mode.
         ``sent`` gets each file's cursors, the first whose COMMIT has no result being the one
@@ -400,8 +418,9 @@ class Applier:
 
         None once all committed; otherwise the first failure rolled its file back and the
         server skipped every file after it; this returns the error with the statement that
-        failed (None when the failure was outside the file's statements), read from which
-        statements got a result: the file is never run again to find out."""
+        failed (None when the failure was outside the file's statements) and whether the file
+        failed at its COMMIT (a deferred constraint or trigger), read from which statements got
+        a result: the file is never run again to find out."""
         # (libpq cannot COPY in pipeline mode: a file with rows to copy is sent statement by
         # statement, still in one transaction)
         pipelined = psycopg.Pipeline.is_supported() and not any(
@@ -470,10 +489,13 @@ class Applier:
                 self._roll_back()
             failed = next((s for s in sent if not _succeeded(s.commit)), None)
             if failed is None or not _succeeded(failed.setup):
-                return None, e
+                return None, e, False
+            culprit: Statement | None
             if not pipelined:  # sent one by one: the one running failed (a COPY's result
-                return running, e  # stays that of its start, so only this tells)
-            return next((t for t, c in failed.statements if not _succeeded(c)), None), e
+                culprit = running  # stays that of its start, so only this tells)
+            else:
+                culprit = next((t for t, c in failed.statements if not _succeeded(c)), None)
+            return culprit, e, culprit is None and _succeeded(failed.history)
         return None
 
     def _roll_back(self) -> None:

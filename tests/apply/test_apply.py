@@ -907,6 +907,49 @@ def test_a_failure_in_a_batch_keeps_the_files_before_it_and_runs_none_after(
     assert migrate == ["0010_b10_safe.sql", "0011_b11_safe.sql", "0012_b12_safe.sql"]
 
 
+@pytest.mark.parametrize("copy", [False, True], ids=["pipelined", "with-copy"])
+def test_a_deferred_constraint_failing_at_commit_is_the_files_located_error(
+    project: Path, db_url: str, copy: bool
+) -> None:
+    """A DEFERRABLE INITIALLY DEFERRED foreign key is checked at COMMIT, after every statement
+    of the file ran: the error names the file and says so (not a bare driver error, which the
+    audit trail would not record as the apply's failure), the file rolls back, the file
+    before it stays applied and the one after it does not run, pipelined or (with rows to
+    COPY) sent statement by statement."""
+    run(project)
+    write(project, f"{MIGS}/0008_before_safe.sql", "CREATE TABLE before_done (id int);\n")
+    rows = (
+        "COPY child (parent_id) FROM stdin;\n42\n\\.\n"
+        if copy
+        else "INSERT INTO child (parent_id) VALUES (42);\n"
+    )
+    write(
+        project,
+        f"{MIGS}/0009_deferred_safe.sql",
+        "CREATE TABLE parent (id int PRIMARY KEY);\n"
+        "CREATE TABLE child (parent_id int REFERENCES parent (id) "
+        "DEFERRABLE INITIALLY DEFERRED);\n" + rows,
+    )
+    write(project, f"{MIGS}/0010_after_safe.sql", "CREATE TABLE after_done (id int);\n")
+    with pytest.raises(MigrationFailed) as ei:
+        run(project)
+    e = ei.value
+    assert e.sqlstate == "23503" and "0009_deferred_safe.sql failed at COMMIT" in e.message
+    assert e.location is not None and e.location.file.endswith("0009_deferred_safe.sql")
+    assert "deferred" in (e.hint or "").lower()
+    assert query(
+        db_url,
+        "SELECT to_regclass('before_done') IS NOT NULL, to_regclass('parent') IS NULL, "
+        "to_regclass('after_done') IS NULL",
+    ) == [(True, True, True)]
+    assert [v for v, *_ in history(db_url)][-2:] == ["0007", "0008"]
+    assert query(
+        db_url,
+        "SELECT details->>'code', details->'applied_before_failure' FROM reconciler.audit_log "
+        "WHERE action = 'apply.failed'",
+    ) == [("migration-failed", ["0008"])]
+
+
 def test_a_lock_timeout_in_a_batch_retries_from_that_file(project: Path, db_url: str) -> None:
     """The file before the blocked one commits before the wait (a later retry never runs it
     again), the file after it waits its turn, and all three end applied in order."""
