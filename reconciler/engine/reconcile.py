@@ -159,6 +159,8 @@ def plan(s: Session) -> Outcome:
 
 
 def _apply(s: Session, out: Outcome) -> Outcome:
+    import psycopg
+
     from reconciler.audit import AuditEvent
     from reconciler.db.apply import Applier
     from reconciler.db.bookkeeping import ensure_bookkeeping, grant_new_tables
@@ -237,15 +239,18 @@ def _apply(s: Session, out: Outcome) -> Outcome:
     )
     ensure_bookkeeping(s.connection)
     try:
-        applier.apply_migrations(p.migrations)
-        applier.settle()
-        if p.migrations and env.policy.approvals.required:
-            # a migration may have created a managed table: approvers must read it to plan
-            approvers = list(env.policy.approvals.approvers)
-            grant_new_tables(s.connection, approvers, audit.managed_tables(s))
-        # before the config and forum rows: a failure there leaves a snapshot of what ran
-        snapshot_schema(s, out.live, ran_migrations=bool(p.migrations))
-        applier.apply_data(p.data_actions)
+        # (a driver error here, say a deferred trigger on a table the snapshot writes, is
+        # the apply's failure too, and recorded as one)
+        with database_errors(s):
+            applier.apply_migrations(p.migrations)
+            applier.settle()
+            if p.migrations and env.policy.approvals.required:
+                # a migration may have created a managed table: approvers must read it to plan
+                approvers = list(env.policy.approvals.approvers)
+                grant_new_tables(s.connection, approvers, audit.managed_tables(s))
+            # before the config and forum rows: a failure there leaves a snapshot of what ran
+            snapshot_schema(s, out.live, ran_migrations=bool(p.migrations))
+            applier.apply_data(p.data_actions)
     except ReconcilerError as e:
         failure = {
             **details,
@@ -255,8 +260,11 @@ def _apply(s: Session, out: Outcome) -> Outcome:
             "applied_before_failure": applier.report.migrations,
         }
         failed = replace(base, action="apply.failed", outcome="failed", details=failure)
-        out.audit_ids.append(audit.record(s, failed))
-        raise
+        try:
+            out.audit_ids.append(audit.record(s, failed))
+        except psycopg.Error:  # connection gone: the next run closes this run as interrupted
+            emit(env.name, "audit", "apply.failed not recorded: no connection", logging.WARNING)
+        raise  # (the apply's own error, not the recording's)
     finally:
         out.applied = applier.report
     done = {

@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.audit import verify
 from reconciler.engine import EXIT_OK, Request, audit_events, reconcile
-from reconciler.errors import MigrationFailed
+from reconciler.errors import MigrationFailed, ReconcilerError
 from tests.conftest import query, run_cli
 from tests.gates.conftest import SECRET, Receiver, set_policy
 
@@ -142,6 +142,33 @@ def test_failed_apply_is_audited(audited: Path, db_url: str, receiver: Receiver)
     assert rows[0][:2] == ("apply.started", "started")
     assert rows[1][:3] == ("apply.failed", "failed", "migration-failed") and len(rows[1][3]) == 7
     assert [e["action"] for e in receiver.events()] == ["apply.started", "apply.failed"]
+
+
+def test_a_database_error_after_the_migrations_is_audited_as_the_failure(
+    audited: Path, db_url: str, receiver: Receiver
+) -> None:
+    """A driver error outside any statement of a file (here a trigger someone put on the
+    snapshot table) fails the apply as a located database error and is recorded as
+    apply.failed, with the migration that committed before it; never only a "started"."""
+    reconcile(Request("dev", "apply", root=str(audited)))
+    query(
+        db_url,
+        "CREATE FUNCTION no_snapshots() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$BEGIN RAISE EXCEPTION 'snapshots are frozen'; END$$; "
+        "CREATE TRIGGER frozen BEFORE INSERT OR UPDATE ON reconciler.schema_snapshot "
+        "FOR EACH ROW EXECUTE FUNCTION no_snapshots()",
+    )
+    (audited / MIGS / "0008_more_safe.sql").write_text("CREATE TABLE more (id int);\n")
+    with pytest.raises(ReconcilerError) as ei:
+        reconcile(Request("dev", "apply", root=str(audited)))
+    assert ei.value.code == "database-error" and "snapshots are frozen" in ei.value.message
+    rows = query(
+        db_url,
+        "SELECT action, details->>'code', details->'applied_before_failure' "
+        "FROM reconciler.audit_log ORDER BY id",
+    )
+    assert rows[-2][0] == "apply.started"
+    assert rows[-1] == ("apply.failed", "database-error", ["0008"])
 
 
 def test_no_webhook_secret_means_no_unsigned_delivery(
