@@ -294,7 +294,8 @@ class Applier:
             batch = [self._files[actions[i].version]]
             if self._batchable(actions[i], batch[0]):
                 size = len(batch[0].source.statements)
-                for a in actions[i + 1 :]:
+                for j in range(i + 1, len(actions)):  # (neither copying nor walking the rest)
+                    a = actions[j]
                     m = self._files[a.version]
                     size += len(m.source.statements)
                     if (
