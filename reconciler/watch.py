@@ -67,6 +67,7 @@ MAX_RESTARTS, WINDOW_S, GRACE_S = 5, 60.0, 10.0
 _COLOURS = {
     "done": "32",
     "migrate": "32",
+    "pipeline": "32",
     "sync": "32",
     "plan": "36",
     "watch": "2",

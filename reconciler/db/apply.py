@@ -308,6 +308,13 @@ class Applier:
             if len(batch) == 1:
                 self.apply_migration(actions[i])
             else:
+                # (said now: a batch holding a long file can run for a while before its
+                # files' "migrate" events, which come as the batch is confirmed)
+                self.event(
+                    "pipeline",
+                    f"{len(batch)} files sent together, each its own transaction: "
+                    f"{batch[0].filename} … {batch[-1].filename}",
+                )
                 self._unsettled = True
                 try:
                     self._apply_transactional(batch, announced=0)

@@ -905,6 +905,12 @@ def test_a_failure_in_a_batch_keeps_the_files_before_it_and_runs_none_after(
     assert [v for v, *_ in history(db_url)][-3:] == ["0007", "0010", "0011"]
     migrate = [r.getMessage() for r in records if getattr(r, "event", None) == "migrate"]
     assert migrate == ["0010_b10_safe.sql", "0011_b11_safe.sql", "0012_b12_safe.sql"]
+    kinds = [getattr(r, "event", None) for r in records]
+    assert kinds.index("pipeline") < kinds.index("migrate")  # the batch is told as it is sent
+    sent = [r.getMessage() for r in records if getattr(r, "event", None) == "pipeline"]
+    assert sent == [
+        "6 files sent together, each its own transaction: 0010_b10_safe.sql … 0015_b15_safe.sql"
+    ]
 
 
 @pytest.mark.parametrize("copy", [False, True], ids=["pipelined", "with-copy"])
