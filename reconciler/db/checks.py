@@ -9,11 +9,13 @@ the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from reconciler.manifest.models import CheckSpec
+if TYPE_CHECKING:
+    from reconciler.manifest.models import CheckSpec
+
 
 __all__ = ["CheckResult", "run_checks"]
 

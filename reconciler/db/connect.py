@@ -10,14 +10,16 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from reconciler import conninfo
 from reconciler.errors import ApplyRefused, DatabaseUnavailable, ReconcilerError
-from reconciler.manifest.models import DatabaseSpec
 from reconciler.retry import backoff
+
+if TYPE_CHECKING:
+    from reconciler.manifest.models import DatabaseSpec
 
 __all__ = ["DatabaseTarget", "connect", "redact", "resolve_target", "scrub"]
 

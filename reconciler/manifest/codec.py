@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from reconciler.errors import Diagnostic, ReconcilerError, SourceLocation
 from reconciler.manifest.desired import ConfigEntry, Desired, DesiredMigration, ForumNode
-from reconciler.manifest.models import EnvironmentSpec
+from reconciler.manifest.specview import SpecView
 from reconciler.sql.migration import Ignore, MigrationSource
 from reconciler.sql.split import Comment, Statement
 
+if TYPE_CHECKING:
+    from reconciler.manifest.models import EnvironmentSpec
+
 __all__ = ["FORMAT", "desired_from_json", "desired_to_json"]
 
-FORMAT = 7  # bump whenever a field below changes
+FORMAT = 8  # bump whenever a field below changes (8: the env read back as SpecView)
 
 
 def _loc(v: SourceLocation | None) -> list[Any] | None:
@@ -179,7 +182,8 @@ def desired_from_json(v: dict[str, Any]) -> Desired:
         config = v["config"]
         forums = v["forums"]
         return Desired(
-            env=EnvironmentSpec.model_validate(v["env"]),
+            # the environment as validated when the entry was written, without pydantic
+            env=cast("EnvironmentSpec", SpecView("EnvironmentSpec", v["env"])),
             env_file=str(v["env_file"]),
             migrations=[
                 DesiredMigration(
