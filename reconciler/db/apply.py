@@ -12,7 +12,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,8 +238,7 @@ class Applier:
     def _fail(
         self, m: DesiredMigration, stmt: Statement, e: psycopg.Error, extra: str = ""
     ) -> MigrationFailed:
-        state = e.sqlstate or "?????"
-        msg = (e.diag.message_primary or str(e)).strip()
+        state, msg = _server_error(e)
         first = excerpt(" ".join(stmt.code.split()[:6]))
         return MigrationFailed(
             f"{m.filename} statement {stmt.index + 1} failed with SQLSTATE {state}: {msg}{extra}",
@@ -252,8 +251,7 @@ class Applier:
     def _fail_at_commit(self, m: DesiredMigration, e: psycopg.Error) -> MigrationFailed:
         """Every statement ran, and the transaction failed as it committed: a deferred
         constraint or a deferred (constraint) trigger, which no statement of its own names."""
-        state = e.sqlstate or "?????"
-        msg = (e.diag.message_primary or str(e)).strip()
+        state, msg = _server_error(e)
         first = m.source.statements[0] if m.source.statements else None
         return MigrationFailed(
             f"{m.filename} failed at COMMIT with SQLSTATE {state}: {msg}",
@@ -315,14 +313,21 @@ class Applier:
                     f"{len(batch)} files sent together, each its own transaction: "
                     f"{batch[0].filename} … {batch[-1].filename}",
                 )
-                self._unsettled = True
-                try:
+                with self._settled_on_failure():
                     self._apply_transactional(batch, announced=0)
-                except BaseException:
-                    with contextlib.suppress(psycopg.Error):  # (the file's own error tells)
-                        self.settle()
-                    raise
             i += len(batch)
+
+    @contextlib.contextmanager
+    def _settled_on_failure(self) -> Iterator[None]:
+        """Files run inside: on any failure the session is put back as opened before the
+        error goes on (the file's own error is the one to tell, not the reset's)."""
+        self._unsettled = True
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(psycopg.Error):
+                self.settle()
+            raise
 
     @staticmethod
     def _batchable(action: ApplyMigration, m: DesiredMigration) -> bool:
@@ -342,17 +347,13 @@ class Applier:
         self.event(
             "migrate", f"{m.filename}" + (" (no-transaction)" if action.no_transaction else "")
         )
-        self._unsettled = True
         try:
-            if action.no_transaction:
-                self._apply_stepwise(m, action.resume_from, started, action.started)
-                self.report.migrations.append(m.version)
-            else:
-                self._apply_transactional([m], announced=1)
-        except BaseException:
-            with contextlib.suppress(psycopg.Error):  # (the file's own error is the one to tell)
-                self.settle()
-            raise
+            with self._settled_on_failure():
+                if action.no_transaction:
+                    self._apply_stepwise(m, action.resume_from, started, action.started)
+                    self.report.migrations.append(m.version)
+                else:
+                    self._apply_transactional([m], announced=1)
         finally:
             restore_session(self.conn, m)
 
@@ -402,8 +403,6 @@ class Applier:
                 self.event("migrate", m.filename)
                 announced += 1
             stmt, e, at_commit = failure
-            if at_commit and not isinstance(e, psycopg.errors.LockNotAvailable):
-                raise self._fail_at_commit(m, e) from None
             if isinstance(e, psycopg.errors.LockNotAvailable):
                 if attempt >= self.policy.lock_retries or stmt is None:
                     raise self._fail(
@@ -411,6 +410,8 @@ class Applier:
                     ) from None
                 self._backoff(attempt, m.filename)
                 attempt += 1
+            elif at_commit:
+                raise self._fail_at_commit(m, e) from None
             elif stmt is None:
                 raise e
             else:
@@ -758,6 +759,11 @@ class Applier:
                         else ""
                     ),
                 ) from None
+
+
+def _server_error(e: psycopg.Error) -> tuple[str, str]:
+    """(SQLSTATE, the server's primary message) of a failed statement."""
+    return e.sqlstate or "?????", (e.diag.message_primary or str(e)).strip()
 
 
 def _succeeded(cur: psycopg.Cursor) -> bool:
