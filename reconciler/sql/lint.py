@@ -244,11 +244,11 @@ def lint_migration(
     precise: set[int] = set()  # lines where a statement's precise rule reported an error
     data_file = cfg.data_migration and source.header.get("type", "").upper().startswith("DATA")
     for rule, hit, where in raw:
-        sev = _severity(rule, cfg)
+        sev = "error" if hit.fixed else _severity(rule, cfg)
         if sev is None:
             continue
         waiver = suppressed(rule, where)
-        if waiver is not None:
+        if waiver is not None and not hit.fixed:
             if sev == "error":  # what an approver of the plan is told was waived, and why
                 line = hit.line or (where.stmt.line if where else 0)
                 if ("waived", line, rule.id + hit.message) not in seen:

@@ -1041,3 +1041,24 @@ def test_a_killed_apply_leaves_nothing_of_the_file_it_was_running(
         "SELECT array_agg(version ORDER BY version) FROM reconciler.schema_migrations "
         "WHERE version >= '0008'",
     ) == [(["0008"],)]
+
+
+def test_an_ignored_commit_in_the_middle_of_a_file_blocks_the_apply(
+    project: Path, db_url: str
+) -> None:
+    """Ignored, the COMMIT would have ended the file's transaction halfway (the tables before
+    it kept, the file not in the history after the failure later in it): the plan is refused
+    before anything runs, in dev too."""
+    run(project)
+    write(project, f"{MIGS}/0008_a.sql", "CREATE TABLE pa (id bigint);\n")
+    write(
+        project,
+        f"{MIGS}/0009_b.sql",
+        "CREATE TABLE pb (id bigint);\n"
+        "-- reconciler:ignore ban-transaction-control -- we commit the first half\n"
+        "COMMIT;\nCREATE TABLE pc (id bigint);\nSELECT 1/0;\n",
+    )
+    r = run(project)
+    assert r.exit_code == EXIT_BLOCKED and r.applied is None
+    assert query(db_url, "SELECT relname FROM pg_class WHERE relname IN ('pa', 'pb', 'pc')") == []
+    assert [v for v, _, _ in history(db_url)][-1] == "0007"

@@ -697,3 +697,42 @@ def test_each_action_of_a_multi_action_alter_is_located_at_itself() -> None:
         ("ban-drop-object", 9, 3),
         ("ban-drop-column", 10, 15),
     } <= found, sorted(found)
+
+
+@pytest.mark.parametrize("end", ["COMMIT", "END", "ROLLBACK", "ABORT", "COMMIT AND CHAIN"])
+def test_ending_the_files_transaction_cannot_be_waived(end: str) -> None:
+    """A COMMIT or ROLLBACK in a file run as one transaction would leave it half-applied with
+    a history that says otherwise: no ignore, override, emergency or environment relaxes it."""
+    sql = (
+        "CREATE TABLE a (id bigint);\n"
+        "-- reconciler:ignore ban-transaction-control -- we know\n"
+        f"{end};\nCREATE TABLE b (id bigint);\n" + ROLLBACK
+    )
+    for cfg in (
+        STRICT,
+        DEV,
+        LintConfig(overrides={"ban-transaction-control": "off"}),
+        LintConfig(strict=True, emergency=True),
+    ):
+        got = [d for d in lint(sql, cfg) if d.code == "ban-transaction-control"]
+        assert [(d.severity, d.location.line if d.location else 0) for d in got] == [
+            ("error", 3)
+        ], cfg
+        assert "half-applied" in got[0].message
+        codes = {d.code for d in lint(sql, cfg)}
+        assert "waived" not in codes and "unused-ignore" not in codes
+
+
+def test_transaction_control_that_stays_in_the_transaction_can_be_waived() -> None:
+    # a savepoint stays inside the file's transaction; a no-transaction file runs statement
+    # by statement, where the file's own BEGIN ... COMMIT is what keeps its block whole
+    for sql in (
+        "CREATE TABLE a (id bigint);\n"
+        "-- reconciler:ignore ban-transaction-control -- retried insert\nSAVEPOINT s;\n",
+        "-- reconciler:no-transaction\n-- reconciler:ignore ban-transaction-control -- block\n"
+        "BEGIN;\nUPDATE t SET a = 1 WHERE id = 1;\n"
+        "-- reconciler:ignore ban-transaction-control -- block\nCOMMIT;\n",
+    ):
+        ds = lint(sql + ROLLBACK, DEV)
+        assert "ban-transaction-control" not in {d.code for d in ds}, ds
+        assert "waived" in {d.code for d in ds}

@@ -53,6 +53,9 @@ class Hit:
     help: str
     line: int | None = None  # default: the statement's line
     col: int | None = None
+    # an error no ignore, policy override or emergency can relax: what it reports would break
+    # the apply's own guarantees (a file half-applied, history that lies), not only the database
+    fixed: bool = False
 
 
 @dataclass
