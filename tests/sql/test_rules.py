@@ -736,3 +736,38 @@ def test_transaction_control_that_stays_in_the_transaction_can_be_waived() -> No
         ds = lint(sql + ROLLBACK, DEV)
         assert "ban-transaction-control" not in {d.code for d in ds}, ds
         assert "waived" in {d.code for d in ds}
+
+
+@pytest.mark.parametrize(
+    "meta", ["\\connect other_db", "\\c other_db", "\\i seed.sql", "\\if :big", "\\q", "\\gexec"]
+)
+def test_a_meta_command_that_changes_what_runs_cannot_be_waived(meta: str) -> None:
+    """Set aside, these would make the file run other statements (or elsewhere) than psql
+    would: an error whatever the ignore or policy says."""
+    sql = (
+        "CREATE TABLE a (id bigint);\n"
+        "-- reconciler:ignore ban-psql-meta-command -- we know\n"
+        f"{meta}\nCREATE TABLE b (id bigint);\n" + ROLLBACK
+    )
+    for cfg in (
+        STRICT,
+        DEV,
+        LintConfig(overrides={"ban-psql-meta-command": "off"}),
+        LintConfig(emergency=True),
+    ):
+        got = [d for d in lint(sql, cfg) if d.code == "ban-psql-meta-command"]
+        assert [(d.severity, d.location.line if d.location else 0) for d in got] == [
+            ("error", 3)
+        ], (meta, cfg)
+        assert "no ignore" in got[0].message
+
+
+@pytest.mark.parametrize("meta", ["\\set ON_ERROR_STOP on", "\\restrict abc", "\\dt", "\\echo hi"])
+def test_a_meta_command_that_only_configures_psql_can_be_waived(meta: str) -> None:
+    sql = (
+        "CREATE TABLE a (id bigint);\n"
+        "-- reconciler:ignore ban-psql-meta-command -- only psql's\n"
+        f"{meta}\nCREATE TABLE b (id bigint);\n" + ROLLBACK
+    )
+    codes = {d.code for d in lint(sql, DEV)}
+    assert "ban-psql-meta-command" not in codes and "waived" in codes

@@ -34,15 +34,44 @@ _HINTS = {
 }
 
 
+# what psql does for these changes only psql itself (its variables, output and display) or
+# tells something: set aside, the file runs the statements psql would have run. Every other
+# one (\connect, \i, \if, \q, \copy, \gexec, \g, \!, ...) decides where or which statements
+# run, or runs something of its own: set aside, the file would do something else, so that
+# is an error no ignore can waive.
+_DROPPABLE = frozenset(
+    {
+        "set", "unset", "pset", "echo", "qecho", "warn", "timing", "restrict", "unrestrict",
+        "encoding", "x", "a", "t", "f", "H", "T", "C", "conninfo", "errverbose", "h", "?",
+        "setenv", "cd", "p", "print", "r", "reset", "l", "list", "z", "sf", "sv", "prompt",
+    }
+)  # fmt: skip
+
+
+def _droppable(name: str) -> bool:
+    return name in _DROPPABLE or name.startswith("d")  # (\d, \dt, \df, ...: describe)
+
+
 def check_file(ctx: FileContext) -> Iterator[Hit]:
     for line, name in ctx.source.meta_commands:
-        yield Hit(
-            f"\\{name} is a psql meta-command, not SQL: the reconciler sends statements to the "
-            "server, which cannot run it",
-            _HINTS.get(name, "delete the line, or write what it does as SQL"),
-            line,
-            1,
-        )
+        if _droppable(name):
+            yield Hit(
+                f"\\{name} is a psql meta-command, not SQL: the reconciler sends statements to "
+                "the server, which cannot run it",
+                _HINTS.get(name, "delete the line, or write what it does as SQL"),
+                line,
+                1,
+            )
+        else:
+            yield Hit(
+                f"\\{name} is a psql meta-command, not SQL, and without psql the file would do "
+                "something else (where or which statements run, or what else runs), so no "
+                "ignore or policy can set it aside",
+                _HINTS.get(name, "write what it does as SQL in the migration, or run it by hand"),
+                line,
+                1,
+                fixed=True,
+            )
 
 
 RULE = Rule(
