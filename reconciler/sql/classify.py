@@ -60,6 +60,8 @@ class StatementInfo:
     raw: str = ""  # that JSON as text ("" when not at hand): a quick "is there any X node?"
     parsed: bool = False
     why_unparsed: str | None = None
+    # where PostgreSQL's parser stopped, when it rejects the statement (a byte offset, as at())
+    syntax_error_at: int | None = None
     ast: Any = None  # sqlglot's tree, when the second opinion ran and agreed
     concurrently: bool = False
     replace: bool = False  # CREATE OR REPLACE of a function or trigger
@@ -345,15 +347,19 @@ def _concurrently(node: str, tree: Tree) -> bool:
     return False
 
 
-def _parse(text: str) -> tuple[list[Tree] | None, str | None, str]:
-    """PostgreSQL's parse trees of ``text``, or why it rejects it; and the trees as JSON text."""
+def _parse(text: str) -> tuple[list[Tree] | None, str | None, str, int | None]:
+    """PostgreSQL's parse trees of ``text``, or why it rejects it and where (a byte offset;
+    the end of the text when it ran out of input); and the trees as JSON text."""
     from pglast import parser
 
     try:
         raw = parser.parse_sql_json(text)
     except parser.ParseError as e:
-        return None, str(e.args[0] if e.args else e).splitlines()[0][:160], ""
-    return [s["stmt"] for s in json.loads(raw).get("stmts", [])], None, raw
+        index = e.args[1] if len(e.args) > 1 and isinstance(e.args[1], int) else None
+        stripped = text.rstrip()
+        at = len(stripped[:index].encode()) if index is not None else len(stripped.encode()) - 1
+        return None, str(e.args[0] if e.args else e).splitlines()[0][:160], "", max(at, 0)
+    return [s["stmt"] for s in json.loads(raw).get("stmts", [])], None, raw, None
 
 
 # sqlglot, the second opinion, on the statements whose verdict depends on a clause (the WHERE
@@ -428,9 +434,9 @@ def _second_opinion(info: StatementInfo) -> str | None:
 
 
 def classify(stmt: Statement) -> StatementInfo:
-    trees, error, raw = _parse(stmt.text)
+    trees, error, raw, error_at = _parse(stmt.text)
     if trees is None or len(trees) != 1:
-        info = StatementInfo(stmt, _leading_word(stmt))
+        info = StatementInfo(stmt, _leading_word(stmt), syntax_error_at=error_at)
         info.why_unparsed = (
             f"PostgreSQL's parser rejects it: {error}"
             if trees is None
@@ -539,7 +545,7 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
 
     walk(tree, 1)
     for expr, line in calls:
-        trees, _, _ = _parse(f"SELECT {expr}")
+        trees, _, _, _ = _parse(f"SELECT {expr}")
         if trees is None:
             if info.kind != "do":
                 continue  # a routine's body runs later: its summary is best effort
@@ -571,7 +577,7 @@ def _constant_sql(expr: Any) -> str | None:
     query = ((expr or {}).get("PLpgSQL_expr") or {}).get("query")
     if not query:
         return None
-    trees, _, _ = _parse(f"SELECT {query}")
+    trees, _, _, _ = _parse(f"SELECT {query}")
     if not trees or len(trees) != 1:
         return None
     select = trees[0].get("SelectStmt") or {}

@@ -771,3 +771,21 @@ def test_a_meta_command_that_only_configures_psql_can_be_waived(meta: str) -> No
     )
     codes = {d.code for d in lint(sql, DEV)}
     assert "ban-psql-meta-command" not in codes and "waived" in codes
+
+
+@pytest.mark.parametrize(
+    ("sql", "where"),
+    [
+        ("CREATE TABLE a (id bigint);\nCREATE TABLEX b (id bigint);", (2, 8)),
+        # a character offset after non-ASCII text is still the right column
+        ("SELECT 1;\n  SELECT 'ééé' FROM WHERE;", (2, 21)),
+        # run out of input: at its last character
+        ("CREATE TABLE c (id bigint\n\n", (1, 25)),
+    ],
+)
+def test_a_syntax_error_is_located_where_postgresql_stopped(
+    sql: str, where: tuple[int, int]
+) -> None:
+    ds = [d for d in lint(sql, DEV) if d.code == "unparsed-statement"]
+    assert [(d.location.line, d.location.col) for d in ds if d.location] == [where]
+    assert "fix the SQL here" in ds[0].hint

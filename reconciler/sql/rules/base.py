@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from reconciler.sql.classify import DYNAMIC_NAME, StatementInfo, function_name, nodes
@@ -630,7 +630,7 @@ def type_name(coldef: Tree) -> tuple[str, bool]:
 def hit_at(info: StatementInfo, location: int | None, hit: Hit) -> Hit:
     """The hit placed where PostgreSQL's parser says the clause is (line and column)."""
     where = info.at(location)
-    return Hit(hit.message, hit.help, where[0], where[1]) if where else hit
+    return replace(hit, line=where[0], col=where[1]) if where else hit
 
 
 def command_at(info: StatementInfo, cmd: Tree, hit: Hit) -> Hit:

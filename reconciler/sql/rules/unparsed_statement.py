@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, hit_at
 
 _PLACEHOLDER = re.compile(r"\$\{[^}\s]+\}")
 
@@ -18,6 +18,18 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             f"which nothing replaced ({ctx.info.why_unparsed})",
             "give the environment its value (migrations.placeholders, as in Flyway) and check "
             "the file with --env, which replaces it before the check",
+        )
+    elif ctx.info.syntax_error_at is not None:
+        # (PostgreSQL 18's grammar: what it rejects, every server up to 18 rejects as well)
+        yield hit_at(
+            ctx.info,
+            ctx.info.syntax_error_at,
+            Hit(
+                f"cannot verify this statement: {ctx.info.why_unparsed}",
+                "fix the SQL here: PostgreSQL's own parser (18) rejects it, so the server will "
+                "too; only if it is syntax of a newer PostgreSQL, review it and allow it for "
+                "this file with `-- reconciler:allow-unparsed -- <reason>`",
+            ),
         )
     elif not ctx.info.parsed:
         yield Hit(
