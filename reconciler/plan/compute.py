@@ -127,7 +127,14 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
     actions: list[Action] = []
     findings: list[Finding] = []
     files = {m.version: m for m in desired.migrations}
-    for version, applied in sorted(live.migrations.items(), key=lambda kv: version_key(kv[0])):
+    # (only the rows with something to say are put in version order: a history of 10,000
+    # that matches its files is not sorted on every plan)
+    unmatched = [
+        (version, applied)
+        for version, applied in live.migrations.items()
+        if (m := files.get(version)) is None or m.checksum != applied.checksum
+    ]
+    for version, applied in sorted(unmatched, key=lambda kv: version_key(kv[0])):
         m = files.get(version)
         if m is None and is_repeatable(version):
             findings.append(

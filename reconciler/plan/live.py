@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from reconciler.sql.migration import is_repeatable, version_key
@@ -84,6 +85,10 @@ class LiveState:
     def newest_applied(self) -> AppliedMigration | None:
         """The completed versioned migration with the highest version (a repeatable one has no
         place in that order): what out-of-order files, the snapshot and status are told by."""
+        return self._newest
+
+    @cached_property
+    def _newest(self) -> AppliedMigration | None:  # (asked more than once per plan)
         done = [m for m in self.migrations.values() if m.complete and not is_repeatable(m.version)]
         return max(done, key=lambda m: version_key(m.version), default=None)
 

@@ -48,6 +48,8 @@ def version_key(version: str) -> tuple[int, ...]:
     """What versions are ordered and told apart by: their numbers, part by part (9999 before
     10000, 1.9 before 1.10 before 2), trailing zero parts dropped as Flyway does (1.0 is 1);
     a repeatable migration after every version, by its name."""
+    if version.isdecimal() and version.isascii():  # (most are one number: the quick way)
+        return (int(version),)
     if is_repeatable(version):
         return (_AFTER_EVERY_VERSION, *(ord(c) for c in version[len(REPEATABLE) :]))
     parts = [int(p) for p in version.split(".")] if version else []

@@ -105,6 +105,10 @@ def test_checksum_mismatch_and_unknown_applied_block() -> None:
     assert v.status == "blocked"
     mismatch = next(f for f in p.findings if f.kind == "ChecksumMismatch")
     assert mismatch.location is not None and mismatch.location.file == "m/0001_init.sql"
+    # told in version order (as numbers), whatever order the database gave the rows in
+    rows = {"10": "x", "0002": d.migrations[1].checksum, "9": "y", "0001": "edited"}
+    got = [f.subject for f in make_plan(d, live(rows)).findings]
+    assert got == ["0001", "9", "10"]
 
 
 def test_out_of_order() -> None:
