@@ -11,6 +11,7 @@ the file). The reason is mandatory, and an ignore that suppresses nothing is rep
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -170,7 +171,7 @@ def lint_migration(
                 assert rule.check is not None
                 for h in checked(rule, rule.check, ctx, one.stmt):
                     if one is not info and h.line is None:
-                        h = Hit(h.message, h.help, one.stmt.line, one.stmt.col)
+                        h = replace(h, line=one.stmt.line, col=one.stmt.col)
                     raw.append((rule, h, info))
             # a name an EXECUTE gets at run time is none the file made
             t = created_table(one)

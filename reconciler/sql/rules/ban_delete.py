@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, relation
 
 _HELP = "archive rows instead (set an archived_at), or delete by hand in a reviewed, backed-up operation"
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if i.node == "DeleteStmt":
-        yield Hit("DELETE removes rows", _HELP)
+    if i.node == "DeleteStmt" and not ctx.is_new(relation(i.tree.get("relation"))):
+        yield Hit("DELETE removes rows", _HELP)  # (of a table this file made: its own rows)
     elif any(True for _ in i.find("DeleteStmt")):
         yield Hit("DELETE removes rows (inside a WITH clause)", _HELP)
     elif i.node == "MergeStmt" and any(

@@ -668,6 +668,12 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return  # a staging table, index or view this file made, gone again
     if i.kind == "copy" and i.tree.get("is_from") and ctx.is_new(relation(i.tree.get("relation"))):
         return  # rows for a table this file creates (pg_dump's seed data)
+    if (
+        i.kind in ("insert", "update", "delete")
+        and ctx.is_new(relation(i.tree.get("relation")))
+        and not _writes_within(i)
+    ):
+        return  # seed rows of a table this file creates, as with COPY: nobody uses it yet
     conflict = i.tree.get("onConflictClause") or {}
     if (
         i.kind == "insert"

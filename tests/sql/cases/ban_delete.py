@@ -35,4 +35,21 @@ CASES = [
     F("ban-delete", "DO $$ BEGIN\n  IF true THEN DELETE FROM t WHERE a = 1; END IF;\nEND $$;"),
     P("ban-delete", "SELECT 'DELETE FROM t';"),
     P("ban-delete", "MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = s.a;"),
+    # the rows of a table this file made are its own seed rows: nobody's data yet
+    P(
+        "ban-delete",
+        "CREATE TABLE lookup (id bigint PRIMARY KEY, name text);\nINSERT INTO lookup VALUES (1, 'a');\nDELETE FROM lookup WHERE id = 1;",
+    ),
+    P("ban-delete", "CREATE TABLE lookup (id bigint PRIMARY KEY, name text);\nDELETE FROM lookup;"),
+    # ... but not a table of that name made in another schema, nor a DELETE hidden in its WITH
+    F("ban-delete", "CREATE TABLE app.lookup (id bigint);\nDELETE FROM lookup;"),
+    F(
+        "ban-delete",
+        "CREATE TABLE lookup (id bigint PRIMARY KEY, name text);\nWITH x AS (DELETE FROM users RETURNING id) DELETE FROM lookup USING x "
+        "WHERE lookup.id = x.id;",
+    ),
+    F(
+        "ban-delete",
+        "DELETE FROM lookup;\nCREATE TABLE lookup (id bigint PRIMARY KEY, name text);\n",
+    ),
 ]

@@ -448,4 +448,26 @@ CASES = [
         "DO $$ BEGIN IF to_regclass('app.t') IS NULL AND current_setting('app.x', true) IS NULL "
         "THEN PERFORM pg_advisory_xact_lock(42); END IF; END $$;",
     ),
+    # seed rows of a table this file creates, as COPY already was
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE lookup (id bigint PRIMARY KEY, name text);\nINSERT INTO lookup (id, name) VALUES (1, 'a');",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE lookup (id bigint PRIMARY KEY, name text);\nUPDATE lookup SET name = 'b' WHERE id = 1;",
+    ),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE lookup (id bigint PRIMARY KEY, name text);\nINSERT INTO lookup SELECT id, name FROM users;",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "INSERT INTO lookup (id, name) VALUES (1, 'a') ON CONFLICT (id) DO UPDATE SET name = 'a';",
+    ),
+    F(
+        "ban-unlisted-operation",
+        "CREATE TABLE lookup (id bigint PRIMARY KEY, name text);\nWITH x AS (UPDATE users SET a = 1 WHERE id = 2 RETURNING id) INSERT INTO lookup "
+        "SELECT id, 'x' FROM x;",
+    ),
 ]

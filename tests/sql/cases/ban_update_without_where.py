@@ -43,4 +43,17 @@ CASES = [
         "UPDATE users SET admin = true WHERE email IS NULL OR name IS NOT NULL;",
     ),
     P("ban-update-without-where", "UPDATE users SET admin = true WHERE NOT (id = 1);"),
+    P(
+        "ban-update-without-where",
+        "CREATE TABLE lookup (id bigint PRIMARY KEY, name text);\nUPDATE lookup SET name = upper(name);",
+    ),
+    F(
+        "ban-update-without-where",
+        "UPDATE lookup SET name = upper(name);\nCREATE TABLE lookup (id bigint PRIMARY KEY, name text);\n",
+    ),
+    F(
+        "ban-update-without-where",
+        "CREATE TABLE lookup (id bigint PRIMARY KEY, name text);\nWITH x AS (UPDATE users SET a = 1 RETURNING id) UPDATE lookup SET name = 'x' "
+        "FROM x WHERE lookup.id = x.id;",
+    ),
 ]
