@@ -789,3 +789,13 @@ def test_a_syntax_error_is_located_where_postgresql_stopped(
     ds = [d for d in lint(sql, DEV) if d.code == "unparsed-statement"]
     assert [(d.location.line, d.location.col) for d in ds if d.location] == [where]
     assert "fix the SQL here" in ds[0].hint
+
+
+def test_drop_default_says_why() -> None:
+    ds = lint(
+        'ALTER TABLE "e" ADD COLUMN "rating" integer DEFAULT 0 NOT NULL;\n'
+        'ALTER TABLE "e" ALTER COLUMN "rating" DROP DEFAULT;' + ROLLBACK
+    )
+    got = [d for d in ds if d.code == "ban-unlisted-operation"]
+    assert len(got) == 1 and "DROP DEFAULT of column rating" in got[0].message
+    assert got[0].location is not None and (got[0].location.line, got[0].location.col) == (2, 17)

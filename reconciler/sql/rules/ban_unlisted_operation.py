@@ -20,6 +20,7 @@ from reconciler.sql.rules.base import (
     StatementContext,
     alter_commands,
     alter_target,
+    command_at,
     domain_target,
     dotted_name,
     drops_only_new,
@@ -681,6 +682,26 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         and not _writes_within(i)
     ):
         return  # (not with a WITH that changes other rows on the way)
+    commands = alter_commands(i)
+    dropped = [
+        str(c.get("name"))
+        for c in commands
+        if c.get("subtype") == "AT_ColumnDefault" and c.get("def") is None
+    ]
+    if dropped and len(dropped) == len(commands):  # (ALTER ... DROP DEFAULT alone: say why)
+        yield command_at(
+            i,
+            commands[0],
+            Hit(
+                f"DROP DEFAULT of column {', '.join(dropped)}: an INSERT that does not give it "
+                "(from code deployed before this change, during a rolling deploy) then stores "
+                "NULL, or fails where the column is NOT NULL",
+                "keep the default until no running code inserts without the column, then drop "
+                "it in a later reviewed change, or allow it with "
+                "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+            ),
+        )
+        return
     label = i.kind.replace("_", " ").upper()
     yield Hit(
         f"{label} is not on the list of safe operations for strict environments",

@@ -470,4 +470,16 @@ CASES = [
         "CREATE TABLE lookup (id bigint PRIMARY KEY, name text);\nWITH x AS (UPDATE users SET a = 1 WHERE id = 2 RETURNING id) INSERT INTO lookup "
         "SELECT id, 'x' FROM x;",
     ),
+    # Django's ADD COLUMN ... DEFAULT then DROP DEFAULT: code deployed before it inserts
+    # without the column and then fails (NOT NULL) or stores NULL
+    F(
+        "ban-unlisted-operation",
+        'ALTER TABLE "e" ADD COLUMN "rating" integer DEFAULT 0 NOT NULL;\n'
+        'ALTER TABLE "e" ALTER COLUMN "rating" DROP DEFAULT;',
+    ),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE e (id bigint, rating integer DEFAULT 0);\n"
+        "ALTER TABLE e ALTER COLUMN rating DROP DEFAULT;",
+    ),
 ]
