@@ -703,24 +703,30 @@ def test_each_action_of_a_multi_action_alter_is_located_at_itself() -> None:
 def test_ending_the_files_transaction_cannot_be_waived(end: str) -> None:
     """A COMMIT or ROLLBACK in a file run as one transaction would leave it half-applied with
     a history that says otherwise: no ignore, override, emergency or environment relaxes it."""
+    _never_waived("ban-transaction-control", f"{end};", "half-applied")
+
+
+def _never_waived(rule: str, line: str, says: str) -> None:
+    """``line`` (the file's third), under an ignore of ``rule``, is still an error in every
+    environment, with the rule switched off and in an emergency."""
     sql = (
         "CREATE TABLE a (id bigint);\n"
-        "-- reconciler:ignore ban-transaction-control -- we know\n"
-        f"{end};\nCREATE TABLE b (id bigint);\n" + ROLLBACK
+        f"-- reconciler:ignore {rule} -- we know\n"
+        f"{line}\nCREATE TABLE b (id bigint);\n" + ROLLBACK
     )
     for cfg in (
         STRICT,
         DEV,
-        LintConfig(overrides={"ban-transaction-control": "off"}),
+        LintConfig(overrides={rule: "off"}),
         LintConfig(strict=True, emergency=True),
     ):
-        got = [d for d in lint(sql, cfg) if d.code == "ban-transaction-control"]
+        ds = lint(sql, cfg)
+        got = [d for d in ds if d.code == rule]
         assert [(d.severity, d.location.line if d.location else 0) for d in got] == [
             ("error", 3)
-        ], cfg
-        assert "half-applied" in got[0].message
-        codes = {d.code for d in lint(sql, cfg)}
-        assert "waived" not in codes and "unused-ignore" not in codes
+        ], (line, cfg)
+        assert says in got[0].message
+        assert not {"waived", "unused-ignore"} & {d.code for d in ds}
 
 
 def test_transaction_control_that_stays_in_the_transaction_can_be_waived() -> None:
@@ -744,22 +750,7 @@ def test_transaction_control_that_stays_in_the_transaction_can_be_waived() -> No
 def test_a_meta_command_that_changes_what_runs_cannot_be_waived(meta: str) -> None:
     """Set aside, these would make the file run other statements (or elsewhere) than psql
     would: an error whatever the ignore or policy says."""
-    sql = (
-        "CREATE TABLE a (id bigint);\n"
-        "-- reconciler:ignore ban-psql-meta-command -- we know\n"
-        f"{meta}\nCREATE TABLE b (id bigint);\n" + ROLLBACK
-    )
-    for cfg in (
-        STRICT,
-        DEV,
-        LintConfig(overrides={"ban-psql-meta-command": "off"}),
-        LintConfig(emergency=True),
-    ):
-        got = [d for d in lint(sql, cfg) if d.code == "ban-psql-meta-command"]
-        assert [(d.severity, d.location.line if d.location else 0) for d in got] == [
-            ("error", 3)
-        ], (meta, cfg)
-        assert "no ignore" in got[0].message
+    _never_waived("ban-psql-meta-command", meta, "no ignore")
 
 
 @pytest.mark.parametrize("meta", ["\\set ON_ERROR_STOP on", "\\restrict abc", "\\dt", "\\echo hi"])
