@@ -38,6 +38,12 @@ from reconciler.sql.split import Statement
 
 __all__ = ["Applier", "ApplyReport", "reset_session", "restore_session", "run_statement"]
 
+# waits another session made fail, after which the whole attempt rolled back and can run
+# again: a lock_timeout, or a deadlock in which PostgreSQL chose this session to undo (a
+# migration's locks taken in another order than the application's). Retried, with backoff,
+# up to policy.lock_retries times.
+LOCK_WAITS = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected)
+
 # what every file starts from, whatever the file before it left: a function it called can
 # set_config(), SET ROLE or make a temporary table (which unqualified names then find before
 # the real one) out of the statements' sight, so these are reset each time (inside the file's
@@ -226,12 +232,17 @@ class Applier:
             prepare=False,
         )
 
-    def _backoff(self, attempt: int, what: str) -> None:
+    def _backoff(self, attempt: int, what: str, e: psycopg.Error) -> None:
         delay = backoff(attempt, initial=0.2, maximum=10.0)
         self.report.lock_retries += 1
+        why = (
+            "deadlock with another session (PostgreSQL undid this one)"
+            if isinstance(e, psycopg.errors.DeadlockDetected)
+            else "lock timeout"
+        )
         self.event(
             "retry",
-            f"{what}: lock timeout, retry {attempt + 1}/{self.policy.lock_retries} in {delay:.1f}s",
+            f"{what}: {why}, retry {attempt + 1}/{self.policy.lock_retries} in {delay:.1f}s",
         )
         self.sleep(delay)
 
@@ -403,12 +414,12 @@ class Applier:
                 self.event("migrate", m.filename)
                 announced += 1
             stmt, e, at_commit = failure
-            if isinstance(e, psycopg.errors.LockNotAvailable):
+            if isinstance(e, LOCK_WAITS):
                 if attempt >= self.policy.lock_retries or stmt is None:
                     raise self._fail(
                         m, stmt or m.source.statements[0], e, f" (after {attempt + 1} attempts)"
                     ) from None
-                self._backoff(attempt, m.filename)
+                self._backoff(attempt, m.filename, e)
                 attempt += 1
             elif at_commit:
                 raise self._fail_at_commit(m, e) from None
@@ -607,7 +618,7 @@ class Applier:
                                     run_statement(cur, stmt)
                                     self._progress(cur, m, stmt.index + 1)
                             break
-                        except psycopg.errors.LockNotAvailable as e:
+                        except LOCK_WAITS as e:
                             if attempt >= self.policy.lock_retries:
                                 raise self._fail(
                                     m,
@@ -617,7 +628,7 @@ class Applier:
                                     f"{stmt.index} of {len(stmts)} statements done, "
                                     "the next run resumes here)",
                                 ) from None
-                            self._backoff(attempt, m.filename)
+                            self._backoff(attempt, m.filename, e)
                         except psycopg.Error as e:
                             raise self._fail(
                                 m,
@@ -737,15 +748,16 @@ class Applier:
                     f"{len(forums)} forum upserts, {len(archives)} archived",
                 )
                 return
-            except psycopg.errors.LockNotAvailable as e:
+            except LOCK_WAITS as e:
                 if attempt >= self.policy.lock_retries:
                     raise MigrationFailed(
-                        f"config/forum sync: lock timeout after {attempt + 1} attempts: "
-                        f"{e.diag.message_primary}",
+                        f"config/forum sync: "
+                        f"{'deadlock' if isinstance(e, psycopg.errors.DeadlockDetected) else 'lock timeout'}"
+                        f" after {attempt + 1} attempts: {e.diag.message_primary}",
                         sqlstate=e.sqlstate,
                         hint="something holds a lock on the config or forum table",
                     ) from None
-                self._backoff(attempt, "config/forum sync")
+                self._backoff(attempt, "config/forum sync", e)
             except psycopg.Error as e:
                 raise MigrationFailed(
                     f"config/forum sync failed with SQLSTATE {e.sqlstate}: "

@@ -156,7 +156,9 @@ class Policy(_Model):
     backup: BackupPolicy = Field(default_factory=BackupPolicy)
     lock_timeout: Duration = Field(2000, description="SET LOCAL lock_timeout per migration (ms)")
     statement_timeout: Duration = Field(600_000, description="SET LOCAL statement_timeout (ms)")
-    lock_retries: int = Field(5, ge=0, le=100, description="retries after a lock timeout")
+    lock_retries: int = Field(
+        5, ge=0, le=100, description="retries after a lock timeout or a deadlock"
+    )
     advisory_lock_wait: Duration = Field(10_000, description="wait for another reconciler (ms)")
     auto_apply: bool = False
     prune_config: bool = False

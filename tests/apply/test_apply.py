@@ -1062,3 +1062,74 @@ def test_an_ignored_commit_in_the_middle_of_a_file_blocks_the_apply(
     assert r.exit_code == EXIT_BLOCKED and r.applied is None
     assert query(db_url, "SELECT relname FROM pg_class WHERE relname IN ('pa', 'pb', 'pc')") == []
     assert [v for v, _, _ in history(db_url)][-1] == "0007"
+
+
+@pytest.mark.parametrize("no_transaction", [False, True], ids=["transactional", "no-transaction"])
+def test_a_deadlock_with_the_application_is_retried(
+    project: Path, db_url: str, no_transaction: bool
+) -> None:
+    """The file locks users, then waits for wallets, which a session of the application holds
+    while it waits for users: PostgreSQL undoes one of the two (the one that waited first
+    checks first: the migration). The file rolled back whole, so it runs again after a
+    backoff, as after a lock timeout, and succeeds once the other session is done."""
+    import logging
+
+    from reconciler.engine.events import LOGGER
+
+    run(project)
+    write(
+        project,
+        f"{MIGS}/0008_both_safe.sql",
+        # (run statement by statement, a file holds two locks at once only within one
+        # statement: its LOCK of both, in that order)
+        (
+            "-- reconciler:no-transaction\nLOCK TABLE users, wallets IN ACCESS EXCLUSIVE MODE;\n"
+            if no_transaction
+            else ""
+        )
+        + "ALTER TABLE users ADD COLUMN dl1 text;\nALTER TABLE wallets ADD COLUMN dl2 text;\n",
+    )
+    app = psycopg.connect(db_url)
+    app.execute("SELECT 1 FROM wallets LIMIT 1")  # holds wallets (ACCESS SHARE) in a transaction
+    failed: list[BaseException] = []
+
+    def application() -> None:
+        try:
+            with psycopg.connect(db_url, autocommit=True) as watch:
+                for _ in range(600):  # until the migration holds users
+                    held = watch.execute(
+                        "SELECT count(*) FROM pg_locks WHERE relation = 'users'::regclass "
+                        "AND mode = 'AccessExclusiveLock' AND granted"
+                    ).fetchone()
+                    if held and held[0]:
+                        break
+                    time.sleep(0.01)
+            time.sleep(0.3)  # (so the migration, waiting longer, is the one PostgreSQL undoes)
+            app.execute("SELECT 1 FROM users LIMIT 1")  # waits for the migration: a cycle
+            app.commit()
+        except BaseException as e:  # (reported by the test below)
+            failed.append(e)
+            app.rollback()
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    LOGGER.addHandler(handler)
+    thread = threading.Thread(target=application)
+    thread.start()
+    try:
+        out = run(project)
+    finally:
+        LOGGER.removeHandler(handler)
+        thread.join(30)
+        app.close()
+    assert not failed, failed  # the application's session went on
+    assert out.applied is not None and out.applied.migrations == ["0008"]
+    assert out.applied.lock_retries >= 1
+    retries = [r.getMessage() for r in records if getattr(r, "event", None) == "retry"]
+    assert retries and "deadlock" in retries[0], retries
+    cols = query(
+        db_url,
+        "SELECT count(*) FROM information_schema.columns WHERE column_name IN ('dl1', 'dl2')",
+    )
+    assert cols == [(2,)] and history(db_url)[-1] == ("0008", 2 + no_transaction, True)
