@@ -3,7 +3,7 @@
 The list follows the original's "Safe Operations Only": new objects, ADD COLUMN that is
 nullable or has a non-volatile default, a column's SET DEFAULT, constraints added NOT VALID then
 validated,
-INSERT ... ON CONFLICT DO NOTHING, COMMENT and session settings. Anything on a table
+INSERT ... ON CONFLICT DO NOTHING, ANALYZE, COMMENT and session settings. Anything on a table
 created earlier in the same file is also safe (nobody uses it yet).
 """
 
@@ -48,6 +48,7 @@ _ALWAYS = {
     "add_constraint_using_index",
     "alter_type_add_value",
     "comment",
+    "analyze",  # planner statistics: SHARE UPDATE EXCLUSIVE, blocks no read or write
     "set",
     "reset",
     "do",  # (when its PL/pgSQL was read: each statement inside is judged on its own)

@@ -482,4 +482,7 @@ CASES = [
         "CREATE TABLE e (id bigint, rating integer DEFAULT 0);\n"
         "ALTER TABLE e ALTER COLUMN rating DROP DEFAULT;",
     ),
+    # fresh statistics after a backfill: blocks no read or write (VACUUM FULL stays banned)
+    P("ban-unlisted-operation", "ANALYZE users;"),
+    P("ban-unlisted-operation", "ANALYZE users (email);"),
 ]
