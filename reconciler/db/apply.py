@@ -135,6 +135,13 @@ _CIC_NAME = re.compile(
     r'^CREATE (?:UNIQUE )?INDEX CONCURRENTLY (?:IF NOT EXISTS )?("(?:[^"]|"")+"|[\w$]+)(?:\.("(?:[^"]|"")+"|[\w$]+))?',
     re.IGNORECASE,
 )
+# REINDEX [ (options) ] INDEX|TABLE CONCURRENTLY name, or with CONCURRENTLY among the options
+_REINDEX_CONCURRENTLY = re.compile(
+    r"^REINDEX (?:\((?=[^)]*\bCONCURRENTLY\b)[^)]*\) (INDEX|TABLE) |(?:\([^)]*\) )?"
+    r"(INDEX|TABLE) CONCURRENTLY )"
+    r'((?:"(?:[^"]|"")+"|[\w$]+)(?:\.(?:"(?:[^"]|"")+"|[\w$]+))?)',
+    re.IGNORECASE,
+)
 _DIC_NAME = re.compile(
     r'^DROP INDEX CONCURRENTLY (?:IF EXISTS )?("(?:[^"]|"")+"|[\w$]+)(?:\.("(?:[^"]|"")+"|[\w$]+))?\s*(?:CASCADE|RESTRICT)?$',
     re.IGNORECASE,
@@ -540,6 +547,7 @@ class Applier:
         )
 
     def _drop_invalid_index(self, cur: psycopg.Cursor, stmt: Statement) -> None:
+        self._drop_reindex_leftovers(cur, stmt)
         name = _index_name(stmt)
         if not name:
             return
@@ -551,6 +559,32 @@ class Applier:
         )
         for nsp, rel in cur.fetchall():
             self.event("repair", f"dropping INVALID index {nsp}.{rel} left by an earlier failure")
+            cur.execute(
+                sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(nsp, rel))
+            )
+
+    def _drop_reindex_leftovers(self, cur: psycopg.Cursor, stmt: Statement) -> None:
+        """Before a REINDEX INDEX|TABLE ... CONCURRENTLY: the INVALID copies an interrupted
+        one left on that table (PostgreSQL names them ``<index>_ccnew`` and ``_ccold``, with a
+        number when taken); they cost every write and are never used, and a rerun would only
+        add more."""
+        mt = _REINDEX_CONCURRENTLY.match(stmt.code)
+        if not mt:
+            return
+        # (the name as regclass reads it: the server folds and unquotes it)
+        table = (
+            "(SELECT indrelid FROM pg_index WHERE indexrelid = to_regclass(%s))"
+            if (mt.group(1) or mt.group(2)).upper() == "INDEX"
+            else "to_regclass(%s)::oid"
+        )
+        cur.execute(
+            "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid "
+            f"AND i.indrelid = {table} AND c.relname ~ '_cc(new|old)[0-9]*$'",
+            (mt.group(3),),
+        )
+        for nsp, rel in cur.fetchall():
+            self.event("repair", f"dropping INVALID index {nsp}.{rel} left by an earlier REINDEX")
             cur.execute(
                 sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(nsp, rel))
             )

@@ -1133,3 +1133,30 @@ def test_a_deadlock_with_the_application_is_retried(
         "SELECT count(*) FROM information_schema.columns WHERE column_name IN ('dl1', 'dl2')",
     )
     assert cols == [(2,)] and history(db_url)[-1] == ("0008", 2 + no_transaction, True)
+
+
+@pytest.mark.parametrize("what", ["INDEX CONCURRENTLY rx_a", "TABLE CONCURRENTLY rx"])
+def test_a_reindex_concurrently_first_drops_what_an_interrupted_one_left(
+    project: Path, db_url: str, what: str
+) -> None:
+    """An interrupted REINDEX CONCURRENTLY leaves an INVALID copy (<index>_ccnew), which every
+    write keeps up and no query uses; the file's REINDEX (a rerun, or a resume) drops it first."""
+    run(project)
+    write(
+        project,
+        f"{MIGS}/0008_rx_safe.sql",
+        "CREATE TABLE rx (a bigint, b bigint);\nCREATE INDEX rx_a ON rx (a);\n"
+        "INSERT INTO rx VALUES (1, 1), (2, 1);\n",
+    )
+    run(project)
+    with pytest.raises(psycopg.errors.UniqueViolation):  # as a failed rebuild leaves one
+        query(db_url, "CREATE UNIQUE INDEX CONCURRENTLY rx_a_ccnew ON rx (b)")
+    invalid = "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid " + (
+        "WHERE i.indrelid = 'rx'::regclass AND NOT i.indisvalid"
+    )
+    assert query(db_url, invalid) == [("rx_a_ccnew",)]
+    write(project, f"{MIGS}/0009_reindex_safe.sql", f"REINDEX {what};\n")
+    out = run(project)
+    assert out.applied is not None and out.applied.migrations == ["0009"]
+    assert query(db_url, invalid) == []
+    assert query(db_url, "SELECT count(*) FROM pg_index WHERE indrelid = 'rx'::regclass") == [(1,)]

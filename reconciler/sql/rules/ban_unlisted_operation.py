@@ -650,6 +650,12 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     if i.kind == "create_index" and (i.concurrently or ctx.is_new(index_target(i))):
         return
+    if (
+        i.kind == "reindex"
+        and i.concurrently
+        and i.tree.get("kind") in ("REINDEX_OBJECT_INDEX", "REINDEX_OBJECT_TABLE")
+    ):
+        return  # rebuilt beside the old one, as CREATE INDEX CONCURRENTLY: no read or write waits
     if i.kind == "alter_table" and (ctx.is_new(alter_target(i)) or _alter_ok(ctx)):
         return
     con = i.tree.get("def") if i.node == "AlterDomainStmt" else None

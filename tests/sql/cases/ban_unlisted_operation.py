@@ -485,4 +485,8 @@ CASES = [
     # fresh statistics after a backfill: blocks no read or write (VACUUM FULL stays banned)
     P("ban-unlisted-operation", "ANALYZE users;"),
     P("ban-unlisted-operation", "ANALYZE users (email);"),
+    # a bloated or corrupt index rebuilt beside the old one; a whole schema is too broad
+    P("ban-unlisted-operation", "REINDEX INDEX CONCURRENTLY users_email_idx;"),
+    P("ban-unlisted-operation", "REINDEX TABLE CONCURRENTLY users;"),
+    F("ban-unlisted-operation", "REINDEX SCHEMA CONCURRENTLY public;"),
 ]
