@@ -7,6 +7,7 @@ answered from a cache at the cost of checking the files (their stat, or their ha
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -247,6 +248,23 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
     return out
 
 
+def _history(desired: Desired, migrations: Sequence[DesiredMigration]) -> set[str]:
+    """The versioned files before migrations.checked_from (a repeatable file changes and runs
+    again, so it is never history)."""
+    from reconciler.sql.migration import is_repeatable, version_key
+
+    ref = desired.env.migrations.checked_from
+    start = None if ref is None else next((m for m in migrations if m.is_named(str(ref))), None)
+    if start is None:
+        return set()
+    limit = version_key(start.version)
+    return {
+        m.version
+        for m in migrations
+        if not is_repeatable(m.version) and version_key(m.version) < limit
+    }
+
+
 def _check_rule_ids(rules: Mapping[str, str]) -> None:
     from reconciler.sql.ruleids import FIXED_RULES, RULE_IDS
 
@@ -334,10 +352,26 @@ def validate(
         assert desired is not None
         migrations = list(desired.migrations)  # every file: those past the target come later
     wanted = {m.version for m in desired.wanted} if desired else set()
+    before = _history(desired, migrations) if desired is not None and not paths else set()
     cache = LintCache(_cache_dir(request), config)
-    cache.prefetch(migrations)
+    cache.prefetch([m for m in migrations if m.version not in before])
+    past = LintCache(_cache_dir(request), dataclasses.replace(config, history=True))
+    past.prefetch([m for m in migrations if m.version in before])
+    if before:
+        assert desired is not None
+        diags.append(
+            Diagnostic(
+                "history",
+                f"{len(before)} file(s) before migrations.checked_from "
+                f"({desired.env.migrations.checked_from}) are history: checked only for what "
+                f"would break the apply itself, not held to {desired.env.name}'s policy",
+                desired.locations.get("checked_from"),
+                None,
+                "info",
+            )
+        )
     for m in migrations:
-        found = cache.lint(m)
+        found = (past if m.version in before else cache).lint(m)
         diags.extend(found)
         if desired is not None and m.version not in wanted and not paths:
             diags.append(
@@ -357,6 +391,7 @@ def validate(
                 )
             )
     cache.save()
+    past.save()
     code = EXIT_BLOCKED if any(d.severity == "error" for d in diags) else EXIT_OK
     if any(d.code == "missing-file" for d in diags):
         code = EXIT_ERROR  # a path that names nothing: the input is wrong, not the SQL

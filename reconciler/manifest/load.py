@@ -980,6 +980,19 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
                 )
             )
 
+    if spec.migrations.checked_from is not None and migrations:
+        t = str(spec.migrations.checked_from).removesuffix(".sql")
+        if not any(m.is_named(t) for m in migrations):
+            close = difflib.get_close_matches(t, [m.stem for m in migrations], n=1)
+            diags.append(
+                Diagnostic(
+                    "unknown-version",
+                    f"migrations.checked_from {t!r} names no migration file",
+                    loc.value(("migrations", "checked_from")),
+                    f"did you mean {close[0]!r}?" if close else "use a file's version or its stem",
+                )
+            )
+
     config: list[ConfigEntry] | None = None
     if spec.config.files:
         config = []
@@ -1106,4 +1119,6 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
         "policy": loc.key(("policy",)),
         "database": loc.key(("database",)),
     }
+    if spec.migrations.checked_from is not None:
+        locations["checked_from"] = loc.value(("migrations", "checked_from"))
     return Desired(spec, env_file, migrations, target, config, forums, locations)

@@ -89,6 +89,12 @@ class MigrationsSpec(_Model):
     )
     placeholder_prefix: str = Field("${", min_length=1, description="what opens a placeholder")
     placeholder_suffix: str = Field("}", min_length=1, description="what closes a placeholder")
+    checked_from: str | int | None = Field(
+        None,
+        description="`validate --env` holds the files from this version on to the policy; "
+        "those before it are history (applied everywhere, never edited again) and are checked "
+        "only for what would break the apply itself; a plan checks every pending file",
+    )
 
 
 class ConfigSpec(_Model):

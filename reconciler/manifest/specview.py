@@ -41,7 +41,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "connect_attempts",
         "application_name",
     ),
-    "MigrationsSpec": ("dir", "target", "placeholders", "placeholder_prefix", "placeholder_suffix"),
+    "MigrationsSpec": (
+        "dir",
+        "target",
+        "placeholders",
+        "placeholder_prefix",
+        "placeholder_suffix",
+        "checked_from",
+    ),
     "ConfigSpec": ("files", "overrides", "table"),
     "Policy": (
         "strict",

@@ -244,6 +244,7 @@ def lint_migration(
     seen: set[tuple[str, int, str]] = set()
     precise: set[int] = set()  # lines where a statement's precise rule reported an error
     data_file = cfg.data_migration and source.header.get("type", "").upper().startswith("DATA")
+    fixed: list[Diagnostic] = []  # what would break the apply itself, whatever the policy
     for rule, hit, where in raw:
         sev = "error" if hit.fixed else _severity(rule, cfg)
         if sev is None:
@@ -287,6 +288,8 @@ def lint_migration(
         if where is not None and where.kind == "do":  # a name an EXECUTE gets at run time
             message = message.replace(DYNAMIC_NAME, "<a name given at run time>")
         out.append(Diagnostic(rule.id, message, loc, hit.help, sev))  # type: ignore[arg-type]
+        if hit.fixed:
+            fixed.append(out[-1])
 
     # in strict environments, the allow-list rule speaks only where no precise rule did (about
     # a statement: a finding about the whole file, located on its first line, says nothing of it)
@@ -309,4 +312,6 @@ def lint_migration(
                     "warning",
                 )
             )
+    if cfg.history:  # a file before migrations.checked_from: never held to the policy
+        out = fixed
     return sorted(out, key=lambda d: ((d.location.line if d.location else 0), d.code))

@@ -26,13 +26,16 @@ class LintConfig:
     # strict environments a file may lower them, never raise them
     lock_timeout: int | None = None
     statement_timeout: int | None = None
+    # a file before migrations.checked_from, in `validate --env`: history, applied everywhere
+    # and never edited again, so only what would break the apply itself is reported
+    history: bool = False
 
     def fingerprint(self, ruleset: str) -> str:
         """Identifies lint results: these settings under the rule set ``ruleset``."""
         doc = (
             f"{LINT_VERSION}|{ruleset}|{self.strict}|{self.require_safe_suffix}|"
             f"{self.require_rollback_section}|{sorted(self.overrides.items())}|{self.emergency}|"
-            f"{self.data_migration}|{self.lock_timeout}|{self.statement_timeout}"
+            f"{self.data_migration}|{self.lock_timeout}|{self.statement_timeout}|{self.history}"
         )
         return sha256(doc.encode()).hexdigest()[:16]
 

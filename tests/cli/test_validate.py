@@ -508,3 +508,62 @@ def test_a_widening_the_history_shows_is_not_a_rewrite(tree: Path) -> None:
     widen.write_text("ALTER TABLE profiles ALTER COLUMN bio TYPE varchar(50);" + tail)
     r = run_cli(tree, "validate", "--env", "prod")
     assert r.returncode == 3 and "error[ban-alter-column-type]" in r.stdout, r.stdout
+
+
+def _with_history(root: Path, checked_from: str | None) -> None:
+    """Three files after the samples (a DROP TABLE, a COMMIT in the middle, a DROP COLUMN)
+    and prod told that files before ``checked_from`` are history."""
+    rollback = "\n-- Rollback instructions:\n-- 1. by hand\n"
+    for name, body in {
+        "0008_drop_legacy_safe.sql": "DROP TABLE legacy_sessions;",
+        "0009_commit_safe.sql": "CREATE TABLE t9 (id bigint);\nCOMMIT;\nCREATE TABLE t9b (id bigint);",
+        "0010_drop_bio_safe.sql": "ALTER TABLE users DROP COLUMN bio;",
+    }.items():
+        (root / MIGS / name).write_text(body + rollback)
+    env = root / "environments/prod.yaml"
+    text = env.read_text()
+    kept = [ln for ln in text.splitlines() if "target:" not in ln and "checked_from:" not in ln]
+    text = "\n".join(kept) + "\n"
+    if checked_from is not None:
+        text = text.replace(
+            "  dir: ../manifests/migrations",
+            f"  dir: ../manifests/migrations\n  checked_from: {checked_from}",
+        )
+    env.write_text(text)
+
+
+def test_files_before_checked_from_are_history_to_validate(tree: Path) -> None:
+    """An applied file cannot be edited (its checksum), so a history with an old DROP TABLE
+    would fail every pull request's validate; before checked_from only what would break the
+    apply itself (a COMMIT in the middle) is still reported, and the run says so."""
+    _with_history(tree, None)
+    r = run_cli(tree, "validate", "--env", "prod")
+    assert r.returncode == 3 and "0008_drop_legacy_safe.sql:1:1: error[ban-drop-table]" in r.stdout
+    _with_history(tree, '"0010"')
+    r = run_cli(tree, "validate", "--env", "prod")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "ban-drop-table" not in r.stdout and "prefer-bigint" not in r.stdout
+    assert "0009_commit_safe.sql:2:1: error[ban-transaction-control]" in r.stdout
+    assert "0010_drop_bio_safe.sql:1:19: error[ban-drop-column]" in r.stdout
+    assert (
+        "environments/prod.yaml:8:17: info[history]: 9 file(s) before migrations.checked_from "
+        "(0010)" in r.stdout
+    )
+    named = run_cli(tree, "validate", "--env", "prod", f"{MIGS}/0008_drop_legacy_safe.sql")
+    assert named.returncode == 3 and "error[ban-drop-table]" in named.stdout  # asked for: checked
+    _with_history(tree, "0100_nope")
+    r = run_cli(tree, "validate", "--env", "prod")
+    assert r.returncode == 1
+    assert "environments/prod.yaml:8:17: error[unknown-version]: migrations.checked_from" in (
+        r.stdout + r.stderr
+    )
+
+
+def test_a_plan_checks_a_pending_file_whatever_checked_from_says(
+    project: Path, db_url: str
+) -> None:
+    """checked_from speaks for files applied everywhere: one the database has not applied is
+    a change to it, and the plan holds it to the policy."""
+    _with_history(project, '"0010"')
+    r = run_cli(project, "plan", "--env", "prod")
+    assert r.returncode == 3 and "0008_drop_legacy_safe.sql:1:1: error[ban-drop-table]" in r.stdout
