@@ -733,6 +733,33 @@ def _load_migrations(
     return [dataclasses.replace(m, proven=p) if p else m for m, p in zip(out, facts, strict=True)]
 
 
+def _named_file(
+    migrations: list[DesiredMigration],
+    field: str,
+    ref: str | int,
+    loc: Locator,
+    diags: list[Diagnostic],
+) -> DesiredMigration | None:
+    """The migration ``migrations.<field>`` names (a version, a stem or a file name), or a
+    located error with the closest stem (none when the folder holds no file: said elsewhere)."""
+    t = str(ref).removesuffix(".sql")
+    hit = next((m for m in migrations if m.is_named(t)), None)
+    if hit is None and migrations:
+        close = difflib.get_close_matches(t, [m.stem for m in migrations], n=1)
+        diags.append(
+            Diagnostic(
+                "unknown-target" if field == "target" else "unknown-version",
+                f"migrations.{field} {t!r} names no migration file",
+                loc.value(("migrations", field)),
+                f"did you mean {close[0]!r}?"
+                if close
+                else "use a file's version, its stem"
+                + (", or latest" if field == "target" else ""),
+            )
+        )
+    return hit
+
+
 def _flatten_forums(
     zones: list[ForumNodeSpec], loc: Locator, diags: list[Diagnostic]
 ) -> list[ForumNode]:
@@ -963,35 +990,10 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
     )
     target: str | None = None
     if spec.migrations.target != "latest":
-        t = str(spec.migrations.target).removesuffix(".sql")
-        hit = [m for m in migrations if m.is_named(t)]
-        if hit:
-            target = hit[0].version
-        elif migrations:
-            close = difflib.get_close_matches(t, [m.stem for m in migrations], n=1)
-            diags.append(
-                Diagnostic(
-                    "unknown-target",
-                    f"migrations.target {t!r} names no migration file",
-                    loc.value(("migrations", "target")),
-                    f"did you mean {close[0]!r}?"
-                    if close
-                    else "use a file's version, its stem, or latest",
-                )
-            )
-
-    if spec.migrations.checked_from is not None and migrations:
-        t = str(spec.migrations.checked_from).removesuffix(".sql")
-        if not any(m.is_named(t) for m in migrations):
-            close = difflib.get_close_matches(t, [m.stem for m in migrations], n=1)
-            diags.append(
-                Diagnostic(
-                    "unknown-version",
-                    f"migrations.checked_from {t!r} names no migration file",
-                    loc.value(("migrations", "checked_from")),
-                    f"did you mean {close[0]!r}?" if close else "use a file's version or its stem",
-                )
-            )
+        found = _named_file(migrations, "target", spec.migrations.target, loc, diags)
+        target = found.version if found else None
+    if spec.migrations.checked_from is not None:
+        _named_file(migrations, "checked_from", spec.migrations.checked_from, loc, diags)
 
     config: list[ConfigEntry] | None = None
     if spec.config.files:
