@@ -249,8 +249,9 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
 
 
 def _history(desired: Desired, migrations: Sequence[DesiredMigration]) -> set[str]:
-    """The versioned files before migrations.checked_from (a repeatable file changes and runs
-    again, so it is never history)."""
+    """The versioned files before migrations.checked_from, up to the environment's target (a
+    repeatable file changes and runs again, and one past the target is not applied there yet:
+    neither is history)."""
     from reconciler.sql.migration import is_repeatable, version_key
 
     ref = desired.env.migrations.checked_from
@@ -258,10 +259,11 @@ def _history(desired: Desired, migrations: Sequence[DesiredMigration]) -> set[st
     if start is None:
         return set()
     limit = version_key(start.version)
+    wanted = {m.version for m in desired.wanted}
     return {
         m.version
         for m in migrations
-        if not is_repeatable(m.version) and version_key(m.version) < limit
+        if m.version in wanted and not is_repeatable(m.version) and version_key(m.version) < limit
     }
 
 

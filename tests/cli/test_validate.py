@@ -549,6 +549,12 @@ def test_files_before_checked_from_are_history_to_validate(tree: Path) -> None:
         "environments/prod.yaml:8:17: info[history]: 9 file(s) before migrations.checked_from "
         "(0010)" in r.stdout
     )
+    # past the target, a file is not applied in prod yet: never history
+    env = tree / "environments/prod.yaml"
+    env.write_text(env.read_text().replace("  checked_from:", "  target: '0007'\n  checked_from:"))
+    r = run_cli(tree, "validate", "--env", "prod")
+    assert "0008_drop_legacy_safe.sql:1:1: error[ban-drop-table]" in r.stdout
+    assert "info[history]: 7 file(s)" in r.stdout
     named = run_cli(tree, "validate", "--env", "prod", f"{MIGS}/0008_drop_legacy_safe.sql")
     assert named.returncode == 3 and "error[ban-drop-table]" in named.stdout  # asked for: checked
     _with_history(tree, "0100_nope")
