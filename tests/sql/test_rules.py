@@ -753,7 +753,9 @@ def test_a_meta_command_that_changes_what_runs_cannot_be_waived(meta: str) -> No
     _never_waived("ban-psql-meta-command", meta, "no ignore")
 
 
-@pytest.mark.parametrize("meta", ["\\set ON_ERROR_STOP on", "\\restrict abc", "\\dt", "\\echo hi"])
+@pytest.mark.parametrize(
+    "meta", ["\\set ON_ERROR_STOP on", "\\restrict abc", "\\dt", "\\echo hi", "\\o /dev/null"]
+)
 def test_a_meta_command_that_only_configures_psql_can_be_waived(meta: str) -> None:
     sql = (
         "CREATE TABLE a (id bigint);\n"

@@ -44,6 +44,7 @@ _DROPPABLE = frozenset(
         "set", "unset", "pset", "echo", "qecho", "warn", "timing", "restrict", "unrestrict",
         "encoding", "x", "a", "t", "f", "H", "T", "C", "conninfo", "errverbose", "h", "?",
         "setenv", "cd", "p", "print", "r", "reset", "l", "list", "z", "sf", "sv", "prompt",
+        "o", "out", "w", "write", "s", "copyright", "lo_list",
     }
 )  # fmt: skip
 
