@@ -73,6 +73,9 @@ class StatementInfo:
     unqualified: list[tuple[str, int]] = field(default_factory=list)
     # the SQL statements a DO block runs; each is linted by the same rules as a top-level one
     children: list[StatementInfo] = field(default_factory=list)
+    # the SQL statements a new routine's body will run when called (not now: they are not
+    # linted as the file's; a rule about what a body may ever do reads them)
+    body: list[StatementInfo] = field(default_factory=list)
     inside: str = ""  # the kind of the block this statement runs in ("do"), "" at top level
 
     @property
@@ -796,6 +799,7 @@ def _function_body(info: StatementInfo) -> None:
     elif language == ["sql"]:
         body = (_strings(_option(info.tree, "as")) or [""])[0]
         children = _children(info, [(body, 1)])
+    info.body = children
     temporary = {
         r["relname"]
         for c in children

@@ -30,7 +30,9 @@ def _schema_itself(info: StatementInfo) -> bool:
     privileges in it, a search_path that names it."""
     t = info.tree
     strings = [s.get("sval") for _, s in nodes(t.get("objects"), "String")]
-    if info.node == "GrantStmt" and t.get("objtype") == "OBJECT_SCHEMA":
+    if info.node == "GrantStmt" and (
+        t.get("objtype") == "OBJECT_SCHEMA" or t.get("targtype") == "ACL_TARGET_ALL_IN_SCHEMA"
+    ):  # (ON SCHEMA reconciler, or ON ALL TABLES | SEQUENCES | FUNCTIONS IN SCHEMA reconciler)
         return SCHEMA in strings
     if info.node == "DropStmt" and t.get("removeType") == "OBJECT_SCHEMA":
         return SCHEMA in strings
@@ -47,8 +49,26 @@ def _schema_itself(info: StatementInfo) -> bool:
                 return SCHEMA in [s.get("sval") for _, s in nodes(opt.get("arg"), "String")]
     if info.node == "VariableSetStmt" and t.get("name") == "search_path":
         values = [c.get("sval", {}).get("sval", "") for _, c in nodes(t.get("args"), "A_Const")]
-        return any(SCHEMA in [p.strip().strip('"') for p in v.split(",")] for v in values)
+        return any(_path_names_it(v) for v in values)
+    for _, call in nodes(t, "FuncCall"):  # SELECT set_config('search_path', 'reconciler', ...)
+        names = [n.get("String", {}).get("sval") for n in call.get("funcname") or ()]
+        args = [
+            (a.get("A_Const") or {}).get("sval", {}).get("sval")
+            for a in call.get("args") or ()
+            if isinstance(a, dict)
+        ]
+        if (
+            names[-1:] == ["set_config"]
+            and args[:1] == ["search_path"]
+            and len(args) > 1
+            and (args[1] is None or _path_names_it(args[1]))  # (a path given at run time too)
+        ):
+            return True
     return False
+
+
+def _path_names_it(path: str) -> bool:
+    return SCHEMA in [p.strip().strip('"') for p in path.split(",")]
 
 
 def _names_it(tree: Any) -> bool:
@@ -69,15 +89,30 @@ def _names_it(tree: Any) -> bool:
 
 
 def _reads_only(info: StatementInfo) -> bool:
+    """A SELECT that writes nothing: no INTO, no row locks, no data-modifying WITH (a
+    ``WITH x AS (DELETE ...) SELECT`` is a DELETE), no set_config() of the search_path."""
     t = info.tree
-    return info.node == "SelectStmt" and not t.get("intoClause") and not t.get("lockingClause")
+    return (
+        info.node == "SelectStmt"
+        and not t.get("intoClause")
+        and not t.get("lockingClause")
+        and not any(True for _ in info.find("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"))
+        and not any(
+            (call.get("funcname") or [{}])[-1].get("String", {}).get("sval") == "set_config"
+            for _, call in info.find("FuncCall")
+        )
+    )
+
+
+def _writes_there(info: StatementInfo) -> bool:
+    if not info.parsed or (info.raw and SCHEMA not in info.raw) or _reads_only(info):
+        return False
+    return _schema_itself(info) or _names_it(info.tree)
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
-    if not i.parsed or (i.raw and SCHEMA not in i.raw) or _reads_only(i):
-        return
-    if _schema_itself(i) or _names_it(i.tree):
+    if _writes_there(i):
         yield Hit(
             f"this changes the {SCHEMA} schema, where the tool keeps the applied migrations, "
             "the approvals and the audit log: a migration that writes there can mark a "
@@ -85,6 +120,16 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             "keep the migration to the application's schemas; the tool manages its own "
             "(`reconcile repair` for its history)",
         )
+    for stmt in i.body:  # a routine this file makes, which whoever calls it runs: now or later
+        if _writes_there(stmt):
+            yield Hit(
+                f"this routine's body changes the {SCHEMA} schema (the applied migrations, "
+                "the approvals, the audit log): called now or later, by the application or a "
+                "later migration, it would forge that record",
+                "keep routines to the application's schemas; the tool manages its own",
+                stmt.stmt.line,
+                stmt.stmt.col,
+            )
 
 
 RULE = Rule(

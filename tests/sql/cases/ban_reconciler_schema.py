@@ -36,7 +36,24 @@ CASES = [
     F(R, "GRANT ALL ON SCHEMA reconciler TO app;"),
     F(R, "ALTER DEFAULT PRIVILEGES IN SCHEMA reconciler GRANT ALL ON TABLES TO app;"),
     F(R, "DROP SCHEMA reconciler CASCADE;"),
+    # a routine whose body writes there, whenever it is called
+    F(
+        R,
+        "CREATE FUNCTION app.g() RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+        "UPDATE reconciler.approvals SET approver = 'alice'; END $$;",
+    ),
+    F(
+        R,
+        "CREATE PROCEDURE app.p() LANGUAGE sql AS $$ DELETE FROM reconciler.audit_log $$;",
+    ),
+    # a SELECT that writes: a data-modifying WITH
+    F(R, "WITH d AS (DELETE FROM reconciler.audit_log RETURNING 1) SELECT count(*) FROM d;"),
+    # privileges on everything in it
+    F(R, "GRANT ALL ON ALL TABLES IN SCHEMA reconciler TO app;"),
+    F(R, "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA reconciler TO app;"),
     # unqualified names sent there
+    F(R, "SELECT set_config('search_path', 'reconciler, public', false);"),
+    F(R, "SELECT pg_catalog.set_config('search_path', 'app,\"reconciler\"', true);"),
     F(R, "SET search_path = reconciler, public;"),
     F(R, "SET LOCAL search_path TO 'app,reconciler';"),
     # no file can ignore it
@@ -55,6 +72,13 @@ CASES = [
     P(R, "CREATE TABLE app.notes (body text DEFAULT 'reconciler');"),
     P(R, "COMMENT ON TABLE users IS 'kept in sync by the reconciler';"),
     P(R, "SET search_path = app, public;"),
+    P(R, "SELECT pg_catalog.set_config('search_path', '', false);"),  # pg_dump's preamble
+    P(
+        R,
+        "CREATE FUNCTION app.applied() RETURNS bigint LANGUAGE sql STABLE AS $$ "
+        "SELECT count(*) FROM reconciler.schema_migrations $$;",
+    ),
+    P(R, "GRANT SELECT ON ALL TABLES IN SCHEMA app TO reconciler_reader;"),
     P(R, "CREATE SCHEMA reconciler_reports;"),
     P(R, "CREATE TABLE app.reconciler (id bigint);"),
 ]
