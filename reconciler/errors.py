@@ -133,6 +133,13 @@ class LockHeld(ReconcilerError):
     transient = True
 
 
+class HistoryTampered(ReconcilerError):
+    """A file applied in this run changed the history of applied migrations (the tool put
+    it back): the run fails so that someone reads those files."""
+
+    code = "history-tampered"
+
+
 class MigrationFailed(ReconcilerError):
     """A statement failed; its migration was rolled back (or stopped at a recorded point)."""
 

@@ -12,7 +12,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +21,9 @@ from psycopg import pq, sql
 
 from reconciler.db.live import qualified
 from reconciler.db.lock import lock_key
-from reconciler.errors import MigrationFailed, ReconcilerError, SourceLocation
+from reconciler.errors import HistoryTampered, MigrationFailed, ReconcilerError, SourceLocation
 from reconciler.manifest.desired import Desired, DesiredMigration
+from reconciler.plan.live import AppliedMigration
 from reconciler.plan.model import (
     Action,
     ApplyMigration,
@@ -220,6 +221,8 @@ class Applier:
         self.report = ApplyReport()
         self._files = {m.version: m for m in desired.migrations}  # not a search per migration
         self._unsettled = False  # a file ran since the session was last reset
+        # version -> statements_done of the progress mark a no-transaction file last committed
+        self._marks: dict[str, int] = {}
 
     # -- helpers -------------------------------------------------------------------------
     def _timeouts(self, cur: psycopg.Cursor, local: bool, *, flush: bool = True) -> None:
@@ -632,6 +635,7 @@ class Applier:
         stmts = m.source.statements
         with self.conn.cursor() as cur:
             self._progress(cur, m, resume_from)
+            self._marks[m.version] = resume_from
             reset_session(cur)
             self._timeouts(cur, local=False)
             try:
@@ -651,6 +655,7 @@ class Applier:
                                 with self.conn.transaction():
                                     run_statement(cur, stmt)
                                     self._progress(cur, m, stmt.index + 1)
+                            self._marks[m.version] = stmt.index + 1
                             break
                         except LOCK_WAITS as e:
                             if attempt >= self.policy.lock_retries:
@@ -680,6 +685,135 @@ class Applier:
                 if not self.conn.closed and not self.conn.broken:
                     cur.execute("RESET lock_timeout")
                     cur.execute("RESET statement_timeout")
+
+    # -- the history's integrity ----------------------------------------------------------
+    # every name qualified: what the files left (a search_path set as the role's default, a
+    # function or operator of the same name in another schema) cannot change what this reads
+    _READ_HISTORY = (
+        "SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_array(version, "
+        "name, checksum, applied_at IS NOT NULL, statements_done)), '[]') "
+        "FROM reconciler.schema_migrations"
+    )
+
+    def verify_history(
+        self, before: Mapping[str, AppliedMigration], planned: Sequence[str]
+    ) -> list[str]:
+        """After the files ran: is the history what this run wrote and nothing else?
+
+        The rule ban-reconciler-schema stops a file that names the tool's schema, but SQL
+        built at run time (a non-strict environment lets it through) or a function the file
+        calls can write there too, and a forged row marks a migration applied that never
+        ran. Each row must be as the plan read it, unless this run applied its file (then as
+        written with the file) or ran its no-transaction file part-way (then at the last
+        progress mark). Any other row is put back as it was, in one transaction; the changes
+        found are returned (empty when none)."""
+        with self.conn.cursor() as cur:
+            cur.execute(self._READ_HISTORY, prepare=False)
+            row = cur.fetchone()
+        now = {r[0]: (r[1], r[2], bool(r[3]), int(r[4] or 0)) for r in (row[0] if row else [])}
+        applied, attempted = set(self.report.migrations), set(planned)
+        found: list[str] = []
+        restore: list[tuple[str, AppliedMigration | None]] = []
+        for v in sorted(set(now) | set(before) | attempted):
+            m = self._files.get(v)
+            was = before.get(v)
+            expected: tuple[str, str, bool, int] | None
+            if v in applied and m is not None:
+                expected = (m.name, m.checksum, True, len(m.source.statements))
+            elif v in self._marks and m is not None and v not in applied:
+                expected = (m.name, m.checksum, False, self._marks[v])
+            else:
+                expected = (
+                    None
+                    if was is None
+                    else (was.name, was.checksum, was.complete, was.statements_done)
+                )
+            got = now.get(v)
+            if got == expected or (
+                # (a repeatable file's row, or one made part-way, keeps its statements count
+                # as the file recorded it: only what the plan trusts is compared)
+                expected is not None
+                and got is not None
+                and got[:3] == expected[:3]
+                and (v in applied or got[3] == expected[3])
+            ):
+                continue
+            if got is None:
+                found.append(f"{v} removed")
+            elif expected is None:
+                found.append(f"{v} added" + (" as applied" if got[2] else ""))
+            elif got[1] != expected[1]:
+                found.append(f"{v} checksum changed")
+            elif got[2] != expected[2]:
+                found.append(f"{v} marked {'applied' if got[2] else 'not applied'}")
+            else:
+                found.append(f"{v} changed")
+            restore.append((v, was if v not in applied else None))
+        if not found:
+            return []
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            for v, was in restore:
+                m = self._files.get(v)
+                if v in applied and m is not None:
+                    cur.execute(
+                        "UPDATE reconciler.schema_migrations SET name = %s, checksum = %s, "
+                        "applied_at = COALESCE(applied_at, pg_catalog.now()), "
+                        "statements_done = %s WHERE version = %s",
+                        (m.name, m.checksum, len(m.source.statements), v),
+                    )
+                    if cur.rowcount == 0:
+                        cur.execute(
+                            self._HISTORY,
+                            (
+                                v,
+                                m.name,
+                                m.checksum,
+                                self.actor,
+                                self.plan_hash,
+                                len(m.source.statements),
+                            ),
+                        )
+                    continue
+                if v in self._marks and m is not None:
+                    cur.execute("DELETE FROM reconciler.schema_migrations WHERE version = %s", (v,))
+                    self._progress(cur, m, self._marks[v])
+                    continue
+                cur.execute("DELETE FROM reconciler.schema_migrations WHERE version = %s", (v,))
+                if was is not None:
+                    cur.execute(
+                        "INSERT INTO reconciler.schema_migrations (version, name, checksum, "
+                        "applied_at, applied_by, duration_ms, statements_done) "
+                        "VALUES (%s, %s, %s, %s::timestamptz, %s, %s, %s)",
+                        (
+                            v,
+                            was.name,
+                            was.checksum,
+                            (was.applied_at or "-infinity") if was.complete else None,
+                            was.applied_by or "unknown",
+                            was.duration_ms,
+                            was.statements_done,
+                        ),
+                    )
+        return found
+
+    def tampered(self, found: Sequence[str]) -> HistoryTampered:
+        ran = [self._files[v] for v in self.report.migrations if v in self._files]
+        names = [m.filename for m in ran]
+        which = (
+            ", ".join(names)
+            if len(names) <= 4
+            else f"{names[0]}, {names[1]} … {names[-1]} ({len(names)} files)"
+        )
+        return HistoryTampered(
+            "the history of applied migrations was changed by something other than this "
+            f"apply ({', '.join(found[:6])}{' …' if len(found) > 6 else ''}); the reconciler "
+            "put it back as it was. A file applied in this run wrote it"
+            + (f": {which}" if which else "")
+            + ", through SQL built at run time or a function it called",
+            location=SourceLocation(ran[0].path, 1, 1) if ran else None,
+            hint="read those files for writes to the reconciler schema; the reconciler keeps "
+            "its history itself (`reconcile repair` changes it, recorded)",
+        )
 
     # -- config and forum rows ------------------------------------------------------------
     def _require_tables(self, config: bool, forum: bool) -> None:

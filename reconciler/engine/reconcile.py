@@ -7,6 +7,7 @@ audit "started" committed -> migrations, config, forum map -> audit "succeeded" 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -164,7 +165,7 @@ def _apply(s: Session, out: Outcome) -> Outcome:
     from reconciler.audit import AuditEvent
     from reconciler.db.apply import Applier
     from reconciler.db.bookkeeping import ensure_bookkeeping, grant_new_tables
-    from reconciler.errors import ReconcilerError, format_diagnostic
+    from reconciler.errors import HistoryTampered, ReconcilerError, format_diagnostic
 
     env, p = s.env, out.plan
     out.exit_code = EXIT_OK
@@ -238,12 +239,16 @@ def _apply(s: Session, out: Outcome) -> Outcome:
         event=lambda kind, msg: emit(env.name, kind, msg),
     )
     ensure_bookkeeping(s.connection)
+    planned = [a.version for a in p.migrations]
     try:
         # (a driver error here, say a deferred trigger on a table the snapshot writes, is
         # the apply's failure too, and recorded as one)
         with database_errors(s):
             applier.apply_migrations(p.migrations)
             applier.settle()
+            tampered = planned and applier.verify_history(out.live.migrations, planned)
+            if tampered:
+                raise applier.tampered(tampered)
             if p.migrations and env.policy.approvals.required:
                 # a migration may have created a managed table: approvers must read it to plan
                 approvers = list(env.policy.approvals.approvers)
@@ -252,6 +257,15 @@ def _apply(s: Session, out: Outcome) -> Outcome:
             snapshot_schema(s, out.live, ran_migrations=bool(p.migrations))
             applier.apply_data(p.data_actions)
     except ReconcilerError as e:
+        if not isinstance(e, HistoryTampered) and applier.report.migrations:
+            # the files before the failed one committed: they too must have left the history
+            # alone (put back either way; told beside the file's own error)
+            with contextlib.suppress(psycopg.Error):
+                applier.settle()
+                found = applier.verify_history(out.live.migrations, planned)
+                if found:
+                    emit(env.name, "tampered", applier.tampered(found).message, logging.ERROR)
+                    details = {**details, "history_tampered": found}
         failure = {
             **details,
             "error": e.message,

@@ -1160,3 +1160,81 @@ def test_a_reindex_concurrently_first_drops_what_an_interrupted_one_left(
     assert out.applied is not None and out.applied.migrations == ["0009"]
     assert query(db_url, invalid) == []
     assert query(db_url, "SELECT count(*) FROM pg_index WHERE indrelid = 'rx'::regclass") == [(1,)]
+
+
+# SQL built at run time, which the lint cannot read: a non-strict environment lets it run
+_FORGE = (
+    "-- Description: looks harmless\n-- rollback: none\n"
+    "CREATE TABLE harmless (id bigint);\n"
+    "DO $$ BEGIN EXECUTE format('INSERT INTO %I.schema_migrations (version, name, checksum, "
+    "applied_at, statements_done) VALUES (%L, %L, %L, now(), 1) ON CONFLICT DO NOTHING', "
+    "chr(114) || 'econciler', '0009', 'security_fix_safe', {checksum}); END $$;\n"
+    "DO $$ BEGIN EXECUTE format('UPDATE %I.schema_migrations SET checksum = %L "
+    "WHERE version = %L', chr(114) || 'econciler', 'forged', '0001'); END $$;\n"
+)
+_FIX = "-- Description: the fix\n-- rollback: none\nCREATE TABLE security_fix (id bigint);\n"
+
+
+def test_a_file_that_forges_the_history_at_run_time_fails_the_run_and_the_history_is_put_back(
+    project: Path, db_url: str
+) -> None:
+    """A file marks a later migration applied (it would never run, and plan would say all is
+    well) and rewrites an earlier one's checksum, through SQL the lint cannot read. The file
+    itself committed, but the run fails, names it, records the failure, and the history is
+    what the reconciler wrote: the later file runs when its time comes."""
+    assert run(project).exit_code == EXIT_OK
+    before = query(db_url, "SELECT version, checksum FROM reconciler.schema_migrations")
+    fix = write(project, f"{MIGS}/0009_security_fix_safe.sql", _FIX)
+    forger = write(
+        project,
+        f"{MIGS}/0008_tidy_safe.sql",
+        _FORGE.replace("{checksum}", "'" + checksum(fix.read_text()) + "'"),
+    )
+    env = project / "environments/dev.yaml"
+    env.write_text(env.read_text().replace("  target: latest\n", "  target: '0008'\n"))
+    with pytest.raises(ReconcilerError) as e:
+        run(project)
+    assert e.value.code == "history-tampered"
+    assert "0009 added as applied" in e.value.message and "0001 checksum changed" in e.value.message
+    assert "0008_tidy_safe.sql" in e.value.message and e.value.location is not None
+    assert e.value.location.file.endswith(forger.name)
+    after = query(db_url, "SELECT version, checksum FROM reconciler.schema_migrations")
+    assert sorted(after) == sorted([*before, ("0008", checksum(forger.read_text()))])
+    assert query(db_url, "SELECT to_regclass('harmless') IS NOT NULL") == [(True,)]
+    failed = query(
+        db_url,
+        "SELECT details->>'code' FROM reconciler.audit_log WHERE action = 'apply.failed' "
+        "ORDER BY id DESC LIMIT 1",
+    )
+    assert failed == [("history-tampered",)]
+    assert run(project, "plan").plan.empty  # 0001's checksum is its own again
+    env.write_text(env.read_text().replace("  target: '0008'\n", "  target: latest\n"))
+    out = run(project)
+    assert out.exit_code == EXIT_OK and out.applied is not None
+    assert out.applied.migrations == ["0009"]
+    assert query(db_url, "SELECT to_regclass('security_fix') IS NOT NULL") == [(True,)]
+
+
+def test_files_before_a_failed_one_are_checked_for_forging_too(project: Path, db_url: str) -> None:
+    """The forging file commits, a later file fails: the error is the failed file's, and the
+    forged row is gone all the same."""
+    assert run(project).exit_code == EXIT_OK
+    write(project, f"{MIGS}/0008_tidy_safe.sql", _FORGE.replace("{checksum}", "'x'"))
+    write(
+        project,
+        f"{MIGS}/0009_broken_safe.sql",
+        "-- Description: x\n-- rollback: none\nCREATE TABLE harmless (id bigint);\n",
+    )
+    with pytest.raises(MigrationFailed):
+        run(project)
+    assert [v for v, *_ in history(db_url)][-2:] == ["0007", "0008"]
+    assert query(
+        db_url,
+        "SELECT count(*) FROM reconciler.schema_migrations WHERE checksum IN ('x', 'forged')",
+    ) == [(0,)]
+    failed = query(
+        db_url,
+        "SELECT details->'history_tampered' FROM reconciler.audit_log "
+        "WHERE action = 'apply.failed' ORDER BY id DESC LIMIT 1",
+    )
+    assert failed == [(["0001 checksum changed", "0009 added as applied"],)]
