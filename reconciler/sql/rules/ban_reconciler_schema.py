@@ -90,18 +90,23 @@ def _names_it(tree: Any) -> bool:
 
 def _reads_only(info: StatementInfo) -> bool:
     """A SELECT that writes nothing: no INTO, no row locks, no data-modifying WITH (a
-    ``WITH x AS (DELETE ...) SELECT`` is a DELETE), no set_config() of the search_path."""
+    ``WITH x AS (DELETE ...) SELECT`` is a DELETE), no set_config() of the search_path, no
+    call of the tool's own functions."""
     t = info.tree
     return (
         info.node == "SelectStmt"
         and not t.get("intoClause")
         and not t.get("lockingClause")
         and not any(True for _ in info.find("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"))
-        and not any(
-            (call.get("funcname") or [{}])[-1].get("String", {}).get("sval") == "set_config"
-            for _, call in info.find("FuncCall")
-        )
+        and not any(_writing_call(call) for _, call in info.find("FuncCall"))
     )
+
+
+def _writing_call(call: dict[str, Any]) -> bool:
+    """set_config() (of the search_path, judged above), or any function of the tool's own
+    schema: reconciler.approve() records an approval and its audit event."""
+    names = [n.get("String", {}).get("sval") for n in call.get("funcname") or ()]
+    return names[-1:] == ["set_config"] or (len(names) > 1 and names[-2] == SCHEMA)
 
 
 def _writes_there(info: StatementInfo) -> bool:

@@ -48,6 +48,9 @@ CASES = [
     ),
     # a SELECT that writes: a data-modifying WITH
     F(R, "WITH d AS (DELETE FROM reconciler.audit_log RETURNING 1) SELECT count(*) FROM d;"),
+    # the tool's own functions: an approval and its audit event recorded by a migration
+    F(R, "SELECT reconciler.approve('staging', repeat('a', 64), 'alice');"),
+    F(R, "SELECT * FROM reconciler.refuse_approval('prod', 'x', 'y', 'z');"),
     # privileges on everything in it
     F(R, "GRANT ALL ON ALL TABLES IN SCHEMA reconciler TO app;"),
     F(R, "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA reconciler TO app;"),
