@@ -492,6 +492,147 @@ def _body_line(info: StatementInfo) -> int:
 
 _ASSIGN = re.compile(r"^\s*[^:=]+?\s*:?=\s*", re.DOTALL)
 
+# The PL/pgSQL parser PostgreSQL's library ships reads without a catalog: a type it does not
+# know (an enum, a domain, an extension's citext, a table's row type) it takes for a record,
+# and then refuses what the server accepts, a variable of an enum in a multi-item INTO, an
+# array of a composite as a parameter. A routine it refused is read again with each such type
+# spelled text: types decide no statement's shape, and the lines stay where they were.
+_NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
+_TYPE = re.compile(
+    rf"{_NAME}(?:\s*\.\s*{_NAME})*"  # a name, maybe qualified
+    r"(?:\s+(?:precision|varying))?"  # double precision, character varying
+    r"(?:\s*\([^()]*\))?"  # modifiers: numeric(10, 2)
+    r"(?:\s+with(?:out)?\s+time\s+zone)?"
+    r"(?:\s*\[\s*\d*\s*\])*",  # array bounds
+    re.IGNORECASE,
+)
+_DECLARATION = re.compile(
+    r"\s*(?P<name>\"(?:[^\"]|\"\")+\"|[A-Za-z_][\w$]*)\s+(?:CONSTANT\s+)?(?P<type>[A-Za-z_\"])",
+    re.IGNORECASE,
+)
+_GAP = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)  # (comments between declarations)
+_NOT_A_TYPE = {"alias", "cursor", "scroll", "no", "record", "refcursor"}
+# pseudo-types, which no variable may have but a routine may return or take: kept as written
+_PSEUDO = {"void", "trigger", "event_trigger", "internal", "cstring", "language_handler"}
+_SECTION_WORD = re.compile(r"\b(?:DECLARE|BEGIN)\b", re.IGNORECASE)
+
+
+_RECORD_LIKE: dict[str, bool] = {}  # type as written -> taken for a record
+
+
+def _taken_for_record(type_text: str) -> bool:
+    """Does the catalog-less PL/pgSQL parser take this type for a record?"""
+    cache = _RECORD_LIKE
+    import pglast
+    from pglast.parser import ParseError
+
+    if type_text not in cache:
+        probe = (
+            "CREATE FUNCTION pg_temp.reconciler_probe() RETURNS void LANGUAGE plpgsql AS "
+            f"$probe$ DECLARE a {type_text}; b int; BEGIN SELECT 1, 2 INTO a, b; END $probe$"
+        )
+        try:
+            pglast.parse_plpgsql(probe)
+            cache[type_text] = False
+        except ParseError:
+            cache[type_text] = True
+    return cache[type_text]
+
+
+def _type_span(text: str, start: int) -> tuple[int, int] | None:
+    """Where the type written at ``start`` begins and ends (after a SETOF); None for one
+    written as another's (``users.id%TYPE``), which the parser reads without a catalog."""
+    m = _TYPE.match(text, start)
+    if m and m.group(0).lower() == "setof":
+        m = _TYPE.match(text, _GAP.match(text, m.end()).end())  # type: ignore[union-attr]
+    if not m or text[m.end() :].lstrip()[:1] == "%":
+        return None
+    return m.start(), m.end()
+
+
+def _as_text(type_text: str) -> str:
+    bare = type_text.strip()
+    if (
+        (
+            not bare
+            or bare.lower() in _NOT_A_TYPE
+            or bare.lower().removeprefix("pg_catalog.") in _PSEUDO
+            or bare.lower().startswith(("any", "pg_catalog.any"))
+        )
+        or "%" in bare
+        or not _taken_for_record(bare)
+    ):
+        return type_text
+    base = re.sub(r"(\s*\[\s*\d*\s*\])+$", "", bare)
+    if base.lower() == "record":
+        return type_text
+    arrays = "[]" if base != bare else ""
+    return ("text" + arrays).ljust(len(type_text)) + "\n" * type_text.count("\n")
+
+
+def _scalar_types(source: str, info: StatementInfo) -> str | None:
+    """``source`` (a CREATE FUNCTION) with every type the catalog-less parser takes for a
+    record, other than record itself, spelled text: in the parameters, the result and the
+    body's DECLARE sections. None when nothing changed."""
+    body = (_strings(_option(info.tree, "as")) or [""])[0]
+    at = source.find(body) if body else -1
+    if at < 0:
+        return None
+    header, tail = source[:at], source[at + len(body) :]
+    changed = False
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    encoded = info.stmt.text.encode()
+    params = info.tree.get("parameters") if info.node == "CreateFunctionStmt" else None
+    types = [p.get("argType") for _, p in nodes(params, "FunctionParameter")]
+    if info.node == "CreateFunctionStmt":
+        types.append(info.tree.get("returnType"))
+    for typ in types:
+        loc = (typ or {}).get("location")
+        if isinstance(loc, int) and loc >= 0:
+            start = len(encoded[:loc].decode(errors="replace"))
+            span = _type_span(header, start)
+            if span is not None:
+                spans.append(span)
+    rewritten, last = [], 0
+    for start, end in sorted(spans):
+        if start < last or end > len(header):
+            return None
+        new = _as_text(header[start:end])
+        changed |= new != header[start:end]
+        rewritten += [header[last:start], new]
+        last = end
+    header = "".join(rewritten) + header[last:]
+    # the body: each DECLARE section, up to its BEGIN
+    last = 0
+    for word in _SECTION_WORD.finditer(body):
+        if word.group(0).lower() != "declare" or word.start() < last:
+            continue
+        begin = _SECTION_WORD.search(body, word.end())
+        while begin and begin.group(0).lower() != "begin":
+            begin = _SECTION_WORD.search(body, begin.end())
+        section_end = begin.start() if begin else len(body)
+        out.append(body[last : word.end()])
+        pos = word.end()
+        while pos < section_end:
+            gap = _GAP.match(body, pos)
+            decl = _DECLARATION.match(body, gap.end() if gap else pos)
+            semi = body.find(";", pos)
+            if semi < 0 or semi > section_end:
+                break
+            if decl and decl.end() <= semi:
+                span = _type_span(body, decl.start("type"))
+                start, end = span if span is not None and span[1] <= semi else (semi, semi)
+                new = _as_text(body[start:end])
+                changed |= new != body[start:end]
+                out.append(body[pos:start] + new + body[end : semi + 1])
+            else:
+                out.append(body[pos : semi + 1])
+            pos = semi + 1
+        last = pos
+    out.append(body[last:])
+    return header + "".join(out) + tail if changed else None
+
 
 def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], list[int]] | None:
     """(SQL statements with their body lines, lines of dynamic EXECUTEs) of a PL/pgSQL routine;
@@ -502,8 +643,14 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
     try:
         tree = pglast.parse_plpgsql(source)
     except ParseError as e:
-        info.why_unparsed = f"PostgreSQL's PL/pgSQL parser rejects the body: {str(e)[:120]}"
-        return None
+        retyped = _scalar_types(source, info)
+        try:
+            if retyped is None:
+                raise e
+            tree = pglast.parse_plpgsql(retyped)
+        except ParseError:
+            info.why_unparsed = f"PostgreSQL's PL/pgSQL parser rejects the body: {str(e)[:120]}"
+            return None
     queries: list[tuple[str, int]] = []
     dynamic: list[int] = []
     calls: list[tuple[str, int]] = []

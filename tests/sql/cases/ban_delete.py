@@ -5,6 +5,13 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # read past the application's own types (an enum variable in a multi-item INTO)
+    F(
+        "ban-delete",
+        "CREATE FUNCTION purge(p_id bigint) RETURNS void LANGUAGE plpgsql AS $$ DECLARE "
+        "s job_status; a boolean; BEGIN SELECT status, aborted INTO s, a FROM jobs "
+        "WHERE id = p_id; DELETE FROM jobs; END $$;",
+    ),
     # a CREATE TABLE AS runs its query's data-modifying WITH (PostgreSQL accepts it there)
     F(
         "ban-delete",

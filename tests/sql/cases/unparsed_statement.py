@@ -5,6 +5,25 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # an application's own types in a routine: the server's library reads PL/pgSQL without a
+    # catalog and takes them for records; the routine is read all the same
+    P(
+        "unparsed-statement",
+        "CREATE FUNCTION f(p_id bigint) RETURNS void LANGUAGE plpgsql AS $$ DECLARE "
+        "s job_status; a boolean; BEGIN SELECT status, aborted INTO s, a FROM jobs "
+        "WHERE id = p_id; END $$;",
+    ),
+    P(
+        "unparsed-statement",
+        "CREATE FUNCTION f(jobs app.job_to_defer[]) RETURNS SETOF app.jobs LANGUAGE plpgsql "
+        "AS $$ BEGIN RETURN QUERY SELECT * FROM app.jobs; END $$;",
+    ),
+    # ... but one the server refuses too (a row variable in a list of INTO targets) stays so
+    F(
+        "unparsed-statement",
+        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ DECLARE r record; n int; "
+        "BEGIN SELECT 1, 2 INTO r, n; END $$;",
+    ),
     # SQL text built at run time: any statement at all
     F("unparsed-statement", "DO $$ DECLARE t text; BEGIN EXECUTE 'DROP TABLE ' || t; END $$;"),
     F("unparsed-statement", "CREATE TABLE ${schema}.t (id bigint);"),  # a Flyway placeholder
