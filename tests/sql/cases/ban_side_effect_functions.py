@@ -33,6 +33,19 @@ CASES = [
     ),
     F("ban-side-effect-functions", "DO $$ BEGIN IF pg_reload_conf() THEN NULL; END IF; END $$;"),
     P("ban-side-effect-functions", "SELECT my_pg_sleep(1);"),
+    # a routine that polls sleeps when called, not while the migration holds its locks ...
+    P(
+        "ban-side-effect-functions",
+        "CREATE FUNCTION app.wait_for(n int) RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+        "LOOP EXIT WHEN n > 3; PERFORM pg_sleep(0.1); n := n + 1; END LOOP; END $$;",
+    ),
+    # ... but one a DO block runs sleeps now, and a routine's other calls stay reported
+    F("ban-side-effect-functions", "DO $$ BEGIN PERFORM pg_sleep(5); END $$;"),
+    F(
+        "ban-side-effect-functions",
+        "CREATE FUNCTION app.kick() RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+        "PERFORM pg_terminate_backend(pid) FROM pg_stat_activity; END $$;",
+    ),
     P("ban-side-effect-functions", "COMMENT ON TABLE t IS 'pg_sleep(1)';"),
     F(
         "ban-side-effect-functions",
