@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg.types.json import Jsonb
 
+from reconciler.errors import ReconcilerError
 from reconciler.retry import backoff
 
 if TYPE_CHECKING:  # imported where a webhook is delivered: most runs have none (cold start)
@@ -114,7 +115,14 @@ def record(conn: psycopg.Connection, event: AuditEvent, *, outbox: bool) -> tupl
             ),
         )
         row = cur.fetchone()
-        assert row is not None
+        if row is None:  # (a trigger or a rule on the log kept the row out: rolled back)
+            raise ReconcilerError(
+                f"the audit event {event.action} was not recorded: something on "
+                "reconciler.audit_log (a trigger or a rule that is not the reconciler's) kept "
+                "the row out, so nothing that needs an audit trail can run",
+                hint="find it with \\d reconciler.audit_log, remove it, and run again",
+                code="audit-not-recorded",
+            )
         if outbox:
             cur.execute("INSERT INTO reconciler.audit_outbox (audit_id) VALUES (%s)", (row[0],))
     return int(row[0]), str(row[1])

@@ -134,8 +134,9 @@ class LockHeld(ReconcilerError):
 
 
 class HistoryTampered(ReconcilerError):
-    """A file applied in this run changed the history of applied migrations (the tool put
-    it back): the run fails so that someone reads those files."""
+    """A file applied in this run changed the tool's own schema (the history of applied
+    migrations, or what guards the audit log and the approvals; the tool put it back): the
+    run fails so that someone reads those files."""
 
     code = "history-tampered"
 

@@ -796,7 +796,12 @@ class Applier:
                     )
         return found
 
-    def tampered(self, found: Sequence[str]) -> HistoryTampered:
+    def tampered(
+        self, history: Sequence[str], guards: Sequence[str] = (), left: Sequence[str] = ()
+    ) -> HistoryTampered:
+        """The error for a run whose files changed the tool's own schema: the history rows
+        (``history``, put back) or what guards the trail (``guards``; ``left``: what could
+        not be put back)."""
         ran = [self._files[v] for v in self.report.migrations if v in self._files]
         names = [m.filename for m in ran]
         which = (
@@ -804,15 +809,30 @@ class Applier:
             if len(names) <= 4
             else f"{names[0]}, {names[1]} … {names[-1]} ({len(names)} files)"
         )
+        found = [*history, *guards]
+        what = (
+            "the history of applied migrations"
+            if not guards
+            else "what guards the audit log and the approvals"
+            if not history
+            else "the history of applied migrations and what guards the audit log"
+        )
+        back = (
+            "put it back as it was"
+            if not left
+            else f"put back what it could; still changed: {', '.join(left[:4])}"
+        )
         return HistoryTampered(
-            "the history of applied migrations was changed by something other than this "
-            f"apply ({', '.join(found[:6])}{' …' if len(found) > 6 else ''}); the reconciler "
-            "put it back as it was. A file applied in this run wrote it"
+            f"{what} was changed by something other than this apply "
+            f"({', '.join(found[:6])}{' …' if len(found) > 6 else ''}); the reconciler "
+            f"{back}. A file applied in this run did it"
             + (f": {which}" if which else "")
             + ", through SQL built at run time or a function it called",
             location=SourceLocation(ran[0].path, 1, 1) if ran else None,
-            hint="read those files for writes to the reconciler schema; the reconciler keeps "
-            "its history itself (`reconcile repair` changes it, recorded)",
+            hint="read those files for what they do to the reconciler schema; the reconciler "
+            "keeps its history itself (`reconcile repair` changes it, recorded)"
+            + ("" if not left else "; restore the rest from the backup branch"),
+            code="history-tampered" if history else "trail-tampered",
         )
 
     # -- config and forum rows ------------------------------------------------------------

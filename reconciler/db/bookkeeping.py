@@ -407,3 +407,116 @@ def repair_history(
                 "WHERE version = %s AND applied_at IS NULL AND statements_done = 0",
                 (checksum, version),
             )
+
+
+# -- what guards the trail ---------------------------------------------------------------
+# The triggers that keep the audit log append-only and stamp who approved, the functions
+# they and the approvers run, rules and policies on the tool's tables, and those tables'
+# row-security switches and grants: what a migration could change, through SQL built at run
+# time, to lose audit events or forge approvals. Read before and after an apply's files ran,
+# by definition, so that what changed can be put back from the server's own DDL of it.
+_GUARDS_SQL = """
+SELECT 'trigger ' || c.relname || '.' || t.tgname,
+       pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text,
+       format('DROP TRIGGER IF EXISTS %I ON reconciler.%I', t.tgname, c.relname),
+       pg_get_triggerdef(t.oid) || CASE t.tgenabled WHEN 'D' THEN
+           format('; ALTER TABLE reconciler.%I DISABLE TRIGGER %I', c.relname, t.tgname)
+           ELSE '' END
+  FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+ WHERE c.relnamespace = 'reconciler'::regnamespace AND NOT t.tgisinternal
+UNION ALL
+SELECT 'rule ' || c.relname || '.' || r.rulename, pg_get_ruledef(r.oid),
+       format('DROP RULE IF EXISTS %I ON reconciler.%I', r.rulename, c.relname),
+       pg_get_ruledef(r.oid)
+  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+ WHERE c.relnamespace = 'reconciler'::regnamespace AND c.relkind <> 'v'
+UNION ALL
+SELECT 'function ' || p.oid::regprocedure::text,
+       md5(pg_get_functiondef(p.oid)) || ' ' || pg_get_userbyid(p.proowner),
+       'DROP FUNCTION IF EXISTS ' || p.oid::regprocedure::text,
+       pg_get_functiondef(p.oid)
+  FROM pg_proc p
+ WHERE p.pronamespace = 'reconciler'::regnamespace AND p.prokind IN ('f', 'p')
+UNION ALL
+SELECT 'policy ' || c.relname || '.' || pol.polname, pol.polcmd::text || ' ' || coalesce(pg_get_expr(pol.polqual, pol.polrelid), ''),
+       format('DROP POLICY IF EXISTS %I ON reconciler.%I', pol.polname, c.relname), NULL
+  FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
+ WHERE c.relnamespace = 'reconciler'::regnamespace
+UNION ALL
+SELECT 'table ' || c.relname,
+       c.relkind::text || ' rls=' || c.relrowsecurity || ' force=' || c.relforcerowsecurity
+           || ' owner=' || pg_get_userbyid(c.relowner) || ' acl=' || coalesce(c.relacl::text, ''),
+       NULL,
+       format('ALTER TABLE reconciler.%I %s ROW LEVEL SECURITY, %s ROW LEVEL SECURITY',
+              c.relname, CASE WHEN c.relrowsecurity THEN 'ENABLE' ELSE 'DISABLE' END,
+              CASE WHEN c.relforcerowsecurity THEN 'FORCE' ELSE 'NO FORCE' END)
+  FROM pg_class c
+ WHERE c.relnamespace = 'reconciler'::regnamespace AND c.relkind IN ('r', 'p')
+"""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """One object that guards the trail: how it is defined, how to remove it, how to make it
+    again as it was (None: it cannot be made from here)."""
+
+    definition: str
+    drop: str | None
+    create: str | None
+
+
+def read_guards(conn: psycopg.Connection) -> dict[str, Guard]:
+    """The trail's guards by name, read with a search_path of pg_catalog only (what a file
+    left in the role's settings cannot stand in for the catalog's functions)."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        cur.execute(_GUARDS_SQL)
+        return {str(k): Guard(str(d), drop, create) for k, d, drop, create in cur.fetchall()}
+
+
+def _differences(before: dict[str, Guard], after: dict[str, Guard]) -> list[str]:
+    out = []
+    for name in sorted(set(before) | set(after)):
+        was, now = before.get(name), after.get(name)
+        if was is None or now is None or was.definition != now.definition:
+            out.append(
+                f"{name} {'added' if was is None else 'removed' if now is None else 'changed'}"
+            )
+    return out
+
+
+def restore_guards(
+    conn: psycopg.Connection, before: dict[str, Guard], after: dict[str, Guard]
+) -> tuple[list[str], list[str]]:
+    """Put the guards back as ``before`` had them: each added one dropped, each changed or
+    removed one made again from the server's own definition of it (functions first, as
+    their names sort, then the triggers that call them), in one transaction.
+    Returns (what had changed, what is still not as it was)."""
+    changed = _differences(before, after)
+    if not changed:
+        return [], []
+    names = [
+        n for n in sorted(set(before) | set(after)) if any(c.startswith(n + " ") for c in changed)
+    ]
+    routines = [n for n in names if n.startswith("function ")]
+    others = [n for n in names if not n.startswith("function ")]
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+            for name in others:  # triggers and rules off first: added functions they call go next
+                now = after.get(name)
+                if now is not None and now.drop:
+                    cur.execute(now.drop)
+            for name in routines:
+                was, now = before.get(name), after.get(name)
+                if was is None and now is not None and now.drop:
+                    cur.execute(now.drop)
+                elif was is not None and was.create:
+                    cur.execute(was.create)
+            for name in others:
+                was = before.get(name)
+                if was is not None and was.create:
+                    cur.execute(was.create)
+    except psycopg.Error as e:
+        return changed, [f"all of it ({e.diag.message_primary or type(e).__name__})"]
+    return changed, _differences(before, read_guards(conn))

@@ -164,7 +164,12 @@ def _apply(s: Session, out: Outcome) -> Outcome:
 
     from reconciler.audit import AuditEvent
     from reconciler.db.apply import Applier
-    from reconciler.db.bookkeeping import ensure_bookkeeping, grant_new_tables
+    from reconciler.db.bookkeeping import (
+        ensure_bookkeeping,
+        grant_new_tables,
+        read_guards,
+        restore_guards,
+    )
     from reconciler.errors import HistoryTampered, ReconcilerError, format_diagnostic
 
     env, p = s.env, out.plan
@@ -240,15 +245,18 @@ def _apply(s: Session, out: Outcome) -> Outcome:
     )
     ensure_bookkeeping(s.connection)
     planned = [a.version for a in p.migrations]
+    guards = read_guards(s.connection) if planned else {}
     try:
         # (a driver error here, say a deferred trigger on a table the snapshot writes, is
         # the apply's failure too, and recorded as one)
         with database_errors(s):
             applier.apply_migrations(p.migrations)
             applier.settle()
-            tampered = planned and applier.verify_history(out.live.migrations, planned)
-            if tampered:
-                raise applier.tampered(tampered)
+            if planned:
+                history = applier.verify_history(out.live.migrations, planned)
+                altered, left = restore_guards(s.connection, guards, read_guards(s.connection))
+                if history or altered:
+                    raise applier.tampered(history, altered, left)
             if p.migrations and env.policy.approvals.required:
                 # a migration may have created a managed table: approvers must read it to plan
                 approvers = list(env.policy.approvals.approvers)
@@ -262,10 +270,12 @@ def _apply(s: Session, out: Outcome) -> Outcome:
             # alone (put back either way; told beside the file's own error)
             with contextlib.suppress(psycopg.Error):
                 applier.settle()
-                found = applier.verify_history(out.live.migrations, planned)
-                if found:
-                    emit(env.name, "tampered", applier.tampered(found).message, logging.ERROR)
-                    details = {**details, "history_tampered": found}
+                history = applier.verify_history(out.live.migrations, planned)
+                altered, left = restore_guards(s.connection, guards, read_guards(s.connection))
+                if history or altered:
+                    told = applier.tampered(history, altered, left).message
+                    emit(env.name, "tampered", told, logging.ERROR)
+                    details = {**details, "history_tampered": [*history, *altered]}
         failure = {
             **details,
             "error": e.message,

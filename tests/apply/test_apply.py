@@ -1238,3 +1238,81 @@ def test_files_before_a_failed_one_are_checked_for_forging_too(project: Path, db
         "WHERE action = 'apply.failed' ORDER BY id DESC LIMIT 1",
     )
     assert failed == [(["0001 checksum changed", "0009 added as applied"],)]
+
+
+def test_a_file_that_unguards_the_audit_log_at_run_time_fails_and_the_guards_are_put_back(
+    project: Path, db_url: str
+) -> None:
+    """Through SQL the lint cannot read, a file switches off the audit log's append-only
+    trigger, adds one that swallows every later event and hollows out the function that
+    stamps who wrote each row. The run fails, names the file, and every guard is as it was:
+    the failure's own audit event is recorded (the swallowing trigger is gone) and the log
+    refuses a DELETE again."""
+    assert run(project).exit_code == EXIT_OK
+    stamp = "SELECT pg_get_functiondef('reconciler.stamp_audit()'::regprocedure)"
+    stamp_before = query(db_url, stamp)
+    events = query(db_url, "SELECT count(*) FROM reconciler.audit_log")[0][0]
+    write(
+        project,
+        f"{MIGS}/0008_tidy_safe.sql",
+        "-- Description: looks harmless\n-- rollback: none\n"
+        "CREATE TABLE tidy (id bigint);\n"
+        "CREATE FUNCTION tidy_swallow() RETURNS trigger LANGUAGE plpgsql AS "
+        "$f$ BEGIN RETURN NULL; END $f$;\n"
+        "DO $$\nDECLARE s text := chr(114) || 'econciler';\nBEGIN\n"
+        "    EXECUTE format('ALTER TABLE %I.audit_log DISABLE TRIGGER audit_log_append_only', s);\n"
+        "    EXECUTE format('CREATE TRIGGER quiet BEFORE INSERT ON %I.audit_log FOR EACH ROW "
+        "EXECUTE FUNCTION public.tidy_swallow()', s);\n"
+        "    EXECUTE format('CREATE OR REPLACE FUNCTION %I.stamp_audit() RETURNS trigger "
+        "LANGUAGE plpgsql AS $b$ BEGIN RETURN NEW; END $b$', s);\n"
+        "END\n$$;\n",
+    )
+    with pytest.raises(ReconcilerError) as e:
+        run(project)
+    assert e.value.code == "trail-tampered", e.value.message
+    for part in (
+        "trigger audit_log.audit_log_append_only changed",
+        "trigger audit_log.quiet added",
+        "function reconciler.stamp_audit() changed",
+        "0008_tidy_safe.sql",
+    ):
+        assert part in e.value.message
+    assert "still changed" not in e.value.message
+    assert query(db_url, stamp) == stamp_before
+    assert query(
+        db_url,
+        "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'reconciler.audit_log'::regclass "
+        "AND NOT tgisinternal ORDER BY tgname",
+    ) == [("audit_log_append_only", "O"), ("audit_log_no_truncate", "O"), ("audit_log_stamp", "O")]
+    assert query(
+        db_url,
+        "SELECT action, details->>'code' FROM reconciler.audit_log ORDER BY id DESC LIMIT 1",
+    ) == [("apply.failed", "trail-tampered")]
+    assert query(db_url, "SELECT count(*) FROM reconciler.audit_log")[0][0] == events + 2
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        query(db_url, "DELETE FROM reconciler.audit_log")
+    assert run(project, "plan").plan.empty  # the file itself applied; nothing else is owed
+
+
+def test_an_audit_log_that_drops_events_stops_the_apply_before_any_change(
+    project: Path, db_url: str
+) -> None:
+    """A trigger left on the audit log (by hand, or a run from before this check) that keeps
+    every row out: the apply's "started" event cannot be recorded, so nothing runs."""
+    assert run(project).exit_code == EXIT_OK
+    write(project, f"{MIGS}/0008_more_safe.sql", _FIX)
+    query(
+        db_url,
+        "CREATE FUNCTION public.swallow() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RETURN NULL; END $$; CREATE TRIGGER swallow BEFORE INSERT ON "
+        "reconciler.audit_log FOR EACH ROW EXECUTE FUNCTION public.swallow()",
+    )
+    try:
+        with pytest.raises(ReconcilerError) as e:
+            run(project)
+        assert e.value.code == "audit-not-recorded", e.value.message
+        assert "apply.started was not recorded" in e.value.message
+        assert query(db_url, "SELECT to_regclass('security_fix')") == [(None,)]
+    finally:
+        query(db_url, "DROP TRIGGER swallow ON reconciler.audit_log")
+    assert run(project).exit_code == EXIT_OK
