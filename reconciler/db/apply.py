@@ -50,6 +50,11 @@ LOCK_WAITS = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected)
 # the real one) out of the statements' sight, so these are reset each time (inside the file's
 # own transaction, which keeps them; sent with its statements). SET SESSION AUTHORIZATION
 # DEFAULT puts back the role as well, which RESET ALL leaves alone.
+# what the integrity checks run under: a search_path a file left in the role's or the
+# database's settings (which RESET ALL brings back) cannot put its own functions, operators
+# or types before the catalog's
+_CATALOG_ONLY = "SET LOCAL search_path = pg_catalog, pg_temp"
+
 _RESET_SESSION = ("SET SESSION AUTHORIZATION DEFAULT", "RESET ALL", "DISCARD TEMP")
 
 
@@ -707,7 +712,8 @@ class Applier:
         written with the file) or ran its no-transaction file part-way (then at the last
         progress mark). Any other row is put back as it was, in one transaction; the changes
         found are returned (empty when none)."""
-        with self.conn.cursor() as cur:
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute(_CATALOG_ONLY, prepare=False)
             cur.execute(self._READ_HISTORY, prepare=False)
             row = cur.fetchone()
         now = {r[0]: (r[1], r[2], bool(r[3]), int(r[4] or 0)) for r in (row[0] if row else [])}
@@ -752,6 +758,7 @@ class Applier:
         if not found:
             return []
         with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute(_CATALOG_ONLY, prepare=False)
             for v, was in restore:
                 m = self._files.get(v)
                 if v in applied and m is not None:
