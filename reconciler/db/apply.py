@@ -838,7 +838,16 @@ class Applier:
             location=SourceLocation(ran[0].path, 1, 1) if ran else None,
             hint="read those files for what they do to the reconciler schema; the reconciler "
             "keeps its history itself (`reconcile repair` changes it, recorded)"
-            + ("" if not left else "; restore the rest from the backup branch"),
+            + ("" if not left else "; restore the rest from the backup branch")
+            + (
+                "; while the guards were off, rows could be written as anyone: check the "
+                "approvals and audit events recorded during this run"
+                if any(
+                    g.startswith(("trigger approvals.", "trigger audit_log.", "function "))
+                    for g in guards
+                )
+                else ""
+            ),
             code="history-tampered" if history else "trail-tampered",
         )
 

@@ -1278,6 +1278,7 @@ def test_a_file_that_unguards_the_audit_log_at_run_time_fails_and_the_guards_are
     ):
         assert part in e.value.message
     assert "still changed" not in e.value.message
+    assert e.value.hint is not None and "approvals and audit events" in e.value.hint
     assert query(db_url, stamp) == stamp_before
     assert query(
         db_url,
