@@ -515,6 +515,8 @@ _NOT_A_TYPE = {"alias", "cursor", "scroll", "no", "record", "refcursor"}
 # pseudo-types, which no variable may have but a routine may return or take: kept as written
 _PSEUDO = {"void", "trigger", "event_trigger", "internal", "cstring", "language_handler"}
 _SECTION_WORD = re.compile(r"\b(?:DECLARE|BEGIN)\b", re.IGNORECASE)
+# strings and comments in a body: blanked before looking for its sections
+_QUOTED = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|(\$\w*\$).*?\1", re.DOTALL)
 
 
 _RECORD_LIKE: dict[str, bool] = {}  # type as written -> taken for a record
@@ -605,19 +607,20 @@ def _scalar_types(source: str, info: StatementInfo) -> str | None:
     header = "".join(rewritten) + header[last:]
     # the body: each DECLARE section, up to its BEGIN
     last = 0
-    for word in _SECTION_WORD.finditer(body):
+    plain = _QUOTED.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), body)  # (same offsets)
+    for word in _SECTION_WORD.finditer(plain):
         if word.group(0).lower() != "declare" or word.start() < last:
             continue
-        begin = _SECTION_WORD.search(body, word.end())
+        begin = _SECTION_WORD.search(plain, word.end())
         while begin and begin.group(0).lower() != "begin":
-            begin = _SECTION_WORD.search(body, begin.end())
+            begin = _SECTION_WORD.search(plain, begin.end())
         section_end = begin.start() if begin else len(body)
         out.append(body[last : word.end()])
         pos = word.end()
         while pos < section_end:
             gap = _GAP.match(body, pos)
-            decl = _DECLARATION.match(body, gap.end() if gap else pos)
-            semi = body.find(";", pos)
+            decl = _DECLARATION.match(plain, gap.end() if gap else pos)
+            semi = plain.find(";", pos)
             if semi < 0 or semi > section_end:
                 break
             if decl and decl.end() <= semi:

@@ -18,6 +18,12 @@ CASES = [
         "CREATE FUNCTION f(jobs app.job_to_defer[]) RETURNS SETOF app.jobs LANGUAGE plpgsql "
         "AS $$ BEGIN RETURN QUERY SELECT * FROM app.jobs; END $$;",
     ),
+    P(  # (a semicolon, DECLARE or BEGIN in a string or a comment is not a section's end)
+        "unparsed-statement",
+        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ DECLARE\n"
+        "  msg text := 'a; DECLARE b';  -- ; BEGIN\n  s job_status;\n  n int;\n"
+        "BEGIN SELECT 'a', 1 INTO s, n; RAISE NOTICE '%', msg; END $$;",
+    ),
     # ... but one the server refuses too (a row variable in a list of INTO targets) stays so
     F(
         "unparsed-statement",
