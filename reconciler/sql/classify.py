@@ -510,6 +510,7 @@ _DECLARATION = re.compile(
     r"\s*(?P<name>\"(?:[^\"]|\"\")+\"|[A-Za-z_][\w$]*)\s+(?:CONSTANT\s+)?(?P<type>[A-Za-z_\"])",
     re.IGNORECASE,
 )
+_ROWTYPE = re.compile(rf"{_NAME}(?:\s*\.\s*{_NAME})*\s*%\s*rowtype\b", re.IGNORECASE)
 _GAP = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.DOTALL)  # (comments between declarations)
 _NOT_A_TYPE = {"alias", "cursor", "scroll", "no", "record", "refcursor"}
 # pseudo-types, which no variable may have but a routine may return or take: kept as written
@@ -552,7 +553,7 @@ def _type_span(text: str, start: int) -> tuple[int, int] | None:
     return m.start(), m.end()
 
 
-def _as_text(type_text: str) -> str:
+def _as_text(type_text: str, spelled: str = "text") -> str:
     bare = type_text.strip()
     if (
         (
@@ -569,7 +570,8 @@ def _as_text(type_text: str) -> str:
     if base.lower() == "record":
         return type_text
     arrays = "[]" if base != bare else ""
-    return ("text" + arrays).ljust(len(type_text)) + "\n" * type_text.count("\n")
+    spelled = "text" if arrays else spelled  # (an array of rows is read as one of text)
+    return (spelled + arrays).ljust(len(type_text)) + "\n" * type_text.count("\n")
 
 
 def _scalar_types(source: str, info: StatementInfo) -> str | None:
@@ -587,8 +589,15 @@ def _scalar_types(source: str, info: StatementInfo) -> str | None:
     encoded = info.stmt.text.encode()
     params = info.tree.get("parameters") if info.node == "CreateFunctionStmt" else None
     types = [p.get("argType") for _, p in nodes(params, "FunctionParameter")]
-    if info.node == "CreateFunctionStmt":
-        types.append(info.tree.get("returnType"))
+    returns = info.tree.get("returnType") if info.node == "CreateFunctionStmt" else None
+    loc = (returns or {}).get("location")
+    if (
+        isinstance(loc, int)
+        and not re.match(  # (RETURNS TABLE (...): its columns are above)
+            r"table\s*\(", encoded[loc:].decode(errors="replace"), re.IGNORECASE
+        )
+    ):
+        types.append(returns)
     for typ in types:
         loc = (typ or {}).get("location")
         if isinstance(loc, int) and loc >= 0:
@@ -624,9 +633,18 @@ def _scalar_types(source: str, info: StatementInfo) -> str | None:
             if semi < 0 or semi > section_end:
                 break
             if decl and decl.end() <= semi:
-                span = _type_span(body, decl.start("type"))
+                at = decl.start("type")
+                span = _type_span(body, at)
                 start, end = span if span is not None and span[1] <= semi else (semi, semi)
-                new = _as_text(body[start:end])
+                rowtype = _ROWTYPE.match(body, at)
+                name = re.escape(decl.group("name"))
+                if rowtype and rowtype.end() <= semi:  # (a row: its fields are assigned)
+                    start, end = at, rowtype.end()
+                    new = "record".ljust(end - start)
+                elif re.search(rf"(?<![\w$.]){name}\s*\.\s*[A-Za-z_]", plain[semi:]):
+                    new = _as_text(body[start:end], "record")  # (r.field: a composite)
+                else:
+                    new = _as_text(body[start:end])
                 changed |= new != body[start:end]
                 out.append(body[pos:start] + new + body[end : semi + 1])
             else:

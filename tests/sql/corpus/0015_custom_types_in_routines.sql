@@ -56,3 +56,16 @@ BEGIN
     RAISE NOTICE '% %', s, n;
 END
 $$;
+CREATE FUNCTION queue.bump(p_id bigint)
+    RETURNS TABLE (id bigint, status queue.job_status) LANGUAGE plpgsql AS $$
+DECLARE
+    r queue.jobs%ROWTYPE;
+    j queue.job_to_defer;
+BEGIN
+    SELECT * INTO r FROM queue.jobs WHERE queue.jobs.id = p_id;
+    r.priority := r.priority + 1;  -- a row's field assigned
+    j.queue_name := r.queue_name;  -- and a composite's
+    UPDATE queue.jobs SET priority = r.priority WHERE queue.jobs.id = p_id;
+    RETURN QUERY SELECT r.id, r.status;
+END
+$$;
