@@ -26,7 +26,8 @@ __all__ = ["PgDumpBackupProvider"]
 # audit history must survive a restore: these are left out of it
 _KEEP_ON_RESTORE = re.compile(
     r"\breconciler (audit_log|audit_outbox|approvals|environments|reject_audit_change|"
-    r"reject_approval_change|force_approver|stamp_audit|approve|refuse_approval|"
+    r"reject_approval_change|reject_outbox_removal|force_approver|stamp_audit|approve|"
+    r"refuse_approval|"
     r"audit_log_\w+|audit_outbox_\w+|approvals_\w+|environments_\w+)\b"
     r"|SCHEMA - reconciler\b|COMMENT - SCHEMA reconciler\b"
 )

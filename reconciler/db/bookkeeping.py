@@ -224,6 +224,21 @@ _STEPS: list[str] = [
     ALTER FUNCTION reconciler.refuse_approval(text, text, text, text)
         SET search_path = pg_catalog, pg_temp;
     """,
+    # 7: an outbox row is an event a webhook has not had yet: deleting one lost it without a
+    # trace. Delivery only ever updates rows, so nothing may delete them.
+    """
+    CREATE FUNCTION reconciler.reject_outbox_removal() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog AS $f$
+    BEGIN
+        RAISE EXCEPTION 'reconciler.audit_outbox keeps every event for its webhook: % is not allowed',
+            TG_OP USING ERRCODE = 'insufficient_privilege';
+    END
+    $f$;
+    CREATE TRIGGER audit_outbox_keep BEFORE DELETE ON reconciler.audit_outbox
+        FOR EACH ROW EXECUTE FUNCTION reconciler.reject_outbox_removal();
+    CREATE TRIGGER audit_outbox_no_truncate BEFORE TRUNCATE ON reconciler.audit_outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION reconciler.reject_outbox_removal();
+    """,
 ]
 
 

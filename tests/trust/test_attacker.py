@@ -201,3 +201,27 @@ def test_an_installation_from_before_is_upgraded_and_loses_the_old_write_grants(
         for attack in ATTACKS[:2] + ATTACKS[5:7] + ATTACKS[9:10]:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 c.execute(attack.format(h="0" * 64))
+
+
+def test_not_even_the_owner_can_delete_an_event_the_webhook_has_not_had(
+    project: Path, db_url: str
+) -> None:
+    """The outbox holds the events a webhook is owed; delivery only updates its rows. A
+    DELETE or TRUNCATE by the owner itself (a migration runs as the owner) is refused."""
+    from reconciler.db.bookkeeping import ensure_bookkeeping
+
+    with psycopg.connect(db_url, autocommit=True) as c:
+        ensure_bookkeeping(c)
+        c.execute(
+            "INSERT INTO reconciler.audit_log (environment, actor, action, outcome) "
+            "VALUES ('dev', 'x', 'apply.started', 'started')"
+        )
+        c.execute(
+            "INSERT INTO reconciler.audit_outbox (audit_id) SELECT max(id) FROM reconciler.audit_log"
+        )
+        for attack in ("DELETE FROM reconciler.audit_outbox", "TRUNCATE reconciler.audit_outbox"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="keeps every event"):
+                c.execute(attack)
+        c.execute("UPDATE reconciler.audit_outbox SET attempts = attempts + 1")  # delivery's way
+        row = c.execute("SELECT count(*) FROM reconciler.audit_outbox").fetchone()
+        assert row is not None and row[0] >= 1
