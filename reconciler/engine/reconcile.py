@@ -7,7 +7,6 @@ audit "started" committed -> migrations, config, forum map -> audit "succeeded" 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -29,10 +28,12 @@ from reconciler.errors import Diagnostic
 
 if TYPE_CHECKING:
     from reconciler.audit import DeliveryReport
-    from reconciler.db.apply import ApplyReport
+    from reconciler.db.apply import Applier, ApplyReport
+    from reconciler.db.bookkeeping import Guard
     from reconciler.db.checks import CheckResult
     from reconciler.manifest import Desired
     from reconciler.plan import LiveState, Plan, Verdict
+    from reconciler.plan.live import AppliedMigration
     from reconciler.ports import ApprovalSource, BackupInfo, BackupProvider
 
 __all__ = ["Outcome", "database_errors", "plan", "reconcile", "run"]
@@ -170,7 +171,12 @@ def _apply(s: Session, out: Outcome) -> Outcome:
         read_guards,
         restore_guards,
     )
-    from reconciler.errors import HistoryTampered, ReconcilerError, format_diagnostic
+    from reconciler.errors import (
+        DatabaseUnavailable,
+        HistoryTampered,
+        ReconcilerError,
+        format_diagnostic,
+    )
 
     env, p = s.env, out.plan
     out.exit_code = EXIT_OK
@@ -265,17 +271,16 @@ def _apply(s: Session, out: Outcome) -> Outcome:
             snapshot_schema(s, out.live, ran_migrations=bool(p.migrations))
             applier.apply_data(p.data_actions)
     except ReconcilerError as e:
-        if not isinstance(e, HistoryTampered) and applier.report.migrations:
-            # the files before the failed one committed: they too must have left the history
-            # alone (put back either way; told beside the file's own error)
-            with contextlib.suppress(psycopg.Error):
-                applier.settle()
-                history = applier.verify_history(out.live.migrations, planned)
-                altered, left = restore_guards(s.connection, guards, read_guards(s.connection))
-                if history or altered:
-                    told = applier.tampered(history, altered, left).message
-                    emit(env.name, "tampered", told, logging.ERROR)
-                    details = {**details, "history_tampered": [*history, *altered]}
+        reachable = True
+        if not isinstance(e, HistoryTampered) and planned:
+            # what committed before the failure (whole files, a no-transaction file's first
+            # statements) must have left the tool's schema alone too: put back either way,
+            # told beside the file's own error
+            found, reachable = _check_after_failure(
+                s, applier, out.live.migrations, planned, guards
+            )
+            if found:
+                details = {**details, "history_tampered": found}
         failure = {
             **details,
             "error": e.message,
@@ -285,8 +290,10 @@ def _apply(s: Session, out: Outcome) -> Outcome:
         }
         failed = replace(base, action="apply.failed", outcome="failed", details=failure)
         try:
+            if not reachable:  # (tried just now: not another round of connection attempts)
+                raise DatabaseUnavailable("no connection")
             out.audit_ids.append(audit.record(s, failed))
-        except psycopg.Error:  # connection gone: the next run closes this run as interrupted
+        except (psycopg.Error, DatabaseUnavailable):  # the next run closes it as interrupted
             emit(env.name, "audit", "apply.failed not recorded: no connection", logging.WARNING)
         raise  # (the apply's own error, not the recording's)
     finally:
@@ -310,6 +317,46 @@ def _apply(s: Session, out: Outcome) -> Outcome:
         f"{applier.report.data_actions} row change(s)",
     )
     return out
+
+
+def _check_after_failure(
+    s: Session,
+    applier: Applier,
+    live: Mapping[str, AppliedMigration],
+    planned: list[str],
+    guards: Mapping[str, Guard],
+) -> tuple[list[str], bool]:
+    """The history and guards checks after a failed apply: what was put back ([] when all
+    is as it should be or the check could not run, said as an event), and whether the
+    database could be reached. When the connection went with the failure (a file can end
+    its own session), the environment's lock went with it: the checks run on a new
+    connection once the lock is taken again, or not at all."""
+    import psycopg
+
+    from reconciler.db.bookkeeping import read_guards, restore_guards
+    from reconciler.errors import DatabaseUnavailable, ReconcilerError
+
+    try:
+        if applier.conn.closed or applier.conn.broken:
+            s.reconnect()
+            s.lock.acquire()
+            applier.conn = s.connection
+        applier.settle()
+        history = applier.verify_history(live, planned)
+        altered, left = restore_guards(applier.conn, dict(guards), read_guards(applier.conn))
+    except (psycopg.Error, ReconcilerError) as e:
+        emit(
+            s.env.name,
+            "tampered",
+            f"the history and the audit log's guards were not checked after the failure "
+            f"({type(e).__name__}): the next apply reads them as they are",
+            logging.WARNING,
+        )
+        return [], not isinstance(e, DatabaseUnavailable)
+    if not history and not altered:
+        return [], True
+    emit(s.env.name, "tampered", applier.tampered(history, altered, left).message, logging.ERROR)
+    return [*history, *altered], True
 
 
 def snapshot_schema(s: Session, live: LiveState, *, ran_migrations: bool) -> None:
@@ -351,7 +398,7 @@ def run(s: Session) -> Outcome:
             audit.close_interrupted(s)
             out = _apply(s, plan(s))
         finally:
-            s.lock.release()
+            s.release_lock()
             # webhook delivery never holds the lock: a slow receiver delays nobody's apply
             delivered = _deliver_quietly(s)
         if out is not None:

@@ -137,6 +137,13 @@ class Session:
             )
         return self._lock
 
+    def release_lock(self) -> None:
+        """Let the environment's lock go if this session holds it. Never connects: after the
+        connection was lost, the lock went with it, and opening a new one to release nothing
+        would only replace the error being reported with a failure to connect."""
+        if self._lock is not None:
+            self._lock.release()
+
     def reconnect(self) -> None:
         """Drop the connection (a restore replaced the database under it); the next use reopens."""
         if self._conn is not None and not self._conn.closed:

@@ -185,7 +185,8 @@ def test_lock_retries_bound_the_lock_waits(project: Path, db_url: str) -> None:
     run(project)
     env = project / "environments/dev.yaml"
     env.write_text(
-        env.read_text().replace("lock_timeout: 5s", "lock_timeout: 300ms\n  lock_retries: 1")
+        # (each wait a second long: a watcher starved by a busy machine still sees it)
+        env.read_text().replace("lock_timeout: 5s", "lock_timeout: 1s\n  lock_retries: 1")
     )
     write(project, f"{MIGS}/0008_add_col_safe.sql", "ALTER TABLE wallets ADD COLUMN note text;\n")
     waits: set[object] = set()
@@ -1317,3 +1318,94 @@ def test_an_audit_log_that_drops_events_stops_the_apply_before_any_change(
     finally:
         query(db_url, "DROP TRIGGER swallow ON reconciler.audit_log")
     assert run(project).exit_code == EXIT_OK
+
+
+def test_a_file_that_forges_then_ends_its_own_connection_is_still_checked(
+    project: Path, db_url: str
+) -> None:
+    """A no-transaction file whose first statement forges a later migration as applied and
+    commits, and whose second ends its own session: the lock went with the connection, so
+    the checks run on a new one once the lock is taken again; the forged row is put back,
+    and the failure is recorded with it."""
+    assert run(project).exit_code == EXIT_OK
+    fix = write(project, f"{MIGS}/0009_security_fix_safe.sql", _FIX)
+    write(
+        project,
+        f"{MIGS}/0008_tidy_safe.sql",
+        "-- Description: looks harmless\n-- rollback: none\n-- reconciler:no-transaction\n"
+        "DO $$ BEGIN EXECUTE format('INSERT INTO %I.schema_migrations (version, name, checksum, "
+        "applied_at, statements_done) VALUES (%L, %L, %L, now(), 1) ON CONFLICT DO NOTHING', "
+        "chr(114) || 'econciler', '0009', 'security_fix_safe', "
+        f"'{checksum(fix.read_text())}'); END $$;\n"
+        "SELECT pg_terminate_backend(pg_backend_pid());\n",
+    )
+    env = project / "environments/dev.yaml"
+    env.write_text(env.read_text().replace("  target: latest\n", "  target: '0008'\n"))
+    with pytest.raises(ReconcilerError):
+        run(project)
+    assert query(
+        db_url, "SELECT count(*) FROM reconciler.schema_migrations WHERE version = '0009'"
+    ) == [(0,)]
+    failed = query(
+        db_url,
+        "SELECT details->'history_tampered' FROM reconciler.audit_log "
+        "WHERE action = 'apply.failed' ORDER BY id DESC LIMIT 1",
+    )
+    assert failed == [(["0009 added as applied"],)]
+    assert query(db_url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
+
+
+def test_a_server_gone_mid_apply_fails_with_the_apply_s_own_error_after_one_reconnection_round(
+    project: Path, tmp_path: Path
+) -> None:
+    """The server stops while a file runs: the apply reports losing it (not the failure to
+    record that), tries to reconnect once for the after-failure checks, and, finding no
+    server, does not try again to record apply.failed (the next run closes the run)."""
+    import logging
+
+    import pgserver
+    from pgserver._commands import pg_ctl
+
+    from reconciler.engine.events import LOGGER
+
+    data = tmp_path / "gone"
+    srv = pgserver.get_server(data, cleanup_mode="stop")
+    url = srv.get_uri()
+    assert (
+        reconcile(Request(env="dev", mode="apply", root=str(project), database_url=url)).exit_code
+        == EXIT_OK
+    )
+    write(
+        project, f"{MIGS}/0008_slow_safe.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\n"
+    )
+    events: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = events.append  # type: ignore[method-assign]
+    LOGGER.addHandler(handler)
+
+    def stop_when_sleeping() -> None:
+        for _ in range(300):
+            if query(
+                url, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'"
+            )[0][0]:
+                break
+            time.sleep(0.05)
+        pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=data, user=srv.system_user)
+
+    stopper = threading.Thread(target=stop_when_sleeping)
+    stopper.start()
+    try:
+        with pytest.raises(ReconcilerError) as e:
+            reconcile(
+                Request(
+                    env="dev", mode="apply", root=str(project), database_url=url, connect_attempts=2
+                )
+            )
+    finally:
+        stopper.join()
+        LOGGER.removeHandler(handler)
+        srv.cleanup()
+    assert "cannot connect" not in e.value.message, e.value.message  # the apply's own error
+    said = [r.getMessage() for r in events]
+    assert any("were not checked after the failure (DatabaseUnavailable)" in m for m in said), said
+    assert sum("apply.failed not recorded" in m for m in said) == 1, said
