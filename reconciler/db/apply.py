@@ -4,6 +4,8 @@ A transactional migration and its history row commit together. A no-transaction 
 runs statement by statement, records progress after each, resumes at the failed statement,
 and drops an INVALID index left by a failed CREATE INDEX CONCURRENTLY before retrying it.
 Lock timeouts (SQLSTATE 55P03) are retried with jittered exponential backoff, bounded.
+After the files ran, the history is compared with what the run wrote, and any other change
+put back (:meth:`Applier.verify_history`).
 """
 
 from __future__ import annotations

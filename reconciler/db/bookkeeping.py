@@ -1,7 +1,9 @@
 """The ``reconciler`` schema the tool owns in every database it manages.
 
 Created on the first apply (never by plan, so plan works with a read-only role) and
-upgraded in place through numbered steps recorded in ``reconciler.meta``.
+upgraded in place through numbered steps recorded in ``reconciler.meta``. What guards the
+trail (its triggers, functions, rules, policies, row security, owners and grants) is read
+before an apply's files run and put back after them if they changed it.
 """
 
 from __future__ import annotations
@@ -503,10 +505,10 @@ def _differences(before: dict[str, Guard], after: dict[str, Guard]) -> list[str]
 def restore_guards(
     conn: psycopg.Connection, before: dict[str, Guard], after: dict[str, Guard]
 ) -> tuple[list[str], list[str]]:
-    """Put the guards back as ``before`` had them: each added one dropped, each changed or
-    removed one made again from the server's own definition of it (functions first, as
-    their names sort, then the triggers that call them), in one transaction.
-    Returns (what had changed, what is still not as it was)."""
+    """Put the guards back as ``before`` had them, in one transaction: the changed and added
+    triggers, rules and policies dropped first, then each function made again from the
+    server's own definition of it (or dropped, if added), then the triggers, rules and
+    table settings made again. Returns (what had changed, what is still not as it was)."""
     changed = _differences(before, after)
     if not changed:
         return [], []
