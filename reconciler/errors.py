@@ -6,7 +6,7 @@ they are turned into text only at the front doors, with :func:`format_diagnostic
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -139,6 +139,18 @@ class HistoryTampered(ReconcilerError):
     run fails so that someone reads those files."""
 
     code = "history-tampered"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        found: Sequence[str],
+        location: SourceLocation | None = None,
+        hint: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, location=location, hint=hint, code=code)
+        self.found = list(found)  # what was changed, each as "<what> added|removed|changed"
 
 
 class MigrationFailed(ReconcilerError):

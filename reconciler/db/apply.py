@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import pq, sql
 
+from reconciler.db.bookkeeping import CATALOG_ONLY, Guard, read_guards, restore_guards
 from reconciler.db.live import qualified
 from reconciler.db.lock import lock_key
 from reconciler.errors import HistoryTampered, MigrationFailed, ReconcilerError, SourceLocation
@@ -52,11 +53,6 @@ LOCK_WAITS = (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected)
 # the real one) out of the statements' sight, so these are reset each time (inside the file's
 # own transaction, which keeps them; sent with its statements). SET SESSION AUTHORIZATION
 # DEFAULT puts back the role as well, which RESET ALL leaves alone.
-# what the integrity checks run under: a search_path a file left in the role's or the
-# database's settings (which RESET ALL brings back) cannot put its own functions, operators
-# or types before the catalog's
-_CATALOG_ONLY = "SET LOCAL search_path = pg_catalog, pg_temp"
-
 _RESET_SESSION = ("SET SESSION AUTHORIZATION DEFAULT", "RESET ALL", "DISCARD TEMP")
 
 
@@ -230,6 +226,8 @@ class Applier:
         self._unsettled = False  # a file ran since the session was last reset
         # version -> statements_done of the progress mark a no-transaction file last committed
         self._marks: dict[str, int] = {}
+        self._guards: dict[str, Guard] | None = None  # what guarded the trail before the files ran
+        self.checked = False  # put_back ran to its end: the tool's schema is as this run left it
 
     # -- helpers -------------------------------------------------------------------------
     def _timeouts(self, cur: psycopg.Cursor, local: bool, *, flush: bool = True) -> None:
@@ -693,7 +691,26 @@ class Applier:
                     cur.execute("RESET lock_timeout")
                     cur.execute("RESET statement_timeout")
 
-    # -- the history's integrity ----------------------------------------------------------
+    # -- the tool's own schema: the history and what guards the trail --------------------
+    def note_guards(self) -> None:
+        """Before the files run: what guards the trail, for :meth:`put_back` to compare."""
+        self._guards = read_guards(self.conn)
+
+    def put_back(
+        self, before: Mapping[str, AppliedMigration], planned: Sequence[str]
+    ) -> HistoryTampered | None:
+        """After the files ran (or one failed): the history and the trail's guards as this
+        run should have left them, anything else put back; the error to report when
+        something was, else None."""
+        history = self.verify_history(before, planned)
+        altered, left = (
+            restore_guards(self.conn, self._guards, read_guards(self.conn))
+            if self._guards is not None
+            else ([], [])  # (never read: nothing to compare with, nothing dropped)
+        )
+        self.checked = True
+        return self._tampered(history, altered, left) if history or altered else None
+
     # every name qualified: what the files left (a search_path set as the role's default, a
     # function or operator of the same name in another schema) cannot change what this reads
     _READ_HISTORY = (
@@ -715,7 +732,7 @@ class Applier:
         progress mark). Any other row is put back as it was, in one transaction; the changes
         found are returned (empty when none)."""
         with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute(_CATALOG_ONLY, prepare=False)
+            cur.execute(CATALOG_ONLY, prepare=False)
             cur.execute(self._READ_HISTORY, prepare=False)
             row = cur.fetchone()
         now = {r[0]: (r[1], r[2], bool(r[3]), int(r[4] or 0)) for r in (row[0] if row else [])}
@@ -760,7 +777,7 @@ class Applier:
         if not found:
             return []
         with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute(_CATALOG_ONLY, prepare=False)
+            cur.execute(CATALOG_ONLY, prepare=False)
             for v, was in restore:
                 m = self._files.get(v)
                 if v in applied and m is not None:
@@ -805,8 +822,8 @@ class Applier:
                     )
         return found
 
-    def tampered(
-        self, history: Sequence[str], guards: Sequence[str] = (), left: Sequence[str] = ()
+    def _tampered(
+        self, history: Sequence[str], guards: Sequence[str], left: Sequence[str]
     ) -> HistoryTampered:
         """The error for a run whose files changed the tool's own schema: the history rows
         (``history``, put back) or what guards the trail (``guards``; ``left``: what could
@@ -851,6 +868,7 @@ class Applier:
                 else ""
             ),
             code="history-tampered" if history else "trail-tampered",
+            found=found,
         )
 
     # -- config and forum rows ------------------------------------------------------------

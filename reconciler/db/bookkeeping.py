@@ -9,7 +9,7 @@ before an apply's files run and put back after them if they changed it.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import psycopg
@@ -18,7 +18,16 @@ from psycopg import sql
 from reconciler.db.schema import CATALOG_SQL
 from reconciler.errors import ReconcilerError
 
-__all__ = ["SCHEMA", "ApproverGrants", "ensure_bookkeeping", "grant_approvers"]
+__all__ = [
+    "CATALOG_ONLY",
+    "SCHEMA",
+    "ApproverGrants",
+    "Guard",
+    "ensure_bookkeeping",
+    "grant_approvers",
+    "read_guards",
+    "restore_guards",
+]
 
 SCHEMA = "reconciler"
 _SETUP_LOCK = 0x6E656F6E  # one transaction-level lock for every environment's first apply
@@ -472,6 +481,12 @@ SELECT 'table ' || c.relname,
 """
 
 
+# what the integrity checks run under: a search_path a file left in the role's or the
+# database's settings (which RESET ALL brings back) cannot put its own functions, operators
+# or types before the catalog's
+CATALOG_ONLY = "SET LOCAL search_path = pg_catalog, pg_temp"
+
+
 @dataclass(frozen=True)
 class Guard:
     """One object that guards the trail: how it is defined, how to remove it, how to make it
@@ -486,40 +501,47 @@ def read_guards(conn: psycopg.Connection) -> dict[str, Guard]:
     """The trail's guards by name, read with a search_path of pg_catalog only (what a file
     left in the role's settings cannot stand in for the catalog's functions)."""
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        cur.execute(CATALOG_ONLY)
         cur.execute(_GUARDS_SQL)
         return {str(k): Guard(str(d), drop, create) for k, d, drop, create in cur.fetchall()}
 
 
-def _differences(before: dict[str, Guard], after: dict[str, Guard]) -> list[str]:
-    out = []
-    for name in sorted(set(before) | set(after)):
-        was, now = before.get(name), after.get(name)
-        if was is None or now is None or was.definition != now.definition:
-            out.append(
-                f"{name} {'added' if was is None else 'removed' if now is None else 'changed'}"
-            )
-    return out
+def _changed(before: Mapping[str, Guard], after: Mapping[str, Guard]) -> list[str]:
+    """The names of the guards added, removed or changed."""
+    return [
+        name
+        for name in sorted(set(before) | set(after))
+        if name not in before
+        or name not in after
+        or before[name].definition != after[name].definition
+    ]
+
+
+def _described(
+    names: list[str], before: Mapping[str, Guard], after: Mapping[str, Guard]
+) -> list[str]:
+    return [
+        f"{n} {'added' if n not in before else 'removed' if n not in after else 'changed'}"
+        for n in names
+    ]
 
 
 def restore_guards(
-    conn: psycopg.Connection, before: dict[str, Guard], after: dict[str, Guard]
+    conn: psycopg.Connection, before: Mapping[str, Guard], after: Mapping[str, Guard]
 ) -> tuple[list[str], list[str]]:
     """Put the guards back as ``before`` had them, in one transaction: the changed and added
     triggers, rules and policies dropped first, then each function made again from the
     server's own definition of it (or dropped, if added), then the triggers, rules and
     table settings made again. Returns (what had changed, what is still not as it was)."""
-    changed = _differences(before, after)
-    if not changed:
+    names = _changed(before, after)
+    if not names:
         return [], []
-    names = [
-        n for n in sorted(set(before) | set(after)) if any(c.startswith(n + " ") for c in changed)
-    ]
+    changed = _described(names, before, after)
     routines = [n for n in names if n.startswith("function ")]
     others = [n for n in names if not n.startswith("function ")]
     try:
         with conn.transaction(), conn.cursor() as cur:
-            cur.execute("SET LOCAL search_path = pg_catalog, pg_temp")
+            cur.execute(CATALOG_ONLY)
             for name in others:  # triggers and rules off first: added functions they call go next
                 now = after.get(name)
                 if now is not None and now.drop:
@@ -536,4 +558,5 @@ def restore_guards(
                     cur.execute(was.create)
     except psycopg.Error as e:
         return changed, [f"all of it ({e.diag.message_primary or type(e).__name__})"]
-    return changed, _differences(before, read_guards(conn))
+    after = read_guards(conn)
+    return changed, _described(_changed(before, after), before, after)

@@ -29,7 +29,6 @@ from reconciler.errors import Diagnostic
 if TYPE_CHECKING:
     from reconciler.audit import DeliveryReport
     from reconciler.db.apply import Applier, ApplyReport
-    from reconciler.db.bookkeeping import Guard
     from reconciler.db.checks import CheckResult
     from reconciler.manifest import Desired
     from reconciler.plan import LiveState, Plan, Verdict
@@ -165,15 +164,9 @@ def _apply(s: Session, out: Outcome) -> Outcome:
 
     from reconciler.audit import AuditEvent
     from reconciler.db.apply import Applier
-    from reconciler.db.bookkeeping import (
-        ensure_bookkeeping,
-        grant_new_tables,
-        read_guards,
-        restore_guards,
-    )
+    from reconciler.db.bookkeeping import ensure_bookkeeping, grant_new_tables
     from reconciler.errors import (
         DatabaseUnavailable,
-        HistoryTampered,
         ReconcilerError,
         format_diagnostic,
     )
@@ -251,7 +244,8 @@ def _apply(s: Session, out: Outcome) -> Outcome:
     )
     ensure_bookkeeping(s.connection)
     planned = [a.version for a in p.migrations]
-    guards = read_guards(s.connection) if planned else {}
+    if planned:
+        applier.note_guards()
     try:
         # (a driver error here, say a deferred trigger on a table the snapshot writes, is
         # the apply's failure too, and recorded as one)
@@ -259,10 +253,9 @@ def _apply(s: Session, out: Outcome) -> Outcome:
             applier.apply_migrations(p.migrations)
             applier.settle()
             if planned:
-                history = applier.verify_history(out.live.migrations, planned)
-                altered, left = restore_guards(s.connection, guards, read_guards(s.connection))
-                if history or altered:
-                    raise applier.tampered(history, altered, left)
+                tampered = applier.put_back(out.live.migrations, planned)
+                if tampered is not None:
+                    raise tampered
             if p.migrations and env.policy.approvals.required:
                 # a migration may have created a managed table: approvers must read it to plan
                 approvers = list(env.policy.approvals.approvers)
@@ -272,13 +265,11 @@ def _apply(s: Session, out: Outcome) -> Outcome:
             applier.apply_data(p.data_actions)
     except ReconcilerError as e:
         reachable = True
-        if not isinstance(e, HistoryTampered) and planned:
+        if planned and not applier.checked:
             # what committed before the failure (whole files, a no-transaction file's first
             # statements) must have left the tool's schema alone too: put back either way,
             # told beside the file's own error
-            found, reachable = _check_after_failure(
-                s, applier, out.live.migrations, planned, guards
-            )
+            found, reachable = _check_after_failure(s, applier, out.live.migrations, planned)
             if found:
                 details = {**details, "history_tampered": found}
         failure = {
@@ -320,11 +311,7 @@ def _apply(s: Session, out: Outcome) -> Outcome:
 
 
 def _check_after_failure(
-    s: Session,
-    applier: Applier,
-    live: Mapping[str, AppliedMigration],
-    planned: list[str],
-    guards: Mapping[str, Guard],
+    s: Session, applier: Applier, live: Mapping[str, AppliedMigration], planned: list[str]
 ) -> tuple[list[str], bool]:
     """The history and guards checks after a failed apply: what was put back ([] when all
     is as it should be or the check could not run, said as an event), and whether the
@@ -333,7 +320,6 @@ def _check_after_failure(
     connection once the lock is taken again, or not at all."""
     import psycopg
 
-    from reconciler.db.bookkeeping import read_guards, restore_guards
     from reconciler.errors import DatabaseUnavailable, ReconcilerError
 
     try:
@@ -342,8 +328,7 @@ def _check_after_failure(
             s.lock.acquire()
             applier.conn = s.connection
         applier.settle()
-        history = applier.verify_history(live, planned)
-        altered, left = restore_guards(applier.conn, dict(guards), read_guards(applier.conn))
+        tampered = applier.put_back(live, planned)
     except (psycopg.Error, ReconcilerError) as e:
         emit(
             s.env.name,
@@ -353,10 +338,10 @@ def _check_after_failure(
             logging.WARNING,
         )
         return [], not isinstance(e, DatabaseUnavailable)
-    if not history and not altered:
+    if tampered is None:
         return [], True
-    emit(s.env.name, "tampered", applier.tampered(history, altered, left).message, logging.ERROR)
-    return [*history, *altered], True
+    emit(s.env.name, "tampered", tampered.message, logging.ERROR)
+    return tampered.found, True
 
 
 def snapshot_schema(s: Session, live: LiveState, *, ran_migrations: bool) -> None:

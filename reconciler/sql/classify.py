@@ -23,6 +23,7 @@ time: what they would do is summarised in ``inner`` for the destructive-operatio
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -525,21 +526,20 @@ _RECORD_LIKE: dict[str, bool] = {}  # type as written -> taken for a record
 
 def _taken_for_record(type_text: str) -> bool:
     """Does the catalog-less PL/pgSQL parser take this type for a record?"""
-    cache = _RECORD_LIKE
     import pglast
     from pglast.parser import ParseError
 
-    if type_text not in cache:
+    if type_text not in _RECORD_LIKE:
         probe = (
             "CREATE FUNCTION pg_temp.reconciler_probe() RETURNS void LANGUAGE plpgsql AS "
             f"$probe$ DECLARE a {type_text}; b int; BEGIN SELECT 1, 2 INTO a, b; END $probe$"
         )
         try:
             pglast.parse_plpgsql(probe)
-            cache[type_text] = False
+            _RECORD_LIKE[type_text] = False
         except ParseError:
-            cache[type_text] = True
-    return cache[type_text]
+            _RECORD_LIKE[type_text] = True
+    return _RECORD_LIKE[type_text]
 
 
 def _type_span(text: str, start: int) -> tuple[int, int] | None:
@@ -554,15 +554,16 @@ def _type_span(text: str, start: int) -> tuple[int, int] | None:
 
 
 def _as_text(type_text: str, spelled: str = "text") -> str:
+    """``type_text`` spelled ``spelled`` (arrays as ``text[]``), padded to its length with
+    its newlines kept, when the parser takes it for a record; else as it is."""
     bare = type_text.strip()
+    lower = bare.lower().removeprefix("pg_catalog.")
     if (
-        (
-            not bare
-            or bare.lower() in _NOT_A_TYPE
-            or bare.lower().removeprefix("pg_catalog.") in _PSEUDO
-            or bare.lower().startswith(("any", "pg_catalog.any"))
-        )
+        not bare
         or "%" in bare
+        or lower in _NOT_A_TYPE
+        or lower in _PSEUDO
+        or lower.startswith("any")
         or not _taken_for_record(bare)
     ):
         return type_text
@@ -664,12 +665,12 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
     try:
         tree = pglast.parse_plpgsql(source)
     except ParseError as e:
-        retyped = _scalar_types(source, info)
-        try:
-            if retyped is None:
-                raise e
-            tree = pglast.parse_plpgsql(retyped)
-        except ParseError:
+        tree = None
+        retyped = _scalar_types(source, info)  # (read again past the application's own types)
+        if retyped is not None:
+            with contextlib.suppress(ParseError):
+                tree = pglast.parse_plpgsql(retyped)
+        if tree is None:
             info.why_unparsed = f"PostgreSQL's PL/pgSQL parser rejects the body: {str(e)[:120]}"
             return None
     queries: list[tuple[str, int]] = []

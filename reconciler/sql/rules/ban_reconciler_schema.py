@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.sql.classify import StatementInfo
+from reconciler.sql.classify import StatementInfo, function_name
 from reconciler.sql.rules.base import Hit, Rule, StatementContext, nodes
 
 SCHEMA = "reconciler"  # reconciler.db.bookkeeping.SCHEMA (the core does not import the edge)
@@ -51,7 +51,7 @@ def _schema_itself(info: StatementInfo) -> bool:
         values = [c.get("sval", {}).get("sval", "") for _, c in nodes(t.get("args"), "A_Const")]
         return any(_path_names_it(v) for v in values)
     for _, call in nodes(t, "FuncCall"):  # SELECT set_config('search_path', 'reconciler', ...)
-        names = [n.get("String", {}).get("sval") for n in call.get("funcname") or ()]
+        names = function_name(call)
         args = [
             (a.get("A_Const") or {}).get("sval", {}).get("sval")
             for a in call.get("args") or ()
@@ -105,8 +105,8 @@ def _reads_only(info: StatementInfo) -> bool:
 def _writing_call(call: dict[str, Any]) -> bool:
     """set_config() (of the search_path, judged above), or any function of the tool's own
     schema: reconciler.approve() records an approval and its audit event."""
-    names = [n.get("String", {}).get("sval") for n in call.get("funcname") or ()]
-    return names[-1:] == ["set_config"] or (len(names) > 1 and names[-2] == SCHEMA)
+    names = function_name(call)
+    return names[-1:] == ["set_config"] or names[-2:-1] == [SCHEMA]
 
 
 def _writes_there(info: StatementInfo) -> bool:
