@@ -216,6 +216,39 @@ def test_parallel_lint_gives_the_same_result(tree: Path, monkeypatch: pytest.Mon
     assert parallel_cache.hits == len(desired.migrations)
 
 
+def test_a_few_large_files_are_linted_in_parallel_and_spread(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An extension's install script or a squashed history: few files, much SQL. The work,
+    not the count of files, decides whether workers start, and the large files do not all
+    land on one worker."""
+    import reconciler.lintcache as lc
+    from reconciler.engine import load
+    from reconciler.policy import lint_config, lint_file
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: prefetch lints one by one (no workers to spread the work over)")
+    body = "".join(f"CREATE TABLE t{i} (id bigint PRIMARY KEY, note text);\n" for i in range(1500))
+    for n in range(8, 12):
+        (tree / MIGS / f"{n:04d}_bulk_{n}_safe.sql").write_text(
+            body.replace("CREATE TABLE t", f"CREATE TABLE b{n}_")
+        )
+    desired = load(Request(env="prod", root=str(tree)))
+    big = [m for m in desired.migrations if "bulk" in m.filename]
+    assert sum(len(m.source.text) for m in big) > lc.PARALLEL_BYTES
+    assert len(desired.migrations) < lc.PARALLEL_THRESHOLD
+    chunks = lc._balanced(big, 2)
+    assert [len(c) for c in chunks] == [2, 2]
+    cfg = lint_config(desired)
+    cache = lc.LintCache(None, cfg)
+    assert not any(cache._key(m) in cache.entries for m in big)
+    cache.prefetch(desired.migrations)
+    assert all(cache._key(m) in cache.entries for m in desired.migrations)
+    assert cache.lint_all(desired.migrations) == {
+        m.version: lint_file(m, cfg) for m in desired.migrations
+    }
+
+
 def test_validate_for_prod_sees_a_file_not_yet_promoted_that_would_block(tree: Path) -> None:
     (tree / MIGS / "0008_drop_users.sql").write_text("DROP TABLE users;\n")
     r = run_cli(tree, "validate", "--env", "prod")
