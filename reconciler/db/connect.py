@@ -30,6 +30,11 @@ _NO_RETRY = (
     "permission denied",
     "invalid connection option",
     "invalid dsn",
+    # a value libpq or the server refuses (sslmode, a port, a timeout, options' -c): the URL
+    # is wrong, and asking again only makes the user wait for the same answer
+    "invalid ",
+    "server does not support SSL",
+    "sslmode value",
 )
 
 

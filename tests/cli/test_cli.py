@@ -204,6 +204,20 @@ def test_unreachable_database_retries_then_one_line_redacted(project: Path) -> N
     assert time.monotonic() - t0 > 0.3  # it did back off between attempts
 
 
+def test_a_url_libpq_refuses_fails_at_once(project: Path) -> None:
+    """A wrong value in the URL is not an outage: one attempt, not the backoff of six."""
+    port = _closed_port()
+    for query_part, said in (
+        ("sslmode=bogus", 'invalid sslmode value: "bogus"'),
+        ("target_session_attrs=bogus", "invalid target_session_attrs value"),
+    ):
+        url = f"postgresql://app:S3cretPassw0rd@127.0.0.1:{port}/forum?{query_part}"
+        r = run_cli(project, "plan", "--env", "dev", env={"DATABASE_URL_DEV": url})
+        assert r.returncode == 1
+        assert "S3cretPassw0rd" not in r.stdout + r.stderr
+        assert "after 1 attempt(s)" in r.stderr and said in r.stderr, r.stderr
+
+
 def test_password_never_printed_on_success(project: Path, db_url: str, pg_admin_url: str) -> None:
     # give the superuser a password and pass it in the URL; the output must not contain it
     query(pg_admin_url, "ALTER ROLE postgres PASSWORD 'Hunter2Hunter2'")
