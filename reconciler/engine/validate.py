@@ -206,8 +206,8 @@ _DOWN = re.compile(r"(?:^|\.)down\.sql$", re.IGNORECASE)
 
 def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnostic]) -> list[str]:
     """The files named, a folder standing for the SQL files in it and in its subfolders one
-    level down (Prisma's <version>_<name>/migration.sql, Diesel's up.sql), undo halves left
-    out; a named file that does not exist is reported here, with where it was looked for."""
+    level down (Prisma's <version>_<name>/migration.sql, Diesel's up.sql, Sqitch's deploy/),
+    undo halves and Sqitch's revert/ and verify/ scripts left out; a named file that does not exist is reported here, with where it was looked for."""
     from reconciler.sql.migration import FLYWAY_UNDO_FILE  # (not on a cached run's path)
 
     out: list[str] = []
@@ -221,6 +221,16 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
                 if not _DOWN.search(os.path.basename(f))
                 and not FLYWAY_UNDO_FILE.match(os.path.basename(f))
             ]
+            # Sqitch keeps a change's undo and its check beside it: deploy/x.sql runs,
+            # revert/x.sql and verify/x.sql never run forward
+            parts = {os.path.basename(os.path.dirname(f)) for f in found}
+            if "deploy" in parts:
+                found = [
+                    f
+                    for f in found
+                    if os.path.dirname(f) == p
+                    or os.path.basename(os.path.dirname(f)) not in ("revert", "verify")
+                ]
             if not found:
                 diags.append(
                     Diagnostic(

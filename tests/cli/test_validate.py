@@ -421,7 +421,8 @@ def test_a_stored_result_never_outlives_the_code_that_made_it(
 
 def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
     """`reconcile validate prisma/migrations`: the SQL files in the folder and one level
-    down (Prisma's <version>_<name>/migration.sql), undo halves left out; a new file is
+    down (Prisma's <version>_<name>/migration.sql), undo halves (and Sqitch's revert/ and
+    verify/) left out; a new file is
     seen by the next run; a path that names nothing is bad input (exit 1)."""
     env = {"RECONCILER_ENV": "", "RECONCILER_HOME": str(tmp_path / "home")}
     (tmp_path / "prisma/20230101_init").mkdir(parents=True)
@@ -440,6 +441,20 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
         r.returncode == 3
         and "prisma/20230201_idx/migration.sql:1:1: error[require-concurrent" in r.stdout
     )
+    # a Sqitch project: deploy/ runs; revert/ (its undo) and verify/ (a check) never run
+    # forward, unless named themselves
+    for folder, text in (
+        ("deploy", "BEGIN;\nCREATE TABLE c (id bigint);\nCOMMIT;\n"),
+        ("revert", "BEGIN;\nDROP TABLE c;\nCOMMIT;\n"),
+        ("verify", "SELECT id FROM c WHERE false;\n"),
+    ):
+        (tmp_path / "sqitch" / folder).mkdir(parents=True)
+        (tmp_path / "sqitch" / folder / "c.sql").write_text(text)
+    (tmp_path / "sqitch/sqitch.plan").write_text("%project=x\nc 2024-01-01T00:00:00Z a <a@b>\n")
+    r = run_cli(tmp_path, "validate", "sqitch", env=env)
+    assert r.returncode == 0 and "1 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
+    r = run_cli(tmp_path, "validate", "sqitch/revert", env=env)
+    assert r.returncode == 3 and "sqitch/revert/c.sql:2:1: error[ban-drop-table]" in r.stdout
     r = run_cli(tmp_path, "validate", "nowhere.sql", env=env)
     assert (
         r.returncode == 1
