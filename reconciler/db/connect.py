@@ -6,6 +6,7 @@ A target's password never leaves un-redacted: errors and logs use :func:`redact`
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
     from reconciler.manifest.models import DatabaseSpec
 
 __all__ = ["DatabaseTarget", "connect", "redact", "resolve_target", "scrub"]
+
+# psycopg's own warnings are about its state, not the user's database: closing a pipeline a
+# failed migration aborted logs "error ignored terminating <Pipeline ...>" (with the login
+# and the database) beside the failure the apply reports itself
+logging.getLogger("psycopg").setLevel(logging.ERROR)
 
 _NO_RETRY = (
     "authentication failed",

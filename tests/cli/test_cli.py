@@ -204,6 +204,22 @@ def test_unreachable_database_retries_then_one_line_redacted(project: Path) -> N
     assert time.monotonic() - t0 > 0.3  # it did back off between attempts
 
 
+def test_a_failure_in_a_pipeline_is_reported_once_without_the_drivers_note(
+    project: Path, db_url: str
+) -> None:
+    """Pending files go to the server in one pipeline; when the first fails, the user reads
+    the failure, not psycopg's note that closing the aborted pipeline failed too."""
+    for f in (project / MIGS).glob("*.sql"):
+        f.unlink()
+    (project / MIGS / "0001_a_safe.sql").write_text("CREATE TABLE nowhere.a (id int);\n")
+    (project / MIGS / "0002_b_safe.sql").write_text("CREATE TABLE b (id int);\n")
+    r = run_cli(project, "--env", "dev")
+    assert r.returncode == 1
+    assert "0001_a_safe.sql:1:14: error[migration-failed]" in r.stderr
+    assert "error ignored" not in r.stderr and "psycopg" not in r.stderr, r.stderr
+    assert query(db_url, "SELECT to_regclass('b')") == [(None,)]
+
+
 def test_a_url_libpq_refuses_fails_at_once(project: Path) -> None:
     """A wrong value in the URL is not an outage: one attempt, not the backoff of six."""
     port = _closed_port()
