@@ -397,22 +397,60 @@ def _name_hint(name: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Placeholders:
-    """Flyway's placeholders: ``${name}`` in a migration's text replaced by its value."""
+    """Flyway's placeholders: ``${name}`` in a migration's text replaced by its value (or
+    psql's ``:name``, with an empty suffix)."""
 
     values: dict[str, str]
     prefix: str = "${"
     suffix: str = "}"
     where: SourceLocation | None = None  # migrations.placeholders in the environment file
 
+    @property
+    def psql(self) -> bool:
+        """An empty suffix: psql's variables (graphile-migrate's placeholders too), a name
+        after the prefix: ``:name`` is its value as written, ``:'name'`` the value as a string
+        literal, ``:"name"`` as an identifier. Names are case-sensitive, and one without a
+        value is left as written (a cast's ``::text`` is no placeholder; one left in a
+        statement is reported by ban-psql-meta-command)."""
+        return self.suffix == ""
+
     @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
+        if self.psql:
+            name = r"[A-Za-z_][A-Za-z0-9_]*"
+            return re.compile(
+                rf"(?:(?<=[^:]::)|(?<![:\w\])])){re.escape(self.prefix)}"
+                rf"""(?:'({name})'|"({name})"|({name})\b)"""
+            )
         return re.compile(f"{re.escape(self.prefix)}([^\n]*?){re.escape(self.suffix)}")
+
+    def _psql_value(self, m: re.Match[str]) -> str:
+        literal, ident, raw = m.groups()
+        value = self.values.get(literal or ident or raw)
+        if value is None:
+            return m.group(0)
+        if literal:
+            return "'" + value.replace("'", "''") + "'"
+        if ident:
+            return '"' + value.replace('"', '""') + '"'
+        return value
 
     def replace(self, text: str, path: str, shown: str, diags: list[Diagnostic]) -> str | None:
         """The text with every placeholder replaced; None (and a located error for each) when
         one has no value, or when the values would make the file larger than a migration may
         be (a long value used many times: refused before the text is built).
         ``flyway:filename`` is the file's name, as in Flyway."""
+        if self.psql:
+            if (
+                len(text)
+                + sum(
+                    len(self._psql_value(m)) - len(m.group(0)) for m in self.pattern.finditer(text)
+                )
+                > MAX_MIGRATION_BYTES
+            ):
+                diags.append(self._too_large(path, shown))
+                return None
+            return self.pattern.sub(self._psql_value, text)
         folded = {k.lower(): v for k, v in self.values.items()}
         unknown: list[Diagnostic] = []
         grown = len(text)
@@ -438,17 +476,19 @@ class Placeholders:
             diags.extend(unknown)
             return None
         if grown > MAX_MIGRATION_BYTES:
-            diags.append(
-                Diagnostic(
-                    "file-too-large",
-                    f"{shown} is larger than 10 MB with its placeholders replaced",
-                    SourceLocation(path),
-                    "use shorter placeholder values, or split the file",
-                )
-            )
+            diags.append(self._too_large(path, shown))
             return None
         return self.pattern.sub(
             lambda m: self.values.get(m.group(1), folded.get(m.group(1).lower(), shown)), text
+        )
+
+    @staticmethod
+    def _too_large(path: str, shown: str) -> Diagnostic:
+        return Diagnostic(
+            "file-too-large",
+            f"{shown} is larger than 10 MB with its placeholders replaced",
+            SourceLocation(path),
+            "use shorter placeholder values, or split the file",
         )
 
 
@@ -616,6 +656,11 @@ _VERSIONED = re.compile(
 _FLYWAY_REPEATABLE = re.compile(r"^R__(?P<desc>[A-Za-z0-9].*)\.sql$")
 
 
+# graphile-migrate's committed 000001.sql and 000002-message.sql: a version, then a name
+# in any case joined by hyphens, or none
+_VERSION_ONLY = re.compile(r"^(?P<version>\d{4,})(?:-(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?\.sql$")
+
+
 # a migration that is a folder (another tool's layout): Prisma's <version>_<name>/migration.sql
 # and Diesel's <yyyy-mm-dd-hhmmss>_<name>/up.sql (its down.sql never runs)
 _FOLDER_MIGRATION = re.compile(
@@ -626,7 +671,8 @@ _FOLDER_FILES = ("migration.sql", "up.sql")
 
 def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:
     """(path, the name it is versioned by, what it is shown as) of a migration named by
-    another tool's convention (a Flyway V file, a Prisma or Diesel folder), else None."""
+    another tool's convention (a Flyway V file, graphile-migrate's 000001.sql, a Prisma or
+    Diesel folder), else None."""
     again = _FLYWAY_REPEATABLE.match(name)
     if again is not None:
         desc = re.sub(r"[^a-z0-9]+", "_", again.group("desc").lower()).strip("_") or "migration"
@@ -638,6 +684,14 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
         desc = re.sub(r"[^a-z0-9]+", "_", flyway.group("desc").lower()).strip("_") or "migration"
         versioned = f"{version}_{desc}.sql"
         return posixpath.join(desired_dir, name), versioned, name
+    bare = _VERSION_ONLY.match(name)
+    if bare is not None:
+        desc = re.sub(r"[^a-z0-9]+", "_", (bare.group("desc") or "").lower()).strip("_")
+        return (
+            posixpath.join(desired_dir, name),
+            f"{bare['version']}_{desc or 'migration'}.sql",
+            name,
+        )
     m = _FOLDER_MIGRATION.match(name)
     if m is None:
         return None

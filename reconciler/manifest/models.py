@@ -88,7 +88,12 @@ class MigrationsSpec(_Model):
         "checked, checksummed and run; present (even {}) turns replacement on",
     )
     placeholder_prefix: str = Field("${", min_length=1, description="what opens a placeholder")
-    placeholder_suffix: str = Field("}", min_length=1, description="what closes a placeholder")
+    placeholder_suffix: str = Field(
+        "}",
+        description="what closes a placeholder; empty: psql's variables, a name after the "
+        "prefix (with prefix ':': :name, :'name' as a string, :\"name\" as an identifier, as "
+        "psql -v and graphile-migrate put them in)",
+    )
     checked_from: str | int | None = Field(
         None,
         description="`validate --env` holds the files from this version on to the policy; "

@@ -78,6 +78,9 @@ class StatementInfo:
     # linted as the file's; a rule about what a body may ever do reads them)
     body: list[StatementInfo] = field(default_factory=list)
     inside: str = ""  # the kind of the block this statement runs in ("do"), "" at top level
+    # psql variables the statement (or its routine's body) was read past: (line, column, as
+    # written); psql's, not SQL
+    psql_variables: list[tuple[int, int, str]] = field(default_factory=list)
 
     @property
     def line(self) -> int:
@@ -437,8 +440,72 @@ def _second_opinion(info: StatementInfo) -> str | None:
     return None
 
 
+# psql puts its variables in before the server sees a statement: ``:name`` as written,
+# ``:'name'`` as a string literal, ``:"name"`` as an identifier (graphile-migrate's ``:NAME``
+# placeholders are the first kind). The server's grammar has no such thing, so a statement
+# with one is read with each spelled as a name or a value of the same length (``_name``,
+# `` 'name'``, `` "name"``: every location stays where it was), and the variables are listed
+# for ban-psql-meta-command to report: without psql nothing puts their values in.
+_PSQL_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# a token right before a colon that makes it an array slice's (``a[1:n]``), not psql's
+_OPERAND = frozenset({"IDENT", "ICONST", "FCONST", "SCONST", "ASCII_93", "ASCII_41"})
+
+
+def _psql_variables(text: str) -> tuple[str, list[tuple[int, str]]] | None:
+    """``text`` with its psql variables spelled as SQL of the same length, and each variable
+    (byte offset, as written); None when it has none. Strings, comments and routine bodies
+    are single tokens of the scanner: a colon in them is never a variable, as in psql."""
+    if ":" not in text:
+        return None
+    from pglast import parser
+
+    try:
+        tokens = parser.scan(text)
+    except parser.ParseError:
+        return None
+    data = bytearray(text.encode())
+    found: list[tuple[int, str]] = []
+    for i, colon in enumerate(tokens[:-1]):
+        after = tokens[i + 1]
+        if colon.name != "ASCII_58" or after.start != colon.end + 1:
+            continue
+        before = tokens[i - 1] if i else None
+        if (
+            before is not None
+            and before.end + 1 == colon.start
+            and (before.name in _OPERAND or before.kind != "NO_KEYWORD")
+        ):
+            continue
+        word = bytes(data[after.start : after.end + 1])
+        quoted = word[:1] in (b"'", b'"') and word[-1:] == word[:1] and len(word) > 2
+        if not (_PSQL_NAME.fullmatch(word[1:-1] if quoted else word)):
+            continue
+        found.append((colon.start, (b":" + word).decode()))
+        data[colon.start] = ord(" " if quoted else "_")
+    if not found:
+        return None
+    return data.decode(), found
+
+
 def classify(stmt: Statement) -> StatementInfo:
     trees, error, raw, error_at = _parse(stmt.text)
+    variables: list[tuple[int, str]] = []
+    if trees is None and (read := _psql_variables(stmt.text)) is not None:
+        spelled, found = read
+        again = _parse(spelled)
+        if again[0] is not None and len(again[0]) == 1:
+            trees, error, raw, error_at = again
+            variables = found
+            code = stmt.code
+            for _, written in found:
+                code = re.sub(
+                    rf"(?<![:\w]){re.escape(written)}(?![\w'\"])",
+                    (" " if written[1] in "'\"" else "_") + written[1:],
+                    code,
+                )
+            stmt = Statement(
+                stmt.index, spelled, code, stmt.line, stmt.col, stmt.end_line, stmt.data
+            )
     if trees is None or len(trees) != 1:
         info = StatementInfo(stmt, _leading_word(stmt), syntax_error_at=error_at)
         info.why_unparsed = (
@@ -449,6 +516,7 @@ def classify(stmt: Statement) -> StatementInfo:
         return info
     ((node, tree),) = trees[0].items()
     info = StatementInfo(stmt, _kind_of(node, tree), node, tree, raw, parsed=True)
+    info.psql_variables = [(*(info.at(at) or (stmt.line, stmt.col)), w) for at, w in variables]
     info.concurrently = _concurrently(node, tree)
     info.replace = bool(tree.get("replace"))
     if info.kind == "do":
@@ -575,11 +643,14 @@ def _as_text(type_text: str, spelled: str = "text") -> str:
     return (spelled + arrays).ljust(len(type_text)) + "\n" * type_text.count("\n")
 
 
-def _scalar_types(source: str, info: StatementInfo) -> str | None:
+def _scalar_types(source: str, info: StatementInfo, spelled: bool = False) -> str | None:
     """``source`` (a CREATE FUNCTION) with every type the catalog-less parser takes for a
     record, other than record itself, spelled text: in the parameters, the result and the
-    body's DECLARE sections. None when nothing changed."""
+    body's DECLARE sections. None when nothing changed. ``spelled``: the body's :NAME
+    placeholders are spelled as names in ``source`` (``_BODY_VARIABLE``)."""
     body = (_strings(_option(info.tree, "as")) or [""])[0]
+    if spelled:
+        body = _spell_body(body)
     at = source.find(body) if body else -1
     if at < 0:
         return None
@@ -656,6 +727,31 @@ def _scalar_types(source: str, info: StatementInfo) -> str | None:
     return header + "".join(out) + tail if changed else None
 
 
+# a psql-style variable in a routine's body: psql leaves a dollar-quoted body alone, but the
+# tools that replace :NAME placeholders as text (graphile-migrate, graphile-worker) do not.
+# Not after a colon (a cast's second), a word or a bracket (an array slice), and never ``:=``;
+# after a whole cast it is one (``(...):::NAME.t``)
+_BODY_VARIABLE = re.compile(r"(?:(?<=[^:]::)|(?<![:\w\])])):([A-Za-z_][A-Za-z0-9_]*)\b")
+
+
+def _spell_body(text: str) -> str:
+    """``text`` with each :NAME placeholder spelled _NAME (same length: lines stay)."""
+    return _BODY_VARIABLE.sub(lambda m: "_" + m.group(1), text) if ":" in text else text
+
+
+def _body_variables(info: StatementInfo) -> None:
+    """List the :NAME placeholders in the body of the routine or DO block ``info`` was read
+    past, where the file has them."""
+    text = info.stmt.text
+    body = _DOLLAR_BODY.search(text) or _STRING.search(text)
+    start = body.start() if body else 0
+    seen = {(line, col) for line, col, _ in info.psql_variables}
+    for m in _BODY_VARIABLE.finditer(text, start):
+        at = info.at(len(text[: m.start()].encode()))
+        if at is not None and at not in seen:
+            info.psql_variables.append((*at, m.group(0)))
+
+
 def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], list[int]] | None:
     """(SQL statements with their body lines, lines of dynamic EXECUTEs) of a PL/pgSQL routine;
     None when PostgreSQL's PL/pgSQL parser rejects it (``why_unparsed`` then says why)."""
@@ -666,10 +762,18 @@ def _plpgsql(source: str, info: StatementInfo) -> tuple[list[tuple[str, int]], l
         tree = pglast.parse_plpgsql(source)
     except ParseError as e:
         tree = None
-        retyped = _scalar_types(source, info)  # (read again past the application's own types)
-        if retyped is not None:
-            with contextlib.suppress(ParseError):
-                tree = pglast.parse_plpgsql(retyped)
+        # read again past a text-replacing tool's :NAME placeholders in the body, then past the
+        # application's own types
+        spelled = _spell_body(source)
+        attempts = [_scalar_types(source, info)]
+        if spelled != source:
+            attempts = [spelled, _scalar_types(spelled, info, spelled=True), *attempts]
+        for attempt in attempts:
+            if tree is None and attempt is not None:
+                with contextlib.suppress(ParseError):
+                    tree = pglast.parse_plpgsql(attempt)
+        if tree is not None and spelled != source:
+            _body_variables(info)
         if tree is None:
             info.why_unparsed = f"PostgreSQL's PL/pgSQL parser rejects the body: {str(e)[:120]}"
             return None

@@ -801,6 +801,50 @@ def test_a_waived_error_is_shown_with_the_plan(project: Path) -> None:
     )
 
 
+def test_psql_variables_are_put_in_and_one_without_a_value_stops_the_plan(
+    project: Path, db_url: str
+) -> None:
+    """A history written for psql -v or graphile-migrate (:SCHEMA, :'note', and :SCHEMA in a
+    routine's body): with placeholder_prefix ':' and an empty suffix the environment gives the
+    values and the files run with them; a variable with no value is reported where it is
+    written, and nothing runs."""
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text().replace(
+            "  target: latest\n",
+            "  target: latest\n  placeholder_prefix: ':'\n  placeholder_suffix: ''\n"
+            '  placeholders: {SCHEMA: worker, note: "it\'s"}\n',
+        )
+    )
+    write(
+        project,
+        f"{MIGS}/0008_worker_safe.sql",
+        "-- Description: x\n-- rollback: DROP SCHEMA worker CASCADE\n"
+        "CREATE SCHEMA :SCHEMA;\n"
+        "CREATE TABLE :SCHEMA.jobs (id bigint PRIMARY KEY, note text DEFAULT :'note');\n"
+        "CREATE FUNCTION :SCHEMA.jobs_count() RETURNS bigint LANGUAGE plpgsql AS $$\n"
+        "DECLARE n bigint; BEGIN n := (SELECT count(*) FROM :SCHEMA.jobs); RETURN n; END $$;\n",
+    )
+    out = run(project)
+    assert out.exit_code == 0, out
+    assert query(db_url, "SELECT worker.jobs_count()") == [(0,)]
+    assert query(
+        db_url,
+        "SELECT column_default FROM information_schema.columns "
+        "WHERE table_schema = 'worker' AND table_name = 'jobs' AND column_name = 'note'",
+    ) == [("'it''s'::text",)]
+    write(
+        project,
+        f"{MIGS}/0009_grant_safe.sql",
+        "-- Description: x\n-- rollback: none\nGRANT SELECT ON :SCHEMA.jobs TO :READER;\n",
+    )
+    r = run_cli(project, "plan", "--env", "dev")
+    assert r.returncode == 3, r.stdout + r.stderr
+    # (the column of the replaced text, as for any placeholder: :SCHEMA became worker)
+    assert f"{MIGS}/0009_grant_safe.sql:3:32: error[ban-psql-meta-command]: :READER" in r.stdout
+    assert history(db_url)[-1][0] == "0008"
+
+
 def test_flyway_placeholders_are_replaced_in_what_is_applied(project: Path, db_url: str) -> None:
     """A Flyway history that names its schema ${schema}: the environment gives the value, the
     file runs with it, and validate of the file, checked as that environment reads it, is

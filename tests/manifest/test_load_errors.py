@@ -388,6 +388,27 @@ def test_migrations_kept_as_folders_by_another_tool_are_read() -> None:
     assert any("error[nested-migrations]" in e for e in errs)
 
 
+def test_a_graphile_migrate_history_is_read_as_it_is_kept() -> None:
+    """graphile-migrate commits 000001.sql, or 000002-message.sql with a message: a version,
+    and a name from the message (or none); two digits are still too few."""
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files.update(
+        {
+            "m/000001.sql": "CREATE TABLE a (id bigint);\n",
+            "m/000002-Add-B_safe.sql": "ALTER TABLE a ADD COLUMN b text;\n",
+            "m/000010.sql": "SELECT 1;\n",
+        }
+    )
+    d = load_environment("env/dev.yaml", files)
+    assert [(m.version, m.name, m.filename, m.safe) for m in d.migrations] == [
+        ("000001", "migration", "000001.sql", False),
+        ("000002", "add_b", "000002-Add-B_safe.sql", True),
+        ("000010", "migration", "000010.sql", False),
+    ]
+    (e,) = errors(tree(m__0001_init_DOT_sql=None, **{"m__12_DOT_sql": "SELECT 1;\n"}))
+    assert "m/12.sql: error[bad-file-name]" in e
+
+
 def test_a_flyway_history_is_read_as_it_is_kept() -> None:
     """Flyway's V<n>__<description>.sql are migrations in numeric order (V10 after V2), dotted
     versions (V1.2__, or V1_2__) part by part; its U<n>__ undo files never run; repeatable

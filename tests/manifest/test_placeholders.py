@@ -77,6 +77,33 @@ def test_another_prefix_and_suffix() -> None:
     )
 
 
+def test_psql_variables_with_an_empty_suffix() -> None:
+    """placeholder_prefix ':' and an empty suffix: psql's -v variables (graphile-migrate's
+    :NAME placeholders): :name as written, :'name' a string literal, :"name" an identifier;
+    case-sensitive; casts, array slices, := and a name without a value are left alone."""
+    env = PLACED.replace(
+        "  placeholders:\n",
+        "  placeholder_prefix: ':'\n  placeholder_suffix: ''\n  placeholders:\n"
+        '    NOTE: "it\'s"\n    ROLE: \'Read "Only"\'\n',
+    ).replace("schema: app", "SCHEMA: app")
+    text = (
+        "-- Description: x\n"
+        "CREATE TABLE :SCHEMA.t (id bigint, s text DEFAULT :'NOTE', a int[], n int DEFAULT :n);\n"
+        'GRANT SELECT ON :SCHEMA.t TO :"ROLE";\n'
+        "SELECT a[1:n], '10:30'::time, :schema FROM :SCHEMA.t;\n"
+        "CREATE FUNCTION :SCHEMA.f() RETURNS int LANGUAGE plpgsql AS $$\n"
+        "DECLARE x int; BEGIN x := 1; RETURN (SELECT count(*)::int FROM :SCHEMA.t); END $$;\n"
+    )
+    d = load_environment("env/dev.yaml", tree(env__dev_DOT_yaml=env, m__0001_init_DOT_sql=text))
+    codes = [s.code for s in d.migrations[0].source.statements]
+    assert codes[0] == (
+        "CREATE TABLE app.t (id bigint, s text DEFAULT 'it''s', a int[], n int DEFAULT 3)"
+    )
+    assert codes[1] == 'GRANT SELECT ON app.t TO "Read ""Only"""'
+    assert codes[2] == "SELECT a[1:n], '10:30'::time, :schema FROM app.t"  # (case-sensitive)
+    assert "x := 1" in codes[3] and "FROM app.t" in codes[3]
+
+
 def test_files_from_memory_are_not_touched() -> None:
     files = tree(env__dev_DOT_yaml=PLACED, m__0001_init_DOT_sql=MIG)
     assert isinstance(files, MemoryFiles)

@@ -1,9 +1,13 @@
-"""ban-psql-meta-command: a psql meta-command line is no SQL, and the server cannot run it.
+"""ban-psql-meta-command: a psql meta-command line or variable is no SQL, and the server
+cannot run it.
 
 ``\\set``, ``\\connect``, ``\\i`` or pg_dump's ``\\restrict`` pair, on a line between
 statements, are instructions to psql. The splitter sets such lines aside (the statements
 around them are still read and checked); this rule reports each, in every environment:
-the file does not do what it says without psql.
+the file does not do what it says without psql. So is a psql variable in a statement
+(``:schema``, ``:'value'``, ``:"name"``, graphile-migrate's ``:DATABASE_OWNER``): the statement
+is checked as psql would send it, and the variable reported, unless the environment gives it
+a value (``migrations.placeholders`` with ``placeholder_prefix: ":"``).
 """
 
 from __future__ import annotations
@@ -73,12 +77,24 @@ def check_file(ctx: FileContext) -> Iterator[Hit]:
                 1,
                 fixed=True,
             )
+    for info in ctx.infos:
+        for line, col, written in info.psql_variables:
+            yield Hit(
+                f"{written} is a psql variable, not SQL: psql puts its value in, the "
+                "reconciler sends the statement to the server as written, and the server "
+                "cannot read it",
+                "give it a value under migrations.placeholders with placeholder_prefix ':' "
+                "and placeholder_suffix '' (as psql's -v or graphile-migrate's placeholders "
+                "do), or write the value in the file",
+                line,
+                col,
+            )
 
 
 RULE = Rule(
     "ban-psql-meta-command",
     "error",
     "error",
-    "no psql meta-commands in migration files",
+    "no psql meta-commands or variables in migration files",
     check_file=check_file,
 )

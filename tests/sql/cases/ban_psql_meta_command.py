@@ -19,4 +19,20 @@ CASES = [
     P("ban-psql-meta-command", "SELECT 'a\n\\set b\n';"),
     P("ban-psql-meta-command", "/*\n\\d users\n*/\nSELECT 1;"),
     P("ban-psql-meta-command", "COPY t FROM STDIN;\n\\N\t1\n\\.\nSELECT 1;"),
+    # psql variables: nothing puts their values in without psql (unless placeholders do)
+    F("ban-psql-meta-command", "CREATE TABLE :schema.t (id bigint PRIMARY KEY);"),
+    F("ban-psql-meta-command", "INSERT INTO t (k) VALUES (:'key') ON CONFLICT DO NOTHING;"),
+    F("ban-psql-meta-command", 'GRANT SELECT ON t TO :"reader";'),
+    F(
+        "ban-psql-meta-command",
+        "CREATE FUNCTION f() RETURNS bigint LANGUAGE plpgsql AS $$\n"
+        "BEGIN RETURN (SELECT count(*) FROM :SCHEMA.jobs); END $$;",
+    ),
+    P("ban-psql-meta-command", "SELECT a[1:2], a[i:j], x::int FROM t;"),
+    P(
+        "ban-psql-meta-command",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\n"
+        "DECLARE x int; BEGIN x := 1; RETURN x::int; END $$;",
+    ),
+    P("ban-psql-meta-command", "COMMENT ON TABLE t IS 'at 10:30 :sharp';"),
 ]

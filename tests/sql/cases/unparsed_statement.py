@@ -133,4 +133,13 @@ CASES = [
         "unparsed-statement",
         "CREATE TABLE p_2026 PARTITION OF p FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
     ),
+    # psql variables (and graphile-migrate's :NAME placeholders, in bodies too) are read past:
+    # the statement is checked, the variable reported by ban-psql-meta-command
+    P("unparsed-statement", "CREATE TABLE :schema.t (id bigint PRIMARY KEY, s text DEFAULT :'v');"),
+    P(
+        "unparsed-statement",
+        "CREATE FUNCTION :S.f() RETURNS :S.jobs LANGUAGE plpgsql AS $$\nDECLARE v :S.jobs;\n"
+        "BEGIN SELECT * INTO v FROM :S.jobs WHERE (1, 2):::S.spec IS NOT NULL; RETURN v; END $$;",
+    ),
+    F("unparsed-statement", "SELECT :x y z;"),
 ]
