@@ -100,11 +100,32 @@ ANY = re.compile(
 _MARKER = re.compile("|".join(re.escape(m) for m in MARKERS))  # one scan of the text, not 22
 
 
+# how far before its marker a match can start (a URL's scheme) and after it end (a quoted
+# password): the patterns are only tried near a marker, not over a whole large file
+_BEFORE, _AFTER = 64, 4096
+
+
 def find(text: str) -> list[tuple[int, str]]:
     """(offset, kind) of every credential-shaped span in ``text``."""
-    if _MARKER.search(text.lower()) is None:
-        return []
-    return [(m.start(), PATTERNS[int((m.lastgroup or "p0")[1:])][1]) for m in ANY.finditer(text)]
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character whose lower case is longer: offsets differ
+        if _MARKER.search(lowered) is None:
+            return []
+        return [
+            (m.start(), PATTERNS[int((m.lastgroup or "p0")[1:])][1]) for m in ANY.finditer(text)
+        ]
+    windows: list[list[int]] = []
+    for m in _MARKER.finditer(lowered):
+        start, end = max(0, m.start() - _BEFORE), m.end() + _AFTER
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = end
+        else:
+            windows.append([start, end])
+    found: list[tuple[int, str]] = []
+    for start, end in windows:
+        for m in ANY.finditer(text, start, min(end, len(text))):
+            found.append((m.start(), PATTERNS[int((m.lastgroup or "p0")[1:])][1]))
+    return found
 
 
 # a column that holds a credential (or its hash: a known account's password hash lets anyone

@@ -257,10 +257,15 @@ def _is_copy_stdin(s: Statement | None) -> bool:
 def _statement(
     text: str, lines: _Lines, index: int, a: int, b: int, spans: list[tuple[int, int]]
 ) -> Statement:
-    """``text[a:b]`` as a statement, its code with the comment ``spans`` inside it blanked."""
+    """``text[a:b]`` as a statement, its code with the comment ``spans`` (in order, not
+    overlapping) inside it blanked. Only the spans from ``a`` on are looked at: a file of
+    thousands of statements and comments is not read once per statement."""
     parts, at = [], a
-    for s, e in spans:
-        if a <= s and e <= b:
+    for i in range(bisect.bisect_left(spans, (a, a)), len(spans)):
+        s, e = spans[i]
+        if s >= b:
+            break
+        if e <= b:
             parts += [text[at:s], " "]
             at = e
     parts.append(text[at:b])

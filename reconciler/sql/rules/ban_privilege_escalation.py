@@ -335,9 +335,7 @@ def _definer_views(ctx: StatementContext, tree: dict[str, Any]) -> Iterator[Hit]
         relation(o.get("RangeVar")) for o in tree.get("objects") or () if isinstance(o, dict)
     ]
     grantees = ", ".join(_role_names(tree.get("grantees"))) or "PUBLIC"
-    for info in ctx.earlier():
-        if info.node != "ViewStmt":
-            continue
+    for info in ctx.earlier("ViewStmt"):
         view = relation(info.tree.get("view"))
         if not any(same_table(view, g) for g in granted):
             continue

@@ -326,9 +326,7 @@ def _functions_here(ctx: StatementContext) -> tuple[set[str], set[str]]:
     nothing destructive). A function made here under a built-in's name is not the built-in."""
     made: set[str] = set()
     out: set[str] = set()
-    for info in ctx.earlier():
-        if info.node != "CreateFunctionStmt":
-            continue
+    for info in ctx.earlier("CreateFunctionStmt"):
         name = ".".join(
             s.get("sval", "") for _, s in nodes(info.tree.get("funcname"), "String")
         ).lower()
@@ -385,9 +383,8 @@ def _runs_unknown_functions(ctx: StatementContext) -> list[str]:
         view = relation(info.tree.get("relation"))
         calls = [
             c
-            for made in ctx.earlier()
-            if made.node == "CreateTableAsStmt"
-            and same_table(relation((made.tree.get("into") or {}).get("rel")), view)
+            for made in ctx.earlier("CreateTableAsStmt")
+            if same_table(relation((made.tree.get("into") or {}).get("rel")), view)
             for c in called_functions(made.tree.get("query"))
         ]
     else:
@@ -429,8 +426,8 @@ def _defaulted(write: Any, node: str, columns: list[str] | None) -> set[str]:
 def _new_table_defaults(ctx: StatementContext, target: str | None) -> list[str]:
     """The functions a write into a table this file made runs now: its checks', and the
     defaults of the columns the write does not give."""
-    for info in ctx.earlier():
-        if info.node != "CreateStmt" or not same_table(relation(info.tree.get("relation")), target):
+    for info in ctx.earlier("CreateStmt"):
+        if not same_table(relation(info.tree.get("relation")), target):
             continue
         elements = info.tree.get("tableElts") or ()
         names = [str(e["ColumnDef"].get("colname")) for e in elements if "ColumnDef" in e]
@@ -473,10 +470,8 @@ def _fires_new_trigger(ctx: StatementContext) -> str | None:
     if not (i.node == "InsertStmt" or (i.node == "CopyStmt" and i.tree.get("is_from"))):
         return None
     target = relation(i.tree.get("relation"))
-    for info in ctx.earlier():
-        if info.node == "CreateTrigStmt" and same_table(
-            relation(info.tree.get("relation")), target
-        ):
+    for info in ctx.earlier("CreateTrigStmt"):
+        if same_table(relation(info.tree.get("relation")), target):
             return str(info.tree.get("trigname"))
     return None
 

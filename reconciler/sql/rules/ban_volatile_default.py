@@ -91,7 +91,7 @@ def _constrained_domains(ctx: StatementContext) -> dict[str, int]:
     from reconciler.sql.proofs import DOMAIN
 
     out = {name: 0 for table, name, _ in ctx.file.proven_before if table == DOMAIN}
-    for earlier in ctx.earlier():
+    for earlier in ctx.earlier("CreateDomainStmt", "AlterDomainStmt"):
         t = earlier.tree
         if earlier.node == "CreateDomainStmt":
             name, cons = t.get("domainname"), t.get("constraints")
