@@ -20,9 +20,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     if not ctx.info.concurrently:
         return
     open_tx = False
-    for other in ctx.file.infos:
-        if other is ctx.info:
-            break
+    for other in ctx.earlier("TransactionStmt", ""):  # ("": one the parser refused)
         if other.kind == "begin":
             open_tx = True
         elif other.kind in ("commit", "rollback"):

@@ -26,7 +26,6 @@ from reconciler.sql.rules.base import (
     hit_at,
     nodes,
     relation,
-    same_table,
 )
 
 # roles whose membership is, or nearly is, the whole database or the server
@@ -335,10 +334,9 @@ def _definer_views(ctx: StatementContext, tree: dict[str, Any]) -> Iterator[Hit]
         relation(o.get("RangeVar")) for o in tree.get("objects") or () if isinstance(o, dict)
     ]
     grantees = ", ".join(_role_names(tree.get("grantees"))) or "PUBLIC"
-    for info in ctx.earlier("ViewStmt"):
+    views = {id(v): v for g in granted for v in ctx.earlier_on("ViewStmt", "view", g)}
+    for info in sorted(views.values(), key=ctx.file.place):
         view = relation(info.tree.get("view"))
-        if not any(same_table(view, g) for g in granted):
-            continue
         invoker = [
             d
             for _, d in nodes(info.tree.get("options"), "DefElem")

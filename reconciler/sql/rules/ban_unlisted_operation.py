@@ -319,33 +319,60 @@ def _unknown(name: str) -> bool:
 _EXECUTE = re.compile(r"\bEXECUTE\b", re.IGNORECASE)
 
 
+def _made_functions(ctx: StatementContext) -> list[tuple[int, str, bool]]:
+    """Every function the file makes or replaces: (its place in the file, its name as
+    written, lower-cased, whether it only computes). Read once per file."""
+    key = "ban-unlisted-operation:functions"
+    if key not in ctx.file.memo:
+        found: list[tuple[int, str, bool]] = []
+        for info in ctx.file.of_nodes(("CreateFunctionStmt",), len(ctx.file.infos)):
+            name = ".".join(
+                s.get("sval", "") for _, s in nodes(info.tree.get("funcname"), "String")
+            ).lower()
+            found.append((ctx.file.place(info), name, _only_computes(info)))
+        ctx.file.memo[key] = found
+    functions: list[tuple[int, str, bool]] = ctx.file.memo[key]
+    return functions
+
+
+def _only_computes(info: StatementInfo) -> bool:
+    """Declared IMMUTABLE or STABLE in SQL or PL/pgSQL (PostgreSQL then refuses its writes),
+    with a body that calls only known functions, runs no dynamic SQL and does nothing
+    destructive."""
+    if not info.parsed:
+        return False
+    options = {
+        str(d.get("defname")): d.get("arg") for _, d in nodes(info.tree.get("options"), "DefElem")
+    }
+    volatility = str(((options.get("volatility") or {}).get("String") or {}).get("sval"))
+    language = str(((options.get("language") or {}).get("String") or {}).get("sval"))
+    if volatility not in ("immutable", "stable") or language.lower() not in ("sql", "plpgsql"):
+        return False
+    if any(not w.startswith("call:") or _unknown(w[5:]) for w, _ in info.inner):
+        return False
+    return not _EXECUTE.search(info.stmt.text)  # dynamic SQL: its calls are not in the summary
+
+
 def _functions_here(ctx: StatementContext) -> tuple[set[str], set[str]]:
     """(bare names of every function this file made or replaced before this statement, and
     name_key() of those that only compute: declared IMMUTABLE or STABLE in SQL or PL/pgSQL,
     whose writes PostgreSQL then refuses, with bodies that call only known functions and do
     nothing destructive). A function made here under a built-in's name is not the built-in."""
-    made: set[str] = set()
-    out: set[str] = set()
-    for info in ctx.earlier("CreateFunctionStmt"):
-        name = ".".join(
-            s.get("sval", "") for _, s in nodes(info.tree.get("funcname"), "String")
-        ).lower()
+    here = ctx.file.place(ctx.info)
+    functions = _made_functions(ctx)
+    # the statements are checked in order: carry on from the last answer, not from the top
+    key = "ban-unlisted-operation:functions-here"
+    done, changes, made, out = ctx.file.memo.get(key, (0, ctx.path_changes, set(), set()))
+    if changes != ctx.path_changes or (done and functions[done - 1][0] >= here):
+        done, made, out = 0, set(), set()
+    made, out = set(made), set(out)
+    while done < len(functions) and functions[done][0] < here:
+        _, name, computes = functions[done]
         made.add(name.rpartition(".")[2])
-        if not info.parsed:
-            continue
-        options = {
-            str(d.get("defname")): d.get("arg")
-            for _, d in nodes(info.tree.get("options"), "DefElem")
-        }
-        volatility = str(((options.get("volatility") or {}).get("String") or {}).get("sval"))
-        language = str(((options.get("language") or {}).get("String") or {}).get("sval"))
-        if volatility not in ("immutable", "stable") or language.lower() not in ("sql", "plpgsql"):
-            continue
-        if any(not w.startswith("call:") or _unknown(w[5:]) for w, _ in info.inner):
-            continue
-        if _EXECUTE.search(info.stmt.text):
-            continue  # dynamic SQL: what it calls is not in the summary
-        out.add(name_key(name, ctx.path_changes))
+        if computes:
+            out.add(name_key(name, ctx.path_changes))
+        done += 1
+    ctx.file.memo[key] = (done, ctx.path_changes, made, out)
     return made, out
 
 
@@ -426,9 +453,7 @@ def _defaulted(write: Any, node: str, columns: list[str] | None) -> set[str]:
 def _new_table_defaults(ctx: StatementContext, target: str | None) -> list[str]:
     """The functions a write into a table this file made runs now: its checks', and the
     defaults of the columns the write does not give."""
-    for info in ctx.earlier("CreateStmt"):
-        if not same_table(relation(info.tree.get("relation")), target):
-            continue
+    for info in ctx.earlier_on("CreateStmt", "relation", target):
         elements = info.tree.get("tableElts") or ()
         names = [str(e["ColumnDef"].get("colname")) for e in elements if "ColumnDef" in e]
         whole = not info.tree.get("inhRelations") and not info.tree.get("ofTypename")
@@ -470,9 +495,8 @@ def _fires_new_trigger(ctx: StatementContext) -> str | None:
     if not (i.node == "InsertStmt" or (i.node == "CopyStmt" and i.tree.get("is_from"))):
         return None
     target = relation(i.tree.get("relation"))
-    for info in ctx.earlier("CreateTrigStmt"):
-        if same_table(relation(info.tree.get("relation")), target):
-            return str(info.tree.get("trigname"))
+    for info in ctx.earlier_on("CreateTrigStmt", "relation", target):
+        return str(info.tree.get("trigname"))
     return None
 
 

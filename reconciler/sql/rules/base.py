@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
@@ -71,6 +72,8 @@ class FileContext:
     # (table, constraint, column) that earlier migrations of the history proved NOT NULL
     proven_before: frozenset[tuple[str, str, str]] = frozenset()
     made: _MadeIndex | None = field(default=None, repr=False, compare=False)  # see made_here
+    # what a rule derives once per file from its statements, by the rule's own key
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     # each statement's place in infos (a DO block's statements: the block's), and the places
     # of the statements of each node type: built once per file, on first use, so a rule that
     # looks back for a CREATE TABLE or a trigger does not read the whole file per statement
@@ -95,8 +98,11 @@ class FileContext:
     def of_nodes(self, nodes_: tuple[str, ...], before: int) -> list[StatementInfo]:
         """The statements of these node types before place ``before``, in written order."""
         index = self._index()[1]
-        found = sorted(at for n in nodes_ for at in index.get(n, ()) if at < before)
-        return [self.infos[at] for at in found]
+        found: list[int] = []
+        for n in nodes_:
+            places = index.get(n, [])
+            found += places[: bisect.bisect_left(places, before)]
+        return [self.infos[at] for at in (sorted(found) if len(nodes_) > 1 else found)]
 
 
 @dataclass
@@ -120,6 +126,25 @@ class StatementContext:
             yield from self.file.of_nodes(node, here)
         else:
             yield from self.file.infos[:here]
+
+    def earlier_on(self, node: str, field_: str, table: str | None) -> list[StatementInfo]:
+        """The statements of ``node`` before this one whose ``field_`` (a RangeVar: a CREATE
+        TABLE's or a trigger's relation, a view's name) is ``table`` (:func:`same_table`), in
+        written order; looked up in an index of the file, not by reading it all."""
+        if table is None:
+            return []
+        key = ("earlier_on", node, field_)
+        index: dict[str, list[int]] | None = self.file.memo.get(key)
+        if index is None:
+            index = {}
+            for info in self.file.of_nodes((node,), len(self.file.infos)):
+                name = relation(info.tree.get(field_))
+                if name is not None:
+                    index.setdefault(name_key(name), []).append(self.file.place(info))
+            self.file.memo[key] = index
+        places = index.get(name_key(table), [])
+        here = self.file.place(self.info)
+        return [self.file.infos[at] for at in places[: bisect.bisect_left(places, here)]]
 
     def earlier_in_transaction(self) -> Iterator[StatementInfo]:
         """The statements this one's transaction ran before it, a DO block's among them (in a
