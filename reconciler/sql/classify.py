@@ -1073,6 +1073,8 @@ def _function_body(info: StatementInfo) -> None:
         body = (_strings(_option(info.tree, "as")) or [""])[0]
         children = _children(info, [(body, 1)])
     info.body = children
+    for child in children:  # (a SQL body's :NAME placeholders, read past statement by statement)
+        info.psql_variables += [v for v in child.psql_variables if v not in info.psql_variables]
     temporary = {
         r["relname"]
         for c in children

@@ -28,6 +28,11 @@ CASES = [
         "CREATE FUNCTION f() RETURNS bigint LANGUAGE plpgsql AS $$\n"
         "BEGIN RETURN (SELECT count(*) FROM :SCHEMA.jobs); END $$;",
     ),
+    F(
+        "ban-psql-meta-command",
+        "CREATE FUNCTION f() RETURNS bigint LANGUAGE sql AS $$\n"
+        "  SELECT count(*) FROM :SCHEMA.jobs\n$$;",
+    ),
     P("ban-psql-meta-command", "SELECT a[1:2], a[i:j], x::int FROM t;"),
     P(
         "ban-psql-meta-command",
