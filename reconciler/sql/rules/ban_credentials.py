@@ -5,6 +5,8 @@ The message never repeats the secret; it names the kind and the position.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -151,6 +153,63 @@ _FINDS: list[tuple[Callable[[StatementInfo], Iterator[tuple[str, Any]]], Any, st
 ]
 
 
+# what follows a credential's name and its = or : in a credential assignment
+_ASSIGNED = re.compile(r"\w+\s*[=:]\s*")
+_QUOTES = {"SCONST", "USCONST", "BCONST", "XCONST"}
+_COMMENTS = {"SQL_COMMENT", "C_COMMENT"}
+
+
+@functools.lru_cache(maxsize=8)
+def _scanned(data: bytes) -> list[Any] | None:
+    """The scanner's tokens of ``data`` (a file, or a body in it), or None when it refuses it;
+    kept for the next credential-shaped assignment in the same text."""
+    from pglast import parser
+
+    try:
+        return list(parser.scan(data.decode()))
+    except parser.ParseError:
+        return None
+
+
+def _in_code(text: str, at: int) -> bool:
+    """Whether character ``at`` of ``text`` is SQL or PL/pgSQL code: not in a string literal
+    or a comment (a dollar-quoted body is read as the code it holds). Text the scanner
+    refuses counts as no code."""
+    data = text.encode()
+    offset = len(text[:at].encode())
+    while True:
+        tokens = _scanned(data)
+        if tokens is None:
+            return False
+        token = next((t for t in tokens if t.start <= offset <= t.end), None)
+        if token is None:
+            return True  # between tokens
+        if token.name in _COMMENTS:
+            return False
+        if token.name not in _QUOTES:
+            return True
+        body = re.match(rb"\$(\w*)\$", data[token.start : token.end + 1])
+        if body is None:
+            return False  # a quoted string
+        start = token.start + len(body.group(0))
+        end = token.end + 1 - len(body.group(0))
+        if not start <= offset < end:
+            return False
+        data, offset = data[start:end], offset - start
+
+
+def _an_expression(text: str, start: int) -> bool:
+    """A credential assignment at ``start`` whose value is a name or an expression in code
+    (``token = NEW.token``, ``SET password = v_password``): an assignment in SQL or PL/pgSQL,
+    not a credential written in (a quoted or numeric value is, and so is any in a string or a
+    comment: a connection string's ``password=...``)."""
+    m = _ASSIGNED.match(text, start)
+    if m is None:
+        return False
+    value = text[m.end() : m.end() + 1]
+    return (value.isalpha() or value == "_") and _in_code(text, start)
+
+
 def check_file(ctx: FileContext) -> Iterator[Hit]:
     for info in ctx.infos:
         for pairs, is_secret, message, advice in _FINDS:
@@ -161,6 +220,8 @@ def check_file(ctx: FileContext) -> Iterator[Hit]:
                     yield Hit(message.format(name), advice, where[0], where[1])
     text = ctx.source.text
     for start, what in secrets.find(text):  # one pass over the file for every pattern
+        if what == "a credential assignment" and _an_expression(text, start):
+            continue
         at = SourceLocation.of_offset(ctx.source.path, text, start)
         yield Hit(
             f"{what} is written in the migration",

@@ -105,4 +105,20 @@ CASES = [
         "INSERT INTO apps (id, secret) VALUES (1, '${APP_SECRET}') ON CONFLICT DO NOTHING;",
     ),
     P("ban-credentials", "UPDATE users SET password = NULL, token = 'short' WHERE id = 1;"),
+    # a credential's name assigned a name or an expression in code is no credential written
+    # in: in SQL and in a routine's body; in a comment or a string it is
+    P("ban-credentials", "UPDATE accounts SET token = NEW.token WHERE id = 1;"),
+    P(
+        "ban-credentials",
+        "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n"
+        "  UPDATE locks SET token = OLD.token, secret = v_secret WHERE id = 1;\n"
+        "  RETURN NEW;\nEND $fn$;",
+    ),
+    F("ban-credentials", "-- password=hunter2secret\nSELECT 1;"),
+    F(
+        "ban-credentials",
+        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $fn$\nBEGIN\n"
+        "  PERFORM dblink_connect('host=db password=abcdef123456');\nEND $fn$;",
+    ),
+    F("ban-credentials", "UPDATE t SET api_key = 12345678901 WHERE id = 2;"),
 ]
