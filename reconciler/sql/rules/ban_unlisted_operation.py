@@ -475,6 +475,17 @@ def _new_table_defaults(ctx: StatementContext, target: str | None) -> list[str]:
     return []
 
 
+def _constants_only(info: StatementInfo) -> bool:
+    """A SELECT of constants and nothing else: no FROM, WHERE, INTO, WITH, locking clause or
+    function call (``SELECT 1``, ``SELECT 'done' AS note``), which reads and changes
+    nothing."""
+    t = info.tree
+    if info.node != "SelectStmt" or set(t) - {"targetList", "limitOption", "op"}:
+        return False
+    values = [(r.get("val") or {}) for _, r in nodes(t.get("targetList"), "ResTarget")]
+    return bool(values) and all(set(v) == {"A_Const"} for v in values)
+
+
 def _writes_within(info: StatementInfo) -> bool:
     """A data-modifying statement inside this one (a WITH's INSERT, UPDATE, DELETE or MERGE)."""
     return any(True for _ in info.find("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"))
@@ -708,6 +719,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         and not _writes_within(i)
     ):
         return  # (not with a WITH that changes other rows on the way)
+    if _constants_only(i):
+        return  # SELECT 1: a no-op (a placeholder migration, a tool's "nothing to do")
     commands = alter_commands(i)
     dropped = [
         str(c.get("name"))

@@ -489,4 +489,10 @@ CASES = [
     P("ban-unlisted-operation", "REINDEX INDEX CONCURRENTLY users_email_idx;"),
     P("ban-unlisted-operation", "REINDEX TABLE CONCURRENTLY users;"),
     F("ban-unlisted-operation", "REINDEX SCHEMA CONCURRENTLY public;"),
+    # a SELECT of constants reads and changes nothing (a placeholder migration's body)
+    P("ban-unlisted-operation", "SELECT 1;"),
+    P("ban-unlisted-operation", "SELECT 'nothing to do' AS note, 42, NULL;"),
+    F("ban-unlisted-operation", "SELECT 1 FROM users;"),
+    F("ban-unlisted-operation", "SELECT nextval('users_id_seq');"),
+    F("ban-unlisted-operation", "SELECT 1 INTO TEMP t;"),
 ]
