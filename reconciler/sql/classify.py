@@ -447,8 +447,9 @@ def _second_opinion(info: StatementInfo) -> str | None:
 # `` 'name'``, `` "name"``: every location stays where it was), and the variables are listed
 # for ban-psql-meta-command to report: without psql nothing puts their values in.
 _PSQL_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-# a token right before a colon that makes it an array slice's (``a[1:n]``), not psql's
-_OPERAND = frozenset({"IDENT", "ICONST", "FCONST", "SCONST", "ASCII_93", "ASCII_41"})
+# a token right before a colon that makes it an array slice's (``a[1:n]``, ``a[:n]``), not
+# psql's
+_OPERAND = frozenset({"IDENT", "ICONST", "FCONST", "SCONST", "ASCII_91", "ASCII_93", "ASCII_41"})
 
 
 def _psql_variables(text: str) -> tuple[str, list[tuple[int, str]]] | None:
