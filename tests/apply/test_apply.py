@@ -200,6 +200,9 @@ def test_lock_retries_bound_the_lock_waits(project: Path, db_url: str) -> None:
                     for r in c.execute(
                         "SELECT a.xact_start FROM pg_locks l JOIN pg_stat_activity a "
                         "USING (pid) WHERE NOT l.granted AND l.relation = 'wallets'::regclass"
+                        # (pg_locks and pg_stat_activity are read apart: between two attempts
+                        # the session can show a waiting lock beside no transaction)
+                        " AND a.xact_start IS NOT NULL"
                     )
                 )
                 time.sleep(0.01)
