@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -124,6 +125,10 @@ class LintCache:
         workers = min(os.cpu_count() or 1, 8, len(misses))
         size = sum(len(m.source.text) for m in misses)
         if (len(misses) < PARALLEL_THRESHOLD and size < PARALLEL_BYTES) or workers < 2:
+            return
+        if threading.active_count() > 1:
+            # a fork copies one thread only: a lock another thread held at that moment (the
+            # operator's, the web UI's, logging's) stays held in the child for ever
             return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -241,6 +242,17 @@ def test_a_few_large_files_are_linted_in_parallel_and_spread(
     assert [len(c) for c in chunks] == [2, 2]
     cfg = lint_config(desired)
     cache = lc.LintCache(None, cfg)
+    assert not any(cache._key(m) in cache.entries for m in big)
+    # with another thread running (the operator, the web UI), no fork: the files are
+    # linted one by one when asked for
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        cache.prefetch(desired.migrations)
+    finally:
+        release.set()
+        other.join()
     assert not any(cache._key(m) in cache.entries for m in big)
     cache.prefetch(desired.migrations)
     assert all(cache._key(m) in cache.entries for m in desired.migrations)
