@@ -792,3 +792,17 @@ def test_drop_default_says_why() -> None:
     got = [d for d in ds if d.code == "ban-unlisted-operation"]
     assert len(got) == 1 and "DROP DEFAULT of column rating" in got[0].message
     assert got[0].location is not None and (got[0].location.line, got[0].location.col) == (2, 17)
+
+
+def test_a_psql_set_whose_variable_the_file_uses_says_where_the_value_goes() -> None:
+    """`\\set schema app` then `:schema`: the value belongs under migrations.placeholders;
+    a `\\set` of a variable nothing uses is only to be deleted."""
+    found = {
+        (d.location.line if d.location else 0): d
+        for d in lint("\\set schema app\nCREATE SCHEMA :schema;\n\\set unused 1\n")
+        if d.code == "ban-psql-meta-command"
+    }
+    assert sorted(found) == [1, 2, 3]
+    assert found[1].hint is not None and "the file uses :schema" in found[1].hint
+    assert found[3].hint is not None and found[3].hint.startswith("delete the line")
+    assert found[2].message.startswith(":schema is a psql variable")

@@ -57,13 +57,25 @@ def _droppable(name: str) -> bool:
     return name in _DROPPABLE or name.startswith("d")  # (\d, \dt, \df, ...: describe)
 
 
+def _set_used(ctx: FileContext, line: int) -> str | None:
+    """The variable a ``\\set`` line defines, when a statement of the file uses it."""
+    lines = ctx.source.text.split("\n")
+    words = lines[line - 1].split() if 0 < line <= len(lines) else []
+    used = {w.lstrip(":").strip("'\"") for i in ctx.infos for _, _, w in i.psql_variables}
+    return words[1] if len(words) > 1 and words[1] in used else None
+
+
 def check_file(ctx: FileContext) -> Iterator[Hit]:
     for line, name in ctx.source.meta_commands:
         if _droppable(name):
+            variable = _set_used(ctx, line) if name == "set" else None
             yield Hit(
                 f"\\{name} is a psql meta-command, not SQL: the reconciler sends statements to "
                 "the server, which cannot run it",
-                _HINTS.get(name, "delete the line, or write what it does as SQL"),
+                f"the file uses :{variable}: give it this value under migrations.placeholders "
+                "(with placeholder_prefix ':' and placeholder_suffix ''), then delete the line"
+                if variable
+                else _HINTS.get(name, "delete the line, or write what it does as SQL"),
                 line,
                 1,
             )
