@@ -159,10 +159,10 @@ _QUOTES = {"SCONST", "USCONST", "BCONST", "XCONST"}
 _COMMENTS = {"SQL_COMMENT", "C_COMMENT"}
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)
 def _scanned(data: bytes) -> list[Any] | None:
-    """The scanner's tokens of ``data`` (a file, or a body in it), or None when it refuses it;
-    kept for the next credential-shaped assignment in the same text."""
+    """The scanner's tokens of ``data`` (a statement, or a body in it), or None when it
+    refuses it; kept for the next credential-shaped assignment in the same text."""
     from pglast import parser
 
     try:
@@ -198,16 +198,39 @@ def _in_code(text: str, at: int) -> bool:
         data, offset = data[start:end], offset - start
 
 
-def _an_expression(text: str, start: int) -> bool:
-    """A credential assignment at ``start`` whose value is a name or an expression in code
-    (``token = NEW.token``, ``SET password = v_password``): an assignment in SQL or PL/pgSQL,
-    not a credential written in (a quoted or numeric value is, and so is any in a string or a
-    comment: a connection string's ``password=...``)."""
+def _an_expression(ctx: FileContext, start: int) -> bool:
+    """A credential assignment at ``start`` of the file whose value is a name or an
+    expression in code (``token = NEW.token``, ``SET password = v_password``): an assignment
+    in SQL or PL/pgSQL, not a credential written in (a quoted or numeric value is, and so is
+    any in a string or a comment: a connection string's ``password=...``). Only the statement
+    holding it is scanned (one outside every statement is in a comment)."""
+    text = ctx.source.text
     m = _ASSIGNED.match(text, start)
     if m is None:
         return False
     value = text[m.end() : m.end() + 1]
-    return (value.isalpha() or value == "_") and _in_code(text, start)
+    if not (value.isalpha() or value == "_"):
+        return False
+    line = text.count("\n", 0, start) + 1
+    for stmt in ctx.source.statements:
+        if stmt.line <= line <= stmt.end_line:
+            first = text.rfind("\n", 0, start) + 1 if stmt.line == line else 0
+            begin = (
+                first + stmt.col - 1
+                if stmt.line == line
+                else _line_start(text, stmt.line) + stmt.col - 1
+            )
+            if text.startswith(stmt.text, begin) and begin <= start < begin + len(stmt.text):
+                return _in_code(stmt.text, start - begin)
+    return False
+
+
+def _line_start(text: str, line: int) -> int:
+    """The offset where line ``line`` (1-based) of ``text`` starts."""
+    at = 0
+    for _ in range(line - 1):
+        at = text.index("\n", at) + 1
+    return at
 
 
 def check_file(ctx: FileContext) -> Iterator[Hit]:
@@ -220,7 +243,7 @@ def check_file(ctx: FileContext) -> Iterator[Hit]:
                     yield Hit(message.format(name), advice, where[0], where[1])
     text = ctx.source.text
     for start, what in secrets.find(text):  # one pass over the file for every pattern
-        if what == "a credential assignment" and _an_expression(text, start):
+        if what == "a credential assignment" and _an_expression(ctx, start):
             continue
         at = SourceLocation.of_offset(ctx.source.path, text, start)
         yield Hit(
