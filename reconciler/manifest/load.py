@@ -656,6 +656,12 @@ _VERSIONED = re.compile(
 _FLYWAY_REPEATABLE = re.compile(r"^R__(?P<desc>[A-Za-z0-9].*)\.sql$")
 
 
+# a versioned name in another case or with hyphens, as other tools and people write them
+# (20240103120000_AddUsers.sql, golang-migrate's 000001_create-users.up.sql): read as the
+# lower_snake_case name (AddUsers is add_users)
+_CASED = re.compile(r"^(?P<version>\d{4,})_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?)(?P<up>\.up)?\.sql$")
+
+
 # graphile-migrate's committed 000001.sql and 000002-message.sql: a version, then a name
 # in any case joined by hyphens, or none
 _VERSION_ONLY = re.compile(r"^(?P<version>\d{4,})(?:-(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?\.sql$")
@@ -684,6 +690,11 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
         desc = re.sub(r"[^a-z0-9]+", "_", flyway.group("desc").lower()).strip("_") or "migration"
         versioned = f"{version}_{desc}.sql"
         return posixpath.join(desired_dir, name), versioned, name
+    cased = _CASED.match(name)
+    if cased is not None and MIGRATION_FILE.match(name) is None:
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cased.group("desc"))  # AddUsers
+        desc = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_") or "migration"
+        return posixpath.join(desired_dir, name), f"{cased['version']}_{desc}.sql", name
     bare = _VERSION_ONLY.match(name)
     if bare is not None:
         desc = re.sub(r"[^a-z0-9]+", "_", (bare.group("desc") or "").lower()).strip("_")

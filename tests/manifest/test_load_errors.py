@@ -409,6 +409,24 @@ def test_a_graphile_migrate_history_is_read_as_it_is_kept() -> None:
     assert "m/12.sql: error[bad-file-name]" in e
 
 
+def test_names_in_another_case_or_with_hyphens_are_read_as_snake_case() -> None:
+    """20240103120000_AddUsers.sql and golang-migrate's 000002_Create-Posts.up.sql (its
+    .down.sql beside it never runs) are migrations add_users and create_posts, _safe kept."""
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files.update(
+        {
+            "m/000002_Create-Posts.up.sql": "CREATE TABLE p (id bigint);\n",
+            "m/000002_Create-Posts.down.sql": "DROP TABLE p;\n",
+            "m/20240103120000_AddUsers_safe.sql": "CREATE TABLE u (id bigint);\n",
+        }
+    )
+    d = load_environment("env/dev.yaml", files)
+    assert [(m.version, m.name, m.filename, m.safe) for m in d.migrations] == [
+        ("000002", "create_posts", "000002_Create-Posts.up.sql", False),
+        ("20240103120000", "add_users", "20240103120000_AddUsers_safe.sql", True),
+    ]
+
+
 def test_a_flyway_history_is_read_as_it_is_kept() -> None:
     """Flyway's V<n>__<description>.sql are migrations in numeric order (V10 after V2), dotted
     versions (V1.2__, or V1_2__) part by part; its U<n>__ undo files never run; repeatable
