@@ -72,6 +72,16 @@ def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
         # a Flyway history: the next V<n>__<description>.sql (after V1.4, V2)
         nxt = version_key(last.version)[0] + 1
         path = os.path.join(folder, f"V{nxt}__{filename.split('_', 1)[1]}")
+    elif last is not None and last.filename.endswith(".up.sql"):
+        # a golang-migrate history: the pair NNNN_name.up.sql and its .down.sql, which that
+        # tool's `migrate down` runs and the reconciler never does
+        path = os.path.join(folder, filename.removesuffix(".sql") + ".up.sql")
+        down = path.removesuffix(".up.sql") + ".down.sql"
+        with open(down, "x", encoding="utf-8") as f:
+            f.write(
+                f"-- The undo of {os.path.basename(path)}, for golang-migrate's `migrate down`:\n"
+                "-- the reconciler never runs it (write the same steps in the rollback section).\n"
+            )
     else:
         path = os.path.join(folder, filename)
     with open(path, "x", encoding="utf-8") as f:

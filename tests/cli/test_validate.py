@@ -490,6 +490,26 @@ def test_new_keeps_a_folder_per_migration_history_in_its_layout(tmp_path: Path) 
     )
     r = run_cli(flyway, "new", "--env", "dev", "add_b", env={"RECONCILER_HOME": str(flyway / "h")})
     assert r.returncode == 0 and (flyway / "sql/V10__add_b.sql").is_file(), r.stdout + r.stderr
+    # a golang-migrate history: the next .up.sql, with a .down.sql beside it (never run here)
+    gm = tmp_path / "gm"
+    (gm / "db").mkdir(parents=True)
+    (gm / "db/000001_init.up.sql").write_text("CREATE TABLE a (id bigint);\n")
+    (gm / "db/000001_init.down.sql").write_text("DROP TABLE a;\n")
+    (gm / "environments").mkdir()
+    (gm / "environments/dev.yaml").write_text(
+        "name: dev\ndatabase: {url_from_env: DATABASE_URL_DEV}\nmigrations: {dir: ../db}\n"
+    )
+    r = run_cli(gm, "new", "--env", "dev", "add_b", env={"RECONCILER_HOME": str(gm / "h")})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(p.name for p in (gm / "db").iterdir()) == [
+        "000001_init.down.sql",
+        "000001_init.up.sql",
+        "000002_add_b.down.sql",
+        "000002_add_b.up.sql",
+    ]
+    r = run_cli(gm, "validate", "--env", "dev", env={"RECONCILER_HOME": str(gm / "h")})
+    assert "000002_add_b.down.sql" not in r.stdout  # the undo is not a migration
+    assert "000002_add_b.up.sql" in r.stdout  # (its template's example statements are)
     for layout, inner in (("prisma", "migration.sql"), ("diesel", "up.sql")):
         root = tmp_path / layout
         first = "20990101000000_init" if layout == "prisma" else "2099-01-01-000000_init"
