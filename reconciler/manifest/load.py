@@ -301,12 +301,17 @@ def _read(
     except IsADirectoryError:
         diags.append(Diagnostic("missing-file", f"{what} {path} is a folder", where, None))
     except UnicodeDecodeError as e:
+        head = bytes(e.object[:2]) if isinstance(e.object, bytes | bytearray) else b""
+        utf16 = head in (b"\xff\xfe", b"\xfe\xff")  # (PowerShell 5's > and Out-File write it)
         diags.append(
             Diagnostic(
                 "not-utf8",
-                f"{path} is not UTF-8 (byte {e.start})",
+                f"{path} is UTF-16, not UTF-8"
+                if utf16
+                else f"{path} is not UTF-8 (byte {e.start})",
                 SourceLocation(path),
-                "save the file as UTF-8",
+                "save the file as UTF-8"
+                + (" (in PowerShell: Out-File -Encoding utf8, or Set-Content)" if utf16 else ""),
             )
         )
     return None

@@ -72,6 +72,11 @@ def test_json_and_sarif(tree: Path) -> None:
     [
         ("0009_empty_safe.sql", "-- nothing\n", "0009_empty_safe.sql:1:1: error[empty-migration]"),
         ("0009_bin_safe.sql", b"SELECT '\xff';\n", "0009_bin_safe.sql: error[not-utf8]"),
+        (  # PowerShell 5's `pg_dump > file` writes UTF-16 with a byte-order mark
+            "0009_utf16_safe.sql",
+            "SELECT 1;\n".encode("utf-16"),
+            "0009_utf16_safe.sql is UTF-16, not UTF-8\n  help: save the file as UTF-8 (in PowerShell",
+        ),
         (
             "0009_open_safe.sql",
             "CREATE FUNCTION f() RETURNS int AS $body$\nSELECT 1;\n",
