@@ -388,19 +388,24 @@ def test_migrations_kept_as_folders_by_another_tool_are_read() -> None:
     assert any("error[nested-migrations]" in e for e in errs)
 
 
+def _read_as(named: dict[str, str]) -> list[tuple[str, str, str, bool]]:
+    """(version, name, file name, _safe) of the migrations a folder of these files holds."""
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files.update({f"m/{name}": text for name, text in named.items()})
+    d = load_environment("env/dev.yaml", files)
+    return [(m.version, m.name, m.filename, m.safe) for m in d.migrations]
+
+
 def test_a_graphile_migrate_history_is_read_as_it_is_kept() -> None:
     """graphile-migrate commits 000001.sql, or 000002-message.sql with a message: a version,
     and a name from the message (or none); two digits are still too few."""
-    files = tree(m__0001_init_DOT_sql=None)
-    files.files.update(
+    assert _read_as(
         {
-            "m/000001.sql": "CREATE TABLE a (id bigint);\n",
-            "m/000002-Add-B_safe.sql": "ALTER TABLE a ADD COLUMN b text;\n",
-            "m/000010.sql": "SELECT 1;\n",
+            "000001.sql": "CREATE TABLE a (id bigint);\n",
+            "000002-Add-B_safe.sql": "ALTER TABLE a ADD COLUMN b text;\n",
+            "000010.sql": "SELECT 1;\n",
         }
-    )
-    d = load_environment("env/dev.yaml", files)
-    assert [(m.version, m.name, m.filename, m.safe) for m in d.migrations] == [
+    ) == [
         ("000001", "migration", "000001.sql", False),
         ("000002", "add_b", "000002-Add-B_safe.sql", True),
         ("000010", "migration", "000010.sql", False),
@@ -412,16 +417,13 @@ def test_a_graphile_migrate_history_is_read_as_it_is_kept() -> None:
 def test_names_in_another_case_or_with_hyphens_are_read_as_snake_case() -> None:
     """20240103120000_AddUsers.sql and golang-migrate's 000002_Create-Posts.up.sql (its
     .down.sql beside it never runs) are migrations add_users and create_posts, _safe kept."""
-    files = tree(m__0001_init_DOT_sql=None)
-    files.files.update(
+    assert _read_as(
         {
-            "m/000002_Create-Posts.up.sql": "CREATE TABLE p (id bigint);\n",
-            "m/000002_Create-Posts.down.sql": "DROP TABLE p;\n",
-            "m/20240103120000_AddUsers_safe.sql": "CREATE TABLE u (id bigint);\n",
+            "000002_Create-Posts.up.sql": "CREATE TABLE p (id bigint);\n",
+            "000002_Create-Posts.down.sql": "DROP TABLE p;\n",
+            "20240103120000_AddUsers_safe.sql": "CREATE TABLE u (id bigint);\n",
         }
-    )
-    d = load_environment("env/dev.yaml", files)
-    assert [(m.version, m.name, m.filename, m.safe) for m in d.migrations] == [
+    ) == [
         ("000002", "create_posts", "000002_Create-Posts.up.sql", False),
         ("20240103120000", "add_users", "20240103120000_AddUsers_safe.sql", True),
     ]
