@@ -207,7 +207,8 @@ _DOWN = re.compile(r"(?:^|\.)down\.sql$", re.IGNORECASE)
 def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnostic]) -> list[str]:
     """The files named, a folder standing for the SQL files in it and in its subfolders one
     level down (Prisma's <version>_<name>/migration.sql, Diesel's up.sql, Sqitch's deploy/),
-    undo halves and Sqitch's revert/ and verify/ scripts left out; a named file that does not exist is reported here, with where it was looked for."""
+    undo halves and Sqitch's revert/ and verify/ scripts left out; a named file that does
+    not exist is reported here, with where it was looked for."""
     from reconciler.sql.migration import FLYWAY_UNDO_FILE  # (not on a cached run's path)
 
     out: list[str] = []

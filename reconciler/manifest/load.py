@@ -27,6 +27,7 @@ from reconciler.sql.migration import (
     version_key,
 )
 from reconciler.sql.proofs import history_proofs, history_types
+from reconciler.sql.split import PSQL_VARIABLE_AFTER
 
 if TYPE_CHECKING:
     # pydantic and the models are imported where an environment or category file is read, not
@@ -424,7 +425,7 @@ class Placeholders:
         if self.psql:
             name = r"[A-Za-z_][A-Za-z0-9_]*"
             return re.compile(
-                rf"(?:(?<=[^:]::)|(?<![:\w\])])){re.escape(self.prefix)}"
+                rf"{PSQL_VARIABLE_AFTER}{re.escape(self.prefix)}"
                 rf"""(?:'({name})'|"({name})"|({name})\b)"""
             )
         return re.compile(f"{re.escape(self.prefix)}([^\n]*?){re.escape(self.suffix)}")
@@ -680,34 +681,32 @@ _FOLDER_MIGRATION = re.compile(
 _FOLDER_FILES = ("migration.sql", "up.sql")
 
 
+def _snake(desc: str) -> str:
+    """Another tool's description as a lower_snake_case name ("migration" when it has none)."""
+    return re.sub(r"[^a-z0-9]+", "_", desc.lower()).strip("_") or "migration"
+
+
 def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:
     """(path, the name it is versioned by, what it is shown as) of a migration named by
     another tool's convention (a Flyway V file, graphile-migrate's 000001.sql, a Prisma or
     Diesel folder), else None."""
     again = _FLYWAY_REPEATABLE.match(name)
     if again is not None:
-        desc = re.sub(r"[^a-z0-9]+", "_", again.group("desc").lower()).strip("_") or "migration"
-        return posixpath.join(desired_dir, name), f"R__{desc}.sql", name
+        return posixpath.join(desired_dir, name), f"R__{_snake(again['desc'])}.sql", name
     flyway = _FLYWAY.match(name)
     if flyway is not None:
         first, *rest = re.split(r"[._]", flyway.group("version"))
         version = ".".join([f"{int(first):04d}", *(str(int(p)) for p in rest)])
-        desc = re.sub(r"[^a-z0-9]+", "_", flyway.group("desc").lower()).strip("_") or "migration"
-        versioned = f"{version}_{desc}.sql"
+        versioned = f"{version}_{_snake(flyway['desc'])}.sql"
         return posixpath.join(desired_dir, name), versioned, name
     cased = _CASED.match(name)
     if cased is not None and MIGRATION_FILE.match(name) is None:
-        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cased.group("desc"))  # AddUsers
-        desc = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_") or "migration"
-        return posixpath.join(desired_dir, name), f"{cased['version']}_{desc}.sql", name
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cased["desc"])  # AddUsers: add_users
+        return posixpath.join(desired_dir, name), f"{cased['version']}_{_snake(words)}.sql", name
     bare = _VERSION_ONLY.match(name)
     if bare is not None:
-        desc = re.sub(r"[^a-z0-9]+", "_", (bare.group("desc") or "").lower()).strip("_")
-        return (
-            posixpath.join(desired_dir, name),
-            f"{bare['version']}_{desc or 'migration'}.sql",
-            name,
-        )
+        versioned = f"{bare['version']}_{_snake(bare['desc'] or '')}.sql"
+        return posixpath.join(desired_dir, name), versioned, name
     m = _FOLDER_MIGRATION.match(name)
     if m is None:
         return None

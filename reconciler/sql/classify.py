@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.sql.split import Statement
+from reconciler.sql.split import PSQL_VARIABLE_AFTER, Statement
 
 __all__ = [
     "DYNAMIC_NAME",
@@ -729,10 +729,9 @@ def _scalar_types(source: str, info: StatementInfo, spelled: bool = False) -> st
 
 
 # a psql-style variable in a routine's body: psql leaves a dollar-quoted body alone, but the
-# tools that replace :NAME placeholders as text (graphile-migrate, graphile-worker) do not.
-# Not after a colon (a cast's second), a word or a bracket (an array slice), and never ``:=``;
-# after a whole cast it is one (``(...):::NAME.t``)
-_BODY_VARIABLE = re.compile(r"(?:(?<=[^:]::)|(?<![:\w\])])):([A-Za-z_][A-Za-z0-9_]*)\b")
+# tools that replace :NAME placeholders as text (graphile-migrate, graphile-worker) do not
+# (never ``:=``; where one may stand: PSQL_VARIABLE_AFTER)
+_BODY_VARIABLE = re.compile(rf"{PSQL_VARIABLE_AFTER}:([A-Za-z_][A-Za-z0-9_]*)\b")
 
 
 def _spell_body(text: str) -> str:

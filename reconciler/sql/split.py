@@ -32,6 +32,12 @@ __all__ = ["Comment", "SplitResult", "Statement", "split_sql"]
 _SPACE = re.compile(r"\s+")
 
 
+# where a psql variable's colon may stand, as a regular expression's lookbehind: not after a
+# colon (a cast's second), a word or a bracket (an array slice), unless after a whole cast
+# (``(...):::name``); read by the psql placeholders and the PL/pgSQL body reader alike
+PSQL_VARIABLE_AFTER = r"(?:(?<=[^:]::)|(?<![:\w\])]))"
+
+
 @dataclass(frozen=True)
 class Statement:
     """One SQL statement, without its terminating semicolon."""

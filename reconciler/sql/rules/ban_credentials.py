@@ -214,12 +214,7 @@ def _an_expression(ctx: FileContext, start: int) -> bool:
     line = text.count("\n", 0, start) + 1
     for stmt in ctx.source.statements:
         if stmt.line <= line <= stmt.end_line:
-            first = text.rfind("\n", 0, start) + 1 if stmt.line == line else 0
-            begin = (
-                first + stmt.col - 1
-                if stmt.line == line
-                else _line_start(text, stmt.line) + stmt.col - 1
-            )
+            begin = _line_start(text, stmt.line) + stmt.col - 1
             if text.startswith(stmt.text, begin) and begin <= start < begin + len(stmt.text):
                 return _in_code(stmt.text, start - begin)
     return False
