@@ -121,3 +121,17 @@ def test_values_that_would_make_the_file_huge_are_refused_before_it_is_built() -
         e.startswith("m/0001_init.sql: error[file-too-large]: 0001_init.sql is larger than 10 MB")
         for e in found
     ), found
+
+
+def test_psql_variables_that_would_make_the_file_huge_are_refused_too() -> None:
+    """The same bomb through psql's variables (:'schema' quoted doubles each quote in it)."""
+    env = PLACED.replace(
+        "  placeholders:\n",
+        "  placeholder_prefix: ':'\n  placeholder_suffix: ''\n  placeholders:\n",
+    ).replace("schema: app", 'schema: "' + "'" * 100_000 + '"')
+    text = "-- Description: x\n" + "COMMENT ON TABLE t IS :'schema';\n" * 60
+    found = errors(tree(env__dev_DOT_yaml=env, m__0001_init_DOT_sql=text))
+    assert any(
+        e.startswith("m/0001_init.sql: error[file-too-large]: 0001_init.sql is larger than 10 MB")
+        for e in found
+    ), found
