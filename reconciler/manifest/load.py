@@ -12,7 +12,7 @@ import functools
 import posixpath
 import re
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from reconciler.errors import Diagnostic, ManifestError, SourceLocation
 from reconciler.manifest.desired import ConfigEntry, Desired, DesiredMigration, ForumNode
@@ -30,15 +30,16 @@ from reconciler.sql.proofs import history_proofs, history_types
 from reconciler.sql.split import PSQL_VARIABLE_AFTER
 
 if TYPE_CHECKING:
-    # pydantic and the models are imported where an environment or category file is read, not
-    # with this module: a migration file alone (`reconcile validate FILE`) needs neither, and
-    # importing them is about 0.1 s of its 0.2 s
+    # pydantic and the models are imported only where a manifest needs the model's own
+    # judgement (see _validate), never with this module: importing them is about 0.08 s, more
+    # than checking a whole environment
     from pydantic import BaseModel
 
     from reconciler.manifest.models import (
         ConfigEntrySpec,
         ConfigFileSpec,
         EnvironmentSpec,
+        ForumMapSpec,
         ForumNodeSpec,
         MigrationsSpec,
     )
@@ -52,8 +53,6 @@ __all__ = [
     "read_category",
     "resolve_env_file",
 ]
-
-M = TypeVar("M", bound="BaseModel")
 
 MAX_MIGRATION_BYTES = 10 * 1024 * 1024
 JSON_SAFE = 2**53 - 1  # integers beyond this lose digits in JavaScript and many JSON readers
@@ -143,19 +142,42 @@ def _secret_text(key: str, value: str) -> bool:
 
 def _clean(data: Any, secret_key: Callable[[str], Any], secret: Callable[[str], Any]) -> bool:
     """No secret and no unsafe number anywhere in ``data``: one pass that builds no paths (the
-    located search runs only when this finds something; 10,000 config entries are clean)."""
-    if isinstance(data, dict):
-        for k, v in data.items():
-            if _holds_secret(k, v, secret_key):
-                return False
-            if not _clean(v, secret_key, secret):
-                return False
-        return True
-    if isinstance(data, list):
-        return all(_clean(v, secret_key, secret) for v in data)
-    if isinstance(data, str):
-        return not secret(data)
-    return not (isinstance(data, int) and not isinstance(data, bool) and abs(data) > JSON_SAFE)
+    located search runs only when this finds something; 10,000 config entries are clean).
+    What _holds_secret and _unsafe_numbers decide, with each key judged once: a category
+    file repeats ``value``, ``type`` and ``description`` thousands of times."""
+    keys: dict[str, tuple[bool, bool]] = {}  # key -> (secret_key, _credential_name)
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for k, v in node.items():
+                name = str(k)
+                flags = keys.get(name)
+                if flags is None:
+                    flags = keys[name] = (bool(secret_key(name)), _credential_name(name))
+                if isinstance(v, str):
+                    if (flags[0] and v != "") or (flags[1] and _secret_text(name, v)) or secret(v):
+                        return False
+                elif isinstance(v, int):  # (bool included, as _holds_secret has it)
+                    if flags[0] or (not isinstance(v, bool) and abs(v) > JSON_SAFE):
+                        return False
+                elif isinstance(v, dict | list):
+                    stack.append(v)
+        elif isinstance(node, list):
+            for v in node:
+                if isinstance(v, str):
+                    if secret(v):
+                        return False
+                elif isinstance(v, int):
+                    if not isinstance(v, bool) and abs(v) > JSON_SAFE:
+                        return False
+                elif isinstance(v, dict | list):
+                    stack.append(v)
+        elif isinstance(node, str):
+            return not secret(node)
+        elif isinstance(node, int) and not isinstance(node, bool) and abs(node) > JSON_SAFE:
+            return False
+    return True
 
 
 def _data_problems(data: Any, loc: Locator, what: str) -> list[Diagnostic]:
@@ -232,8 +254,15 @@ def _known_fields(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[st
     return []
 
 
-def _validate(model: type[M], data: Any, loc: Locator, diags: list[Diagnostic]) -> M | None:
-    from pydantic import ValidationError
+def _validate(kind: str, data: Any, loc: Locator, diags: list[Diagnostic]) -> Any:
+    """The spec ``data`` declares, ``kind`` naming its model (EnvironmentSpec,
+    ConfigFileSpec, ...), as a :class:`SpecView`; None with located problems in ``diags``.
+
+    The fast path (:mod:`reconciler.manifest.shapes`) answers for data it is sure the model
+    accepts as written, without importing pydantic; anything else goes to the model, whose
+    messages are the ones reported."""
+    from reconciler.manifest.shapes import dump
+    from reconciler.manifest.specview import SpecView
 
     if not isinstance(data, dict):
         diags.append(
@@ -241,12 +270,20 @@ def _validate(model: type[M], data: Any, loc: Locator, diags: list[Diagnostic]) 
                 "wrong-type",
                 f"expected a mapping at the top of the file, found {type(data).__name__}",
                 loc.value(()),
-                f"see the reference for the {model.__name__} format in README.md",
+                f"see the reference for the {kind} format in README.md",
             )
         )
         return None
+    fast = dump(kind, data)
+    if fast is not None:
+        return SpecView(kind, fast, checked=True)
+    from pydantic import ValidationError
+
+    from reconciler.manifest import models
+
+    model: type[BaseModel] = getattr(models, kind)
     try:
-        return model.model_validate(data)
+        return SpecView(kind, model.model_validate(data).model_dump(), checked=True)
     except ValidationError as exc:
         for e in exc.errors():
             path = tuple(e["loc"])
@@ -345,18 +382,20 @@ def _why_text(wanted: str, value: Any) -> str:
     return ""
 
 
+_KINDS: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
+
+
 def check_value(spec: ConfigEntrySpec, value: Any) -> str | None:
     """Why ``value`` breaks the entry's constraints, or None."""
-    kinds: dict[str, tuple[type, ...]] = {
-        "string": (str,),
-        "integer": (int,),
-        "number": (int, float),
-        "boolean": (bool,),
-        "object": (dict,),
-        "array": (list,),
-    }
     if spec.type is not None:
-        ok = isinstance(value, kinds[spec.type])
+        ok = isinstance(value, _KINDS[spec.type])
         if spec.type in ("integer", "number") and isinstance(value, bool):
             ok = False
         if not ok:
@@ -375,12 +414,11 @@ def check_value(spec: ConfigEntrySpec, value: Any) -> str | None:
 
 def read_category(text: str, file: str) -> ConfigFileSpec:
     """One category file checked by the same model as in an environment (ManifestError if not)."""
-    from reconciler.manifest.models import ConfigFileSpec
     from reconciler.manifest.yamldoc import load_yaml
 
     diags: list[Diagnostic] = []
     data, loc = load_yaml(text, file)
-    spec = _validate(ConfigFileSpec, data, loc, diags)
+    spec: ConfigFileSpec | None = _validate("ConfigFileSpec", data, loc, diags)
     if spec is None:
         raise ManifestError(diags)
     return spec
@@ -891,8 +929,6 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
     file read must lie inside it, symlinks followed, unless the environment sets a reasoned
     ``allow_outside_root``.
     """
-    from reconciler.manifest.models import ConfigFileSpec, EnvironmentSpec, ForumMapSpec
-
     diags: list[Diagnostic] = []
     text = _read(files, env_file, diags, None, "environment file")
     if text is None:
@@ -931,7 +967,7 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
     diags += [d for d in _data_problems(data, loc, "manifests") if d.code == "bad-number"]
     if diags:
         raise ManifestError(diags)
-    spec = _validate(EnvironmentSpec, data, loc, diags)
+    spec = _validate("EnvironmentSpec", data, loc, diags)
     if spec is None:
         raise ManifestError(diags)
     base = posixpath.dirname(env_file)
@@ -1097,7 +1133,7 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
                     continue
                 diags.extend(_data_problems(cdata, cloc, "config entries"))
                 diags.extend(_secret_entries(cdata, cloc))
-                cf = _validate(ConfigFileSpec, cdata, cloc, diags)
+                cf: ConfigFileSpec | None = _validate("ConfigFileSpec", cdata, cloc, diags)
                 if cf is None:
                     broken_config = True
                     continue
@@ -1176,7 +1212,7 @@ def load_environment(env_file: str, files: Files, root: str | None = None) -> De
             try:
                 fdata, floc = load_yaml(ftext, fpath)
                 diags.extend(_data_problems(fdata, floc, "the forum map"))
-                fm = _validate(ForumMapSpec, fdata, floc, diags)
+                fm: ForumMapSpec | None = _validate("ForumMapSpec", fdata, floc, diags)
                 if fm is not None:
                     forums = _flatten_forums(fm.zones, floc, diags)
             except ManifestError as e:

@@ -1,14 +1,18 @@
-"""A validated environment read back from the desired-state cache, without pydantic.
+"""A validated manifest spec as plain data, without pydantic.
 
-The cache stores the environment as its models dumped to JSON, after they were validated. A
-plan answered from the cache reads that data back as :class:`SpecView` objects: each field
-an attribute (a nested spec its own view), and the two model methods the engine calls on a
-loaded environment, ``model_dump`` and ``model_copy``, returning what pydantic's would.
-Importing pydantic and building the models costs more than the rest of a cached plan.
+Two ways lead here. The desired-state cache stores the environment as its models dumped to
+JSON, after they were validated, and a plan answered from the cache reads that back; and the
+fast path of validation (:mod:`reconciler.manifest.shapes`) gives the same dump for a
+manifest it is sure the model accepts. Either way the data is read as :class:`SpecView`
+objects: each field an attribute (a nested spec its own view), and the two model methods the
+engine calls on a loaded environment, ``model_dump`` and ``model_copy``, returning what
+pydantic's would. Importing pydantic and building the models costs more than the rest of a
+cached plan.
 
-``FIELDS`` names every field of each spec and ``NESTED`` the fields that hold specs; a test
-holds both to the pydantic models in :mod:`reconciler.manifest.models`. Reading back, every
-spec must have exactly its fields, or the cache entry is a miss (``ValueError``).
+``FIELDS`` names every field of each spec, ``NESTED`` the fields that hold specs and ``MAPS``
+the fields that hold a mapping of them; a test holds all three to the pydantic models in
+:mod:`reconciler.manifest.models`. Reading back, every spec must have exactly its fields, or
+the cache entry is a miss (``ValueError``).
 """
 
 from __future__ import annotations
@@ -17,64 +21,13 @@ import copy
 import json
 from typing import Any
 
-__all__ = ["FIELDS", "NESTED", "SpecView"]
+from reconciler.manifest.shapes import SHAPES
 
+__all__ = ["FIELDS", "MAPS", "NESTED", "SpecView"]
+
+# every spec's fields, in order: as the fast path of validation declares them
 FIELDS: dict[str, tuple[str, ...]] = {
-    "EnvironmentSpec": (
-        "name",
-        "database",
-        "migrations",
-        "config",
-        "forum_map",
-        "forum_table",
-        "policy",
-        "neon",
-        "audit",
-        "allow_outside_root",
-        "watch",
-        "checks",
-    ),
-    "DatabaseSpec": (
-        "url_from_env",
-        "embedded",
-        "connect_timeout",
-        "connect_attempts",
-        "application_name",
-    ),
-    "MigrationsSpec": (
-        "dir",
-        "target",
-        "placeholders",
-        "placeholder_prefix",
-        "placeholder_suffix",
-        "checked_from",
-    ),
-    "ConfigSpec": ("files", "overrides", "table"),
-    "Policy": (
-        "strict",
-        "require_safe_suffix",
-        "require_rollback_section",
-        "rules",
-        "approvals",
-        "backup",
-        "lock_timeout",
-        "statement_timeout",
-        "lock_retries",
-        "advisory_lock_wait",
-        "auto_apply",
-        "prune_config",
-        "schema_drift",
-        "schema_drift_ignore",
-        "allow_out_of_order",
-    ),
-    "ApprovalsPolicy": ("required", "approvers", "sources", "kubernetes", "github"),
-    "KubernetesRef": ("namespace", "name"),
-    "GitHubApprovalsSpec": ("environment", "logins"),
-    "BackupPolicy": ("provider", "keep", "dir", "timeout"),
-    "NeonSpec": ("project_id", "branch", "api_key_from_env", "api_url"),
-    "AuditSpec": ("webhook_url_from_env", "secret_from_env"),
-    "WatchSpec": ("paths", "debounce_ms", "memory_limit_mb", "restart_backoff_ms"),
-    "CheckSpec": ("name", "sql", "description"),
+    kind: tuple(field[0] for field in shape) for kind, shape in SHAPES.items()
 }
 
 # spec -> {field: the spec it holds (a list of them for ``checks``; None allowed where the
@@ -92,6 +45,17 @@ NESTED: dict[str, dict[str, str]] = {
     },
     "Policy": {"approvals": "ApprovalsPolicy", "backup": "BackupPolicy"},
     "ApprovalsPolicy": {"kubernetes": "KubernetesRef", "github": "GitHubApprovalsSpec"},
+    "ForumMapSpec": {"zones": "ForumNodeSpec"},
+    "ForumNodeSpec": {"forums": "ForumNodeSpec", "subforums": "ForumNodeSpec"},
+}
+# spec -> {field: the spec each value of the mapping it holds is}
+MAPS: dict[str, dict[str, str]] = {"ConfigFileSpec": {"entries": "ConfigEntrySpec"}}
+
+
+# spec -> the fields that hold specs (read through views made on first use)
+_HOLDS_SPECS: dict[str, frozenset[str]] = {
+    kind: frozenset(NESTED.get(kind, {})) | frozenset(MAPS.get(kind, {}))
+    for kind in set(NESTED) | set(MAPS)
 }
 
 
@@ -106,18 +70,29 @@ def _checked(kind: str, data: Any) -> dict[str, Any]:
                 _checked(sub, item)
         elif value is not None:
             _checked(sub, value)
+    for name, sub in MAPS.get(kind, {}).items():
+        if not isinstance(data[name], dict):
+            raise ValueError(f"not a {kind}")
+        for item in data[name].values():
+            _checked(sub, item)
     return data
 
 
 class SpecView:
     """One spec's validated data, read-only, with pydantic's ``model_dump`` and ``model_copy``."""
 
-    __slots__ = ("_data", "_kind", "_views")
+    # (the fields that hold no spec are plain attributes, read without a call: 10,000 config
+    # entries are read about 100,000 times in a load)
+    __slots__ = ("__dict__", "_data", "_kind", "_views")
 
     def __init__(self, kind: str, data: dict[str, Any], *, checked: bool = False) -> None:
         object.__setattr__(self, "_kind", kind)
         object.__setattr__(self, "_data", data if checked else _checked(kind, data))
         object.__setattr__(self, "_views", {})
+        specs = _HOLDS_SPECS.get(kind)
+        self.__dict__.update(
+            data if specs is None else {k: v for k, v in data.items() if k not in specs}
+        )
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):  # (no field does; copy and pickle ask for dunders)
@@ -129,6 +104,10 @@ class SpecView:
             value = self._data[name]
         except KeyError:
             raise AttributeError(f"{self._kind} has no field {name!r}") from None
+        each = MAPS.get(self._kind, {}).get(name)
+        if each is not None:
+            value = views[name] = {k: SpecView(each, v, checked=True) for k, v in value.items()}
+            return value
         sub = NESTED.get(self._kind, {}).get(name)
         if sub is not None and value is not None:
             value = (

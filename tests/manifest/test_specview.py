@@ -19,7 +19,8 @@ from reconciler.loadcache import load_cached
 from reconciler.manifest import load_environment
 from reconciler.manifest import models as M
 from reconciler.manifest.codec import desired_from_json, desired_to_json
-from reconciler.manifest.specview import FIELDS, NESTED, SpecView
+from reconciler.manifest.specview import FIELDS, MAPS, NESTED, SpecView
+from reconciler.manifest.yamldoc import load_yaml
 from tests.conftest import REPO
 
 RICH = """\
@@ -69,11 +70,11 @@ def _spec_fields(cls: type[BaseModel]) -> dict[str, str]:
 
 
 def test_the_field_tables_are_the_models() -> None:
-    """FIELDS and NESTED list every spec reachable from EnvironmentSpec, each with exactly its
-    model's fields in order and every field that holds a spec (a new field on a model fails
-    this until the tables have it)."""
+    """FIELDS, NESTED and MAPS list every spec reachable from the three file formats, each
+    with exactly its model's fields in order and every field that holds a spec (a new field on
+    a model fails this until the tables have it)."""
     seen: dict[str, type[BaseModel]] = {}
-    todo: list[type[BaseModel]] = [M.EnvironmentSpec]
+    todo: list[type[BaseModel]] = [M.EnvironmentSpec, M.ConfigFileSpec, M.ForumMapSpec]
     while todo:
         cls = todo.pop()
         seen[cls.__name__] = cls
@@ -81,7 +82,8 @@ def test_the_field_tables_are_the_models() -> None:
     assert set(FIELDS) == set(seen)
     for name, cls in seen.items():
         assert FIELDS[name] == tuple(cls.model_fields), name
-        assert NESTED.get(name, {}) == _spec_fields(cls), name
+        assert {**NESTED.get(name, {}), **MAPS.get(name, {})} == _spec_fields(cls), name
+        assert not NESTED.get(name, {}).keys() & MAPS.get(name, {}).keys(), name
 
 
 def _same(view: Any, model: Any, where: str) -> None:
@@ -106,9 +108,13 @@ def test_a_cached_environment_reads_as_the_validated_one(tmp_path: Path, env: st
     for d in ("manifests", "environments"):
         shutil.copytree(REPO / d, tmp_path / d)
     (tmp_path / "environments/rich.yaml").write_text(RICH)
-    desired = load_environment(str(tmp_path / f"environments/{env}.yaml"), LocalFiles(), None)
+    path = tmp_path / f"environments/{env}.yaml"
+    desired = load_environment(str(path), LocalFiles(), None)
+    # what pydantic makes of the file (the environment is loaded without it where it can be)
+    model = M.EnvironmentSpec.model_validate(load_yaml(path.read_text(), str(path))[0])
+    _same(desired.env, model, "env")
     back = desired_from_json(desired_to_json(desired))
-    _same(back.env, desired.env, "env")
+    _same(back.env, model, "env")
     assert back == desired
     # the plan hash reads the policy's dump: the same text, key for key
     assert back.env.policy.model_dump(mode="json") == desired.env.policy.model_dump(mode="json")
