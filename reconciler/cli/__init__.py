@@ -10,11 +10,13 @@ its presenter; each verb's help is the docstring of its ``run``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
 from types import ModuleType
+from typing import NoReturn
 
 from reconciler import __version__
 from reconciler.cli.common import ALL_FORMATS, EX_USAGE, Parser, add_common, attach_events
@@ -169,7 +171,26 @@ def _entry() -> None:  # pragma: no cover
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = EXIT_PIPE
-    sys.exit(code)
+    _leave(code)
+
+
+def _leave(code: int) -> NoReturn:
+    """End the command's process without tearing the interpreter down: freeing every object
+    one by one took about 45 ms after a 10,000-entry apply, longer than reading the live rows.
+    What an exit owes is still done: the exit handlers run (logging's flush, pools, temporary
+    folders) and both streams are flushed. Only with no other thread alive, which a normal
+    exit would wait for; otherwise it is a normal exit."""
+    import atexit
+    import threading
+
+    if threading.active_count() != 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        # (a reader gone, or a stream a handler closed)
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 __all__ += ["ALL_FORMATS", "EX_USAGE"]

@@ -37,7 +37,11 @@ class Locator:
 
     def value(self, path: Sequence[str | int]) -> SourceLocation:
         """Where the value at ``path`` is written, or the nearest enclosing one."""
-        return self._find(tuple(path), prefer_key=False)
+        path = tuple(path)
+        at = self.values.get(path)  # (the common case: asked once per config entry)
+        if at is not None:
+            return SourceLocation(self.file, at[0] + 1, at[1] + 1)
+        return self._find(path, prefer_key=False)
 
     def _find(self, path: Path, prefer_key: bool) -> SourceLocation:
         while True:
