@@ -923,7 +923,11 @@ class Applier:
                                 who,
                                 [a.category for a in ups],
                                 [a.key for a in ups],
-                                [json.dumps(a.value) for a in ups],
+                                # (an int's JSON is its str, without json.dumps' own work)
+                                [
+                                    str(a.value) if type(a.value) is int else json.dumps(a.value)
+                                    for a in ups
+                                ],
                                 [a.description for a in ups],
                             ),
                         )

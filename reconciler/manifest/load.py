@@ -146,6 +146,7 @@ def _clean(data: Any, secret_key: Callable[[str], Any], secret: Callable[[str], 
     What _holds_secret and _unsafe_numbers decide, with each key judged once: a category
     file repeats ``value``, ``type`` and ``description`` thousands of times."""
     keys: dict[str, tuple[bool, bool]] = {}  # key -> (secret_key, _credential_name)
+    texts: dict[str, bool] = {}  # a text value -> secret(text): `type: integer` 10,000 times
     stack = [data]
     while stack:
         node = stack.pop()
@@ -156,7 +157,10 @@ def _clean(data: Any, secret_key: Callable[[str], Any], secret: Callable[[str], 
                 if flags is None:
                     flags = keys[name] = (bool(secret_key(name)), _credential_name(name))
                 if isinstance(v, str):
-                    if (flags[0] and v != "") or (flags[1] and _secret_text(name, v)) or secret(v):
+                    found = texts.get(v)
+                    if found is None:
+                        found = texts[v] = bool(secret(v))
+                    if found or (flags[0] and v != "") or (flags[1] and _secret_text(name, v)):
                         return False
                 elif isinstance(v, int):  # (bool included, as _holds_secret has it)
                     if flags[0] or (not isinstance(v, bool) and abs(v) > JSON_SAFE):

@@ -258,13 +258,10 @@ def _config(desired: Desired, live: LiveState, pending: bool) -> tuple[list[Acti
         if cur is None:
             actions.append(UpsertConfig(e.category, e.key, e.value, e.description))
             continue
-        if _same(cur.value, e.value) and cur.description == e.description:
+        same = _same(cur.value, e.value)
+        if same and cur.description == e.description:
             continue
-        if (
-            not _same(cur.value, e.value)
-            and cur.updated_by
-            and not cur.updated_by.startswith(RECONCILER_ACTOR_PREFIX)
-        ):
+        if not same and cur.updated_by and not cur.updated_by.startswith(RECONCILER_ACTOR_PREFIX):
             findings.append(
                 Finding(
                     "ConfigDrift",
