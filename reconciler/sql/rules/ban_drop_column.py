@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, alter_commands, command_at
+from reconciler.sql.rules.base import (
+    Hit,
+    Rule,
+    StatementContext,
+    alter_commands,
+    command_at,
+    relation,
+)
 
 _HELP = "deploy code that no longer uses the column, then drop it in a later reviewed change"
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
+    target = relation(i.tree.get("relation")) if i.node == "AlterTableStmt" else None
+    if ctx.is_new(target) or ctx.made_earlier(target):
+        return  # made earlier in this file: no data yet, no code reading it
     for cmd in alter_commands(i):
         if cmd.get("subtype") == "AT_DropColumn" and i.tree.get("objtype") == "OBJECT_TYPE":
             yield command_at(

@@ -21,4 +21,12 @@ CASES = [
     P("ban-drop-column", "ALTER TABLE t DROP CONSTRAINT c;"),
     P("ban-drop-column", "ALTER TABLE t ALTER COLUMN a DROP NOT NULL;"),
     P("ban-drop-column", "ALTER TABLE t ALTER COLUMN a DROP IDENTITY IF EXISTS;"),
+    # made earlier in the same file: nothing holds data or reads it yet
+    P("ban-drop-column", "CREATE TABLE t (a bigint, b bigint);\nALTER TABLE t DROP COLUMN b;"),
+    P(
+        "ban-drop-column",
+        "CREATE TYPE address AS (zip text, city text);\nALTER TYPE address DROP ATTRIBUTE zip;",
+    ),
+    F("ban-drop-column", "CREATE TABLE u (a bigint);\nALTER TABLE t DROP COLUMN a;"),
+    F("ban-drop-column", "CREATE TABLE t (a bigint);\nALTER TABLE other.t DROP COLUMN a;"),
 ]
