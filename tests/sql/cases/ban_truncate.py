@@ -13,4 +13,11 @@ CASES = [
     F("ban-truncate", "TRUNCATE TABLE ONLY t RESTART IDENTITY;"),
     F("ban-truncate", "DO $$ BEGIN TRUNCATE t; END $$;"),
     P("ban-truncate", "CREATE TABLE truncate_log (id bigint);"),
+    # tables the same file made: empty; CASCADE (tables referencing them) or another table
+    # named beside them still reported
+    P("ban-truncate", "CREATE TABLE t (a bigint);\nTRUNCATE t;"),
+    P("ban-truncate", "CREATE TABLE t (a bigint);\nCREATE TABLE u (a bigint);\nTRUNCATE t, u;"),
+    F("ban-truncate", "CREATE TABLE t (a bigint);\nTRUNCATE t CASCADE;"),
+    F("ban-truncate", "CREATE TABLE t (a bigint);\nTRUNCATE t, users;"),
+    F("ban-truncate", "CREATE TABLE IF NOT EXISTS t (a bigint);\nTRUNCATE t;"),
 ]
