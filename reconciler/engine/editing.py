@@ -258,7 +258,12 @@ def prepare(root: str, change: ConfigChange) -> Edit:
         return edit
     except (OSError, UnicodeDecodeError) as e:
         edit.problems.append(
-            Diagnostic("unreadable", f"cannot read the file to edit: {type(e).__name__}: {e}")
+            Diagnostic(
+                "unreadable",
+                f"cannot read the file to edit: {type(e).__name__}: {e}",
+                None,
+                "check the file exists, is readable by this user and is UTF-8 text",
+            )
         )
         return edit
     if new == old:

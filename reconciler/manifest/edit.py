@@ -41,7 +41,14 @@ def _load(text: str, file: str) -> Any:
             SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file)
         )
         raise ManifestError(
-            [Diagnostic("bad-yaml", f"cannot edit: {getattr(e, 'problem', e)}", where)]
+            [
+                Diagnostic(
+                    "bad-yaml",
+                    f"cannot edit: {getattr(e, 'problem', e)}",
+                    where,
+                    "fix the file's YAML here (`reconcile validate` says what the loader reads)",
+                )
+            ]
         ) from None
 
 
@@ -83,7 +90,10 @@ def set_entry(
         raise ManifestError(
             [
                 Diagnostic(
-                    "bad-config", f"{file} has no entries: mapping to edit", SourceLocation(file)
+                    "bad-config",
+                    f"{file} has no entries: mapping to edit",
+                    SourceLocation(file),
+                    "a category file is `category: <name>` and an `entries:` mapping",
                 )
             ]
         )
@@ -110,7 +120,14 @@ def set_override(text: str, file: str, category: str, key: str, value: Any) -> s
     doc = _load(text, file)
     if not isinstance(doc, dict):
         raise ManifestError(
-            [Diagnostic("bad-environment", f"{file} is not a mapping", SourceLocation(file))]
+            [
+                Diagnostic(
+                    "bad-environment",
+                    f"{file} is not a mapping",
+                    SourceLocation(file),
+                    "an environment file is a mapping of name, database, migrations, ...",
+                )
+            ]
         )
     config = doc.get("config")
     if not isinstance(config, dict):

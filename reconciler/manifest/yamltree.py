@@ -367,7 +367,14 @@ def parse(text: str, file: str) -> tuple[Any, Locator]:
         ) from None
     except YAMLError as e:
         raise ManifestError(
-            [Diagnostic("yaml-syntax", f"YAML: {e}", SourceLocation(file))]
+            [
+                Diagnostic(
+                    "yaml-syntax",
+                    f"YAML: {e}",
+                    SourceLocation(file),
+                    "check the file is one YAML document of mappings, lists and plain values",
+                )
+            ]
         ) from None
     if node is None:
         return None, Locator(file)
@@ -378,7 +385,15 @@ def parse(text: str, file: str) -> tuple[Any, Locator]:
         raise ManifestError([e.diagnostic]) from None
     except RecursionError:
         raise ManifestError(
-            [Diagnostic("yaml-too-deep", "the YAML nests too deeply", SourceLocation(file))]
+            [
+                Diagnostic(
+                    "yaml-too-deep",
+                    "the YAML nests too deeply",
+                    SourceLocation(file),
+                    "a manifest needs a few levels: flatten the value (a config value may be a "
+                    "JSON string instead)",
+                )
+            ]
         ) from None
     if b.errors:
         raise ManifestError(b.errors)
