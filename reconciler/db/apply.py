@@ -230,12 +230,21 @@ class Applier:
         self.checked = False  # put_back ran to its end: the tool's schema is as this run left it
 
     # -- helpers -------------------------------------------------------------------------
-    def _timeouts(self, cur: psycopg.Cursor, local: bool, *, flush: bool = True) -> None:
+    def _timeouts(
+        self, cur: psycopg.Cursor, local: bool, *, flush: bool = True, watch_client: bool = False
+    ) -> None:
         """The policy's timeouts for the transaction (``local``) or the session, in one
-        statement; ``flush=False``: the transaction need not wait for its own WAL flush."""
+        statement; ``flush=False``: the transaction need not wait for its own WAL flush;
+        ``watch_client``: the server checks every second that this client is still there
+        (PostgreSQL 14+), for the transaction."""
         cur.execute(
             "SELECT set_config('lock_timeout', %s, %s), set_config('statement_timeout', %s, %s)"
-            + ("" if flush else ", set_config('synchronous_commit', 'off', true)"),
+            + ("" if flush else ", set_config('synchronous_commit', 'off', true)")
+            + (
+                ", set_config('client_connection_check_interval', '1000', true)"
+                if watch_client
+                else ""
+            ),
             (
                 str(int(self.policy.lock_timeout)),
                 local,
@@ -479,16 +488,6 @@ class Applier:
                     if pipelined:
                         s.setup.execute("BEGIN", prepare=False)
                     reset_session(s.setup)  # (RESET ALL then the LOCAL timeouts, in this order)
-                    if pipelined and self.conn.info.server_version >= 140000:
-                        # The COMMIT is on its way with the statements, so a reconciler that
-                        # dies (a second Ctrl-C, kill -9) must not leave the server to finish
-                        # the file and commit it: the server checks every second that the
-                        # client is still there and otherwise cancels the statement it runs,
-                        # which skips the rest, every COMMIT included, and rolls the file back.
-                        s.setup.execute(
-                            "SELECT set_config('client_connection_check_interval', '1000', true)",
-                            prepare=False,
-                        )
                     # The file's transaction need not wait for its own WAL flush: it commits or
                     # not as a whole with its history row, and the apply reports success only
                     # after a later synchronous commit (the snapshot, the audit event), whose
@@ -496,7 +495,18 @@ class Applier:
                     # whole files, which the next run applies again; one flush per file was
                     # most of a long history's time on storage where a flush is a network
                     # round trip (Neon's safekeepers).
-                    self._timeouts(s.setup, local=True, flush=False)
+                    # And pipelined, the COMMIT is on its way with the statements, so a
+                    # reconciler that dies (a second Ctrl-C, kill -9) must not leave the server
+                    # to finish the file and commit it: the server checks every second that the
+                    # client is still there and otherwise cancels the statement it runs, which
+                    # skips the rest, every COMMIT included, and rolls the file back. (One
+                    # statement for all of these settings: each is a step of every file.)
+                    self._timeouts(
+                        s.setup,
+                        local=True,
+                        flush=False,
+                        watch_client=pipelined and self.conn.info.server_version >= 140000,
+                    )
                     for stmt in m.source.statements:
                         cur = self.conn.cursor()
                         s.statements.append((stmt, cur))
