@@ -626,7 +626,8 @@ def _applied_from(project: Path, db_url: str, folder: str) -> list[tuple]:
 
 def test_a_prisma_history_applies_as_it_is_kept(project: Path, db_url: str) -> None:
     """An environment pointed at prisma/migrations: each <version>_<name>/migration.sql is
-    a migration, applied in version order with its history row; then nothing is pending."""
+    a migration, applied in Prisma's order (its folders' names) with its history row; then
+    nothing is pending."""
     base = project / "prisma/migrations"
     write(project, "prisma/migrations/migration_lock.toml", 'provider = "postgresql"\n')
     write(
@@ -640,16 +641,31 @@ def test_a_prisma_history_applies_as_it_is_kept(project: Path, db_url: str) -> N
         "prisma/migrations/20230201000000_add_bio/migration.sql",
         '-- AlterTable\nALTER TABLE "User" ADD COLUMN "bio" TEXT;\n',
     )
+    # a hand-written short timestamp: Prisma runs folders in name order ("_" after every
+    # digit), so this runs after 20230101000000_init, not before it as the number 20230115
+    write(
+        project,
+        "prisma/migrations/20230115_add_nick/migration.sql",
+        'ALTER TABLE "User" ADD COLUMN "nick" TEXT;\n',
+    )
+    # Prisma takes any folder name (LiteLLM's history holds one with spaces)
+    write(
+        project,
+        "prisma/migrations/20230301000000_Add organization_id to users/migration.sql",
+        'ALTER TABLE "User" ADD COLUMN "organization_id" TEXT;\n',
+    )
     assert base.is_dir()
     assert _applied_from(project, db_url, "prisma/migrations") == [
         ("20230101000000", "init"),
+        ("20230115999999", "add_nick"),
         ("20230201000000", "add_bio"),
+        ("20230301000000", "add_organization_id_to_users"),
     ]
     assert query(
         db_url,
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'User' "
         "ORDER BY ordinal_position",
-    ) == [("id",), ("bio",)]
+    ) == [("id",), ("nick",), ("bio",), ("organization_id",)]
     assert run(project, mode="plan", env="app").plan.actions == []
 
 
