@@ -839,13 +839,29 @@ def _load_migrations(
             continue
         key = version_key(loaded.version)
         if key in seen:
+            hint = (
+                "renumber one of them (reconcile new picks the next free number); versions "
+                "compare as numbers, so 0008 and 00008 are the same"
+            )
+            if path.endswith("/migration.sql") and loaded.version.isdigit():
+                # Prisma tells such folders apart by their whole names, this tool by the
+                # timestamp: the next free one is suggested
+                free = int(loaded.version) + 1
+                while any(n.startswith(f"{free}_") for n in names):
+                    free += 1
+                folder = posixpath.basename(posixpath.dirname(path))
+                hint = (
+                    "Prisma tells folders with one timestamp apart by their whole names; here "
+                    "the timestamp is the version: rename this folder to "
+                    f"{free}{folder[folder.index('_') :]}, the next free one (a database "
+                    "Prisma brought this far is adopted with `reconcile repair --baseline`)"
+                )
             diags.append(
                 Diagnostic(
                     "duplicate-version",
                     f"version {loaded.version} is used twice: {seen[key]} and {loaded.filename}",
                     SourceLocation(path),
-                    "renumber one of them (reconcile new picks the next free number); versions "
-                    "compare as numbers, so 0008 and 00008 are the same",
+                    hint,
                 )
             )
             continue

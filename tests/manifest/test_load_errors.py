@@ -388,6 +388,22 @@ def test_migrations_kept_as_folders_by_another_tool_are_read() -> None:
     assert any("error[nested-migrations]" in e for e in errs)
 
 
+def test_two_prisma_folders_with_one_timestamp_are_told_which_to_rename() -> None:
+    """Prisma tells them apart by the whole name; here the timestamp is the version: the
+    error names the folder's next free timestamp."""
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files.update(
+        {
+            "m/20230101000000_init/migration.sql": "CREATE TABLE a (id bigint);\n",
+            "m/20230101000000_more/migration.sql": "CREATE TABLE b (id bigint);\n",
+            "m/20230101000001_taken/migration.sql": "CREATE TABLE c (id bigint);\n",
+        }
+    )
+    errs = [e for e in errors(files) if "duplicate-version" in e]
+    assert len(errs) == 1 and "m/20230101000000_more/migration.sql:" in errs[0], errs
+    assert "rename this folder to 20230101000002_more" in errs[0], errs
+
+
 def _read_as(named: dict[str, str]) -> list[tuple[str, str, str, bool]]:
     """(version, name, file name, _safe) of the migrations a folder of these files holds."""
     files = tree(m__0001_init_DOT_sql=None)
