@@ -718,7 +718,7 @@ _VERSION_ONLY = re.compile(r"^(?P<version>\d{4,})(?:-(?P<desc>[A-Za-z0-9][A-Za-z
 # a migration that is a folder (another tool's layout): Prisma's <version>_<name>/migration.sql
 # and Diesel's <yyyy-mm-dd-hhmmss>_<name>/up.sql (its down.sql never runs)
 _FOLDER_MIGRATION = re.compile(
-    r"^(?P<version>\d{4,}|\d{4}-\d\d-\d\d-\d{6})_(?P<rest>[A-Za-z0-9][^/\\]*)$"
+    r"^(?P<version>\d+|\d{4}-\d\d-\d\d-\d{6})_(?P<rest>[A-Za-z0-9][^/\\]*)$"
 )
 _PLAIN_REST = re.compile(r"[A-Za-z0-9_]+")  # a folder name's rest read as it always was
 _PRISMA_DIGITS = 14  # what prisma migrate writes: yyyymmddhhmmss
@@ -765,13 +765,18 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
             title = m.group("rest")
             shown = title.lower() if _PLAIN_REST.fullmatch(title) else _snake(title)
             version = m.group("version").replace("-", "")
-            if f == "migration.sql" and len(version) < _PRISMA_DIGITS:
+            if f == "migration.sql" and 8 <= len(version) < _PRISMA_DIGITS:
                 # Prisma runs its folders in the order of their names, and "_" sorts after
-                # every digit: a hand-written 20260108_x runs after 20260108123456_y, not
-                # before 20250326162113_z as the number 20260108 would. Filled with 9s to
-                # Prisma's 14 digits, the version orders as Prisma does.
+                # every digit: a hand-written date 20260108_x runs after 20260108123456_y,
+                # not before 20250326162113_z as the number 20260108 would. Filled with 9s
+                # to Prisma's 14 digits, the version orders as Prisma does. (Numbers shorter
+                # than a date, 01_init as umami numbers its folders, order as they are, with
+                # at least 4 digits, as Flyway's V1 is 0001; the folder's name names the
+                # migration either way.)
                 version = version.ljust(_PRISMA_DIGITS, "9")
-            versioned = f"{version}_{shown}.sql"
+            versioned = (
+                f"{int(version):04d}_{shown}.sql" if len(version) < 4 else f"{version}_{shown}.sql"
+            )
             return posixpath.join(desired_dir, name, f), versioned, f"{name}/{f}"
     return None
 

@@ -388,6 +388,37 @@ def test_migrations_kept_as_folders_by_another_tool_are_read() -> None:
     assert any("error[nested-migrations]" in e for e in errs)
 
 
+def test_prisma_folders_numbered_by_hand_are_read_in_prisma_s_order() -> None:
+    """Folders numbered 01_, 02_ (umami's history) are migrations; a date without a time
+    (20260108_, LiteLLM's) runs where Prisma's name order puts it, after that day's
+    timestamps; a name in words is read as snake_case; the folder's name names it."""
+    assert _read_as_folders(["01_init", "02_report_schema", "10_later"]) == [
+        ("0001", "init"),
+        ("0002", "report_schema"),
+        ("0010", "later"),
+    ]
+    got = _read_as_folders(
+        ["20250101000000_a", "20260108_b", "20260108120000_c", "20260109000000_Add d to e"]
+    )
+    assert got == [
+        ("20250101000000", "a"),
+        ("20260108120000", "c"),
+        ("20260108999999", "b"),
+        ("20260109000000", "add_d_to_e"),
+    ]
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files.update({"m/20260108_b/migration.sql": "SELECT 1;\n"})
+    d = load_environment("env/dev.yaml", files)
+    assert d.migrations[0].is_named("20260108_b")
+
+
+def _read_as_folders(folders: list[str]) -> list[tuple[str, str]]:
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files.update({f"m/{f}/migration.sql": "SELECT 1;\n" for f in folders})
+    d = load_environment("env/dev.yaml", files)
+    return [(m.version, m.name) for m in d.migrations]
+
+
 def test_two_prisma_folders_with_one_timestamp_are_told_which_to_rename() -> None:
     """Prisma tells them apart by the whole name; here the timestamp is the version: the
     error names the folder's next free timestamp."""
