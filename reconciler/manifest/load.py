@@ -430,17 +430,12 @@ def read_category(text: str, file: str) -> ConfigFileSpec:
 
 def _name_hint(name: str) -> str:
     """How to rename a file, knowing the conventions of the tools people come from."""
-    if re.match(r"^\d{4,}_.+\.down\.sql$", name):
+    if re.match(r"^\d+_.+\.down\.sql$", name):
         return (
             "the undo half of a golang-migrate pair whose .up.sql is missing: add the .up.sql, "
             "or delete this file"
         )
-    if re.match(r"^\d+_.+\.(up|down)\.sql$", name):
-        return (
-            "a golang-migrate pair: give the version at least 4 digits (0001_name.up.sql); "
-            "the .down.sql beside it is then its undo, never run"
-        )
-    return "use a number of at least 4 digits, then lower_snake_case, e.g. 0007_add_index_safe.sql"
+    return "use a number, then lower_snake_case, e.g. 0007_add_index_safe.sql"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -707,12 +702,18 @@ _FLYWAY_REPEATABLE = re.compile(r"^R__(?P<desc>[A-Za-z0-9].*)\.sql$")
 # a versioned name in another case or with hyphens, as other tools and people write them
 # (20240103120000_AddUsers.sql, golang-migrate's 000001_create-users.up.sql): read as the
 # lower_snake_case name (AddUsers is add_users)
-_CASED = re.compile(r"^(?P<version>\d{4,})_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?)(?P<up>\.up)?\.sql$")
+_CASED = re.compile(r"^(?P<version>\d+)_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?)(?P<up>\.up)?\.sql$")
 
 
 # graphile-migrate's committed 000001.sql and 000002-message.sql: a version, then a name
 # in any case joined by hyphens, or none
-_VERSION_ONLY = re.compile(r"^(?P<version>\d{4,})(?:-(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?\.sql$")
+_VERSION_ONLY = re.compile(r"^(?P<version>\d+)(?:-(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?\.sql$")
+
+
+def _four(version: str) -> str:
+    """A version of fewer than 4 digits as 4 (1 is 0001, as Flyway's V1 is): hand-numbered
+    histories (tt-rss's 3.sql .. 140.sql, golang-migrate's 1_init.up.sql) order as numbers."""
+    return f"{int(version):04d}" if len(version) < 4 else version
 
 
 # a migration that is a folder (another tool's layout): Prisma's <version>_<name>/migration.sql
@@ -746,10 +747,11 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
     cased = _CASED.match(name)
     if cased is not None and MIGRATION_FILE.match(name) is None:
         words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cased["desc"])  # AddUsers: add_users
-        return posixpath.join(desired_dir, name), f"{cased['version']}_{_snake(words)}.sql", name
+        versioned = f"{_four(cased['version'])}_{_snake(words)}.sql"
+        return posixpath.join(desired_dir, name), versioned, name
     bare = _VERSION_ONLY.match(name)
     if bare is not None:
-        versioned = f"{bare['version']}_{_snake(bare['desc'] or '')}.sql"
+        versioned = f"{_four(bare['version'])}_{_snake(bare['desc'] or '')}.sql"
         return posixpath.join(desired_dir, name), versioned, name
     m = _FOLDER_MIGRATION.match(name)
     if m is None:
@@ -774,9 +776,7 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
                 # at least 4 digits, as Flyway's V1 is 0001; the folder's name names the
                 # migration either way.)
                 version = version.ljust(_PRISMA_DIGITS, "9")
-            versioned = (
-                f"{int(version):04d}_{shown}.sql" if len(version) < 4 else f"{version}_{shown}.sql"
-            )
+            versioned = f"{_four(version)}_{shown}.sql"
             return posixpath.join(desired_dir, name, f), versioned, f"{name}/{f}"
     return None
 

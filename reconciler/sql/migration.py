@@ -66,7 +66,7 @@ MIGRATION_FILE = re.compile(
 # statements PostgreSQL refuses inside a transaction block, as one pattern (a statement is
 # checked once, not once per pattern: a 25,000-statement seed file is checked per statement)
 # the undo half of a golang-migrate pair: never run; its .up.sql is the migration
-DOWN_FILE = re.compile(r"^(?P<stem>\d{4,}_[A-Za-z0-9][A-Za-z0-9_-]*?)\.down\.sql$")
+DOWN_FILE = re.compile(r"^(?P<stem>\d+_[A-Za-z0-9][A-Za-z0-9_-]*?)\.down\.sql$")
 # Flyway's undo of a versioned file (U<version>__<description>.sql): never run forward
 FLYWAY_UNDO_FILE = re.compile(r"^U\d+(?:[._]\d+)*__.+\.sql$")
 

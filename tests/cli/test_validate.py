@@ -87,7 +87,7 @@ def test_json_and_sarif(tree: Path) -> None:
             "SELEC * FROM;\n-- Rollback instructions:\n-- 1. x\n",
             "0009_garbage_safe.sql:1:1: error[unparsed-statement]",
         ),
-        ("9_bad.sql", "SELECT 1;\n", "9_bad.sql: error[bad-file-name]"),
+        ("bad_9.sql", "SELECT 1;\n", "bad_9.sql: error[bad-file-name]"),
     ],
 )
 def test_bad_files_get_located_errors(
@@ -316,14 +316,14 @@ def test_files_named_on_the_command_line_are_checked_whatever_their_names(tree: 
     # in the environment's own folder the convention still holds, with a hint for the tool
     # the name comes from, and a folder of SQL files in it is not passed over in silence
     (tree / MIGS / "V9.1__late.sql").write_text("SELECT 1;\n")
-    (tree / MIGS / "1_x.up.sql").write_text("SELECT 1;\n")
+    (tree / MIGS / "x.down.sql").write_text("SELECT 1;\n")
     (tree / MIGS / "deploy").mkdir()
     (tree / MIGS / "deploy/users.sql").write_text("SELECT 1;\n")
     (tree / MIGS / "NOTES").write_text("not a folder\n")
     r = run_cli(tree, "validate", "--env", "dev")
     out = r.stderr + r.stdout
     assert r.returncode == 1 and out.count("error[bad-file-name]") == 1
-    assert "a golang-migrate pair" in out and "V9.1__late.sql" not in out
+    assert "x.down.sql: error[bad-file-name]" in out and "V9.1__late.sql" not in out
     assert f"{MIGS}/deploy: error[nested-migrations]" in out
     assert "NOTES" not in out
 

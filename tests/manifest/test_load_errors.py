@@ -99,7 +99,7 @@ def test_sample_tree_loads() -> None:
             {"m__0001_other_DOT_sql": MIG},
             "m/0001_other.sql: error[duplicate-version]: version 0001 is used twice",
         ),
-        ({"m__12_Bad-Name_DOT_sql": MIG}, "m/12_Bad-Name.sql: error[bad-file-name]"),
+        ({"m__Bad-Name_DOT_sql": MIG}, "m/Bad-Name.sql: error[bad-file-name]"),
         (
             {
                 "env__dev_DOT_yaml": ENV.replace(
@@ -445,7 +445,8 @@ def _read_as(named: dict[str, str]) -> list[tuple[str, str, str, bool]]:
 
 def test_a_graphile_migrate_history_is_read_as_it_is_kept() -> None:
     """graphile-migrate commits 000001.sql, or 000002-message.sql with a message: a version,
-    and a name from the message (or none); two digits are still too few."""
+    and a name from the message (or none); a hand-numbered 12.sql (tt-rss keeps 3.sql ..
+    140.sql) is version 0012, as Flyway's V12 is."""
     assert _read_as(
         {
             "000001.sql": "CREATE TABLE a (id bigint);\n",
@@ -457,8 +458,29 @@ def test_a_graphile_migrate_history_is_read_as_it_is_kept() -> None:
         ("000002", "add_b", "000002-Add-B_safe.sql", True),
         ("000010", "migration", "000010.sql", False),
     ]
-    (e,) = errors(tree(m__0001_init_DOT_sql=None, **{"m__12_DOT_sql": "SELECT 1;\n"}))
-    assert "m/12.sql: error[bad-file-name]" in e
+    assert _read_as(
+        {"3.sql": "SELECT 1;\n", "12.sql": "SELECT 1;\n", "140.sql": "SELECT 1;\n"}
+    ) == [
+        ("0003", "migration", "3.sql", False),
+        ("0012", "migration", "12.sql", False),
+        ("0140", "migration", "140.sql", False),
+    ]
+    # golang-migrate's short versions: 1_init.up.sql beside its .down.sql, which never runs
+    assert _read_as(
+        {
+            "1_init.up.sql": "CREATE TABLE a (id bigint);\n",
+            "1_init.down.sql": "DROP TABLE a;\n",
+            "2_Add-B.up.sql": "ALTER TABLE a ADD COLUMN b text;\n",
+            "2_Add-B.down.sql": "ALTER TABLE a DROP COLUMN b;\n",
+        }
+    ) == [
+        ("0001", "init", "1_init.up.sql", False),
+        ("0002", "add_b", "2_Add-B.up.sql", False),
+    ]
+    (e,) = errors(
+        tree(**{"m__1_other_DOT_sql": "SELECT 1;\n"})  # 0001_init.sql is there already
+    )
+    assert "m/1_other.sql: error[duplicate-version]: version 0001 is used twice" in e
 
 
 def test_names_in_another_case_or_with_hyphens_are_read_as_snake_case() -> None:
