@@ -138,8 +138,12 @@ def needs_no_transaction(stmt: Statement) -> bool:
 
 
 # another tool's marker of the down half of a two-way file: dbmate (`-- migrate:down`),
-# goose (`-- +goose Down`), sql-migrate (`-- +migrate Down`)
-_OTHER_TOOL_DOWN = re.compile(r"^(?:migrate:down|\+goose\s+down|\+migrate\s+down)\b", re.I)
+# goose (`-- +goose Down`), sql-migrate (`-- +migrate Down`), tern (`---- create above / drop
+# below ----`)
+_OTHER_TOOL_DOWN = re.compile(
+    r"^(?:migrate:down|\+goose\s+down|\+migrate\s+down|-*\s*create\s+above\s*/\s*drop\s+below)\b",
+    re.I,
+)
 # ... and its way of saying the file runs outside a transaction
 _OTHER_TOOL_UP_NO_TX = re.compile(
     r"^(?:migrate:up\b.*\btransaction:\s*false|\+goose\s+no\s+transaction"

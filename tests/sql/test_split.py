@@ -250,11 +250,15 @@ def test_a_backslash_line_inside_a_string_or_body_is_no_meta_command() -> None:
         "-- migrate:up\nCREATE TABLE c (id bigint);\n\n-- migrate:down\nDROP TABLE c;\n",
         "-- +goose Up\nCREATE TABLE c (id bigint);\n-- +goose Down\nDROP TABLE c;\n",
         "-- +migrate Up\nCREATE TABLE c (id bigint);\n-- +migrate Down\nDROP TABLE c;\n",
+        # tern (jackc/tern), whose 001_name.sql files are read as versions since 2fa9c08
+        "CREATE TABLE c (id bigint);\n---- create above / drop below ----\nDROP TABLE c;\n",
+        "CREATE TABLE c (id bigint);\n\n---- Create above / Drop below ----\n\nDROP TABLE c;\n",
     ],
 )
 def test_another_tools_down_section_is_the_rollback_and_never_runs(text: str) -> None:
-    """dbmate, goose and sql-migrate keep the undo after a marker in the same file; run whole
-    it would undo the migration in its own transaction. It is the file's rollback section."""
+    """dbmate, goose, sql-migrate and tern keep the undo after a marker in the same file; run
+    whole it would undo the migration in its own transaction. It is the file's rollback
+    section."""
     src = parse_migration("m/0001_c.sql", text)
     assert [s.code for s in src.statements] == ["CREATE TABLE c (id bigint)"]
     assert src.rollback == ["1. DROP TABLE c;"] and not src.errors and not src.no_transaction
