@@ -253,12 +253,18 @@ def test_a_backslash_line_inside_a_string_or_body_is_no_meta_command() -> None:
         # tern (jackc/tern), whose 001_name.sql files are read as versions since 2fa9c08
         "CREATE TABLE c (id bigint);\n---- create above / drop below ----\nDROP TABLE c;\n",
         "CREATE TABLE c (id bigint);\n\n---- Create above / Drop below ----\n\nDROP TABLE c;\n",
+        # MyBatis Migrations (20090225155001_name.sql) and dbdeploy
+        "-- // create c\nCREATE TABLE c (id bigint);\n-- //@UNDO\nDROP TABLE c;\n",
+        # shmig
+        "-- ==== UP ====\nCREATE TABLE c (id bigint);\n-- ==== DOWN ====\nDROP TABLE c;\n",
+        # Play evolutions, written as SQL comments
+        "-- !Ups\nCREATE TABLE c (id bigint);\n-- !Downs\nDROP TABLE c;\n",
     ],
 )
 def test_another_tools_down_section_is_the_rollback_and_never_runs(text: str) -> None:
-    """dbmate, goose, sql-migrate and tern keep the undo after a marker in the same file; run
-    whole it would undo the migration in its own transaction. It is the file's rollback
-    section."""
+    """dbmate, goose, sql-migrate, tern, MyBatis, shmig and Play keep the undo after a marker
+    in the same file; run whole it would undo the migration in its own transaction. It is the
+    file's rollback section."""
     src = parse_migration("m/0001_c.sql", text)
     assert [s.code for s in src.statements] == ["CREATE TABLE c (id bigint)"]
     assert src.rollback == ["1. DROP TABLE c;"] and not src.errors and not src.no_transaction
