@@ -140,11 +140,11 @@ def needs_no_transaction(stmt: Statement) -> bool:
 # another tool's marker of the down half of a two-way file: dbmate (`-- migrate:down`),
 # goose (`-- +goose Down`), sql-migrate (`-- +migrate Down`), tern (`---- create above / drop
 # below ----`), MyBatis Migrations and dbdeploy (`-- //@UNDO`), shmig (`-- ==== DOWN ====`),
-# Play evolutions (`-- !Downs`)
+# Play evolutions (`-- !Downs`), node-pg-migrate (`-- Down Migration`, the whole comment)
 _OTHER_TOOL_DOWN = re.compile(
     r"^(?:migrate:down\b|\+goose\s+down\b|\+migrate\s+down\b"
     r"|-*\s*create\s+above\s*/\s*drop\s+below\b|//\s*@undo\b|=+\s*down\s*=+"
-    r"|-*\s*!downs\b)",
+    r"|-*\s*!downs\b|down\s+migration\s*$)",
     re.I,
 )
 # ... and its way of saying the file runs outside a transaction

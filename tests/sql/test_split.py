@@ -259,12 +259,14 @@ def test_a_backslash_line_inside_a_string_or_body_is_no_meta_command() -> None:
         "-- ==== UP ====\nCREATE TABLE c (id bigint);\n-- ==== DOWN ====\nDROP TABLE c;\n",
         # Play evolutions, written as SQL comments
         "-- !Ups\nCREATE TABLE c (id bigint);\n-- !Downs\nDROP TABLE c;\n",
+        # node-pg-migrate's SQL files (1600000000000_name.sql)
+        "-- Up Migration\nCREATE TABLE c (id bigint);\n-- Down Migration\nDROP TABLE c;\n",
     ],
 )
 def test_another_tools_down_section_is_the_rollback_and_never_runs(text: str) -> None:
-    """dbmate, goose, sql-migrate, tern, MyBatis, shmig and Play keep the undo after a marker
-    in the same file; run whole it would undo the migration in its own transaction. It is the
-    file's rollback section."""
+    """dbmate, goose, sql-migrate, tern, MyBatis, shmig, Play and node-pg-migrate keep the undo
+    after a marker in the same file; run whole it would undo the migration in its own
+    transaction. It is the file's rollback section."""
     src = parse_migration("m/0001_c.sql", text)
     assert [s.code for s in src.statements] == ["CREATE TABLE c (id bigint)"]
     assert src.rollback == ["1. DROP TABLE c;"] and not src.errors and not src.no_transaction
