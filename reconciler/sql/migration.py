@@ -140,9 +140,10 @@ def needs_no_transaction(stmt: Statement) -> bool:
 # another tool's marker of the down half of a two-way file: dbmate (`-- migrate:down`),
 # goose (`-- +goose Down`), sql-migrate (`-- +migrate Down`), tern (`---- create above / drop
 # below ----`), MyBatis Migrations and dbdeploy (`-- //@UNDO`), shmig (`-- ==== DOWN ====`),
-# Play evolutions (`-- !Downs`), node-pg-migrate (`-- Down Migration`, the whole comment)
+# Play evolutions (`-- !Downs`), node-pg-migrate (`-- Down Migration`, the whole comment),
+# rambler (`-- rambler down`), micrate (`-- +micrate Down`)
 _OTHER_TOOL_DOWN = re.compile(
-    r"^(?:migrate:down\b|\+goose\s+down\b|\+migrate\s+down\b"
+    r"^(?:migrate:down\b|\+(?:goose|migrate|micrate)\s+down\b|rambler\s+down\b"
     r"|-*\s*create\s+above\s*/\s*drop\s+below\b|//\s*@undo\b|=+\s*down\s*=+"
     r"|-*\s*!downs\b|down\s+migration\s*$)",
     re.I,

@@ -261,12 +261,14 @@ def test_a_backslash_line_inside_a_string_or_body_is_no_meta_command() -> None:
         "-- !Ups\nCREATE TABLE c (id bigint);\n-- !Downs\nDROP TABLE c;\n",
         # node-pg-migrate's SQL files (1600000000000_name.sql)
         "-- Up Migration\nCREATE TABLE c (id bigint);\n-- Down Migration\nDROP TABLE c;\n",
+        "-- rambler up\nCREATE TABLE c (id bigint);\n-- rambler down\nDROP TABLE c;\n",
+        "-- +micrate Up\nCREATE TABLE c (id bigint);\n-- +micrate Down\nDROP TABLE c;\n",
     ],
 )
 def test_another_tools_down_section_is_the_rollback_and_never_runs(text: str) -> None:
-    """dbmate, goose, sql-migrate, tern, MyBatis, shmig, Play and node-pg-migrate keep the undo
-    after a marker in the same file; run whole it would undo the migration in its own
-    transaction. It is the file's rollback section."""
+    """dbmate, goose, sql-migrate, tern, MyBatis, shmig, Play, node-pg-migrate, rambler and
+    micrate keep the undo after a marker in the same file; run whole it would undo the
+    migration in its own transaction. It is the file's rollback section."""
     src = parse_migration("m/0001_c.sql", text)
     assert [s.code for s in src.statements] == ["CREATE TABLE c (id bigint)"]
     assert src.rollback == ["1. DROP TABLE c;"] and not src.errors and not src.no_transaction
