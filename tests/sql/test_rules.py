@@ -671,6 +671,22 @@ def test_an_unreplaced_flyway_placeholder_says_how_to_give_it_a_value() -> None:
     assert "migrations.placeholders" in (d.hint or "")
 
 
+def test_a_play_evolutions_file_is_told_how_its_markers_become_comments() -> None:
+    """Play's `# --- !Ups` / `# --- !Downs` lines are no SQL: each half is a syntax error (so
+    nothing runs), and the hint says how the file becomes one this tool reads."""
+    found = [
+        x
+        for x in lint(
+            "# Users\n\n# --- !Ups\nCREATE TABLE u (id bigint);\n\n# --- !Downs\nDROP TABLE u;\n"
+        )
+        if x.code == "unparsed-statement"
+    ]
+    assert len(found) == 2
+    assert all("`-- !Ups`, `-- !Downs`" in (d.hint or "") for d in found)
+    (plain,) = [x for x in lint("SELEC 1;" + ROLLBACK) if x.code == "unparsed-statement"]
+    assert "Play" not in (plain.hint or "")
+
+
 def test_each_action_of_a_multi_action_alter_is_located_at_itself() -> None:
     """An ALTER TABLE's actions carry no location in PostgreSQL's parse tree; each finding
     about one points at the action (after the table's name, or after its comma), not at the

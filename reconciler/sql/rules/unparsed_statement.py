@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from reconciler.sql.rules.base import Hit, Rule, StatementContext, hit_at
 
 _PLACEHOLDER = re.compile(r"\$\{[^}\s]+\}")
+# Play evolutions mark their halves with `# --- !Ups` and `# --- !Downs`: no SQL comment
+_PLAY_MARKER = re.compile(r"^\s*#\s*-+\s*!(?:Ups|Downs)\b", re.M | re.I)
 
 
 def check(ctx: StatementContext) -> Iterator[Hit]:
@@ -21,15 +23,21 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         )
     elif ctx.info.syntax_error_at is not None:
         # (PostgreSQL 18's grammar: what it rejects, every server up to 18 rejects as well)
+        hint = (
+            "fix the SQL here: PostgreSQL's own parser (18) rejects it, so the server will too; "
+            "only if it is syntax of a newer PostgreSQL, review it and allow it for this file "
+            "with `-- reconciler:allow-unparsed -- <reason>`"
+        )
+        if _PLAY_MARKER.search(ctx.info.stmt.text):
+            hint = (
+                "a Play evolutions file: write its `# --- !Ups` and `# --- !Downs` lines as SQL "
+                "comments (`-- !Ups`, `-- !Downs`); what follows `-- !Downs` is then the file's "
+                "rollback section, never run"
+            )
         yield hit_at(
             ctx.info,
             ctx.info.syntax_error_at,
-            Hit(
-                f"cannot verify this statement: {ctx.info.why_unparsed}",
-                "fix the SQL here: PostgreSQL's own parser (18) rejects it, so the server will "
-                "too; only if it is syntax of a newer PostgreSQL, review it and allow it for "
-                "this file with `-- reconciler:allow-unparsed -- <reason>`",
-            ),
+            Hit(f"cannot verify this statement: {ctx.info.why_unparsed}", hint),
         )
     elif not ctx.info.parsed:
         yield Hit(
