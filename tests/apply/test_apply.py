@@ -847,11 +847,7 @@ def test_psql_variables_are_put_in_and_one_without_a_value_stops_the_plan(
     out = run(project)
     assert out.exit_code == 0, out
     assert query(db_url, "SELECT worker.jobs_count()") == [(0,)]
-    assert query(
-        db_url,
-        "SELECT column_default FROM information_schema.columns "
-        "WHERE table_schema = 'worker' AND table_name = 'jobs' AND column_name = 'note'",
-    ) == [("'it''s'::text",)]
+    assert _note_default(db_url, "worker", "jobs") == "'it''s'::text"
     write(
         project,
         f"{MIGS}/0009_grant_safe.sql",
@@ -862,6 +858,16 @@ def test_psql_variables_are_put_in_and_one_without_a_value_stops_the_plan(
     # (the column of the replaced text, as for any placeholder: :SCHEMA became worker)
     assert f"{MIGS}/0009_grant_safe.sql:3:32: error[ban-psql-meta-command]: :READER" in r.stdout
     assert history(db_url)[-1][0] == "0008"
+
+
+def _note_default(db_url: str, schema: str, table: str) -> str:
+    """The DEFAULT of column ``note``, as the server keeps it (the placeholder tests' probe)."""
+    (row,) = query(
+        db_url,
+        "SELECT column_default FROM information_schema.columns "
+        f"WHERE table_schema = '{schema}' AND table_name = '{table}' AND column_name = 'note'",
+    )
+    return str(row[0])
 
 
 def test_flyway_placeholders_are_replaced_in_what_is_applied(project: Path, db_url: str) -> None:
@@ -885,11 +891,7 @@ def test_flyway_placeholders_are_replaced_in_what_is_applied(project: Path, db_u
     )
     out = run(project)
     assert out.exit_code == 0, out
-    assert query(
-        db_url,
-        "SELECT column_default FROM information_schema.columns "
-        "WHERE table_schema = 'app' AND table_name = 'events' AND column_name = 'note'",
-    ) == [("'0008_placed_safe.sql'::text",)]
+    assert _note_default(db_url, "app", "events") == "'0008_placed_safe.sql'::text"
     r = run_cli(project, "validate", "--env", "dev", f"{MIGS}/0008_placed_safe.sql")
     assert r.returncode == 0, r.stdout + r.stderr
     write(

@@ -413,10 +413,9 @@ def test_prisma_folders_numbered_by_hand_are_read_in_prisma_s_order() -> None:
 
 
 def _read_as_folders(folders: list[str]) -> list[tuple[str, str]]:
-    files = tree(m__0001_init_DOT_sql=None)
-    files.files.update({f"m/{f}/migration.sql": "SELECT 1;\n" for f in folders})
-    d = load_environment("env/dev.yaml", files)
-    return [(m.version, m.name) for m in d.migrations]
+    """(version, name) of Prisma folders of these names."""
+    read = _read_as({f"{f}/migration.sql": "SELECT 1;\n" for f in folders})
+    return [(version, name) for version, name, _, _ in read]
 
 
 def test_two_prisma_folders_with_one_timestamp_are_told_which_to_rename() -> None:

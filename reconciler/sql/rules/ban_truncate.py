@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, nodes, relation
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, truncates_only_new
 
 _HELP = "never empty tables from a migration; if the data must go, do it by hand after a backup"
 
@@ -13,8 +13,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     i = ctx.info
     if i.node == "TruncateStmt":
         cascade = i.tree.get("behavior") == "DROP_CASCADE"
-        tables = [relation(r) for _, r in nodes(i.tree.get("relations"), "RangeVar")]
-        if tables and not cascade and all(ctx.is_new(t) for t in tables):
+        if truncates_only_new(ctx):
             return  # only tables this file made (no CASCADE to reach others): nothing to lose
         extra = " and every table that references it (CASCADE)" if cascade else ""
         yield Hit(f"TRUNCATE removes every row of the table{extra}", _HELP)

@@ -35,6 +35,7 @@ from reconciler.sql.rules.base import (
     relation,
     retype_keeps_rows,
     same_table,
+    truncates_only_new,
 )
 
 _ALWAYS = {
@@ -704,10 +705,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return  # fills a view this file made (pg_dump makes them WITH NO DATA, then refreshes)
     if i.kind == "drop" and drops_only_new(ctx):
         return  # a staging table, index or view this file made, gone again
-    if i.kind == "truncate" and i.tree.get("behavior") != "DROP_CASCADE":
-        emptied = [relation(r) for _, r in nodes(i.tree.get("relations"), "RangeVar")]
-        if emptied and all(ctx.is_new(t) for t in emptied):
-            return  # empties only tables this file made (a staging table refilled)
+    if truncates_only_new(ctx):
+        return  # empties only tables this file made (a staging table refilled)
     if i.kind == "copy" and i.tree.get("is_from") and ctx.is_new(relation(i.tree.get("relation"))):
         return  # rows for a table this file creates (pg_dump's seed data)
     if (

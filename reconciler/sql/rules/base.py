@@ -417,6 +417,16 @@ def drops_only_new(ctx: StatementContext) -> bool:
     )
 
 
+def truncates_only_new(ctx: StatementContext) -> bool:
+    """This TRUNCATE (without CASCADE, which reaches the tables referencing them) empties only
+    tables this file made before it: they hold only what the file put there."""
+    i = ctx.info
+    if i.node != "TruncateStmt" or i.tree.get("behavior") == "DROP_CASCADE":
+        return False
+    tables = [relation(r) for _, r in nodes(i.tree.get("relations"), "RangeVar")]
+    return bool(tables) and all(ctx.is_new(t) for t in tables)
+
+
 _SERIAL = frozenset(("serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"))
 
 
