@@ -18,6 +18,7 @@ from reconciler.sql.rules.base import (
     Hit,
     Rule,
     StatementContext,
+    Tree,
     alter_commands,
     alter_target,
     command_at,
@@ -77,11 +78,43 @@ _SAFE_ACTIONS = {
 }
 
 
+# storage parameters that only steer the planner, vacuum or how new rows and index entries are
+# laid out: set in the catalog under a SHARE UPDATE EXCLUSIVE lock (reads and writes go on), no
+# scan, no rewrite. Not the ones that change who sees what (a view's security_barrier and
+# security_invoker, check_option) or what logical decoding reads (user_catalog_table).
+_TUNING = re.compile(
+    r"(?:toast\.)?(?:autovacuum_\w+|fillfactor|toast_tuple_target|parallel_workers"
+    r"|log_autovacuum_min_duration|vacuum_index_cleanup|vacuum_truncate|deduplicate_items"
+    r"|fastupdate|gin_pending_list_limit|buffering|pages_per_range|autosummarize)"
+)
+
+
+def _tuning(cmd: Tree) -> bool:
+    """ALTER ... SET STATISTICS, a column's n_distinct, or a table's or index's tuning storage
+    parameters (_TUNING): statistics and layout for what comes next, nothing rewritten."""
+    subtype = cmd.get("subtype")
+    if subtype in ("AT_SetStatistics", "AT_SetOptions", "AT_ResetOptions"):
+        return True  # a column's statistics target, n_distinct (the only attribute options)
+    if subtype not in ("AT_SetRelOptions", "AT_ResetRelOptions"):
+        return False
+    options = [
+        o.get("DefElem") or {} for o in (cmd.get("def") or {}).get("List", {}).get("items") or ()
+    ]
+    return bool(options) and all(
+        _TUNING.fullmatch(
+            f"{o['defnamespace']}.{o.get('defname')}"
+            if o.get("defnamespace")
+            else str(o.get("defname"))
+        )
+        for o in options
+    )
+
+
 def _alter_ok(ctx: StatementContext) -> bool:
     commands = alter_commands(ctx.info)
     proven: set[str] | None = None
     for cmd in commands:
-        if cmd.get("subtype") in _SAFE_ACTIONS:
+        if cmd.get("subtype") in _SAFE_ACTIONS or _tuning(cmd):
             continue
         if cmd.get("subtype") == "AT_ColumnDefault" and cmd.get("def") is not None:
             continue  # SET DEFAULT: for rows inserted from now on; no scan, no rewrite
@@ -689,6 +722,13 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return  # rebuilt beside the old one, as CREATE INDEX CONCURRENTLY: no read or write waits
     if i.kind == "alter_table" and (ctx.is_new(alter_target(i)) or _alter_ok(ctx)):
         return
+    commands = alter_commands(i)
+    if (
+        i.kind in ("alter_index", "alter_materialized_view")
+        and commands
+        and all(map(_tuning, commands))
+    ):
+        return  # an index's or view's statistics target or tuning parameters
     con = i.tree.get("def") if i.node == "AlterDomainStmt" else None
     con = (con or {}).get("Constraint") or {}
     if i.node == "AlterDomainStmt" and i.tree.get("subtype") == "C" and con.get("skip_validation"):
@@ -724,7 +764,6 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return  # (not with a WITH that changes other rows on the way)
     if _constants_only(i):
         return  # SELECT 1: a no-op (a placeholder migration, a tool's "nothing to do")
-    commands = alter_commands(i)
     dropped = [
         str(c.get("name"))
         for c in commands

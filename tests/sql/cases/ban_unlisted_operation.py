@@ -5,6 +5,32 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # planner statistics and tuning storage parameters: catalog only, nothing scanned or rewritten
+    P(
+        "ban-unlisted-operation",
+        "ALTER TABLE event_search ALTER COLUMN room_id SET (n_distinct = -0.01);",
+    ),
+    P("ban-unlisted-operation", "ALTER TABLE t ALTER c RESET (n_distinct);"),
+    P("ban-unlisted-operation", "ALTER TABLE t ALTER c SET STATISTICS 500;"),
+    P(
+        "ban-unlisted-operation",
+        "ALTER TABLE t SET (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.01, "
+        "toast.autovacuum_enabled = false);",
+    ),
+    P("ban-unlisted-operation", "ALTER TABLE t RESET (fillfactor);"),
+    P("ban-unlisted-operation", "ALTER INDEX i SET (fillfactor = 80, deduplicate_items = off);"),
+    P("ban-unlisted-operation", "ALTER INDEX i ALTER COLUMN 1 SET STATISTICS 1000;"),
+    P("ban-unlisted-operation", "ALTER MATERIALIZED VIEW mv SET (autovacuum_enabled = false);"),
+    # ... but not who sees what, nor what logical decoding reads, nor a tuning one beside those
+    F("ban-unlisted-operation", "ALTER VIEW v SET (security_barrier = false);"),
+    F("ban-unlisted-operation", "ALTER VIEW v SET (security_invoker = true);"),
+    F("ban-unlisted-operation", "ALTER TABLE t SET (user_catalog_table = true);"),
+    F("ban-unlisted-operation", "ALTER TABLE t SET (fillfactor = 70, user_catalog_table = true);"),
+    F(
+        "ban-unlisted-operation",
+        "ALTER TABLE t ALTER c SET STATISTICS 100, ALTER c SET STORAGE EXTERNAL;",
+    ),
+    F("ban-unlisted-operation", "ALTER INDEX i ATTACH PARTITION i_2020;"),
     # a child of an existing table adds rows to its queries, past its unique constraints
     F("ban-unlisted-operation", "CREATE TABLE shadow_users () INHERITS (users);"),
     P(
