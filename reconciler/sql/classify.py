@@ -553,7 +553,13 @@ def _strings(arg: Any) -> list[str]:
 
 
 def _body_line(info: StatementInfo) -> int:
-    m = _DOLLAR_BODY.search(info.stmt.text) or _STRING.search(info.stmt.text)
+    text = info.stmt.text
+    m = _DOLLAR_BODY.search(text)
+    if m is None:  # the quoted string that is the body, not a LANGUAGE 'plpgsql' before it
+        body = next(iter(_strings(_option(info.tree, "as"))), None)
+        quoted = list(_STRING.finditer(text))
+        m = next((q for q in quoted if q.group(0)[1:-1].replace("''", "'") == body), None)
+        m = m or (quoted[0] if quoted else None)
     if not m:
         return info.stmt.line
     inner = m.start() + (len(m.group(1) or "") + 2 if m.group(0).startswith("$") else 1)
@@ -653,9 +659,12 @@ def _scalar_types(source: str, info: StatementInfo, spelled: bool = False) -> st
     if spelled:
         body = _spell_body(body)
     at = source.find(body) if body else -1
+    quoted = at < 0 and "'" in body  # an old-style body in '...', its quotes written twice
+    if quoted:
+        at = source.find(body.replace("'", "''"))
     if at < 0:
         return None
-    header, tail = source[:at], source[at + len(body) :]
+    header, tail = source[:at], source[at + len(body) + quoted * body.count("'") :]
     changed = False
     out: list[str] = []
     spans: list[tuple[int, int]] = []
@@ -725,7 +734,10 @@ def _scalar_types(source: str, info: StatementInfo, spelled: bool = False) -> st
             pos = semi + 1
         last = pos
     out.append(body[last:])
-    return header + "".join(out) + tail if changed else None
+    rewritten_body = "".join(out)
+    if quoted:
+        rewritten_body = rewritten_body.replace("'", "''")
+    return header + rewritten_body + tail if changed else None
 
 
 # a psql-style variable in a routine's body: psql leaves a dollar-quoted body alone, but the
@@ -969,7 +981,11 @@ def _children(info: StatementInfo, queries: list[tuple[str, int]]) -> list[State
             col = child.col if child.line > 1 else 1
             if child.line == 1 and 0 <= line - info.stmt.line < len(own_lines):
                 # PL/pgSQL gives lines only: find the statement's text on its line
-                found = own_lines[line - info.stmt.line].find(child.text.split("\n")[0][:40])
+                first = child.text.split("\n")[0][:40]
+                written = own_lines[line - info.stmt.line]
+                found = written.find(first)
+                if found < 0:  # (in a body quoted '...', its quotes are written twice)
+                    found = written.find(first.replace("'", "''"))
                 if found >= 0:
                     col = found + 1 + (info.stmt.col - 1 if line == info.stmt.line else 0)
             moved = Statement(

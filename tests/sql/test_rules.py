@@ -334,6 +334,26 @@ def test_clause_findings_point_at_the_clause() -> None:
     assert where["ban-update-without-where"] == (8, 3)
 
 
+def test_a_finding_in_a_quoted_body_is_on_its_line() -> None:
+    """A body written in '...' after LANGUAGE 'plpgsql' starts where the body does, not
+    where the language's name does."""
+    sql = (
+        "CREATE FUNCTION f() RETURNS void\n"
+        "  LANGUAGE 'plpgsql'\n"
+        "  AS '\n"
+        "BEGIN\n"
+        "  UPDATE t SET note = ''it''''s'';\n"
+        "END;';\n"
+        "DO LANGUAGE 'plpgsql' '\n"
+        "BEGIN\n"
+        "  DELETE FROM t WHERE note = ''it''''s'' OR true;\n"
+        "END;';\n" + ROLLBACK
+    )
+    where = located(sql)
+    assert where["ban-update-without-where"][0] == 5  # (a routine's findings: the line)
+    assert where["ban-delete"] == (9, 3)
+
+
 def test_a_comment_or_a_string_is_never_a_statement_or_a_clause() -> None:
     """What a regular expression over text would see, the parse tree does not."""
     sql = (
