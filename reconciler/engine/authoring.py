@@ -75,7 +75,14 @@ def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
     elif last is not None and last.filename.endswith(".up.sql"):
         # a golang-migrate history: the pair NNNN_name.up.sql and its .down.sql, which that
         # tool's `migrate down` runs and the reconciler never does
-        path = os.path.join(folder, filename.removesuffix(".sql") + ".up.sql")
+        stem = filename.removesuffix(".sql")
+        if len(last.version) >= 14:
+            # timestamped (golang-migrate's -format, pop's 20 digits as Ory's Kratos keeps
+            # them): the time, after every file there, another database's own files included
+            taken = [int(m[1]) for n in os.listdir(folder) if (m := re.match(r"^(\d+)_", n))]
+            now = datetime.now(UTC).strftime("%Y%m%d%H%M%S").ljust(len(last.version), "0")
+            stem = f"{max([int(now), *(t + 1 for t in taken)])}_{stem.split('_', 1)[1]}"
+        path = os.path.join(folder, stem + ".up.sql")
         down = path.removesuffix(".up.sql") + ".down.sql"
         with open(down, "x", encoding="utf-8") as f:
             f.write(

@@ -731,6 +731,17 @@ def _snake(desc: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", desc.lower()).strip("_") or "migration"
 
 
+# pop's (gobuffalo's, Ory's) <version>_<name>.<dialect>.up.sql and .down.sql: a database's
+# own file, which takes the place of the <version>_<name>.up.sql every database runs
+_DIALECT_FILE = re.compile(
+    r"^(?P<stem>(?P<version>\d+)_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?))"
+    r"\.(?P<dialect>postgres|postgresql|cockroach|mysql|mariadb|sqlite3?|mssql|sqlserver)"
+    r"\.(?P<way>up|down)\.sql$",
+    re.IGNORECASE,
+)
+_POSTGRES = ("postgres", "postgresql")
+
+
 def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:
     """(path, the name it is versioned by, what it is shown as) of a migration named by
     another tool's convention (a Flyway V file, graphile-migrate's 000001.sql, a Prisma or
@@ -743,6 +754,10 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
         first, *rest = re.split(r"[._]", flyway.group("version"))
         version = ".".join([f"{int(first):04d}", *(str(int(p)) for p in rest)])
         versioned = f"{version}_{_snake(flyway['desc'])}.sql"
+        return posixpath.join(desired_dir, name), versioned, name
+    dialect = _DIALECT_FILE.match(name)
+    if dialect is not None:  # (a PostgreSQL one: the others never reach here)
+        versioned = f"{_four(dialect['version'])}_{_snake(dialect['desc'])}.sql"
         return posixpath.join(desired_dir, name), versioned, name
     cased = _CASED.match(name)
     if cased is not None and MIGRATION_FILE.match(name) is None:
@@ -824,14 +839,40 @@ def _load_migrations(
             )
         )
         return []
+    present = set(names)
     seen: dict[tuple[int, ...], str] = {}  # 0008 and 00008 (and Flyway's 1 and 1.0) are one
     out: list[DesiredMigration] = []
     for name in sorted(names):
         if FLYWAY_UNDO_FILE.match(name):
             continue  # Flyway's undo of a V file: never run forward
+        dialect = _DIALECT_FILE.match(name)
+        if dialect is not None and (
+            dialect["way"] == "down" or dialect["dialect"].lower() not in _POSTGRES
+        ):
+            continue  # pop's (Ory's) undo files, and the files for other databases
         down = DOWN_FILE.match(name)
-        if down and f"{down.group('stem')}.up.sql" in names:
-            continue  # the undo of its .up.sql, which is the migration: never run
+        if down and (
+            f"{down['stem']}.up.sql" in present
+            or any(n.startswith(f"{down['stem']}.") and _DIALECT_FILE.match(n) for n in names)
+        ):
+            # the undo of its .up.sql, which is the migration, or of a version pop keeps
+            # for some databases only: never run
+            continue
+        up = _CASED.match(name)
+        if up and up["up"] and any(f"{name[:-7]}.{d}.up.sql" in present for d in _POSTGRES):
+            continue  # pop's file for every database, where PostgreSQL has its own
+        if name.endswith(".fizz"):
+            diags.append(
+                Diagnostic(
+                    "bad-file-name",
+                    f"{name} is a pop (gobuffalo) fizz migration, which is not SQL and would "
+                    "never run here",
+                    SourceLocation(posixpath.join(desired_dir, name)),
+                    "write it as SQL in <version>_<name>.up.sql (or .postgres.up.sql), as "
+                    "`soda generate sql` does",
+                )
+            )
+            continue
         other = _other_convention(desired_dir, name, files)
         if other is None and not name.endswith(".sql"):
             _nested(desired_dir, name, files, diags)

@@ -515,6 +515,20 @@ def test_new_keeps_a_folder_per_migration_history_in_its_layout(tmp_path: Path) 
     r = run_cli(gm, "validate", "--env", "dev", env={"RECONCILER_HOME": str(gm / "h")})
     assert "000002_add_b.down.sql" not in r.stdout  # the undo is not a migration
     assert "000002_add_b.up.sql" in r.stdout  # (its template's example statements are)
+    # a timestamped pop history (Ory's 20 digits): after every file there, another
+    # database's own included, and the pair is read back as the newest migration
+    pop = tmp_path / "pop"
+    (pop / "db").mkdir(parents=True)
+    (pop / "db/20191100000001000000_init.postgres.up.sql").write_text("CREATE TABLE a (id int);\n")
+    (pop / "db/29990101000000000000_late.mysql.up.sql").write_text("SELECT 1;\n")
+    (pop / "environments").mkdir()
+    (pop / "environments/dev.yaml").write_text(
+        "name: dev\ndatabase: {url_from_env: DATABASE_URL_DEV}\nmigrations: {dir: ../db}\n"
+    )
+    r = run_cli(pop, "new", "--env", "dev", "add_b", env={"RECONCILER_HOME": str(pop / "h")})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (pop / "db/29990101000000000001_add_b.up.sql").is_file()
+    assert (pop / "db/29990101000000000001_add_b.down.sql").is_file()
     for layout, inner in (("prisma", "migration.sql"), ("diesel", "up.sql")):
         root = tmp_path / layout
         first = "20990101000000_init" if layout == "prisma" else "2099-01-01-000000_init"

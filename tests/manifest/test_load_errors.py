@@ -482,6 +482,48 @@ def test_a_graphile_migrate_history_is_read_as_it_is_kept() -> None:
     assert "m/1_other.sql: error[duplicate-version]: version 0001 is used twice" in e
 
 
+def test_a_pop_history_runs_postgresql_files_and_never_other_databases() -> None:
+    """pop (gobuffalo, Ory's Kratos and Hydra) keeps <version>_<name>.up.sql for every
+    database and <version>_<name>.<dialect>.up.sql for one: PostgreSQL's own file takes the
+    place of the common one, another database's never runs, no .down.sql runs (a lone one
+    included), and a version only other databases have is no migration here."""
+    assert _read_as(
+        {
+            "20191100000001000000_identities.postgres.up.sql": "CREATE TABLE i (id uuid);\n",
+            "20191100000001000000_identities.postgres.down.sql": "DROP TABLE i;\n",
+            "20191100000001000000_identities.mysql.up.sql": "CREATE TABLE i (id char(36));\n",
+            "20191100000001000000_identities.sqlite3.up.sql": "CREATE TABLE i (id TEXT);\n",
+            "20191100000001000000_identities.cockroach.up.sql": "CREATE TABLE i (id UUID);\n",
+            "20191100000002000000_requests.up.sql": "CREATE TABLE r (id uuid);\n",
+            "20191100000002000000_requests.down.sql": "DROP TABLE r;\n",
+            "20191100000003000000_Add-Name.up.sql": "ALTER TABLE i ADD COLUMN n text;\n",
+            "20191100000003000000_Add-Name.postgres.up.sql": "ALTER TABLE i ADD n text NOT NULL;\n",
+            "20191100000004000000_only_mysql.mysql.up.sql": "ALTER TABLE i ENGINE=InnoDB;\n",
+            "20191100000005000000_undo.postgres.down.sql": "DROP TABLE r;\n",
+            "20191100000006000000_mysql_fix.mysql.up.sql": "ALTER TABLE i ENGINE=InnoDB;\n",
+            "20191100000006000000_mysql_fix.down.sql": "SELECT 1;\n",
+        }
+    ) == [
+        (
+            "20191100000001000000",
+            "identities",
+            "20191100000001000000_identities.postgres.up.sql",
+            False,
+        ),
+        ("20191100000002000000", "requests", "20191100000002000000_requests.up.sql", False),
+        (
+            "20191100000003000000",
+            "add_name",
+            "20191100000003000000_Add-Name.postgres.up.sql",
+            False,
+        ),
+    ]
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files["m/20191100000004000000_y.up.fizz"] = 'create_table("y") {}\n'
+    (e,) = errors(files)
+    assert "m/20191100000004000000_y.up.fizz: error[bad-file-name]:" in e and "fizz" in e
+
+
 def test_names_in_another_case_or_with_hyphens_are_read_as_snake_case() -> None:
     """20240103120000_AddUsers.sql and golang-migrate's 000002_Create-Posts.up.sql (its
     .down.sql beside it never runs) are migrations add_users and create_posts, _safe kept."""
