@@ -55,6 +55,8 @@ def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
             str(e), code="bad-name", hint="e.g. reconcile new add_user_prefs"
         ) from None
     last = max(versioned, key=lambda m: version_key(m.version), default=None)
+    if os.path.isfile(os.path.join(folder, "sqitch.plan")):
+        return _sqitch_add(folder, filename.split("_", 1)[1].removesuffix(".sql"), text)
     if last is not None and "/" in last.filename:
         # the history is kept a folder per migration (Prisma's, Diesel's): the new one too,
         # versioned by the time as those tools do (and after the newest, whatever the clock)
@@ -94,3 +96,49 @@ def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
     with open(path, "x", encoding="utf-8") as f:
         f.write(text)
     return path
+
+
+def _sqitch_add(folder: str, name: str, text: str) -> str:
+    """In a sqitch project, what `sqitch add` does: the change planned last in sqitch.plan
+    (after the newest, requiring nothing), its deploy script from the template, and revert
+    and verify scripts for sqitch's own commands (the reconciler runs only the deploy one).
+    The planner is git's user, as sqitch takes it. Returns the deploy script's path."""
+    import getpass
+    import subprocess
+
+    plan = os.path.join(folder, "sqitch.plan")
+    with open(plan, encoding="utf-8") as f:
+        planned = f.read()
+    if re.search(rf"(?m)^\s*[+]?{re.escape(name)}(?:\s|$)", planned):
+        raise ReconcilerError(
+            f"sqitch.plan already plans a change {name}",
+            code="bad-name",
+            hint="pick another name, or rework it with `sqitch rework` (tag the plan first)",
+        )
+
+    def git(key: str) -> str:
+        try:
+            out = subprocess.run(
+                ["git", "config", key], cwd=folder, capture_output=True, text=True, timeout=5
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    who = git("user.name") or getpass.getuser()
+    email = git("user.email") or f"{getpass.getuser()}@localhost"
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    scripts = {
+        "deploy": text,
+        "revert": f"-- Revert {name}: sqitch's `sqitch revert` runs this, the reconciler never\n"
+        "-- does (write the same steps in the deploy script's rollback section).\n",
+        "verify": f"-- Verify {name}: sqitch's `sqitch verify` runs this, the reconciler never does.\n",
+    }
+    for kind, body in scripts.items():
+        os.makedirs(os.path.join(folder, kind), exist_ok=True)
+        with open(os.path.join(folder, kind, f"{name}.sql"), "x", encoding="utf-8") as f:
+            f.write(body)
+    with open(plan, "a", encoding="utf-8") as f:
+        f.write("" if planned.endswith("\n") or not planned else "\n")
+        f.write(f"{name} {now} {who} <{email}> # {name.replace('_', ' ')}\n")
+    return os.path.join(folder, "deploy", f"{name}.sql")

@@ -819,29 +819,75 @@ def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) 
         )
 
 
-def _load_migrations(
-    desired_dir: str,
-    files: Files,
-    diags: list[Diagnostic],
-    where: SourceLocation,
-    within: Callable[[str, SourceLocation | None], bool] | None = None,
-    placeholders: Placeholders | None = None,
-) -> list[DesiredMigration]:
-    try:
-        names = files.listdir(desired_dir)
-    except (FileNotFoundError, NotADirectoryError):
-        diags.append(
-            Diagnostic(
-                "missing-file",
-                f"migrations folder {desired_dir} does not exist",
-                where,
-                "create it, or fix migrations.dir",
+# a change line of a sqitch.plan: its name (a leading + deploys it, a - reverts it), then its
+# [dependencies], its time, its planner and a # note
+_SQITCH_CHANGE = re.compile(r"^(?P<sign>[+-]?)(?P<name>[^\s\[#@:]+)(?:\s|$)")
+_SQITCH_TAG = re.compile(r"^@(?P<tag>[^\s#]+)")
+
+
+def _sqitch_changes(
+    desired_dir: str, files: Files, diags: list[Diagnostic]
+) -> Iterator[tuple[str, tuple[str, str] | None]]:
+    """The deploy scripts of a sqitch project (sqitch.plan in the folder), in the plan's
+    order: the Nth change is version N (0001, 0002, ...), named after the change. A change the
+    plan reworks later ran, up to the rework, as deploy/<change>@<the tag after it>.sql, as
+    sqitch keeps it; revert/ and verify/ scripts never run here."""
+    plan_path = posixpath.join(desired_dir, "sqitch.plan")
+    text = _read(files, plan_path, diags, SourceLocation(plan_path), "sqitch plan")
+    if text is None:
+        return
+    entries: list[tuple[int, str]] = []  # (line, change name), in plan order
+    tags: list[tuple[int, str]] = []  # (how many changes came before it, tag)
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", "%")):
+            continue  # comments and pragmas (%project=..., %syntax-version=...)
+        tag = _SQITCH_TAG.match(line)
+        if tag is not None:
+            tags.append((len(entries), tag["tag"]))
+            continue
+        change = _SQITCH_CHANGE.match(line)
+        if change is None or change["sign"] == "-":
+            diags.append(
+                Diagnostic(
+                    "bad-file-name",
+                    f"cannot read this line of the sqitch plan as a change to deploy: {line[:60]!r}",
+                    SourceLocation(plan_path, lineno, 1),
+                    "write a change as `name [dependencies] time planner <email> # note`, as "
+                    "`sqitch add` does (a reverting `-name` line is not run here: remove the "
+                    "change's line instead)",
+                )
             )
-        )
-        return []
+            continue
+        entries.append((lineno, change["name"]))
+    for n, (lineno, name) in enumerate(entries):
+        script = f"{name}.sql"
+        if any(later == name for _, later in entries[n + 1 :]):
+            # reworked later: this one is kept as <change>@<the first tag after it>.sql
+            after = next((t for count, t in tags if count > n), None)
+            if after is None:
+                diags.append(
+                    Diagnostic(
+                        "bad-file-name",
+                        f"change {name} is planned again later without a tag between: sqitch "
+                        "cannot tell its two scripts apart",
+                        SourceLocation(plan_path, lineno, 1),
+                        "tag the plan (`sqitch tag`) before reworking a change",
+                    )
+                )
+                continue
+            script = f"{name}@{after}.sql"
+        versioned = f"{n + 1:04d}_{_snake(name)}.sql"
+        yield posixpath.join(desired_dir, "deploy", script), (versioned, posixpath.basename(script))
+
+
+def _candidates(
+    desired_dir: str, names: list[str], files: Files, diags: list[Diagnostic]
+) -> Iterator[tuple[str, tuple[str, str] | None]]:
+    """(path, (the name it is versioned by, what it is shown as) or None) of each migration
+    file in a folder, in the name order of the folder; what never runs forward (undo files,
+    other databases' files) is passed over, what cannot run is reported."""
     present = set(names)
-    seen: dict[tuple[int, ...], str] = {}  # 0008 and 00008 (and Flyway's 1 and 1.0) are one
-    out: list[DesiredMigration] = []
     for name in sorted(names):
         if FLYWAY_UNDO_FILE.match(name):
             continue  # Flyway's undo of a V file: never run forward
@@ -877,7 +923,37 @@ def _load_migrations(
         if other is None and not name.endswith(".sql"):
             _nested(desired_dir, name, files, diags)
             continue
-        path, named = (other[0], other[1:]) if other else (posixpath.join(desired_dir, name), None)
+        yield (other[0], other[1:]) if other else (posixpath.join(desired_dir, name), None)
+
+
+def _load_migrations(
+    desired_dir: str,
+    files: Files,
+    diags: list[Diagnostic],
+    where: SourceLocation,
+    within: Callable[[str, SourceLocation | None], bool] | None = None,
+    placeholders: Placeholders | None = None,
+) -> list[DesiredMigration]:
+    try:
+        names = files.listdir(desired_dir)
+    except (FileNotFoundError, NotADirectoryError):
+        diags.append(
+            Diagnostic(
+                "missing-file",
+                f"migrations folder {desired_dir} does not exist",
+                where,
+                "create it, or fix migrations.dir",
+            )
+        )
+        return []
+    seen: dict[tuple[int, ...], str] = {}  # 0008 and 00008 (and Flyway's 1 and 1.0) are one
+    out: list[DesiredMigration] = []
+    candidates = (
+        _sqitch_changes(desired_dir, files, diags)
+        if "sqitch.plan" in names
+        else _candidates(desired_dir, names, files, diags)
+    )
+    for path, named in candidates:
         if within is not None and not within(path, SourceLocation(path)):
             continue
         loaded = load_migration_file(path, files, diags, named=named, placeholders=placeholders)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -529,6 +530,30 @@ def test_new_keeps_a_folder_per_migration_history_in_its_layout(tmp_path: Path) 
     assert r.returncode == 0, r.stdout + r.stderr
     assert (pop / "db/29990101000000000001_add_b.up.sql").is_file()
     assert (pop / "db/29990101000000000001_add_b.down.sql").is_file()
+    # a sqitch project: the change planned last, its deploy script from the template, revert
+    # and verify scripts for sqitch's own commands; the plan then reads it as the newest
+    sq = tmp_path / "sq"
+    (sq / "db/deploy").mkdir(parents=True)
+    (sq / "db/sqitch.plan").write_text(
+        "%project=forum\n\ninit 2024-01-01T00:00:00Z Ann <ann@example.org> # init\n"
+    )
+    (sq / "db/deploy/init.sql").write_text("CREATE TABLE a (id bigint);\n")
+    (sq / "environments").mkdir()
+    (sq / "environments/dev.yaml").write_text(
+        "name: dev\ndatabase: {url_from_env: DATABASE_URL_DEV}\nmigrations: {dir: ../db}\n"
+    )
+    home = {"RECONCILER_HOME": str(sq / "h"), "HOME": str(sq), "XDG_CONFIG_HOME": str(sq)}
+    r = run_cli(sq, "new", "--env", "dev", "add_b", env=home)
+    assert r.returncode == 0, r.stdout + r.stderr
+    last = (sq / "db/sqitch.plan").read_text().splitlines()[-1]
+    assert re.fullmatch(r"add_b \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ .+ <.+@.+> # add b", last), last
+    assert all(
+        (sq / "db" / kind / "add_b.sql").is_file() for kind in ("deploy", "revert", "verify")
+    )
+    r = run_cli(sq, "validate", "--env", "dev", env=home)
+    assert "db/deploy/add_b.sql:" in r.stdout and "revert/add_b.sql" not in r.stdout, r.stdout
+    r = run_cli(sq, "new", "--env", "dev", "add_b", env=home)  # planned already
+    assert r.returncode != 0 and "already plans a change add_b" in r.stdout + r.stderr
     for layout, inner in (("prisma", "migration.sql"), ("diesel", "up.sql")):
         root = tmp_path / layout
         first = "20990101000000_init" if layout == "prisma" else "2099-01-01-000000_init"

@@ -524,6 +524,47 @@ def test_a_pop_history_runs_postgresql_files_and_never_other_databases() -> None
     assert "m/20191100000004000000_y.up.fizz: error[bad-file-name]:" in e and "fizz" in e
 
 
+def test_a_sqitch_project_deploys_in_the_plans_order() -> None:
+    """With sqitch.plan in the folder, its changes are the migrations, in the plan's order
+    (version N for the Nth), each its deploy/<change>.sql; a change the plan reworks after a
+    tag ran as deploy/<change>@<tag>.sql up to the rework; revert/ and verify/ never run;
+    a line the plan cannot be read by is a located error."""
+    files = tree(m__0001_init_DOT_sql=None)
+    plan = (
+        "%syntax-version=1.0.0\n%project=forum\n\n"
+        "# the schema first\n"
+        "appschema 2024-01-01T00:00:00Z Ann <ann@example.org> # schema\n"
+        "users [appschema] 2024-01-02T00:00:00Z Ann <ann@example.org> # users\n"
+        "@v1.0 2024-01-03T00:00:00Z Ann <ann@example.org> # first release\n\n"
+        "Add-Posts [users] 2024-01-04T00:00:00Z Ann <ann@example.org> # posts\n"
+        "users [users@v1.0] 2024-01-05T00:00:00Z Ann <ann@example.org> # users again\n"
+    )
+    files.files.update(
+        {
+            "m/sqitch.plan": plan,
+            "m/deploy/appschema.sql": "BEGIN;\nCREATE SCHEMA app;\nCOMMIT;\n",
+            "m/deploy/users@v1.0.sql": "CREATE TABLE app.users (id bigint);\n",
+            "m/deploy/Add-Posts.sql": "CREATE TABLE app.posts (id bigint);\n",
+            "m/deploy/users.sql": "ALTER TABLE app.users ADD COLUMN name text;\n",
+            "m/revert/appschema.sql": "DROP SCHEMA app;\n",
+            "m/verify/appschema.sql": "SELECT 1/count(*) FROM pg_namespace WHERE nspname = 'app';\n",
+        }
+    )
+    d = load_environment("env/dev.yaml", files)
+    assert [(m.version, m.name, m.filename) for m in d.migrations] == [
+        ("0001", "appschema", "appschema.sql"),
+        ("0002", "users", "users@v1.0.sql"),
+        ("0003", "add_posts", "Add-Posts.sql"),
+        ("0004", "users", "users.sql"),
+    ]
+    assert [s.text for s in d.migrations[0].source.statements] == ["CREATE SCHEMA app"]
+    files.files["m/sqitch.plan"] = plan + "-users 2024-01-06T00:00:00Z Ann <ann@example.org>\n"
+    (e,) = errors(files)
+    assert e.startswith("m/sqitch.plan:11:1: error[bad-file-name]:"), e
+    files.files["m/sqitch.plan"] = plan.replace("@v1.0 ", "# @v1.0 ")
+    assert any("m/sqitch.plan:6:1: error[bad-file-name]" in e for e in errors(files))
+
+
 def test_names_in_another_case_or_with_hyphens_are_read_as_snake_case() -> None:
     """20240103120000_AddUsers.sql and golang-migrate's 000002_Create-Posts.up.sql (its
     .down.sql beside it never runs) are migrations add_users and create_posts, _safe kept."""
