@@ -888,6 +888,7 @@ def _candidates(
     file in a folder, in the name order of the folder; what never runs forward (undo files,
     other databases' files) is passed over, what cannot run is reported."""
     present = set(names)
+    prisma_seen: dict[str, int] = {}  # a Prisma folder's timestamp -> how many had it before
     for name in sorted(names):
         if FLYWAY_UNDO_FILE.match(name):
             continue  # Flyway's undo of a V file: never run forward
@@ -923,6 +924,15 @@ def _candidates(
         if other is None and not name.endswith(".sql"):
             _nested(desired_dir, name, files, diags)
             continue
+        if other is not None and other[0].endswith("/migration.sql"):
+            # Prisma tells folders of one timestamp apart by their whole names, in name
+            # order: the second of them is version <timestamp>.1, the third .2, ... (after
+            # the first, before the next timestamp), as Flyway's dotted versions order
+            version, rest = other[1].split("_", 1)
+            again = prisma_seen.get(version, -1) + 1
+            prisma_seen[version] = again
+            if again:
+                other = (other[0], f"{version}.{again}_{rest}", other[2])
         yield (other[0], other[1:]) if other else (posixpath.join(desired_dir, name), None)
 
 
@@ -965,19 +975,6 @@ def _load_migrations(
                 "renumber one of them (reconcile new picks the next free number); versions "
                 "compare as numbers, so 0008 and 00008 are the same"
             )
-            if path.endswith("/migration.sql") and loaded.version.isdigit():
-                # Prisma tells such folders apart by their whole names, this tool by the
-                # timestamp: the next free one is suggested
-                free = int(loaded.version) + 1
-                while any(n.startswith(f"{free}_") for n in names):
-                    free += 1
-                folder = posixpath.basename(posixpath.dirname(path))
-                hint = (
-                    "Prisma tells folders with one timestamp apart by their whole names; here "
-                    "the timestamp is the version: rename this folder to "
-                    f"{free}{folder[folder.index('_') :]}, the next free one (a database "
-                    "Prisma brought this far is adopted with `reconcile repair --baseline`)"
-                )
             diags.append(
                 Diagnostic(
                     "duplicate-version",

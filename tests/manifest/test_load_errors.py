@@ -418,20 +418,30 @@ def _read_as_folders(folders: list[str]) -> list[tuple[str, str]]:
     return [(version, name) for version, name, _, _ in read]
 
 
-def test_two_prisma_folders_with_one_timestamp_are_told_which_to_rename() -> None:
-    """Prisma tells them apart by the whole name; here the timestamp is the version: the
-    error names the folder's next free timestamp."""
+def test_prisma_folders_with_one_timestamp_run_in_prisma_order() -> None:
+    """Prisma tells them apart by the whole name, in name order (LiteLLM's history has ten
+    such pairs): the second is version <timestamp>.1, the third .2, each after the one
+    before and before the next timestamp; each is named by its folder."""
     files = tree(m__0001_init_DOT_sql=None)
     files.files.update(
         {
             "m/20230101000000_init/migration.sql": "CREATE TABLE a (id bigint);\n",
             "m/20230101000000_more/migration.sql": "CREATE TABLE b (id bigint);\n",
-            "m/20230101000001_taken/migration.sql": "CREATE TABLE c (id bigint);\n",
+            "m/20230101000000_most/migration.sql": "CREATE TABLE d (id bigint);\n",
+            "m/20230101000001_next/migration.sql": "CREATE TABLE c (id bigint);\n",
         }
     )
-    errs = [e for e in errors(files) if "duplicate-version" in e]
-    assert len(errs) == 1 and "m/20230101000000_more/migration.sql:" in errs[0], errs
-    assert "rename this folder to 20230101000002_more" in errs[0], errs
+    d = load_environment("env/dev.yaml", files)
+    assert [(m.version, m.name, m.stem) for m in d.migrations] == [
+        ("20230101000000", "init", "20230101000000_init"),
+        ("20230101000000.1", "more", "20230101000000_more"),
+        ("20230101000000.2", "most", "20230101000000_most"),
+        ("20230101000001", "next", "20230101000001_next"),
+    ]
+    assert d.migrations[2].is_named("20230101000000_most")
+    # (a plain file of one version with a folder's is still two names for one version)
+    files.files["m/20230101000001_other.sql"] = "SELECT 1;\n"
+    assert any("error[duplicate-version]" in e for e in errors(files))
 
 
 def _read_as(named: dict[str, str]) -> list[tuple[str, str, str, bool]]:
