@@ -573,6 +573,7 @@ def load_migration_file(
     any_name: bool = False,
     named: tuple[str, str] | None = None,
     placeholders: Placeholders | None = None,
+    flyway_conf: bool = False,
 ) -> DesiredMigration | None:
     """One migration file: name, encoding, size, splitting. Problems go to ``diags``.
 
@@ -581,7 +582,8 @@ def load_migration_file(
     no version, and it is "safe" when it ends in _safe.sql. ``named`` is (the name it is
     versioned by, what it is shown as) for a migration in another tool's convention (Prisma's
     <version>_<name>/migration.sql, Flyway's V<n>__<description>.sql). With ``placeholders``
-    the text is read with them replaced: what is checked, checksummed and run."""
+    the text is read with them replaced: what is checked, checksummed and run. With
+    ``flyway_conf`` a Flyway script's <file>.conf beside it is read too (_flyway_conf)."""
     name = named[0] if named else posixpath.basename(path)
     m = (_VERSIONED if named else MIGRATION_FILE).match(name)
     callback = _FLYWAY_CALLBACK.match(name) if not m and not any_name else None
@@ -640,7 +642,7 @@ def load_migration_file(
         text = placeholders.replace(text, path, named[1] if named else name, diags)
         if text is None:
             return None
-    src = parse_migration(path, text)
+    src = parse_migration(path, text, _flyway_conf(files, path) if flyway_conf else None)
     diags.extend(src.errors)
     # another tool's history may hold files with nothing to run (Prisma writes "-- This is
     # an empty migration."): they are recorded as applied, as that tool did; in our own
@@ -740,6 +742,23 @@ _DIALECT_FILE = re.compile(
     re.IGNORECASE,
 )
 _POSTGRES = ("postgres", "postgresql")
+
+
+_EXECUTE_IN_TRANSACTION_FALSE = re.compile(
+    r"^\s*executeInTransaction\s*[=:\s]\s*false\s*$", re.IGNORECASE | re.MULTILINE
+)
+
+
+def _flyway_conf(files: Files, path: str) -> str | None:
+    """Flyway's per-script configuration (V3__x.sql.conf beside V3__x.sql): with
+    ``executeInTransaction=false`` the script runs statement by statement, as said there."""
+    try:
+        text = files.read_text(path + ".conf")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if _EXECUTE_IN_TRANSACTION_FALSE.search(text) is None:
+        return None
+    return f"-- {posixpath.basename(path)}.conf: executeInTransaction=false"
 
 
 def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:
@@ -958,6 +977,7 @@ def _load_migrations(
         return []
     seen: dict[tuple[int, ...], str] = {}  # 0008 and 00008 (and Flyway's 1 and 1.0) are one
     out: list[DesiredMigration] = []
+    confs = {n for n in names if n.endswith(".sql.conf")}  # Flyway's per-script settings
     candidates = (
         _sqitch_changes(desired_dir, files, diags)
         if "sqitch.plan" in names
@@ -966,7 +986,14 @@ def _load_migrations(
     for path, named in candidates:
         if within is not None and not within(path, SourceLocation(path)):
             continue
-        loaded = load_migration_file(path, files, diags, named=named, placeholders=placeholders)
+        loaded = load_migration_file(
+            path,
+            files,
+            diags,
+            named=named,
+            placeholders=placeholders,
+            flyway_conf=f"{posixpath.basename(path)}.conf" in confs,
+        )
         if loaded is None:
             continue
         key = version_key(loaded.version)

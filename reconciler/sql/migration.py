@@ -151,7 +151,7 @@ _OTHER_TOOL_DOWN = re.compile(
 # ... and its way of saying the file runs outside a transaction
 _OTHER_TOOL_UP_NO_TX = re.compile(
     r"^(?:migrate:up\b.*\btransaction:\s*false|\+goose\s+no\s+transaction"
-    r"|\+migrate\s+up\b.*\bnotransaction)\b",
+    r"|\+migrate\s+up\b.*\bnotransaction|atlas:txmode\s+none)\b",
     re.I,
 )
 
@@ -195,7 +195,10 @@ def _unwrapped(statements: list[Statement]) -> list[Statement]:
     return kept
 
 
-def parse_migration(path: str, text: str) -> MigrationSource:
+def parse_migration(path: str, text: str, no_transaction: str | None = None) -> MigrationSource:
+    """A migration file read: its statements, header, rollback section and directives.
+    ``no_transaction`` is another tool's way, outside the file, of saying it runs statement
+    by statement (Flyway's ``executeInTransaction=false`` in its .sql.conf), as said there."""
     # a byte-order mark, as some Windows editors write, is no part of the SQL (PostgreSQL would
     # reject it) nor of the checksum (re-saving a file with one does not edit it)
     text = text.removeprefix("\ufeff")
@@ -215,6 +218,8 @@ def parse_migration(path: str, text: str) -> MigrationSource:
         statements = [s for s in split.statements if s.line < down.line]
         undo = [s for s in split.statements if s.line > down.line]
         rollback.extend(f"{n}. {' '.join(s.text.split())};" for n, s in enumerate(undo, 1))
+    if no_transaction:
+        directives["no-transaction"] = no_transaction
     for c in split.comments:
         if c.own_line and _OTHER_TOOL_UP_NO_TX.match(c.text):
             directives.setdefault("no-transaction", f"-- {c.text}")

@@ -730,3 +730,28 @@ def test_a_flyway_callback_is_named_not_ignored(name: str, advice: str) -> None:
     (e,) = errors(MemoryFiles({**files.files, f"m/{name}": "SELECT 1;\n"}))
     assert e.startswith(f"m/{name}: error[flyway-callback]: {name} is a Flyway callback"), e
     assert advice in e
+
+
+def test_a_flyway_script_conf_saying_no_transaction_is_honoured() -> None:
+    """Flyway's V3__x.sql.conf beside V3__x.sql with executeInTransaction=false runs the
+    script statement by statement (what ALTER TYPE ... ADD VALUE then its use needs); any
+    other conf, or none, leaves it in its transaction."""
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files.update(
+        {
+            "m/V1__enum.sql": "ALTER TYPE mood ADD VALUE 'meh';\nUPDATE t SET m = 'meh' WHERE id = 1;\n",
+            "m/V1__enum.sql.conf": "# per-script settings\nexecuteInTransaction = false\n",
+            "m/V2__plain.sql": "CREATE TABLE a (id bigint);\n",
+            "m/V2__plain.sql.conf": "encoding=UTF-8\n",
+            "m/V3__more.sql": "CREATE TABLE b (id bigint);\n",
+        }
+    )
+    d = load_environment("env/dev.yaml", files)
+    assert [(m.version, m.source.no_transaction) for m in d.migrations] == [
+        ("0001", True),
+        ("0002", False),
+        ("0003", False),
+    ]
+    assert d.migrations[0].source.no_transaction_reason == (
+        "-- V1__enum.sql.conf: executeInTransaction=false"
+    )

@@ -276,7 +276,12 @@ def test_another_tools_down_section_is_the_rollback_and_never_runs(text: str) ->
 
 @pytest.mark.parametrize(
     "marker",
-    ["-- migrate:up transaction:false", "-- +goose NO TRANSACTION", "-- +migrate Up notransaction"],
+    [
+        "-- migrate:up transaction:false",
+        "-- +goose NO TRANSACTION",
+        "-- +migrate Up notransaction",
+        "-- atlas:txmode none",
+    ],
 )
 def test_another_tools_no_transaction_marker_is_honoured(marker: str) -> None:
     src = parse_migration("m/0001_c.sql", f"{marker}\nUPDATE t SET a = 1 WHERE id < 10;\n")
