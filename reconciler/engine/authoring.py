@@ -58,17 +58,26 @@ def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
     if os.path.isfile(os.path.join(folder, "sqitch.plan")):
         return _sqitch_add(folder, filename.split("_", 1)[1].removesuffix(".sql"), text)
     if last is not None and "/" in last.filename:
-        # the history is kept a folder per migration (Prisma's, Diesel's): the new one too,
-        # versioned by the time as those tools do (and after the newest, whatever the clock)
+        # the history is kept a folder per migration (Prisma's, Diesel's, Hasura's): the new
+        # one too, versioned by the time as those tools do (after the newest, whatever the
+        # clock)
         inner = last.filename.rpartition("/")[2]
-        stamp = max(
-            int(datetime.now(UTC).strftime("%Y%m%d%H%M%S")), version_key(last.version)[0] + 1
-        )
-        version = str(stamp)
-        if inner == "up.sql":  # Diesel: 2023-01-02-030405_name
-            version = f"{version[:4]}-{version[4:6]}-{version[6:8]}-{version[8:]}"
+        now = datetime.now(UTC)
+        newest = version_key(last.version)[0]
+        if len(str(newest)) == 13:  # Hasura's: milliseconds since 1970, 1612345678901_name
+            version = str(max(int(now.timestamp() * 1000), newest + 1))
+        else:
+            version = str(max(int(now.strftime("%Y%m%d%H%M%S")), newest + 1))
+            if re.match(r"\d{4}-\d\d-\d\d-\d{6}_", last.filename):  # Diesel's dashes
+                version = f"{version[:4]}-{version[4:6]}-{version[6:8]}-{version[8:]}"
         path = os.path.join(folder, f"{version}_{filename.split('_', 1)[1].removesuffix('.sql')}")
         os.mkdir(path)
+        if inner == "up.sql":  # (Diesel and Hasura keep the undo beside it)
+            with open(os.path.join(path, "down.sql"), "x", encoding="utf-8") as f:
+                f.write(
+                    "-- The undo of up.sql, for this tool's own down command: the reconciler\n"
+                    "-- never runs it (write the same steps in up.sql's rollback section).\n"
+                )
         path = os.path.join(path, inner)
     elif last is not None and re.match(r"^V\d+(?:[._]\d+)*__", last.filename):
         # a Flyway history: the next V<n>__<description>.sql (after V1.4, V2)
@@ -82,8 +91,8 @@ def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
             # timestamped (golang-migrate's -format, pop's 20 digits as Ory's Kratos keeps
             # them): the time, after every file there, another database's own files included
             taken = [int(m[1]) for n in os.listdir(folder) if (m := re.match(r"^(\d+)_", n))]
-            now = datetime.now(UTC).strftime("%Y%m%d%H%M%S").ljust(len(last.version), "0")
-            stem = f"{max([int(now), *(t + 1 for t in taken)])}_{stem.split('_', 1)[1]}"
+            stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S").ljust(len(last.version), "0")
+            stem = f"{max([int(stamp), *(t + 1 for t in taken)])}_{stem.split('_', 1)[1]}"
         path = os.path.join(folder, stem + ".up.sql")
         down = path.removesuffix(".up.sql") + ".down.sql"
         with open(down, "x", encoding="utf-8") as f:

@@ -554,9 +554,14 @@ def test_new_keeps_a_folder_per_migration_history_in_its_layout(tmp_path: Path) 
     assert "db/deploy/add_b.sql:" in r.stdout and "revert/add_b.sql" not in r.stdout, r.stdout
     r = run_cli(sq, "new", "--env", "dev", "add_b", env=home)  # planned already
     assert r.returncode != 0 and "already plans a change add_b" in r.stdout + r.stderr
-    for layout, inner in (("prisma", "migration.sql"), ("diesel", "up.sql")):
+    # (Hasura numbers its folders by the millisecond: 4102444800000 is 2100-01-01)
+    firsts = {
+        "prisma": ("20990101000000_init", "migration.sql", "20990101000001_add_b"),
+        "diesel": ("2099-01-01-000000_init", "up.sql", "2099-01-01-000001_add_b"),
+        "hasura": ("4102444800000_init", "up.sql", "4102444800001_add_b"),
+    }
+    for layout, (first, inner, second) in firsts.items():
         root = tmp_path / layout
-        first = "20990101000000_init" if layout == "prisma" else "2099-01-01-000000_init"
         (root / "migrations" / first).mkdir(parents=True)
         (root / "migrations" / first / inner).write_text("CREATE TABLE a (id bigint);\n")
         (root / "environments").mkdir()
@@ -569,8 +574,8 @@ def test_new_keeps_a_folder_per_migration_history_in_its_layout(tmp_path: Path) 
         made = sorted(
             p.relative_to(root / "migrations").as_posix() for p in root.glob("migrations/*/*.sql")
         )
-        second = "20990101000001_add_b" if layout == "prisma" else "2099-01-01-000001_add_b"
-        assert made == sorted([f"{first}/{inner}", f"{second}/{inner}"]), made
+        undo = [f"{second}/down.sql"] if inner == "up.sql" else []  # (never run here)
+        assert made == sorted([f"{first}/{inner}", f"{second}/{inner}", *undo]), made
 
 
 def test_a_missing_file_named_again_once_it_exists_is_read(tmp_path: Path) -> None:
