@@ -18,9 +18,11 @@ from reconciler.errors import Diagnostic, ManifestError, SourceLocation
 from reconciler.manifest.desired import ConfigEntry, Desired, DesiredMigration, ForumNode
 from reconciler.manifest.fs import Files
 from reconciler.sql.migration import (
+    DIALECT_FILE,
     DOWN_FILE,
     FLYWAY_UNDO_FILE,
     MIGRATION_FILE,
+    POSTGRES_DIALECTS,
     REPEATABLE,
     is_repeatable,
     parse_migration,
@@ -733,17 +735,6 @@ def _snake(desc: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", desc.lower()).strip("_") or "migration"
 
 
-# pop's (gobuffalo's, Ory's) <version>_<name>.<dialect>.up.sql and .down.sql: a database's
-# own file, which takes the place of the <version>_<name>.up.sql every database runs
-_DIALECT_FILE = re.compile(
-    r"^(?P<stem>(?P<version>\d+)_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?))"
-    r"\.(?P<dialect>postgres|postgresql|cockroach|mysql|mariadb|sqlite3?|mssql|sqlserver)"
-    r"\.(?P<way>up|down)\.sql$",
-    re.IGNORECASE,
-)
-_POSTGRES = ("postgres", "postgresql")
-
-
 _EXECUTE_IN_TRANSACTION_FALSE = re.compile(
     r"^\s*executeInTransaction\s*[=:\s]\s*false\s*$", re.IGNORECASE | re.MULTILINE
 )
@@ -774,7 +765,7 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
         version = ".".join([f"{int(first):04d}", *(str(int(p)) for p in rest)])
         versioned = f"{version}_{_snake(flyway['desc'])}.sql"
         return posixpath.join(desired_dir, name), versioned, name
-    dialect = _DIALECT_FILE.match(name)
+    dialect = DIALECT_FILE.match(name)
     if dialect is not None:  # (a PostgreSQL one: the others never reach here)
         versioned = f"{_four(dialect['version'])}_{_snake(dialect['desc'])}.sql"
         return posixpath.join(desired_dir, name), versioned, name
@@ -911,21 +902,21 @@ def _candidates(
     for name in sorted(names):
         if FLYWAY_UNDO_FILE.match(name):
             continue  # Flyway's undo of a V file: never run forward
-        dialect = _DIALECT_FILE.match(name)
+        dialect = DIALECT_FILE.match(name)
         if dialect is not None and (
-            dialect["way"] == "down" or dialect["dialect"].lower() not in _POSTGRES
+            dialect["way"] == "down" or dialect["dialect"].lower() not in POSTGRES_DIALECTS
         ):
             continue  # pop's (Ory's) undo files, and the files for other databases
         down = DOWN_FILE.match(name)
         if down and (
             f"{down['stem']}.up.sql" in present
-            or any(n.startswith(f"{down['stem']}.") and _DIALECT_FILE.match(n) for n in names)
+            or any(n.startswith(f"{down['stem']}.") and DIALECT_FILE.match(n) for n in names)
         ):
             # the undo of its .up.sql, which is the migration, or of a version pop keeps
             # for some databases only: never run
             continue
         up = _CASED.match(name)
-        if up and up["up"] and any(f"{name[:-7]}.{d}.up.sql" in present for d in _POSTGRES):
+        if up and up["up"] and any(f"{name[:-7]}.{d}.up.sql" in present for d in POSTGRES_DIALECTS):
             continue  # pop's file for every database, where PostgreSQL has its own
         if name.endswith(".fizz"):
             diags.append(

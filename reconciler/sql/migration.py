@@ -67,6 +67,16 @@ MIGRATION_FILE = re.compile(
 # checked once, not once per pattern: a 25,000-statement seed file is checked per statement)
 # the undo half of a golang-migrate pair: never run; its .up.sql is the migration
 DOWN_FILE = re.compile(r"^(?P<stem>\d+_[A-Za-z0-9][A-Za-z0-9_-]*?)\.down\.sql$")
+# pop's (gobuffalo's, Ory's) <version>_<name>.<dialect>.up.sql and .down.sql: a database's
+# own file, which takes the place of the <version>_<name>.up.sql every database runs; only
+# POSTGRES_DIALECTS' up files run here
+DIALECT_FILE = re.compile(
+    r"^(?P<stem>(?P<version>\d+)_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?))"
+    r"\.(?P<dialect>postgres|postgresql|cockroach|mysql|mariadb|sqlite3?|mssql|sqlserver)"
+    r"\.(?P<way>up|down)\.sql$",
+    re.IGNORECASE,
+)
+POSTGRES_DIALECTS = ("postgres", "postgresql")
 # Flyway's undo of a versioned file (U<version>__<description>.sql): never run forward
 FLYWAY_UNDO_FILE = re.compile(r"^U\d+(?:[._]\d+)*__.+\.sql$")
 

@@ -475,6 +475,17 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
     assert r.returncode == 0 and "1 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
     r = run_cli(tmp_path, "validate", "sqitch/revert", env=env)
     assert r.returncode == 3 and "sqitch/revert/c.sql:2:1: error[ban-drop-table]" in r.stdout
+    # a pop history (Ory's): the files for other databases are theirs, never PostgreSQL's
+    (tmp_path / "pop").mkdir()
+    (tmp_path / "pop/20200101000000000000_a.postgres.up.sql").write_text(
+        "CREATE TABLE a (id int);\n"
+    )
+    (tmp_path / "pop/20200101000000000000_a.mysql.up.sql").write_text(
+        "CREATE TABLE a (id INT) ENGINE=InnoDB;\n"
+    )
+    (tmp_path / "pop/20200101000000000000_a.sqlite3.up.sql").write_text("DELETE FROM a;\n")
+    r = run_cli(tmp_path, "validate", "pop", env=env)
+    assert r.returncode == 0 and "1 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
     r = run_cli(tmp_path, "validate", "nowhere.sql", env=env)
     assert (
         r.returncode == 1
