@@ -494,29 +494,35 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
     assert "relative to the folder the command runs in" in r.stdout
 
 
-def test_new_keeps_a_folder_per_migration_history_in_its_layout(tmp_path: Path) -> None:
-    """In a Prisma history, `reconcile new` writes <timestamp>_<name>/migration.sql, after
-    the newest version; in a Diesel one, <yyyy-mm-dd-hhmmss>_<name>/up.sql; in a Flyway
-    one, the next V<n>__<name>.sql."""
-    flyway = tmp_path / "flyway"
-    (flyway / "sql").mkdir(parents=True)
-    (flyway / "sql/V9__init.sql").write_text("CREATE TABLE a (id bigint);\n")
-    (flyway / "environments").mkdir()
-    (flyway / "environments/dev.yaml").write_text(
-        "name: dev\ndatabase: {url_from_env: DATABASE_URL_DEV}\nmigrations: {dir: ../sql}\n"
+def _history(root: Path, folder: str, files: dict[str, str]) -> dict[str, str]:
+    """A project at ``root`` whose dev environment reads ``folder``, holding ``files``; the
+    environment to run the CLI in there (git's and the user's settings kept out)."""
+    for name, text in files.items():
+        (root / folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / folder / name).write_text(text)
+    (root / "environments").mkdir()
+    (root / "environments/dev.yaml").write_text(
+        "name: dev\ndatabase: {url_from_env: DATABASE_URL_DEV}\n"
+        f"migrations: {{dir: ../{folder}}}\n"
     )
-    r = run_cli(flyway, "new", "--env", "dev", "add_b", env={"RECONCILER_HOME": str(flyway / "h")})
+    return {"RECONCILER_HOME": str(root / "h"), "HOME": str(root), "XDG_CONFIG_HOME": str(root)}
+
+
+def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
+    """`reconcile new` writes what the history's own tool would: the next V<n>__<name>.sql
+    (Flyway); the next .up.sql pair (golang-migrate), versioned by the time after every file
+    there where versions are timestamps (pop); the change planned last (sqitch); the next
+    folder after the newest: <timestamp>_<name>/migration.sql (Prisma),
+    <yyyy-mm-dd-hhmmss>_<name>/up.sql (Diesel), <milliseconds>_<name>/up.sql (Hasura)."""
+    table = "CREATE TABLE a (id bigint);\n"
+    flyway = tmp_path / "flyway"
+    env = _history(flyway, "sql", {"V9__init.sql": table})
+    r = run_cli(flyway, "new", "--env", "dev", "add_b", env=env)
     assert r.returncode == 0 and (flyway / "sql/V10__add_b.sql").is_file(), r.stdout + r.stderr
     # a golang-migrate history: the next .up.sql, with a .down.sql beside it (never run here)
     gm = tmp_path / "gm"
-    (gm / "db").mkdir(parents=True)
-    (gm / "db/000001_init.up.sql").write_text("CREATE TABLE a (id bigint);\n")
-    (gm / "db/000001_init.down.sql").write_text("DROP TABLE a;\n")
-    (gm / "environments").mkdir()
-    (gm / "environments/dev.yaml").write_text(
-        "name: dev\ndatabase: {url_from_env: DATABASE_URL_DEV}\nmigrations: {dir: ../db}\n"
-    )
-    r = run_cli(gm, "new", "--env", "dev", "add_b", env={"RECONCILER_HOME": str(gm / "h")})
+    env = _history(gm, "db", {"000001_init.up.sql": table, "000001_init.down.sql": "SELECT 1;\n"})
+    r = run_cli(gm, "new", "--env", "dev", "add_b", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert sorted(p.name for p in (gm / "db").iterdir()) == [
         "000001_init.down.sql",
@@ -524,46 +530,39 @@ def test_new_keeps_a_folder_per_migration_history_in_its_layout(tmp_path: Path) 
         "000002_add_b.down.sql",
         "000002_add_b.up.sql",
     ]
-    r = run_cli(gm, "validate", "--env", "dev", env={"RECONCILER_HOME": str(gm / "h")})
+    r = run_cli(gm, "validate", "--env", "dev", env=env)
     assert "000002_add_b.down.sql" not in r.stdout  # the undo is not a migration
     assert "000002_add_b.up.sql" in r.stdout  # (its template's example statements are)
     # a timestamped pop history (Ory's 20 digits): after every file there, another
-    # database's own included, and the pair is read back as the newest migration
+    # database's own included
     pop = tmp_path / "pop"
-    (pop / "db").mkdir(parents=True)
-    (pop / "db/20191100000001000000_init.postgres.up.sql").write_text("CREATE TABLE a (id int);\n")
-    (pop / "db/29990101000000000000_late.mysql.up.sql").write_text("SELECT 1;\n")
-    (pop / "environments").mkdir()
-    (pop / "environments/dev.yaml").write_text(
-        "name: dev\ndatabase: {url_from_env: DATABASE_URL_DEV}\nmigrations: {dir: ../db}\n"
+    env = _history(
+        pop,
+        "db",
+        {
+            "20191100000001000000_init.postgres.up.sql": table,
+            "29990101000000000000_late.mysql.up.sql": "SELECT 1;\n",
+        },
     )
-    r = run_cli(pop, "new", "--env", "dev", "add_b", env={"RECONCILER_HOME": str(pop / "h")})
+    r = run_cli(pop, "new", "--env", "dev", "add_b", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert (pop / "db/29990101000000000001_add_b.up.sql").is_file()
     assert (pop / "db/29990101000000000001_add_b.down.sql").is_file()
     # a sqitch project: the change planned last, its deploy script from the template, revert
     # and verify scripts for sqitch's own commands; the plan then reads it as the newest
     sq = tmp_path / "sq"
-    (sq / "db/deploy").mkdir(parents=True)
-    (sq / "db/sqitch.plan").write_text(
-        "%project=forum\n\ninit 2024-01-01T00:00:00Z Ann <ann@example.org> # init\n"
-    )
-    (sq / "db/deploy/init.sql").write_text("CREATE TABLE a (id bigint);\n")
-    (sq / "environments").mkdir()
-    (sq / "environments/dev.yaml").write_text(
-        "name: dev\ndatabase: {url_from_env: DATABASE_URL_DEV}\nmigrations: {dir: ../db}\n"
-    )
-    home = {"RECONCILER_HOME": str(sq / "h"), "HOME": str(sq), "XDG_CONFIG_HOME": str(sq)}
-    r = run_cli(sq, "new", "--env", "dev", "add_b", env=home)
+    plan = "%project=forum\n\ninit 2024-01-01T00:00:00Z Ann <ann@example.org> # init\n"
+    env = _history(sq, "db", {"sqitch.plan": plan, "deploy/init.sql": table})
+    r = run_cli(sq, "new", "--env", "dev", "add_b", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     last = (sq / "db/sqitch.plan").read_text().splitlines()[-1]
     assert re.fullmatch(r"add_b \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ .+ <.+@.+> # add b", last), last
     assert all(
         (sq / "db" / kind / "add_b.sql").is_file() for kind in ("deploy", "revert", "verify")
     )
-    r = run_cli(sq, "validate", "--env", "dev", env=home)
+    r = run_cli(sq, "validate", "--env", "dev", env=env)
     assert "db/deploy/add_b.sql:" in r.stdout and "revert/add_b.sql" not in r.stdout, r.stdout
-    r = run_cli(sq, "new", "--env", "dev", "add_b", env=home)  # planned already
+    r = run_cli(sq, "new", "--env", "dev", "add_b", env=env)  # planned already
     assert r.returncode != 0 and "already plans a change add_b" in r.stdout + r.stderr
     # (Hasura numbers its folders by the millisecond: 4102444800000 is 2100-01-01)
     firsts = {
@@ -573,14 +572,8 @@ def test_new_keeps_a_folder_per_migration_history_in_its_layout(tmp_path: Path) 
     }
     for layout, (first, inner, second) in firsts.items():
         root = tmp_path / layout
-        (root / "migrations" / first).mkdir(parents=True)
-        (root / "migrations" / first / inner).write_text("CREATE TABLE a (id bigint);\n")
-        (root / "environments").mkdir()
-        (root / "environments/dev.yaml").write_text(
-            "name: dev\ndatabase: {url_from_env: DATABASE_URL_DEV}\n"
-            "migrations: {dir: ../migrations}\n"
-        )
-        r = run_cli(root, "new", "--env", "dev", "add_b", env={"RECONCILER_HOME": str(root / "h")})
+        env = _history(root, "migrations", {f"{first}/{inner}": table})
+        r = run_cli(root, "new", "--env", "dev", "add_b", env=env)
         assert r.returncode == 0, r.stdout + r.stderr
         made = sorted(
             p.relative_to(root / "migrations").as_posix() for p in root.glob("migrations/*/*.sql")

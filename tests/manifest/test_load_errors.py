@@ -539,7 +539,6 @@ def test_a_sqitch_project_deploys_in_the_plans_order() -> None:
     (version N for the Nth), each its deploy/<change>.sql; a change the plan reworks after a
     tag ran as deploy/<change>@<tag>.sql up to the rework; revert/ and verify/ never run;
     a line the plan cannot be read by is a located error."""
-    files = tree(m__0001_init_DOT_sql=None)
     plan = (
         "%syntax-version=1.0.0\n%project=forum\n\n"
         "# the schema first\n"
@@ -549,25 +548,23 @@ def test_a_sqitch_project_deploys_in_the_plans_order() -> None:
         "Add-Posts [users] 2024-01-04T00:00:00Z Ann <ann@example.org> # posts\n"
         "users [users@v1.0] 2024-01-05T00:00:00Z Ann <ann@example.org> # users again\n"
     )
-    files.files.update(
-        {
-            "m/sqitch.plan": plan,
-            "m/deploy/appschema.sql": "BEGIN;\nCREATE SCHEMA app;\nCOMMIT;\n",
-            "m/deploy/users@v1.0.sql": "CREATE TABLE app.users (id bigint);\n",
-            "m/deploy/Add-Posts.sql": "CREATE TABLE app.posts (id bigint);\n",
-            "m/deploy/users.sql": "ALTER TABLE app.users ADD COLUMN name text;\n",
-            "m/revert/appschema.sql": "DROP SCHEMA app;\n",
-            "m/verify/appschema.sql": "SELECT 1/count(*) FROM pg_namespace WHERE nspname = 'app';\n",
-        }
-    )
-    d = load_environment("env/dev.yaml", files)
-    assert [(m.version, m.name, m.filename) for m in d.migrations] == [
-        ("0001", "appschema", "appschema.sql"),
-        ("0002", "users", "users@v1.0.sql"),
-        ("0003", "add_posts", "Add-Posts.sql"),
-        ("0004", "users", "users.sql"),
+    project = {
+        "sqitch.plan": plan,
+        "deploy/appschema.sql": "BEGIN;\nCREATE SCHEMA app;\nCOMMIT;\n",
+        "deploy/users@v1.0.sql": "CREATE TABLE app.users (id bigint);\n",
+        "deploy/Add-Posts.sql": "CREATE TABLE app.posts (id bigint);\n",
+        "deploy/users.sql": "ALTER TABLE app.users ADD COLUMN name text;\n",
+        "revert/appschema.sql": "DROP SCHEMA app;\n",
+        "verify/appschema.sql": "SELECT 1/count(*) FROM pg_namespace WHERE nspname = 'app';\n",
+    }
+    assert _read_as(project) == [
+        ("0001", "appschema", "appschema.sql", False),
+        ("0002", "users", "users@v1.0.sql", False),
+        ("0003", "add_posts", "Add-Posts.sql", False),
+        ("0004", "users", "users.sql", False),
     ]
-    assert [s.text for s in d.migrations[0].source.statements] == ["CREATE SCHEMA app"]
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files.update({f"m/{name}": text for name, text in project.items()})
     files.files["m/sqitch.plan"] = plan + "-users 2024-01-06T00:00:00Z Ann <ann@example.org>\n"
     (e,) = errors(files)
     assert e.startswith("m/sqitch.plan:11:1: error[bad-file-name]:"), e
