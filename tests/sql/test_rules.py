@@ -354,6 +354,26 @@ def test_a_finding_in_a_quoted_body_is_on_its_line() -> None:
     assert where["ban-delete"] == (9, 3)
 
 
+def test_another_tools_placeholder_is_named_with_how_to_fill_it() -> None:
+    """A template placeholder nothing replaced is reported where it stands, with the
+    placeholders settings that fill it: the prefix and suffix its tool writes."""
+    found = {
+        d.location.col if d.location else 0: d
+        for d in lint(
+            'CREATE INDEX i ON {{ index .Options "Namespace" }}.sessions (user_id);\n'
+            "CREATE TABLE t (id $%AUTO_INCREMENT_PRIMARY_KEY%$);\n" + ROLLBACK
+        )
+        if d.code == "unparsed-statement"
+    }
+    go, synapse = found[19], found[20]
+    assert 'placeholder {{ index .Options "Namespace" }}' in go.message
+    assert "placeholder_prefix: '{{ index .Options \"', placeholder_suffix: '\" }}'" in (
+        go.hint or ""
+    )
+    assert "{Namespace: ...}" in (go.hint or "")
+    assert "placeholder_prefix: '$%', placeholder_suffix: '%$'" in (synapse.hint or "")
+
+
 def test_a_comment_or_a_string_is_never_a_statement_or_a_clause() -> None:
     """What a regular expression over text would see, the parse tree does not."""
     sql = (

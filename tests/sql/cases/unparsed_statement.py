@@ -33,6 +33,12 @@ CASES = [
     # SQL text built at run time: any statement at all
     F("unparsed-statement", "DO $$ DECLARE t text; BEGIN EXECUTE 'DROP TABLE ' || t; END $$;"),
     F("unparsed-statement", "CREATE TABLE ${schema}.t (id bigint);"),  # a Flyway placeholder
+    # other tools' template placeholders: Go templates (pop, Supabase's auth), Synapse's
+    F(
+        "unparsed-statement",
+        'CREATE INDEX IF NOT EXISTS i ON {{ index .Options "Namespace" }}.sessions (user_id);',
+    ),
+    F("unparsed-statement", "CREATE TABLE t (id $%AUTO_INCREMENT_PRIMARY_KEY%$);"),
     F("unparsed-statement", "DO $$ DECLARE t text; BEGIN EXECUTE format('DROP %s', t); END $$;"),
     F(
         "unparsed-statement",
