@@ -510,7 +510,13 @@ class Placeholders:
                         "unknown-placeholder",
                         f"placeholder {m.group(0)} has no value",
                         SourceLocation.of_offset(path, text, m.start()),
-                        "give it one under migrations.placeholders"
+                        (
+                            f"Flyway fills {m.group(0)} from its own settings: give it the "
+                            f'value Flyway would, as "{key}": ... under '
+                            "migrations.placeholders"
+                            if key.lower().startswith("flyway:")
+                            else "give it one under migrations.placeholders"
+                        )
                         + (f" ({self.where})" if self.where else "")
                         + f"; defined: {', '.join(sorted(self.values)) or 'none'}",
                     )

@@ -55,6 +55,14 @@ def test_an_unknown_placeholder_is_a_located_error() -> None:
     (e,) = errors(tree(env__dev_DOT_yaml=PLACED, m__0001_init_DOT_sql=text))
     assert e.startswith("m/0001_init.sql:3:22: error[unknown-placeholder]: placeholder ${reader}")
     assert "migrations.placeholders" in e and "defined: flag, n, owner, schema" in e
+    # one of Flyway's own (filled from its settings) says how to give Flyway's value here,
+    # and once given, it is read as any other
+    text = "-- Description: x\nCREATE TABLE ${flyway:defaultSchema}.t (id bigint);\n"
+    (e,) = errors(tree(env__dev_DOT_yaml=PLACED, m__0001_init_DOT_sql=text))
+    assert 'give it the value Flyway would, as "flyway:defaultSchema": ...' in e, e
+    env = PLACED.replace("    schema: app\n", '    schema: app\n    "flyway:defaultSchema": app\n')
+    d = load_environment("env/dev.yaml", tree(env__dev_DOT_yaml=env, m__0001_init_DOT_sql=text))
+    assert d.migrations[0].source.statements[0].code == "CREATE TABLE app.t (id bigint)"
 
 
 @pytest.mark.parametrize("value", ['"a\\nb"', '"a\\rb"'])
