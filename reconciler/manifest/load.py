@@ -846,8 +846,8 @@ def _sqitch_changes(
 ) -> Iterator[tuple[str, tuple[str, str] | None]]:
     """The deploy scripts of a sqitch project (sqitch.plan in the folder), in the plan's
     order: the Nth change is version N (0001, 0002, ...), named after the change. A change the
-    plan reworks later ran, up to the rework, as deploy/<change>@<the tag after it>.sql, as
-    sqitch keeps it; revert/ and verify/ scripts never run here."""
+    plan reworks later ran, up to the rework, as deploy/<change>@<tag>.sql, the last tag
+    before the rework (as `sqitch rework` names the copy); revert/ and verify/ never run."""
     plan_path = posixpath.join(desired_dir, "sqitch.plan")
     text = _read(files, plan_path, diags, SourceLocation(plan_path), "sqitch plan")
     if text is None:
@@ -878,9 +878,12 @@ def _sqitch_changes(
         entries.append((lineno, change["name"]))
     for n, (lineno, name) in enumerate(entries):
         script = f"{name}.sql"
-        if any(later == name for _, later in entries[n + 1 :]):
-            # reworked later: this one is kept as <change>@<the first tag after it>.sql
-            after = next((t for count, t in tags if count > n), None)
+        again = next((k for k in range(n + 1, len(entries)) if entries[k][1] == name), None)
+        if again is not None:
+            # reworked later: `sqitch rework` kept this one as <change>@<tag>.sql, the tag
+            # the plan's latest when it reworked it (the last one before the rework)
+            between = [t for count, t in tags if n < count <= again]
+            after = between[-1] if between else None
             if after is None:
                 diags.append(
                     Diagnostic(

@@ -536,16 +536,18 @@ def test_a_pop_history_runs_postgresql_files_and_never_other_databases() -> None
 
 def test_a_sqitch_project_deploys_in_the_plans_order() -> None:
     """With sqitch.plan in the folder, its changes are the migrations, in the plan's order
-    (version N for the Nth), each its deploy/<change>.sql; a change the plan reworks after a
-    tag ran as deploy/<change>@<tag>.sql up to the rework; revert/ and verify/ never run;
+    (version N for the Nth), each its deploy/<change>.sql; a change the plan reworks ran as
+    deploy/<change>@<tag>.sql up to the rework, the tag the last before the rework (as
+    `sqitch rework` names its copy); revert/ and verify/ never run;
     a line the plan cannot be read by is a located error."""
     plan = (
         "%syntax-version=1.0.0\n%project=forum\n\n"
         "# the schema first\n"
         "appschema 2024-01-01T00:00:00Z Ann <ann@example.org> # schema\n"
         "users [appschema] 2024-01-02T00:00:00Z Ann <ann@example.org> # users\n"
-        "@v1.0 2024-01-03T00:00:00Z Ann <ann@example.org> # first release\n\n"
+        "@v0.9 2024-01-03T00:00:00Z Ann <ann@example.org> # first tag\n\n"
         "Add-Posts [users] 2024-01-04T00:00:00Z Ann <ann@example.org> # posts\n"
+        "@v1.0 2024-01-04T00:00:00Z Ann <ann@example.org> # the tag rework copies to\n"
         "users [users@v1.0] 2024-01-05T00:00:00Z Ann <ann@example.org> # users again\n"
     )
     project = {
@@ -567,8 +569,8 @@ def test_a_sqitch_project_deploys_in_the_plans_order() -> None:
     files.files.update({f"m/{name}": text for name, text in project.items()})
     files.files["m/sqitch.plan"] = plan + "-users 2024-01-06T00:00:00Z Ann <ann@example.org>\n"
     (e,) = errors(files)
-    assert e.startswith("m/sqitch.plan:11:1: error[bad-file-name]:"), e
-    files.files["m/sqitch.plan"] = plan.replace("@v1.0 ", "# @v1.0 ")
+    assert e.startswith("m/sqitch.plan:12:1: error[bad-file-name]:"), e
+    files.files["m/sqitch.plan"] = plan.replace("@v", "# @v")
     assert any("m/sqitch.plan:6:1: error[bad-file-name]" in e for e in errors(files))
 
 
