@@ -846,8 +846,9 @@ def _sqitch_changes(
 ) -> Iterator[tuple[str, tuple[str, str] | None]]:
     """The deploy scripts of a sqitch project (sqitch.plan in the folder), in the plan's
     order: the Nth change is version N (0001, 0002, ...), named after the change. A change the
-    plan reworks later ran, up to the rework, as deploy/<change>@<tag>.sql, the last tag
-    before the rework (as `sqitch rework` names the copy); revert/ and verify/ never run."""
+    plan reworks later ran, up to the rework, as deploy/<change>@<tag>.sql, a tag between
+    the two, the first whose script is there (as sqitch looks); revert/ and verify/ never
+    run."""
     plan_path = posixpath.join(desired_dir, "sqitch.plan")
     text = _read(files, plan_path, diags, SourceLocation(plan_path), "sqitch plan")
     if text is None:
@@ -876,14 +877,22 @@ def _sqitch_changes(
             )
             continue
         entries.append((lineno, change["name"]))
+    deployed: set[str] | None = None  # deploy/'s names, once a rework needs them
     for n, (lineno, name) in enumerate(entries):
         script = f"{name}.sql"
         again = next((k for k in range(n + 1, len(entries)) if entries[k][1] == name), None)
         if again is not None:
-            # reworked later: `sqitch rework` kept this one as <change>@<tag>.sql, the tag
-            # the plan's latest when it reworked it (the last one before the rework)
+            # reworked later: `sqitch rework` kept this one as <change>@<tag>.sql, a tag
+            # between the two; as sqitch, the first of those whose script is there (none
+            # there: the last, the one rework copies to, is reported missing)
             between = [t for count, t in tags if n < count <= again]
-            after = between[-1] if between else None
+            if deployed is None:
+                try:
+                    deployed = set(files.listdir(posixpath.join(desired_dir, "deploy")))
+                except OSError:
+                    deployed = set()
+            there = [t for t in between if f"{name}@{t}.sql" in deployed]
+            after = there[0] if there else (between[-1] if between else None)
             if after is None:
                 diags.append(
                     Diagnostic(

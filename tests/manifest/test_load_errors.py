@@ -537,8 +537,9 @@ def test_a_pop_history_runs_postgresql_files_and_never_other_databases() -> None
 def test_a_sqitch_project_deploys_in_the_plans_order() -> None:
     """With sqitch.plan in the folder, its changes are the migrations, in the plan's order
     (version N for the Nth), each its deploy/<change>.sql; a change the plan reworks ran as
-    deploy/<change>@<tag>.sql up to the rework, the tag the last before the rework (as
-    `sqitch rework` names its copy); revert/ and verify/ never run;
+    deploy/<change>@<tag>.sql up to the rework, a tag between the two (the first whose script
+    is there, as sqitch looks, else the last, the one rework copies to); revert/ and verify/
+    never run;
     a line the plan cannot be read by is a located error."""
     plan = (
         "%syntax-version=1.0.0\n%project=forum\n\n"
@@ -565,6 +566,10 @@ def test_a_sqitch_project_deploys_in_the_plans_order() -> None:
         ("0003", "add_posts", "Add-Posts.sql", False),
         ("0004", "users", "users.sql", False),
     ]
+    # sqitch takes the first tag between the two whose script is there (an older rework's)
+    older = {k: v for k, v in project.items() if k != "deploy/users@v1.0.sql"}
+    older["deploy/users@v0.9.sql"] = project["deploy/users@v1.0.sql"]
+    assert _read_as(older)[1] == ("0002", "users", "users@v0.9.sql", False)
     files = tree(m__0001_init_DOT_sql=None)
     files.files.update({f"m/{name}": text for name, text in project.items()})
     files.files["m/sqitch.plan"] = plan + "-users 2024-01-06T00:00:00Z Ann <ann@example.org>\n"
