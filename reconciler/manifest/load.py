@@ -581,7 +581,7 @@ def load_migration_file(
     any_name: bool = False,
     named: tuple[str, str] | None = None,
     placeholders: Placeholders | None = None,
-    flyway_conf: bool = False,
+    settings: str | None = None,
 ) -> DesiredMigration | None:
     """One migration file: name, encoding, size, splitting. Problems go to ``diags``.
 
@@ -591,7 +591,8 @@ def load_migration_file(
     versioned by, what it is shown as) for a migration in another tool's convention (Prisma's
     <version>_<name>/migration.sql, Flyway's V<n>__<description>.sql). With ``placeholders``
     the text is read with them replaced: what is checked, checksummed and run. With
-    ``flyway_conf`` a Flyway script's <file>.conf beside it is read too (_flyway_conf)."""
+    ``settings`` another tool's settings file for it is read too (_settings_no_transaction:
+    Flyway's <file>.conf, Diesel's metadata.toml)."""
     name = named[0] if named else posixpath.basename(path)
     m = (_VERSIONED if named else MIGRATION_FILE).match(name)
     callback = _FLYWAY_CALLBACK.match(name) if not m and not any_name else None
@@ -650,7 +651,9 @@ def load_migration_file(
         text = placeholders.replace(text, path, named[1] if named else name, diags)
         if text is None:
             return None
-    src = parse_migration(path, text, _flyway_conf(files, path) if flyway_conf else None)
+    src = parse_migration(
+        path, text, _settings_no_transaction(files, settings) if settings else None
+    )
     diags.extend(src.errors)
     # another tool's history may hold files with nothing to run (Prisma writes "-- This is
     # an empty migration."): they are recorded as applied, as that tool did; in our own
@@ -741,21 +744,26 @@ def _snake(desc: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", desc.lower()).strip("_") or "migration"
 
 
-_EXECUTE_IN_TRANSACTION_FALSE = re.compile(
-    r"^\s*executeInTransaction\s*[=:\s]\s*false\s*$", re.IGNORECASE | re.MULTILINE
+# another tool's settings file saying its migration runs statement by statement: Flyway's
+# executeInTransaction=false (in V3__x.sql.conf), Diesel's run_in_transaction = false (in the
+# migration folder's metadata.toml)
+_NO_TRANSACTION_SETTING = re.compile(
+    r"^\s*(?:executeInTransaction\s*[=:\s]|run_in_transaction\s*=)\s*false\s*(?:#.*)?$",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 
-def _flyway_conf(files: Files, path: str) -> str | None:
-    """Flyway's per-script configuration (V3__x.sql.conf beside V3__x.sql): with
-    ``executeInTransaction=false`` the script runs statement by statement, as said there."""
+def _settings_no_transaction(files: Files, path: str) -> str | None:
+    """The reason a settings file gives for running its migration outside a transaction
+    (_NO_TRANSACTION_SETTING), or None (no such file, or no such setting)."""
     try:
-        text = files.read_text(path + ".conf")
+        text = files.read_text(path)
     except (OSError, UnicodeDecodeError):
         return None
-    if _EXECUTE_IN_TRANSACTION_FALSE.search(text) is None:
+    said = _NO_TRANSACTION_SETTING.search(text)
+    if said is None:
         return None
-    return f"-- {posixpath.basename(path)}.conf: executeInTransaction=false"
+    return f"-- {posixpath.basename(path)}: {' '.join(said.group(0).split())}"
 
 
 def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:
@@ -1001,7 +1009,11 @@ def _load_migrations(
             diags,
             named=named,
             placeholders=placeholders,
-            flyway_conf=f"{posixpath.basename(path)}.conf" in confs,
+            settings=f"{path}.conf"
+            if f"{posixpath.basename(path)}.conf" in confs
+            else posixpath.join(posixpath.dirname(path), "metadata.toml")
+            if path.endswith("/up.sql")
+            else None,
         )
         if loaded is None:
             continue

@@ -233,6 +233,8 @@ def parse_migration(path: str, text: str, no_transaction: str | None = None) -> 
     for c in split.comments:
         if c.own_line and _OTHER_TOOL_UP_NO_TX.match(c.text):
             directives.setdefault("no-transaction", f"-- {c.text}")
+        elif c.line == 1 and c.text.strip().lower() == "no-transaction":
+            directives.setdefault("no-transaction", "-- no-transaction")  # sqlx's first line
         m = _DIRECTIVE.match(c.text)
         if m:
             name, arg = m.group(1), m.group(2).strip()

@@ -736,10 +736,11 @@ def test_a_flyway_callback_is_named_not_ignored(name: str, advice: str) -> None:
     assert advice in e
 
 
-def test_a_flyway_script_conf_saying_no_transaction_is_honoured() -> None:
-    """Flyway's V3__x.sql.conf beside V3__x.sql with executeInTransaction=false runs the
-    script statement by statement (what ALTER TYPE ... ADD VALUE then its use needs); any
-    other conf, or none, leaves it in its transaction."""
+def test_a_settings_file_saying_no_transaction_is_honoured() -> None:
+    """Flyway's V3__x.sql.conf beside V3__x.sql with executeInTransaction=false, and Diesel's
+    metadata.toml with run_in_transaction = false, run the migration statement by statement
+    (what ALTER TYPE ... ADD VALUE then its use needs); any other setting, or none, leaves
+    it in its transaction."""
     files = tree(m__0001_init_DOT_sql=None)
     files.files.update(
         {
@@ -757,5 +758,19 @@ def test_a_flyway_script_conf_saying_no_transaction_is_honoured() -> None:
         ("0003", False),
     ]
     assert d.migrations[0].source.no_transaction_reason == (
-        "-- V1__enum.sql.conf: executeInTransaction=false"
+        "-- V1__enum.sql.conf: executeInTransaction = false"  # (as it is written there)
     )
+    # Diesel says it in the migration folder's metadata.toml
+    diesel = {
+        "2024-01-01-000000_enum/up.sql": "ALTER TYPE mood ADD VALUE 'meh';\n",
+        "2024-01-01-000000_enum/metadata.toml": "run_in_transaction = false\n",
+        "2024-01-02-000000_plain/up.sql": "CREATE TABLE a (id bigint);\n",
+        "2024-01-02-000000_plain/metadata.toml": "run_in_transaction = true\n",
+    }
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files.update({f"m/{name}": text for name, text in diesel.items()})
+    d = load_environment("env/dev.yaml", files)
+    assert [m.source.no_transaction_reason for m in d.migrations] == [
+        "-- metadata.toml: run_in_transaction = false",
+        None,
+    ]

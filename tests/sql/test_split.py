@@ -281,11 +281,19 @@ def test_another_tools_down_section_is_the_rollback_and_never_runs(text: str) ->
         "-- +goose NO TRANSACTION",
         "-- +migrate Up notransaction",
         "-- atlas:txmode none",
+        "-- no-transaction",  # sqlx's, on the first line
     ],
 )
 def test_another_tools_no_transaction_marker_is_honoured(marker: str) -> None:
     src = parse_migration("m/0001_c.sql", f"{marker}\nUPDATE t SET a = 1 WHERE id < 10;\n")
     assert src.no_transaction and src.no_transaction_reason == marker
+
+
+def test_sqlx_no_transaction_counts_on_the_first_line_only() -> None:
+    later = parse_migration(
+        "m/0001_c.sql", "UPDATE t SET a = 1 WHERE id < 10;\n-- no-transaction\n"
+    )
+    assert not later.no_transaction
 
 
 def test_an_empty_down_section_or_a_marker_in_a_statement_changes_nothing() -> None:
