@@ -863,7 +863,7 @@ def _sqitch_changes(
         return
     entries: list[tuple[int, str]] = []  # (line, change name), in plan order
     tags: list[tuple[int, str]] = []  # (how many changes came before it, tag)
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith(("#", "%")):
             continue  # comments and pragmas (%project=..., %syntax-version=...)

@@ -566,6 +566,8 @@ def test_a_sqitch_project_deploys_in_the_plans_order() -> None:
         ("0003", "add_posts", "Add-Posts.sql", False),
         ("0004", "users", "users.sql", False),
     ]
+    # (a plan saved with a byte-order mark, by some Windows editors, is read the same)
+    assert _read_as({**project, "sqitch.plan": "\ufeff" + plan})[0][0] == "0001"
     # sqitch takes the first tag between the two whose script is there (an older rework's)
     older = {k: v for k, v in project.items() if k != "deploy/users@v1.0.sql"}
     older["deploy/users@v0.9.sql"] = project["deploy/users@v1.0.sql"]
