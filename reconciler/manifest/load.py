@@ -748,7 +748,8 @@ def _snake(desc: str) -> str:
 # executeInTransaction=false (in V3__x.sql.conf), Diesel's run_in_transaction = false (in the
 # migration folder's metadata.toml)
 _NO_TRANSACTION_SETTING = re.compile(
-    r"^\s*(?:executeInTransaction\s*[=:\s]|run_in_transaction\s*=)\s*false\s*(?:#.*)?$",
+    r"^\s*(?P<setting>(?:executeInTransaction\s*[=:\s]|run_in_transaction\s*=)\s*false)"
+    r"\s*(?:#.*)?$",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -760,10 +761,10 @@ def _settings_no_transaction(files: Files, path: str) -> str | None:
         text = files.read_text(path)
     except (OSError, UnicodeDecodeError):
         return None
-    said = _NO_TRANSACTION_SETTING.search(text)
+    said = _NO_TRANSACTION_SETTING.search(text.removeprefix("\ufeff"))
     if said is None:
         return None
-    return f"-- {posixpath.basename(path)}: {' '.join(said.group(0).split())}"
+    return f"-- {posixpath.basename(path)}: {' '.join(said['setting'].split())}"
 
 
 def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:

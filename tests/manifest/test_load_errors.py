@@ -747,7 +747,7 @@ def test_a_settings_file_saying_no_transaction_is_honoured() -> None:
     files.files.update(
         {
             "m/V1__enum.sql": "ALTER TYPE mood ADD VALUE 'meh';\nUPDATE t SET m = 'meh' WHERE id = 1;\n",
-            "m/V1__enum.sql.conf": "# per-script settings\nexecuteInTransaction = false\n",
+            "m/V1__enum.sql.conf": "\ufeffexecuteInTransaction = false  # (saved with a BOM)\n",
             "m/V2__plain.sql": "CREATE TABLE a (id bigint);\n",
             "m/V2__plain.sql.conf": "encoding=UTF-8\n",
             "m/V3__more.sql": "CREATE TABLE b (id bigint);\n",
