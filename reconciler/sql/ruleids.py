@@ -24,6 +24,7 @@ RULE_MODULES = [
     "require_not_valid_constraint",
     "ban_scan_under_lock",
     "require_unique_using_index",
+    "require_duplicate_check",
     "ban_rename",
     "ban_blocking_maintenance",
     "require_insert_on_conflict",

@@ -422,6 +422,51 @@ def test_a_data_file_gets_no_leeway_for_a_where_that_keeps_every_row() -> None:
     assert errors("DELETE FROM wallets WHERE balance < 0;") == set()
 
 
+def test_the_duplicate_checks_find_what_would_fail_on_postgresql(db_url: str) -> None:
+    """The query a require-duplicate-check finding gives runs on a real server and returns
+    the rows that make the change fail there (which it then does); on clean rows it returns
+    none and the change succeeds."""
+    import re
+
+    import psycopg
+
+    setup = (
+        "CREATE SCHEMA app; CREATE TABLE app.users (id bigint, email text, deleted_at date);"
+        "INSERT INTO app.users VALUES (1, 'a@x', NULL), (2, 'A@x', NULL), (3, 'b@x', NULL),"
+        " (3, 'c@x', '2020-01-01'), (NULL, 'd@x', NULL), (5, NULL, NULL), (6, NULL, NULL);"
+    )
+    changes = [
+        # lower(email) clashes on 1 and 2; the deleted row is outside the partial index
+        "CREATE UNIQUE INDEX users_lower_email ON app.users (lower(email)) "
+        "WHERE deleted_at IS NULL;",
+        "ALTER TABLE app.users ADD CONSTRAINT users_id_pkey PRIMARY KEY (id);",  # 3 twice, NULL
+        "ALTER TABLE app.users ADD CONSTRAINT users_email_key UNIQUE (email);",  # NULLs never clash
+    ]
+    look = re.compile(r"look first: (.*?;(?: SELECT count\(\*\) .*?;)?) remove")
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(setup)  # type: ignore[arg-type]
+        found = []
+        for change in changes:
+            (d,) = [
+                d for d in lint(change + "\n" + ROLLBACK) if d.code == "require-duplicate-check"
+            ]
+            m = look.search(d.hint or "")
+            assert m is not None, d.hint
+            rows = [
+                conn.execute(q.strip() + ";").fetchall()  # type: ignore[arg-type]
+                for q in m.group(1).split(";")
+                if q.strip()
+            ]
+            clash = any(r for r in rows[0]) or any(r[0] for r in rows[1:])
+            failed = False
+            try:
+                conn.execute(change)  # type: ignore[arg-type]
+            except psycopg.Error:
+                failed = True
+            found.append((clash, failed))
+        assert found == [(True, True), (True, True), (False, False)]
+
+
 def test_the_suggested_rewrites_run_on_postgresql(db_url: str) -> None:
     """The exact statements a finding suggests (written by PostgreSQL's deparser from the
     edited tree, quoting kept) run on a real server and leave what the original would have."""
