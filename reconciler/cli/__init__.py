@@ -128,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(
             "--env is required (or set RECONCILER_ENV)"
             + (getattr(mod, "WITHOUT_ENV", "") and f"; {mod.WITHOUT_ENV}")
+            + _environments_here(getattr(args, "root", None))
         )
     problem = getattr(mod, "usage_problem", lambda args: None)(args)
     if problem:
@@ -158,6 +159,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_PIPE
+
+
+def _environments_here(root: str | None) -> str:
+    """What --env could name under the project folder, for the error that asks for it."""
+    folder = os.path.join(root or ".", "environments")
+    try:
+        names = sorted(
+            n.rsplit(".", 1)[0] for n in os.listdir(folder) if n.endswith((".yaml", ".yml"))
+        )
+    except OSError:
+        return f"; there is no {folder}/ here: run in the project folder, or give --root"
+    return f"; environments here: {', '.join(names)}" if names else ""
 
 
 def _entry() -> None:  # pragma: no cover

@@ -285,6 +285,13 @@ def test_usage_errors_exit_64_and_formats_are_per_verb(project: Path) -> None:
         assert r.returncode == 64, (args, r.returncode, r.stderr)
         assert "usage: reconcile" in r.stderr and "Traceback" not in r.stderr
     assert "64 wrong command line" in run_cli(project, "--help").stdout
+    # a missing --env says what it could name, or that this is no project folder
+    r = run_cli(project, "plan", env={"RECONCILER_ENV": ""})
+    assert "; environments here: dev, prod, staging" in r.stderr, r.stderr
+    r = run_cli(project / "manifests", "plan", env={"RECONCILER_ENV": ""})
+    assert "there is no ./environments/ here: run in the project folder, or give --root" in (
+        r.stderr
+    )
 
 
 def test_a_closed_pipe_exits_quietly(project: Path, db_url: str) -> None:
