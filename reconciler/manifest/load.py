@@ -918,6 +918,42 @@ def _sqitch_changes(
         yield posixpath.join(desired_dir, "deploy", script), (versioned, posixpath.basename(script))
 
 
+# another tool's settings beside its history naming the database the history is for:
+# Prisma's migration_lock.toml (provider = "postgresql"), sqitch's sqitch.conf (engine = pg)
+_OTHER_DATABASE_SETTINGS = (
+    ("migration_lock.toml", re.compile(r'^\s*provider\s*=\s*"([^"]*)"', re.M), ("postgresql",)),
+    ("sqitch.conf", re.compile(r"^\s*engine\s*=\s*(\S+)", re.M), ("pg",)),
+)
+
+
+def _other_database(
+    path: str,
+    pattern: re.Pattern[str],
+    ours: tuple[str, ...],
+    files: Files,
+    diags: list[Diagnostic],
+) -> None:
+    """A located error when the tool's settings say its history is for another database:
+    its SQL is that database's, and PostgreSQL would fail on it part way (or run it wrong)."""
+    try:
+        text = files.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return
+    said = pattern.search(text)
+    if said is None or said[1].lower() in ours:
+        return
+    diags.append(
+        Diagnostic(
+            "other-database",
+            f"{posixpath.basename(path)} says this history is for {said[1]}, not PostgreSQL: "
+            "its SQL is written for that database",
+            SourceLocation.of_offset(path, text, said.start(1)),
+            "point migrations.dir at the history written for PostgreSQL (the tool's own "
+            "setting for it is " + ", ".join(repr(o) for o in ours) + ")",
+        )
+    )
+
+
 def _candidates(
     desired_dir: str, names: list[str], files: Files, diags: list[Diagnostic]
 ) -> Iterator[tuple[str, tuple[str, str] | None]]:
@@ -996,6 +1032,9 @@ def _load_migrations(
     seen: dict[tuple[int, ...], str] = {}  # 0008 and 00008 (and Flyway's 1 and 1.0) are one
     out: list[DesiredMigration] = []
     confs = {n for n in names if n.endswith(".sql.conf")}  # Flyway's per-script settings
+    for settings, pattern, ours in _OTHER_DATABASE_SETTINGS:
+        if settings in names:
+            _other_database(posixpath.join(desired_dir, settings), pattern, ours, files, diags)
     candidates = (
         _sqitch_changes(desired_dir, files, diags)
         if "sqitch.plan" in names
