@@ -887,9 +887,15 @@ def _sqitch_changes(
             continue
         entries.append((lineno, change["name"]))
     deployed: set[str] | None = None  # deploy/'s names, once a rework needs them
+    following: dict[int, int] = {}  # a change's place -> the place it is planned again
+    last: dict[str, int] = {}
+    for n, (_, name) in enumerate(entries):
+        if name in last:
+            following[last[name]] = n
+        last[name] = n
     for n, (lineno, name) in enumerate(entries):
         script = f"{name}.sql"
-        again = next((k for k in range(n + 1, len(entries)) if entries[k][1] == name), None)
+        again = following.get(n)
         if again is not None:
             # reworked later: `sqitch rework` kept this one as <change>@<tag>.sql, a tag
             # between the two; as sqitch, the first of those whose script is there (none
