@@ -967,6 +967,8 @@ def _candidates(
     file in a folder, in the name order of the folder; what never runs forward (undo files,
     other databases' files) is passed over, what cannot run is reported."""
     present = set(names)
+    # the versions pop keeps a file of some database's own for
+    dialect_stems = {m["stem"] for n in names if (m := DIALECT_FILE.match(n))}
     prisma_seen: dict[str, int] = {}  # a Prisma folder's timestamp -> how many had it before
     for name in sorted(names):
         if FLYWAY_UNDO_FILE.match(name):
@@ -977,10 +979,7 @@ def _candidates(
         ):
             continue  # pop's (Ory's) undo files, and the files for other databases
         down = DOWN_FILE.match(name)
-        if down and (
-            f"{down['stem']}.up.sql" in present
-            or any(n.startswith(f"{down['stem']}.") and DIALECT_FILE.match(n) for n in names)
-        ):
+        if down and (f"{down['stem']}.up.sql" in present or down["stem"] in dialect_stems):
             # the undo of its .up.sql, which is the migration, or of a version pop keeps
             # for some databases only: never run
             continue
