@@ -855,7 +855,7 @@ def test_a_meta_command_that_changes_what_runs_cannot_be_waived(meta: str) -> No
 
 
 @pytest.mark.parametrize(
-    "meta", ["\\set ON_ERROR_STOP on", "\\restrict abc", "\\dt", "\\echo hi", "\\o /dev/null"]
+    "meta", ["\\set VERBOSITY verbose", "\\restrict abc", "\\dt", "\\echo hi", "\\o /dev/null"]
 )
 def test_a_meta_command_that_only_configures_psql_can_be_waived(meta: str) -> None:
     sql = (

@@ -65,8 +65,27 @@ def _set_used(ctx: FileContext, line: int) -> str | None:
     return words[1] if len(words) > 1 and words[1] in used else None
 
 
+_TRUE = {"on", "1", "true", "yes", "t", "y"}
+
+
+def _stops_on_error(ctx: FileContext, line: int, name: str) -> bool:
+    """``\\set ON_ERROR_STOP on`` asks psql for what the reconciler does anyway (stop at the
+    first failing statement), and unsetting it after the last statement changes nothing: such
+    a line (a psql-run script's usual first and last) says nothing the file does not do."""
+    lines = ctx.source.text.split("\n")
+    words = lines[line - 1].split() if 0 < line <= len(lines) else []
+    if len(words) < 2 or words[1] != "ON_ERROR_STOP":
+        return False
+    if name == "set" and len(words) == 3 and words[2].lower() in _TRUE:
+        return True
+    last = max((s.end_line for s in ctx.source.statements), default=0)
+    return line > last and (name == "unset" or (name == "set" and len(words) == 3))
+
+
 def check_file(ctx: FileContext) -> Iterator[Hit]:
     for line, name in ctx.source.meta_commands:
+        if name in ("set", "unset") and _stops_on_error(ctx, line, name):
+            continue
         if _droppable(name):
             variable = _set_used(ctx, line) if name == "set" else None
             yield Hit(

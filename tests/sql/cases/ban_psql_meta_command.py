@@ -9,7 +9,15 @@ CASES = [
         "ban-psql-meta-command",
         "\\restrict AbC123\nCREATE TABLE a (id bigint);\n\\unrestrict AbC123",
     ),
-    F("ban-psql-meta-command", "\\set ON_ERROR_STOP on\nSELECT 1;"),
+    F("ban-psql-meta-command", "\\set VERBOSITY verbose\nSELECT 1;"),
+    # stopping at the first error is what the reconciler does anyway: asking psql for it, or
+    # letting go of it after the last statement, says nothing the file does not do ...
+    P("ban-psql-meta-command", "\\set ON_ERROR_STOP on\nSELECT 1;\n\\unset ON_ERROR_STOP"),
+    P("ban-psql-meta-command", "\\set ON_ERROR_STOP 1\nSELECT 1;\n\\set ON_ERROR_STOP off"),
+    # ... going on past errors is something else: psql would, the reconciler would not
+    F("ban-psql-meta-command", "\\set ON_ERROR_STOP off\nSELECT 1;"),
+    F("ban-psql-meta-command", "\\unset ON_ERROR_STOP\nCREATE LANGUAGE plpgsql;\nSELECT 1;"),
+    F("ban-psql-meta-command", "\\set ON_ERROR_STOP\nSELECT 1;"),  # (no value: not on)
     F("ban-psql-meta-command", "SELECT 1;\n  \\connect other\nSELECT 2;"),
     F("ban-psql-meta-command", "\\i seed.sql"),
     P(
