@@ -842,6 +842,28 @@ def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) 
                 "<version>_<name> holding migration.sql (Prisma) or up.sql (Diesel)",
             )
         )
+        return
+    # a history one level further down: migrations.dir names the folder above it (prisma/
+    # for prisma/migrations, a sqitch project's parent for the folder with sqitch.plan)
+    history = "sqitch.plan" in inside or "migration_lock.toml" in inside
+    for sub in [] if history else sorted(inside):
+        try:
+            history = any(n.endswith(".sql") for n in files.listdir(posixpath.join(path, sub)))
+        except OSError:
+            continue
+        if history:
+            break
+    if history:
+        diags.append(
+            Diagnostic(
+                "nested-migrations",
+                f"{path} holds a migration history, but migrations are read from "
+                f"{desired_dir} itself, not from its subfolders",
+                SourceLocation(path),
+                f"point migrations.dir at {path} (the folder with the tool's files: "
+                "Prisma's migrations/, the one with sqitch.plan)",
+            )
+        )
 
 
 # a change line of a sqitch.plan: its name (a leading + deploys it, a - reverts it), then its

@@ -386,6 +386,22 @@ def test_migrations_kept_as_folders_by_another_tool_are_read() -> None:
     # a folder of SQL files that is no migration is still reported, not passed over
     errs = errors(tree(**{"m__deploy__users_DOT_sql": "CREATE TABLE u (id bigint);\n"}))
     assert any("error[nested-migrations]" in e for e in errs)
+    # nor is a history one level further down (migrations.dir naming prisma/ for
+    # prisma/migrations, or a sqitch project's parent): said with the folder to name
+    for deeper in (
+        {  # (m is prisma/ here)
+            "schema.prisma": "model A {}\n",
+            "migrations/migration_lock.toml": 'provider = "postgresql"\n',
+            "migrations/20230101000000_init/migration.sql": "CREATE TABLE a (id int);\n",
+        },
+        {"db/sqitch.plan": "a 2024-01-01T00:00:00Z A <a@b>\n", "db/deploy/a.sql": "SELECT 1;\n"},
+    ):
+        files = tree(m__0001_init_DOT_sql=None)
+        files.files.update({f"m/{name}": text for name, text in deeper.items()})
+        (e,) = errors(files)
+        folder = "m/migrations" if "schema.prisma" in deeper else "m/db"
+        assert e.startswith(f"{folder}: error[nested-migrations]: "), e
+        assert f"point migrations.dir at {folder}" in e, e
 
 
 def test_prisma_folders_numbered_by_hand_are_read_in_prisma_s_order() -> None:
