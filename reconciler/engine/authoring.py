@@ -35,7 +35,20 @@ def _strict_readers(request: Request, folder: str) -> list[str]:
 
 def new_migration(request: Request, name: str, kind: str = "SAFE") -> str:
     """Write the next numbered file; named ``_safe`` when any environment reading the folder
-    requires it (a file written for dev is promoted to prod later). Returns its path."""
+    requires it (a file written for dev is promoted to prod later). Returns its path. A file
+    or folder in the way (a stray one of the next name) is a ReconcilerError, never
+    overwritten."""
+    try:
+        return _new_migration(request, name, kind)
+    except FileExistsError as e:
+        raise ReconcilerError(
+            f"{e.filename} is there already",
+            code="bad-name",
+            hint="pick another name, or move the stray file or folder out of the way",
+        ) from None
+
+
+def _new_migration(request: Request, name: str, kind: str) -> str:
     from reconciler.sql.template import migration_filename, render_template
 
     desired = load(request)
@@ -143,6 +156,17 @@ def _sqitch_add(folder: str, name: str, text: str) -> str:
         "-- does (write the same steps in the deploy script's rollback section).\n",
         "verify": f"-- Verify {name}: sqitch's `sqitch verify` runs this, the reconciler never does.\n",
     }
+    taken = [
+        f"{kind}/{name}.sql"
+        for kind in scripts
+        if os.path.exists(os.path.join(folder, kind, f"{name}.sql"))
+    ]
+    if taken:  # (checked before anything is written: nothing half-made)
+        raise ReconcilerError(
+            f"{', '.join(taken)} is there already, though sqitch.plan does not plan {name}",
+            code="bad-name",
+            hint="pick another name, or plan the change that script belongs to in sqitch.plan",
+        )
     for kind, body in scripts.items():
         os.makedirs(os.path.join(folder, kind), exist_ok=True)
         with open(os.path.join(folder, kind, f"{name}.sql"), "x", encoding="utf-8") as f:

@@ -564,6 +564,14 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     assert "db/deploy/add_b.sql:" in r.stdout and "revert/add_b.sql" not in r.stdout, r.stdout
     r = run_cli(sq, "new", "--env", "dev", "add_b", env=env)  # planned already
     assert r.returncode != 0 and "already plans a change add_b" in r.stdout + r.stderr
+    # a stray script of the name, not in the plan: said, and nothing written
+    (sq / "db/deploy/stray.sql").write_text("SELECT 1;\n")
+    plan_before = (sq / "db/sqitch.plan").read_text()
+    r = run_cli(sq, "new", "--env", "dev", "stray", env=env)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "deploy/stray.sql is there already" in r.stderr
+    assert (sq / "db/sqitch.plan").read_text() == plan_before
+    assert not (sq / "db/revert/stray.sql").exists()
     # (Hasura numbers its folders by the millisecond: 4102444800000 is 2100-01-01)
     firsts = {
         "prisma": ("20990101000000_init", "migration.sql", "20990101000001_add_b"),
@@ -580,6 +588,12 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
         )
         undo = [f"{second}/down.sql"] if inner == "up.sql" else []  # (never run here)
         assert made == sorted([f"{first}/{inner}", f"{second}/{inner}", *undo]), made
+    # a folder in the way of the next one: said, never a traceback
+    prisma = tmp_path / "prisma"
+    (prisma / "migrations/20990101000002_add_c").mkdir()
+    r = run_cli(prisma, "new", "--env", "dev", "add_c", env={"RECONCILER_HOME": str(prisma / "h")})
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "20990101000002_add_c is there already" in r.stderr
 
 
 def test_a_missing_file_named_again_once_it_exists_is_read(tmp_path: Path) -> None:
