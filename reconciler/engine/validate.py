@@ -211,14 +211,9 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
     left out; a named file that does
     not exist is reported here, with where it was looked for."""
     from reconciler.sql.migration import (  # (not on a cached run's path)
-        DIALECT_FILE,
         FLYWAY_UNDO_FILE,
-        POSTGRES_DIALECTS,
+        other_database_file,
     )
-
-    def other_database(name: str) -> bool:  # pop's files for MySQL, SQLite, CockroachDB
-        m = DIALECT_FILE.match(name)
-        return m is not None and m["dialect"].lower() not in POSTGRES_DIALECTS
 
     out: list[str] = []
     for raw in paths:
@@ -230,7 +225,7 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
                 + files.glob(os.path.join(p, "*", "*.sql"))
                 if not _DOWN.search(os.path.basename(f))
                 and not FLYWAY_UNDO_FILE.match(os.path.basename(f))
-                and not other_database(os.path.basename(f))
+                and not other_database_file(os.path.basename(f))
             ]
             # Sqitch keeps a change's undo and its check beside it: deploy/x.sql runs,
             # revert/x.sql and verify/x.sql never run forward

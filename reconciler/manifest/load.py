@@ -25,6 +25,7 @@ from reconciler.sql.migration import (
     POSTGRES_DIALECTS,
     REPEATABLE,
     is_repeatable,
+    other_database_file,
     parse_migration,
     version_key,
 )
@@ -754,6 +755,17 @@ _NO_TRANSACTION_SETTING = re.compile(
 )
 
 
+def _settings_file(path: str, confs: set[str]) -> str | None:
+    """Where another tool keeps a migration's own settings: Flyway's <file>.conf beside it
+    (when the folder, whose ``confs`` these are, lists one), Diesel's metadata.toml in the
+    folder of an up.sql."""
+    if f"{posixpath.basename(path)}.conf" in confs:
+        return f"{path}.conf"
+    if path.endswith("/up.sql"):
+        return posixpath.join(posixpath.dirname(path), "metadata.toml")
+    return None
+
+
 def _settings_no_transaction(files: Files, path: str) -> str | None:
     """The reason a settings file gives for running its migration outside a transaction
     (_NO_TRANSACTION_SETTING), or None (no such file, or no such setting)."""
@@ -821,6 +833,16 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
     return None
 
 
+def _holds_sql(files: Files, folder: str, names: list[str] | None = None) -> bool:
+    """``folder`` (whose ``names`` may be listed already) holds .sql files itself."""
+    if names is None:
+        try:
+            names = files.listdir(folder)
+        except OSError:
+            return False  # (a file, or nothing)
+    return any(n.endswith(".sql") for n in names)
+
+
 def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) -> None:
     """A subfolder holding SQL files that is no migration folder (sqitch's deploy/) is
     reported: silently finding none of them would look like a database in sync."""
@@ -831,7 +853,7 @@ def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) 
         inside = files.listdir(path)
     except OSError:
         return  # a file (README.md, notes.txt): not ours to judge
-    if any(n.endswith(".sql") for n in inside):
+    if _holds_sql(files, path, inside):
         diags.append(
             Diagnostic(
                 "nested-migrations",
@@ -845,15 +867,11 @@ def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) 
         return
     # a history one level further down: migrations.dir names the folder above it (prisma/
     # for prisma/migrations, a sqitch project's parent for the folder with sqitch.plan)
-    history = "sqitch.plan" in inside or "migration_lock.toml" in inside
-    for sub in [] if history else sorted(inside):
-        try:
-            history = any(n.endswith(".sql") for n in files.listdir(posixpath.join(path, sub)))
-        except OSError:
-            continue
-        if history:
-            break
-    if history:
+    if (
+        "sqitch.plan" in inside
+        or "migration_lock.toml" in inside
+        or any(_holds_sql(files, posixpath.join(path, sub)) for sub in sorted(inside))
+    ):
         diags.append(
             Diagnostic(
                 "nested-migrations",
@@ -996,10 +1014,8 @@ def _candidates(
         if FLYWAY_UNDO_FILE.match(name):
             continue  # Flyway's undo of a V file: never run forward
         dialect = DIALECT_FILE.match(name)
-        if dialect is not None and (
-            dialect["way"] == "down" or dialect["dialect"].lower() not in POSTGRES_DIALECTS
-        ):
-            continue  # pop's (Ory's) undo files, and the files for other databases
+        if other_database_file(name) or (dialect is not None and dialect["way"] == "down"):
+            continue  # pop's (Ory's) files for other databases, and its undo files
         down = DOWN_FILE.match(name)
         if down and (f"{down['stem']}.up.sql" in present or down["stem"] in dialect_stems):
             # the undo of its .up.sql, which is the migration, or of a version pop keeps
@@ -1076,26 +1092,19 @@ def _load_migrations(
             diags,
             named=named,
             placeholders=placeholders,
-            settings=f"{path}.conf"
-            if f"{posixpath.basename(path)}.conf" in confs
-            else posixpath.join(posixpath.dirname(path), "metadata.toml")
-            if path.endswith("/up.sql")
-            else None,
+            settings=_settings_file(path, confs),
         )
         if loaded is None:
             continue
         key = version_key(loaded.version)
         if key in seen:
-            hint = (
-                "renumber one of them (reconcile new picks the next free number); versions "
-                "compare as numbers, so 0008 and 00008 are the same"
-            )
             diags.append(
                 Diagnostic(
                     "duplicate-version",
                     f"version {loaded.version} is used twice: {seen[key]} and {loaded.filename}",
                     SourceLocation(path),
-                    hint,
+                    "renumber one of them (reconcile new picks the next free number); versions "
+                    "compare as numbers, so 0008 and 00008 are the same",
                 )
             )
             continue

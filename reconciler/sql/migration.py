@@ -77,6 +77,15 @@ DIALECT_FILE = re.compile(
     re.IGNORECASE,
 )
 POSTGRES_DIALECTS = ("postgres", "postgresql")
+
+
+def other_database_file(name: str) -> bool:
+    """A pop file of another database's own (``.mysql.up.sql``, ``.sqlite3.down.sql``, ...):
+    never PostgreSQL's to read or run."""
+    m = DIALECT_FILE.match(name)
+    return m is not None and m["dialect"].lower() not in POSTGRES_DIALECTS
+
+
 # Flyway's undo of a versioned file (U<version>__<description>.sql): never run forward
 FLYWAY_UNDO_FILE = re.compile(r"^U\d+(?:[._]\d+)*__.+\.sql$")
 

@@ -57,10 +57,15 @@ def _droppable(name: str) -> bool:
     return name in _DROPPABLE or name.startswith("d")  # (\d, \dt, \df, ...: describe)
 
 
+def _words(ctx: FileContext, line: int) -> list[str]:
+    """The words of the file's ``line`` (a meta-command's: its name, then its arguments)."""
+    lines = ctx.source.text.split("\n")
+    return lines[line - 1].split() if 0 < line <= len(lines) else []
+
+
 def _set_used(ctx: FileContext, line: int) -> str | None:
     """The variable a ``\\set`` line defines, when a statement of the file uses it."""
-    lines = ctx.source.text.split("\n")
-    words = lines[line - 1].split() if 0 < line <= len(lines) else []
+    words = _words(ctx, line)
     used = {w.lstrip(":").strip("'\"") for i in ctx.infos for _, _, w in i.psql_variables}
     return words[1] if len(words) > 1 and words[1] in used else None
 
@@ -72,8 +77,7 @@ def _stops_on_error(ctx: FileContext, line: int, name: str) -> bool:
     """``\\set ON_ERROR_STOP on`` asks psql for what the reconciler does anyway (stop at the
     first failing statement), and unsetting it after the last statement changes nothing: such
     a line (a psql-run script's usual first and last) says nothing the file does not do."""
-    lines = ctx.source.text.split("\n")
-    words = lines[line - 1].split() if 0 < line <= len(lines) else []
+    words = _words(ctx, line)
     if len(words) < 2 or words[1] != "ON_ERROR_STOP":
         return False
     if name == "set" and len(words) == 3 and words[2].lower() in _TRUE:
