@@ -2,3 +2,7 @@
 
 Nothing here touches a database; it takes text and returns data.
 """
+
+from reconciler.sql import deferred as _deferred
+
+_deferred.install()
