@@ -96,6 +96,13 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
         # a Flyway history: the next V<n>__<description>.sql (after V1.4, V2)
         nxt = version_key(last.version)[0] + 1
         path = os.path.join(folder, f"V{nxt}__{filename.split('_', 1)[1]}")
+    elif last is not None and (dotted := re.match(r"^(\d+(?:\.\d+)+)[-.]", last.filename)):
+        # upgrade scripts named by release (Icinga's 2.8.1.sql): the next patch release,
+        # its name after a hyphen
+        *head, tail = dotted[1].split(".")
+        path = os.path.join(
+            folder, f"{'.'.join([*head, str(int(tail) + 1)])}-{filename.split('_', 1)[1]}"
+        )
     elif last is not None and last.filename.endswith(".up.sql"):
         # a golang-migrate history: the pair NNNN_name.up.sql and its .down.sql, which that
         # tool's `migrate down` runs and the reconciler never does

@@ -719,15 +719,23 @@ _FLYWAY_REPEATABLE = re.compile(r"^R__(?P<desc>[A-Za-z0-9].*)\.sql$")
 _CASED = re.compile(r"^(?P<version>\d+)_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?)(?P<up>\.up)?\.sql$")
 
 
-# graphile-migrate's committed 000001.sql and 000002-message.sql: a version, then a name
-# in any case joined by hyphens, or none
-_VERSION_ONLY = re.compile(r"^(?P<version>\d+)(?:-(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?\.sql$")
+# a version alone or with a name in any case after a hyphen (graphile-migrate's committed
+# 000001.sql and 000002-message.sql, roundcube's 2013061000.sql), the version dotted as a
+# release's (Icinga's upgrade scripts 2.8.1.sql)
+_VERSION_ONLY = re.compile(
+    r"^(?P<version>\d+(?:\.\d+)*)(?:-(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?\.sql$"
+)
 
 
 def _four(version: str) -> str:
     """A version of fewer than 4 digits as 4 (1 is 0001, as Flyway's V1 is): hand-numbered
-    histories (tt-rss's 3.sql .. 140.sql, golang-migrate's 1_init.up.sql) order as numbers."""
-    return f"{int(version):04d}" if len(version) < 4 else version
+    histories (tt-rss's 3.sql .. 140.sql, golang-migrate's 1_init.up.sql) order as numbers.
+    A dotted version's first part so (2.8.1 is 0002.8.1), its others as numbers (2.08 is
+    0002.8, as Flyway reads V2.08)."""
+    first, *rest = version.split(".")
+    return ".".join(
+        [f"{int(first):04d}" if len(first) < 4 else first, *(str(int(p)) for p in rest)]
+    )
 
 
 # a migration that is a folder (another tool's layout): Prisma's <version>_<name>/migration.sql

@@ -510,7 +510,7 @@ def _history(root: Path, folder: str, files: dict[str, str]) -> dict[str, str]:
 
 def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     """`reconcile new` writes what the history's own tool would: the next V<n>__<name>.sql
-    (Flyway); the next .up.sql pair (golang-migrate), versioned by the time after every file
+    (Flyway); the next patch release's script (2.10.1-<name>.sql after 2.10.0.sql); the next .up.sql pair (golang-migrate), versioned by the time after every file
     there where versions are timestamps (pop); the change planned last (sqitch); the next
     folder after the newest: <timestamp>_<name>/migration.sql (Prisma),
     <yyyy-mm-dd-hhmmss>_<name>/up.sql (Diesel), <milliseconds>_<name>/up.sql (Hasura)."""
@@ -533,6 +533,14 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     r = run_cli(gm, "validate", "--env", "dev", env=env)
     assert "000002_add_b.down.sql" not in r.stdout  # the undo is not a migration
     assert "000002_add_b.up.sql" in r.stdout  # (its template's example statements are)
+    # upgrade scripts named by release (Icinga's): the next patch release, then read as the
+    # newest migration
+    rel = tmp_path / "rel"
+    env = _history(rel, "upgrade", {"2.8.1.sql": table, "2.10.0-Later.sql": "SELECT 1;\n"})
+    r = run_cli(rel, "new", "--env", "dev", "add_b", env=env)
+    assert r.returncode == 0 and (rel / "upgrade/2.10.1-add_b.sql").is_file(), r.stdout + r.stderr
+    r = run_cli(rel, "validate", "--env", "dev", env=env)
+    assert "upgrade/2.10.1-add_b.sql:" in r.stdout, r.stdout  # (its template's examples)
     # a timestamped pop history (Ory's 20 digits): after every file there, another
     # database's own included
     pop = tmp_path / "pop"

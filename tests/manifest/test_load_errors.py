@@ -508,6 +508,26 @@ def test_a_graphile_migrate_history_is_read_as_it_is_kept() -> None:
     assert "m/1_other.sql: error[duplicate-version]: version 0001 is used twice" in e
 
 
+def test_upgrade_scripts_named_by_release_run_in_release_order() -> None:
+    """Icinga keeps its upgrade scripts as 2.0.2.sql .. 2.8.1.sql: a dotted version alone
+    (each part a number: 2.10.0 runs after 2.8.1, and 2.08 is 2.8, as Flyway reads V2.08)."""
+    assert _read_as(
+        {
+            "2.8.1.sql": "SELECT 1;\n",
+            "2.10.0.sql": "SELECT 1;\n",
+            "2.0.2.sql": "SELECT 1;\n",
+            "2.8.0-Fix-Downtimes.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0002.0.2", "migration", "2.0.2.sql", False),
+        ("0002.8.0", "fix_downtimes", "2.8.0-Fix-Downtimes.sql", False),
+        ("0002.8.1", "migration", "2.8.1.sql", False),
+        ("0002.10.0", "migration", "2.10.0.sql", False),
+    ]
+    (e,) = _errors_as({"2.8.1.sql": "SELECT 1;\n", "2.08.1.sql": "SELECT 2;\n"})
+    assert "error[duplicate-version]: version 0002.8.1 is used twice" in e
+
+
 def test_a_pop_history_runs_postgresql_files_and_never_other_databases() -> None:
     """pop (gobuffalo, Ory's Kratos and Hydra) keeps <version>_<name>.up.sql for every
     database and <version>_<name>.<dialect>.up.sql for one: PostgreSQL's own file takes the
