@@ -653,7 +653,8 @@ def _as_text(type_text: str, spelled: str = "text") -> str:
 def _scalar_types(source: str, info: StatementInfo, spelled: bool = False) -> str | None:
     """``source`` (a CREATE FUNCTION) with every type the catalog-less parser takes for a
     record, other than record itself, spelled text: in the parameters, the result and the
-    body's DECLARE sections. None when nothing changed. ``spelled``: the body's :NAME
+    body's DECLARE sections; a VARIADIC parameter's array spelled anyarray, the one kind it
+    takes for such a parameter. None when nothing changed. ``spelled``: the body's :NAME
     placeholders are spelled as names in ``source`` (``_BODY_VARIABLE``)."""
     body = (_strings(_option(info.tree, "as")) or [""])[0]
     if spelled:
@@ -667,9 +668,15 @@ def _scalar_types(source: str, info: StatementInfo, spelled: bool = False) -> st
     header, tail = source[:at], source[at + len(body) + quoted * body.count("'") :]
     changed = False
     out: list[str] = []
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, bool]] = []  # (start, end, a VARIADIC parameter)
     encoded = info.stmt.text.encode()
     params = info.tree.get("parameters") if info.node == "CreateFunctionStmt" else None
+    # (a VARIADIC parameter: the catalog-less parser takes none but anyarray for an array)
+    variadic = [
+        p.get("argType")
+        for _, p in nodes(params, "FunctionParameter")
+        if p.get("mode") == "FUNC_PARAM_VARIADIC"
+    ]
     types = [p.get("argType") for _, p in nodes(params, "FunctionParameter")]
     returns = info.tree.get("returnType") if info.node == "CreateFunctionStmt" else None
     loc = (returns or {}).get("location")
@@ -686,12 +693,16 @@ def _scalar_types(source: str, info: StatementInfo, spelled: bool = False) -> st
             start = len(encoded[:loc].decode(errors="replace"))
             span = _type_span(header, start)
             if span is not None:
-                spans.append(span)
+                spans.append((*span, any(typ is v for v in variadic)))
     rewritten, last = [], 0
-    for start, end in sorted(spans):
+    for start, end, is_variadic in sorted(spans):
         if start < last or end > len(header):
             return None
-        new = _as_text(header[start:end])
+        old = header[start:end]
+        if is_variadic and not old.strip().lower().startswith("any"):
+            new = "anyarray" + " " * max(0, len(old) - 8) + "\n" * old.count("\n")
+        else:
+            new = _as_text(old)
         changed |= new != header[start:end]
         rewritten += [header[last:start], new]
         last = end

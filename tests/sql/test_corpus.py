@@ -71,6 +71,20 @@ def test_dangerous_statements_are_found_on_their_lines() -> None:
     assert not any(code == "unparsed-statement" for code, _ in found)
 
 
+def test_a_variadic_routines_body_is_read_and_its_statements_linted() -> None:
+    text = (
+        "CREATE FUNCTION purge(VARIADIC ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "    DELETE FROM jobs;\n"
+        "END $$;\n"
+    )
+    found = [
+        (d.code, d.location.line if d.location else 0)
+        for d in lint_migration(parse_migration("v.sql", text), "v.sql", False, LintConfig(True))
+    ]
+    assert ("ban-delete", 3) in found and not any(c == "unparsed-statement" for c, _ in found)
+
+
 def test_syntax_newer_than_the_target_fails_on_the_server_with_nothing_applied(
     project: Path, db_url: str
 ) -> None:
