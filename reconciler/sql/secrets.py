@@ -31,16 +31,26 @@ def excerpt(sql: str, limit: int | None = None) -> str:
     return _LITERAL.sub("'…'", one_line if limit is None else one_line[:limit])
 
 
+_PLACEHOLDER = r"(?:\$\{[^\s'\"{}@]*\}|\{\{[^'\"{}@]*\}\})"
+
 PATTERNS = [
-    (re.compile(r"\bPASSWORD\s+'[^']+'", re.IGNORECASE), "a password literal"),
+    # (a value that is only a template's placeholder, ${password} or {{ .Password }}, is
+    # filled in when the file is run: no credential is written in it)
     (
-        re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]*:[^\s@/'\"]+@", re.IGNORECASE),
+        re.compile(rf"\bPASSWORD\s+'(?!{_PLACEHOLDER}')[^']+'", re.IGNORECASE),
+        "a password literal",
+    ),
+    (
+        re.compile(
+            rf"\b[a-z][a-z0-9+.-]*://[^\s/:@'\"]*:(?!{_PLACEHOLDER}@)[^\s@/'\"]+@", re.IGNORECASE
+        ),
         "a connection string with a password",
     ),
     (
         re.compile(
             # (a function call is no literal: token = gen_random_uuid()::text)
-            r"\b(?:password|passwd|pwd|secret|api[_-]?key|token)\s*[=:]\s*['\"]?[^\s'\";(]{6,}+(?!\()",
+            r"\b(?:password|passwd|pwd|secret|api[_-]?key|token)\s*[=:]\s*['\"]?"
+            rf"(?!{_PLACEHOLDER}(?![^\s'\";(]))[^\s'\";(]{{6,}}+(?!\()",
             re.IGNORECASE,
         ),
         "a credential assignment",

@@ -20,6 +20,15 @@ CASES = [
     ),
     F("ban-credentials", "UPDATE settings SET value = '3f8a9c2d7e1b4f6a' WHERE key = 'api_key';"),
     P("ban-credentials", "SET app.jwt_secret = '${JWT_SECRET}';"),
+    # a template's placeholder is filled in when the file is run (Logto's tenant roles)
+    P("ban-credentials", "CREATE ROLE logto_tenant PASSWORD '${password}' NOINHERIT;"),
+    P("ban-credentials", "CREATE ROLE app LOGIN PASSWORD '{{ .Password }}';"),
+    P(
+        "ban-credentials",
+        "SELECT dblink_connect('postgresql://app:${DB_PASSWORD}@db/app'); -- password=${PW}",
+    ),
+    F("ban-credentials", "CREATE ROLE app LOGIN PASSWORD '${prefix}-hunter2';"),
+    F("ban-credentials", "SELECT dblink_connect('postgresql://app:${PW}x9@db/app');"),
     P("ban-credentials", "ALTER DATABASE postgres SET \"app.settings.jwt_exp\" TO '3600';"),
     P(
         "ban-credentials",
