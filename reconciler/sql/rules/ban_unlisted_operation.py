@@ -97,17 +97,62 @@ def _tuning(cmd: Tree) -> bool:
         return True  # a column's statistics target, n_distinct (the only attribute options)
     if subtype not in ("AT_SetRelOptions", "AT_ResetRelOptions"):
         return False
-    options = [
-        o.get("DefElem") or {} for o in (cmd.get("def") or {}).get("List", {}).get("items") or ()
-    ]
-    return bool(options) and all(
-        _TUNING.fullmatch(
-            f"{o['defnamespace']}.{o.get('defname')}"
-            if o.get("defnamespace")
-            else str(o.get("defname"))
-        )
-        for o in options
+    options = _rel_options(cmd)
+    return (
+        bool(options)
+        and all(_TUNING.fullmatch(name) for name, _ in options)
+        and not _autovacuum_off(cmd)
     )
+
+
+def _rel_options(cmd: Tree) -> list[tuple[str, Tree]]:
+    """(name, the DefElem) of each storage parameter an ALTER ... SET (...) or RESET (...)
+    names, a TOAST table's as ``toast.<name>``."""
+    out = []
+    for item in (cmd.get("def") or {}).get("List", {}).get("items") or ():
+        o = item.get("DefElem") or {}
+        name = str(o.get("defname"))
+        out.append((f"{o['defnamespace']}.{name}" if o.get("defnamespace") else name, o))
+    return out
+
+
+def _off(value: str) -> bool:
+    """PostgreSQL reads it as false: 0, or a prefix of false or no, or of off (2 letters on)."""
+    v = value.strip().lower()
+    return bool(v) and (
+        v == "0"
+        or "false".startswith(v)
+        or "no".startswith(v)
+        or (len(v) >= 2 and "off".startswith(v))
+    )
+
+
+def _autovacuum_off(cmd: Tree) -> list[str]:
+    """The autovacuum_enabled parameters an ALTER ... SET (...) turns off: the table is then
+    never vacuumed nor analyzed but to prevent wraparound (dead rows pile up, plans go
+    stale), a decision of its own, not tuning."""
+    if cmd.get("subtype") != "AT_SetRelOptions":
+        return []
+    off = []
+    for name, o in _rel_options(cmd):
+        if name.removeprefix("toast.") != "autovacuum_enabled":
+            continue
+        arg = o.get("arg") or {}
+        if "Integer" in arg:
+            value = str((arg["Integer"] or {}).get("ival", 0))
+        elif "String" in arg:
+            value = str(arg["String"].get("sval", ""))
+        elif "Boolean" in arg:
+            value = "true" if arg["Boolean"].get("boolval") else "false"
+        elif "TypeName" in arg:
+            value = str(
+                ((arg["TypeName"].get("names") or [{}])[-1].get("String") or {}).get("sval")
+            )
+        else:
+            value = "true"  # (written without a value: on)
+        if _off(value):
+            off.append(name)
+    return off
 
 
 def _alter_ok(ctx: StatementContext) -> bool:
@@ -764,6 +809,16 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return  # (not with a WITH that changes other rows on the way)
     if _constants_only(i):
         return  # SELECT 1: a no-op (a placeholder migration, a tool's "nothing to do")
+    off = [name for c in commands for name in _autovacuum_off(c)]
+    if off:
+        yield Hit(
+            f"{' and '.join(off)} = false: autovacuum then never vacuums nor analyzes the "
+            "table but to prevent wraparound, so dead rows pile up and its statistics go stale",
+            "tune autovacuum instead (autovacuum_vacuum_scale_factor, autovacuum_vacuum_cost_"
+            "limit, ...), or, reviewed, allow it with "
+            "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+        )
+        return
     dropped = [
         str(c.get("name"))
         for c in commands

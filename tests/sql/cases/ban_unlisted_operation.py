@@ -15,12 +15,24 @@ CASES = [
     P(
         "ban-unlisted-operation",
         "ALTER TABLE t SET (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.01, "
-        "toast.autovacuum_enabled = false);",
+        "toast.autovacuum_enabled = true);",
     ),
-    P("ban-unlisted-operation", "ALTER TABLE t RESET (fillfactor);"),
+    P("ban-unlisted-operation", "ALTER TABLE t RESET (fillfactor, autovacuum_enabled);"),
     P("ban-unlisted-operation", "ALTER INDEX i SET (fillfactor = 80, deduplicate_items = off);"),
     P("ban-unlisted-operation", "ALTER INDEX i ALTER COLUMN 1 SET STATISTICS 1000;"),
-    P("ban-unlisted-operation", "ALTER MATERIALIZED VIEW mv SET (autovacuum_enabled = false);"),
+    P("ban-unlisted-operation", "ALTER MATERIALIZED VIEW mv SET (autovacuum_enabled);"),
+    # ... but switching autovacuum off is no tuning: dead rows pile up, statistics go stale
+    F("ban-unlisted-operation", "ALTER MATERIALIZED VIEW mv SET (autovacuum_enabled = false);"),
+    F(
+        "ban-unlisted-operation",
+        "ALTER TABLE t SET (fillfactor = 70, toast.autovacuum_enabled = off);",
+    ),
+    F("ban-unlisted-operation", "ALTER TABLE t SET (autovacuum_enabled = 0);"),
+    F("ban-unlisted-operation", "ALTER TABLE t SET (autovacuum_enabled = 'fals');"),
+    P(
+        "ban-unlisted-operation",
+        "CREATE TABLE staging (id bigint) WITH (autovacuum_enabled = false);",
+    ),
     # ... but not who sees what, nor what logical decoding reads, nor a tuning one beside those
     F("ban-unlisted-operation", "ALTER VIEW v SET (security_barrier = false);"),
     F("ban-unlisted-operation", "ALTER VIEW v SET (security_invoker = true);"),
