@@ -246,6 +246,21 @@ def has_snapshot(conn: psycopg.Connection[Any], environment: str) -> bool:
     return bool(row and row[0])
 
 
+_LAST_VERSION = (
+    "(SELECT version FROM reconciler.schema_migrations WHERE applied_at IS NOT NULL "
+    # as numbers, part by part (9999 before 10000, 1.9 before 1.10 before 2)
+    "ORDER BY CASE WHEN version OPERATOR(pg_catalog.~) '^[0-9]+(\\.[0-9]+)*$' "
+    "THEN pg_catalog.string_to_array(version, '.')::pg_catalog.numeric[] END DESC NULLS LAST, "
+    "version DESC LIMIT 1)"
+)
+_UPSERT = (
+    "INSERT INTO reconciler.schema_snapshot (environment, version, objects, taken_by, stamp) "
+    "SELECT %s, {version}, {objects}, %s, %s ON CONFLICT (environment) DO UPDATE SET "
+    "version = EXCLUDED.version, objects = EXCLUDED.objects, taken_at = pg_catalog.now(), "
+    "taken_by = EXCLUDED.taken_by, stamp = EXCLUDED.stamp"
+)
+
+
 def take_snapshot(
     conn: psycopg.Connection[Any],
     environment: str,
@@ -257,21 +272,39 @@ def take_snapshot(
 
     ``keep``: drift seen before an apply, (key, snapshot facts, live facts then). An object
     the apply did not touch (its facts are still those it had) keeps its old snapshot facts,
-    so drift is never adopted by an apply that merely ran beside it.
+    so drift is never adopted by an apply that merely ran beside it. Without any, the facts
+    are read and stored by one statement and never leave the server (600 kB of JSON each way
+    for 1,000 tables, about 20 ms).
     """
     from reconciler.plan.compute import RECONCILER_ACTOR_PREFIX
 
+    keep = list(keep)
+    who = f"{RECONCILER_ACTOR_PREFIX}{actor}"
     with conn.transaction():
-        row = conn.execute(
-            "SELECT version FROM reconciler.schema_migrations WHERE applied_at IS NOT NULL "
-            # as numbers, part by part (9999 before 10000, 1.9 before 1.10 before 2)
-            "ORDER BY CASE WHEN version ~ '^[0-9]+(\\.[0-9]+)*$' "
-            "THEN string_to_array(version, '.')::numeric[] END DESC NULLS LAST, version DESC LIMIT 1"
-        ).fetchone()
         before_stamp = _stamp(conn)
+        if not keep:
+            with conn.cursor() as cur:
+                cur.execute("SET LOCAL search_path = pg_catalog")
+                cur.execute(
+                    _UPSERT.format(
+                        version=_LAST_VERSION,
+                        objects="(SELECT coalesce(pg_catalog.jsonb_object_agg(key, facts), "
+                        f"'{{}}') FROM ({CATALOG_SQL}) AS o (key, facts))",
+                    )
+                    + " RETURNING (SELECT pg_catalog.count(*) FROM "
+                    "pg_catalog.jsonb_object_keys(objects))",
+                    (environment, who, before_stamp),
+                )
+                row = cur.fetchone()
+            # a stamp only where it surely names these facts: none changed while they were read
+            if before_stamp != _stamp(conn):
+                conn.execute(
+                    "UPDATE reconciler.schema_snapshot SET stamp = NULL WHERE environment = %s",
+                    (environment,),
+                )
+            return int(row[0]) if row else 0
         objects = catalog(conn)
-        # a stamp only where it surely names these facts: none changed while they were read,
-        # and the snapshot keeps no drift (it is then not what the catalogs say)
+        # (and the snapshot keeps no drift: it is then not what the catalogs say)
         stamp = before_stamp if before_stamp == _stamp(conn) else None
         for key, before, drifted in keep:
             if objects.get(key) == drifted:
@@ -281,16 +314,7 @@ def take_snapshot(
                 else:
                     objects[key] = before
         conn.execute(
-            "INSERT INTO reconciler.schema_snapshot (environment, version, objects, taken_by, stamp) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (environment) DO UPDATE SET "
-            "version = EXCLUDED.version, objects = EXCLUDED.objects, taken_at = now(), "
-            "taken_by = EXCLUDED.taken_by, stamp = EXCLUDED.stamp",
-            (
-                environment,
-                row[0] if row else None,
-                json.dumps(objects),
-                f"{RECONCILER_ACTOR_PREFIX}{actor}",
-                stamp,
-            ),
+            _UPSERT.format(version=_LAST_VERSION, objects="%s"),
+            (environment, json.dumps(objects), who, stamp),
         )
     return len(objects)

@@ -386,6 +386,31 @@ def test_an_unchanged_catalog_is_not_compared_again(project: Path, db_url: str) 
     assert "column:public.users.email" in drift_of(plan_json(project))
 
 
+def test_the_snapshot_is_the_catalog_and_a_moving_catalog_leaves_it_unstamped(
+    project: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The facts are read and stored on the server in one statement: what is stored is what
+    the catalogs say, counted right, and a catalog that changed while it was read (its stamp
+    before and after differ) leaves no stamp, so the next plan compares the facts."""
+    import psycopg
+
+    from reconciler.db import schema
+
+    apply(project)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        ((stored,),) = query(db_url, "SELECT objects FROM reconciler.schema_snapshot")
+        assert stored == schema.catalog(conn)
+        stamps = iter(["before", "after"])
+        monkeypatch.setattr(schema, "_stamp", lambda conn: next(stamps))
+        count = schema.take_snapshot(conn, "dev", "tester")
+        assert count == len(stored) and count > 10
+        assert query(db_url, "SELECT stamp FROM reconciler.schema_snapshot") == [(None,)]
+        assert conn.execute("SHOW search_path").fetchone() != ("pg_catalog",)
+        stamps = iter(["same", "same"])
+        schema.take_snapshot(conn, "dev", "tester")
+    assert query(db_url, "SELECT stamp FROM reconciler.schema_snapshot") == [("same",)]
+
+
 def test_every_kind_of_change_moves_the_stamp(project: Path, db_url: str) -> None:
     """Each out-of-band change the facts can see, including those that change only how a fact
     is rendered (a role's name in a policy, an enum label, an operator class's name)."""
