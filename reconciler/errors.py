@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from reconciler.records import cheap_init
+
 __all__ = [
     "ApplyRefused",
     "DatabaseUnavailable",
@@ -26,6 +28,7 @@ __all__ = [
 Severity = Literal["error", "warning", "info"]
 
 
+@cheap_init
 @dataclass(frozen=True, order=True)
 class SourceLocation:
     """A place in a file; ``line`` and ``col`` are 1-based, 0 when unknown."""

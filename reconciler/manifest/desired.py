@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import SourceLocation
+from reconciler.records import cheap_init
 from reconciler.sql.migration import VERSION, MigrationSource, version_key
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class DesiredMigration:
         )
 
 
+@cheap_init
 @dataclass(frozen=True)
 class ConfigEntry:
     category: str

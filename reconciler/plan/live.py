@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
+from reconciler.records import cheap_init
 from reconciler.sql.migration import is_repeatable, version_key
 
 __all__ = [
@@ -47,6 +48,7 @@ class AppliedMigration:
     duration_ms: int | None = None
 
 
+@cheap_init
 @dataclass(frozen=True)
 class LiveConfig:
     category: str

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
 from reconciler.errors import Diagnostic, SourceLocation
+from reconciler.records import cheap_init
 
 __all__ = [
     "Action",
@@ -56,6 +57,7 @@ class ApplyMigration(Action):
     started: bool = False  # an earlier run recorded this file part-way (it may have gone further)
 
 
+@cheap_init
 @dataclass(frozen=True)
 class UpsertConfig(Action):
     kind: ClassVar[str] = "upsert_config"

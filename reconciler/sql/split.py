@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from reconciler.errors import Diagnostic, SourceLocation
+from reconciler.records import cheap_init
 
 __all__ = ["Comment", "SplitResult", "Statement", "split_sql"]
 
@@ -38,6 +39,7 @@ _SPACE = re.compile(r"\s+")
 PSQL_VARIABLE_AFTER = r"(?:(?<=[^:]::)|(?<![:\w\])]))"
 
 
+@cheap_init
 @dataclass(frozen=True)
 class Statement:
     """One SQL statement, without its terminating semicolon."""
@@ -56,6 +58,7 @@ class Statement:
         return self.code.upper()
 
 
+@cheap_init
 @dataclass(frozen=True)
 class Comment:
     text: str  # without the leading ``--`` or ``/* */``
