@@ -33,6 +33,7 @@ class _Engine(types.ModuleType):
 sys.modules[__name__].__class__ = _Engine
 
 if TYPE_CHECKING:
+    from reconciler.embedded import stop_embedded
     from reconciler.engine.approvals import (
         ApprovalsListing,
         ApproveOutcome,
@@ -98,6 +99,7 @@ _WHERE = {
     "default_actor": "reconciler.engine.request",
     "Session": "reconciler.engine.session",
     "load": "reconciler.engine.session",
+    "stop_embedded": "reconciler.embedded",
 }
 
 
@@ -137,6 +139,7 @@ __all__ = [
     "repair",
     "restore",
     "restore_hash",
+    "stop_embedded",
     "take_backup",
     "validate",
     "verify",

@@ -12,6 +12,15 @@ from reconciler.embedded import stop_embedded
 from tests.conftest import REPO, run_cli
 
 
+def _running(pid: int) -> bool:
+    """The process is there and not a zombie (a stopped server's, not yet reaped by init)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
 def test_dev_on_embedded_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for d in ("manifests", "environments"):
         shutil.copytree(REPO / d, tmp_path / d)
@@ -28,5 +37,15 @@ def test_dev_on_embedded_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         # staging may not use the embedded server: a clear error, not a surprise database
         r = run_cli(tmp_path, "plan", "--env", "staging", env=env)
         assert r.returncode == 1 and "DATABASE_URL_STAGING is not set" in r.stderr
+        # `reconcile stop` stops the server that stays between commands; its data stays
+        pid = int((home / "pg/postmaster.pid").read_text().split()[0])
+        r = run_cli(tmp_path, "stop", env=env)
+        assert r.returncode == 0 and f"stopped the embedded PostgreSQL in {home}/pg" in r.stdout
+        assert not (home / "pg/postmaster.pid").exists()
+        assert not _running(pid)
+        r = run_cli(tmp_path, "stop", env=env)
+        assert r.returncode == 0 and "no embedded PostgreSQL is running" in r.stdout
+        r = run_cli(tmp_path, "status", "--env", "dev", env=env)  # started again, data kept
+        assert r.returncode == 0 and "7/7 applied" in r.stdout, r.stderr
     finally:
         assert stop_embedded()
