@@ -102,7 +102,7 @@ def plan_hash(
     doc = {
         "environment": environment,
         "target": target,
-        "actions": [a.to_dict() for a in actions],
+        "actions": [a.hash_row() for a in actions],
         "findings": [[f.kind, f.subject] for f in findings],
         "live": live_fingerprint,
         "context": (context or PlanContext()).to_doc(),

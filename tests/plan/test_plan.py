@@ -96,6 +96,46 @@ def test_hash_changes_with_live_state_and_desired() -> None:
     assert make_plan(changed, live()).hash != a.hash
 
 
+def test_every_field_of_every_action_moves_the_hash() -> None:
+    """The hash reads each action as its kind and field values in order: a change to any
+    field (a one-field action's too) is a new hash, and equal actions give equal hashes."""
+    import dataclasses
+
+    from reconciler.plan.compute import plan_hash
+
+    examples = [
+        ApplyMigration("0001", "init", "0001_init.sql", "abc", 2, False),
+        UpsertConfig("xp", "rate", 10, "per post", 5, True),
+        DeleteConfig("xp", "old", 3),
+        UpsertForum("news", None, "forum", "News", "", 1, {"a": 1}),
+        ArchiveForum("old"),
+    ]
+    for action in examples:
+        base = plan_hash("dev", None, [action], [], "live")
+        assert plan_hash("dev", None, [dataclasses.replace(action)], [], "live") == base
+        for f in dataclasses.fields(action):
+            value = getattr(action, f.name)
+            other = (
+                not value
+                if isinstance(value, bool)
+                else value + 1
+                if isinstance(value, int)
+                else {"a": 2}
+                if isinstance(value, dict)
+                else ("x",)
+                if isinstance(value, tuple)
+                else "unarchive"
+                if f.name == "change"
+                else f"{value}x"
+            )
+            changed = dataclasses.replace(action, **{f.name: other})
+            assert plan_hash("dev", None, [changed], [], "live") != base, (action, f.name)
+    # (the kind is part of it: a one-field action is not its characters)
+    assert plan_hash("dev", None, [ArchiveForum("ab")], [], "live") != plan_hash(
+        "dev", None, [ArchiveForum("a"), ArchiveForum("b")], [], "live"
+    )
+
+
 def test_checksum_mismatch_and_unknown_applied_block() -> None:
     d = desired()
     p = make_plan(d, live({"0001": "edited", "0002": d.migrations[1].checksum, "0009": "x"}))
