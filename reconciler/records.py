@@ -27,6 +27,7 @@ def cheap_init(cls: type[T]) -> type[T]:
     if (
         hasattr(cls, "__post_init__")
         or hasattr(cls, "__slots__")
+        or any(f.name in ("self", "__d") or f.name.startswith("_d_") for f in params)
         or any(f.default_factory is not dataclasses.MISSING or not f.init for f in params)
     ):
         raise TypeError(f"{cls.__name__}: cheap_init takes a plain frozen dataclass")
@@ -38,8 +39,8 @@ def cheap_init(cls: type[T]) -> type[T]:
         else:
             defaults[f"_d_{f.name}"] = f.default
             args.append(f"{f.name}=_d_{f.name}")
-    body = "; ".join(f"d[{f.name!r}] = {f.name}" for f in params) or "pass"
-    source = f"def __init__(self, {', '.join(args)}):\n    d = self.__dict__; {body}\n"
+    body = "".join(f"; __d[{f.name!r}] = {f.name}" for f in params)
+    source = f"def __init__(self, {', '.join(args)}):\n    __d = self.__dict__{body}\n"
     namespace: dict[str, Any] = {}
     exec(source, dict(defaults), namespace)  # (as dataclasses itself makes __init__)
     init = namespace["__init__"]

@@ -77,6 +77,10 @@ def test_it_refuses_what_it_cannot_keep() -> None:
         def __post_init__(self) -> None:
             pass
 
-    for cls in (WithFactory, WithPostInit, int):
+    # (a field named like the generated function's own names)
+    named_self = dataclasses.make_dataclass("NamedSelf", [("self", int)], frozen=True)
+    named_local = dataclasses.make_dataclass("NamedLocal", [("__d", int)], frozen=True)
+
+    for cls in (WithFactory, WithPostInit, named_self, named_local, int):
         with pytest.raises(TypeError):
             cheap_init(cls)
