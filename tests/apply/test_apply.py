@@ -1156,6 +1156,9 @@ def test_a_deadlock_with_the_application_is_retried(
         + "ALTER TABLE users ADD COLUMN dl1 text;\nALTER TABLE wallets ADD COLUMN dl2 text;\n",
     )
     app = psycopg.connect(db_url)
+    # the migration's server process is the one to find the cycle and undo itself, however
+    # slowly a busy machine runs either side: the application's waits a minute before looking
+    app.execute("SET deadlock_timeout = '60s'")
     app.execute("SELECT 1 FROM wallets LIMIT 1")  # holds wallets (ACCESS SHARE) in a transaction
     failed: list[BaseException] = []
 
@@ -1170,7 +1173,7 @@ def test_a_deadlock_with_the_application_is_retried(
                     if held and held[0]:
                         break
                     time.sleep(0.01)
-            time.sleep(0.3)  # (so the migration, waiting longer, is the one PostgreSQL undoes)
+            time.sleep(0.3)  # (the migration waiting on wallets by then)
             app.execute("SELECT 1 FROM users LIMIT 1")  # waits for the migration: a cycle
             app.commit()
         except BaseException as e:  # (reported by the test below)
