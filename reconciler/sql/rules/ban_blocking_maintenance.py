@@ -16,6 +16,7 @@ from reconciler.sql.rules.base import (
     command_at,
     made_here,
     nodes,
+    option_text,
     relation,
 )
 
@@ -42,10 +43,7 @@ def _on(arg: Any) -> bool:
     """A VACUUM option's value: none (the option alone), or a boolean PostgreSQL reads."""
     if not arg:
         return True
-    if "Integer" in arg:
-        return bool((arg["Integer"] or {}).get("ival", 0))
-    text = str((arg.get("String") or {}).get("sval", "")).lower()
-    return text not in ("false", "off", "0", "no")
+    return option_text(arg).lower() not in ("false", "off", "0", "no")
 
 
 def _rewrites(ctx: StatementContext) -> Iterator[Hit]:

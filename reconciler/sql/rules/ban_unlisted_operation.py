@@ -32,6 +32,7 @@ from reconciler.sql.rules.base import (
     new_sequence,
     nodes,
     object_name,
+    option_text,
     proven_not_null,
     relation,
     retype_keeps_rows,
@@ -137,20 +138,7 @@ def _autovacuum_off(cmd: Tree) -> list[str]:
     for name, o in _rel_options(cmd):
         if name.removeprefix("toast.") != "autovacuum_enabled":
             continue
-        arg = o.get("arg") or {}
-        if "Integer" in arg:
-            value = str((arg["Integer"] or {}).get("ival", 0))
-        elif "String" in arg:
-            value = str(arg["String"].get("sval", ""))
-        elif "Boolean" in arg:
-            value = "true" if arg["Boolean"].get("boolval") else "false"
-        elif "TypeName" in arg:
-            value = str(
-                ((arg["TypeName"].get("names") or [{}])[-1].get("String") or {}).get("sval")
-            )
-        else:
-            value = "true"  # (written without a value: on)
-        if _off(value):
+        if _off(option_text(o.get("arg"))):  # (written without a value: on)
             off.append(name)
     return off
 

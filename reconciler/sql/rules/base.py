@@ -35,6 +35,7 @@ __all__ = [
     "new_sequence",
     "nodes",
     "object_name",
+    "option_text",
     "proven_not_null",
     "relation",
     "retype_keeps_rows",
@@ -688,6 +689,23 @@ def type_name(coldef: Tree) -> tuple[str, bool]:
     t = coldef.get("typeName") or {}
     names = [s["String"].get("sval", "") for s in t.get("names") or () if "String" in s]
     return (names[-1].lower() if names else ""), bool(t.get("typmods"))
+
+
+def option_text(arg: Tree | None) -> str:
+    """An option's value (a DefElem's ``arg``) as written: a number's digits, a word or
+    string, a boolean as true or false; "" for an option given without one."""
+    if not arg:
+        return ""
+    if "Integer" in arg:  # (the parser leaves out an ival of 0)
+        return str((arg["Integer"] or {}).get("ival", 0))
+    if "String" in arg:
+        return str(arg["String"].get("sval", ""))
+    if "Boolean" in arg:
+        return "true" if arg["Boolean"].get("boolval") else "false"
+    if "TypeName" in arg:  # a bare word where a type name may stand (SET (x = off))
+        names = arg["TypeName"].get("names") or [{}]
+        return str((names[-1].get("String") or {}).get("sval", ""))
+    return ""
 
 
 def hit_at(info: StatementInfo, location: int | None, hit: Hit) -> Hit:
