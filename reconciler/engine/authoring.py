@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
+import string
 from datetime import UTC, datetime
 
 from reconciler.engine.request import Request
@@ -12,6 +14,9 @@ from reconciler.errors import ReconcilerError
 from reconciler.sql.migration import is_repeatable, version_key
 
 __all__ = ["new_migration"]
+
+# what `yoyo new` writes: <yyyymmdd>_<nn>_<random id of 5>-<message>.sql
+_YOYO_FILE = re.compile(r"^(?P<day>\d{8})_(?P<n>\d{2})_[A-Za-z0-9]{5}(?:-.*)?\.sql$")
 
 
 def _strict_readers(request: Request, folder: str) -> list[str]:
@@ -92,6 +97,20 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
                     "-- never runs it (write the same steps in up.sql's rollback section).\n"
                 )
         path = os.path.join(path, inner)
+    elif last is not None and _YOYO_FILE.match(last.filename):
+        # a yoyo history: what `yoyo new` writes, <day>_<nn>_<random id>-<message>.sql, the
+        # next number of the day (of the last one's, if the clock is behind it)
+        day = max(datetime.now(UTC).strftime("%Y%m%d"), last.filename[:8])
+        taken = [
+            int(m["n"])
+            for n in os.listdir(folder)
+            if (m := _YOYO_FILE.match(n)) and m["day"] == day
+        ]
+        rand = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(5))
+        message = filename.split("_", 1)[1].removesuffix(".sql").removesuffix("_safe")
+        safe_suffix = "_safe" if filename.endswith("_safe.sql") else ""
+        stem = f"{day}_{max(taken, default=0) + 1:02d}_{rand}-{message.replace('_', '-')}"
+        path = os.path.join(folder, f"{stem}{safe_suffix}.sql")
     elif last is not None and re.match(r"^V\d+(?:[._]\d+)*__", last.filename):
         # a Flyway history: the next V<n>__<description>.sql (after V1.4, V2)
         nxt = version_key(last.version)[0] + 1

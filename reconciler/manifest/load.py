@@ -715,15 +715,27 @@ _FLYWAY_REPEATABLE = re.compile(r"^R__(?P<desc>[A-Za-z0-9].*)\.sql$")
 
 # a versioned name in another case or with hyphens, as other tools and people write them
 # (20240103120000_AddUsers.sql, golang-migrate's 000001_create-users.up.sql): read as the
-# lower_snake_case name (AddUsers is add_users)
-_CASED = re.compile(r"^(?P<version>\d+)_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?)(?P<up>\.up)?\.sql$")
+# lower_snake_case name (AddUsers is add_users). Numbers after the version, each before an
+# underscore, are parts of it: yoyo's `yoyo new` writes 20230419_01_Xs3Mz-create-users.sql
+# and 20230419_02_... on one day (versions 20230419.1 and .2), procrastinate keeps
+# 00.05.00_01_drop_column.sql (0000.5.0.1)
+_CASED = re.compile(
+    r"^(?P<version>\d+(?:\.\d+)*(?:_\d+)*)_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?)(?P<up>\.up)?\.sql$"
+)
+
+
+# what `yoyo new` writes: <yyyymmdd>_<nn>_<random id of 5>-<message>.sql
+_YOYO_VERSION = re.compile(r"\d{8}_\d{2}")
+_YOYO_ID = re.compile(r"^[A-Za-z0-9]{5}(?:-(?P<desc>[A-Za-z0-9].*))?$")
 
 
 # a version alone or with a name in any case after a hyphen (graphile-migrate's committed
 # 000001.sql and 000002-message.sql, roundcube's 2013061000.sql), the version dotted as a
-# release's (Icinga's upgrade scripts 2.8.1.sql)
+# release's (Icinga's upgrade scripts 2.8.1.sql), a letter after it a step between releases
+# (DAViCal's 1.1.11a.sql runs after 1.1.11.sql, before 1.1.12.sql: its version 1.1.11.1)
 _VERSION_ONLY = re.compile(
-    r"^(?P<version>\d+(?:\.\d+)*)(?:-(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?\.sql$"
+    r"^(?P<version>\d+(?:\.\d+)*)(?P<letter>[a-z])?(?:-(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?"
+    r"\.sql$"
 )
 
 
@@ -806,12 +818,19 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
         return posixpath.join(desired_dir, name), versioned, name
     cased = _CASED.match(name)
     if cased is not None and MIGRATION_FILE.match(name) is None:
-        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cased["desc"])  # AddUsers: add_users
-        versioned = f"{_four(cased['version'])}_{_snake(words)}.sql"
+        desc = cased["desc"]
+        if (yoyo := _YOYO_ID.match(desc)) and _YOYO_VERSION.fullmatch(cased["version"]):
+            # (yoyo's random id, there to keep branches apart, is no name)
+            desc = yoyo["desc"] or ""
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", desc)  # AddUsers: add_users
+        versioned = f"{_four(cased['version'].replace('_', '.'))}_{_snake(words)}.sql"
         return posixpath.join(desired_dir, name), versioned, name
     bare = _VERSION_ONLY.match(name)
     if bare is not None:
-        versioned = f"{_four(bare['version'])}_{_snake(bare['desc'] or '')}.sql"
+        version = _four(bare["version"])
+        if bare["letter"]:
+            version += f".{ord(bare['letter']) - ord('a') + 1}"
+        versioned = f"{version}_{_snake(bare['desc'] or '')}.sql"
         return posixpath.join(desired_dir, name), versioned, name
     m = _FOLDER_MIGRATION.match(name)
     if m is None:
@@ -1029,9 +1048,23 @@ def _candidates(
             # the undo of its .up.sql, which is the migration, or of a version pop keeps
             # for some databases only: never run
             continue
+        if name.endswith(".rollback.sql") and f"{name[:-13]}.sql" in present:
+            continue  # yoyo's undo of the migration beside it: never run forward
         up = _CASED.match(name)
         if up and up["up"] and any(f"{name[:-7]}.{d}.up.sql" in present for d in POSTGRES_DIALECTS):
             continue  # pop's file for every database, where PostgreSQL has its own
+        if name.endswith(".py") and name[:1].isdecimal():
+            diags.append(
+                Diagnostic(
+                    "bad-file-name",
+                    f"{name} is a Python migration (yoyo's), which the reconciler cannot run: "
+                    "its changes would silently never be made",
+                    SourceLocation(posixpath.join(desired_dir, name)),
+                    "write what it does as SQL in a migration of the same version "
+                    f"({name[:-3]}.sql), or keep this history in the tool that runs it",
+                )
+            )
+            continue
         if name.endswith(".fizz"):
             diags.append(
                 Diagnostic(

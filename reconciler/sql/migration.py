@@ -175,6 +175,11 @@ _OTHER_TOOL_UP_NO_TX = re.compile(
 )
 
 
+# yoyo's directive for a migration that runs outside a transaction, in the comments before
+# its first statement
+_YOYO_NO_TX = re.compile(r"^\s*transactional\s*:\s*false\s*$", re.I)
+
+
 # a file's own transaction blocks, as sqitch, Django's sqlmigrate, Prisma and many hand-written
 # files have them: plain BEGIN / START TRANSACTION ... COMMIT / END (an isolation level or
 # other mode would change what the file does, so only these; see _unwrapped)
@@ -242,6 +247,9 @@ def parse_migration(path: str, text: str, no_transaction: str | None = None) -> 
     for c in split.comments:
         if c.own_line and _OTHER_TOOL_UP_NO_TX.match(c.text):
             directives.setdefault("no-transaction", f"-- {c.text}")
+        elif c.line < first_stmt_line and _YOYO_NO_TX.match(c.text):
+            # (yoyo reads its directives in the comments before the first statement only)
+            directives.setdefault("no-transaction", f"-- {c.text.strip()}")
         elif c.line == 1 and c.text.strip().lower() == "no-transaction":
             directives.setdefault("no-transaction", "-- no-transaction")  # sqlx's first line
         m = _DIRECTIVE.match(c.text)

@@ -452,6 +452,7 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
     (tmp_path / "gm/0001_b.up.sql").write_text("CREATE TABLE b (id bigint);\n")
     (tmp_path / "gm/0001_b.down.sql").write_text("DROP TABLE b;\n")
     (tmp_path / "gm/U2__undo.sql").write_text("DROP TABLE b;\n")
+    (tmp_path / "gm/0001_b.up.rollback.sql").write_text("DROP TABLE b;\n")  # (yoyo's undo)
     r = run_cli(tmp_path, "validate", "prisma", "gm", env=env)
     assert r.returncode == 0 and "2 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
     (tmp_path / "prisma/20230201_idx").mkdir()
@@ -510,7 +511,7 @@ def _history(root: Path, folder: str, files: dict[str, str]) -> dict[str, str]:
 
 def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     """`reconcile new` writes what the history's own tool would: the next V<n>__<name>.sql
-    (Flyway); the next patch release's script (2.10.1-<name>.sql after 2.10.0.sql); the next .up.sql pair (golang-migrate), versioned by the time after every file
+    (Flyway); the next of the day, <day>_<nn>_<random id>-<name>.sql (yoyo); the next patch release's script (2.10.1-<name>.sql after 2.10.0.sql); the next .up.sql pair (golang-migrate), versioned by the time after every file
     there where versions are timestamps (pop); the change planned last (sqitch); the next
     folder after the newest: <timestamp>_<name>/migration.sql (Prisma),
     <yyyy-mm-dd-hhmmss>_<name>/up.sql (Diesel), <milliseconds>_<name>/up.sql (Hasura)."""
@@ -541,6 +542,20 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     assert r.returncode == 0 and (rel / "upgrade/2.10.1-add_b.sql").is_file(), r.stdout + r.stderr
     r = run_cli(rel, "validate", "--env", "dev", env=env)
     assert "upgrade/2.10.1-add_b.sql:" in r.stdout, r.stdout  # (its template's examples)
+    # a yoyo history: what `yoyo new` writes, the next number of the day
+    yoyo = tmp_path / "yoyo"
+    env = _history(yoyo, "migrations", {"20230419_01_Xs3Mz-create-a.sql": table})
+    for _ in range(2):
+        r = run_cli(yoyo, "new", "--env", "dev", "add_b", env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+    made = sorted(p.name for p in (yoyo / "migrations").iterdir())[1:]
+    day = max(made[0][:8], "20230419")
+    assert [re.sub(r"_[A-Za-z0-9]{5}-", "_<id>-", n) for n in made] == [
+        f"{day}_01_<id>-add-b.sql",
+        f"{day}_02_<id>-add-b.sql",
+    ], made
+    r = run_cli(yoyo, "validate", "--env", "dev", env=env)
+    assert f"migrations/{made[1]}:" in r.stdout and "bad-file-name" not in r.stdout, r.stdout
     # a timestamped pop history (Ory's 20 digits): after every file there, another
     # database's own included
     pop = tmp_path / "pop"

@@ -528,6 +528,69 @@ def test_upgrade_scripts_named_by_release_run_in_release_order() -> None:
     assert "error[duplicate-version]: version 0002.8.1 is used twice" in e
 
 
+def test_a_yoyo_history_is_read_as_yoyo_orders_it() -> None:
+    """`yoyo new` writes <day>_<nn>_<random id>-<message>.sql, numbering the files of one
+    day: each is its own version (20230419.1 before 20230419.2 before 20230420.1), named by
+    its message; its .rollback.sql beside it never runs forward; `-- transactional: false`
+    among the comments before the first statement (yoyo reads it nowhere else) makes the
+    file a no-transaction one; a Python migration, which cannot run here, is an error."""
+    files = {
+        "20230419_01_Xs3Mz-create-a.sql": "CREATE TABLE a (id bigint);\n",
+        "20230419_01_Xs3Mz-create-a.rollback.sql": "DROP TABLE a;\n",
+        "20230419_02_aB9kq-create-b.sql": "CREATE TABLE b (id bigint);\n",
+        "20230419_02_aB9kq-create-b.rollback.sql": "DROP TABLE b;\n",
+        "20230420_01_9QzZ1.sql": (
+            "-- transactional: false\n-- depends: 20230419_02_aB9kq-create-b\n"
+            "CREATE INDEX CONCURRENTLY ib ON b (id);\n"
+        ),
+        "20230421_01_Rr2aa-later.sql": (
+            "CREATE TABLE c (id bigint);\n-- transactional: false\nSELECT 1;\n"
+        ),
+    }
+    assert _read_as(files) == [
+        ("20230419.1", "create_a", "20230419_01_Xs3Mz-create-a.sql", False),
+        ("20230419.2", "create_b", "20230419_02_aB9kq-create-b.sql", False),
+        ("20230420.1", "migration", "20230420_01_9QzZ1.sql", False),
+        ("20230421.1", "later", "20230421_01_Rr2aa-later.sql", False),
+    ]
+    tree_ = tree(m__0001_init_DOT_sql=None)
+    tree_.files.update({f"m/{name}": text for name, text in files.items()})
+    d = load_environment("env/dev.yaml", tree_)
+    assert [m.source.no_transaction for m in d.migrations] == [False, False, True, False]
+    (e,) = _errors_as({**files, "20230422_01_Pp1aa-backfill.py": "steps = []\n"})
+    assert "m/20230422_01_Pp1aa-backfill.py: error[bad-file-name]:" in e
+    assert "Python migration" in e and "20230422_01_Pp1aa-backfill.sql" in e
+    # a rollback file alone is no migration to skip: it is reported, never run nor hidden
+    (e,) = _errors_as({"20230419_03_Zz9zz-x.rollback.sql": "DROP TABLE a;\n"})
+    assert "error[bad-file-name]" in e
+
+
+def test_versions_with_sequence_numbers_and_letters_keep_their_order() -> None:
+    """procrastinate keeps 00.05.00_01_<name>.sql .. 03.00.00_50_<name>.sql: the release
+    and the step within it are one version (0000.5.0.1); DAViCal's 1.1.11a.sql runs after
+    1.1.11.sql and before 1.1.12.sql (version 1.1.11.1)."""
+    assert _read_as(
+        {
+            "00.10.00_01_Close_race.sql": "SELECT 1;\n",
+            "00.05.00_02_drop_started_at.sql": "SELECT 1;\n",
+            "00.05.00_01_drop_started_at.sql": "SELECT 1;\n",
+            "03.00.00_50_post_cancel.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0000.5.0.1", "drop_started_at", "00.05.00_01_drop_started_at.sql", False),
+        ("0000.5.0.2", "drop_started_at", "00.05.00_02_drop_started_at.sql", False),
+        ("0000.10.0.1", "close_race", "00.10.00_01_Close_race.sql", False),
+        ("0003.0.0.50", "post_cancel", "03.00.00_50_post_cancel.sql", False),
+    ]
+    assert _read_as(
+        {"1.1.12.sql": "SELECT 1;\n", "1.1.11a.sql": "SELECT 1;\n", "1.1.11.sql": "SELECT 1;\n"}
+    ) == [
+        ("0001.1.11", "migration", "1.1.11.sql", False),
+        ("0001.1.11.1", "migration", "1.1.11a.sql", False),
+        ("0001.1.12", "migration", "1.1.12.sql", False),
+    ]
+
+
 def test_a_pop_history_runs_postgresql_files_and_never_other_databases() -> None:
     """pop (gobuffalo, Ory's Kratos and Hydra) keeps <version>_<name>.up.sql for every
     database and <version>_<name>.<dialect>.up.sql for one: PostgreSQL's own file takes the
