@@ -151,6 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReconcilerError as e:
         for d in e.diagnostics:
             print(format_diagnostic(d), file=sys.stderr)
+        if getattr(args, "format", "text") in ("json", "sarif", "github"):
+            # what reads the output as JSON, SARIF or workflow commands (a CI step, code
+            # scanning's upload) gets the errors in that form too, not an empty stdout
+            from reconciler import __version__
+            from reconciler.sql.report import render_diagnostics
+
+            print(render_diagnostics(e.diagnostics, args.format, __version__, 0))
         return e.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

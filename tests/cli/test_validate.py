@@ -68,6 +68,29 @@ def test_json_and_sarif(tree: Path) -> None:
     assert run["tool"]["driver"]["rules"][res["ruleIndex"]]["id"] == "ban-truncate"
 
 
+def test_invalid_manifests_are_reported_in_the_format_asked_for(tree: Path) -> None:
+    """What reads validate's (or plan's) output as JSON, SARIF or workflow commands gets a
+    manifest error in that form on stdout, with the text on stderr and exit 1: an empty
+    stdout would break the CI step that parses it, or upload no SARIF at all."""
+    (tree / MIGS / "bad_9.sql").write_text("SELECT 1;\n")
+    for fmt in ("json", "sarif", "github"):
+        r = run_cli(tree, "validate", "--env", "prod", "-f", fmt)
+        assert r.returncode == 1 and "bad_9.sql: error[bad-file-name]" in r.stderr, r.stderr
+        if fmt == "json":
+            doc = json.loads(r.stdout)
+            assert doc["errors"] == 1 and doc["diagnostics"][0]["rule"] == "bad-file-name"
+            assert doc["diagnostics"][0]["file"].endswith("bad_9.sql")
+        elif fmt == "sarif":
+            res = json.loads(r.stdout)["runs"][0]["results"]
+            assert [x["ruleId"] for x in res] == ["bad-file-name"]
+        else:
+            assert r.stdout.startswith("::error file=manifests/migrations/bad_9.sql,"), r.stdout
+    r = run_cli(tree, "plan", "--env", "prod", "-f", "json")
+    assert r.returncode == 1 and json.loads(r.stdout)["diagnostics"][0]["rule"] == "bad-file-name"
+    r = run_cli(tree, "plan", "--env", "prod")  # (text stays on stderr alone)
+    assert r.returncode == 1 and r.stdout == "" and "error[bad-file-name]" in r.stderr
+
+
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
