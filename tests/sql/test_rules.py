@@ -907,3 +907,25 @@ def test_a_psql_set_whose_variable_the_file_uses_says_where_the_value_goes() -> 
     assert found[1].hint is not None and "the file uses :schema" in found[1].hint
     assert found[3].hint is not None and found[3].hint.startswith("delete the line")
     assert found[2].message.startswith(":schema is a psql variable")
+
+
+def test_a_call_says_whether_the_functions_body_is_in_the_file() -> None:
+    """A call at migration time to a function this file creates says so (its body is right
+    there, and runs now); one made elsewhere says its body is out of sight; both, each."""
+    made = (
+        "CREATE FUNCTION app.purge() RETURNS void LANGUAGE plpgsql AS $$\n"
+        "BEGIN DELETE FROM app.jobs WHERE done; END $$;\n"
+    )
+
+    def said(sql: str) -> str:
+        (d,) = [d for d in lint(sql + ROLLBACK) if d.code == "ban-unlisted-operation"]
+        return d.message
+
+    here = said(made + "SELECT app.purge();\n")
+    assert "app.purge() at migration time, which this file creates" in here
+    assert "not in this file" not in here
+    away = said("SELECT app.other();\n")
+    assert "app.other() at migration time" in away and "body is not in this file" in away
+    both = said(made + "SELECT app.purge(), app.other();\n")
+    assert "calls app.other() at migration time" in both and "body is not in this file" in both
+    assert "and app.purge(), which this file creates" in both

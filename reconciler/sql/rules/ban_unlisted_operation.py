@@ -659,10 +659,25 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         return
     unknown = _runs_unknown_functions(ctx)
     if unknown:
+        made, _ = _functions_here(ctx)
+        here = [f"{c}()" for c in unknown if c.rpartition(".")[2] in made]
+        away = [f"{c}()" for c in unknown if c.rpartition(".")[2] not in made]
+        if away:
+            message = (
+                f"calls {', '.join(away)} at migration time: a function that is not a "
+                "built-in PostgreSQL marks IMMUTABLE or STABLE can change data, settings or "
+                "locks, and its body is not in this file"
+            )
+            if here:
+                message += f"; and {', '.join(here)}, which this file creates to do more than compute values"
+        else:
+            message = (
+                f"calls {', '.join(here)} at migration time, which this file creates to do more "
+                "than compute values (it writes, locks, or calls what the linter cannot see): "
+                "its body runs now, under the migration's locks"
+            )
         yield Hit(
-            f"calls {', '.join(f'{c}()' for c in unknown)} at migration time: a function that "
-            "is not a built-in PostgreSQL marks IMMUTABLE or STABLE can change data, settings "
-            "or locks, and its body is not in this file",
+            message,
             "run it by hand, reviewed; if it only computes values, allow it with "
             "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
         )
