@@ -929,3 +929,17 @@ def test_a_call_says_whether_the_functions_body_is_in_the_file() -> None:
     both = said(made + "SELECT app.purge(), app.other();\n")
     assert "calls app.other() at migration time" in both and "body is not in this file" in both
     assert "and app.purge(), which this file creates" in both
+
+
+@pytest.mark.parametrize(
+    ("sql", "said"),
+    [
+        ("CHECKPOINT;", "CHECKPOINT is not on the list"),
+        ("ALTER EVENT TRIGGER et DISABLE;", "ALTER EVENT TRIGGER is not on the list"),
+        ("CREATE LANGUAGE plx HANDLER plx_call;", "CREATE LANGUAGE is not on the list"),
+        ("SET CONSTRAINTS ALL DEFERRED;", "SET CONSTRAINTS is not on the list"),
+    ],
+)
+def test_a_statement_off_the_list_is_named_as_sql_spells_it(sql: str, said: str) -> None:
+    """The parser's node names (CheckPointStmt, AlterEventTrigStmt) are no SQL a user wrote."""
+    assert any(said in d.message for d in lint(sql + ROLLBACK)), [d.message for d in lint(sql)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, relation
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, relation, spelled
 
 _HELP = "archive rows instead (set an archived_at), or delete by hand in a reviewed, backed-up operation"
 
@@ -21,7 +21,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         yield Hit("DELETE removes rows (in a MERGE)", _HELP)
     for what, line in i.inner:
         if what == "delete":
-            yield Hit(f"DELETE inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
+            yield Hit(f"DELETE inside a {spelled(i.kind)} body", _HELP, line)
 
 
 RULE = Rule(

@@ -11,6 +11,7 @@ from reconciler.sql.rules.base import (
     alter_commands,
     command_at,
     relation,
+    spelled,
 )
 
 _HELP = "deploy code that no longer uses the column, then drop it in a later reviewed change"
@@ -45,7 +46,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             )
     for what, line in i.inner:
         if what == "drop_column":
-            yield Hit(f"column drop inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
+            yield Hit(f"column drop inside a {spelled(i.kind)} body", _HELP, line)
 
 
 RULE = Rule(

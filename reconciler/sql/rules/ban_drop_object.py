@@ -13,6 +13,7 @@ from reconciler.sql.rules.base import (
     command_at,
     drops_only_new,
     relation,
+    spelled,
 )
 
 _HELP = "keep the object until nothing depends on it; remove it in a separate reviewed change"
@@ -64,7 +65,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             )
     for what, line in i.inner:
         if what == "drop_object":
-            yield Hit(f"DROP inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
+            yield Hit(f"DROP inside a {spelled(i.kind)} body", _HELP, line)
 
 
 RULE = Rule(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, drops_only_new
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, drops_only_new, spelled
 
 _HELP = "stop using the table first; drop it later in a reviewed change once nothing reads it, after a backup"
 _TABLES = ("OBJECT_TABLE", "OBJECT_FOREIGN_TABLE")
@@ -17,7 +17,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         yield Hit("DROP TABLE destroys the table and its data", _HELP)
     for what, line in i.inner:
         if what == "drop_table":
-            yield Hit(f"DROP TABLE inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
+            yield Hit(f"DROP TABLE inside a {spelled(i.kind)} body", _HELP, line)
 
 
 RULE = Rule(

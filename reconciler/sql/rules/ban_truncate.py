@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, truncates_only_new
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, spelled, truncates_only_new
 
 _HELP = "never empty tables from a migration; if the data must go, do it by hand after a backup"
 
@@ -19,7 +19,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         yield Hit(f"TRUNCATE removes every row of the table{extra}", _HELP)
     for what, line in i.inner:
         if what == "truncate":
-            yield Hit(f"TRUNCATE inside a {i.kind.replace('_', ' ').upper()} body", _HELP, line)
+            yield Hit(f"TRUNCATE inside a {spelled(i.kind)} body", _HELP, line)
 
 
 RULE = Rule(

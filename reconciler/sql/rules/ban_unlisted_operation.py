@@ -37,6 +37,7 @@ from reconciler.sql.rules.base import (
     relation,
     retype_keeps_rows,
     same_table,
+    spelled,
     truncates_only_new,
 )
 
@@ -213,6 +214,132 @@ _OUTSIDE = {
     "dblink",
     "postgres_fdw",
 }
+
+
+# extensions known to stay inside the sandbox: types, functions, operators, index methods,
+# trusted languages, read-only statistics (PostgreSQL's contrib and the widespread others,
+# Neon's supported list among them). Any other is out of the linter's sight: what it
+# installs (native code, a language, a background worker, an event trigger) is unknown, so
+# strict environments block it until reviewed
+_IN_SANDBOX = frozenset(
+    [
+        "address_standardizer",
+        "address_standardizer_data_us",
+        "age",
+        "amcheck",
+        "anon",
+        "autoinc",
+        "bloom",
+        "bool_plperl",
+        "btree_gin",
+        "btree_gist",
+        "citext",
+        "cube",
+        "debversion",
+        "dict_int",
+        "dict_xsyn",
+        "earthdistance",
+        "fuzzystrmatch",
+        "h3",
+        "h3_postgis",
+        "hll",
+        "hstore",
+        "hstore_plperl",
+        "hypopg",
+        "icu_ext",
+        "insert_username",
+        "intagg",
+        "intarray",
+        "ip4r",
+        "isn",
+        "jsonb_plperl",
+        "lo",
+        "ltree",
+        "moddatetime",
+        "neon",
+        "neon_utils",
+        "old_snapshot",
+        "orafce",
+        "periods",
+        "pg_buffercache",
+        "pg_freespacemap",
+        "pg_graphql",
+        "pg_hashids",
+        "pg_hint_plan",
+        "pg_ivm",
+        "pg_jsonschema",
+        "pg_partman",
+        "pg_prewarm",
+        "pg_qualstats",
+        "pg_repack",
+        "pg_roaringbitmap",
+        "pg_search",
+        "pg_session_jwt",
+        "pg_similarity",
+        "pg_stat_kcache",
+        "pg_stat_monitor",
+        "pg_stat_statements",
+        "pg_tiktoken",
+        "pg_trgm",
+        "pg_uuidv7",
+        "pg_visibility",
+        "pg_wait_sampling",
+        "pg_walinspect",
+        "pgaudit",
+        "pgcrypto",
+        "pgjwt",
+        "pgmq",
+        "pgrouting",
+        "pgrowlocks",
+        "pgsodium",
+        "pgstattuple",
+        "pgtap",
+        "pgx_ulid",
+        "plcoffee",
+        "plls",
+        "plperl",
+        "plpgsql",
+        "plpgsql_check",
+        "pltcl",
+        "plv8",
+        "pointcloud",
+        "pointcloud_postgis",
+        "postgis",
+        "postgis_raster",
+        "postgis_sfcgal",
+        "postgis_tiger_geocoder",
+        "postgis_topology",
+        "prefix",
+        "rdkit",
+        "refint",
+        "rum",
+        "seg",
+        "semver",
+        "sslinfo",
+        "supabase_vault",
+        "tablefunc",
+        "tcn",
+        "temporal_tables",
+        "timescaledb",
+        "timescaledb_toolkit",
+        "tsm_system_rows",
+        "tsm_system_time",
+        "ulid",
+        "unaccent",
+        "unit",
+        "uuid-ossp",
+        "vector",
+        "vectorscale",
+    ]
+)
+
+
+def _unknown_extension(info: StatementInfo) -> str | None:
+    """The name of an extension this statement installs that is on neither list."""
+    if info.node != "CreateExtensionStmt":
+        return None
+    name = str(info.tree.get("extname", "")).lower()
+    return name if name not in _IN_SANDBOX and name not in _OUTSIDE else None
 
 
 def _runs_outside(info: StatementInfo) -> str | None:
@@ -709,6 +836,16 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             "reviewed, allow it with `-- reconciler:ignore ban-unlisted-operation -- <reason>`",
         )
         return
+    unknown_extension = _unknown_extension(i)
+    if unknown_extension:
+        yield Hit(
+            f"extension {unknown_extension} is not one the linter knows to stay inside the "
+            "database's sandbox: what it installs (native code, a language, a background "
+            "worker, an event trigger) is out of the linter's and the reviewer's sight",
+            "check what it installs; if it was reviewed, allow it with "
+            "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+        )
+        return
     if not i.parsed:
         return
     if i.node == "CreateTableAsStmt" and _writes_within(i):
@@ -841,7 +978,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
             ),
         )
         return
-    label = i.kind.replace("_", " ").upper()
+    label = spelled(i.kind)
     yield Hit(
         f"{label} is not on the list of safe operations for strict environments",
         _ADVICE.get(

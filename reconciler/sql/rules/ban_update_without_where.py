@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reconciler.sql.classify import always_true
-from reconciler.sql.rules.base import Hit, Rule, StatementContext, relation
+from reconciler.sql.rules.base import Hit, Rule, StatementContext, relation, spelled
 
 _HELP = "add a WHERE clause; for a backfill, update in batches (WHERE id BETWEEN ...) from a DATA migration"
 
@@ -24,7 +24,7 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     for what, line in i.inner:
         if what == "update_without_where":
             yield Hit(
-                f"UPDATE without WHERE inside a {i.kind.replace('_', ' ').upper()} body",
+                f"UPDATE without WHERE inside a {spelled(i.kind)} body",
                 _HELP,
                 line,
             )

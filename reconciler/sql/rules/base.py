@@ -41,6 +41,7 @@ __all__ = [
     "retype_keeps_rows",
     "rewritten",
     "same_table",
+    "spelled",
     "type_name",
     "with_word_after",
 ]
@@ -789,3 +790,31 @@ def rewritten(info: StatementInfo, change: Callable[[Any], Any]) -> str | None:
         return str(RawStream()(other if other is not None else stmt))
     except Exception:  # a suggestion is optional; the finding stands without it
         return None
+
+
+# statement kinds named after the parser's nodes whose SQL is spelled otherwise
+_SPELLED = {
+    "check_point": "CHECKPOINT",
+    "alter_event_trig": "ALTER EVENT TRIGGER",
+    "alter_database_refresh_coll": "ALTER DATABASE REFRESH COLLATION VERSION",
+    "alter_extension_contents": "ALTER EXTENSION ADD / DROP",
+    "alter_op_family": "ALTER OPERATOR FAMILY",
+    "alter_stats": "ALTER STATISTICS",
+    "alter_table_move_all": "ALTER TABLE ALL IN TABLESPACE",
+    "alter_table_space_options": "ALTER TABLESPACE",
+    "close_portal": "CLOSE",
+    "constraints_set": "SET CONSTRAINTS",
+    "create_am": "CREATE ACCESS METHOD",
+    "create_op_class": "CREATE OPERATOR CLASS",
+    "create_op_family": "CREATE OPERATOR FAMILY",
+    "create_p_lang": "CREATE LANGUAGE",
+    "create_table_space": "CREATE TABLESPACE",
+    "createdb": "CREATE DATABASE",
+    "declare_cursor": "DECLARE",
+    "variable_show": "SHOW",
+}
+
+
+def spelled(kind: str) -> str:
+    """A statement kind as SQL spells it (create_function: CREATE FUNCTION)."""
+    return _SPELLED.get(kind) or kind.replace("_", " ").upper()

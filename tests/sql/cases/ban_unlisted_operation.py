@@ -5,6 +5,15 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # an extension known to stay in the sandbox is a new object; one the linter does not know
+    # installs what it cannot see (CREATE LANGUAGE without a handler is CREATE EXTENSION)
+    P("ban-unlisted-operation", 'CREATE EXTENSION IF NOT EXISTS "uuid-ossp";'),
+    P("ban-unlisted-operation", "CREATE EXTENSION vector WITH SCHEMA extensions;"),
+    P("ban-unlisted-operation", "CREATE EXTENSION plv8;"),
+    P("ban-unlisted-operation", "CREATE LANGUAGE plperl;"),
+    F("ban-unlisted-operation", "CREATE EXTENSION pg_evil_worker;"),
+    F("ban-unlisted-operation", "CREATE LANGUAGE plsample;"),
+    F("ban-unlisted-operation", "CREATE EXTENSION IF NOT EXISTS xml2;"),
     # planner statistics and tuning storage parameters: catalog only, nothing scanned or rewritten
     P(
         "ban-unlisted-operation",
