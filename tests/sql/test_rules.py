@@ -361,11 +361,16 @@ def test_another_tools_placeholder_is_named_with_how_to_fill_it() -> None:
         d.location.col if d.location else 0: d
         for d in lint(
             'CREATE INDEX i ON {{ index .Options "Namespace" }}.sessions (user_id);\n'
-            "CREATE TABLE t (id $%AUTO_INCREMENT_PRIMARY_KEY%$);\n" + ROLLBACK
+            "CREATE TABLE t (id $%AUTO_INCREMENT_PRIMARY_KEY%$);\n"
+            "CREATE TYPE @NAMESPACE@.vactables AS (nspname name, relname name);\n"
+            "SELECT abs(@ -5), '{1,2}'::int[] @> '{1}';\n" + ROLLBACK  # (@ the operator: SQL)
         )
         if d.code == "unparsed-statement"
     }
-    go, synapse = found[19], found[20]
+    go, synapse, slony = found[19], found[20], found[13]
+    assert len(found) == 3
+    assert "placeholder @NAMESPACE@" in slony.message
+    assert "placeholder_prefix: '@', placeholder_suffix: '@'" in (slony.hint or "")
     assert 'placeholder {{ index .Options "Namespace" }}' in go.message
     assert "placeholder_prefix: '{{ index .Options \"', placeholder_suffix: '\" }}'" in (
         go.hint or ""

@@ -9,9 +9,11 @@ from reconciler.sql.rules.base import Hit, Rule, StatementContext, hit_at
 
 # another tool's template placeholders, as (what opens one)(its name)(what closes it): Flyway's
 # ${name}, Go templates' {{ index .Options "Name" }} (pop, Supabase's auth) and {{ .Name }},
-# Jinja's {{ name }}, Synapse's $%NAME%$, Python's %(name)s
+# Jinja's {{ name }}, Synapse's $%NAME%$, Python's %(name)s, extension scripts' @extschema@
+# (and Slony's @NAMESPACE@)
 _TEMPLATES = [
     re.compile(r"(\$\{)([^}\s]+)(\})"),
+    re.compile(r"(@)([A-Za-z_]\w*)(@)"),
     re.compile(r'(\{\{\s*index\s+\.Options\s+")(\w+)("\s*\}\})'),
     re.compile(r"(\{\{\s*\.?)([A-Za-z_]\w*)(\s*\}\})"),
     re.compile(r"(\$%)([A-Za-z_]\w*)(%\$)"),
