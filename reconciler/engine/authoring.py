@@ -15,6 +15,9 @@ from reconciler.sql.migration import is_repeatable, version_key
 
 __all__ = ["new_migration"]
 
+# a history named by dates: 2024-01-15-add-users.sql, 2024-01-15-0930_add_users.sql
+_DATED_FILE = re.compile(r"^(?P<day>\d{4}-\d\d-\d\d)(?:[-_](?P<t>\d{4}(?:\d\d)?))?[-_.]")
+
 # what `yoyo new` writes: <yyyymmdd>_<nn>_<random id of 5>-<message>.sql
 _YOYO_FILE = re.compile(r"^(?P<day>\d{8})_(?P<n>\d{2})_[A-Za-z0-9]{5}(?:-.*)?\.sql$")
 
@@ -111,6 +114,17 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
         safe_suffix = "_safe" if filename.endswith("_safe.sql") else ""
         stem = f"{day}_{max(taken, default=0) + 1:02d}_{rand}-{message.replace('_', '-')}"
         path = os.path.join(folder, f"{stem}{safe_suffix}.sql")
+    elif (
+        last is not None
+        and (dated := _DATED_FILE.match(last.filename))
+        and (now := datetime.now(UTC)).strftime("%Y-%m-%d") >= dated["day"]
+    ):
+        # a history named by dates (2024-01-15-add-users.sql): today's, with the time when
+        # the last one has a time or another of today's is there (one version a day)
+        day, rest = now.strftime("%Y-%m-%d"), filename.split("_", 1)[1]
+        if dated["t"] or any(n.startswith(day) for n in os.listdir(folder)):
+            rest = f"{now.strftime('%H%M' if len(dated['t'] or '') == 4 else '%H%M%S')}_{rest}"
+        path = os.path.join(folder, f"{day}-{rest}")
     elif last is not None and re.match(r"^V\d+(?:[._]\d+)*__", last.filename):
         # a Flyway history: the next V<n>__<description>.sql (after V1.4, V2)
         nxt = version_key(last.version)[0] + 1

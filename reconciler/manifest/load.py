@@ -724,6 +724,16 @@ _CASED = re.compile(
 )
 
 
+# a version written as a date with hyphens, and a time after it (2024-01-15-add-users.sql,
+# 2024-01-15-0930_add_users.sql, as hand-kept Liquibase and other histories name them): the
+# date's digits, the time a part after them (20240115, 20240115.930: a day's files without a
+# time run before those with one)
+_DATED = re.compile(
+    r"^(?P<y>\d{4})-(?P<m>\d\d)-(?P<d>\d\d)(?:[-_](?P<t>\d{4}(?:\d\d)?))?"
+    r"(?:[-_](?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?\.sql$"
+)
+
+
 # what `yoyo new` writes: <yyyymmdd>_<nn>_<random id of 5>-<message>.sql
 _YOYO_VERSION = re.compile(r"\d{8}_\d{2}")
 _YOYO_ID = re.compile(r"^[A-Za-z0-9]{5}(?:-(?P<desc>[A-Za-z0-9].*))?$")
@@ -825,6 +835,16 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
         words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", desc)  # AddUsers: add_users
         versioned = f"{_four(cased['version'].replace('_', '.'))}_{_snake(words)}.sql"
         return posixpath.join(desired_dir, name), versioned, name
+    dated = _DATED.match(name)
+    if dated is not None:
+        version = "".join(dated.group("y", "m", "d")) + (
+            f".{int(dated['t'])}" if dated["t"] else ""
+        )
+        return (
+            posixpath.join(desired_dir, name),
+            f"{version}_{_snake(dated['desc'] or '')}.sql",
+            name,
+        )
     bare = _VERSION_ONLY.match(name)
     if bare is not None:
         version = _four(bare["version"])

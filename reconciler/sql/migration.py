@@ -180,6 +180,85 @@ _OTHER_TOOL_UP_NO_TX = re.compile(
 _YOYO_NO_TX = re.compile(r"^\s*transactional\s*:\s*false\s*$", re.I)
 
 
+# Liquibase's formatted SQL: `--liquibase formatted sql` on the first line, then changesets
+# (`--changeset author:id attribute:value ...`), each with its `--rollback <sql>` lines
+_LIQUIBASE = re.compile(r"^liquibase\s+formatted\s+sql\b", re.I)
+_LB_CHANGESET = re.compile(r"^changeset\s+(?P<id>\S+)(?P<attrs>.*)$", re.I)
+_LB_ATTR = re.compile(r"(\w+):(\S+)")
+_LB_ROLLBACK = re.compile(r"^rollback\s+(?P<sql>\S.*)$", re.I)
+_LB_UNREAD = re.compile(r"^(?P<what>precondition-[\w-]+|preconditions?\b|ignoreLines\b)", re.I)
+
+
+def _liquibase(
+    path: str,
+    comments: list[Comment],
+    rollback: list[str],
+    directives: dict[str, str],
+    errors: list[Diagnostic],
+) -> None:
+    """A Liquibase formatted SQL file's comments read as Liquibase reads them: its rollback
+    lines are the rollback section; `runInTransaction:false` makes the file run statement by
+    statement; what decides whether, where or how often a changeset runs, which the
+    reconciler does not evaluate, is an error where it is written (never silently ignored:
+    a changeset for one context or database would run everywhere)."""
+
+    def refuse(c: Comment, message: str, hint: str) -> None:
+        errors.append(
+            Diagnostic("liquibase-unsupported", message, SourceLocation(path, c.line, c.col), hint)
+        )
+
+    for c in comments:
+        if not c.own_line:
+            continue
+        rb = _LB_ROLLBACK.match(c.text)
+        if rb:
+            rollback.append(rb["sql"])
+            continue
+        unread = _LB_UNREAD.match(c.text)
+        if unread:
+            refuse(
+                c,
+                f"Liquibase's --{unread['what']} is not evaluated here: the changeset's "
+                "statements would run whatever it says",
+                "express the condition in the SQL (IF NOT EXISTS, a DO block that checks "
+                "first), or leave the statements out",
+            )
+            continue
+        changeset = _LB_CHANGESET.match(c.text)
+        if not changeset:
+            continue
+        attrs = {k.lower(): v for k, v in _LB_ATTR.findall(changeset["attrs"])}
+        name = changeset["id"]
+        if attrs.get("runintransaction", "").lower() == "false":
+            directives.setdefault("no-transaction", f"-- {c.text.strip()}")
+        for key in ("context", "contextfilter", "labels"):
+            if key in attrs:
+                refuse(
+                    c,
+                    f"changeset {name} runs under Liquibase only where {key} {attrs[key]} is "
+                    "chosen; here it would run in every environment",
+                    "give the environments that need it their own migrations folder "
+                    "(migrations.dir), or drop the attribute if it runs everywhere",
+                )
+        dbms = attrs.get("dbms", "").lower()
+        if dbms and (dbms.startswith("!") or not {"postgresql", "all"} & set(dbms.split(","))):
+            refuse(
+                c,
+                f"changeset {name} is for dbms {attrs['dbms']}: here it would run on PostgreSQL",
+                "leave it out of the PostgreSQL history, or drop the attribute",
+            )
+        for key in ("runalways", "runonchange"):
+            if attrs.get(key, "").lower() == "true":
+                refuse(
+                    c,
+                    f"changeset {name} runs again {'on every update' if key == 'runalways' else 'whenever it changes'} "
+                    "under Liquibase; here it would run once, as a versioned migration (and a "
+                    "change to it would be a checksum mismatch)",
+                    "make it a repeatable migration of its own (R__<name>.sql: applied after "
+                    "the versioned ones, and again whenever it changes)",
+                )
+
+
 # a file's own transaction blocks, as sqitch, Django's sqlmigrate, Prisma and many hand-written
 # files have them: plain BEGIN / START TRANSACTION ... COMMIT / END (an isolation level or
 # other mode would change what the file does, so only these; see _unwrapped)
@@ -244,6 +323,8 @@ def parse_migration(path: str, text: str, no_transaction: str | None = None) -> 
         rollback.extend(f"{n}. {' '.join(s.text.split())};" for n, s in enumerate(undo, 1))
     if no_transaction:
         directives["no-transaction"] = no_transaction
+    if split.comments and split.comments[0].line == 1 and _LIQUIBASE.match(split.comments[0].text):
+        _liquibase(path, split.comments, rollback, directives, errors)
     for c in split.comments:
         if c.own_line and _OTHER_TOOL_UP_NO_TX.match(c.text):
             directives.setdefault("no-transaction", f"-- {c.text}")

@@ -534,7 +534,8 @@ def _history(root: Path, folder: str, files: dict[str, str]) -> dict[str, str]:
 
 def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     """`reconcile new` writes what the history's own tool would: the next V<n>__<name>.sql
-    (Flyway); the next of the day, <day>_<nn>_<random id>-<name>.sql (yoyo); the next patch release's script (2.10.1-<name>.sql after 2.10.0.sql); the next .up.sql pair (golang-migrate), versioned by the time after every file
+    (Flyway); the next of the day, <day>_<nn>_<random id>-<name>.sql (yoyo); today's date, with
+    the time once today has one (<yyyy-mm-dd>[-<hhmmss>]_<name>.sql, a history named by dates); the next patch release's script (2.10.1-<name>.sql after 2.10.0.sql); the next .up.sql pair (golang-migrate), versioned by the time after every file
     there where versions are timestamps (pop); the change planned last (sqitch); the next
     folder after the newest: <timestamp>_<name>/migration.sql (Prisma),
     <yyyy-mm-dd-hhmmss>_<name>/up.sql (Diesel), <milliseconds>_<name>/up.sql (Hasura)."""
@@ -579,6 +580,17 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     ], made
     r = run_cli(yoyo, "validate", "--env", "dev", env=env)
     assert f"migrations/{made[1]}:" in r.stdout and "bad-file-name" not in r.stdout, r.stdout
+    # a history named by dates: today's date, then with the time once today has a file
+    dated = tmp_path / "dated"
+    env = _history(dated, "changelog", {"2024-01-15-init.sql": table})
+    for _ in range(2):
+        r = run_cli(dated, "new", "--env", "dev", "add_b", env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+    made = sorted(p.name for p in (dated / "changelog").iterdir())[1:]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d-\d{6}_add_b\.sql", made[0]), made
+    assert made[1] == f"{made[0][:10]}-add_b.sql", made
+    r = run_cli(dated, "validate", "--env", "dev", env=env)
+    assert "duplicate-version" not in r.stdout and f"changelog/{made[0]}:" in r.stdout, r.stdout
     # a timestamped pop history (Ory's 20 digits): after every file there, another
     # database's own included
     pop = tmp_path / "pop"

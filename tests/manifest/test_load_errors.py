@@ -591,6 +591,28 @@ def test_versions_with_sequence_numbers_and_letters_keep_their_order() -> None:
     ]
 
 
+def test_versions_written_as_dates_order_by_day_then_time() -> None:
+    """2024-01-15-add-users.sql is version 20240115; a time after the date is a part after it
+    (2024-02-01-0930_more.sql is 20240201.930), so a day's file without a time runs before
+    that day's with one, and both before the next day's; two of one day without a time are
+    one version twice."""
+    assert _read_as(
+        {
+            "2024-02-02.sql": "SELECT 1;\n",
+            "2024-02-01-0930_more.sql": "SELECT 1;\n",
+            "2024-02-01-Plain_safe.sql": "SELECT 1;\n",
+            "2023-12-31-last.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("20231231", "last", "2023-12-31-last.sql", False),
+        ("20240201", "plain", "2024-02-01-Plain_safe.sql", True),
+        ("20240201.930", "more", "2024-02-01-0930_more.sql", False),
+        ("20240202", "migration", "2024-02-02.sql", False),
+    ]
+    (e,) = _errors_as({"2024-01-15-a.sql": "SELECT 1;\n", "2024-01-15-b.sql": "SELECT 1;\n"})
+    assert "error[duplicate-version]: version 20240115 is used twice" in e
+
+
 def test_a_pop_history_runs_postgresql_files_and_never_other_databases() -> None:
     """pop (gobuffalo, Ory's Kratos and Hydra) keeps <version>_<name>.up.sql for every
     database and <version>_<name>.<dialect>.up.sql for one: PostgreSQL's own file takes the

@@ -301,3 +301,63 @@ def test_an_empty_down_section_or_a_marker_in_a_statement_changes_nothing() -> N
     assert [s.code for s in up_only.statements] == ["SELECT 1"] and not up_only.rollback
     inline = parse_migration("f.sql", "SELECT 1; -- migrate:down later\nSELECT 2;\n")
     assert [s.code for s in inline.statements] == ["SELECT 1", "SELECT 2"]
+
+
+LIQUIBASE = """--liquibase formatted sql
+
+--changeset bob:1
+CREATE TABLE person (id bigint PRIMARY KEY, name text NOT NULL);
+--rollback DROP TABLE person;
+
+--changeset bob:2 runInTransaction:false
+CREATE INDEX CONCURRENTLY person_name ON person (name);
+--rollback DROP INDEX CONCURRENTLY person_name;
+"""
+
+
+def test_a_liquibase_formatted_file_is_read_as_liquibase_reads_it() -> None:
+    """Its --rollback lines are the rollback section (never run), and a changeset with
+    runInTransaction:false makes the file run statement by statement."""
+    src = parse_migration("m/001-init.sql", LIQUIBASE)
+    assert [s.code.split(" (")[0] for s in src.statements] == [
+        "CREATE TABLE person",
+        "CREATE INDEX CONCURRENTLY person_name ON person",
+    ]
+    assert src.rollback == ["DROP TABLE person;", "DROP INDEX CONCURRENTLY person_name;"]
+    assert src.no_transaction and "runInTransaction:false" in (src.no_transaction_reason or "")
+    assert not src.errors
+    # the same lines in a file that is not Liquibase's are plain comments
+    plain = parse_migration("m/0001_a.sql", LIQUIBASE.split("\n", 1)[1])
+    assert not plain.rollback and plain.errors == [] and not plain.directives
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("--changeset bob:3 context:test", "runs under Liquibase only where context test"),
+        ("--changeset bob:3 labels:seed", "only where labels seed"),
+        ("--changeset bob:3 dbms:mysql,mariadb", "is for dbms mysql,mariadb"),
+        ("--changeset bob:3 dbms:!postgresql", "is for dbms !postgresql"),
+        ("--changeset bob:3 runOnChange:true", "runs again whenever it changes"),
+        ("--changeset bob:3 runAlways:true", "runs again on every update"),
+        ("--preconditions onFail:MARK_RAN", "--preconditions is not evaluated here"),
+        (
+            "--precondition-sql-check expectedResult:0 SELECT count(*) FROM person",
+            "--precondition-sql-check is not evaluated here",
+        ),
+        ("--ignoreLines:start", "--ignoreLines is not evaluated here"),
+    ],
+)
+def test_what_decides_whether_a_liquibase_changeset_runs_is_never_ignored(
+    line: str, said: str
+) -> None:
+    """A changeset for one context, label set or other database, one Liquibase runs again,
+    or one behind a precondition would silently run everywhere, once: a located error."""
+    src = parse_migration("m/001-init.sql", f"{LIQUIBASE}\n{line}\nSELECT 1;\n")
+    (e,) = src.errors
+    assert e.code == "liquibase-unsupported" and said in e.message, e.message
+    assert e.location is not None and e.location.line == 11
+    ok = parse_migration(
+        "m/001-init.sql", f"{LIQUIBASE}\n--changeset bob:3 dbms:postgresql,h2\nSELECT 1;\n"
+    )
+    assert not ok.errors
