@@ -125,6 +125,10 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
         if dated["t"] or any(n.startswith(day) for n in os.listdir(folder)):
             rest = f"{now.strftime('%H%M' if len(dated['t'] or '') == 4 else '%H%M%S')}_{rest}"
         path = os.path.join(folder, f"{day}-{rest}")
+    elif last is not None and (postgrator := re.match(r"^(\d+)\.do[.]", last.filename)):
+        # a postgrator history: the next <version>.do.<name>.sql, numbered as the last one
+        number = f"{int(postgrator[1]) + 1:0{len(postgrator[1])}d}"
+        path = os.path.join(folder, f"{number}.do.{filename.split('_', 1)[1]}")
     elif last is not None and re.match(r"^V\d+(?:[._]\d+)*__", last.filename):
         # a Flyway history: the next V<n>__<description>.sql (after V1.4, V2)
         nxt = version_key(last.version)[0] + 1

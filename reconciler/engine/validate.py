@@ -200,8 +200,9 @@ def _store(cache_file: str, recorder: RecordingFiles, out: ValidateOutcome) -> N
 
 
 # undo halves that never run forward: golang-migrate's .down.sql, Diesel's down.sql, yoyo's
-# .rollback.sql (and Flyway's U<version>__*.sql, FLYWAY_UNDO_FILE)
-_DOWN = re.compile(r"(?:^|\.)(?:down|rollback)\.sql$", re.IGNORECASE)
+# .rollback.sql, postgrator's <version>.undo[.<description>].sql (and Flyway's
+# U<version>__*.sql, FLYWAY_UNDO_FILE)
+_DOWN = re.compile(r"(?:^|\.)(?:down|rollback)\.sql$|^\d+\.undo(?:\.[^/]*)?\.sql$", re.IGNORECASE)
 
 
 def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnostic]) -> list[str]:

@@ -720,8 +720,14 @@ _FLYWAY_REPEATABLE = re.compile(r"^R__(?P<desc>[A-Za-z0-9].*)\.sql$")
 # and 20230419_02_... on one day (versions 20230419.1 and .2), procrastinate keeps
 # 00.05.00_01_drop_column.sql (0000.5.0.1)
 _CASED = re.compile(
-    r"^(?P<version>\d+(?:\.\d+)*(?:_\d+)*)_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?)(?P<up>\.up)?\.sql$"
+    r"^(?P<version>\d+(?:\.\d+)*(?:_\d+)*)_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?)"
+    r"(?P<up>(?:\.tx)?\.up)?\.sql$"
 )
+# (Bun's <version>_<name>.tx.up.sql is its migration that runs in a transaction: here every
+# file does, unless it must not)
+
+# postgrator's <version>.do[.<description>].sql; its .undo. files never run forward
+_POSTGRATOR = re.compile(r"^(?P<version>\d+)\.(?P<way>do|undo)(?:\.(?P<desc>[^/\\]+?))?\.sql$")
 
 
 # a version written as a date with hyphens, and a time after it (2024-01-15-add-users.sql,
@@ -834,6 +840,10 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
             desc = yoyo["desc"] or ""
         words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", desc)  # AddUsers: add_users
         versioned = f"{_four(cased['version'].replace('_', '.'))}_{_snake(words)}.sql"
+        return posixpath.join(desired_dir, name), versioned, name
+    postgrator = _POSTGRATOR.match(name)
+    if postgrator is not None:  # (a do file: the undo ones never get here)
+        versioned = f"{_four(postgrator['version'])}_{_snake(postgrator['desc'] or '')}.sql"
         return posixpath.join(desired_dir, name), versioned, name
     dated = _DATED.match(name)
     if dated is not None:
@@ -1070,8 +1080,14 @@ def _candidates(
             continue
         if name.endswith(".rollback.sql") and f"{name[:-13]}.sql" in present:
             continue  # yoyo's undo of the migration beside it: never run forward
+        if (postgrator := _POSTGRATOR.match(name)) and postgrator["way"] == "undo":
+            continue  # postgrator's undo of a version: never run forward
         up = _CASED.match(name)
-        if up and up["up"] and any(f"{name[:-7]}.{d}.up.sql" in present for d in POSTGRES_DIALECTS):
+        if (
+            up
+            and up["up"] == ".up"
+            and any(f"{name[:-7]}.{d}.up.sql" in present for d in POSTGRES_DIALECTS)
+        ):
             continue  # pop's file for every database, where PostgreSQL has its own
         if name.endswith(".py") and name[:1].isdecimal():
             diags.append(

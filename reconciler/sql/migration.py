@@ -66,7 +66,8 @@ MIGRATION_FILE = re.compile(
 # statements PostgreSQL refuses inside a transaction block, as one pattern (a statement is
 # checked once, not once per pattern: a 25,000-statement seed file is checked per statement)
 # the undo half of a golang-migrate pair: never run; its .up.sql is the migration
-DOWN_FILE = re.compile(r"^(?P<stem>\d+_[A-Za-z0-9][A-Za-z0-9_-]*?)\.down\.sql$")
+# (and of a Bun pair, <version>_<name>.tx.up.sql and .tx.down.sql)
+DOWN_FILE = re.compile(r"^(?P<stem>\d+_[A-Za-z0-9][A-Za-z0-9_-]*?(?:\.tx)?)\.down\.sql$")
 # pop's (gobuffalo's, Ory's) <version>_<name>.<dialect>.up.sql and .down.sql: a database's
 # own file, which takes the place of the <version>_<name>.up.sql every database runs; only
 # POSTGRES_DIALECTS' up files run here

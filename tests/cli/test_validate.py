@@ -476,6 +476,7 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
     (tmp_path / "gm/0001_b.down.sql").write_text("DROP TABLE b;\n")
     (tmp_path / "gm/U2__undo.sql").write_text("DROP TABLE b;\n")
     (tmp_path / "gm/0001_b.up.rollback.sql").write_text("DROP TABLE b;\n")  # (yoyo's undo)
+    (tmp_path / "gm/0001.undo.b.sql").write_text("DROP TABLE b;\n")  # (postgrator's undo)
     r = run_cli(tmp_path, "validate", "prisma", "gm", env=env)
     assert r.returncode == 0 and "2 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
     (tmp_path / "prisma/20230201_idx").mkdir()
@@ -535,7 +536,8 @@ def _history(root: Path, folder: str, files: dict[str, str]) -> dict[str, str]:
 def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     """`reconcile new` writes what the history's own tool would: the next V<n>__<name>.sql
     (Flyway); the next of the day, <day>_<nn>_<random id>-<name>.sql (yoyo); today's date, with
-    the time once today has one (<yyyy-mm-dd>[-<hhmmss>]_<name>.sql, a history named by dates); the next patch release's script (2.10.1-<name>.sql after 2.10.0.sql); the next .up.sql pair (golang-migrate), versioned by the time after every file
+    the time once today has one (<yyyy-mm-dd>[-<hhmmss>]_<name>.sql, a history named by dates);
+    the next <version>.do.<name>.sql (postgrator); the next patch release's script (2.10.1-<name>.sql after 2.10.0.sql); the next .up.sql pair (golang-migrate), versioned by the time after every file
     there where versions are timestamps (pop); the change planned last (sqitch); the next
     folder after the newest: <timestamp>_<name>/migration.sql (Prisma),
     <yyyy-mm-dd-hhmmss>_<name>/up.sql (Diesel), <milliseconds>_<name>/up.sql (Hasura)."""
@@ -580,6 +582,11 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     ], made
     r = run_cli(yoyo, "validate", "--env", "dev", env=env)
     assert f"migrations/{made[1]}:" in r.stdout and "bad-file-name" not in r.stdout, r.stdout
+    # a postgrator history: the next <version>.do.<name>.sql, numbered as the last one
+    pg = tmp_path / "postgrator"
+    env = _history(pg, "migrations", {"009.do.init.sql": table, "009.undo.init.sql": "SELECT 1;\n"})
+    r = run_cli(pg, "new", "--env", "dev", "add_b", env=env)
+    assert r.returncode == 0 and (pg / "migrations/010.do.add_b.sql").is_file(), r.stdout + r.stderr
     # a history named by dates: today's date, then with the time once today has a file
     dated = tmp_path / "dated"
     env = _history(dated, "changelog", {"2024-01-15-init.sql": table})

@@ -613,6 +613,36 @@ def test_versions_written_as_dates_order_by_day_then_time() -> None:
     assert "error[duplicate-version]: version 20240115 is used twice" in e
 
 
+def test_postgrator_and_bun_histories_run_their_forward_files_only() -> None:
+    """postgrator keeps <version>.do[.<description>].sql and its .undo. files, which never run
+    forward; Bun keeps <version>_<name>.up.sql and .tx.up.sql (its marker for a migration run
+    in a transaction: here every file is) beside their .down.sql."""
+    assert _read_as(
+        {
+            "001.do.create-users.sql": "CREATE TABLE u (id bigint);\n",
+            "001.undo.create-users.sql": "DROP TABLE u;\n",
+            "002.do.sql": "SELECT 1;\n",
+            "002.undo.sql": "SELECT 1;\n",
+            "010.do.Add_Email.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0001", "create_users", "001.do.create-users.sql", False),
+        ("0002", "migration", "002.do.sql", False),
+        ("0010", "add_email", "010.do.Add_Email.sql", False),
+    ]
+    assert _read_as(
+        {
+            "20210505110026_foo.tx.up.sql": "CREATE TABLE f (id bigint);\n",
+            "20210505110026_foo.tx.down.sql": "DROP TABLE f;\n",
+            "20210506110026_bar.up.sql": "SELECT 1;\n",
+            "20210506110026_bar.down.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("20210505110026", "foo", "20210505110026_foo.tx.up.sql", False),
+        ("20210506110026", "bar", "20210506110026_bar.up.sql", False),
+    ]
+
+
 def test_a_pop_history_runs_postgresql_files_and_never_other_databases() -> None:
     """pop (gobuffalo, Ory's Kratos and Hydra) keeps <version>_<name>.up.sql for every
     database and <version>_<name>.<dialect>.up.sql for one: PostgreSQL's own file takes the
