@@ -740,6 +740,11 @@ _DATED = re.compile(
 )
 
 
+# a version, then its description after a space, a dot or " - " (DbUp's Script0001 - Create
+# tables.sql, 00001. Create schema.sql, yoyo's older 0001.create-users.sql)
+_SPACED = re.compile(r"^(?:Script)?(?P<version>\d+)(?:\s*[-.]\s*|\s+)(?P<desc>\w[^/\\]*?)\.sql$")
+
+
 # what `yoyo new` writes: <yyyymmdd>_<nn>_<random id of 5>-<message>.sql
 _YOYO_VERSION = re.compile(r"\d{8}_\d{2}")
 _YOYO_ID = re.compile(r"^[A-Za-z0-9]{5}(?:-(?P<desc>[A-Za-z0-9].*))?$")
@@ -855,6 +860,10 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
             f"{version}_{_snake(dated['desc'] or '')}.sql",
             name,
         )
+    spaced = _SPACED.match(name) if _VERSION_ONLY.match(name) is None else None
+    if spaced is not None:
+        versioned = f"{_four(spaced['version'])}_{_snake(spaced['desc'])}.sql"
+        return posixpath.join(desired_dir, name), versioned, name
     bare = _VERSION_ONLY.match(name)
     if bare is not None:
         version = _four(bare["version"])

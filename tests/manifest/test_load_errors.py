@@ -643,6 +643,26 @@ def test_postgrator_and_bun_histories_run_their_forward_files_only() -> None:
     ]
 
 
+def test_a_version_then_a_description_after_a_space_or_a_dot_is_read() -> None:
+    """DbUp's Script0001 - Create tables.sql, 00003. Create schema.sql, yoyo's older
+    0004.create-users.sql: the number is the version, the rest its name."""
+    assert _read_as(
+        {
+            "Script0001 - Create tables.sql": "SELECT 1;\n",
+            "Script0002 - Add index.sql": "SELECT 1;\n",
+            "00003. Create schema.sql": "SELECT 1;\n",
+            "0004.create-users.sql": "SELECT 1;\n",
+            "0005 more things_safe.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0001", "create_tables", "Script0001 - Create tables.sql", False),
+        ("0002", "add_index", "Script0002 - Add index.sql", False),
+        ("00003", "create_schema", "00003. Create schema.sql", False),
+        ("0004", "create_users", "0004.create-users.sql", False),
+        ("0005", "more_things", "0005 more things_safe.sql", True),
+    ]
+
+
 def test_a_pop_history_runs_postgresql_files_and_never_other_databases() -> None:
     """pop (gobuffalo, Ory's Kratos and Hydra) keeps <version>_<name>.up.sql for every
     database and <version>_<name>.<dialect>.up.sql for one: PostgreSQL's own file takes the
