@@ -740,6 +740,11 @@ _DATED = re.compile(
 )
 
 
+# the forward half of an up/down pair named otherwise than golang-migrate's: a V before the
+# version, a dot or a space after it (Authelia's V0001.Initial_Schema.up.sql)
+_PAIR_UP = re.compile(r"^[Vv]?(?P<version>\d+)[._ -]+(?P<desc>\w[^/\\]*?)\.up\.sql$")
+
+
 # a version, then its description after a space, a dot or " - " (DbUp's Script0001 - Create
 # tables.sql, 00001. Create schema.sql, yoyo's older 0001.create-users.sql)
 _SPACED = re.compile(r"^(?:Script)?(?P<version>\d+)(?:\s*[-.]\s*|\s+)(?P<desc>\w[^/\\]*?)\.sql$")
@@ -860,6 +865,10 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
             f"{version}_{_snake(dated['desc'] or '')}.sql",
             name,
         )
+    pair = _PAIR_UP.match(name)
+    if pair is not None:
+        versioned = f"{_four(pair['version'])}_{_snake(pair['desc'])}.sql"
+        return posixpath.join(desired_dir, name), versioned, name
     spaced = _SPACED.match(name) if _VERSION_ONLY.match(name) is None else None
     if spaced is not None:
         versioned = f"{_four(spaced['version'])}_{_snake(spaced['desc'])}.sql"
@@ -1082,6 +1091,8 @@ def _candidates(
         dialect = DIALECT_FILE.match(name)
         if other_database_file(name) or (dialect is not None and dialect["way"] == "down"):
             continue  # pop's (Ory's) files for other databases, and its undo files
+        if name.endswith(".down.sql") and f"{name[:-9]}.up.sql" in present:
+            continue  # the undo half of a pair (golang-migrate's, Authelia's): never run
         down = DOWN_FILE.match(name)
         if down and (f"{down['stem']}.up.sql" in present or down["stem"] in dialect_stems):
             # the undo of its .up.sql, which is the migration, or of a version pop keeps

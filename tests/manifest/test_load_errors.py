@@ -643,6 +643,23 @@ def test_postgrator_and_bun_histories_run_their_forward_files_only() -> None:
     ]
 
 
+def test_an_up_down_pair_named_with_a_v_and_dots_runs_its_up_half() -> None:
+    """Authelia keeps V0001.Initial_Schema.up.sql beside its .down.sql: the up half is
+    migration 0001, the down half never runs (nor does any .down.sql whose .up.sql is
+    there)."""
+    assert _read_as(
+        {
+            "V0001.Initial_Schema.up.sql": "CREATE TABLE u (id bigint);\n",
+            "V0001.Initial_Schema.down.sql": "DROP TABLE u;\n",
+            "V0002.Webauthn.up.sql": "SELECT 1;\n",
+            "V0002.Webauthn.down.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0001", "initial_schema", "V0001.Initial_Schema.up.sql", False),
+        ("0002", "webauthn", "V0002.Webauthn.up.sql", False),
+    ]
+
+
 def test_a_version_then_a_description_after_a_space_or_a_dot_is_read() -> None:
     """DbUp's Script0001 - Create tables.sql, 00003. Create schema.sql, yoyo's older
     0004.create-users.sql: the number is the version, the rest its name."""
