@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import secrets
 import string
@@ -78,7 +79,10 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
     last = max(versioned, key=lambda m: version_key(m.version), default=None)
     if os.path.isfile(os.path.join(folder, "sqitch.plan")):
         return _sqitch_add(folder, filename.split("_", 1)[1].removesuffix(".sql"), text)
-    if last is not None and "/" in last.filename:
+    flyway = last is not None and re.match(
+        r"^V\d+(?:[._]\d+)*__", posixpath.basename(last.filename)
+    )
+    if last is not None and "/" in last.filename and not flyway:
         # the history is kept a folder per migration (Prisma's, Diesel's, Hasura's): the new
         # one too, versioned by the time as those tools do (after the newest, whatever the
         # clock)
@@ -129,10 +133,12 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
         # a postgrator history: the next <version>.do.<name>.sql, numbered as the last one
         number = f"{int(postgrator[1]) + 1:0{len(postgrator[1])}d}"
         path = os.path.join(folder, f"{number}.do.{filename.split('_', 1)[1]}")
-    elif last is not None and re.match(r"^V\d+(?:[._]\d+)*__", last.filename):
-        # a Flyway history: the next V<n>__<description>.sql (after V1.4, V2)
+    elif last is not None and flyway:
+        # a Flyway history: the next V<n>__<description>.sql (after V1.4, V2), beside the last
+        # one (Flyway reads its folders at any depth: db/migration/2.0/V2__x.sql)
         nxt = version_key(last.version)[0] + 1
-        path = os.path.join(folder, f"V{nxt}__{filename.split('_', 1)[1]}")
+        beside = posixpath.dirname(last.filename)  # (its path from the migrations folder)
+        path = os.path.join(folder, beside, f"V{nxt}__{filename.split('_', 1)[1]}")
     elif last is not None and (dotted := re.match(r"^(\d+(?:\.\d+)+)[-.]", last.filename)):
         # upgrade scripts named by release (Icinga's 2.8.1.sql): the next patch release,
         # its name after a hyphen

@@ -918,6 +918,48 @@ def _holds_sql(files: Files, folder: str, names: list[str] | None = None) -> boo
     return any(n.endswith(".sql") for n in names)
 
 
+def _flyway_tree(
+    desired_dir: str, name: str, files: Files
+) -> list[tuple[str, tuple[str, str] | None]] | None:
+    """The migrations of subfolder ``name`` when every SQL file under it is named as Flyway
+    names them (V, R and U files, callbacks), which Flyway finds at any depth of its
+    locations (db/migration/1.0/V1_0_1__x.sql): (path, (the name it is versioned by, its
+    path from the migrations folder)), callbacks as (path, None) to be reported (a folder of
+    callbacks among them); None when the subfolder is no such tree (another tool's, or no SQL
+    at all)."""
+    if name.startswith("."):
+        return None
+    out: list[tuple[str, tuple[str, str] | None]] = []
+    pending = [name]
+    while pending:
+        rel = pending.pop()
+        folder = posixpath.join(desired_dir, rel)
+        try:
+            names = files.listdir(folder)
+        except OSError:
+            if rel == name:
+                return None  # a file, not a folder
+            continue
+        for n in sorted(names):
+            if n.startswith("."):
+                continue
+            if not n.endswith(".sql"):
+                if rel.count("/") < 8:
+                    pending.append(f"{rel}/{n}")
+                continue
+            if FLYWAY_UNDO_FILE.match(n):
+                continue
+            if _FLYWAY_CALLBACK.match(n):
+                out.append((posixpath.join(folder, n), None))
+                continue
+            if not (_FLYWAY.match(n) or _FLYWAY_REPEATABLE.match(n)):
+                return None
+            found = _other_convention(folder, n, files)
+            assert found is not None  # (a Flyway name always reads)
+            out.append((found[0], (found[1], f"{rel}/{n}")))
+    return out or None
+
+
 def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) -> None:
     """A subfolder holding SQL files that is no migration folder (sqitch's deploy/) is
     reported: silently finding none of them would look like a database in sync."""
@@ -1135,7 +1177,10 @@ def _candidates(
             continue
         other = _other_convention(desired_dir, name, files)
         if other is None and not name.endswith(".sql"):
-            _nested(desired_dir, name, files, diags)
+            flyway = _flyway_tree(desired_dir, name, files)
+            if flyway is None:
+                _nested(desired_dir, name, files, diags)
+            yield from flyway or ()
             continue
         if other is not None and other[0].endswith("/migration.sql"):
             # Prisma tells folders of one timestamp apart by their whole names, in name

@@ -546,6 +546,11 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     env = _history(flyway, "sql", {"V9__init.sql": table})
     r = run_cli(flyway, "new", "--env", "dev", "add_b", env=env)
     assert r.returncode == 0 and (flyway / "sql/V10__add_b.sql").is_file(), r.stdout + r.stderr
+    # (beside the newest, in a history kept in subfolders as Flyway reads them at any depth)
+    (flyway / "sql/2.0").mkdir()
+    (flyway / "sql/2.0/V11__two.sql").write_text(table.replace(" a ", " b "))
+    r = run_cli(flyway, "new", "--env", "dev", "add_c", env=env)
+    assert r.returncode == 0 and (flyway / "sql/2.0/V12__add_c.sql").is_file(), r.stdout + r.stderr
     # a golang-migrate history: the next .up.sql, with a .down.sql beside it (never run here)
     gm = tmp_path / "gm"
     env = _history(gm, "db", {"000001_init.up.sql": table, "000001_init.down.sql": "SELECT 1;\n"})

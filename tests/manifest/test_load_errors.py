@@ -782,6 +782,42 @@ def test_names_in_another_case_or_with_hyphens_are_read_as_snake_case() -> None:
     ]
 
 
+def test_a_flyway_history_is_read_at_any_depth_as_flyway_scans_it() -> None:
+    """Flyway finds its files in every subfolder of its locations (db/migration/1.0/...): a
+    subfolder whose SQL files are all Flyway's is part of the history (undo files left out,
+    a callback reported, versions unique across the tree); one holding another naming is
+    still the nested-migrations error."""
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files.update(
+        {
+            "m/V1__Init.sql": "CREATE TABLE a (id bigint);\n",
+            "m/1.0/V1_1__more.sql": "SELECT 11;\n",
+            "m/1.0/U1_1__more.sql": "SELECT 0;\n",
+            "m/2.0/V2__two.sql": "SELECT 2;\n",
+            "m/2.0/hotfix/V2.0.1__fix.sql": "SELECT 201;\n",
+            "m/2.0/R__views.sql": "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n",
+            "m/docs/README.md": "notes\n",
+        }
+    )
+    d = load_environment("env/dev.yaml", files)
+    assert [(m.version, m.name, m.filename) for m in d.migrations] == [
+        ("0001", "init", "V1__Init.sql"),
+        ("0001.1", "more", "1.0/V1_1__more.sql"),
+        ("0002", "two", "2.0/V2__two.sql"),
+        ("0002.0.1", "fix", "2.0/hotfix/V2.0.1__fix.sql"),
+        ("R__views", "views", "2.0/R__views.sql"),
+    ]
+    assert d.migrations[3].path == "m/2.0/hotfix/V2.0.1__fix.sql"
+    files.files["m/3.0/V2__again.sql"] = "SELECT 2;\n"
+    assert any("error[duplicate-version]: version 0002 is used twice" in e for e in errors(files))
+    del files.files["m/3.0/V2__again.sql"]
+    files.files["m/3.0/afterMigrate.sql"] = "GRANT SELECT ON a TO app;\n"
+    assert any("m/3.0/afterMigrate.sql: error[flyway-callback]" in e for e in errors(files))
+    del files.files["m/3.0/afterMigrate.sql"]
+    files.files["m/3.0/0003_other_naming.sql"] = "SELECT 3;\n"
+    assert any("m/3.0: error[nested-migrations]" in e for e in errors(files))
+
+
 def test_a_flyway_history_is_read_as_it_is_kept() -> None:
     """Flyway's V<n>__<description>.sql are migrations in numeric order (V10 after V2), dotted
     versions (V1.2__, or V1_2__) part by part; its U<n>__ undo files never run; repeatable
