@@ -306,6 +306,10 @@ def parse_migration(path: str, text: str, no_transaction: str | None = None) -> 
     # a byte-order mark, as some Windows editors write, is no part of the SQL (PostgreSQL would
     # reject it) nor of the checksum (re-saving a file with one does not edit it)
     text = text.removeprefix("\ufeff")
+    if "\r" in text and "\n" not in text:
+        # classic Mac OS line endings (a CR alone): each is the line break it stands for, so
+        # that every location names its own line (PostgreSQL reads either as whitespace)
+        text = text.replace("\r", "\n")
     split = split_sql(text, path)
     errors = list(split.errors)
     header: dict[str, str] = {}

@@ -125,6 +125,20 @@ def test_checksum_ignores_line_endings() -> None:
     assert a.checksum == b.checksum
 
 
+def test_classic_mac_line_endings_are_line_breaks() -> None:
+    """A file whose lines end in a CR alone (classic Mac OS) has lines, as one with LF or
+    CRLF has: each statement, comment and directive is located on its own line, and the
+    checksum is that of the same file with LF endings."""
+    text = (
+        "-- Description: x\n-- reconciler:ignore ban-delete -- first\nDELETE FROM a;\nSELECT 1;\n"
+    )
+    mac = parse_migration("x.sql", text.replace("\n", "\r"))
+    unix = parse_migration("x.sql", text)
+    assert [(s.line, s.code) for s in mac.statements] == [(3, "DELETE FROM a"), (4, "SELECT 1")]
+    assert mac.header == {"description": "x"} and [i.line for i in mac.ignores] == [2]
+    assert mac.checksum == unix.checksum
+
+
 def test_unknown_directive_is_an_error() -> None:
     m = parse_migration("x.sql", "-- reconciler:no-transactoin\nSELECT 1;")
     assert [e.code for e in m.errors] == ["bad-directive"]
