@@ -208,6 +208,7 @@ _DOWN = re.compile(r"(?:^|\.)(?:down|rollback)\.sql$|^\d+\.undo(?:\.[^/]*)?\.sql
 def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnostic]) -> list[str]:
     """The files named, a folder standing for the SQL files in it and in its subfolders one
     level down (Prisma's <version>_<name>/migration.sql, Diesel's up.sql, Sqitch's deploy/),
+    and Flyway's V and R files at any depth up to four folders down,
     undo halves, Sqitch's revert/ and verify/ scripts and pop's files for other databases
     left out; a named file that does
     not exist is reported here, with where it was looked for."""
@@ -224,6 +225,12 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
                 f
                 for f in files.glob(os.path.join(p, "*.sql"))
                 + files.glob(os.path.join(p, "*", "*.sql"))
+                # (Flyway's files deeper down too, where Flyway finds them: 2.0/hotfix/V2.0.1__x.sql)
+                + [
+                    f
+                    for depth in (2, 3, 4)
+                    for f in files.glob(os.path.join(p, *["*"] * depth, "[VR]*__*.sql"))
+                ]
                 if not _DOWN.search(os.path.basename(f))
                 and not FLYWAY_UNDO_FILE.match(os.path.basename(f))
                 and not other_database_file(os.path.basename(f))

@@ -479,6 +479,13 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
     (tmp_path / "gm/0001.undo.b.sql").write_text("DROP TABLE b;\n")  # (postgrator's undo)
     r = run_cli(tmp_path, "validate", "prisma", "gm", env=env)
     assert r.returncode == 0 and "2 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
+    # Flyway's files deeper down are found where Flyway finds them
+    (tmp_path / "fw/2.0/hotfix").mkdir(parents=True)
+    (tmp_path / "fw/2.0/hotfix/V2.0.1__fix.sql").write_text("TRUNCATE users;\n")
+    (tmp_path / "fw/2.0/hotfix/notes.sql").write_text("SELECT 1;\n")  # (not Flyway's: not deep)
+    r = run_cli(tmp_path, "validate", "fw", env=env)
+    assert "fw/2.0/hotfix/V2.0.1__fix.sql:1:1: error[ban-truncate]" in r.stdout, r.stdout
+    assert "1 file(s) checked" in r.stdout
     (tmp_path / "prisma/20230201_idx").mkdir()
     (tmp_path / "prisma/20230201_idx/migration.sql").write_text("CREATE INDEX a_i ON a (id);\n")
     r = run_cli(tmp_path, "validate", "prisma", "gm", env=env)
