@@ -540,6 +540,16 @@ def _history(root: Path, folder: str, files: dict[str, str]) -> dict[str, str]:
     return {"RECONCILER_HOME": str(root / "h"), "HOME": str(root), "XDG_CONFIG_HOME": str(root)}
 
 
+def _new_twice(root: Path, folder: str, first: str, text: str) -> tuple[list[str], dict[str, str]]:
+    """The names `reconcile new add_b`, run twice, writes in a history of ``first`` alone,
+    and the environment to run the CLI in there."""
+    env = _history(root, folder, {first: text})
+    for _ in range(2):
+        r = run_cli(root, "new", "--env", "dev", "add_b", env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+    return sorted(p.name for p in (root / folder).iterdir() if p.name != first), env
+
+
 def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     """`reconcile new` writes what the history's own tool would: the next V<n>__<name>.sql
     (Flyway); the next of the day, <day>_<nn>_<random id>-<name>.sql (yoyo); today's date, with
@@ -582,11 +592,7 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     assert "upgrade/2.10.1-add_b.sql:" in r.stdout, r.stdout  # (its template's examples)
     # a yoyo history: what `yoyo new` writes, the next number of the day
     yoyo = tmp_path / "yoyo"
-    env = _history(yoyo, "migrations", {"20230419_01_Xs3Mz-create-a.sql": table})
-    for _ in range(2):
-        r = run_cli(yoyo, "new", "--env", "dev", "add_b", env=env)
-        assert r.returncode == 0, r.stdout + r.stderr
-    made = sorted(p.name for p in (yoyo / "migrations").iterdir())[1:]
+    made, env = _new_twice(yoyo, "migrations", "20230419_01_Xs3Mz-create-a.sql", table)
     day = max(made[0][:8], "20230419")
     assert [re.sub(r"_[A-Za-z0-9]{5}-", "_<id>-", n) for n in made] == [
         f"{day}_01_<id>-add-b.sql",
@@ -601,11 +607,7 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     assert r.returncode == 0 and (pg / "migrations/010.do.add_b.sql").is_file(), r.stdout + r.stderr
     # a history named by dates: today's date, then with the time once today has a file
     dated = tmp_path / "dated"
-    env = _history(dated, "changelog", {"2024-01-15-init.sql": table})
-    for _ in range(2):
-        r = run_cli(dated, "new", "--env", "dev", "add_b", env=env)
-        assert r.returncode == 0, r.stdout + r.stderr
-    made = sorted(p.name for p in (dated / "changelog").iterdir())[1:]
+    made, env = _new_twice(dated, "changelog", "2024-01-15-init.sql", table)
     assert re.fullmatch(r"\d{4}-\d\d-\d\d-\d{6}_add_b\.sql", made[0]), made
     assert made[1] == f"{made[0][:10]}-add_b.sql", made
     r = run_cli(dated, "validate", "--env", "dev", env=env)
