@@ -948,3 +948,19 @@ def test_a_call_says_whether_the_functions_body_is_in_the_file() -> None:
 def test_a_statement_off_the_list_is_named_as_sql_spells_it(sql: str, said: str) -> None:
     """The parser's node names (CheckPointStmt, AlterEventTrigStmt) are no SQL a user wrote."""
     assert any(said in d.message for d in lint(sql + ROLLBACK)), [d.message for d in lint(sql)]
+
+
+def test_a_psql_variable_is_reported_once_where_first_used_with_its_other_lines() -> None:
+    """A schema variable stands in every statement: one finding per variable, at its first
+    use, naming the lines of the others (one per use would bury every other finding)."""
+    sql = (
+        "CREATE TABLE :schema.jobs (id bigint);\n"
+        "CREATE INDEX jobs_id ON :schema.jobs (id);\n"
+        'GRANT SELECT ON :schema.jobs TO :"reader";\n'
+    )
+    found = [d for d in lint(sql + ROLLBACK) if d.code == "ban-psql-meta-command"]
+    assert [(d.location.line, d.location.col) for d in found if d.location] == [(1, 14), (3, 33)]
+    assert "(used 2 more time(s) in this file: line(s) 2, 3)" in found[0].message
+    assert found[1].message.startswith(':"reader" is a psql variable') and "more time" not in (
+        found[1].message
+    )

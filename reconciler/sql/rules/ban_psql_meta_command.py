@@ -112,18 +112,29 @@ def check_file(ctx: FileContext) -> Iterator[Hit]:
                 1,
                 fixed=True,
             )
+    # each variable once, where the file first uses it, with the lines of its other uses (a
+    # schema variable stands in every statement: one finding per use buries the others)
+    uses: dict[str, list[tuple[int, int, str]]] = {}
     for info in ctx.infos:
         for line, col, written in info.psql_variables:
-            yield Hit(
-                f"{written} is a psql variable, not SQL: psql puts its value in, the "
-                "reconciler sends the statement to the server as written, and the server "
-                "cannot read it",
-                "give it a value under migrations.placeholders with placeholder_prefix ':' "
-                "and placeholder_suffix '' (as psql's -v or graphile-migrate's placeholders "
-                "do), or write the value in the file",
-                line,
-                col,
-            )
+            uses.setdefault(written.lstrip(":").strip("'\""), []).append((line, col, written))
+    for found in uses.values():
+        line, col, written = found[0]
+        more = sorted({at for at, _, _ in found[1:]})
+        also = ""
+        if more:
+            shown = ", ".join(map(str, more[:8])) + (", ..." if len(more) > 8 else "")
+            also = f" (used {len(found) - 1} more time(s) in this file: line(s) {shown})"
+        yield Hit(
+            f"{written} is a psql variable, not SQL: psql puts its value in, the "
+            "reconciler sends the statement to the server as written, and the server "
+            f"cannot read it{also}",
+            "give it a value under migrations.placeholders with placeholder_prefix ':' "
+            "and placeholder_suffix '' (as psql's -v or graphile-migrate's placeholders "
+            "do), or write the value in the file",
+            line,
+            col,
+        )
 
 
 RULE = Rule(
