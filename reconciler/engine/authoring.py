@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from reconciler.engine.request import Request
 from reconciler.engine.session import load
 from reconciler.errors import ReconcilerError
+from reconciler.manifest.sqitch import SqitchLayout, sqitch_layout
 from reconciler.sql.migration import is_repeatable, version_key
 
 __all__ = ["new_migration"]
@@ -77,8 +78,9 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
             str(e), code="bad-name", hint="e.g. reconcile new add_user_prefs"
         ) from None
     last = max(versioned, key=lambda m: version_key(m.version), default=None)
-    if os.path.isfile(os.path.join(folder, "sqitch.plan")):
-        return _sqitch_add(folder, filename.split("_", 1)[1].removesuffix(".sql"), text)
+    sqitch = _sqitch_project(folder)
+    if sqitch is not None:
+        return _sqitch_add(folder, sqitch, filename.split("_", 1)[1].removesuffix(".sql"), text)
     flyway = last is not None and re.match(
         r"^V\d+(?:[._]\d+)*__", posixpath.basename(last.filename)
     )
@@ -170,20 +172,36 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
     return path
 
 
-def _sqitch_add(folder: str, name: str, text: str) -> str:
-    """In a sqitch project, what `sqitch add` does: the change planned last in sqitch.plan
+def _sqitch_project(folder: str) -> SqitchLayout | None:
+    """The layout of the sqitch project in ``folder`` (sqitch.plan there, or a sqitch.conf
+    whose plan is there), as the loader reads it; None when the folder is none."""
+    try:
+        with open(os.path.join(folder, "sqitch.conf"), encoding="utf-8") as f:
+            conf: str | None = f.read()
+    except (OSError, UnicodeDecodeError):
+        conf = None
+    layout = sqitch_layout(conf) if conf is not None else SqitchLayout()
+    if layout is None or not os.path.isfile(os.path.join(folder, layout.plan_file)):
+        return None
+    return layout
+
+
+def _sqitch_add(folder: str, layout: SqitchLayout, name: str, text: str) -> str:
+    """In a sqitch project, what `sqitch add` does: the change planned last in its plan
     (after the newest, requiring nothing), its deploy script from the template, and revert
-    and verify scripts for sqitch's own commands (the reconciler runs only the deploy one).
-    The planner is git's user, as sqitch takes it. Returns the deploy script's path."""
+    and verify scripts for sqitch's own commands (the reconciler runs only the deploy one),
+    where its sqitch.conf keeps them. The planner is git's user, as sqitch takes it. Returns
+    the deploy script's path."""
     import getpass
     import subprocess
 
-    plan = os.path.join(folder, "sqitch.plan")
+    plan = os.path.join(folder, layout.plan_file)
+    dirs = {"deploy": layout.deploy_dir, "revert": layout.revert_dir, "verify": layout.verify_dir}
     with open(plan, encoding="utf-8") as f:
         planned = f.read()
     if re.search(rf"(?m)^\s*[+]?{re.escape(name)}(?:\s|$)", planned):
         raise ReconcilerError(
-            f"sqitch.plan already plans a change {name}",
+            f"{layout.plan_file} already plans a change {name}",
             code="bad-name",
             hint="pick another name, or rework it with `sqitch rework` (tag the plan first)",
         )
@@ -207,21 +225,21 @@ def _sqitch_add(folder: str, name: str, text: str) -> str:
         "verify": f"-- Verify {name}: sqitch's `sqitch verify` runs this, the reconciler never does.\n",
     }
     taken = [
-        f"{kind}/{name}.sql"
+        posixpath.join(dirs[kind], f"{name}.sql")
         for kind in scripts
-        if os.path.exists(os.path.join(folder, kind, f"{name}.sql"))
+        if os.path.exists(os.path.join(folder, dirs[kind], f"{name}.sql"))
     ]
     if taken:  # (checked before anything is written: nothing half-made)
         raise ReconcilerError(
-            f"{', '.join(taken)} is there already, though sqitch.plan does not plan {name}",
+            f"{', '.join(taken)} is there already, though {layout.plan_file} does not plan {name}",
             code="bad-name",
             hint="pick another name, or plan the change that script belongs to in sqitch.plan",
         )
     for kind, body in scripts.items():
-        os.makedirs(os.path.join(folder, kind), exist_ok=True)
-        with open(os.path.join(folder, kind, f"{name}.sql"), "x", encoding="utf-8") as f:
+        os.makedirs(os.path.join(folder, dirs[kind]), exist_ok=True)
+        with open(os.path.join(folder, dirs[kind], f"{name}.sql"), "x", encoding="utf-8") as f:
             f.write(body)
     with open(plan, "a", encoding="utf-8") as f:
         f.write("" if planned.endswith("\n") or not planned else "\n")
         f.write(f"{name} {now} {who} <{email}> # {name.replace('_', ' ')}\n")
-    return os.path.join(folder, "deploy", f"{name}.sql")
+    return os.path.join(folder, layout.deploy_dir, f"{name}.sql")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, get_args, get_origin
 from reconciler.errors import Diagnostic, ManifestError, SourceLocation
 from reconciler.manifest.desired import ConfigEntry, Desired, DesiredMigration, ForumNode
 from reconciler.manifest.fs import Files
+from reconciler.manifest.sqitch import SqitchLayout, sqitch_layout
 from reconciler.sql.migration import (
     DIALECT_FILE,
     DOWN_FILE,
@@ -1007,15 +1008,47 @@ _SQITCH_CHANGE = re.compile(r"^(?P<sign>[+-]?)(?P<name>[^\s\[#@:]+)(?:\s|$)")
 _SQITCH_TAG = re.compile(r"^@(?P<tag>[^\s#]+)")
 
 
+def _sqitch_project(
+    desired_dir: str, names: list[str], files: Files, diags: list[Diagnostic]
+) -> SqitchLayout | None:
+    """The layout of the sqitch project in the folder: sqitch.plan there, or a sqitch.conf
+    whose plan (its top_dir's, or its plan_file) is there; None when the folder is none."""
+    if "sqitch.conf" not in names:
+        return SqitchLayout() if "sqitch.plan" in names else None
+    path = posixpath.join(desired_dir, "sqitch.conf")
+    try:
+        conf = files.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        conf = None
+    layout = sqitch_layout(conf)
+    if layout is None:
+        diags.append(
+            Diagnostic(
+                "outside-root",
+                "sqitch.conf puts the plan or the scripts outside the project folder",
+                SourceLocation(path),
+                "keep top_dir, plan_file and deploy_dir inside the folder migrations.dir names",
+            )
+        )
+        return None
+    plan = posixpath.join(desired_dir, layout.plan_file)
+    try:
+        there = posixpath.basename(plan) in files.listdir(posixpath.dirname(plan))
+    except OSError:
+        there = False
+    return layout if there or "sqitch.plan" in names else None
+
+
 def _sqitch_changes(
-    desired_dir: str, files: Files, diags: list[Diagnostic]
+    desired_dir: str, files: Files, diags: list[Diagnostic], layout: SqitchLayout
 ) -> Iterator[tuple[str, tuple[str, str] | None]]:
-    """The deploy scripts of a sqitch project (sqitch.plan in the folder), in the plan's
-    order: the Nth change is version N (0001, 0002, ...), named after the change. A change the
-    plan reworks later ran, up to the rework, as deploy/<change>@<tag>.sql, a tag between
-    the two, the first whose script is there (as sqitch looks); revert/ and verify/ never
-    run."""
-    plan_path = posixpath.join(desired_dir, "sqitch.plan")
+    """The deploy scripts of a sqitch project (its plan where sqitch.conf says, sqitch.plan
+    by default), in the plan's order: the Nth change is version N (0001, 0002, ...), named
+    after the change. A change the plan reworks later ran, up to the rework, as
+    deploy/<change>@<tag>.sql, a tag between the two, the first whose script is there (as
+    sqitch looks); revert/ and verify/ never run."""
+    plan_path = posixpath.join(desired_dir, layout.plan_file)
+    deploy_dir = posixpath.join(desired_dir, layout.deploy_dir)
     text = _read(files, plan_path, diags, SourceLocation(plan_path), "sqitch plan")
     if text is None:
         return
@@ -1060,7 +1093,7 @@ def _sqitch_changes(
             between = [t for count, t in tags if n < count <= again]
             if deployed is None:
                 try:
-                    deployed = set(files.listdir(posixpath.join(desired_dir, "deploy")))
+                    deployed = set(files.listdir(deploy_dir))
                 except OSError:
                     deployed = set()
             there = [t for t in between if f"{name}@{t}.sql" in deployed]
@@ -1078,7 +1111,7 @@ def _sqitch_changes(
                 continue
             script = f"{name}@{after}.sql"
         versioned = f"{n + 1:04d}_{_snake(name)}.sql"
-        yield posixpath.join(desired_dir, "deploy", script), (versioned, posixpath.basename(script))
+        yield posixpath.join(deploy_dir, script), (versioned, posixpath.basename(script))
 
 
 # another tool's settings beside its history naming the database the history is for:
@@ -1220,9 +1253,10 @@ def _load_migrations(
     for settings, pattern, ours in _OTHER_DATABASE_SETTINGS:
         if settings in names:
             _other_database(posixpath.join(desired_dir, settings), pattern, ours, files, diags)
+    sqitch = _sqitch_project(desired_dir, names, files, diags)
     candidates = (
-        _sqitch_changes(desired_dir, files, diags)
-        if "sqitch.plan" in names
+        _sqitch_changes(desired_dir, files, diags, sqitch)
+        if sqitch is not None
         else _candidates(desired_dir, names, files, diags)
     )
     for path, named in candidates:

@@ -643,6 +643,18 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     assert "db/deploy/add_b.sql:" in r.stdout and "revert/add_b.sql" not in r.stdout, r.stdout
     r = run_cli(sq, "new", "--env", "dev", "add_b", env=env)  # planned already
     assert r.returncode != 0 and "already plans a change add_b" in r.stdout + r.stderr
+    # (where the project's sqitch.conf keeps its plan and scripts)
+    sc = tmp_path / "sc"
+    conf = "[core]\n\tengine = pg\n\ttop_dir = pg\n"
+    env = _history(
+        sc, "db", {"sqitch.conf": conf, "pg/sqitch.plan": plan, "pg/deploy/init.sql": table}
+    )
+    r = run_cli(sc, "new", "--env", "dev", "add_b", env=env)
+    assert r.returncode == 0 and (sc / "db/pg/deploy/add_b.sql").is_file(), r.stdout + r.stderr
+    assert (sc / "db/pg/revert/add_b.sql").is_file() and not (sc / "db/deploy").exists()
+    assert (sc / "db/pg/sqitch.plan").read_text().splitlines()[-1].startswith("add_b ")
+    r = run_cli(sc, "validate", "--env", "dev", env=env)
+    assert "db/pg/deploy/add_b.sql:" in r.stdout and "revert" not in r.stdout, r.stdout
     # a stray script of the name, not in the plan: said, and nothing written
     (sq / "db/deploy/stray.sql").write_text("SELECT 1;\n")
     plan_before = (sq / "db/sqitch.plan").read_text()

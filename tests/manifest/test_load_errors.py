@@ -722,6 +722,37 @@ def test_a_pop_history_runs_postgresql_files_and_never_other_databases() -> None
     assert "m/20191100000004000000_y.up.fizz: error[bad-file-name]:" in e and "fizz" in e
 
 
+def test_a_sqitch_project_is_read_where_its_sqitch_conf_keeps_it() -> None:
+    """sqitch.conf's top_dir, plan_file and deploy_dir ([engine "pg"]'s over [core]'s) say
+    where the plan and the deploy scripts are; revert/ never runs; a path out of the
+    folder is an error, not a read."""
+    plan = "%project=forum\ninit 2024-01-01T00:00:00Z Ann <ann@example.org> # init\n"
+    conf = '[core]\n\tengine = pg\n\ttop_dir = sql\n[engine "pg"]\n\ttarget = db:pg:app\n'
+    assert _read_as(
+        {
+            "sqitch.conf": conf,
+            "sql/sqitch.plan": plan,
+            "sql/deploy/init.sql": "CREATE TABLE a (id bigint);\n",
+            "sql/revert/init.sql": "DROP TABLE a;\n",
+        }
+    ) == [("0001", "init", "init.sql", False)]
+    per_engine = (
+        "[core]\n\tengine = pg\n\tplan_file = other.plan\n"
+        '[engine "pg"]\n\tplan_file = "pg.plan"  # ours\n\tdeploy_dir = pg/up\n'
+    )
+    assert _read_as(
+        {
+            "sqitch.conf": per_engine,
+            "pg.plan": plan,
+            "pg/up/init.sql": "CREATE TABLE a (id bigint);\n",
+        }
+    ) == [("0001", "init", "init.sql", False)]
+    (e,) = _errors_as(
+        {"sqitch.conf": "[core]\n\ttop_dir = ../elsewhere\n", "0001_a.sql": "SELECT 1;\n"}
+    )
+    assert e.startswith("m/sqitch.conf: error[outside-root]: sqitch.conf puts the plan"), e
+
+
 def test_a_sqitch_project_deploys_in_the_plans_order() -> None:
     """With sqitch.plan in the folder, its changes are the migrations, in the plan's order
     (version N for the Nth), each its deploy/<change>.sql; a change the plan reworks ran as
