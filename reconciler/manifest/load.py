@@ -866,7 +866,7 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
             f"{version}_{_snake(dated['desc'] or '')}.sql",
             name,
         )
-    pair = _PAIR_UP.match(name)
+    pair = _PAIR_UP.match(name) if MIGRATION_FILE.match(name) is None else None
     if pair is not None:
         versioned = f"{_four(pair['version'])}_{_snake(pair['desc'])}.sql"
         return posixpath.join(desired_dir, name), versioned, name

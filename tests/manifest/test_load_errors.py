@@ -658,6 +658,9 @@ def test_an_up_down_pair_named_with_a_v_and_dots_runs_its_up_half() -> None:
         ("0001", "initial_schema", "V0001.Initial_Schema.up.sql", False),
         ("0002", "webauthn", "V0002.Webauthn.up.sql", False),
     ]
+    # (our own NNNN_name.up.sql stays ours: an empty one is still a mistake)
+    (e,) = _errors_as({"0001_init.up.sql": "-- nothing\n"})
+    assert "error[empty-migration]" in e
 
 
 def test_a_version_then_a_description_after_a_space_or_a_dot_is_read() -> None:
