@@ -151,9 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReconcilerError as e:
         for d in e.diagnostics:
             print(format_diagnostic(d), file=sys.stderr)
-        if getattr(args, "format", "text") in ("json", "sarif", "github"):
-            # what reads the output as JSON, SARIF or workflow commands (a CI step, code
-            # scanning's upload) gets the errors in that form too, not an empty stdout
+        if getattr(args, "format", "text") in ("json", "sarif", "github", "markdown"):
+            # what reads the output as JSON, SARIF, workflow commands or a pull request
+            # comment (a CI step, code scanning's upload) gets the errors in that form too,
+            # not an empty stdout
             from reconciler import __version__
             from reconciler.sql.report import render_diagnostics
 

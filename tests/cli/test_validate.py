@@ -87,6 +87,8 @@ def test_invalid_manifests_are_reported_in_the_format_asked_for(tree: Path) -> N
             assert r.stdout.startswith("::error file=manifests/migrations/bad_9.sql,"), r.stdout
     r = run_cli(tree, "plan", "--env", "prod", "-f", "json")
     assert r.returncode == 1 and json.loads(r.stdout)["diagnostics"][0]["rule"] == "bad-file-name"
+    r = run_cli(tree, "plan", "--env", "prod", "-f", "markdown")  # (a pull request comment)
+    assert r.returncode == 1 and r.stdout.startswith("```\n") and "error[bad-file-name]" in r.stdout
     r = run_cli(tree, "plan", "--env", "prod")  # (text stays on stderr alone)
     assert r.returncode == 1 and r.stdout == "" and "error[bad-file-name]" in r.stderr
 
