@@ -14,6 +14,16 @@ CASES = [
     F("ban-unlisted-operation", "CREATE EXTENSION pg_evil_worker;"),
     F("ban-unlisted-operation", "CREATE LANGUAGE plsample;"),
     F("ban-unlisted-operation", "CREATE EXTENSION IF NOT EXISTS xml2;"),
+    # (Supabase's migrations install these)
+    P(
+        "ban-unlisted-operation",
+        "CREATE EXTENSION IF NOT EXISTS index_advisor WITH SCHEMA extensions;",
+    ),
+    P(
+        "ban-unlisted-operation",
+        'CREATE EXTENSION IF NOT EXISTS "pgroonga" WITH SCHEMA "extensions";',
+    ),
+    F("ban-unlisted-operation", "CREATE EXTENSION pg_tle;"),
     # planner statistics and tuning storage parameters: catalog only, nothing scanned or rewritten
     P(
         "ban-unlisted-operation",
