@@ -16,9 +16,27 @@ from psycopg import sql
 from reconciler.db.schema import DRIFT_SQL, STAMPED_DRIFT_SQL
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import Desired
-from reconciler.plan.live import AppliedMigration, LiveConfig, LiveForum, LiveState
+from reconciler.plan.live import (
+    OTHER_HISTORY_TABLES,
+    OWN_SCHEMA_HISTORIES,
+    AppliedMigration,
+    LiveConfig,
+    LiveForum,
+    LiveState,
+)
 
 __all__ = ["qualified", "read_live"]
+
+
+# which of them this database holds, in the first round trip
+OTHER_HISTORIES_SQL = (
+    "ARRAY(SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'reconciler' "
+    "AND (c.relname = ANY(%s) OR (n.nspname, c.relname) IN ("
+    + ", ".join(f"('{a}', '{b}')" for a, b in OWN_SCHEMA_HISTORIES)
+    + ")) ORDER BY 1)"
+)
 
 
 def qualified(name: str) -> sql.Composable:
@@ -36,13 +54,15 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
             "to_regclass('reconciler.schema_snapshot') IS NOT NULL AND "
             "has_table_privilege('reconciler.schema_snapshot', 'SELECT'), "
             "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = "
-            "to_regclass('reconciler.schema_snapshot') AND attname = 'stamp' AND NOT attisdropped)",
-            (config_table, forum_table),
+            "to_regclass('reconciler.schema_snapshot') AND attname = 'stamp' AND NOT attisdropped), "
+            + OTHER_HISTORIES_SQL,
+            (config_table, forum_table, list(OTHER_HISTORY_TABLES)),
         )
         row = cur.fetchone()
         assert row is not None
         has_book, has_config, has_forum = bool(row[0]), bool(row[1]), bool(row[2])
         has_snapshots, stamped = bool(row[3]), bool(row[4])
+        others = tuple(row[5] or ())
         params: list[Any] = []
         want_config = has_config and desired.config is not None
         want_forum = has_forum and desired.forums is not None
@@ -121,4 +141,5 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
         snapshot_taken=snapshot is not None,
         snapshot_version=snapshot[0] if snapshot else None,
         drift=snapshot[1] if snapshot else (),
+        other_histories=others,
     )

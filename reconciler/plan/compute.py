@@ -10,7 +10,7 @@ from typing import Any, Literal
 from reconciler.errors import Diagnostic, SourceLocation
 from reconciler.manifest.desired import Desired, DesiredMigration
 from reconciler.plan.drift import drift_findings
-from reconciler.plan.live import LiveState, canonical_json, same_value
+from reconciler.plan.live import LiveState, canonical_json, other_tool, same_value
 from reconciler.plan.model import (
     Action,
     ApplyMigration,
@@ -175,6 +175,23 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                     SourceLocation(m.path),
                 )
             )
+    if live.other_histories and not live.migrations and desired.migrations:
+        # another tool migrated this database and the reconciler never did: every file would
+        # run again, on the objects and the data that tool made (a data migration twice)
+        tools = sorted({other_tool(t) for t in live.other_histories})
+        findings.append(
+            Finding(
+                "OtherToolHistory",
+                "error",
+                live.other_histories[0],
+                f"this database holds {' and '.join(tools)}'s migration history "
+                f"({', '.join(live.other_histories)}) and none of the reconciler's: applying "
+                "would run every migration again, on what that tool already made",
+                f"adopt it first: `reconcile repair --env {desired.env.name} --baseline VERSION` "
+                "records each file up to VERSION (the last one that tool applied) as applied, "
+                "without running it; if that tool applied nothing here, drop its table",
+            )
+        )
     last = live.newest_applied()
     newest = last.version if last else None
     for m in pending_migrations(desired, live):

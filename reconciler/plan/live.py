@@ -12,11 +12,14 @@ from reconciler.records import cheap_init
 from reconciler.sql.migration import is_repeatable, version_key
 
 __all__ = [
+    "OTHER_HISTORY_TABLES",
+    "OWN_SCHEMA_HISTORIES",
     "AppliedMigration",
     "LiveConfig",
     "LiveForum",
     "LiveState",
     "canonical_json",
+    "other_tool",
     "same_value",
 ]
 
@@ -34,6 +37,45 @@ def same_value(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
+
+
+# other migration tools' history tables, by the name each tool gives it (in any schema but
+# ours), and two kept in a schema of the tool's own: a database one of them migrated
+OTHER_HISTORY_TABLES = {
+    "flyway_schema_history": "Flyway",
+    "schema_version": "Flyway (before 5.0)",
+    "databasechangelog": "Liquibase",
+    "schema_migrations": "dbmate, golang-migrate, Rails, Ecto, Hasura or Supabase",
+    "goose_db_version": "goose",
+    "_yoyo_migration": "yoyo",
+    "_prisma_migrations": "Prisma",
+    "__diesel_schema_migrations": "Diesel",
+    "_sqlx_migrations": "sqlx",
+    "__drizzle_migrations": "Drizzle",
+    "pgmigrations": "node-pg-migrate",
+    "knex_migrations": "Knex",
+    "kysely_migration": "Kysely",
+    "mikro_orm_migrations": "MikroORM",
+    "SequelizeMeta": "Sequelize",
+    "alembic_version": "Alembic",
+    "django_migrations": "Django",
+    "seaql_migrations": "SeaORM",
+    "__EFMigrationsHistory": "Entity Framework",
+    "schemaversions": "DbUp",
+    "atlas_schema_revisions": "Atlas",
+}
+OWN_SCHEMA_HISTORIES = {
+    ("sqitch", "changes"): "sqitch",
+    ("graphile_migrate", "migrations"): "graphile-migrate",
+}
+
+
+def other_tool(table: str) -> str:
+    """The tool whose history ``table`` (schema.table) is."""
+    schema, _, name = table.partition(".")
+    return OWN_SCHEMA_HISTORIES.get((schema, name)) or OTHER_HISTORY_TABLES.get(
+        name, "another tool"
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +125,8 @@ class LiveState:
     snapshot_taken: bool = False  # a schema snapshot exists for this environment
     snapshot_version: str | None = None  # the last migration applied when it was taken
     drift: tuple[tuple[str, Any, Any], ...] = ()  # (object key, snapshot facts, live facts)
+    # other migration tools' history tables in the database (schema.table), as read
+    other_histories: tuple[str, ...] = ()
 
     def newest_applied(self) -> AppliedMigration | None:
         """The completed versioned migration with the highest version (a repeatable one has no

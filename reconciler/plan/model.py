@@ -130,6 +130,7 @@ FindingKind = Literal[
     "PartiallyApplied",
     "SchemaDrift",
     "SchemaUnsnapshotted",
+    "OtherToolHistory",
 ]
 
 

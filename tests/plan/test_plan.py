@@ -13,6 +13,7 @@ from reconciler.plan import (
     LiveConfig,
     LiveForum,
     LiveState,
+    PlanContext,
     UpsertConfig,
     UpsertForum,
     make_plan,
@@ -278,3 +279,24 @@ def test_hash_does_not_depend_on_where_it_is_computed() -> None:
         MemoryFiles({f"/home/ci/checkout/{k}": v for k, v in files.items()}),
     )  # type: ignore[arg-type]
     assert make_plan(here, LiveState(False)).hash == make_plan(there, LiveState(False)).hash
+
+
+def test_another_tools_history_without_ours_blocks_running_every_file_again() -> None:
+    """Another tool's history table and none of ours: every file would run again on what that
+    tool made, so the plan has an error finding naming the tool and the baseline to take;
+    with any history of ours (a baseline taken), or a plan of config alone, there is none."""
+    d = desired()
+    others = ("public.flyway_schema_history", "sqitch.changes")
+    p = make_plan(d, LiveState(False, other_histories=others))
+    (f,) = [f for f in p.findings if f.kind == "OtherToolHistory"]
+    assert f.severity == "error" and "holds Flyway and sqitch's migration history" in f.message
+    assert f.hint is not None and "--baseline VERSION" in f.hint
+    assert evaluate(d, p).allowed is False
+    first = next(m for m in d.migrations)
+    ours = live({first.version: first.checksum})
+    ours = LiveState(True, ours.migrations, True, {}, True, {}, other_histories=others)
+    assert not [f for f in make_plan(d, ours).findings if f.kind == "OtherToolHistory"]
+    only_config = make_plan(
+        d, LiveState(False, other_histories=others), PlanContext(scope="config")
+    )
+    assert not [f for f in only_config.findings if f.kind == "OtherToolHistory"]

@@ -176,8 +176,20 @@ def test_a_database_another_tool_migrated_is_adopted_with_a_baseline(
 ) -> None:
     """Flyway's baseline, Prisma's `migrate resolve --applied`: the files up to a version are
     recorded as applied without running them; later files apply as usual. Audited, and in a
-    strict environment approved by the repair's own hash."""
+    strict environment approved by the repair's own hash. Until then, a database holding
+    another tool's history and none of ours is never migrated again from the first file."""
     _run_by_another_tool(project, db_url, 6)
+    # that tool's history table is there and none of ours: nothing runs again, the plan says
+    # how to adopt the database (a data migration applied twice is data damaged)
+    query(db_url, "CREATE TABLE public.flyway_schema_history (installed_rank int PRIMARY KEY)")
+    before = query(db_url, "SELECT count(*) FROM app_config")
+    r = run_cli(project, "apply", "--env", "dev")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "error[other-tool-history]: this database holds Flyway's migration history" in (
+        r.stdout + r.stderr
+    )
+    assert "reconcile repair --env dev --baseline VERSION" in r.stdout + r.stderr
+    assert query(db_url, "SELECT count(*) FROM app_config") == before  # (nothing ran again)
     r = run_cli(project, "repair", "--env", "dev", "--baseline", "0099")
     assert r.returncode == 1 and "error[unknown-target]" in r.stderr, r.stdout + r.stderr
     r = run_cli(project, "repair", "--env", "dev", "--baseline", "0006_add_user_prefs_safe")
