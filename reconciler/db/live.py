@@ -23,6 +23,8 @@ from reconciler.plan.live import (
     LiveConfig,
     LiveForum,
     LiveState,
+    last_applied,
+    tells_last_applied,
 )
 
 __all__ = ["qualified", "read_live"]
@@ -30,12 +32,19 @@ __all__ = ["qualified", "read_live"]
 
 # which of them this database holds, in the first round trip
 OTHER_HISTORIES_SQL = (
-    "ARRAY(SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c "
-    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "(SELECT coalesce(json_agg(json_build_array(n.nspname || '.' || c.relname, "
+    "has_table_privilege(c.oid, 'SELECT')) ORDER BY n.nspname, c.relname), '[]') "
+    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'reconciler' "
     "AND (c.relname = ANY(%s) OR (n.nspname, c.relname) IN ("
     + ", ".join(f"('{a}', '{b}')" for a, b in OWN_SCHEMA_HISTORIES)
-    + ")) ORDER BY 1)"
+    + ")))"
+)
+# while the reconciler's own history is empty, each readable one's rows (to say which version
+# to adopt the database at); a plan of a database the reconciler runs reads nothing of them
+_OTHER_ROWS = (
+    "CASE WHEN {empty} THEN (SELECT jsonb_agg(to_jsonb(t)) FROM (SELECT * FROM {table} "
+    "LIMIT 100000) t) END"
 )
 
 
@@ -62,7 +71,8 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
         assert row is not None
         has_book, has_config, has_forum = bool(row[0]), bool(row[1]), bool(row[2])
         has_snapshots, stamped = bool(row[3]), bool(row[4])
-        others = tuple(row[5] or ())
+        others = tuple(str(t) for t, _ in row[5])
+        readable = [t for t, can in row[5] if can and tells_last_applied(t)]
         params: list[Any] = []
         want_config = has_config and desired.config is not None
         want_forum = has_forum and desired.forums is not None
@@ -92,6 +102,11 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
         if has_snapshots:
             parts.append(sql.SQL(STAMPED_DRIFT_SQL if stamped else DRIFT_SQL))
             params.append(desired.env.name)
+        empty = sql.SQL(
+            "NOT EXISTS (SELECT 1 FROM reconciler.schema_migrations)" if has_book else "true"
+        )
+        for table in readable if desired.migrations else ():
+            parts.append(sql.SQL(_OTHER_ROWS).format(empty=empty, table=qualified(table)))
         results: list[Any] = []
         trips = 1
         if parts:
@@ -129,6 +144,12 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
         if found is not None:
             version, drift = found
             snapshot = (version, tuple((k, old, new) for k, old, new in drift))
+    last: list[tuple[str, str]] = []
+    for table in readable if desired.migrations else ():
+        rows = next(it)
+        said = last_applied(table, rows) if isinstance(rows, list) else None
+        if said is not None:
+            last.append((table, said))
     return LiveState(
         has_book,
         migrations,
@@ -142,4 +163,5 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
         snapshot_version=snapshot[0] if snapshot else None,
         drift=snapshot[1] if snapshot else (),
         other_histories=others,
+        other_last=tuple(last),
     )

@@ -179,6 +179,26 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
         # another tool migrated this database and the reconciler never did: every file would
         # run again, on the objects and the data that tool made (a data migration twice)
         tools = sorted({other_tool(t) for t in live.other_histories})
+        said = [
+            (table, latest, next((m for m in desired.migrations if m.is_named(latest)), None))
+            for table, latest in live.other_last
+        ]
+        known = [(table, latest, m) for table, latest, m in said if m is not None]
+        if known:
+            table, latest, m = known[0]
+            assert m is not None
+            baseline = (
+                f"`reconcile repair --env {desired.env.name} --baseline {m.stem}` records "
+                f"each file up to {m.filename} ({other_tool(table)}'s last, {latest}) as applied, "
+                "without running it"
+            )
+        else:
+            baseline = (
+                f"`reconcile repair --env {desired.env.name} --baseline VERSION` records each "
+                "file up to VERSION (the last one that tool applied"
+                + "".join(f"; {other_tool(t)}'s history says {latest}" for t, latest, _ in said)
+                + ") as applied, without running it"
+            )
         findings.append(
             Finding(
                 "OtherToolHistory",
@@ -187,9 +207,7 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                 f"this database holds {' and '.join(tools)}'s migration history "
                 f"({', '.join(live.other_histories)}) and none of the reconciler's: applying "
                 "would run every migration again, on what that tool already made",
-                f"adopt it first: `reconcile repair --env {desired.env.name} --baseline VERSION` "
-                "records each file up to VERSION (the last one that tool applied) as applied, "
-                "without running it; if that tool applied nothing here, drop its table",
+                f"adopt it first: {baseline}; if that tool applied nothing here, drop its table",
             )
         )
     last = live.newest_applied()

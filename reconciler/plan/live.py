@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
@@ -19,8 +20,10 @@ __all__ = [
     "LiveForum",
     "LiveState",
     "canonical_json",
+    "last_applied",
     "other_tool",
     "same_value",
+    "tells_last_applied",
 ]
 
 
@@ -68,6 +71,68 @@ OWN_SCHEMA_HISTORIES = {
     ("sqitch", "changes"): "sqitch",
     ("graphile_migrate", "migrations"): "graphile-migrate",
 }
+
+
+def _newest(rows: list[dict[str, Any]], order: str, value: str, ok: str | None = None) -> Any:
+    done = [r for r in rows if r.get(value) is not None and (ok is None or r.get(ok))]
+    if not done:
+        return None
+    try:
+        return max(done, key=lambda r: (r.get(order) is not None, r.get(order)))[value]
+    except TypeError:  # (values of mixed types in a column we do not know)
+        return None
+
+
+def _by_number(rows: list[dict[str, Any]]) -> Any:
+    numeric = [{**r, "n": int(r["version"])} for r in rows if str(r.get("version")).isdecimal()]
+    return _newest(numeric, "n", "version")
+
+
+def _basename(found: Any) -> Any:
+    return str(found).replace("\\", "/").rpartition("/")[2] if found else None
+
+
+def _prisma(rows: list[dict[str, Any]]) -> Any:
+    kept = [r for r in rows if r.get("finished_at") and not r.get("rolled_back_at")]
+    return _newest(kept, "migration_name", "migration_name")
+
+
+# how each tool's history says what it applied last, as its file is named (a version, a
+# file name, a change name): by the table's name, or (schema, name) for a schema of its own
+_LAST_APPLIED: dict[Any, Callable[[list[dict[str, Any]]], Any]] = {
+    "flyway_schema_history": lambda rows: _newest(rows, "installed_rank", "version", "success"),
+    "schema_version": lambda rows: _newest(rows, "installed_rank", "version", "success"),
+    "databasechangelog": lambda rows: _basename(_newest(rows, "orderexecuted", "filename")),
+    "schema_migrations": _by_number,
+    "__diesel_schema_migrations": _by_number,
+    "atlas_schema_revisions": _by_number,
+    "goose_db_version": lambda rows: _newest(rows, "id", "version_id", "is_applied"),
+    "_sqlx_migrations": lambda rows: _newest(rows, "version", "version", "success"),
+    "_yoyo_migration": lambda rows: _newest(rows, "applied_at_utc", "migration_id"),
+    "_prisma_migrations": _prisma,
+    "pgmigrations": lambda rows: _newest(rows, "id", "name"),
+    ("sqitch", "changes"): lambda rows: _newest(rows, "committed_at", "change"),
+    ("graphile_migrate", "migrations"): lambda rows: _newest(rows, "date", "filename"),
+}
+
+
+def _reader(table: str) -> Callable[[list[dict[str, Any]]], Any] | None:
+    schema, _, name = table.partition(".")
+    return _LAST_APPLIED.get((schema, name)) or _LAST_APPLIED.get(name)
+
+
+def tells_last_applied(table: str) -> bool:
+    """Whether :func:`last_applied` can read ``table``'s rows."""
+    return _reader(table) is not None
+
+
+def last_applied(table: str, rows: list[dict[str, Any]]) -> str | None:
+    """What another tool's history ``rows`` (each a row of ``table`` as a dict) say it
+    applied last, as its file is named (a version, a file name or a change name); None when
+    that cannot be told (no rows, a tool that names no file, columns not as expected)."""
+    read = _reader(table)
+    found = read(rows) if read is not None else None
+    return str(found) if found not in (None, "") else None
 
 
 def other_tool(table: str) -> str:
@@ -125,8 +190,10 @@ class LiveState:
     snapshot_taken: bool = False  # a schema snapshot exists for this environment
     snapshot_version: str | None = None  # the last migration applied when it was taken
     drift: tuple[tuple[str, Any, Any], ...] = ()  # (object key, snapshot facts, live facts)
-    # other migration tools' history tables in the database (schema.table), as read
+    # other migration tools' history tables in the database (schema.table), as read, and,
+    # while the reconciler's own history is empty, what each says it applied last
     other_histories: tuple[str, ...] = ()
+    other_last: tuple[tuple[str, str], ...] = ()
 
     def newest_applied(self) -> AppliedMigration | None:
         """The completed versioned migration with the highest version (a repeatable one has no

@@ -300,3 +300,48 @@ def test_another_tools_history_without_ours_blocks_running_every_file_again() ->
         d, LiveState(False, other_histories=others), PlanContext(scope="config")
     )
     assert not [f for f in only_config.findings if f.kind == "OtherToolHistory"]
+
+
+def test_what_another_tools_history_applied_last_is_read_as_its_file_is_named() -> None:
+    """Each tool's rows say it differently: Flyway's last successful version by rank,
+    Liquibase's last file, dbmate's and golang-migrate's highest version, goose's last
+    applied, yoyo's and node-pg-migrate's last names, Prisma's last finished folder, sqitch's
+    last change; None where nothing can be told."""
+    from reconciler.plan.live import last_applied, tells_last_applied
+
+    rows = [
+        {"installed_rank": 1, "version": "1", "success": True},
+        {"installed_rank": 2, "version": "1.1", "success": True},
+        {"installed_rank": 3, "version": "2", "success": False},
+        {"installed_rank": 4, "version": None, "success": True},  # (a repeatable one)
+    ]
+    assert last_applied("public.flyway_schema_history", rows) == "1.1"
+    lb = [
+        {"orderexecuted": 1, "filename": "db/a.sql"},
+        {"orderexecuted": 2, "filename": "db\\b.sql"},
+    ]
+    assert last_applied("public.databasechangelog", lb) == "b.sql"
+    dbmate = [{"version": "20230101000000"}, {"version": "20240101000000"}, {"version": "x"}]
+    assert last_applied("public.schema_migrations", dbmate) == "20240101000000"
+    assert last_applied("public.schema_migrations", [{"version": 9, "dirty": False}]) == "9"
+    goose = [
+        {"id": 1, "version_id": 0, "is_applied": True},
+        {"id": 2, "version_id": 3, "is_applied": True},
+    ]
+    assert last_applied("public.goose_db_version", goose) == "3"
+    prisma = [
+        {"migration_name": "20230101_init", "finished_at": "t", "rolled_back_at": None},
+        {"migration_name": "20230102_bad", "finished_at": None, "rolled_back_at": None},
+    ]
+    assert last_applied("public._prisma_migrations", prisma) == "20230101_init"
+    yoyo = [{"migration_id": "20230419_01_abcde-a", "applied_at_utc": "2023-04-19"}]
+    assert last_applied("public._yoyo_migration", yoyo) == "20230419_01_abcde-a"
+    sq = [
+        {"change": "users", "committed_at": "2024-01-02"},
+        {"change": "init", "committed_at": "2024-01-01"},
+    ]
+    assert last_applied("sqitch.changes", sq) == "users"
+    assert last_applied("public.flyway_schema_history", []) is None
+    assert last_applied("public.flyway_schema_history", [{"rank": 1}]) is None  # (other columns)
+    assert not tells_last_applied("public.alembic_version")
+    assert last_applied("public.alembic_version", [{"version_num": "abc"}]) is None

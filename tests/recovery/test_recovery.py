@@ -181,14 +181,24 @@ def test_a_database_another_tool_migrated_is_adopted_with_a_baseline(
     _run_by_another_tool(project, db_url, 6)
     # that tool's history table is there and none of ours: nothing runs again, the plan says
     # how to adopt the database (a data migration applied twice is data damaged)
-    query(db_url, "CREATE TABLE public.flyway_schema_history (installed_rank int PRIMARY KEY)")
+    query(
+        db_url,
+        "CREATE TABLE public.flyway_schema_history (installed_rank int PRIMARY KEY, "
+        "version varchar(50), description varchar(200), success boolean NOT NULL)",
+    )
+    query(
+        db_url,
+        "INSERT INTO public.flyway_schema_history SELECT n, n::text, 'step', n <> 7 "
+        "FROM generate_series(1, 7) n",  # (the 7th failed: Flyway's last applied is 6)
+    )
     before = query(db_url, "SELECT count(*) FROM app_config")
     r = run_cli(project, "apply", "--env", "dev")
     assert r.returncode == 3, r.stdout + r.stderr
     assert "error[other-tool-history]: this database holds Flyway's migration history" in (
         r.stdout + r.stderr
     )
-    assert "reconcile repair --env dev --baseline VERSION" in r.stdout + r.stderr
+    said = "`reconcile repair --env dev --baseline 0006_add_user_prefs_safe` records each file"
+    assert said in r.stdout + r.stderr and "(Flyway's last, 6)" in r.stdout + r.stderr
     assert query(db_url, "SELECT count(*) FROM app_config") == before  # (nothing ran again)
     r = run_cli(project, "repair", "--env", "dev", "--baseline", "0099")
     assert r.returncode == 1 and "error[unknown-target]" in r.stderr, r.stdout + r.stderr
