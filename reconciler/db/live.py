@@ -36,6 +36,10 @@ OTHER_HISTORIES_SQL = (
     "has_table_privilege(c.oid, 'SELECT')) ORDER BY n.nspname, c.relname), '[]') "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'reconciler' "
+    # (schema_version is a name an application may give a table of its own: Flyway's has
+    # installed_rank)
+    "AND (c.relname <> 'schema_version' OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
+    "WHERE a.attrelid = c.oid AND a.attname = 'installed_rank')) "
     "AND (c.relname = ANY(%s) OR (n.nspname, c.relname) IN ("
     + ", ".join(f"('{a}', '{b}')" for a, b in OWN_SCHEMA_HISTORIES)
     + ")))"

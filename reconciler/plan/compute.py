@@ -207,7 +207,8 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                 f"this database holds {' and '.join(tools)}'s migration history "
                 f"({', '.join(live.other_histories)}) and none of the reconciler's: applying "
                 "would run every migration again, on what that tool already made",
-                f"adopt it first: {baseline}; if that tool applied nothing here, drop its table",
+                f"adopt it first: {baseline}; if that tool applied nothing here (its table is "
+                "empty), drop the table",
             )
         )
     last = live.newest_applied()

@@ -181,6 +181,10 @@ def test_a_database_another_tool_migrated_is_adopted_with_a_baseline(
     _run_by_another_tool(project, db_url, 6)
     # that tool's history table is there and none of ours: nothing runs again, the plan says
     # how to adopt the database (a data migration applied twice is data damaged)
+    # (an application's own table of that name is no tool's history: Flyway's has its columns)
+    query(db_url, "CREATE TABLE public.schema_version (app_version text)")
+    r = run_cli(project, "plan", "--env", "dev")
+    assert r.returncode == 2 and "other-tool-history" not in r.stdout + r.stderr, r.stdout
     query(
         db_url,
         "CREATE TABLE public.flyway_schema_history (installed_rank int PRIMARY KEY, "
