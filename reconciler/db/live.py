@@ -76,7 +76,8 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
         has_book, has_config, has_forum = bool(row[0]), bool(row[1]), bool(row[2])
         has_snapshots, stamped = bool(row[3]), bool(row[4])
         others = tuple(str(t) for t, _ in row[5])
-        readable = [t for t, can in row[5] if can and tells_last_applied(t)]
+        # (their rows are read only where there are migrations to adopt the database for)
+        readable = [t for t, can in row[5] if can and desired.migrations and tells_last_applied(t)]
         params: list[Any] = []
         want_config = has_config and desired.config is not None
         want_forum = has_forum and desired.forums is not None
@@ -109,7 +110,7 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
         empty = sql.SQL(
             "NOT EXISTS (SELECT 1 FROM reconciler.schema_migrations)" if has_book else "true"
         )
-        for table in readable if desired.migrations else ():
+        for table in readable:
             parts.append(sql.SQL(_OTHER_ROWS).format(empty=empty, table=qualified(table)))
         results: list[Any] = []
         trips = 1
@@ -149,7 +150,7 @@ def read_live(conn: psycopg.Connection, desired: Desired) -> LiveState:
             version, drift = found
             snapshot = (version, tuple((k, old, new) for k, old, new in drift))
     last: list[tuple[str, str]] = []
-    for table in readable if desired.migrations else ():
+    for table in readable:
         rows = next(it)
         said = last_applied(table, rows) if isinstance(rows, list) else None
         if said is not None:

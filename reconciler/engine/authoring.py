@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from reconciler.engine.request import Request
 from reconciler.engine.session import load
 from reconciler.errors import ReconcilerError
-from reconciler.manifest.sqitch import SqitchLayout, sqitch_layout
+from reconciler.files import LocalFiles
+from reconciler.manifest.load import sqitch_project
+from reconciler.manifest.sqitch import SqitchLayout
 from reconciler.sql.migration import is_repeatable, version_key
 
 __all__ = ["new_migration"]
@@ -78,7 +80,8 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
             str(e), code="bad-name", hint="e.g. reconcile new add_user_prefs"
         ) from None
     last = max(versioned, key=lambda m: version_key(m.version), default=None)
-    sqitch = _sqitch_project(folder)
+    # (the layout the loader read the history by; its problems were reported by the load)
+    sqitch = sqitch_project(folder, LocalFiles().listdir(folder), LocalFiles(), [])
     if sqitch is not None:
         return _sqitch_add(folder, sqitch, filename.split("_", 1)[1].removesuffix(".sql"), text)
     flyway = last is not None and re.match(
@@ -170,20 +173,6 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
     with open(path, "x", encoding="utf-8") as f:
         f.write(text)
     return path
-
-
-def _sqitch_project(folder: str) -> SqitchLayout | None:
-    """The layout of the sqitch project in ``folder`` (sqitch.plan there, or a sqitch.conf
-    whose plan is there), as the loader reads it; None when the folder is none."""
-    try:
-        with open(os.path.join(folder, "sqitch.conf"), encoding="utf-8") as f:
-            conf: str | None = f.read()
-    except (OSError, UnicodeDecodeError):
-        conf = None
-    layout = sqitch_layout(conf) if conf is not None else SqitchLayout()
-    if layout is None or not os.path.isfile(os.path.join(folder, layout.plan_file)):
-        return None
-    return layout
 
 
 def _sqitch_add(folder: str, layout: SqitchLayout, name: str, text: str) -> str:

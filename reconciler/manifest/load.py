@@ -1008,7 +1008,7 @@ _SQITCH_CHANGE = re.compile(r"^(?P<sign>[+-]?)(?P<name>[^\s\[#@:]+)(?:\s|$)")
 _SQITCH_TAG = re.compile(r"^@(?P<tag>[^\s#]+)")
 
 
-def _sqitch_project(
+def sqitch_project(
     desired_dir: str, names: list[str], files: Files, diags: list[Diagnostic]
 ) -> SqitchLayout | None:
     """The layout of the sqitch project in the folder: sqitch.plan there, or a sqitch.conf
@@ -1253,7 +1253,7 @@ def _load_migrations(
     for settings, pattern, ours in _OTHER_DATABASE_SETTINGS:
         if settings in names:
             _other_database(posixpath.join(desired_dir, settings), pattern, ours, files, diags)
-    sqitch = _sqitch_project(desired_dir, names, files, diags)
+    sqitch = sqitch_project(desired_dir, names, files, diags)
     candidates = (
         _sqitch_changes(desired_dir, files, diags, sqitch)
         if sqitch is not None

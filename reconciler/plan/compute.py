@@ -183,10 +183,9 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
             (table, latest, next((m for m in desired.migrations if m.is_named(latest)), None))
             for table, latest in live.other_last
         ]
-        known = [(table, latest, m) for table, latest, m in said if m is not None]
-        if known:
-            table, latest, m = known[0]
-            assert m is not None
+        known = next(((t, latest, m) for t, latest, m in said if m is not None), None)
+        if known is not None and known[2] is not None:
+            table, latest, m = known
             baseline = (
                 f"`reconcile repair --env {desired.env.name} --baseline {m.stem}` records "
                 f"each file up to {m.filename} ({other_tool(table)}'s last, {latest}) as applied, "
