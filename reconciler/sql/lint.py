@@ -243,6 +243,7 @@ def lint_migration(
 
     seen: set[tuple[str, int, str]] = set()
     precise: set[int] = set()  # lines where a statement's precise rule reported an error
+    anchored: dict[int, int] = {}  # an allow-list diagnostic -> the line its statement starts on
     data_file = cfg.data_migration and source.header.get("type", "").upper().startswith("DATA")
     fixed: list[Diagnostic] = []  # what would break the apply itself, whatever the policy
     for rule, hit, where in raw:
@@ -288,6 +289,8 @@ def lint_migration(
         if where is not None and where.kind == "do":  # a name an EXECUTE gets at run time
             message = message.replace(DYNAMIC_NAME, "<a name given at run time>")
         out.append(Diagnostic(rule.id, message, loc, hit.help, sev))  # type: ignore[arg-type]
+        if rule.id == "ban-unlisted-operation" and where is not None:
+            anchored[id(out[-1])] = where.stmt.line  # (the statement's, wherever the hit is)
         if hit.fixed:
             fixed.append(out[-1])
 
@@ -297,7 +300,11 @@ def lint_migration(
     out = [
         d
         for d in out
-        if not (d.code == "ban-unlisted-operation" and d.location and d.location.line in precise)
+        if not (
+            d.code == "ban-unlisted-operation"
+            and d.location
+            and anchored.get(id(d), d.location.line) in precise
+        )
     ]
     for n, ig in enumerate(source.ignores):
         if (

@@ -563,7 +563,7 @@ def test_every_not_valid_advice_defers_the_validate_to_a_later_migration() -> No
             "ALTER TEXT SEARCH CONFIGURATION c ALTER MAPPING FOR word WITH simple;",
             "ALTER TEXT SEARCH CONFIGURATION",
         ),
-        ("ALTER MATERIALIZED VIEW v OWNER TO bob;", "ALTER MATERIALIZED VIEW"),
+        ("ALTER MATERIALIZED VIEW v OWNER TO bob;", "ALTER MATERIALIZED VIEW v: OWNER TO"),
         ("REFRESH MATERIALIZED VIEW CONCURRENTLY v;", "REFRESH MATERIALIZED VIEW"),
     ],
 )
@@ -571,6 +571,28 @@ def test_an_unlisted_statement_is_named_in_full(sql: str, label: str) -> None:
     """The finding names the statement as it is written, not a clipped form of it."""
     found = [d.message for d in lint(sql + ROLLBACK) if d.code == "ban-unlisted-operation"]
     assert found == [f"{label} is not on the list of safe operations for strict environments"]
+
+
+def test_an_unlisted_alter_action_is_named_where_it_is() -> None:
+    """In a multi-action ALTER TABLE the allow-list names the actions off the list and points
+    at the first of them, not at the ALTER's first line."""
+    sql = (
+        "ALTER TABLE icinga_comments\n"
+        "  ALTER COLUMN entry_time SET DEFAULT now(),\n"
+        "  ALTER COLUMN entry_time DROP DEFAULT, ALTER COLUMN entry_time TYPE timestamp,\n"
+        "  REPLICA IDENTITY FULL;\n"
+    )
+    (found,) = [d for d in lint(sql + ROLLBACK) if d.code == "ban-unlisted-operation"]
+    assert found.message == (
+        "ALTER TABLE icinga_comments: ALTER COLUMN entry_time DROP DEFAULT, ALTER COLUMN "
+        "entry_time TYPE, REPLICA IDENTITY are not on the list of safe operations for strict "
+        "environments"
+    )
+    assert (found.location.line, found.location.col) == (3, 3)
+    one_line = "ALTER TABLE t ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c TYPE bigint;"
+    assert sorted(d.code for d in lint(one_line + ROLLBACK) if d.severity == "error") == [
+        "ban-alter-column-type"  # (the precise rule speaks for the statement's line)
+    ]
 
 
 def test_a_finding_about_the_file_does_not_hide_its_first_statement() -> None:

@@ -144,10 +144,11 @@ def _autovacuum_off(cmd: Tree) -> list[str]:
     return off
 
 
-def _alter_ok(ctx: StatementContext) -> bool:
-    commands = alter_commands(ctx.info)
+def _unlisted_actions(ctx: StatementContext) -> list[Tree]:
+    """The actions of an ALTER TABLE that are not on the list, in order (none: all are)."""
+    out: list[Tree] = []
     proven: set[str] | None = None
-    for cmd in commands:
+    for cmd in alter_commands(ctx.info):
         if cmd.get("subtype") in _SAFE_ACTIONS or _tuning(cmd):
             continue
         if cmd.get("subtype") == "AT_ColumnDefault" and cmd.get("def") is not None:
@@ -167,8 +168,78 @@ def _alter_ok(ctx: StatementContext) -> bool:
                 continue  # NOT VALID, validated later
             if con.get("contype") in ("CONSTR_UNIQUE", "CONSTR_PRIMARY") and con.get("indexname"):
                 continue  # USING INDEX built concurrently
-        return False
-    return bool(commands)
+        out.append(cmd)
+    return out
+
+
+def _alter_ok(ctx: StatementContext) -> bool:
+    return bool(alter_commands(ctx.info)) and not _unlisted_actions(ctx)
+
+
+# an ALTER TABLE action as SQL spells it ({} is the column, constraint or trigger it names)
+_ACTION = {
+    "AT_AddConstraint": "ADD CONSTRAINT {}",
+    "AT_AddIdentity": "ALTER COLUMN {} ADD GENERATED AS IDENTITY",
+    "AT_AddInherit": "INHERIT",
+    "AT_AddOf": "OF",
+    "AT_AlterColumnType": "ALTER COLUMN {} TYPE",
+    "AT_AlterConstraint": "ALTER CONSTRAINT {}",
+    "AT_AttachPartition": "ATTACH PARTITION",
+    "AT_ChangeOwner": "OWNER TO",
+    "AT_ClusterOn": "CLUSTER ON {}",
+    "AT_DetachPartition": "DETACH PARTITION",
+    "AT_DetachPartitionFinalize": "DETACH PARTITION FINALIZE",
+    "AT_DisableRowSecurity": "DISABLE ROW LEVEL SECURITY",
+    "AT_DisableRule": "DISABLE RULE {}",
+    "AT_DisableTrig": "DISABLE TRIGGER {}",
+    "AT_DisableTrigAll": "DISABLE TRIGGER ALL",
+    "AT_DisableTrigUser": "DISABLE TRIGGER USER",
+    "AT_DropCluster": "SET WITHOUT CLUSTER",
+    "AT_DropColumn": "DROP COLUMN {}",
+    "AT_DropConstraint": "DROP CONSTRAINT {}",
+    "AT_DropExpression": "ALTER COLUMN {} DROP EXPRESSION",
+    "AT_DropIdentity": "ALTER COLUMN {} DROP IDENTITY",
+    "AT_DropInherit": "NO INHERIT",
+    "AT_DropNotNull": "ALTER COLUMN {} DROP NOT NULL",
+    "AT_DropOf": "NOT OF",
+    "AT_EnableAlwaysRule": "ENABLE ALWAYS RULE {}",
+    "AT_EnableAlwaysTrig": "ENABLE ALWAYS TRIGGER {}",
+    "AT_EnableReplicaRule": "ENABLE REPLICA RULE {}",
+    "AT_EnableReplicaTrig": "ENABLE REPLICA TRIGGER {}",
+    "AT_EnableRowSecurity": "ENABLE ROW LEVEL SECURITY",
+    "AT_EnableRule": "ENABLE RULE {}",
+    "AT_EnableTrig": "ENABLE TRIGGER {}",
+    "AT_EnableTrigAll": "ENABLE TRIGGER ALL",
+    "AT_EnableTrigUser": "ENABLE TRIGGER USER",
+    "AT_ForceRowSecurity": "FORCE ROW LEVEL SECURITY",
+    "AT_GenericOptions": "OPTIONS",
+    "AT_NoForceRowSecurity": "NO FORCE ROW LEVEL SECURITY",
+    "AT_ReplicaIdentity": "REPLICA IDENTITY",
+    "AT_ResetRelOptions": "RESET (...)",
+    "AT_SetAccessMethod": "SET ACCESS METHOD",
+    "AT_SetCompression": "ALTER COLUMN {} SET COMPRESSION",
+    "AT_SetExpression": "ALTER COLUMN {} SET EXPRESSION",
+    "AT_SetIdentity": "ALTER COLUMN {} SET (identity)",
+    "AT_SetLogged": "SET LOGGED",
+    "AT_SetNotNull": "ALTER COLUMN {} SET NOT NULL",
+    "AT_SetRelOptions": "SET (...)",
+    "AT_SetStorage": "ALTER COLUMN {} SET STORAGE",
+    "AT_SetTableSpace": "SET TABLESPACE",
+    "AT_SetUnLogged": "SET UNLOGGED",
+}
+
+
+def _action(cmd: Tree) -> str:
+    """One ALTER TABLE action as SQL spells it: ``ALTER COLUMN x DROP DEFAULT``."""
+    subtype = str(cmd.get("subtype") or "")
+    if subtype == "AT_ColumnDefault":
+        return f"ALTER COLUMN {cmd.get('name')} {'SET' if cmd.get('def') else 'DROP'} DEFAULT"
+    name = cmd.get("name") or ((cmd.get("def") or {}).get("Constraint") or {}).get("conname")
+    words = (
+        _ACTION.get(subtype)
+        or re.sub(r"(?<=[a-z])(?=[A-Z])", " ", subtype.removeprefix("AT_")).upper()
+    )
+    return words.format(name or "").replace("  ", " ").strip()
 
 
 # allowed unless OR REPLACE (a reviewed change of what running code sees)
@@ -984,6 +1055,24 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         )
         return
     label = spelled(i.kind)
+    unlisted = _unlisted_actions(ctx) if commands else []
+    if unlisted:  # (named, and placed at the first of them: not the ALTER's first line)
+        actions = ", ".join(dict.fromkeys(map(_action, unlisted)))
+        yield command_at(
+            i,
+            unlisted[0],
+            Hit(
+                f"{label} {relation(i.tree.get('relation'))}: {actions} "
+                f"{'are' if ', ' in actions else 'is'} not on the list of safe operations "
+                "for strict environments",
+                _ADVICE.get(
+                    i.kind,
+                    "if it is safe, allow it with "
+                    "`-- reconciler:ignore ban-unlisted-operation -- <reason>`",
+                ),
+            ),
+        )
+        return
     yield Hit(
         f"{label} is not on the list of safe operations for strict environments",
         _ADVICE.get(
