@@ -26,6 +26,21 @@ _DATED_FILE = re.compile(r"^(?P<day>\d{4}-\d\d-\d\d)(?:[-_](?P<t>\d{4}(?:\d\d)?)
 _YOYO_FILE = re.compile(r"^(?P<day>\d{8})_(?P<n>\d{2})_[A-Za-z0-9]{5}(?:-.*)?\.sql$")
 
 
+# a release's upgrade script (2.8.1.sql, 2.8.0-Fix-Downtimes.sql, 1.1.11a.sql), and one named
+# by the releases it goes from and to (4.1.0_to_4.2.0_schema.pgsql.sql)
+_RELEASE_FILE = re.compile(r"^(\d+(?:\.\d+)+)[a-z]?(?:-|\.sql$)")
+_UPGRADE_FILE = re.compile(
+    r"^(?:[A-Za-z]+[-_])?\d+(?:\.\d+)*(?P<sep>[-_])to[-_](?P<new>\d+(?:\.\d+)*)(?:[-_.]|\.sql$)",
+    re.IGNORECASE,
+)
+
+
+def _next_release(release: str) -> str:
+    """The next patch release after ``release`` (2.8.1: 2.8.2; 4: 5)."""
+    *head, tail = release.split(".")
+    return ".".join([*head, str(int(tail) + 1)])
+
+
 def _strict_readers(request: Request, folder: str) -> list[str]:
     """Environments under the root that read ``folder`` and require the _safe suffix."""
     from reconciler.errors import ManifestError
@@ -144,13 +159,18 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
         nxt = version_key(last.version)[0] + 1
         beside = posixpath.dirname(last.filename)  # (its path from the migrations folder)
         path = os.path.join(folder, beside, f"V{nxt}__{filename.split('_', 1)[1]}")
-    elif last is not None and (dotted := re.match(r"^(\d+(?:\.\d+)+)[-.]", last.filename)):
-        # upgrade scripts named by release (Icinga's 2.8.1.sql): the next patch release,
-        # its name after a hyphen
-        *head, tail = dotted[1].split(".")
+    elif last is not None and (upgrade := _UPGRADE_FILE.match(last.filename)):
+        # upgrade scripts named by the releases they go from and to (PowerDNS's
+        # 4.3.0_to_4.7.0_schema.pgsql.sql): from the newest's release to the next patch one
         path = os.path.join(
-            folder, f"{'.'.join([*head, str(int(tail) + 1)])}-{filename.split('_', 1)[1]}"
+            folder,
+            f"{upgrade['new']}{upgrade['sep']}to{upgrade['sep']}{_next_release(upgrade['new'])}"
+            f"_{filename.split('_', 1)[1]}",
         )
+    elif last is not None and (dotted := _RELEASE_FILE.match(last.filename)):
+        # upgrade scripts named by release (Icinga's 2.8.1.sql, DAViCal's 1.1.11a.sql): the
+        # next patch release, its name after a hyphen
+        path = os.path.join(folder, f"{_next_release(dotted[1])}-{filename.split('_', 1)[1]}")
     elif last is not None and last.filename.endswith(".up.sql"):
         # a golang-migrate history: the pair NNNN_name.up.sql and its .down.sql, which that
         # tool's `migrate down` runs and the reconciler never does

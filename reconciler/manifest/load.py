@@ -748,7 +748,20 @@ _PAIR_UP = re.compile(r"^[Vv]?(?P<version>\d+)[._ -]+(?P<desc>\w[^/\\]*?)\.up\.s
 
 # a version, then its description after a space, a dot or " - " (DbUp's Script0001 - Create
 # tables.sql, 00001. Create schema.sql, yoyo's older 0001.create-users.sql)
-_SPACED = re.compile(r"^(?:Script)?(?P<version>\d+)(?:\s*[-.]\s*|\s+)(?P<desc>\w[^/\\]*?)\.sql$")
+# (the description starts with a letter: 4.1.0_to_4.2.0.sql is no version 4 named "1.0 to")
+_SPACED = re.compile(
+    r"^(?:Script)?(?P<version>\d+)(?:\s*[-.]\s*|\s+)(?P<desc>[^\W\d][^/\\]*?)\.sql$"
+)
+
+
+# an upgrade script named by the release it upgrades from and the one it brings the schema
+# to (PowerDNS's 4.1.0_to_4.2.0_schema.pgsql.sql, upgrade-1.2-to-1.3.sql): versioned by the
+# release it brings the schema to, so a chain of them runs in release order
+_UPGRADE = re.compile(
+    r"^(?:[A-Za-z]+[-_])?(?P<old>\d+(?:\.\d+)*)[-_]to[-_](?P<new>\d+(?:\.\d+)*)"
+    r"(?:[-_.](?P<desc>[A-Za-z][^/\\]*?))?\.sql$",
+    re.IGNORECASE,
+)
 
 
 # what `yoyo new` writes: <yyyymmdd>_<nn>_<random id of 5>-<message>.sql
@@ -869,6 +882,11 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
     pair = _PAIR_UP.match(name) if MIGRATION_FILE.match(name) is None else None
     if pair is not None:
         versioned = f"{_four(pair['version'])}_{_snake(pair['desc'])}.sql"
+        return posixpath.join(desired_dir, name), versioned, name
+    upgrade = _UPGRADE.match(name)
+    if upgrade is not None:
+        desc = f"from {upgrade['old']} {upgrade['desc'] or ''}"
+        versioned = f"{_four(upgrade['new'])}_{_snake(desc)}.sql"
         return posixpath.join(desired_dir, name), versioned, name
     spaced = _SPACED.match(name) if _VERSION_ONLY.match(name) is None else None
     if spaced is not None:

@@ -556,7 +556,7 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     """`reconcile new` writes what the history's own tool would: the next V<n>__<name>.sql
     (Flyway); the next of the day, <day>_<nn>_<random id>-<name>.sql (yoyo); today's date, with
     the time once today has one (<yyyy-mm-dd>[-<hhmmss>]_<name>.sql, a history named by dates);
-    the next <version>.do.<name>.sql (postgrator); the next patch release's script (2.10.1-<name>.sql after 2.10.0.sql); the next .up.sql pair (golang-migrate), versioned by the time after every file
+    the next <version>.do.<name>.sql (postgrator); the next patch release's script (2.10.1-<name>.sql after 2.10.0.sql, 4.7.0_to_4.7.1_<name>.sql after 4.3.0_to_4.7.0_x.sql); the next .up.sql pair (golang-migrate), versioned by the time after every file
     there where versions are timestamps (pop); the change planned last (sqitch); the next
     folder after the newest: <timestamp>_<name>/migration.sql (Prisma),
     <yyyy-mm-dd-hhmmss>_<name>/up.sql (Diesel), <milliseconds>_<name>/up.sql (Hasura)."""
@@ -592,6 +592,13 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     assert r.returncode == 0 and (rel / "upgrade/2.10.1-add_b.sql").is_file(), r.stdout + r.stderr
     r = run_cli(rel, "validate", "--env", "dev", env=env)
     assert "upgrade/2.10.1-add_b.sql:" in r.stdout, r.stdout  # (its template's examples)
+    # (a letter after the newest release is a step between releases: the next is a release)
+    made, env = _new_twice(tmp_path / "davical", "patches", "1.1.11a.sql", table)
+    assert made == ["1.1.12-add_b.sql", "1.1.13-add_b.sql"]
+    # upgrade scripts named by the releases they go from and to (PowerDNS's): from the
+    # newest's release to the next patch one, each read after the one before
+    made, env = _new_twice(tmp_path / "pdns", "schema", "4.3.0_to_4.7.0_schema.pgsql.sql", table)
+    assert made == ["4.7.0_to_4.7.1_add_b.sql", "4.7.1_to_4.7.2_add_b.sql"]
     # a yoyo history: what `yoyo new` writes, the next number of the day
     yoyo = tmp_path / "yoyo"
     made, env = _new_twice(yoyo, "migrations", "20230419_01_Xs3Mz-create-a.sql", table)

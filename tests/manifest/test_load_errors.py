@@ -528,6 +528,34 @@ def test_upgrade_scripts_named_by_release_run_in_release_order() -> None:
     assert "error[duplicate-version]: version 0002.8.1 is used twice" in e
 
 
+def test_upgrade_scripts_named_from_release_to_release_run_in_release_order() -> None:
+    """PowerDNS keeps 3.4.0_to_4.1.0_schema.pgsql.sql .. 4.3.0_to_4.7.0_schema.pgsql.sql: each
+    versioned by the release it brings the schema to (not by the first number, which made
+    three of them version 4, nor by the first dotted part of a description); a release that
+    is not a number (dnssec-3.x_to_3.4.0.sql) is no version."""
+    assert _read_as(
+        {
+            "4.3.0_to_4.7.0_schema.pgsql.sql": "SELECT 1;\n",
+            "4.1.0_to_4.2.0_schema.pgsql.sql": "SELECT 1;\n",
+            "3.4.0_to_4.1.0_schema.pgsql.sql": "SELECT 1;\n",
+            "4.2.0_to_4.3.0_schema.pgsql.sql": "SELECT 1;\n",
+            "upgrade-4.7.0-to-4.10.0.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0004.1.0", "from_3_4_0_schema_pgsql", "3.4.0_to_4.1.0_schema.pgsql.sql", False),
+        ("0004.2.0", "from_4_1_0_schema_pgsql", "4.1.0_to_4.2.0_schema.pgsql.sql", False),
+        ("0004.3.0", "from_4_2_0_schema_pgsql", "4.2.0_to_4.3.0_schema.pgsql.sql", False),
+        ("0004.7.0", "from_4_3_0_schema_pgsql", "4.3.0_to_4.7.0_schema.pgsql.sql", False),
+        ("0004.10.0", "from_4_7_0", "upgrade-4.7.0-to-4.10.0.sql", False),
+    ]
+    (e,) = _errors_as({"dnssec-3.x_to_3.4.0_schema.pgsql.sql": "SELECT 1;\n"})
+    assert "error[bad-file-name]" in e
+    # (a version, a dot and a description that starts with a digit is not DbUp's or yoyo's
+    # 0004.create-users.sql: no version 4 named "1.0 ...")
+    (e,) = _errors_as({"4.1.0 schema.sql": "SELECT 1;\n"})
+    assert "error[bad-file-name]" in e
+
+
 def test_a_yoyo_history_is_read_as_yoyo_orders_it() -> None:
     """`yoyo new` writes <day>_<nn>_<random id>-<message>.sql, numbering the files of one
     day: each is its own version (20230419.1 before 20230419.2 before 20230420.1), named by
