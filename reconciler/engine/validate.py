@@ -205,9 +205,13 @@ def _store(cache_file: str, recorder: RecordingFiles, out: ValidateOutcome) -> N
 _DOWN = re.compile(r"(?:^|\.)(?:down|rollback)\.sql$|^\d+\.undo(?:\.[^/]*)?\.sql$", re.IGNORECASE)
 
 
+# what PostgreSQL SQL files are named in a folder given to check (.pgsql, .psql: SQL all the same)
+_SQL_FILES = ("*.sql", "*.SQL", "*.pgsql", "*.psql")
+
+
 def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnostic]) -> list[str]:
-    """The files named, a folder standing for the SQL files in it and in its subfolders one
-    level down (Prisma's <version>_<name>/migration.sql, Diesel's up.sql, Sqitch's deploy/),
+    """The files named, a folder standing for the SQL files in it (_SQL_FILES) and in its
+    subfolders one level down (Prisma's <version>_<name>/migration.sql, Diesel's up.sql, Sqitch's deploy/),
     and Flyway's V and R files at any depth up to four folders down,
     undo halves, Sqitch's revert/ and verify/ scripts and pop's files for other databases
     left out; a named file that does
@@ -223,8 +227,9 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
         if os.path.isdir(p):
             found = [
                 f
-                for f in files.glob(os.path.join(p, "*.sql"))
-                + files.glob(os.path.join(p, "*", "*.sql"))
+                for suffix in _SQL_FILES
+                for f in files.glob(os.path.join(p, suffix))
+                + files.glob(os.path.join(p, "*", suffix))
                 # (Flyway's files deeper down too, where Flyway finds them: 2.0/hotfix/V2.0.1__x.sql)
                 + [
                     f
@@ -254,7 +259,7 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
                         "name the migration files, or the folder that holds them",
                     )
                 )
-            out.extend(sorted(found))
+            out.extend(sorted(set(found)))  # (*.sql and *.SQL are one on some file systems)
         elif not os.path.exists(p):
             # through the recorder: a stored result must not outlive the file's absence
             with contextlib.suppress(OSError, UnicodeDecodeError):

@@ -1168,6 +1168,10 @@ def _other_database(
     )
 
 
+# what PostgreSQL SQL files are also named: in a migrations folder such a file is meant to run
+_SQL_SUFFIXES = frozenset({"sql", "pgsql", "psql", "plpgsql", "ddl"})
+
+
 def _candidates(
     desired_dir: str, names: list[str], files: Files, diags: list[Diagnostic]
 ) -> Iterator[tuple[str, tuple[str, str] | None]]:
@@ -1211,6 +1215,18 @@ def _candidates(
                     SourceLocation(posixpath.join(desired_dir, name)),
                     "write what it does as SQL in a migration of the same version "
                     f"({name[:-3]}.sql), or keep this history in the tool that runs it",
+                )
+            )
+            continue
+        stem, dot, suffix = name.rpartition(".")
+        if dot and stem and suffix != "sql" and suffix.lower() in _SQL_SUFFIXES:
+            diags.append(
+                Diagnostic(
+                    "bad-file-name",
+                    f"{name} would never run: only a file whose name ends in .sql (in lower "
+                    "case) is a migration",
+                    SourceLocation(posixpath.join(desired_dir, name)),
+                    f"rename it {stem}.sql",
                 )
             )
             continue

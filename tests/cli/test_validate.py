@@ -520,6 +520,15 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
     (tmp_path / "pop/20200101000000000000_a.sqlite3.up.sql").write_text("DELETE FROM a;\n")
     r = run_cli(tmp_path, "validate", "pop", env=env)
     assert r.returncode == 0 and "1 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
+    # SQL files named otherwise (.pgsql, .psql, .SQL) are SQL all the same: checked
+    (tmp_path / "pg").mkdir()
+    (tmp_path / "pg/001_init.pgsql").write_text("CREATE TABLE a (id bigint);\n")
+    (tmp_path / "pg/002_more.psql").write_text("TRUNCATE a;\n")
+    (tmp_path / "pg/003_LAST.SQL").write_text("DROP TABLE a;\n")
+    r = run_cli(tmp_path, "validate", "pg", env=env)
+    assert "pg/002_more.psql:1:1: error[ban-truncate]" in r.stdout, r.stdout + r.stderr
+    assert "pg/003_LAST.SQL:1:1: error[ban-drop-table]" in r.stdout, r.stdout
+    assert "3 file(s) checked" in r.stdout
     r = run_cli(tmp_path, "validate", "nowhere.sql", env=env)
     assert (
         r.returncode == 1

@@ -556,6 +556,26 @@ def test_upgrade_scripts_named_from_release_to_release_run_in_release_order() ->
     assert "error[bad-file-name]" in e
 
 
+def test_a_sql_file_named_otherwise_is_an_error_not_a_file_that_never_runs() -> None:
+    """A migration written as 0002_x.SQL, .psql, .pgsql or .ddl was passed over like a README:
+    its changes silently never made. Each is a located bad-file-name error naming the
+    .sql name to give it; other files (notes, settings) are still no migrations."""
+    errs = _errors_as(
+        {
+            "0002_x.SQL": "SELECT 1;\n",
+            "0003_y.psql": "SELECT 1;\n",
+            "0004_z.pgsql": "SELECT 1;\n",
+            "0005_w.ddl": "SELECT 1;\n",
+            "README.md": "# notes\n",
+            "0006_v.sql.conf": "executeInTransaction=false\n",
+        }
+    )
+    assert len(errs) == 4, errs
+    assert errs[0].startswith("m/0002_x.SQL: error[bad-file-name]: 0002_x.SQL would never run")
+    assert "help: rename it 0002_x.sql" in errs[0]
+    assert all("error[bad-file-name]" in e for e in errs)
+
+
 def test_a_yoyo_history_is_read_as_yoyo_orders_it() -> None:
     """`yoyo new` writes <day>_<nn>_<random id>-<message>.sql, numbering the files of one
     day: each is its own version (20230419.1 before 20230419.2 before 20230420.1), named by
