@@ -18,6 +18,7 @@ from reconciler.errors import ReconcilerError
 __all__ = ["GitHub", "GitHubError"]
 
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+_MAX_PAGES = 100  # of 100 items each
 
 
 class GitHubError(ReconcilerError):
@@ -72,15 +73,34 @@ class GitHub:
         return r
 
     def _pages(self, path: str) -> list[dict[str, Any]]:
+        """Every item of a paginated list, following its ``Link: rel="next"`` pages: on the
+        API's own server only (the token goes with each request), and at most _MAX_PAGES of
+        them (a server that always links a next page must not hold the run forever)."""
         out: list[dict[str, Any]] = []
-        url: str | None = f"{path}?per_page=100"
-        while url:
+        url = f"{path}?per_page=100"
+        for _ in range(_MAX_PAGES):
             r = self._call("GET", url)
             body = r.json()
             out.extend(body if isinstance(body, list) else [])
             m = _NEXT.search(r.headers.get("Link", ""))
-            url = m.group(1) if m else None
-        return out
+            if m is None:
+                return out
+            url = self._on_this_server(path, m.group(1))
+        raise GitHubError(
+            f"GET {path}: more than {_MAX_PAGES} pages of 100; not reading on (the server "
+            "keeps linking a next page)"
+        )
+
+    def _on_this_server(self, path: str, link: str) -> str:
+        base, there = self.http.base_url, httpx.URL(link)
+        if there.is_relative_url:
+            return link
+        if (there.scheme, there.host, there.port) != (base.scheme, base.host, base.port):
+            raise GitHubError(
+                f"GET {path}: the next page's link leads to another server "
+                f"({there.scheme}://{there.host}), which would be sent the token: not followed"
+            )
+        return link
 
     def comments(self, number: int) -> list[dict[str, Any]]:
         return self._pages(f"/repos/{self.repository}/issues/{number}/comments")

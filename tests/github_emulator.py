@@ -23,6 +23,9 @@ class GitHubEmulator:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # issue -> comments
     approvals: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # run -> reviews
     requests: list[tuple[str, str]] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)  # each request's header
+    link_to: str | None = None  # another server for the next-page links (a hostile one)
+    endless: bool = False  # link a next page after every page, past the last
     next_id: int = 1000
     server: ThreadingHTTPServer | None = None
 
@@ -66,6 +69,7 @@ class GitHubEmulator:
 
             def do_GET(self) -> None:
                 emu.requests.append(("GET", self.path))
+                emu.authorizations.append(self.headers.get("Authorization", ""))
                 if not self._auth(write=False):
                     return
                 u = urlsplit(self.path)
@@ -76,9 +80,10 @@ class GitHubEmulator:
                     page = int(q.get("page", ["1"])[0])
                     chunk = items[(page - 1) * per : page * per]
                     link = {}
-                    if page * per < len(items):
+                    if page * per < len(items) or emu.endless:
+                        there = emu.link_to or emu.url
                         link = {
-                            "Link": f'<{emu.url}{u.path}?per_page={per}&page={page + 1}>; rel="next"'
+                            "Link": f'<{there}{u.path}?per_page={per}&page={page + 1}>; rel="next"'
                         }
                     self._send(200, chunk, link)
                 elif m := re.fullmatch(r"/repos/[^/]+/[^/]+/actions/runs/(\d+)/approvals", u.path):

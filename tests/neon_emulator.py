@@ -70,6 +70,7 @@ class NeonEmulator:
         self.faults: list[Fault] = []
         self.slow_polls = 0  # polls an operation answers "running" before it finishes
         self.fail_operations = False
+        self.stuck_cursor = False  # the branch list's next-page cursor never moves on
         self.requests: list[tuple[str, str, int]] = []
         main = Branch("br-main-000001", "main", main_db, None, self._now(), default=True)
         self.branches[main.id] = main
@@ -228,6 +229,8 @@ class NeonEmulator:
                     limit = int(q.get("limit", ["10000"])[0])
                     page = items[start : start + limit]
                     nxt = str(start + limit) if start + limit < len(items) else None
+                    if emu.stuck_cursor:
+                        nxt = q.get("cursor", ["0"])[0]
                     notes = {b.id: emu.annotations[b.id] for b in page if b.id in emu.annotations}
                     return self._send(
                         200,

@@ -161,6 +161,7 @@ class NeonClient:
         out: list[dict[str, Any]] = []
         notes: dict[str, Any] = {}
         cursor = None
+        seen: set[str] = set()
         while True:
             params: dict[str, Any] = {"limit": 100}
             if search:
@@ -173,6 +174,12 @@ class NeonClient:
             cursor = (body.get("pagination") or {}).get("next")
             if not cursor or not body.get("branches"):
                 return out, notes
+            if str(cursor) in seen:  # (a page already read: following it never ends)
+                raise NeonError(
+                    f"listing branches: the next-page cursor {str(cursor)[:40]!r} came back "
+                    f"again after {len(out)} branches; not reading on",
+                )
+            seen.add(str(cursor))
 
     def create_branch(
         self, parent_id: str, name: str, annotation: dict[str, str]

@@ -127,6 +127,17 @@ def test_neon_retention_only_touches_our_old_backups(
     assert client.delete_branch("br-does-not-exist") is None  # 204: already gone counts as done
 
 
+def test_a_branch_list_whose_cursor_never_moves_on_is_an_error_not_a_hang(
+    neon: NeonEmulator,
+) -> None:
+    client = NeonClient(neon.base_url, neon.api_key, neon.project_id, sleep=lambda s: None)
+    assert [b["name"] for b in client.branches()[0]] == ["main"]
+    neon.stuck_cursor = True
+    with pytest.raises(NeonError, match="cursor '0' came back again after 2 branches"):
+        client.branches()
+    client.close()
+
+
 class _Target:
     def __init__(self, url: str) -> None:
         self.url = url

@@ -53,6 +53,30 @@ def test_one_sticky_comment_per_environment_however_many_pushes(
     assert any("page=2" in path for _, path in github.requests)  # it followed the Link header
 
 
+def test_a_next_page_elsewhere_or_without_end_is_refused(github: GitHubEmulator) -> None:
+    """The token goes with every request: a next-page link to another server is not
+    followed (that server would get it), and a server that links a next page forever stops
+    the read with an error instead of holding the run."""
+    from reconciler.github import GitHub, GitHubError
+
+    other = GitHubEmulator().start()
+    try:
+        github.comments[7] = [{"id": i, "body": "x"} for i in range(150)]
+        github.link_to = other.url
+        client = GitHub(github.url, github.token, "forum/site")
+        with pytest.raises(GitHubError, match="leads to another server") as e:
+            client.comments(7)
+        assert github.token not in str(e.value)
+        assert other.requests == [] and other.authorizations == []
+        github.link_to, github.endless = None, True
+        with pytest.raises(GitHubError, match="more than 100 pages"):
+            client.comments(7)
+        assert len(github.requests) == 1 + 100
+        client.close()
+    finally:
+        other.stop()
+
+
 def test_a_fork_gets_a_note_not_a_failure(
     project: Path, github: GitHubEmulator, tmp_path: Path
 ) -> None:
