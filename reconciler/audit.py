@@ -186,7 +186,10 @@ def deliver_pending(
                 for n in range(attempts_now):
                     ts = str(int(time.time()))
                     try:
-                        resp = http.post(
+                        # (only the status is read: a receiver's body, however large or
+                        # however slowly it comes, is never waited for)
+                        with http.stream(
+                            "POST",
                             webhook.url,
                             content=body,
                             headers={
@@ -196,11 +199,12 @@ def deliver_pending(
                                 TIMESTAMP_HEADER: ts,
                                 SIGNATURE_HEADER: sign(webhook.secret, ts, body),
                             },
-                        )
-                        if 200 <= resp.status_code < 300:
+                        ) as resp:
+                            status = resp.status_code
+                        if 200 <= status < 300:
                             error = None
                             break
-                        error = f"HTTP {resp.status_code} from {webhook.shown}"
+                        error = f"HTTP {status} from {webhook.shown}"
                     except httpx.HTTPError as e:
                         error = f"{type(e).__name__} reaching {webhook.shown}"
                     if n + 1 < attempts_now and time.monotonic() < deadline:

@@ -75,3 +75,63 @@ def test_a_silent_webhook_neither_holds_the_lock_nor_takes_long(
     assert query(db_url, "SELECT value FROM app_config WHERE key = 'posts_per_page'") == [(21,)]
     owed = query(db_url, "SELECT count(*) FROM reconciler.audit_outbox WHERE delivered_at IS NULL")
     assert owed[0][0] >= 4  # nothing lost: every event is still owed
+
+
+@pytest.fixture
+def firehose(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A receiver that answers 200 at once, then drips a body that does not end for 30 s."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    stop = threading.Event()
+    answered: list[int] = []
+
+    def drip(c: socket.socket) -> None:
+        with c:
+            c.settimeout(5)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += c.recv(65536)
+            answered.append(1)
+            c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            until = time.monotonic() + 30
+            while not stop.is_set() and time.monotonic() < until:
+                try:
+                    c.sendall(b"1\r\nx\r\n")
+                except OSError:
+                    return  # (the client closed: it stopped reading)
+                time.sleep(0.2)
+
+    def serve() -> None:
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            threading.Thread(target=drip, args=(c,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setenv("AUDIT_WEBHOOK_URL", f"http://127.0.0.1:{srv.getsockname()[1]}/hook")
+    monkeypatch.setenv("AUDIT_WEBHOOK_SECRET", SECRET)
+    yield answered
+    stop.set()
+    srv.close()
+
+
+def test_a_receivers_endless_answer_is_not_waited_for(
+    project: Path, db_url: str, firehose: list[int]
+) -> None:
+    """A 2xx is the receipt: the body after it, endless or huge, is never read, so the run
+    neither waits for it nor holds it in memory."""
+    dev = project / "environments/dev.yaml"
+    dev.write_text(
+        dev.read_text()
+        + "audit: {webhook_url_from_env: AUDIT_WEBHOOK_URL, secret_from_env: AUDIT_WEBHOOK_SECRET}\n"
+    )
+    t0 = time.monotonic()
+    out = reconcile(Request("dev", "apply", root=str(project)))
+    took = time.monotonic() - t0
+    assert out.exit_code == EXIT_OK and out.delivery is not None
+    assert out.delivery.delivered == 2 and out.delivery.pending == 0 and len(firehose) == 2
+    assert took < 10, took
