@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,6 +110,27 @@ def refuse_pooler(target: DatabaseTarget) -> None:
         )
 
 
+def _source_of(target: DatabaseTarget) -> str:
+    """Where the target came from, for a message: "in $DATABASE_URL_PROD ", or nothing."""
+    kind, _, name = target.source.partition(":")
+    return f"in ${name} " if kind == "env" else ("in the Secret " if kind == "secret" else "")
+
+
+def _unreadable(url: str) -> str:
+    """libpq's reason for not reading ``url``, with the URL itself left out."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(url)
+    except Exception as e:  # (psycopg's ProgrammingError, or a TypeError for odd input)
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        reason = reason.split(' in URI: "')[0].split(" in connection info string")[0]
+        # (what libpq quotes of an unreadable target can be a piece of its password, which
+        # nothing here can tell apart: only a quoted character is kept)
+        return re.sub(r'"([^"]*)"', lambda q: q[0] if len(q[1]) < 2 else '"…"', scrub(reason, url))
+    return ""
+
+
 def connect(
     target: DatabaseTarget,
     spec: DatabaseSpec,
@@ -117,6 +139,15 @@ def connect(
     sleep: Callable[[float], None] = time.sleep,
 ) -> psycopg.Connection:
     """Connect with bounded retries and jittered backoff (Neon computes wake from suspend)."""
+    if conninfo.params(target.url) is None:
+        raise ReconcilerError(
+            f"the database URL {_source_of(target)}is not one libpq can read"
+            + (f": {why}" if (why := _unreadable(target.url)) else ""),
+            code="bad-database-url",
+            hint="write it as postgresql://user:password@host:port/dbname (a password's "
+            "@ : / ? # [ ] % percent-encoded, e.g. %40 for @) or as key=value pairs; it is "
+            "not shown here, as it may hold the password",
+        )
     last = ""
     attempts = spec.connect_attempts
     for attempt in range(attempts):

@@ -116,3 +116,32 @@ def test_connection_errors_never_show_the_password(project: Path, form: str) -> 
             r.returncode == 1 and "cannot connect to postgresql://postgres@127.0.0.1:" in r.stderr
         ), r.stderr
         assert not _leaks(r.stdout + r.stderr, form), r.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "reason"),
+    [
+        # a password with a space, unquoted, in key=value form: libpq quotes its second word
+        ("host=127.0.0.1 port=5 user=bob password=Sekr1t Sp4ceSekr1t", "Sp4ceSekr1t", None),
+        ("postgresql://bob:Br4cketSekr1t@[::1/forum", "Br4cketSekr1t", 'matching "]"'),
+        ("postgresql://bob:Qu3rySekr1t@h:5/forum?Qu3rySekr1t=1", "Qu3rySekr1t", "query param"),
+        ("Qu1teS1mplySekr1t", "Qu1teS1mplySekr1t", None),
+    ],
+)
+def test_a_url_libpq_cannot_read_is_a_located_error_without_its_secret(
+    project: Path, url: str, secret: str, reason: str | None
+) -> None:
+    """An unreadable target is told as such (where it came from, what libpq said of it, how
+    to write one), not as a driver error about a connection string; what libpq quotes of it
+    can be a piece of the password, so no such piece is shown."""
+    for verb in ("plan", "apply", "status"):
+        r = run_cli(project, verb, "--env", "staging", env={"DATABASE_URL_STAGING": url})
+        out = r.stdout + r.stderr
+        assert r.returncode == 1, out
+        assert (
+            "error[bad-database-url]: the database URL in $DATABASE_URL_STAGING is not one libpq "
+            "can read" in out
+        ), out
+        assert "help: write it as postgresql://user:password@host:port/dbname" in out
+        assert reason is None or reason in out, out
+        assert secret not in out and secret[:6] not in out, out
