@@ -53,6 +53,10 @@ _ALWAYS = {
     "alter_type_add_value",
     "comment",
     "analyze",  # planner statistics: SHARE UPDATE EXCLUSIVE, blocks no read or write
+    # extended statistics: a catalog entry (SHARE UPDATE EXCLUSIVE), gathered by the next
+    # ANALYZE; nothing scanned now
+    "create_statistics",
+    "constraints_set",  # SET CONSTRAINTS: when this transaction checks its deferrable ones
     "set",
     "reset",
     "do",  # (when its PL/pgSQL was read: each statement inside is judged on its own)

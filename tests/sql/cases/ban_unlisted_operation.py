@@ -5,6 +5,15 @@ from __future__ import annotations
 from tests.sql.cases import F, P
 
 CASES = [
+    # extended statistics on a table in use: a catalog entry, gathered by the next ANALYZE;
+    # SET CONSTRAINTS decides when this transaction checks its deferrable constraints
+    P(
+        "ban-unlisted-operation",
+        "CREATE STATISTICS users_stats (dependencies) ON city, zip FROM users;",
+    ),
+    P("ban-unlisted-operation", "SET CONSTRAINTS ALL DEFERRED;"),
+    # a detached partition's rows leave every query of the parent, concurrently or not
+    F("ban-unlisted-operation", "ALTER TABLE events DETACH PARTITION events_2019 CONCURRENTLY;"),
     # an extension known to stay in the sandbox is a new object; one the linter does not know
     # installs what it cannot see (CREATE LANGUAGE without a handler is CREATE EXTENSION)
     P("ban-unlisted-operation", 'CREATE EXTENSION IF NOT EXISTS "uuid-ossp";'),
