@@ -205,8 +205,9 @@ def _store(cache_file: str, recorder: RecordingFiles, out: ValidateOutcome) -> N
 _DOWN = re.compile(r"(?:^|\.)(?:down|rollback)\.sql$|^\d+\.undo(?:\.[^/]*)?\.sql$", re.IGNORECASE)
 
 
-# what PostgreSQL SQL files are named in a folder given to check (.pgsql, .psql: SQL all the same)
-_SQL_FILES = ("*.sql", "*.SQL", "*.pgsql", "*.psql")
+# what PostgreSQL SQL files are named in a folder given to check (.pgsql, .psql: SQL all the
+# same; Synapse's <name>.sql.postgres is the PostgreSQL one of a pair with <name>.sql.sqlite)
+_SQL_FILES = ("*.sql", "*.SQL", "*.pgsql", "*.psql", "*.sql.postgres")
 
 
 def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnostic]) -> list[str]:

@@ -1169,7 +1169,7 @@ def _other_database(
 
 
 # what PostgreSQL SQL files are also named: in a migrations folder such a file is meant to run
-_SQL_SUFFIXES = frozenset({"sql", "pgsql", "psql", "plpgsql", "ddl"})
+_SQL_SUFFIXES = frozenset({"sql", "pgsql", "psql", "plpgsql", "ddl", "sql.postgres"})
 
 
 def _candidates(
@@ -1219,6 +1219,8 @@ def _candidates(
             )
             continue
         stem, dot, suffix = name.rpartition(".")
+        if suffix.lower() in ("postgres", "postgresql") and stem.lower().endswith(".sql"):
+            stem, suffix = stem[:-4], "sql.postgres"  # (Synapse's PostgreSQL-only SQL)
         if dot and stem and suffix != "sql" and suffix.lower() in _SQL_SUFFIXES:
             diags.append(
                 Diagnostic(

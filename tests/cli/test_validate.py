@@ -525,10 +525,15 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
     (tmp_path / "pg/001_init.pgsql").write_text("CREATE TABLE a (id bigint);\n")
     (tmp_path / "pg/002_more.psql").write_text("TRUNCATE a;\n")
     (tmp_path / "pg/003_LAST.SQL").write_text("DROP TABLE a;\n")
+    # (Synapse's deltas: <name>.sql.postgres is PostgreSQL's, <name>.sql.sqlite SQLite's)
+    (tmp_path / "pg/54").mkdir()
+    (tmp_path / "pg/54/02b.sql.postgres").write_text("CREATE INDEX ai ON a (id);\n")
+    (tmp_path / "pg/54/02b.sql.sqlite").write_text("DELETE FROM a;\n")
     r = run_cli(tmp_path, "validate", "pg", env=env)
     assert "pg/002_more.psql:1:1: error[ban-truncate]" in r.stdout, r.stdout + r.stderr
     assert "pg/003_LAST.SQL:1:1: error[ban-drop-table]" in r.stdout, r.stdout
-    assert "3 file(s) checked" in r.stdout
+    assert "pg/54/02b.sql.postgres:1:1: error[require-concurrent-index]" in r.stdout, r.stdout
+    assert "4 file(s) checked" in r.stdout
     r = run_cli(tmp_path, "validate", "nowhere.sql", env=env)
     assert (
         r.returncode == 1

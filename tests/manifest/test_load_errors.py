@@ -566,11 +566,14 @@ def test_a_sql_file_named_otherwise_is_an_error_not_a_file_that_never_runs() -> 
             "0003_y.psql": "SELECT 1;\n",
             "0004_z.pgsql": "SELECT 1;\n",
             "0005_w.ddl": "SELECT 1;\n",
+            "0007_u.sql.postgres": "SELECT 1;\n",  # (Synapse's PostgreSQL-only file)
+            "0007_u.sql.sqlite": "SELECT 1;\n",  # (and its SQLite one, never PostgreSQL's)
             "README.md": "# notes\n",
             "0006_v.sql.conf": "executeInTransaction=false\n",
         }
     )
-    assert len(errs) == 4, errs
+    assert len(errs) == 5, errs
+    assert "help: rename it 0007_u.sql" in errs[-1]
     assert errs[0].startswith("m/0002_x.SQL: error[bad-file-name]: 0002_x.SQL would never run")
     assert "help: rename it 0002_x.sql" in errs[0]
     assert all("error[bad-file-name]" in e for e in errs)
