@@ -13,7 +13,7 @@ from reconciler.engine.request import Request
 from reconciler.engine.session import load
 from reconciler.errors import ReconcilerError
 from reconciler.files import LocalFiles
-from reconciler.manifest.load import sqitch_project
+from reconciler.manifest.load import release_after_words, sqitch_project
 from reconciler.manifest.sqitch import SqitchLayout
 from reconciler.sql.migration import is_repeatable, version_key
 
@@ -166,6 +166,14 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
             folder,
             f"{upgrade['new']}{upgrade['sep']}to{upgrade['sep']}{_next_release(upgrade['new'])}"
             f"_{filename.split('_', 1)[1]}",
+        )
+    elif last is not None and (worded := release_after_words(last.filename)):
+        # a release after words that say it is one (upgrade-pre-1.6.0.sql, v1.2.sql,
+        # patch_5.sql): the same words, the next patch release, the name after a hyphen
+        prefix = last.filename[: worded.start("version")]
+        path = os.path.join(
+            folder,
+            f"{prefix}{_next_release(worded['version'])}-{filename.split('_', 1)[1]}",
         )
     elif last is not None and (dotted := _RELEASE_FILE.match(last.filename)):
         # upgrade scripts named by release (Icinga's 2.8.1.sql, DAViCal's 1.1.11a.sql): the

@@ -55,6 +55,7 @@ __all__ = [
     "load_environment",
     "load_migration_file",
     "read_category",
+    "release_after_words",
     "resolve_env_file",
 ]
 
@@ -746,6 +747,46 @@ _DATED = re.compile(
 _PAIR_UP = re.compile(r"^[Vv]?(?P<version>\d+)[._ -]+(?P<desc>\w[^/\\]*?)\.up\.sql$")
 
 
+# a release after words that say it is one (Guacamole's upgrade-pre-1.2.0.sql, v1.3.sql,
+# schema-v4.sql, patch_5.sql, update-2.1-add-users.sql): versioned by the release. Only words
+# of this vocabulary: add_users_2.sql or init2.sql are no release 2.
+_WORDED = re.compile(
+    r"^(?P<words>[A-Za-z]+(?:[-_][A-Za-z]+)*?)[-_]?[vV]?(?P<version>\d+(?:\.\d+)*)"
+    r"(?:[-_](?P<desc>[A-Za-z][A-Za-z0-9_-]*))?\.sql$"
+)
+_RELEASE_WORDS = frozenset(
+    {
+        "upgrade",
+        "update",
+        "migrate",
+        "migration",
+        "patch",
+        "schema",
+        "db",
+        "database",
+        "v",
+        "version",
+        "rev",
+        "revision",
+        "release",
+        "delta",
+        "step",
+        "pre",
+        "to",
+        "sql",
+    }
+)
+
+
+def release_after_words(name: str) -> re.Match[str] | None:
+    """The reading of a file named by a release after words that say it is one (_WORDED):
+    its ``words``, ``version`` and ``desc`` groups; None for any other name."""
+    m = _WORDED.match(name)
+    if m is None or not set(re.split(r"[-_]", m["words"].lower())) <= _RELEASE_WORDS:
+        return None
+    return m
+
+
 # a version, then its description after a space, a dot or " - " (DbUp's Script0001 - Create
 # tables.sql, 00001. Create schema.sql, yoyo's older 0001.create-users.sql)
 # (the description starts with a letter: 4.1.0_to_4.2.0.sql is no version 4 named "1.0 to")
@@ -882,6 +923,10 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
     pair = _PAIR_UP.match(name) if MIGRATION_FILE.match(name) is None else None
     if pair is not None:
         versioned = f"{_four(pair['version'])}_{_snake(pair['desc'])}.sql"
+        return posixpath.join(desired_dir, name), versioned, name
+    worded = release_after_words(name)
+    if worded is not None:
+        versioned = f"{_four(worded['version'])}_{_snake(worded['desc'] or worded['words'])}.sql"
         return posixpath.join(desired_dir, name), versioned, name
     upgrade = _UPGRADE.match(name)
     if upgrade is not None:

@@ -613,6 +613,9 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     # newest's release to the next patch one, each read after the one before
     made, env = _new_twice(tmp_path / "pdns", "schema", "4.3.0_to_4.7.0_schema.pgsql.sql", table)
     assert made == ["4.7.0_to_4.7.1_add_b.sql", "4.7.1_to_4.7.2_add_b.sql"]
+    # a release after words that say it is one (Guacamole's): the same words, the next release
+    made, env = _new_twice(tmp_path / "guac", "upgrade", "upgrade-pre-1.6.0.sql", table)
+    assert made == ["upgrade-pre-1.6.1-add_b.sql", "upgrade-pre-1.6.2-add_b.sql"]
     # a yoyo history: what `yoyo new` writes, the next number of the day
     yoyo = tmp_path / "yoyo"
     made, env = _new_twice(yoyo, "migrations", "20230419_01_Xs3Mz-create-a.sql", table)

@@ -556,6 +556,40 @@ def test_upgrade_scripts_named_from_release_to_release_run_in_release_order() ->
     assert "error[bad-file-name]" in e
 
 
+def test_a_release_after_words_that_say_so_is_its_version() -> None:
+    """Guacamole keeps upgrade-pre-0.9.10.sql .. upgrade-pre-1.6.0.sql; others v1.2.0.sql,
+    schema-v4.sql, patch_5.sql: the release is the version (its parts numbers), named by the
+    description after it or else by the words. Words outside that vocabulary are no release:
+    add_users_2.sql and init2.sql stay bad names, not versions 2."""
+    assert _read_as(
+        {
+            "upgrade-pre-1.0.0.sql": "SELECT 1;\n",
+            "upgrade-pre-0.9.10.sql": "SELECT 1;\n",
+            "upgrade-pre-0.9.9.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0000.9.9", "upgrade_pre", "upgrade-pre-0.9.9.sql", False),
+        ("0000.9.10", "upgrade_pre", "upgrade-pre-0.9.10.sql", False),
+        ("0001.0.0", "upgrade_pre", "upgrade-pre-1.0.0.sql", False),
+    ]
+    assert _read_as(
+        {
+            "v1.2.0.sql": "SELECT 1;\n",
+            "v1.3-add-users.sql": "SELECT 1;\n",
+            "schema-v4.sql": "SELECT 1;\n",
+            "patch_5.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0001.2.0", "v", "v1.2.0.sql", False),
+        ("0001.3", "add_users", "v1.3-add-users.sql", False),
+        ("0004", "schema", "schema-v4.sql", False),
+        ("0005", "patch", "patch_5.sql", False),
+    ]
+    for name in ("add_users_2.sql", "init2.sql"):
+        (e,) = _errors_as({name: "SELECT 1;\n"})
+        assert "error[bad-file-name]" in e, e
+
+
 def test_a_sql_file_named_otherwise_is_an_error_not_a_file_that_never_runs() -> None:
     """A migration written as 0002_x.SQL, .psql, .pgsql or .ddl was passed over like a README:
     its changes silently never made. Each is a located bad-file-name error naming the
