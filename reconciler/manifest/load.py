@@ -1213,6 +1213,47 @@ def _other_database(
     )
 
 
+# a migration written in a programming language, as other tools run them (yoyo's and Synapse's
+# .py, goose's .go, Flyway's V3__x.java, knex's and node-pg-migrate's .js / .ts, Phinx's .php):
+# named by a version, so no helper script beside the SQL is taken for one
+_CODE_MIGRATION = re.compile(
+    r"^(?P<stem>(?:\d|[Vv]\d|R__)[^/\\]*)\.(?P<ext>py|js|mjs|cjs|ts|go|java|kt|class|rb|php|cs|"
+    r"scala|groovy|exs?|rs)$",
+    re.IGNORECASE,
+)
+_LANGUAGES = {
+    "py": "Python",
+    "js": "JavaScript",
+    "mjs": "JavaScript",
+    "cjs": "JavaScript",
+    "ts": "TypeScript",
+    "go": "Go",
+    "java": "Java",
+    "kt": "Kotlin",
+    "class": "compiled Java",
+    "rb": "Ruby",
+    "php": "PHP",
+    "cs": "C#",
+    "scala": "Scala",
+    "groovy": "Groovy",
+    "ex": "Elixir",
+    "exs": "Elixir",
+    "rs": "Rust",
+}
+
+
+def _changelog(files: Files, path: str, beside_sql: bool) -> bool:
+    """Whether an XML, YAML or JSON file is a Liquibase changelog that would never run here:
+    one with changesets of its own, or (with no SQL file beside it) one whose includes are all
+    the history there is. A master that only includes the formatted SQL files beside it
+    (``includeAll``) is not: those files are read."""
+    try:
+        text = files.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return "databaseChangeLog" in text[:4096] and ("changeSet" in text or not beside_sql)
+
+
 # what PostgreSQL SQL files are also named: in a migrations folder such a file is meant to run
 _SQL_SUFFIXES = frozenset({"sql", "pgsql", "psql", "plpgsql", "ddl", "sql.postgres"})
 
@@ -1251,15 +1292,30 @@ def _candidates(
             and any(f"{name[:-7]}.{d}.up.sql" in present for d in POSTGRES_DIALECTS)
         ):
             continue  # pop's file for every database, where PostgreSQL has its own
-        if name.endswith(".py") and name[:1].isdecimal():
+        code = _CODE_MIGRATION.match(name)
+        if code is not None:
             diags.append(
                 Diagnostic(
                     "bad-file-name",
-                    f"{name} is a Python migration (yoyo's), which the reconciler cannot run: "
-                    "its changes would silently never be made",
+                    f"{name} is a {_LANGUAGES[code['ext'].lower()]} migration, which the "
+                    "reconciler cannot run: its changes would silently never be made",
                     SourceLocation(posixpath.join(desired_dir, name)),
                     "write what it does as SQL in a migration of the same version "
-                    f"({name[:-3]}.sql), or keep this history in the tool that runs it",
+                    f"({code['stem']}.sql), or keep this history in the tool that runs it",
+                )
+            )
+            continue
+        if name.rpartition(".")[2].lower() in ("xml", "yaml", "yml", "json") and _changelog(
+            files, posixpath.join(desired_dir, name), any(n.endswith(".sql") for n in names)
+        ):
+            diags.append(
+                Diagnostic(
+                    "bad-file-name",
+                    f"{name} is a Liquibase changelog, which the reconciler does not read: its "
+                    "changesets (or the files it includes) would silently never run",
+                    SourceLocation(posixpath.join(desired_dir, name)),
+                    "keep the changes as Liquibase formatted SQL files (`--liquibase formatted "
+                    "sql` on the first line), which are read, and take this file out of the folder",
                 )
             )
             continue

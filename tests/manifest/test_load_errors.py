@@ -590,6 +590,47 @@ def test_a_release_after_words_that_say_so_is_its_version() -> None:
         assert "error[bad-file-name]" in e, e
 
 
+def test_a_migration_the_reconciler_cannot_run_is_an_error_not_nothing() -> None:
+    """goose's .go, Flyway's Java, knex's .js, Synapse's .py migrations and a Liquibase XML or
+    YAML changelog with changesets of its own were passed over like notes: a history of them
+    loaded as nothing and applied as 'in sync'. Each is now a located error. A helper script
+    not named by a version, and a master changelog that only includes the SQL files beside
+    it, are still no migrations."""
+    errs = _errors_as(
+        {
+            "00002_rename_root.go": "package migrations\n",
+            "V3__Backfill.java": "class V3__Backfill {}\n",
+            "1700000000000_create-users.js": "exports.up = () => {};\n",
+            "20240101_x.ts": "export async function up() {}\n",
+            "run.js": "// a helper\n",
+            "changes.xml": '<databaseChangeLog><changeSet id="1" author="a"/></databaseChangeLog>\n',
+            "master.yaml": "databaseChangeLog:\n  - includeAll: {path: m/}\n",
+            "0001_init.sql": "--liquibase formatted sql\n--changeset a:1\nSELECT 1;\n",
+        }
+    )
+    assert [e.split(":")[0] for e in errs] == [
+        "m/00002_rename_root.go",
+        "m/1700000000000_create-users.js",
+        "m/20240101_x.ts",
+        "m/V3__Backfill.java",
+        "m/changes.xml",
+    ], errs
+    assert "is a Go migration, which the reconciler cannot run" in errs[0]
+    assert (
+        "help: write what it does as SQL in a migration of the same version (V3__Backfill.sql)"
+        in errs[3]
+    )
+    assert "is a Liquibase changelog, which the reconciler does not read" in errs[4]
+    # a master with nothing beside it: what it includes is all the history there is
+    files = tree(m__0001_init_DOT_sql=None)
+    files.files = {k: v for k, v in files.files.items() if not k.startswith("m/")}
+    files.files["m/master.xml"] = (
+        '<databaseChangeLog><includeAll path="sql/"/></databaseChangeLog>\n'
+    )
+    (e,) = errors(files)
+    assert "m/master.xml: error[bad-file-name]" in e
+
+
 def test_a_sql_file_named_otherwise_is_an_error_not_a_file_that_never_runs() -> None:
     """A migration written as 0002_x.SQL, .psql, .pgsql or .ddl was passed over like a README:
     its changes silently never made. Each is a located bad-file-name error naming the
