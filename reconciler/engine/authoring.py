@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import re
@@ -13,7 +14,7 @@ from reconciler.engine.request import Request
 from reconciler.engine.session import load
 from reconciler.errors import ReconcilerError
 from reconciler.files import LocalFiles
-from reconciler.manifest.load import release_after_words, sqitch_project
+from reconciler.manifest.load import release_after_words, sqitch_project, version_folder_of
 from reconciler.manifest.sqitch import SqitchLayout
 from reconciler.sql.migration import is_repeatable, version_key
 
@@ -102,7 +103,35 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
     flyway = last is not None and re.match(
         r"^V\d+(?:[._]\d+)*__", posixpath.basename(last.filename)
     )
-    if last is not None and "/" in last.filename and not flyway:
+    if last is not None and not flyway and (in_version := version_folder_of(last.filename)):
+        # a folder per version (Synapse's 54/, Temporal's v1.1/ with its manifest.json): the
+        # next release's folder, holding the new file (and a manifest listing it, as the
+        # newest folder has one)
+        newest_folder = last.filename.partition("/")[0]
+        release = newest_folder[: in_version.start("version")] + _next_release(
+            in_version["version"]
+        )
+        os.mkdir(os.path.join(folder, release))
+        stem = filename.removesuffix(".sql").split("_", 1)[1]
+        if os.path.exists(os.path.join(folder, newest_folder, "manifest.json")):
+            path = os.path.join(folder, release, f"{stem}.sql")
+            with open(os.path.join(folder, release, "manifest.json"), "x", encoding="utf-8") as f:
+                number = _next_release(in_version["version"])
+                f.write(
+                    json.dumps(
+                        {
+                            "CurrVersion": number,
+                            "MinCompatibleVersion": number,
+                            "Description": stem.removesuffix("_safe").replace("_", " "),
+                            "SchemaUpdateCqlFiles": [f"{stem}.sql"],
+                        },
+                        indent=2,
+                    )
+                    + "\n"
+                )
+        else:
+            path = os.path.join(folder, release, f"01_{stem}.sql")
+    elif last is not None and "/" in last.filename and not flyway:
         # the history is kept a folder per migration (Prisma's, Diesel's, Hasura's): the new
         # one too, versioned by the time as those tools do (after the newest, whatever the
         # clock)

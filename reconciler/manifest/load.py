@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import json
 import posixpath
 import re
 from collections.abc import Callable, Iterator
@@ -57,6 +58,7 @@ __all__ = [
     "read_category",
     "release_after_words",
     "resolve_env_file",
+    "version_folder_of",
 ]
 
 MAX_MIGRATION_BYTES = 10 * 1024 * 1024
@@ -1024,6 +1026,97 @@ def _flyway_tree(
     return out or None
 
 
+# a folder named by a version, holding that version's SQL files (Synapse's delta/54/,
+# Temporal's versioned/v1.1/ with the manifest.json that lists them)
+_VERSION_FOLDER = re.compile(r"^[vV]?(?P<version>\d+(?:\.\d+)*)$")
+
+
+def version_folder_of(filename: str) -> re.Match[str] | None:
+    """The reading of a migration's folder when it is one named by a version (``54/01a.sql``,
+    ``v1.1/b.sql``): its ``version`` group; None otherwise."""
+    folder, slash, _ = filename.partition("/")
+    return _VERSION_FOLDER.match(folder) if slash else None
+
+
+def _version_folder(
+    desired_dir: str, name: str, files: Files, diags: list[Diagnostic]
+) -> list[tuple[str, tuple[str, str] | None]] | None:
+    """The migrations of subfolder ``name`` when it is named by a version: its SQL files in
+    name order (``<name>.sql``, and Synapse's PostgreSQL-only ``<name>.sql.postgres``; its
+    ``.sql.sqlite`` ones are SQLite's), or in the order a Temporal ``manifest.json`` lists them
+    in ``SchemaUpdateCqlFiles`` (only those, as Temporal runs them); the k-th is version
+    <version>.k. None when it is no such folder."""
+    m = _VERSION_FOLDER.match(name)
+    if m is None:
+        return None
+    folder = posixpath.join(desired_dir, name)
+    try:
+        inside = files.listdir(folder)
+    except OSError:
+        return None
+    if "manifest.json" in inside:
+        manifest = posixpath.join(folder, "manifest.json")
+        try:
+            listed = json.loads(files.read_text(manifest)).get("SchemaUpdateCqlFiles")
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            listed = None
+        if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
+            diags.append(
+                Diagnostic(
+                    "bad-file-name",
+                    f"{manifest} lists no SchemaUpdateCqlFiles: which of {folder}'s files run, "
+                    "and in what order, is not known",
+                    SourceLocation(manifest),
+                    'list them as Temporal does: {"SchemaUpdateCqlFiles": ["a.sql", "b.sql"]}',
+                )
+            )
+            return []
+        order = []
+        for n in listed:
+            if n in inside and n.endswith(".sql") and "/" not in n:
+                order.append(n)
+            else:
+                diags.append(
+                    Diagnostic(
+                        "missing-file",
+                        f"{manifest} lists {n!r}, which is no .sql file in {folder}",
+                        SourceLocation(manifest),
+                        "list the folder's SQL files by their names",
+                    )
+                )
+    else:
+        if any(_holds_sql(files, posixpath.join(folder, sub)) for sub in inside):
+            return None  # (deeper still: no version's folder)
+        order = sorted(n for n in inside if n.endswith((".sql", ".sql.postgres")))
+        if any(MIGRATION_FILE.match(n) or _FLYWAY.match(n) for n in order):
+            return None  # (files versioned on their own: a folder of another history's files)
+        for n in sorted(inside):
+            if (code := _CODE_MIGRATION.match(n)) is not None:
+                diags.append(
+                    Diagnostic(
+                        "bad-file-name",
+                        f"{folder}/{n} is a {_LANGUAGES[code['ext'].lower()]} migration, which "
+                        "the reconciler cannot run: its changes would silently never be made",
+                        SourceLocation(posixpath.join(folder, n)),
+                        f"write what it does as SQL ({code['stem']}.sql), or keep this history "
+                        "in the tool that runs it",
+                    )
+                )
+    if not order:
+        return None
+    version = _four(m["version"])
+    return [
+        (
+            posixpath.join(folder, n),
+            (
+                f"{version}.{k}_{_snake(n.removesuffix('.postgres').removesuffix('.sql'))}.sql",
+                f"{name}/{n}",
+            ),
+        )
+        for k, n in enumerate(order, 1)
+    ]
+
+
 def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) -> None:
     """A subfolder holding SQL files that is no migration folder (sqitch's deploy/) is
     reported: silently finding none of them would look like a database in sync."""
@@ -1258,6 +1351,54 @@ def _changelog(files: Files, path: str, beside_sql: bool) -> bool:
 _SQL_SUFFIXES = frozenset({"sql", "pgsql", "psql", "plpgsql", "ddl", "sql.postgres"})
 
 
+def _never_runs(desired_dir: str, name: str, names: list[str], files: Files) -> Diagnostic | None:
+    """Why a file in the migrations folder that is no .sql file would silently never run,
+    when it is meant to: a migration in a programming language, a Liquibase changelog, SQL
+    named otherwise, a pop fizz file; None for anything else (notes, settings, folders)."""
+    code = _CODE_MIGRATION.match(name)
+    if code is not None:
+        return Diagnostic(
+            "bad-file-name",
+            f"{name} is a {_LANGUAGES[code['ext'].lower()]} migration, which the "
+            "reconciler cannot run: its changes would silently never be made",
+            SourceLocation(posixpath.join(desired_dir, name)),
+            "write what it does as SQL in a migration of the same version "
+            f"({code['stem']}.sql), or keep this history in the tool that runs it",
+        )
+    if name.rpartition(".")[2].lower() in ("xml", "yaml", "yml", "json") and _changelog(
+        files, posixpath.join(desired_dir, name), any(n.endswith(".sql") for n in names)
+    ):
+        return Diagnostic(
+            "bad-file-name",
+            f"{name} is a Liquibase changelog, which the reconciler does not read: its "
+            "changesets (or the files it includes) would silently never run",
+            SourceLocation(posixpath.join(desired_dir, name)),
+            "keep the changes as Liquibase formatted SQL files (`--liquibase formatted "
+            "sql` on the first line), which are read, and take this file out of the folder",
+        )
+    stem, dot, suffix = name.rpartition(".")
+    if suffix.lower() in ("postgres", "postgresql") and stem.lower().endswith(".sql"):
+        stem, suffix = stem[:-4], "sql.postgres"  # (Synapse's PostgreSQL-only SQL)
+    if dot and stem and suffix != "sql" and suffix.lower() in _SQL_SUFFIXES:
+        return Diagnostic(
+            "bad-file-name",
+            f"{name} would never run: only a file whose name ends in .sql (in lower "
+            "case) is a migration",
+            SourceLocation(posixpath.join(desired_dir, name)),
+            f"rename it {stem}.sql",
+        )
+    if name.endswith(".fizz"):
+        return Diagnostic(
+            "bad-file-name",
+            f"{name} is a pop (gobuffalo) fizz migration, which is not SQL and would "
+            "never run here",
+            SourceLocation(posixpath.join(desired_dir, name)),
+            "write it as SQL in <version>_<name>.up.sql (or .postgres.up.sql), as "
+            "`soda generate sql` does",
+        )
+    return None
+
+
 def _candidates(
     desired_dir: str, names: list[str], files: Files, diags: list[Diagnostic]
 ) -> Iterator[tuple[str, tuple[str, str] | None]]:
@@ -1292,65 +1433,17 @@ def _candidates(
             and any(f"{name[:-7]}.{d}.up.sql" in present for d in POSTGRES_DIALECTS)
         ):
             continue  # pop's file for every database, where PostgreSQL has its own
-        code = _CODE_MIGRATION.match(name)
-        if code is not None:
-            diags.append(
-                Diagnostic(
-                    "bad-file-name",
-                    f"{name} is a {_LANGUAGES[code['ext'].lower()]} migration, which the "
-                    "reconciler cannot run: its changes would silently never be made",
-                    SourceLocation(posixpath.join(desired_dir, name)),
-                    "write what it does as SQL in a migration of the same version "
-                    f"({code['stem']}.sql), or keep this history in the tool that runs it",
-                )
-            )
-            continue
-        if name.rpartition(".")[2].lower() in ("xml", "yaml", "yml", "json") and _changelog(
-            files, posixpath.join(desired_dir, name), any(n.endswith(".sql") for n in names)
-        ):
-            diags.append(
-                Diagnostic(
-                    "bad-file-name",
-                    f"{name} is a Liquibase changelog, which the reconciler does not read: its "
-                    "changesets (or the files it includes) would silently never run",
-                    SourceLocation(posixpath.join(desired_dir, name)),
-                    "keep the changes as Liquibase formatted SQL files (`--liquibase formatted "
-                    "sql` on the first line), which are read, and take this file out of the folder",
-                )
-            )
-            continue
-        stem, dot, suffix = name.rpartition(".")
-        if suffix.lower() in ("postgres", "postgresql") and stem.lower().endswith(".sql"):
-            stem, suffix = stem[:-4], "sql.postgres"  # (Synapse's PostgreSQL-only SQL)
-        if dot and stem and suffix != "sql" and suffix.lower() in _SQL_SUFFIXES:
-            diags.append(
-                Diagnostic(
-                    "bad-file-name",
-                    f"{name} would never run: only a file whose name ends in .sql (in lower "
-                    "case) is a migration",
-                    SourceLocation(posixpath.join(desired_dir, name)),
-                    f"rename it {stem}.sql",
-                )
-            )
-            continue
-        if name.endswith(".fizz"):
-            diags.append(
-                Diagnostic(
-                    "bad-file-name",
-                    f"{name} is a pop (gobuffalo) fizz migration, which is not SQL and would "
-                    "never run here",
-                    SourceLocation(posixpath.join(desired_dir, name)),
-                    "write it as SQL in <version>_<name>.up.sql (or .postgres.up.sql), as "
-                    "`soda generate sql` does",
-                )
-            )
+        if not name.endswith(".sql") and (never := _never_runs(desired_dir, name, names, files)):
+            diags.append(never)
             continue
         other = _other_convention(desired_dir, name, files)
         if other is None and not name.endswith(".sql"):
-            flyway = _flyway_tree(desired_dir, name, files)
-            if flyway is None:
+            found = _flyway_tree(desired_dir, name, files)
+            if found is None:
+                found = _version_folder(desired_dir, name, files, diags)
+            if found is None:
                 _nested(desired_dir, name, files, diags)
-            yield from flyway or ()
+            yield from found or ()
             continue
         if other is not None and other[0].endswith("/migration.sql"):
             # Prisma tells folders of one timestamp apart by their whole names, in name

@@ -839,3 +839,62 @@ def test_a_plan_checks_a_pending_file_whatever_checked_from_says(
     _with_history(project, '"0010"')
     r = run_cli(project, "plan", "--env", "prod")
     assert r.returncode == 3 and "0008_drop_legacy_safe.sql:1:1: error[ban-drop-table]" in r.stdout
+
+
+def test_a_folder_per_version_history_is_applied_in_version_order(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Synapse keeps each schema version's deltas in a folder named by it (54/01a.sql, its
+    PostgreSQL-only 02b.sql.postgres beside SQLite's 02b.sql.sqlite); Temporal a folder per
+    release (v1.1/) whose manifest.json lists the files to run, in order. The k-th file of
+    version V is migration V.k, applied in that order; `reconcile new` writes the next
+    release's folder (with a manifest where the newest has one)."""
+    env = _history(
+        tmp_path,
+        "delta",
+        {
+            "54/01a.sql": "CREATE TABLE a (id bigint);\n",
+            "54/02b.sql.postgres": "CREATE INDEX CONCURRENTLY a_id ON a (id);\n",
+            "54/02b.sql.sqlite": "CREATE INDEX a_id ON a (id) WHERE sqlite_only();\n",
+            "55/01c.sql": "ALTER TABLE a ADD COLUMN c text;\n",
+            "9/01z.sql": "CREATE TABLE z (id bigint);\n",  # (9 before 54: versions are numbers)
+        },
+    )
+    env["DATABASE_URL_DEV"] = db_url
+    r = run_cli(tmp_path, "apply", "--env", "dev", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert query(
+        db_url, "SELECT version, name FROM reconciler.schema_migrations ORDER BY applied_at"
+    ) == [("0009.1", "01z"), ("0054.1", "01a"), ("0054.2", "02b"), ("0055.1", "01c")]
+    assert query(db_url, "SELECT to_regclass('a_id') IS NOT NULL") == [(True,)]
+    (tmp_path / "delta/55/02py.py").write_text("def run_upgrade(cur, *a): pass\n")
+    r = run_cli(tmp_path, "validate", "--env", "dev", env=env)
+    assert "delta/55/02py.py: error[bad-file-name]" in r.stderr, r.stdout + r.stderr
+    (tmp_path / "delta/55/02py.py").unlink()
+    r = run_cli(tmp_path, "new", "--env", "dev", "add_d", env=env)
+    assert r.returncode == 0 and (tmp_path / "delta/56/01_add_d.sql").is_file(), r.stdout
+
+    temporal = tmp_path / "temporal"
+    env = _history(
+        temporal,
+        "versioned",
+        {
+            "v1.0/schema.sql": "CREATE TABLE t (id bigint);\n",
+            "v1.0/manifest.json": '{"CurrVersion": "1.0", "SchemaUpdateCqlFiles": ["schema.sql"]}',
+            "v1.10/x.sql": "ALTER TABLE t ADD COLUMN x text;\n",
+            "v1.10/manifest.json": '{"SchemaUpdateCqlFiles": ["x.sql"]}',
+            "v1.9/b.sql": "ALTER TABLE t ADD COLUMN b text;\n",
+            "v1.9/a.sql": "ALTER TABLE t ADD COLUMN a text;\n",
+            "v1.9/unlisted.sql": "DROP TABLE t;\n",  # (Temporal runs only what is listed)
+            "v1.9/manifest.json": '{"SchemaUpdateCqlFiles": ["b.sql", "a.sql"]}',
+        },
+    )
+    r = run_cli(temporal, "validate", "--env", "dev", "-f", "json", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_cli(temporal, "new", "--env", "dev", "add_y", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    manifest = json.loads((temporal / "versioned/v1.11/manifest.json").read_text())
+    assert manifest["SchemaUpdateCqlFiles"] == ["add_y.sql"]
+    (temporal / "versioned/v1.9/manifest.json").write_text('{"SchemaUpdateCqlFiles": ["c.sql"]}')
+    r = run_cli(temporal, "validate", "--env", "dev", env=env)
+    assert "versioned/v1.9/manifest.json: error[missing-file]" in r.stderr, r.stderr

@@ -631,6 +631,29 @@ def test_a_migration_the_reconciler_cannot_run_is_an_error_not_nothing() -> None
     assert "m/master.xml: error[bad-file-name]" in e
 
 
+def test_a_folder_named_by_a_version_holds_that_versions_files_in_order() -> None:
+    """Synapse's delta/54/ (its files in name order, .sql.postgres read, .sql.sqlite not) and
+    Temporal's v1.9/ (the files its manifest.json lists, in that order, and only those)."""
+    assert _read_as(
+        {
+            "54/02b.sql.postgres": "SELECT 2;\n",
+            "54/02b.sql.sqlite": "SELECT 3;\n",
+            "54/01a.sql": "SELECT 1;\n",
+            "v1.9/b.sql": "SELECT 1;\n",
+            "v1.9/a.sql": "SELECT 1;\n",
+            "v1.9/unlisted.sql": "SELECT 1;\n",
+            "v1.9/manifest.json": '{"SchemaUpdateCqlFiles": ["b.sql", "a.sql"]}',
+        }
+    ) == [
+        ("0001.9.1", "b", "v1.9/b.sql", False),
+        ("0001.9.2", "a", "v1.9/a.sql", False),
+        ("0054.1", "01a", "54/01a.sql", False),
+        ("0054.2", "02b", "54/02b.sql.postgres", False),
+    ]
+    (e,) = _errors_as({"v2/x.sql": "SELECT 1;\n", "v2/manifest.json": '{"Files": []}'})
+    assert "m/v2/manifest.json: error[bad-file-name]: m/v2/manifest.json lists no" in e
+
+
 def test_a_sql_file_named_otherwise_is_an_error_not_a_file_that_never_runs() -> None:
     """A migration written as 0002_x.SQL, .psql, .pgsql or .ddl was passed over like a README:
     its changes silently never made. Each is a located bad-file-name error naming the
