@@ -37,9 +37,10 @@ _UPGRADE_FILE = re.compile(
 
 
 def _next_release(release: str) -> str:
-    """The next patch release after ``release`` (2.8.1: 2.8.2; 4: 5)."""
+    """The next patch release after ``release``, its last part as wide as before (2.8.1:
+    2.8.2; 4: 5; 009: 010)."""
     *head, tail = release.split(".")
-    return ".".join([*head, str(int(tail) + 1)])
+    return ".".join([*head, str(int(tail) + 1).zfill(len(tail))])
 
 
 def _strict_readers(request: Request, folder: str) -> list[str]:

@@ -616,6 +616,8 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     # a release after words that say it is one (Guacamole's): the same words, the next release
     made, env = _new_twice(tmp_path / "guac", "upgrade", "upgrade-pre-1.6.0.sql", table)
     assert made == ["upgrade-pre-1.6.1-add_b.sql", "upgrade-pre-1.6.2-add_b.sql"]
+    made, env = _new_twice(tmp_path / "padded", "sql", "migration_009.sql", table)
+    assert made == ["migration_010-add_b.sql", "migration_011-add_b.sql"]
     # a yoyo history: what `yoyo new` writes, the next number of the day
     yoyo = tmp_path / "yoyo"
     made, env = _new_twice(yoyo, "migrations", "20230419_01_Xs3Mz-create-a.sql", table)
