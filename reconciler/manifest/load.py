@@ -1073,7 +1073,16 @@ def _version_folder(
             return []
         order = []
         for n in listed:
-            if n in inside and n.endswith(".sql") and "/" not in n:
+            if n in order:
+                diags.append(
+                    Diagnostic(
+                        "duplicate-version",
+                        f"{manifest} lists {n!r} twice: it would run twice",
+                        SourceLocation(manifest),
+                        "list each file once",
+                    )
+                )
+            elif n in inside and n.endswith(".sql") and "/" not in n:
                 order.append(n)
             else:
                 diags.append(

@@ -652,6 +652,10 @@ def test_a_folder_named_by_a_version_holds_that_versions_files_in_order() -> Non
     ]
     (e,) = _errors_as({"v2/x.sql": "SELECT 1;\n", "v2/manifest.json": '{"Files": []}'})
     assert "m/v2/manifest.json: error[bad-file-name]: m/v2/manifest.json lists no" in e
+    twice = '{"SchemaUpdateCqlFiles": ["x.sql", "../x.sql", "x.sql"]}'
+    errs = _errors_as({"v2/x.sql": "SELECT 1;\n", "v2/manifest.json": twice})
+    assert any("lists '../x.sql', which is no .sql file in m/v2" in e for e in errs), errs
+    assert any("lists 'x.sql' twice: it would run twice" in e for e in errs), errs
 
 
 def test_a_sql_file_named_otherwise_is_an_error_not_a_file_that_never_runs() -> None:
