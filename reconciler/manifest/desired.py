@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,19 +34,36 @@ class DesiredMigration:
 
     @property
     def stem(self) -> str:
-        """The file's name without .sql; for a migration kept as a folder, the folder's."""
-        folder = self.filename.rpartition("/")[0]
-        return folder or self.filename.removesuffix(".sql")
+        """The file's name without .sql; for a migration kept as a folder (Prisma's, Diesel's),
+        the folder's; for one in a subfolder of the history (a Flyway tree's 2.0/, Synapse's
+        54/, sqitch's deploy/), its path there (54/01a: the folder alone is many files')."""
+        folder, _, base = self.filename.rpartition("/")
+        if folder and base in _FOLDER_MIGRATION_FILES:
+            return folder
+        return self.filename.removesuffix(".sql")
 
     def is_named(self, ref: str) -> bool:
         """``ref`` names this migration: its version (as a number too), its stem, or its file
-        name (how migrations.target and repair --baseline name one)."""
+        name (how migrations.target and repair --baseline name one); in a subfolder that is no
+        version's (2.0/V2__x.sql of a Flyway tree, sqitch's deploy/x.sql), its name alone too
+        (in a version's folder, 54/, one name can be in several)."""
         t = ref.removesuffix(".sql")
-        return t in (self.version, self.stem) or (
-            VERSION.fullmatch(t) is not None
-            and bool(self.version)
-            and version_key(t) == version_key(self.version)
+        folder, _, base = self.stem.rpartition("/")
+        return (
+            t in (self.version, self.stem)
+            or (
+                VERSION.fullmatch(t) is not None
+                and bool(self.version)
+                and version_key(t) == version_key(self.version)
+            )
+            or (bool(folder) and t == base and _RELEASE_FOLDER.fullmatch(folder) is None)
         )
+
+
+# the file of a migration kept as a folder of its own (Prisma's migration.sql, Diesel's up.sql)
+_FOLDER_MIGRATION_FILES = ("migration.sql", "up.sql")
+# a folder named by a release, holding that version's files (Synapse's 54/, Temporal's v1.1/)
+_RELEASE_FOLDER = re.compile(r"[vV]?\d+(?:\.\d+)*")
 
 
 @cheap_init

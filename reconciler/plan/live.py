@@ -66,6 +66,8 @@ OTHER_HISTORY_TABLES = {
     "__EFMigrationsHistory": "Entity Framework",
     "schemaversions": "DbUp",
     "atlas_schema_revisions": "Atlas",
+    "applied_schema_deltas": "Synapse",
+    "schema_update_history": "Temporal",
 }
 OWN_SCHEMA_HISTORIES = {
     ("sqitch", "changes"): "sqitch",
@@ -111,6 +113,16 @@ _LAST_APPLIED: dict[Any, Callable[[list[dict[str, Any]]], Any]] = {
     "_yoyo_migration": lambda rows: _newest(rows, "applied_at_utc", "migration_id"),
     "_prisma_migrations": _prisma,
     "pgmigrations": lambda rows: _newest(rows, "id", "name"),
+    # Synapse applies a version's deltas in name order and records "<version>/<file>"
+    "applied_schema_deltas": lambda rows: _newest(
+        [
+            {**r, "at": (r["version"], r.get("file"))}
+            for r in rows
+            if isinstance(r.get("version"), int)
+        ],
+        "at",
+        "file",
+    ),
     ("sqitch", "changes"): lambda rows: _newest(rows, "committed_at", "change"),
     ("graphile_migrate", "migrations"): lambda rows: _newest(rows, "date", "filename"),
 }

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.engine import Request
-from tests.conftest import REPO, query, run_cli
+from tests.conftest import REPO, query, run_cli, with_db
 
 MIGS = "manifests/migrations"
 
@@ -844,7 +844,7 @@ def test_a_plan_checks_a_pending_file_whatever_checked_from_says(
 
 
 def test_a_folder_per_version_history_is_applied_in_version_order(
-    tmp_path: Path, db_url: str
+    tmp_path: Path, db_url: str, pg_admin_url: str
 ) -> None:
     """Synapse keeps each schema version's deltas in a folder named by it (54/01a.sql, its
     PostgreSQL-only 02b.sql.postgres beside SQLite's 02b.sql.sqlite); Temporal a folder per
@@ -875,6 +875,42 @@ def test_a_folder_per_version_history_is_applied_in_version_order(
     (tmp_path / "delta/55/02py.py").unlink()
     r = run_cli(tmp_path, "new", "--env", "dev", "add_d", env=env)
     assert r.returncode == 0 and (tmp_path / "delta/56/01_add_d.sql").is_file(), r.stdout
+    (tmp_path / "delta/56/01_add_d.sql").write_text("ALTER TABLE a ADD COLUMN d text;\n")
+
+    # a database Synapse migrated: its applied_schema_deltas and none of ours. Nothing runs
+    # again; the plan names the baseline by Synapse's last delta, which adopts it
+    name = f"synapse_{tmp_path.name[-20:]}".replace("-", "_").lower()
+    query(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}"')
+    query(pg_admin_url, f'CREATE DATABASE "{name}"')
+    synapse = with_db(pg_admin_url, name)
+    query(synapse, "CREATE TABLE z (id bigint); CREATE TABLE a (id bigint, c text)")
+    query(synapse, "CREATE INDEX a_id ON a (id)")
+    query(synapse, "CREATE TABLE applied_schema_deltas (version int NOT NULL, file text NOT NULL)")
+    query(
+        synapse,
+        "INSERT INTO applied_schema_deltas VALUES (9, '9/01z.sql'), (54, '54/01a.sql'), "
+        "(54, '54/02b.sql.postgres'), (55, '55/01c.sql')",
+    )
+    env["DATABASE_URL_DEV"] = synapse
+    r = run_cli(tmp_path, "apply", "--env", "dev", env=env)
+    out = r.stdout + r.stderr
+    assert r.returncode == 3 and "holds Synapse's migration history" in out, out
+    assert "--baseline 55/01c` records each file up to 55/01c.sql (Synapse's last" in out, out
+    r = run_cli(tmp_path, "repair", "--env", "dev", "--baseline", "55/01c", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_cli(tmp_path, "apply", "--env", "dev", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert query(synapse, "SELECT version FROM reconciler.schema_migrations ORDER BY 1") == [
+        ("0009.1",),
+        ("0054.1",),
+        ("0054.2",),
+        ("0055.1",),
+        ("0056.1",),
+    ]
+    assert query(
+        synapse, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'd'"
+    ) == [(1,)]
+    query(pg_admin_url, f'DROP DATABASE "{name}" WITH (FORCE)')
 
     temporal = tmp_path / "temporal"
     env = _history(

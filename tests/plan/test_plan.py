@@ -345,3 +345,43 @@ def test_what_another_tools_history_applied_last_is_read_as_its_file_is_named() 
     assert last_applied("public.flyway_schema_history", [{"rank": 1}]) is None  # (other columns)
     assert not tells_last_applied("public.alembic_version")
     assert last_applied("public.alembic_version", [{"version_num": "abc"}]) is None
+    # Synapse's deltas: by version, then in name order, as "<version>/<file>"
+    synapse = [
+        {"version": 58, "file": "58/29create_registration_tokens.sql"},
+        {"version": 59, "file": "59/04_event_auth_chains.sql.postgres"},
+        {"version": 59, "file": "59/02shard_send_to_device.sql"},
+        {"version": 9, "file": "9/z.sql"},
+    ]
+    assert last_applied("public.applied_schema_deltas", synapse) == (
+        "59/04_event_auth_chains.sql.postgres"
+    )
+
+
+def test_a_migration_in_a_subfolder_is_named_by_its_path_or_its_name() -> None:
+    """The stem of 54/01a.sql (a version's folder, Synapse's) is 54/01a: its folder alone is
+    many files', and its name alone may be in another version's folder too. A folder kept
+    per migration (Prisma's) is named by the folder."""
+    from reconciler.manifest import MemoryFiles, load_environment
+
+    env = "name: dev\ndatabase: {url_from_env: X}\nmigrations: {dir: ../m}\n"
+    files = {
+        "env/dev.yaml": env,
+        "m/54/01a.sql": "SELECT 1;\n",
+        "m/54/02b.sql": "SELECT 1;\n",
+        "m/54/02b.sql.postgres": "SELECT 1;\n",
+        "m/55/01a.sql": "SELECT 1;\n",
+    }
+    d = load_environment("env/dev.yaml", MemoryFiles(files))
+    assert [m.stem for m in d.migrations] == [
+        "54/01a",
+        "54/02b",
+        "54/02b.sql.postgres",
+        "55/01a",
+    ]
+    named = lambda ref: [m.version for m in d.migrations if m.is_named(ref)]  # noqa: E731
+    assert named("54/02b.sql.postgres") == ["0054.3"]
+    assert named("54/02b.sql") == ["0054.2"]
+    assert named("01a") == [] and named("54") == []
+    prisma = {"env/dev.yaml": env, "m/20230101000000_init/migration.sql": "SELECT 1;\n"}
+    (m,) = load_environment("env/dev.yaml", MemoryFiles(prisma)).migrations
+    assert m.stem == "20230101000000_init" and m.is_named("20230101000000_init")
