@@ -563,7 +563,10 @@ def test_every_not_valid_advice_defers_the_validate_to_a_later_migration() -> No
             "ALTER TEXT SEARCH CONFIGURATION c ALTER MAPPING FOR word WITH simple;",
             "ALTER TEXT SEARCH CONFIGURATION",
         ),
-        ("ALTER MATERIALIZED VIEW v OWNER TO bob;", "ALTER MATERIALIZED VIEW v: OWNER TO"),
+        (
+            "ALTER MATERIALIZED VIEW v OWNER TO bob;",
+            "ALTER MATERIALIZED VIEW v: OWNER TO (changes who may alter, drop or grant it)",
+        ),
         ("REFRESH MATERIALIZED VIEW CONCURRENTLY v;", "REFRESH MATERIALIZED VIEW"),
     ],
 )
@@ -585,8 +588,8 @@ def test_an_unlisted_alter_action_is_named_where_it_is() -> None:
     (found,) = [d for d in lint(sql + ROLLBACK) if d.code == "ban-unlisted-operation"]
     assert found.message == (
         "ALTER TABLE icinga_comments: ALTER COLUMN entry_time DROP DEFAULT, ALTER COLUMN "
-        "entry_time TYPE, REPLICA IDENTITY are not on the list of safe operations for strict "
-        "environments"
+        "entry_time TYPE, REPLICA IDENTITY (changes what logical replication and change-data "
+        "consumers receive) are not on the list of safe operations for strict environments"
     )
     assert (found.location.line, found.location.col) == (3, 3)
     one_line = "ALTER TABLE t ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c TYPE bigint;"

@@ -233,6 +233,26 @@ _ACTION = {
 }
 
 
+# why an ALTER TABLE action off the list is there (what it does to the table's readers)
+_REWRITES = "rewrites the table under a lock that blocks reads and writes"
+_WHY = {
+    "AT_DetachPartition": "its rows leave every query of the parent",
+    "AT_AttachPartition": "its rows join every query of the parent, after a scan that checks them",
+    "AT_AddInherit": "its rows join every query of the parent",
+    "AT_DropInherit": "its rows leave every query of the parent",
+    "AT_ReplicaIdentity": "changes what logical replication and change-data consumers receive",
+    "AT_SetTableSpace": _REWRITES,
+    "AT_SetAccessMethod": _REWRITES,
+    "AT_SetLogged": _REWRITES,
+    "AT_SetUnLogged": _REWRITES,
+    "AT_SetExpression": _REWRITES,
+    "AT_ChangeOwner": "changes who may alter, drop or grant it",
+    "AT_DisableRowSecurity": "every role with SELECT then sees every row",
+    "AT_NoForceRowSecurity": "its owner then sees every row",
+    "AT_DropIdentity": "an INSERT that leaves the column out then stores NULL or fails",
+}
+
+
 def _action(cmd: Tree) -> str:
     """One ALTER TABLE action as SQL spells it: ``ALTER COLUMN x DROP DEFAULT``."""
     subtype = str(cmd.get("subtype") or "")
@@ -1061,13 +1081,17 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     label = spelled(i.kind)
     unlisted = _unlisted_actions(ctx) if commands else []
     if unlisted:  # (named, and placed at the first of them: not the ALTER's first line)
-        actions = ", ".join(dict.fromkeys(map(_action, unlisted)))
+        named = dict.fromkeys(
+            _action(c) + (f" ({why})" if (why := _WHY.get(str(c.get("subtype")))) else "")
+            for c in unlisted
+        )
+        actions = ", ".join(named)
         yield command_at(
             i,
             unlisted[0],
             Hit(
                 f"{label} {relation(i.tree.get('relation'))}: {actions} "
-                f"{'are' if ', ' in actions else 'is'} not on the list of safe operations "
+                f"{'are' if len(named) > 1 else 'is'} not on the list of safe operations "
                 "for strict environments",
                 _ADVICE.get(
                     i.kind,
