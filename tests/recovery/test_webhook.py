@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,14 +15,14 @@ from tests.conftest import query
 from tests.gates.conftest import SECRET
 
 
-@pytest.fixture
-def blackhole(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """A TCP server that accepts every connection and never says a word."""
+def _receiver(
+    monkeypatch: pytest.MonkeyPatch, on_connect: Callable[[socket.socket], None]
+) -> tuple[socket.socket, threading.Event]:
+    """A TCP server on 127.0.0.1 that hands every connection to ``on_connect`` (until the
+    event is set), the environment's webhook pointed at it."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(64)
-    held: list[socket.socket] = []
-    connected = threading.Event()
     stop = threading.Event()
 
     def serve() -> None:
@@ -31,12 +32,25 @@ def blackhole(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
                 c, _ = srv.accept()
             except OSError:
                 continue
-            held.append(c)
-            connected.set()
+            on_connect(c)
 
     threading.Thread(target=serve, daemon=True).start()
     monkeypatch.setenv("AUDIT_WEBHOOK_URL", f"http://127.0.0.1:{srv.getsockname()[1]}/hook")
     monkeypatch.setenv("AUDIT_WEBHOOK_SECRET", SECRET)
+    return srv, stop
+
+
+@pytest.fixture
+def blackhole(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A TCP server that accepts every connection and never says a word."""
+    held: list[socket.socket] = []
+    connected = threading.Event()
+
+    def hold(c: socket.socket) -> None:
+        held.append(c)
+        connected.set()
+
+    srv, stop = _receiver(monkeypatch, hold)
     yield connected
     stop.set()
     for c in held:
@@ -80,11 +94,8 @@ def test_a_silent_webhook_neither_holds_the_lock_nor_takes_long(
 @pytest.fixture
 def firehose(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """A receiver that answers 200 at once, then drips a body that does not end for 30 s."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(64)
-    stop = threading.Event()
     answered: list[int] = []
+    stopped = threading.Event()
 
     def drip(c: socket.socket) -> None:
         with c:
@@ -95,27 +106,19 @@ def firehose(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
             answered.append(1)
             c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
             until = time.monotonic() + 30
-            while not stop.is_set() and time.monotonic() < until:
+            while not stopped.is_set() and time.monotonic() < until:
                 try:
                     c.sendall(b"1\r\nx\r\n")
                 except OSError:
                     return  # (the client closed: it stopped reading)
                 time.sleep(0.2)
 
-    def serve() -> None:
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                continue
-            threading.Thread(target=drip, args=(c,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    monkeypatch.setenv("AUDIT_WEBHOOK_URL", f"http://127.0.0.1:{srv.getsockname()[1]}/hook")
-    monkeypatch.setenv("AUDIT_WEBHOOK_SECRET", SECRET)
+    srv, stop = _receiver(
+        monkeypatch, lambda c: threading.Thread(target=drip, args=(c,), daemon=True).start()
+    )
     yield answered
     stop.set()
+    stopped.set()
     srv.close()
 
 
