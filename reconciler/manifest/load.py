@@ -1057,7 +1057,11 @@ def _version_folder(
     if "manifest.json" in inside:
         manifest = posixpath.join(folder, "manifest.json")
         try:
-            listed = json.loads(files.read_text(manifest)).get("SchemaUpdateCqlFiles")
+            doc = json.loads(files.read_text(manifest))
+            # (Temporal's tool reads it with Go's encoding/json: keys in any case)
+            listed = next(
+                (v for k, v in doc.items() if str(k).lower() == "schemaupdatecqlfiles"), None
+            )
         except (OSError, UnicodeDecodeError, ValueError, AttributeError):
             listed = None
         if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):

@@ -642,7 +642,7 @@ def test_a_folder_named_by_a_version_holds_that_versions_files_in_order() -> Non
             "v1.9/b.sql": "SELECT 1;\n",
             "v1.9/a.sql": "SELECT 1;\n",
             "v1.9/unlisted.sql": "SELECT 1;\n",
-            "v1.9/manifest.json": '{"SchemaUpdateCqlFiles": ["b.sql", "a.sql"]}',
+            "v1.9/manifest.json": '{"schemaUpdateCqlFiles": ["b.sql", "a.sql"]}',  # (any case)
         }
     ) == [
         ("0001.9.1", "b", "v1.9/b.sql", False),
