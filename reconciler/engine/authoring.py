@@ -14,26 +14,21 @@ from reconciler.engine.request import Request
 from reconciler.engine.session import load
 from reconciler.errors import ReconcilerError
 from reconciler.files import LocalFiles
-from reconciler.manifest.load import release_after_words, sqitch_project, version_folder_of
+from reconciler.manifest.load import (
+    dated_name,
+    release_after_words,
+    release_script,
+    sqitch_project,
+    upgrade_script,
+    version_folder_of,
+)
 from reconciler.manifest.sqitch import SqitchLayout
 from reconciler.sql.migration import is_repeatable, version_key
 
 __all__ = ["new_migration"]
 
-# a history named by dates: 2024-01-15-add-users.sql, 2024-01-15-0930_add_users.sql
-_DATED_FILE = re.compile(r"^(?P<day>\d{4}-\d\d-\d\d)(?:[-_](?P<t>\d{4}(?:\d\d)?))?[-_.]")
-
 # what `yoyo new` writes: <yyyymmdd>_<nn>_<random id of 5>-<message>.sql
 _YOYO_FILE = re.compile(r"^(?P<day>\d{8})_(?P<n>\d{2})_[A-Za-z0-9]{5}(?:-.*)?\.sql$")
-
-
-# a release's upgrade script (2.8.1.sql, 2.8.0-Fix-Downtimes.sql, 1.1.11a.sql), and one named
-# by the releases it goes from and to (4.1.0_to_4.2.0_schema.pgsql.sql)
-_RELEASE_FILE = re.compile(r"^(\d+(?:\.\d+)+)[a-z]?(?:-|\.sql$)")
-_UPGRADE_FILE = re.compile(
-    r"^(?:[A-Za-z]+[-_])?\d+(?:\.\d+)*(?P<sep>[-_])to[-_](?P<new>\d+(?:\.\d+)*)(?:[-_.]|\.sql$)",
-    re.IGNORECASE,
-)
 
 
 def _next_release(release: str) -> str:
@@ -170,8 +165,8 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
         path = os.path.join(folder, f"{stem}{safe_suffix}.sql")
     elif (
         last is not None
-        and (dated := _DATED_FILE.match(last.filename))
-        and (now := datetime.now(UTC)).strftime("%Y-%m-%d") >= dated["day"]
+        and (dated := dated_name(last.filename))
+        and (now := datetime.now(UTC)).strftime("%Y-%m-%d") >= last.filename[:10]
     ):
         # a history named by dates (2024-01-15-add-users.sql): today's, with the time when
         # the last one has a time or another of today's is there (one version a day)
@@ -189,7 +184,7 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
         nxt = version_key(last.version)[0] + 1
         beside = posixpath.dirname(last.filename)  # (its path from the migrations folder)
         path = os.path.join(folder, beside, f"V{nxt}__{filename.split('_', 1)[1]}")
-    elif last is not None and (upgrade := _UPGRADE_FILE.match(last.filename)):
+    elif last is not None and (upgrade := upgrade_script(last.filename)):
         # upgrade scripts named by the releases they go from and to (PowerDNS's
         # 4.3.0_to_4.7.0_schema.pgsql.sql): from the newest's release to the next patch one
         path = os.path.join(
@@ -205,10 +200,12 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
             folder,
             f"{prefix}{_next_release(worded['version'])}-{filename.split('_', 1)[1]}",
         )
-    elif last is not None and (dotted := _RELEASE_FILE.match(last.filename)):
+    elif last is not None and (dotted := release_script(last.filename)):
         # upgrade scripts named by release (Icinga's 2.8.1.sql, DAViCal's 1.1.11a.sql): the
         # next patch release, its name after a hyphen
-        path = os.path.join(folder, f"{_next_release(dotted[1])}-{filename.split('_', 1)[1]}")
+        path = os.path.join(
+            folder, f"{_next_release(dotted['version'])}-{filename.split('_', 1)[1]}"
+        )
     elif last is not None and last.filename.endswith(".up.sql"):
         # a golang-migrate history: the pair NNNN_name.up.sql and its .down.sql, which that
         # tool's `migrate down` runs and the reconciler never does

@@ -226,17 +226,19 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
     for raw in paths:
         p = os.path.normpath(raw)
         if os.path.isdir(p):
+            patterns = [
+                *(
+                    os.path.join(p, *["*"] * depth, suffix)
+                    for suffix in _SQL_FILES
+                    for depth in (0, 1)
+                ),
+                # (Flyway's files deeper down too, where Flyway finds them: 2.0/hotfix/V2.0.1__x.sql)
+                *(os.path.join(p, *["*"] * depth, "[VR]*__*.sql") for depth in (2, 3, 4)),
+            ]
             found = [
                 f
-                for suffix in _SQL_FILES
-                for f in files.glob(os.path.join(p, suffix))
-                + files.glob(os.path.join(p, "*", suffix))
-                # (Flyway's files deeper down too, where Flyway finds them: 2.0/hotfix/V2.0.1__x.sql)
-                + [
-                    f
-                    for depth in (2, 3, 4)
-                    for f in files.glob(os.path.join(p, *["*"] * depth, "[VR]*__*.sql"))
-                ]
+                for pattern in patterns
+                for f in files.glob(pattern)
                 if not _DOWN.search(os.path.basename(f))
                 and not FLYWAY_UNDO_FILE.match(os.path.basename(f))
                 and not other_database_file(os.path.basename(f))

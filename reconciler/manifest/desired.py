@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import SourceLocation
 from reconciler.records import cheap_init
-from reconciler.sql.migration import VERSION, MigrationSource, version_key
+from reconciler.sql.migration import RELEASE_FOLDER, VERSION, MigrationSource, version_key
 
 if TYPE_CHECKING:
     from reconciler.manifest.models import EnvironmentSpec
@@ -56,14 +55,12 @@ class DesiredMigration:
                 and bool(self.version)
                 and version_key(t) == version_key(self.version)
             )
-            or (bool(folder) and t == base and _RELEASE_FOLDER.fullmatch(folder) is None)
+            or (bool(folder) and t == base and RELEASE_FOLDER.fullmatch(folder) is None)
         )
 
 
 # the file of a migration kept as a folder of its own (Prisma's migration.sql, Diesel's up.sql)
 _FOLDER_MIGRATION_FILES = ("migration.sql", "up.sql")
-# a folder named by a release, holding that version's files (Synapse's 54/, Temporal's v1.1/)
-_RELEASE_FOLDER = re.compile(r"[vV]?\d+(?:\.\d+)*")
 
 
 @cheap_init

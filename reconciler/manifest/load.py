@@ -25,6 +25,7 @@ from reconciler.sql.migration import (
     FLYWAY_UNDO_FILE,
     MIGRATION_FILE,
     POSTGRES_DIALECTS,
+    RELEASE_FOLDER,
     REPEATABLE,
     is_repeatable,
     other_database_file,
@@ -52,12 +53,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_value",
+    "dated_name",
     "find_secret",
     "load_environment",
     "load_migration_file",
     "read_category",
     "release_after_words",
+    "release_script",
     "resolve_env_file",
+    "upgrade_script",
     "version_folder_of",
 ]
 
@@ -780,6 +784,26 @@ _RELEASE_WORDS = frozenset(
 )
 
 
+def upgrade_script(name: str) -> re.Match[str] | None:
+    """The reading of an upgrade script named from release to release (_UPGRADE): its
+    ``old``, ``sep``, ``new`` and ``desc`` groups; None for any other name."""
+    return _UPGRADE.match(name)
+
+
+def release_script(name: str) -> re.Match[str] | None:
+    """The reading of an upgrade script named by a dotted release (2.8.1.sql,
+    2.8.0-Fix-Downtimes.sql, 1.1.11a.sql: _VERSION_ONLY): its ``version``, ``letter`` and
+    ``desc`` groups; None for any other name (a bare 12.sql is a number, no release)."""
+    m = _VERSION_ONLY.match(name)
+    return m if m is not None and "." in m["version"] else None
+
+
+def dated_name(name: str) -> re.Match[str] | None:
+    """The reading of a name that starts with a date with hyphens (_DATED): its ``y``, ``m``,
+    ``d``, ``t`` and ``desc`` groups; None for any other name."""
+    return _DATED.match(name)
+
+
 def release_after_words(name: str) -> re.Match[str] | None:
     """The reading of a file named by a release after words that say it is one (_WORDED):
     its ``words``, ``version`` and ``desc`` groups; None for any other name."""
@@ -801,7 +825,7 @@ _SPACED = re.compile(
 # to (PowerDNS's 4.1.0_to_4.2.0_schema.pgsql.sql, upgrade-1.2-to-1.3.sql): versioned by the
 # release it brings the schema to, so a chain of them runs in release order
 _UPGRADE = re.compile(
-    r"^(?:[A-Za-z]+[-_])?(?P<old>\d+(?:\.\d+)*)[-_]to[-_](?P<new>\d+(?:\.\d+)*)"
+    r"^(?:[A-Za-z]+[-_])?(?P<old>\d+(?:\.\d+)*)(?P<sep>[-_])to[-_](?P<new>\d+(?:\.\d+)*)"
     r"(?:[-_.](?P<desc>[A-Za-z][^/\\]*?))?\.sql$",
     re.IGNORECASE,
 )
@@ -1026,16 +1050,11 @@ def _flyway_tree(
     return out or None
 
 
-# a folder named by a version, holding that version's SQL files (Synapse's delta/54/,
-# Temporal's versioned/v1.1/ with the manifest.json that lists them)
-_VERSION_FOLDER = re.compile(r"^[vV]?(?P<version>\d+(?:\.\d+)*)$")
-
-
 def version_folder_of(filename: str) -> re.Match[str] | None:
     """The reading of a migration's folder when it is one named by a version (``54/01a.sql``,
     ``v1.1/b.sql``): its ``version`` group; None otherwise."""
     folder, slash, _ = filename.partition("/")
-    return _VERSION_FOLDER.match(folder) if slash else None
+    return RELEASE_FOLDER.fullmatch(folder) if slash else None
 
 
 def _version_folder(
@@ -1046,7 +1065,7 @@ def _version_folder(
     ``.sql.sqlite`` ones are SQLite's), or in the order a Temporal ``manifest.json`` lists them
     in ``SchemaUpdateCqlFiles`` (only those, as Temporal runs them); the k-th is version
     <version>.k. None when it is no such folder."""
-    m = _VERSION_FOLDER.match(name)
+    m = RELEASE_FOLDER.fullmatch(name)
     if m is None:
         return None
     folder = posixpath.join(desired_dir, name)

@@ -32,6 +32,8 @@ __all__ = [
 # a version as the history keeps it: a number, or numbers with dots (another tool's dotted
 # versions, Flyway's V1.2__); compared part by part as numbers, by version_key()
 VERSION = re.compile(r"\d+(?:\.\d+)*")
+# a folder named by a release, holding that version's files (Synapse's 54/, Temporal's v1.1/)
+RELEASE_FOLDER = re.compile(r"[vV]?(?P<version>\d+(?:\.\d+)*)")
 
 
 # the version of a repeatable migration (Flyway's R__<description>.sql) is R__<name>: it is
