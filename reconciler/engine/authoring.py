@@ -15,6 +15,7 @@ from reconciler.engine.session import load
 from reconciler.errors import ReconcilerError
 from reconciler.files import LocalFiles
 from reconciler.manifest.load import (
+    LOAD_ORDER,
     dated_name,
     release_after_words,
     release_script,
@@ -96,20 +97,25 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
     sqitch = sqitch_project(folder, LocalFiles().listdir(folder), LocalFiles(), [])
     if sqitch is not None:
         return _sqitch_add(folder, sqitch, filename.split("_", 1)[1].removesuffix(".sql"), text)
+    listed = ""  # the line to add to a LedgerSMB LOADORDER for the new file
     flyway = last is not None and re.match(
         r"^V\d+(?:[._]\d+)*__", posixpath.basename(last.filename)
     )
     if last is not None and not flyway and (in_version := version_folder_of(last.filename)):
         # a folder per version (Synapse's 54/, Temporal's v1.1/ with its manifest.json): the
         # next release's folder, holding the new file (and a manifest listing it, as the
-        # newest folder has one)
+        # newest folder has one); beside a LedgerSMB LOADORDER, the newest folder
         newest_folder = last.filename.partition("/")[0]
+        stem = filename.removesuffix(".sql").split("_", 1)[1]
         release = newest_folder[: in_version.start("version")] + _next_release(
             in_version["version"]
         )
-        os.mkdir(os.path.join(folder, release))
-        stem = filename.removesuffix(".sql").split("_", 1)[1]
-        if os.path.exists(os.path.join(folder, newest_folder, "manifest.json")):
+        if os.path.exists(os.path.join(folder, LOAD_ORDER)):
+            # LedgerSMB's: the newest release's folder takes the change, listed last
+            path = os.path.join(folder, newest_folder, f"{stem}.sql")
+            listed = f"{newest_folder}/{stem}.sql"
+        elif os.path.exists(os.path.join(folder, newest_folder, "manifest.json")):
+            os.mkdir(os.path.join(folder, release))
             path = os.path.join(folder, release, f"{stem}.sql")
             with open(os.path.join(folder, release, "manifest.json"), "x", encoding="utf-8") as f:
                 number = _next_release(in_version["version"])
@@ -126,6 +132,7 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
                     + "\n"
                 )
         else:
+            os.mkdir(os.path.join(folder, release))
             path = os.path.join(folder, release, f"01_{stem}.sql")
     elif last is not None and "/" in last.filename and not flyway:
         # the history is kept a folder per migration (Prisma's, Diesel's, Hasura's): the new
@@ -227,6 +234,10 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
         path = os.path.join(folder, filename)
     with open(path, "x", encoding="utf-8") as f:
         f.write(text)
+    if listed:
+        with open(os.path.join(folder, LOAD_ORDER), "r+", encoding="utf-8") as f:
+            ends = f.read().endswith("\n")
+            f.write(("" if ends else "\n") + listed + "\n")
     return path
 
 

@@ -1057,14 +1057,73 @@ def version_folder_of(filename: str) -> re.Match[str] | None:
     return RELEASE_FOLDER.fullmatch(folder) if slash else None
 
 
+# LedgerSMB's list of its change scripts in order, in the folder of its version folders
+LOAD_ORDER = "LOADORDER"
+
+
+def _load_order(
+    desired_dir: str, names: list[str], files: Files, diags: list[Diagnostic]
+) -> dict[str, list[tuple[str, SourceLocation]]] | None:
+    """What a LedgerSMB ``LOADORDER`` in the folder lists, by version folder: each line a file
+    to run, ``<version>/<name>.sql``, in order (``#`` starts a comment; a ``!`` before one is
+    LedgerSMB's "deemed applied even if it fails", which here, as for every file, must
+    succeed). None without one."""
+    if LOAD_ORDER not in names:
+        return None
+    path = posixpath.join(desired_dir, LOAD_ORDER)
+    text = _read(files, path, diags, SourceLocation(path), "LedgerSMB's list of changes")
+    if text is None:
+        return {}  # (reported: none of its version folders' files is known to run)
+    out: dict[str, list[tuple[str, SourceLocation]]] = {}
+    last: tuple[tuple[int, ...], str] | None = None
+    for i, line in enumerate(text.splitlines(), 1):
+        entry = line.split("#", 1)[0].strip().removeprefix("!").strip()
+        if not entry:
+            continue
+        where = SourceLocation(path, i, line.find(entry) + 1)
+        folder, _, name = entry.partition("/")
+        m = RELEASE_FOLDER.fullmatch(folder)
+        if m is None or not name.endswith(".sql") or "/" in name:
+            diags.append(
+                Diagnostic(
+                    "bad-file-name",
+                    f"{LOAD_ORDER} lists {entry!r}, which is no <version>/<name>.sql file",
+                    where,
+                    "list each change script by its version's folder and its name, as "
+                    "LedgerSMB does (1.6/add-index.sql)",
+                )
+            )
+            continue
+        key = (version_key(_four(m["version"])), folder)
+        if last is not None and key[0] < last[0]:
+            diags.append(
+                Diagnostic(
+                    "out-of-order",
+                    f"{LOAD_ORDER} runs {entry} after a file of {last[1]}/, but migrations "
+                    f"run version by version: it would run before that one",
+                    where,
+                    f"move the line above the lines of {last[1]}/, or the file into a "
+                    "later version's folder",
+                )
+            )
+        last = max(last, key) if last is not None else key
+        out.setdefault(folder, []).append((name, where))
+    return out
+
+
 def _version_folder(
-    desired_dir: str, name: str, files: Files, diags: list[Diagnostic]
+    desired_dir: str,
+    name: str,
+    files: Files,
+    diags: list[Diagnostic],
+    load_order: dict[str, list[tuple[str, SourceLocation]]] | None = None,
 ) -> list[tuple[str, tuple[str, str] | None]] | None:
     """The migrations of subfolder ``name`` when it is named by a version: its SQL files in
     name order (``<name>.sql``, and Synapse's PostgreSQL-only ``<name>.sql.postgres``; its
     ``.sql.sqlite`` ones are SQLite's), or in the order a Temporal ``manifest.json`` lists them
-    in ``SchemaUpdateCqlFiles`` (only those, as Temporal runs them); the k-th is version
-    <version>.k. None when it is no such folder."""
+    in ``SchemaUpdateCqlFiles``, or the parent's LedgerSMB ``LOADORDER`` (``load_order``) does
+    (only those, as those tools run them); the k-th is version <version>.k. None when it is
+    no such folder."""
     m = RELEASE_FOLDER.fullmatch(name)
     if m is None:
         return None
@@ -1073,7 +1132,42 @@ def _version_folder(
         inside = files.listdir(folder)
     except OSError:
         return None
-    if "manifest.json" in inside:
+    if load_order is not None:
+        order = []
+        for n, where in load_order.get(name, ()):
+            if n in order:
+                diags.append(
+                    Diagnostic(
+                        "duplicate-version",
+                        f"{LOAD_ORDER} lists {name}/{n} again: it would run twice",
+                        where,
+                        "list each file once",
+                    )
+                )
+            elif n in inside:
+                order.append(n)
+            else:
+                diags.append(
+                    Diagnostic(
+                        "missing-file",
+                        f"{LOAD_ORDER} lists {name}/{n}, which does not exist",
+                        where,
+                        "list the folder's SQL files by their names",
+                    )
+                )
+        for n in sorted(set(inside) - set(order)):
+            if n.endswith(".sql") and not any(
+                n == listed for listed, _ in load_order.get(name, ())
+            ):
+                diags.append(
+                    Diagnostic(
+                        "missing-file",
+                        f"{folder}/{n} is not in {LOAD_ORDER}: it would never run",
+                        SourceLocation(posixpath.join(folder, n)),
+                        f"add `{name}/{n}` to {desired_dir}/{LOAD_ORDER} where it is to run",
+                    )
+                )
+    elif "manifest.json" in inside:
         manifest = posixpath.join(folder, "manifest.json")
         try:
             doc = json.loads(files.read_text(manifest))
@@ -1441,6 +1535,7 @@ def _candidates(
     # the versions pop keeps a file of some database's own for
     dialect_stems = {m["stem"] for n in names if (m := DIALECT_FILE.match(n))}
     prisma_seen: dict[str, int] = {}  # a Prisma folder's timestamp -> how many had it before
+    load_order = _load_order(desired_dir, names, files, diags)
     for name in sorted(names):
         if FLYWAY_UNDO_FILE.match(name):
             continue  # Flyway's undo of a V file: never run forward
@@ -1472,7 +1567,7 @@ def _candidates(
         if other is None and not name.endswith(".sql"):
             found = _flyway_tree(desired_dir, name, files)
             if found is None:
-                found = _version_folder(desired_dir, name, files, diags)
+                found = _version_folder(desired_dir, name, files, diags, load_order)
             if found is None:
                 _nested(desired_dir, name, files, diags)
             yield from found or ()

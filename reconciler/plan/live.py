@@ -68,6 +68,7 @@ OTHER_HISTORY_TABLES = {
     "atlas_schema_revisions": "Atlas",
     "applied_schema_deltas": "Synapse",
     "schema_update_history": "Temporal",
+    "db_patches": "LedgerSMB",
 }
 OWN_SCHEMA_HISTORIES = {
     ("sqitch", "changes"): "sqitch",
@@ -92,6 +93,11 @@ def _by_number(rows: list[dict[str, Any]]) -> Any:
 
 def _basename(found: Any) -> Any:
     return str(found).replace("\\", "/").rpartition("/")[2] if found else None
+
+
+def _version_file(found: Any) -> Any:
+    """``<version folder>/<file>`` of a path: the last two of its parts."""
+    return "/".join(str(found).replace("\\", "/").split("/")[-2:]) if found else None
 
 
 def _prisma(rows: list[dict[str, Any]]) -> Any:
@@ -123,6 +129,8 @@ _LAST_APPLIED: dict[Any, Callable[[list[dict[str, Any]]], Any]] = {
         "at",
         "file",
     ),
+    # LedgerSMB records each change script by its path ("sql/changes/1.6/x.sql")
+    "db_patches": lambda rows: _version_file(_newest(rows, "last_updated", "path")),
     ("sqitch", "changes"): lambda rows: _newest(rows, "committed_at", "change"),
     ("graphile_migrate", "migrations"): lambda rows: _newest(rows, "date", "filename"),
 }

@@ -936,3 +936,87 @@ def test_a_folder_per_version_history_is_applied_in_version_order(
     (temporal / "versioned/v1.9/manifest.json").write_text('{"SchemaUpdateCqlFiles": ["c.sql"]}')
     r = run_cli(temporal, "validate", "--env", "dev", env=env)
     assert "versioned/v1.9/manifest.json: error[missing-file]" in r.stderr, r.stderr
+
+
+def test_a_ledgersmb_history_runs_in_the_order_its_loadorder_lists(
+    tmp_path: Path, db_url: str, pg_admin_url: str
+) -> None:
+    """LedgerSMB keeps its change scripts in a folder per release (1.4/, 1.5/), unnumbered,
+    and lists them in the order they run in LOADORDER beside the folders ('!' before one:
+    LedgerSMB's "deemed applied even if it fails"). They were applied in name order, so a
+    script that needs an earlier one failed, or ran before what it relies on."""
+    env = _history(
+        tmp_path,
+        "changes",
+        {
+            "LOADORDER": "# changes in order\n1.4/menu.sql\n!1.4/fix.sql  # legacy\n\n"
+            "1.5/add-column.sql\n",
+            "1.4/menu.sql": "CREATE TABLE menu (id bigint);\n",
+            "1.4/fix.sql": "ALTER TABLE menu ADD COLUMN label text;\n",  # (before menu.sql)
+            "1.5/add-column.sql": "ALTER TABLE menu ADD COLUMN position integer;\n",
+            "1.5/add-column.sql@1": "the script's former text, kept by LedgerSMB\n",
+        },
+    )
+    env["DATABASE_URL_DEV"] = db_url
+    r = run_cli(tmp_path, "apply", "--env", "dev", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert query(
+        db_url, "SELECT version, name FROM reconciler.schema_migrations ORDER BY applied_at"
+    ) == [("0001.4.1", "menu"), ("0001.4.2", "fix"), ("0001.5.1", "add_column")]
+    # a script LOADORDER does not list would never run: an error, as is a line naming none
+    (tmp_path / "changes/1.5/forgotten.sql").write_text("SELECT 1;\n")
+    order = tmp_path / "changes/LOADORDER"
+    order.write_text(order.read_text() + "1.5/gone.sql\n1.5/add-column.sql\nREADME\n1.4/late.sql\n")
+    r = run_cli(tmp_path, "validate", "--env", "dev", env=env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    for expected in (
+        "changes/1.5/forgotten.sql: error[missing-file]: changes/1.5/forgotten.sql is not in "
+        "LOADORDER: it would never run",
+        "changes/LOADORDER:6:1: error[missing-file]: LOADORDER lists 1.5/gone.sql, which does "
+        "not exist",
+        "changes/LOADORDER:7:1: error[duplicate-version]: LOADORDER lists 1.5/add-column.sql "
+        "again: it would run twice",
+        "changes/LOADORDER:8:1: error[bad-file-name]: LOADORDER lists 'README', which is no "
+        "<version>/<name>.sql file",
+        "changes/LOADORDER:9:1: error[out-of-order]: LOADORDER runs 1.4/late.sql after a file "
+        "of 1.5/",
+    ):
+        assert expected in r.stderr, r.stderr
+    (tmp_path / "changes/1.5/forgotten.sql").unlink()
+    order.write_text("1.4/menu.sql\n!1.4/fix.sql\n1.5/add-column.sql")  # (no newline at the end)
+    # `reconcile new` puts the change in the newest release's folder and lists it last
+    r = run_cli(tmp_path, "new", "--env", "dev", "add_d", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert order.read_text().splitlines()[-2:] == ["1.5/add-column.sql", "1.5/add_d.sql"]
+    (tmp_path / "changes/1.5/add_d.sql").write_text("ALTER TABLE menu ADD COLUMN d text;\n")
+
+    # a database LedgerSMB migrated: its db_patches and none of ours. The plan names the
+    # baseline by LedgerSMB's last script, which adopts it
+    name = f"lsmb_{tmp_path.name[-20:]}".replace("-", "_").lower()
+    query(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}"')
+    query(pg_admin_url, f'CREATE DATABASE "{name}"')
+    lsmb = with_db(pg_admin_url, name)
+    query(lsmb, "CREATE TABLE menu (id bigint, label text, position integer)")
+    query(lsmb, "CREATE TABLE db_patches (sha text PRIMARY KEY, path text, last_updated timestamp)")
+    query(
+        lsmb,
+        "INSERT INTO db_patches VALUES ('a', 'sql/changes/1.4/menu.sql', '2020-01-01'), "
+        "('b', 'sql/changes/1.5/add-column.sql', '2020-01-03'), "
+        "('c', 'sql/changes/1.4/fix.sql', '2020-01-02')",
+    )
+    env["DATABASE_URL_DEV"] = lsmb
+    r = run_cli(tmp_path, "apply", "--env", "dev", env=env)
+    out = r.stdout + r.stderr
+    assert r.returncode == 3 and "holds LedgerSMB's migration history" in out, out
+    assert "--baseline 1.5/add-column`" in out, out
+    r = run_cli(tmp_path, "repair", "--env", "dev", "--baseline", "1.5/add-column", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_cli(tmp_path, "apply", "--env", "dev", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert query(lsmb, "SELECT version FROM reconciler.schema_migrations ORDER BY 1") == [
+        ("0001.4.1",),
+        ("0001.4.2",),
+        ("0001.5.1",),
+        ("0001.5.2",),
+    ]
+    query(pg_admin_url, f'DROP DATABASE "{name}" WITH (FORCE)')
