@@ -24,7 +24,7 @@ from reconciler.manifest.load import (
     version_folder_of,
 )
 from reconciler.manifest.sqitch import SqitchLayout
-from reconciler.sql.migration import is_repeatable, version_key
+from reconciler.sql.migration import DBCONFIG_SCRIPT, is_repeatable, version_key
 
 __all__ = ["new_migration"]
 
@@ -213,6 +213,12 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
         path = os.path.join(
             folder, f"{_next_release(dotted['version'])}-{filename.split('_', 1)[1]}"
         )
+    elif last is not None and (debian := DBCONFIG_SCRIPT.fullmatch(last.filename)):
+        # dbconfig-common's upgrade scripts, named by a version alone (1.5.10, 19.8,
+        # 20~git20201021): the next release, the name after a hyphen as a Debian revision
+        # (no "_" in a version), still no .sql
+        stem = filename.removesuffix(".sql").split("_", 1)[1].replace("_", "-")
+        path = os.path.join(folder, f"{_next_release(debian['version'])}-{stem}")
     elif last is not None and last.filename.endswith(".up.sql"):
         # a golang-migrate history: the pair NNNN_name.up.sql and its .down.sql, which that
         # tool's `migrate down` runs and the reconciler never does

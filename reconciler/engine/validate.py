@@ -218,6 +218,7 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
     left out; a named file that does
     not exist is reported here, with where it was looked for."""
     from reconciler.sql.migration import (  # (not on a cached run's path)
+        DBCONFIG_SCRIPT,
         FLYWAY_UNDO_FILE,
         other_database_file,
     )
@@ -242,6 +243,12 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
                 if not _DOWN.search(os.path.basename(f))
                 and not FLYWAY_UNDO_FILE.match(os.path.basename(f))
                 and not other_database_file(os.path.basename(f))
+            ]
+            # (dbconfig-common's upgrade scripts: SQL named by a version alone, 1.5.10)
+            found += [
+                f
+                for f in files.glob(os.path.join(p, "[0-9]*"))
+                if DBCONFIG_SCRIPT.fullmatch(os.path.basename(f))
             ]
             # Sqitch keeps a change's undo and its check beside it: deploy/x.sql runs,
             # revert/x.sql and verify/x.sql never run forward

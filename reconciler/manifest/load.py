@@ -20,6 +20,7 @@ from reconciler.manifest.desired import ConfigEntry, Desired, DesiredMigration, 
 from reconciler.manifest.fs import Files
 from reconciler.manifest.sqitch import SqitchLayout, sqitch_layout
 from reconciler.sql.migration import (
+    DBCONFIG_SCRIPT,
     DIALECT_FILE,
     DOWN_FILE,
     FLYWAY_UNDO_FILE,
@@ -692,6 +693,10 @@ def load_migration_file(
             )
         )
         return None
+    if named and m.group("name") == "safe" and not m.group("safe"):
+        # a release named by its version alone but for the suffix (3.0.0_safe.sql, 1.4.2-safe):
+        # safe, with no name of its own
+        return DesiredMigration(version, "migration", named[1], path, True, src)
     return DesiredMigration(
         version,
         m.group("name"),
@@ -970,6 +975,17 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
             version += f".{ord(bare['letter']) - ord('a') + 1}"
         versioned = f"{version}_{_snake(bare['desc'] or '')}.sql"
         return posixpath.join(desired_dir, name), versioned, name
+    debian = DBCONFIG_SCRIPT.fullmatch(name)
+    if debian is not None:
+        try:
+            files.listdir(posixpath.join(desired_dir, name))
+        except OSError:
+            # a file named by a version alone (dbconfig-common's): that release's SQL, its
+            # name the rest of the version (15.7+git20151123 is 15.7 named git20151123, in
+            # release order as dpkg orders them, unless two share a number)
+            versioned = f"{_four(debian['version'])}_{_snake(debian['rest'] or '')}.sql"
+            return posixpath.join(desired_dir, name), versioned, name
+        return None  # (a folder named by a version: read as one, by _version_folder)
     m = _FOLDER_MIGRATION.match(name)
     if m is None:
         return None

@@ -35,6 +35,13 @@ VERSION = re.compile(r"\d+(?:\.\d+)*")
 # a folder named by a release, holding that version's files (Synapse's 54/, Temporal's v1.1/)
 RELEASE_FOLDER = re.compile(r"[vV]?(?P<version>\d+(?:\.\d+)*)")
 
+# Debian's dbconfig-common upgrade scripts: SQL in a file named by the package version it
+# upgrades the schema to, and nothing else (upgrade/pgsql/1.5.10, 15.7+git20151123,
+# 20~git20201021.0a6ff72, 0.7-1); read with a whole-name match
+DBCONFIG_SCRIPT = re.compile(
+    r"(?P<version>\d+(?:\.\d+)*)(?:[+~-](?P<rest>[0-9A-Za-z][0-9A-Za-z.+~-]*))?"
+)
+
 
 # the version of a repeatable migration (Flyway's R__<description>.sql) is R__<name>: it is
 # applied after every versioned one, by name, and again whenever its file changes

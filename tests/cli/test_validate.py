@@ -618,6 +618,15 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     assert made == ["upgrade-pre-1.6.1-add_b.sql", "upgrade-pre-1.6.2-add_b.sql"]
     made, env = _new_twice(tmp_path / "padded", "sql", "migration_009.sql", table)
     assert made == ["migration_010-add_b.sql", "migration_011-add_b.sql"]
+    # dbconfig-common's upgrade scripts, named by a version alone: the next release, its name
+    # after a hyphen (a Debian revision: no "_"), checked by validate FOLDER as well
+    deb = tmp_path / "deb"
+    made, env = _new_twice(deb, "pgsql", "20~git20201021.0a6ff72", table)
+    assert made == ["21-add-b", "22-add-b"], made
+    r = run_cli(deb, "validate", "--env", "dev", env=env)
+    assert "pgsql/22-add-b:10:1: error[ban-template-placeholder]" in r.stdout, r.stdout
+    r = run_cli(deb, "validate", "pgsql", env=env)
+    assert "3 file(s) checked" in r.stdout, r.stdout
     # a yoyo history: what `yoyo new` writes, the next number of the day
     yoyo = tmp_path / "yoyo"
     made, env = _new_twice(yoyo, "migrations", "20230419_01_Xs3Mz-create-a.sql", table)

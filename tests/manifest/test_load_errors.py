@@ -631,6 +631,33 @@ def test_a_migration_the_reconciler_cannot_run_is_an_error_not_nothing() -> None
     assert "m/master.xml: error[bad-file-name]" in e
 
 
+def test_dbconfig_common_scripts_named_by_a_version_alone_are_read_in_release_order() -> None:
+    """Debian's dbconfig-common keeps a package's upgrade SQL in files named by the version
+    alone, without .sql (tt-rss's upgrade/pgsql/1.5.10, 15.7+git20151123,
+    20~git20201021.0a6ff72; bacula's 9.0.0). They were passed over like notes: a history of
+    them loaded as nothing and the database was reported in sync."""
+    assert _read_as(
+        {
+            "1.10": "SELECT 1;\n",
+            "1.8": "SELECT 1;\n",
+            "15.7+git20151123": "SELECT 1;\n",
+            "20~git20201021.0a6ff72": "SELECT 1;\n",
+            "19.8-safe": "SELECT 1;\n",
+            "3.0.0_safe.sql": "SELECT 1;\n",  # (a release's .sql named safe and nothing more)
+            "README": "notes\n",
+            "1.9/01_x.sql": "SELECT 1;\n",  # (a folder named by a version: still one)
+        }
+    ) == [
+        ("0001.8", "migration", "1.8", False),
+        ("0001.9.1", "01_x", "1.9/01_x.sql", False),
+        ("0001.10", "migration", "1.10", False),
+        ("0003.0.0", "migration", "3.0.0_safe.sql", True),
+        ("0015.7", "git20151123", "15.7+git20151123", False),
+        ("0019.8", "migration", "19.8-safe", True),
+        ("0020", "git20201021_0a6ff72", "20~git20201021.0a6ff72", False),
+    ]
+
+
 def test_a_folder_named_by_a_version_holds_that_versions_files_in_order() -> None:
     """Synapse's delta/54/ (its files in name order, .sql.postgres read, .sql.sqlite not) and
     Temporal's v1.9/ (the files its manifest.json lists, in that order, and only those)."""

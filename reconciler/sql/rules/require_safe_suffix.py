@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from reconciler.sql.migration import DBCONFIG_SCRIPT
 from reconciler.sql.rules.base import FileContext, Hit, Rule
 
 
@@ -15,6 +16,14 @@ def check_file(ctx: FileContext) -> Iterator[Hit]:
         yield Hit(
             f"{folder} must be named *_safe in this environment",
             f"rename the folder to {folder}_safe once the migration only holds safe operations",
+            0,
+        )
+        return
+    if DBCONFIG_SCRIPT.fullmatch(ctx.filename):  # (a version alone: no "_" and no .sql)
+        yield Hit(
+            f"{ctx.filename} must be named *-safe in this environment",
+            f"rename it to {ctx.filename}-safe once it only holds safe operations "
+            "(reconcile new does this)",
             0,
         )
         return
