@@ -236,13 +236,16 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
                 # (Flyway's files deeper down too, where Flyway finds them: 2.0/hotfix/V2.0.1__x.sql)
                 *(os.path.join(p, *["*"] * depth, "[VR]*__*.sql") for depth in (2, 3, 4)),
             ]
+            globbed = [f for pattern in patterns for f in files.glob(pattern)]
+            beside: dict[str, set[str]] = {}  # each folder's names, lower case
+            for f in globbed:
+                beside.setdefault(os.path.dirname(f), set()).add(os.path.basename(f).lower())
             found = [
                 f
-                for pattern in patterns
-                for f in files.glob(pattern)
+                for f in globbed
                 if not _DOWN.search(os.path.basename(f))
                 and not FLYWAY_UNDO_FILE.match(os.path.basename(f))
-                and not other_database_file(os.path.basename(f))
+                and not other_database_file(os.path.basename(f), beside[os.path.dirname(f)])
             ]
             # (dbconfig-common's upgrade scripts: SQL named by a version alone, 1.5.10)
             found += [

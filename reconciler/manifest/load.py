@@ -20,12 +20,14 @@ from reconciler.manifest.desired import ConfigEntry, Desired, DesiredMigration, 
 from reconciler.manifest.fs import Files
 from reconciler.manifest.sqitch import SqitchLayout, sqitch_layout
 from reconciler.sql.migration import (
+    DATABASE_SQL,
     DBCONFIG_SCRIPT,
     DIALECT_FILE,
     DOWN_FILE,
     FLYWAY_UNDO_FILE,
     MIGRATION_FILE,
     POSTGRES_DIALECTS,
+    POSTGRES_SQL,
     RELEASE_FOLDER,
     REPEATABLE,
     is_repeatable,
@@ -913,6 +915,21 @@ def _settings_no_transaction(files: Files, path: str) -> str | None:
 
 def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:
     """(path, the name it is versioned by, what it is shown as) of a migration named by
+    another tool's convention; PostgreSQL's file of a step every database has one for
+    (``upgrade-2.4-core.postgre.sql``) by the name without its database. None otherwise."""
+    found = _named_otherwise(desired_dir, name, files)
+    db = DATABASE_SQL.match(name) if found is None else None
+    if db is None or db["dialect"].lower() not in POSTGRES_SQL or DIALECT_FILE.match(name):
+        return found
+    inner = f"{db['stem']}.sql"
+    if MIGRATION_FILE.match(inner):
+        return posixpath.join(desired_dir, name), inner, name
+    found = _named_otherwise(desired_dir, inner, files)
+    return (posixpath.join(desired_dir, name), found[1], name) if found else None
+
+
+def _named_otherwise(desired_dir: str, name: str, files: Files) -> tuple[str, str, str] | None:
+    """(path, the name it is versioned by, what it is shown as) of a migration named by
     another tool's convention (a Flyway V file, graphile-migrate's 000001.sql, a Prisma or
     Diesel folder), else None."""
     again = _FLYWAY_REPEATABLE.match(name)
@@ -1548,6 +1565,7 @@ def _candidates(
     file in a folder, in the name order of the folder; what never runs forward (undo files,
     other databases' files) is passed over, what cannot run is reported."""
     present = set(names)
+    lower = {n.lower() for n in names}
     # the versions pop keeps a file of some database's own for
     dialect_stems = {m["stem"] for n in names if (m := DIALECT_FILE.match(n))}
     prisma_seen: dict[str, int] = {}  # a Prisma folder's timestamp -> how many had it before
@@ -1556,8 +1574,21 @@ def _candidates(
         if FLYWAY_UNDO_FILE.match(name):
             continue  # Flyway's undo of a V file: never run forward
         dialect = DIALECT_FILE.match(name)
-        if other_database_file(name) or (dialect is not None and dialect["way"] == "down"):
-            continue  # pop's (Ory's) files for other databases, and its undo files
+        if other_database_file(name, lower) or (dialect is not None and dialect["way"] == "down"):
+            continue  # other databases' files (pop's, Ory's, Glewlwyd's), and pop's undo files
+        db = DATABASE_SQL.match(name) if dialect is None else None
+        if db is not None and db["dialect"].lower() not in POSTGRES_SQL:
+            diags.append(
+                Diagnostic(
+                    "bad-file-name",
+                    f"{name} is SQL for {db['dialect']}, and this step has no PostgreSQL file "
+                    "beside it: it cannot run here, and skipping it would drop the step",
+                    SourceLocation(posixpath.join(desired_dir, name)),
+                    f"write the step for PostgreSQL as {db['stem']}.postgres.sql (or "
+                    f"{db['stem']}.sql), or take the file out of the folder",
+                )
+            )
+            continue
         if name.endswith(".down.sql") and f"{name[:-9]}.up.sql" in present:
             continue  # the undo half of a pair (golang-migrate's, Authelia's): never run
         down = DOWN_FILE.match(name)

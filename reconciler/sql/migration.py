@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from reconciler.errors import Diagnostic, SourceLocation
@@ -89,11 +90,30 @@ DIALECT_FILE = re.compile(
 POSTGRES_DIALECTS = ("postgres", "postgresql")
 
 
-def other_database_file(name: str) -> bool:
-    """A pop file of another database's own (``.mysql.up.sql``, ``.sqlite3.down.sql``, ...):
-    never PostgreSQL's to read or run."""
+# one database's SQL of a step that each database has a file for (Glewlwyd's
+# upgrade-2.4-core.postgre.sql beside its .mariadb.sql and .sqlite3.sql): PostgreSQL's is read
+# by the name without its database, the others never run here
+DATABASE_SQL = re.compile(
+    r"^(?P<stem>.+?)\.(?P<dialect>postgres|postgresql|postgre|pgsql|pg|cockroach|cockroachdb"
+    r"|mysql|mariadb|sqlite3?|mssql|sqlserver|oracle|h2|derby|hsqldb|db2)\.sql$",
+    re.IGNORECASE,
+)
+POSTGRES_SQL = ("postgres", "postgresql", "postgre", "pgsql", "pg")
+
+
+def other_database_file(name: str, beside: Collection[str] = ()) -> bool:
+    """A pop file of another database's own (``.mysql.up.sql``, ``.sqlite3.down.sql``, ...),
+    or another database's ``<step>.<database>.sql`` where the names ``beside`` it (its
+    folder's, lower case) hold PostgreSQL's file of the step (or every database's
+    ``<step>.sql``): never PostgreSQL's to read or run."""
     m = DIALECT_FILE.match(name)
-    return m is not None and m["dialect"].lower() not in POSTGRES_DIALECTS
+    if m is not None:
+        return m["dialect"].lower() not in POSTGRES_DIALECTS
+    db = DATABASE_SQL.match(name)
+    if db is None or db["dialect"].lower() in POSTGRES_SQL:
+        return False
+    stem = db["stem"].lower()
+    return f"{stem}.sql" in beside or any(f"{stem}.{d}.sql" in beside for d in POSTGRES_SQL)
 
 
 # Flyway's undo of a versioned file (U<version>__<description>.sql): never run forward

@@ -627,6 +627,13 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     assert "pgsql/22-add-b:10:1: error[ban-template-placeholder]" in r.stdout, r.stdout
     r = run_cli(deb, "validate", "pgsql", env=env)
     assert "3 file(s) checked" in r.stdout, r.stdout
+    # a step with a file per database (Glewlwyd's): PostgreSQL's is checked, the others not
+    glew = tmp_path / "glew" / "database"
+    glew.mkdir(parents=True)
+    for db in ("postgre", "mariadb", "sqlite3"):
+        (glew / f"upgrade-2.4-core.{db}.sql").write_text("CREATE TABLE c (id int);\n")
+    r = run_cli(glew, "validate", ".", env=env)
+    assert "1 file(s) checked" in r.stdout and "core.postgre.sql" in r.stdout, r.stdout
     # a yoyo history: what `yoyo new` writes, the next number of the day
     yoyo = tmp_path / "yoyo"
     made, env = _new_twice(yoyo, "migrations", "20230419_01_Xs3Mz-create-a.sql", table)

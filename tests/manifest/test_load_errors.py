@@ -658,6 +658,32 @@ def test_dbconfig_common_scripts_named_by_a_version_alone_are_read_in_release_or
     ]
 
 
+def test_a_step_with_a_file_per_database_runs_the_postgresql_one() -> None:
+    """Glewlwyd ships each upgrade as upgrade-2.4-core.postgre.sql beside its .mariadb.sql and
+    .sqlite3.sql: all were bad-file-name errors. PostgreSQL's (.postgre, .postgres,
+    .postgresql, .pgsql, .pg) is read by the name without its database; another database's is
+    passed over where the step has a PostgreSQL file (or every database's <step>.sql), and is
+    an error where it has none: skipping it would drop the step."""
+    assert _read_as(
+        {
+            "upgrade-2.4-core.postgre.sql": "SELECT 1;\n",
+            "upgrade-2.4-core.mariadb.sql": "SELECT 1;\n",
+            "upgrade-2.4-core.SQLite3.sql": "SELECT 1;\n",
+            "0003_add_x.PostgreSQL.sql": "SELECT 1;\n",
+            "0003_add_x.mysql.sql": "SELECT 1;\n",
+            "0004_both.sql": "SELECT 1;\n",
+            "0004_both.oracle.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0002.4", "core", "upgrade-2.4-core.postgre.sql", False),
+        ("0003", "add_x", "0003_add_x.PostgreSQL.sql", False),
+        ("0004", "both", "0004_both.sql", False),
+    ]
+    (e,) = _errors_as({"0002_x.postgres.sql": "SELECT 1;\n", "0003_y.mariadb.sql": "SELECT 1;\n"})
+    assert "m/0003_y.mariadb.sql: error[bad-file-name]: 0003_y.mariadb.sql is SQL for mariadb" in e
+    assert "this step has no PostgreSQL file beside it" in e
+
+
 def test_a_folder_named_by_a_version_holds_that_versions_files_in_order() -> None:
     """Synapse's delta/54/ (its files in name order, .sql.postgres read, .sql.sqlite not) and
     Temporal's v1.9/ (the files its manifest.json lists, in that order, and only those)."""
