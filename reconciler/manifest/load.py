@@ -1276,6 +1276,16 @@ def _version_folder(
     ]
 
 
+# a folder named as a release is (4.1.1, v2, 4.0.0rc2): one step of a history
+_STEP_FOLDER = re.compile(r"^[vV]?\d+(?:\.\d+)*(?:[-+~._]?[A-Za-z0-9]+)*$")
+# what a step's folder may hold besides its steps: notes, hidden files, another database's
+# SQL alone (Synapse's SQLite-only delta, x.mysql.sql)
+_BESIDE_STEPS = re.compile(
+    r"^\.|\.(?:md|txt|rst)$|\.sql\.sqlite$|\.(?:mysql|mariadb|sqlite3?|mssql|oracle|h2)\.sql$",
+    re.IGNORECASE,
+)
+
+
 def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) -> None:
     """A subfolder holding SQL files that is no migration folder (sqitch's deploy/) is
     reported: silently finding none of them would look like a database in sync."""
@@ -1295,6 +1305,28 @@ def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) 
                 SourceLocation(path),
                 "move each migration up as NNNN_name.sql, or keep one per folder named "
                 "<version>_<name> holding migration.sql (Prisma) or up.sql (Diesel)",
+            )
+        )
+        return
+    # (a migration in a programming language is reported as one, by _version_folder)
+    steps = [n for n in inside if not _BESIDE_STEPS.search(n) and not _CODE_MIGRATION.match(n)]
+    if (
+        _STEP_FOLDER.match(name)
+        and steps
+        and not any(_holds_sql(files, posixpath.join(path, sub)) for sub in inside)
+    ):
+        # a step of a history kept a folder per release (Request Tracker's 4.1.1/schema.Pg
+        # beside its Perl content and acl.Pg): none of it runs, and passing over it would
+        # look like a database in sync
+        diags.append(
+            Diagnostic(
+                "bad-file-name",
+                f"{path} is named by a version, but holds no .sql file the reconciler reads "
+                f"({', '.join(inside[:4])}{', ...' if len(inside) > 4 else ''}): its changes "
+                "would never be made",
+                SourceLocation(path),
+                f"write the step's SQL as {path}/<name>.sql (its other code as SQL too), or "
+                "keep this history in the tool that runs it",
             )
         )
         return
@@ -1514,6 +1546,21 @@ def _never_runs(desired_dir: str, name: str, names: list[str], files: Files) -> 
     """Why a file in the migrations folder that is no .sql file would silently never run,
     when it is meant to: a migration in a programming language, a Liquibase changelog, SQL
     named otherwise, a pop fizz file; None for anything else (notes, settings, folders)."""
+    if DBCONFIG_SCRIPT.fullmatch(name):
+        try:
+            head = files.read_text(posixpath.join(desired_dir, name))[:64]
+        except (OSError, UnicodeDecodeError):
+            head = ""  # (a folder, or no text: read, and reported, as what it is)
+        if head.startswith("#!"):
+            return Diagnostic(
+                "bad-file-name",
+                f"{name} is a script ({head.splitlines()[0]}), named by a version as an "
+                "upgrade step, which the reconciler cannot run: its changes would silently "
+                "never be made",
+                SourceLocation(posixpath.join(desired_dir, name)),
+                "write what it does as SQL in a file of the same name without the #! line, "
+                "or keep this history in the tool that runs it",
+            )
     code = _CODE_MIGRATION.match(name)
     if code is not None:
         return Diagnostic(

@@ -658,6 +658,33 @@ def test_dbconfig_common_scripts_named_by_a_version_alone_are_read_in_release_or
     ]
 
 
+def test_a_step_that_is_no_sql_is_an_error_not_a_step_passed_over() -> None:
+    """Request Tracker keeps each release's step in a folder (4.1.1/schema.Pg beside Perl
+    content and acl.Pg, some named 4.0.0rc2) and helper scripts named like versions
+    (3.8-ical-extension, #!/usr/bin/perl): the folders were passed over and the scripts read
+    as SQL. Each is a located error; a folder of another database's SQL alone (Synapse's
+    SQLite-only delta) and a version's SQL file are still read as before."""
+    errs = _errors_as(
+        {
+            "4.1.1/schema.Pg": "CREATE TABLE x (id bigint);\n",
+            "4.1.1/content": "our @Initial = (sub { 1 });\n",
+            "4.0.0rc2/schema.Pg": "SELECT 1;\n",
+            "3.8-ical-extension": "#!/usr/bin/perl\nuse strict;\n",
+            "56/01_only.sql.sqlite": "SELECT 1;\n",
+            "57/README.md": "notes\n",
+            "1.5": "SELECT 1;\n",
+        }
+    )
+    assert len(errs) == 3, errs
+    assert (
+        "m/3.8-ical-extension: error[bad-file-name]: 3.8-ical-extension is a script "
+        "(#!/usr/bin/perl)" in errs[0]
+    )
+    assert "m/4.0.0rc2: error[bad-file-name]: m/4.0.0rc2 is named by a version" in errs[1]
+    assert "m/4.1.1 is named by a version, but holds no .sql file the reconciler reads" in errs[2]
+    assert "(content, schema.Pg): its changes would never be made" in errs[2]
+
+
 def test_a_step_with_a_file_per_database_runs_the_postgresql_one() -> None:
     """Glewlwyd ships each upgrade as upgrade-2.4-core.postgre.sql beside its .mariadb.sql and
     .sqlite3.sql: all were bad-file-name errors. PostgreSQL's (.postgre, .postgres,
