@@ -33,10 +33,10 @@ _YOYO_FILE = re.compile(r"^(?P<day>\d{8})_(?P<n>\d{2})_[A-Za-z0-9]{5}(?:-.*)?\.s
 
 
 def _next_release(release: str) -> str:
-    """The next patch release after ``release``, its last part as wide as before (2.8.1:
-    2.8.2; 4: 5; 009: 010)."""
-    *head, tail = release.split(".")
-    return ".".join([*head, str(int(tail) + 1).zfill(len(tail))])
+    """The next patch release after ``release``, its last part as wide as before and joined
+    as before (2.8.1: 2.8.2; 4: 5; 009: 010; 14-8: 14-9)."""
+    head, tail = re.fullmatch(r"(.*?)(\d+)", release).groups()  # type: ignore[union-attr]
+    return head + str(int(tail) + 1).zfill(len(tail))
 
 
 def _strict_readers(request: Request, folder: str) -> list[str]:

@@ -764,7 +764,7 @@ _PAIR_UP = re.compile(r"^[Vv]?(?P<version>\d+)[._ -]+(?P<desc>\w[^/\\]*?)\.up\.s
 # schema-v4.sql, patch_5.sql, update-2.1-add-users.sql): versioned by the release. Only words
 # of this vocabulary: add_users_2.sql or init2.sql are no release 2.
 _WORDED = re.compile(
-    r"^(?P<words>[A-Za-z]+(?:[-_][A-Za-z]+)*?)[-_]?[vV]?(?P<version>\d+(?:\.\d+)*)"
+    r"^(?P<words>[A-Za-z]+(?:[-_][A-Za-z]+)*?)[-_]?[vV]?(?P<version>\d+(?:\.\d+)*(?:-\d+)*)"
     r"(?:[-_](?P<desc>[A-Za-z][A-Za-z0-9_-]*))?\.sql$"
 )
 _RELEASE_WORDS = frozenset(
@@ -787,6 +787,12 @@ _RELEASE_WORDS = frozenset(
         "pre",
         "to",
         "sql",
+        # PostgreSQL's own name, as a project keeping each database's scripts apart writes it
+        # (libpreludedb's pgsql-update-14-8.sql)
+        "pgsql",
+        "postgres",
+        "postgresql",
+        "pg",
     }
 )
 
@@ -974,7 +980,9 @@ def _named_otherwise(desired_dir: str, name: str, files: Files) -> tuple[str, st
         return posixpath.join(desired_dir, name), versioned, name
     worded = release_after_words(name)
     if worded is not None:
-        versioned = f"{_four(worded['version'])}_{_snake(worded['desc'] or worded['words'])}.sql"
+        # (a version's parts may be joined by hyphens, 14-8 as 14.8)
+        release = worded["version"].replace("-", ".")
+        versioned = f"{_four(release)}_{_snake(worded['desc'] or worded['words'])}.sql"
         return posixpath.join(desired_dir, name), versioned, name
     upgrade = _UPGRADE.match(name)
     if upgrade is not None:

@@ -618,6 +618,8 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     assert made == ["upgrade-pre-1.6.1-add_b.sql", "upgrade-pre-1.6.2-add_b.sql"]
     made, env = _new_twice(tmp_path / "padded", "sql", "migration_009.sql", table)
     assert made == ["migration_010-add_b.sql", "migration_011-add_b.sql"]
+    made, env = _new_twice(tmp_path / "prelude", "classic", "pgsql-update-14-8.sql", table)
+    assert made == ["pgsql-update-14-10-add_b.sql", "pgsql-update-14-9-add_b.sql"]  # (by name)
     # dbconfig-common's upgrade scripts, named by a version alone: the next release, its name
     # after a hyphen (a Debian revision: no "_"), checked by validate FOLDER as well
     deb = tmp_path / "deb"

@@ -585,7 +585,20 @@ def test_a_release_after_words_that_say_so_is_its_version() -> None:
         ("0004", "schema", "schema-v4.sql", False),
         ("0005", "patch", "patch_5.sql", False),
     ]
-    for name in ("add_users_2.sql", "init2.sql"):
+    # PostgreSQL's name among the words, a version's parts joined by hyphens (libpreludedb's
+    # pgsql-update-14-8.sql is 14.8, after 14-7 and before 14-10)
+    assert _read_as(
+        {
+            "pgsql-update-14-10.sql": "SELECT 1;\n",
+            "pgsql-update-14-8.sql": "SELECT 1;\n",
+            "postgres-upgrade-2.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0002", "postgres_upgrade", "postgres-upgrade-2.sql", False),
+        ("0014.8", "pgsql_update", "pgsql-update-14-8.sql", False),
+        ("0014.10", "pgsql_update", "pgsql-update-14-10.sql", False),
+    ]
+    for name in ("add_users_2.sql", "init2.sql", "mysql-update-14-8.sql"):
         (e,) = _errors_as({name: "SELECT 1;\n"})
         assert "error[bad-file-name]" in e, e
 
