@@ -3,8 +3,10 @@ with constraints) rewrites the table.
 
 Volatility comes from PostgreSQL's own catalog: a function in a DEFAULT is non-volatile only
 when every supported major marks every overload of it IMMUTABLE or STABLE
-(:mod:`reconciler.sql.nonvolatile`, generated from pg_proc); anything else, a function of
-your own included, is volatile until proven otherwise. The functions are the FuncCall nodes
+(:mod:`reconciler.sql.nonvolatile`, generated from pg_proc), or when the file itself created
+it IMMUTABLE or STABLE (every function of that name it created, one taking that many
+arguments: PostgreSQL reads the declared volatility); anything else, a function of your own
+from an earlier migration included, is volatile until proven otherwise. The functions are the FuncCall nodes
 of PostgreSQL's parse of the DEFAULT expression, so casts, type modifiers and SQL keywords
 never count as calls.
 """
@@ -32,9 +34,60 @@ from reconciler.sql.rules.base import (
 SERIALS = frozenset(("serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"))
 
 
-def volatile_calls(expr: Any) -> list[str]:
+# a function this file created: (its schema or None, the fewest and most arguments a call
+# may give it, declared IMMUTABLE or STABLE)
+Declared = tuple[str | None, int, int, bool]
+
+
+def declared_here(ctx: StatementContext) -> dict[str, list[Declared]]:
+    """The functions the file created before this statement, by name: what PostgreSQL reads
+    for a DEFAULT's volatility is what the function declares."""
+    out: dict[str, list[Declared]] = {}
+    for earlier in ctx.earlier("CreateFunctionStmt"):
+        t = earlier.tree
+        names = [str((n.get("String") or {}).get("sval")) for n in t.get("funcname") or ()]
+        if not names or t.get("is_procedure"):
+            continue
+        params = [p.get("FunctionParameter") or {} for p in t.get("parameters") or ()]
+        inputs = [p for p in params if p.get("mode") not in ("FUNC_PARAM_OUT", "FUNC_PARAM_TABLE")]
+        fewest = sum(1 for p in inputs if p.get("defexpr") is None)
+        most = (
+            1 << 16 if any(p.get("mode") == "FUNC_PARAM_VARIADIC" for p in inputs) else len(inputs)
+        )
+        volatility = next(
+            (
+                str(((o.get("DefElem") or {}).get("arg") or {}).get("String", {}).get("sval"))
+                for o in t.get("options") or ()
+                if (o.get("DefElem") or {}).get("defname") == "volatility"
+            ),
+            "volatile",
+        )
+        schema = names[-2] if len(names) > 1 else None
+        out.setdefault(names[-1], []).append(
+            (schema, fewest, most, volatility in ("immutable", "stable"))
+        )
+    return out
+
+
+def _declared_steady(call: Any, names: list[str], here: dict[str, list[Declared]]) -> bool:
+    """The call can only be of functions this file created IMMUTABLE or STABLE: every one of
+    its name it created is, and one takes that many arguments (an existing overload of the
+    same name could otherwise be the one called)."""
+    made = here.get(names[-1])
+    if not made or not all(steady for *_, steady in made):
+        return False
+    schema = names[-2] if len(names) > 1 else None
+    given = len(call.get("args") or ())
+    return any(
+        (schema is None or s in (None, schema)) and fewest <= given <= most
+        for s, fewest, most, _ in made
+    )
+
+
+def volatile_calls(expr: Any, here: dict[str, list[Declared]] | None = None) -> list[str]:
     """Functions called in a parsed expression that are, or may be, volatile: every function
-    not on the catalog's non-volatile list (a schema other than pg_catalog included)."""
+    not on the catalog's non-volatile list (a schema other than pg_catalog included) but for
+    those the file created (``here``) and declared IMMUTABLE or STABLE."""
     from reconciler.sql.nonvolatile import NONVOLATILE
 
     out = []
@@ -42,23 +95,26 @@ def volatile_calls(expr: Any) -> list[str]:
         names = function_name(call)
         if not names:
             continue
+        if here and _declared_steady(call, names, here):
+            continue
         schema, name = (names[-2] if len(names) > 1 else None), names[-1]
         if schema not in (None, "pg_catalog") or name not in NONVOLATILE:
             out.append(".".join(names) if schema not in (None, "pg_catalog") else name)
     return out
 
 
-def rewrite(col: dict[str, Any]) -> Hit | None:
+def rewrite(col: dict[str, Any], here: dict[str, list[Declared]] | None = None) -> Hit | None:
     """Why adding this column rewrites the whole table (a volatile default, a serial or
-    identity column filled row by row, a stored generated column), or None when it does not."""
-    calls = [c for d in column_constraints(col, "CONSTR_DEFAULT") for c in volatile_calls(d)]
+    identity column filled row by row, a stored generated column), or None when it does not;
+    ``here``: the functions the file created (:func:`declared_here`)."""
+    calls = [c for d in column_constraints(col, "CONSTR_DEFAULT") for c in volatile_calls(d, here)]
     if calls:
         return Hit(
             f"a volatile DEFAULT ({', '.join(f'{c}()' for c in calls)}) is evaluated per row: "
             "the whole table is rewritten under ACCESS EXCLUSIVE",
             "add the column without a default (or with a constant one), then backfill in "
-            "batches; a function of your own counts as volatile unless it is a built-in "
-            "PostgreSQL marks IMMUTABLE or STABLE",
+            "batches; a function of your own counts as volatile unless this file creates it "
+            "IMMUTABLE or STABLE, or it is a built-in PostgreSQL marks so",
         )
     if type_name(col)[0] in SERIALS:
         return Hit(
@@ -109,8 +165,11 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
     if i.kind != "alter_table" or ctx.is_new(alter_target(i)):
         return
     domains: dict[str, int] | None = None
+    here: dict[str, list[Declared]] | None = None
     for col in column_defs(i):
-        hit = rewrite(col)
+        if here is None and any(True for _ in column_constraints(col, "CONSTR_DEFAULT")):
+            here = declared_here(ctx)
+        hit = rewrite(col, here)
         if hit is not None:
             yield hit_at(i, col.get("location"), hit)
             continue

@@ -81,4 +81,43 @@ CASES = [
         "ban-volatile-default",
         "CREATE TABLE t2 (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);",
     ),
+    # a function the file creates IMMUTABLE or STABLE: PostgreSQL reads what it declares
+    P(
+        "ban-volatile-default",
+        "CREATE FUNCTION two() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 2 $$;\n"
+        "ALTER TABLE t ADD COLUMN c int DEFAULT two();",
+    ),
+    P(
+        "ban-volatile-default",
+        "CREATE FUNCTION app.pick(a int, b int DEFAULT 0) RETURNS int LANGUAGE sql STABLE\n"
+        "  AS $$ SELECT a + b $$;\nALTER TABLE t ADD COLUMN c int DEFAULT app.pick(1);",
+    ),
+    # ... not one it creates VOLATILE (the default), nor where another of that name could be
+    # the one called (another argument count, another schema, a volatile overload beside it)
+    F(
+        "ban-volatile-default",
+        "CREATE FUNCTION code() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\n"
+        "ALTER TABLE t ADD COLUMN c int DEFAULT code();",
+    ),
+    F(
+        "ban-volatile-default",
+        "CREATE FUNCTION two(a int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 2 $$;\n"
+        "ALTER TABLE t ADD COLUMN c int DEFAULT two();",
+    ),
+    F(
+        "ban-volatile-default",
+        "CREATE FUNCTION app.two() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 2 $$;\n"
+        "ALTER TABLE t ADD COLUMN c int DEFAULT other.two();",
+    ),
+    F(
+        "ban-volatile-default",
+        "CREATE FUNCTION two() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 2 $$;\n"
+        "CREATE FUNCTION two(a int) RETURNS int LANGUAGE sql VOLATILE AS $$ SELECT a $$;\n"
+        "ALTER TABLE t ADD COLUMN c int DEFAULT two();",
+    ),
+    F(
+        "ban-volatile-default",
+        "ALTER TABLE t ADD COLUMN c int DEFAULT two();\n"
+        "CREATE FUNCTION two() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 2 $$;",
+    ),
 ]
