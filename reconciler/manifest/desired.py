@@ -12,7 +12,7 @@ from reconciler.sql.migration import RELEASE_FOLDER, VERSION, MigrationSource, v
 if TYPE_CHECKING:
     from reconciler.manifest.models import EnvironmentSpec
 
-__all__ = ["ConfigEntry", "Desired", "DesiredMigration", "ForumNode"]
+__all__ = ["ConfigEntry", "Desired", "DesiredMigration", "ForumNode", "migration_stem"]
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,7 @@ class DesiredMigration:
         """The file's name without .sql; for a migration kept as a folder (Prisma's, Diesel's),
         the folder's; for one in a subfolder of the history (a Flyway tree's 2.0/, Synapse's
         54/, sqitch's deploy/), its path there (54/01a: the folder alone is many files')."""
-        folder, _, base = self.filename.rpartition("/")
-        if folder and base in _FOLDER_MIGRATION_FILES:
-            return folder
-        return self.filename.removesuffix(".sql")
+        return migration_stem(self.filename)
 
     def is_named(self, ref: str) -> bool:
         """``ref`` names this migration: its version (as a number too), its stem, or its file
@@ -61,6 +58,16 @@ class DesiredMigration:
 
 # the file of a migration kept as a folder of its own (Prisma's migration.sql, Diesel's up.sql)
 _FOLDER_MIGRATION_FILES = ("migration.sql", "up.sql")
+
+
+def migration_stem(filename: str) -> str:
+    """What a migration file (its path from the migrations folder) is called: its name
+    without .sql; for one kept as a folder (Prisma's, Diesel's), the folder's; for one in a
+    subfolder of the history (Synapse's 54/, a Flyway tree's 2.0/), its path there."""
+    folder, _, base = filename.rpartition("/")
+    if folder and base in _FOLDER_MIGRATION_FILES:
+        return folder
+    return filename.removesuffix(".sql")
 
 
 @cheap_init

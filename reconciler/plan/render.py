@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reconciler.errors import Diagnostic, format_diagnostic
+from reconciler.manifest.desired import migration_stem
 from reconciler.plan.live import canonical_json
 from reconciler.plan.model import (
     Action,
@@ -47,8 +48,7 @@ def describe(a: Action) -> str:
     if isinstance(a, ApplyMigration):
         mode = ", no-transaction" if a.no_transaction else ""
         resume = f", resume at statement {a.resume_from + 1}" if a.resume_from else ""
-        folder, _, name = a.file.rpartition("/")  # a migration kept as a folder: the folder's
-        stem = folder.rsplit("/", 1)[-1] if folder else name.removesuffix(".sql")
+        stem = migration_stem(a.file)  # (54/01a for Synapse's, a Prisma folder's name)
         n = f"{a.statements} statement" + ("s" if a.statements != 1 else "")
         return f"apply migration {stem} ({n}{mode}{resume})"
     if isinstance(a, UpsertConfig):

@@ -266,6 +266,24 @@ def test_renderers() -> None:
     assert md.startswith("### ✅ `dev`: allowed") and "| `+` | apply migration 0001_init" in md
 
 
+def test_a_migration_in_a_versions_folder_is_shown_by_its_path_there() -> None:
+    """54/01a.sql (Synapse's), 1.6/drop_chart.sql (LedgerSMB's) and 2.0/V2__x.sql (a Flyway
+    tree) were all shown as "apply migration 54", "1.6", "2.0": many files alike. A folder
+    kept per migration (Prisma's) is still shown by the folder."""
+    from reconciler.plan.render import describe
+
+    shown = [
+        describe(ApplyMigration("0054.1", "01a", f, "abc", 1, False))
+        for f in ("54/01a.sql", "1.6/drop_chart.sql", "20230101_init/migration.sql", "0001_a.sql")
+    ]
+    assert shown == [
+        "apply migration 54/01a (1 statement)",
+        "apply migration 1.6/drop_chart (1 statement)",
+        "apply migration 20230101_init (1 statement)",
+        "apply migration 0001_a (1 statement)",
+    ]
+
+
 def test_hash_does_not_depend_on_where_it_is_computed() -> None:
     files = {
         "env/dev.yaml": ENV,
