@@ -1197,9 +1197,7 @@ def _version_folder(
                     )
                 )
         for n in sorted(set(inside) - set(order)):
-            if n.endswith(".sql") and not any(
-                n == listed for listed, _ in load_order.get(name, ())
-            ):
+            if n.endswith(".sql"):  # (what it lists is in order, or reported above)
                 diags.append(
                     Diagnostic(
                         "missing-file",
