@@ -861,6 +861,37 @@ def test_a_plan_checks_a_pending_file_whatever_checked_from_says(
     assert r.returncode == 3 and "0008_drop_legacy_safe.sql:1:1: error[ban-drop-table]" in r.stdout
 
 
+def _adopted(
+    root: Path,
+    pg_admin_url: str,
+    env: dict[str, str],
+    prefix: str,
+    setup: list[str],
+    tool: str,
+    baseline: str,
+    hint: str,
+) -> tuple[str, str]:
+    """A database another tool migrated (``setup`` run in a fresh one) with none of our
+    history: apply refuses it naming ``tool`` and the ``hint`` of its baseline, repair
+    --baseline adopts it, then apply runs what is new. Its URL and name, to check and drop."""
+    name = f"{prefix}_{root.name[-20:]}".replace("-", "_").lower()
+    query(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}"')
+    query(pg_admin_url, f'CREATE DATABASE "{name}"')
+    url = with_db(pg_admin_url, name)
+    for sql in setup:
+        query(url, sql)
+    env["DATABASE_URL_DEV"] = url
+    r = run_cli(root, "apply", "--env", "dev", env=env)
+    out = r.stdout + r.stderr
+    assert r.returncode == 3 and f"holds {tool}'s migration history" in out, out
+    assert hint in out, out
+    r = run_cli(root, "repair", "--env", "dev", "--baseline", baseline, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run_cli(root, "apply", "--env", "dev", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return url, name
+
+
 def test_a_folder_per_version_history_is_applied_in_version_order(
     tmp_path: Path, db_url: str, pg_admin_url: str
 ) -> None:
@@ -897,27 +928,22 @@ def test_a_folder_per_version_history_is_applied_in_version_order(
 
     # a database Synapse migrated: its applied_schema_deltas and none of ours. Nothing runs
     # again; the plan names the baseline by Synapse's last delta, which adopts it
-    name = f"synapse_{tmp_path.name[-20:]}".replace("-", "_").lower()
-    query(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}"')
-    query(pg_admin_url, f'CREATE DATABASE "{name}"')
-    synapse = with_db(pg_admin_url, name)
-    query(synapse, "CREATE TABLE z (id bigint); CREATE TABLE a (id bigint, c text)")
-    query(synapse, "CREATE INDEX a_id ON a (id)")
-    query(synapse, "CREATE TABLE applied_schema_deltas (version int NOT NULL, file text NOT NULL)")
-    query(
-        synapse,
-        "INSERT INTO applied_schema_deltas VALUES (9, '9/01z.sql'), (54, '54/01a.sql'), "
-        "(54, '54/02b.sql.postgres'), (55, '55/01c.sql')",
+    synapse, name = _adopted(
+        tmp_path,
+        pg_admin_url,
+        env,
+        "synapse",
+        [
+            "CREATE TABLE z (id bigint); CREATE TABLE a (id bigint, c text)",
+            "CREATE INDEX a_id ON a (id)",
+            "CREATE TABLE applied_schema_deltas (version int NOT NULL, file text NOT NULL)",
+            "INSERT INTO applied_schema_deltas VALUES (9, '9/01z.sql'), (54, '54/01a.sql'), "
+            "(54, '54/02b.sql.postgres'), (55, '55/01c.sql')",
+        ],
+        "Synapse",
+        "55/01c",
+        "--baseline 55/01c` records each file up to 55/01c.sql (Synapse's last",
     )
-    env["DATABASE_URL_DEV"] = synapse
-    r = run_cli(tmp_path, "apply", "--env", "dev", env=env)
-    out = r.stdout + r.stderr
-    assert r.returncode == 3 and "holds Synapse's migration history" in out, out
-    assert "--baseline 55/01c` records each file up to 55/01c.sql (Synapse's last" in out, out
-    r = run_cli(tmp_path, "repair", "--env", "dev", "--baseline", "55/01c", env=env)
-    assert r.returncode == 0, r.stdout + r.stderr
-    r = run_cli(tmp_path, "apply", "--env", "dev", env=env)
-    assert r.returncode == 0, r.stdout + r.stderr
     assert query(synapse, "SELECT version FROM reconciler.schema_migrations ORDER BY 1") == [
         ("0009.1",),
         ("0054.1",),
@@ -1010,27 +1036,22 @@ def test_a_ledgersmb_history_runs_in_the_order_its_loadorder_lists(
 
     # a database LedgerSMB migrated: its db_patches and none of ours. The plan names the
     # baseline by LedgerSMB's last script, which adopts it
-    name = f"lsmb_{tmp_path.name[-20:]}".replace("-", "_").lower()
-    query(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}"')
-    query(pg_admin_url, f'CREATE DATABASE "{name}"')
-    lsmb = with_db(pg_admin_url, name)
-    query(lsmb, "CREATE TABLE menu (id bigint, label text, position integer)")
-    query(lsmb, "CREATE TABLE db_patches (sha text PRIMARY KEY, path text, last_updated timestamp)")
-    query(
-        lsmb,
-        "INSERT INTO db_patches VALUES ('a', 'sql/changes/1.4/menu.sql', '2020-01-01'), "
-        "('b', 'sql/changes/1.5/add-column.sql', '2020-01-03'), "
-        "('c', 'sql/changes/1.4/fix.sql', '2020-01-02')",
+    lsmb, name = _adopted(
+        tmp_path,
+        pg_admin_url,
+        env,
+        "lsmb",
+        [
+            "CREATE TABLE menu (id bigint, label text, position integer)",
+            "CREATE TABLE db_patches (sha text PRIMARY KEY, path text, last_updated timestamp)",
+            "INSERT INTO db_patches VALUES ('a', 'sql/changes/1.4/menu.sql', '2020-01-01'), "
+            "('b', 'sql/changes/1.5/add-column.sql', '2020-01-03'), "
+            "('c', 'sql/changes/1.4/fix.sql', '2020-01-02')",
+        ],
+        "LedgerSMB",
+        "1.5/add-column",
+        "--baseline 1.5/add-column`",
     )
-    env["DATABASE_URL_DEV"] = lsmb
-    r = run_cli(tmp_path, "apply", "--env", "dev", env=env)
-    out = r.stdout + r.stderr
-    assert r.returncode == 3 and "holds LedgerSMB's migration history" in out, out
-    assert "--baseline 1.5/add-column`" in out, out
-    r = run_cli(tmp_path, "repair", "--env", "dev", "--baseline", "1.5/add-column", env=env)
-    assert r.returncode == 0, r.stdout + r.stderr
-    r = run_cli(tmp_path, "apply", "--env", "dev", env=env)
-    assert r.returncode == 0, r.stdout + r.stderr
     assert query(lsmb, "SELECT version FROM reconciler.schema_migrations ORDER BY 1") == [
         ("0001.4.1",),
         ("0001.4.2",),
