@@ -1504,11 +1504,12 @@ def _other_database(
 
 
 # a migration written in a programming language, as other tools run them (yoyo's and Synapse's
-# .py, goose's .go, Flyway's V3__x.java, knex's and node-pg-migrate's .js / .ts, Phinx's .php):
+# .py, goose's .go, Flyway's V3__x.java, knex's and node-pg-migrate's .js / .ts, Phinx's .php,
+# Kong's .lua, a version's shell or Perl script):
 # named by a version, so no helper script beside the SQL is taken for one
 _CODE_MIGRATION = re.compile(
     r"^(?P<stem>(?:\d|[Vv]\d|R__)[^/\\]*)\.(?P<ext>py|js|mjs|cjs|ts|go|java|kt|class|rb|php|cs|"
-    r"scala|groovy|exs?|rs)$",
+    r"scala|groovy|exs?|rs|lua|pl|sh|bash|clj)$",
     re.IGNORECASE,
 )
 _LANGUAGES = {
@@ -1529,6 +1530,11 @@ _LANGUAGES = {
     "ex": "Elixir",
     "exs": "Elixir",
     "rs": "Rust",
+    "lua": "Lua",  # (Kong's 000_base.lua)
+    "pl": "Perl",
+    "sh": "shell",
+    "bash": "shell",
+    "clj": "Clojure",
 }
 
 

@@ -642,6 +642,11 @@ def test_a_migration_the_reconciler_cannot_run_is_an_error_not_nothing() -> None
     )
     (e,) = errors(files)
     assert "m/master.xml: error[bad-file-name]" in e
+    # Kong's Lua, a version's shell script (docker-entrypoint-initdb.d's 01-init.sh); a build
+    # script beside them is still none
+    errs = _errors_as({"000_base.lua": "return {}\n", "01-init.sh": "psql\n", "build.sh": "\n"})
+    assert [e.split(": error")[0] for e in errs] == ["m/000_base.lua", "m/01-init.sh"], errs
+    assert "is a Lua migration" in errs[0] and "is a shell migration" in errs[1], errs
 
 
 def test_dbconfig_common_scripts_named_by_a_version_alone_are_read_in_release_order() -> None:
