@@ -1554,10 +1554,35 @@ def _changelog(files: Files, path: str, beside_sql: bool) -> bool:
 _SQL_SUFFIXES = frozenset({"sql", "pgsql", "psql", "plpgsql", "ddl", "sql.postgres"})
 
 
+# a migration's SQL kept compressed, or as a template another tool renders it from
+# (0001_init.sql.gz, V2__x.sql.j2): named by a version, so a dump or a helper is not one
+_WRAPPED_SQL = re.compile(
+    r"^(?P<stem>(?:\d|[Vv]\d|R__)[^/\\]*\.sql)\.(?:(?P<packed>gz|bz2|xz|zst|lz4|zip|7z)"
+    r"|(?P<template>tmpl|tpl|j2|jinja2?|erb|in|template|mustache|hbs|ejs|mako))$",
+    re.IGNORECASE,
+)
+
+
 def _never_runs(desired_dir: str, name: str, names: list[str], files: Files) -> Diagnostic | None:
     """Why a file in the migrations folder that is no .sql file would silently never run,
     when it is meant to: a migration in a programming language, a Liquibase changelog, SQL
-    named otherwise, a pop fizz file; None for anything else (notes, settings, folders)."""
+    named otherwise, compressed or kept as a template, a pop fizz file; None for anything
+    else (notes, settings, folders, an editor's backup)."""
+    wrapped = _WRAPPED_SQL.match(name)
+    if wrapped is not None:
+        return Diagnostic(
+            "bad-file-name",
+            f"{name} is "
+            + (
+                "compressed SQL, which the reconciler does not read"
+                if wrapped["packed"]
+                else "a template of SQL, which the reconciler does not render"
+            )
+            + ": its changes would silently never be made",
+            SourceLocation(posixpath.join(desired_dir, name)),
+            f"keep the SQL itself as {wrapped['stem']}"
+            + (" (decompress it)" if wrapped["packed"] else " (render it, and commit that)"),
+        )
     if DBCONFIG_SCRIPT.fullmatch(name):
         try:
             head = files.read_text(posixpath.join(desired_dir, name))[:64]

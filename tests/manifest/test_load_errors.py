@@ -647,6 +647,20 @@ def test_a_migration_the_reconciler_cannot_run_is_an_error_not_nothing() -> None
     errs = _errors_as({"000_base.lua": "return {}\n", "01-init.sh": "psql\n", "build.sh": "\n"})
     assert [e.split(": error")[0] for e in errs] == ["m/000_base.lua", "m/01-init.sh"], errs
     assert "is a Lua migration" in errs[0] and "is a shell migration" in errs[1], errs
+    # SQL kept compressed or as a template; an editor's backup, a disabled file or a dump
+    # not named by a version is still none
+    errs = _errors_as(
+        {
+            "0002_x.sql.gz": "\x1f",
+            "V3__y.sql.j2": "SELECT {{ n }};\n",
+            "0001_init.sql~": "SELECT 1;\n",
+            "0004_z.sql.disabled": "SELECT 1;\n",
+            "dump.sql.gz": "\x1f",
+        }
+    )
+    assert [e.split(": error")[0] for e in errs] == ["m/0002_x.sql.gz", "m/V3__y.sql.j2"], errs
+    assert "is compressed SQL" in errs[0] and "keep the SQL itself as 0002_x.sql" in errs[0]
+    assert "is a template of SQL, which the reconciler does not render" in errs[1], errs
 
 
 def test_dbconfig_common_scripts_named_by_a_version_alone_are_read_in_release_order() -> None:
