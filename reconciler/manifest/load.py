@@ -725,6 +725,9 @@ _VERSIONED = re.compile(
 )
 # Flyway's repeatable R__<description>.sql: applied after every versioned migration, and again
 # whenever it changes (reconciler.sql.migration.REPEATABLE)
+# Flyway's baseline migration (B<version>__<description>.sql): run on an empty database
+# instead of the V files up to its version
+_FLYWAY_BASELINE = re.compile(r"^B\d+(?:[._]\d+)*__.+\.sql$")
 _FLYWAY_REPEATABLE = re.compile(r"^R__(?P<desc>[A-Za-z0-9].*)\.sql$")
 
 
@@ -1657,6 +1660,19 @@ def _candidates(
     for name in sorted(names):
         if FLYWAY_UNDO_FILE.match(name):
             continue  # Flyway's undo of a V file: never run forward
+        if _FLYWAY_BASELINE.match(name):
+            diags.append(
+                Diagnostic(
+                    "bad-file-name",
+                    f"{name} is a Flyway baseline migration, which Flyway runs on an empty "
+                    "database instead of the V files up to its version; the reconciler runs "
+                    "the V files, and cannot tell whether this one builds the same schema",
+                    SourceLocation(posixpath.join(desired_dir, name)),
+                    "keep every V file up to its version and move the baseline out of the "
+                    "folder, or make it the first migration (V1__baseline.sql) of a new history",
+                )
+            )
+            continue
         dialect = DIALECT_FILE.match(name)
         if other_database_file(name, lower) or (dialect is not None and dialect["way"] == "down"):
             continue  # other databases' files (pop's, Ory's, Glewlwyd's), and pop's undo files

@@ -1259,6 +1259,18 @@ def test_a_flyway_callback_is_named_not_ignored(name: str, advice: str) -> None:
     assert advice in e
 
 
+def test_a_flyway_baseline_migration_is_named_not_taken_for_a_bad_name() -> None:
+    """Flyway runs B5__baseline.sql on an empty database instead of V1..V5; the reconciler runs
+    the V files and cannot tell the two build the same schema: a located error saying what
+    the file is and what to do, where it had been the generic "not NNNN_name" advice."""
+    files = tree()
+    (e,) = errors(MemoryFiles({**files.files, "m/B1__baseline.sql": "SELECT 1;\n"}))
+    assert e.startswith(
+        "m/B1__baseline.sql: error[bad-file-name]: B1__baseline.sql is a Flyway baseline migration"
+    ), e
+    assert "move the baseline out of the folder" in e
+
+
 def test_a_settings_file_saying_no_transaction_is_honoured() -> None:
     """Flyway's V3__x.sql.conf beside V3__x.sql with executeInTransaction=false, and Diesel's
     metadata.toml with run_in_transaction = false, run the migration statement by statement
