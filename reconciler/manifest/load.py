@@ -1791,9 +1791,59 @@ def _load_migrations(
         seen[key] = loaded.filename
         out.append(loaded)
     out.sort(key=lambda x: version_key(x.version))
+    _check_parents(out, files, diags)
     sources = [m.source for m in out]
     facts = [a | b for a, b in zip(history_proofs(sources), history_types(sources), strict=True)]
     return [dataclasses.replace(m, proven=p) if p else m for m, p in zip(out, facts, strict=True)]
+
+
+# the parents a migration's metadata.yaml names (Sourcegraph's <id>_<name>/metadata.yaml:
+# `parents: [1669184869, 1669576792]`, or one `- <id>` a line)
+_PARENTS = re.compile(
+    r"^parents:[ \t]*(?:\[(?P<flow>[^\]]*)\]|(?P<block>(?:\n[ \t]*-[ \t]*\S+)+))", re.M
+)
+
+
+def _check_parents(out: list[DesiredMigration], files: Files, diags: list[Diagnostic]) -> None:
+    """A history kept a folder per migration whose metadata.yaml names its parents
+    (Sourcegraph's) is a graph, which the version order must follow: every parent is a
+    migration here, older than its child; otherwise it would run after what builds on it."""
+    versions = {version_key(m.version) for m in out}
+    for m in out:
+        if not m.path.endswith("/up.sql"):
+            continue  # (Diesel's and Hasura's folders, and Sourcegraph's, hold an up.sql)
+        meta = posixpath.join(posixpath.dirname(m.path), "metadata.yaml")
+        try:
+            text = files.read_text(meta)
+        except (OSError, UnicodeDecodeError):
+            continue
+        found = _PARENTS.search(text)
+        if found is None:
+            continue
+        where = SourceLocation(meta, text.count("\n", 0, found.start()) + 1, 1)
+        for parent in re.findall(
+            r"\d+", found["flow"] if found["flow"] is not None else found["block"]
+        ):
+            key = version_key(parent)
+            if key not in versions:
+                diags.append(
+                    Diagnostic(
+                        "missing-file",
+                        f"{meta} names parent {parent}, which no migration here has",
+                        where,
+                        "restore the parent's folder, or name the parents this one builds on",
+                    )
+                )
+            elif key >= version_key(m.version):
+                diags.append(
+                    Diagnostic(
+                        "out-of-order",
+                        f"{m.filename} builds on {parent} ({meta}), which runs after it in "
+                        "version order",
+                        where,
+                        "renumber the migration after its parents (its folder's number)",
+                    )
+                )
 
 
 def _named_file(

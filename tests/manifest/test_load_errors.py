@@ -1259,6 +1259,33 @@ def test_a_flyway_callback_is_named_not_ignored(name: str, advice: str) -> None:
     assert advice in e
 
 
+def test_a_history_whose_metadata_names_parents_must_run_after_them() -> None:
+    """Sourcegraph keeps a folder per migration (<id>_<name>/up.sql) whose metadata.yaml names
+    its parents: a graph the reconciler runs in version order. A parent that runs after its
+    child, or that no migration has, is a located error; parents in order are fine."""
+    base = {
+        "1000_a/up.sql": "SELECT 1;\n",
+        "1000_a/metadata.yaml": "name: a\nparents: []\n",
+        "1500_b/up.sql": "SELECT 1;\n",
+        "1500_b/metadata.yaml": "name: b\nparents: [1000]\n",
+    }
+    assert [v for v, *_ in _read_as(base)] == ["1000", "1500"]
+    errs = _errors_as(
+        {
+            **base,
+            "1500_b/metadata.yaml": "name: b\nparents: [1000, 2000]\n",
+            "2000_c/up.sql": "SELECT 1;\n",
+            "2000_c/metadata.yaml": "name: c\nparents:\n  - 1500\n  - 999\n",
+        }
+    )
+    assert errs[0].startswith(
+        "m/1500_b/metadata.yaml:2:1: error[out-of-order]: 1500_b/up.sql builds on 2000"
+    ), errs
+    assert errs[1].startswith(
+        "m/2000_c/metadata.yaml:2:1: error[missing-file]: m/2000_c/metadata.yaml names parent 999"
+    ), errs
+
+
 def test_a_flyway_baseline_migration_is_named_not_taken_for_a_bad_name() -> None:
     """Flyway runs B5__baseline.sql on an empty database instead of V1..V5; the reconciler runs
     the V files and cannot tell the two build the same schema: a located error saying what
