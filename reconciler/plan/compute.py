@@ -134,6 +134,12 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
         for version, applied in live.migrations.items()
         if (m := files.get(version)) is None or m.checksum != applied.checksum
     ]
+    # the files by checksum, where a file's text may have moved to another version (renumbered)
+    by_checksum: dict[str, DesiredMigration] = (
+        {m.checksum: m for m in reversed(desired.migrations)}
+        if any(v in files for v, _ in unmatched)
+        else {}
+    )
     for version, applied in sorted(unmatched, key=lambda kv: version_key(kv[0])):
         m = files.get(version)
         if m is None and is_repeatable(version):
@@ -157,6 +163,23 @@ def _migrations(desired: Desired, live: LiveState) -> tuple[list[Action], list[F
                     version,
                     f"migration {version}_{applied.name} is applied in the database but has no file in git",
                     "restore the file from history; never delete applied migrations",
+                )
+            )
+        elif m.checksum != applied.checksum and (
+            moved := by_checksum.get(applied.checksum) if applied.complete else None
+        ):
+            findings.append(
+                Finding(
+                    "ChecksumMismatch",
+                    "error",
+                    version,
+                    f"version {version} was applied with the text of {moved.filename}, which "
+                    f"is version {moved.version} now, and {m.filename} takes its place: the "
+                    "files were renumbered, not edited",
+                    "put the files back in the order they were applied (a file inserted among "
+                    "applied ones, in a folder's name order, a LOADORDER or a manifest, moves "
+                    "every one after it) and add new ones after the newest applied",
+                    SourceLocation(m.path),
                 )
             )
         elif m.checksum != applied.checksum:

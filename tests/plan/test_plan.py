@@ -152,6 +152,25 @@ def test_checksum_mismatch_and_unknown_applied_block() -> None:
     assert got == ["0001", "9", "10"]
 
 
+def test_a_file_whose_applied_text_moved_to_another_version_is_told_renumbered() -> None:
+    """A file inserted among applied ones (in a LOADORDER, a manifest, a folder's name order)
+    moves every one after it to the next version: each was told "edited after it was applied",
+    which it was not. Where another file holds the text a version was applied with, the
+    error says the files were renumbered, naming where that text is now."""
+    d = desired()
+    first, second = d.migrations[0], d.migrations[1]
+    p = make_plan(d, live({"0001": second.checksum}))
+    (f,) = [f for f in p.findings if f.kind == "ChecksumMismatch"]
+    assert f.message == (
+        f"version 0001 was applied with the text of {second.filename}, which is version "
+        f"0002 now, and {first.filename} takes its place: the files were renumbered, not edited"
+    ), f.message
+    assert f.location is not None and f.location.file == first.path
+    # an edit is still an edit
+    (f,) = [f for f in make_plan(d, live({"0001": "edited"})).findings]
+    assert f.message == f"{first.filename} was edited after it was applied"
+
+
 def test_out_of_order() -> None:
     d = desired()
     p = make_plan(d, live({"0002": d.migrations[1].checksum}))
