@@ -18,4 +18,21 @@ CASES = [
     ),
     F("ban-concurrently-in-transaction", "DO $$ BEGIN VACUUM t; END $$;"),
     P("ban-concurrently-in-transaction", "DO $$ BEGIN CREATE INDEX i ON t (a); END $$;"),
+    # an index on a partitioned table cannot be built concurrently
+    F(
+        "ban-concurrently-in-transaction",
+        "CREATE TABLE ev (id bigint, at date) PARTITION BY RANGE (at);\n"
+        "CREATE INDEX CONCURRENTLY ev_at ON ev (at);",
+    ),
+    P(
+        "ban-concurrently-in-transaction",
+        "CREATE TABLE ev (id bigint, at date) PARTITION BY RANGE (at);\n"
+        "CREATE INDEX ev_at ON ev (at);",
+    ),
+    P(
+        "ban-concurrently-in-transaction",
+        "CREATE TABLE ev (id bigint, at date) PARTITION BY RANGE (at);\n"
+        "CREATE TABLE ev_2027 PARTITION OF ev FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');\n"
+        "CREATE INDEX CONCURRENTLY ev_2027_at ON ev_2027 (at);",
+    ),
 ]
