@@ -927,7 +927,7 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
     another tool's convention; PostgreSQL's file of a step every database has one for
     (``upgrade-2.4-core.postgre.sql``) by the name without its database. None otherwise."""
     found = _named_otherwise(desired_dir, name, files)
-    db = DATABASE_SQL.match(name) if found is None else None
+    db = DATABASE_SQL.match(name) if found is None and name.count(".") > 1 else None
     if db is None or db["dialect"].lower() not in POSTGRES_SQL or DIALECT_FILE.match(name):
         return found
     inner = f"{db['stem']}.sql"
@@ -1676,7 +1676,7 @@ def _candidates(
         dialect = DIALECT_FILE.match(name)
         if other_database_file(name, lower) or (dialect is not None and dialect["way"] == "down"):
             continue  # other databases' files (pop's, Ory's, Glewlwyd's), and pop's undo files
-        db = DATABASE_SQL.match(name) if dialect is None else None
+        db = DATABASE_SQL.match(name) if dialect is None and name.count(".") > 1 else None
         if db is not None and db["dialect"].lower() not in POSTGRES_SQL:
             diags.append(
                 Diagnostic(

@@ -106,6 +106,8 @@ def other_database_file(name: str, beside: Collection[str] = ()) -> bool:
     or another database's ``<step>.<database>.sql`` where the names ``beside`` it (its
     folder's, lower case) hold PostgreSQL's file of the step (or every database's
     ``<step>.sql``): never PostgreSQL's to read or run."""
+    if name.count(".") < 2:
+        return False  # (x.sql: no database named; most names, so nothing more is matched)
     m = DIALECT_FILE.match(name)
     if m is not None:
         return m["dialect"].lower() not in POSTGRES_DIALECTS
