@@ -1594,7 +1594,9 @@ def _never_runs(desired_dir: str, name: str, names: list[str], files: Files) -> 
         if head.startswith("#!"):
             return Diagnostic(
                 "bad-file-name",
-                f"{name} is a script ({head.splitlines()[0]}), named by a version as an "
+                # (the interpreter alone: the rest of the line may set a variable, even a
+                # password, as in `#!/usr/bin/env PGPASSWORD=... psql`)
+                f"{name} is a script ({head.split()[0]}), named by a version as an "
                 "upgrade step, which the reconciler cannot run: its changes would silently "
                 "never be made",
                 SourceLocation(posixpath.join(desired_dir, name)),

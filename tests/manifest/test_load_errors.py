@@ -702,19 +702,21 @@ def test_a_step_that_is_no_sql_is_an_error_not_a_step_passed_over() -> None:
             "4.1.1/content": "our @Initial = (sub { 1 });\n",
             "4.0.0rc2/schema.Pg": "SELECT 1;\n",
             "3.8-ical-extension": "#!/usr/bin/perl\nuse strict;\n",
+            "3.9-x": "#!/usr/bin/env PGPASSWORD=hunter2 psql\n",  # (no secret in the error)
             "56/01_only.sql.sqlite": "SELECT 1;\n",
             "57/README.md": "notes\n",
             "1.5": "SELECT 1;\n",
         }
     )
-    assert len(errs) == 3, errs
+    assert len(errs) == 4, errs
     assert (
         "m/3.8-ical-extension: error[bad-file-name]: 3.8-ical-extension is a script "
         "(#!/usr/bin/perl)" in errs[0]
     )
-    assert "m/4.0.0rc2: error[bad-file-name]: m/4.0.0rc2 is named by a version" in errs[1]
-    assert "m/4.1.1 is named by a version, but holds no .sql file the reconciler reads" in errs[2]
-    assert "(content, schema.Pg): its changes would never be made" in errs[2]
+    assert "3.9-x is a script (#!/usr/bin/env)" in errs[1] and "hunter2" not in errs[1]
+    assert "m/4.0.0rc2: error[bad-file-name]: m/4.0.0rc2 is named by a version" in errs[2]
+    assert "m/4.1.1 is named by a version, but holds no .sql file the reconciler reads" in errs[3]
+    assert "(content, schema.Pg): its changes would never be made" in errs[3]
 
 
 def test_a_step_with_a_file_per_database_runs_the_postgresql_one() -> None:
