@@ -723,11 +723,11 @@ _FLYWAY = re.compile(r"^V(?P<version>\d+(?:[._]\d+)*)__(?P<desc>[A-Za-z0-9].*)\.
 _VERSIONED = re.compile(
     r"^(?:(?P<version>\d{4,}(?:\.\d+)*)_|R__)(?P<name>[a-z0-9][a-z0-9_]*?)(?P<safe>_safe)?\.sql$"
 )
-# Flyway's repeatable R__<description>.sql: applied after every versioned migration, and again
-# whenever it changes (reconciler.sql.migration.REPEATABLE)
 # Flyway's baseline migration (B<version>__<description>.sql): run on an empty database
 # instead of the V files up to its version
 _FLYWAY_BASELINE = re.compile(r"^B\d+(?:[._]\d+)*__.+\.sql$")
+# Flyway's repeatable R__<description>.sql: applied after every versioned migration, and again
+# whenever it changes (reconciler.sql.migration.REPEATABLE)
 _FLYWAY_REPEATABLE = re.compile(r"^R__(?P<desc>[A-Za-z0-9].*)\.sql$")
 
 
@@ -928,8 +928,8 @@ def _other_convention(desired_dir: str, name: str, files: Files) -> tuple[str, s
     (``upgrade-2.4-core.postgre.sql``) by the name without its database. None otherwise."""
     found = _named_otherwise(desired_dir, name, files)
     db = DATABASE_SQL.match(name) if found is None and name.count(".") > 1 else None
-    if db is None or db["dialect"].lower() not in POSTGRES_SQL or DIALECT_FILE.match(name):
-        return found
+    if db is None or db["dialect"].lower() not in POSTGRES_SQL:
+        return found  # (pop's x.postgres.up.sql ends in .up.sql: read above, never here)
     inner = f"{db['stem']}.sql"
     if MIGRATION_FILE.match(inner):
         return posixpath.join(desired_dir, name), inner, name
@@ -1287,12 +1287,15 @@ def _version_folder(
 
 # a folder named as a release is (4.1.1, v2, 4.0.0rc2): one step of a history
 _STEP_FOLDER = re.compile(r"^[vV]?\d+(?:\.\d+)*(?:[-+~._]?[A-Za-z0-9]+)*$")
-# what a step's folder may hold besides its steps: notes, hidden files, another database's
-# SQL alone (Synapse's SQLite-only delta, x.mysql.sql)
-_BESIDE_STEPS = re.compile(
-    r"^\.|\.(?:md|txt|rst)$|\.sql\.sqlite$|\.(?:mysql|mariadb|sqlite3?|mssql|oracle|h2)\.sql$",
-    re.IGNORECASE,
-)
+# what a step's folder may hold besides its steps: notes, hidden files, Synapse's SQLite-only
+# delta (and another database's x.mysql.sql: _other_databases_sql)
+_BESIDE_STEPS = re.compile(r"^\.|\.(?:md|txt|rst)$|\.sql\.sqlite$", re.IGNORECASE)
+
+
+def _other_databases_sql(name: str) -> bool:
+    """SQL for another database than PostgreSQL, by its name (x.mysql.sql, x.sqlite3.sql)."""
+    db = DATABASE_SQL.match(name) if name.count(".") > 1 else None
+    return db is not None and db["dialect"].lower() not in POSTGRES_SQL
 
 
 def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) -> None:
@@ -1318,7 +1321,11 @@ def _nested(desired_dir: str, name: str, files: Files, diags: list[Diagnostic]) 
         )
         return
     # (a migration in a programming language is reported as one, by _version_folder)
-    steps = [n for n in inside if not _BESIDE_STEPS.search(n) and not _CODE_MIGRATION.match(n)]
+    steps = [
+        n
+        for n in inside
+        if not (_BESIDE_STEPS.search(n) or _other_databases_sql(n) or _CODE_MIGRATION.match(n))
+    ]
     if (
         _STEP_FOLDER.match(name)
         and steps

@@ -42,6 +42,7 @@ __all__ = [
     "classify",
     "function_name",
     "nodes",
+    "routine_option",
 ]
 
 Tree = dict[str, Any]
@@ -550,6 +551,12 @@ def _option(tree: Tree, name: str) -> Any:
 
 def _strings(arg: Any) -> list[str]:
     return [s.get("sval", "") for _, s in nodes(arg, "String")]
+
+
+def routine_option(tree: Tree, name: str) -> str | None:
+    """A CREATE FUNCTION's or DO's option as written (``volatility``: ``"immutable"``,
+    ``language``: ``"plpgsql"``); None when it gives none."""
+    return next(iter(_strings(_option(tree, name))), None)
 
 
 def _body_line(info: StatementInfo) -> int:

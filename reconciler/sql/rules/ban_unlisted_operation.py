@@ -13,7 +13,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.sql.classify import DYNAMIC_NAME, StatementInfo, called_functions, function_name
+from reconciler.sql.classify import (
+    DYNAMIC_NAME,
+    StatementInfo,
+    called_functions,
+    function_name,
+    routine_option,
+)
 from reconciler.sql.rules.base import (
     Hit,
     Rule,
@@ -174,10 +180,6 @@ def _unlisted_actions(ctx: StatementContext) -> list[Tree]:
                 continue  # USING INDEX built concurrently
         out.append(cmd)
     return out
-
-
-def _alter_ok(ctx: StatementContext) -> bool:
-    return bool(alter_commands(ctx.info)) and not _unlisted_actions(ctx)
 
 
 # an ALTER TABLE action as SQL spells it ({} is the column, constraint or trigger it names)
@@ -635,11 +637,8 @@ def _only_computes(info: StatementInfo) -> bool:
     destructive."""
     if not info.parsed:
         return False
-    options = {
-        str(d.get("defname")): d.get("arg") for _, d in nodes(info.tree.get("options"), "DefElem")
-    }
-    volatility = str(((options.get("volatility") or {}).get("String") or {}).get("sval"))
-    language = str(((options.get("language") or {}).get("String") or {}).get("sval"))
+    volatility = str(routine_option(info.tree, "volatility"))
+    language = str(routine_option(info.tree, "language"))
     if volatility not in ("immutable", "stable") or language.lower() not in ("sql", "plpgsql"):
         return False
     if any(not w.startswith("call:") or _unknown(w[5:]) for w, _ in info.inner):
@@ -1005,9 +1004,14 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         and i.tree.get("kind") in ("REINDEX_OBJECT_INDEX", "REINDEX_OBJECT_TABLE")
     ):
         return  # rebuilt beside the old one, as CREATE INDEX CONCURRENTLY: no read or write waits
-    if i.kind == "alter_table" and (ctx.is_new(alter_target(i)) or _alter_ok(ctx)):
-        return
     commands = alter_commands(i)
+    unlisted: list[Tree] | None = None  # (the ALTER's actions off the list, worked out once)
+    if i.kind == "alter_table":
+        if ctx.is_new(alter_target(i)):
+            return
+        unlisted = _unlisted_actions(ctx)
+        if commands and not unlisted:
+            return
     if (
         i.kind in ("alter_index", "alter_materialized_view")
         and commands
@@ -1079,7 +1083,8 @@ def check(ctx: StatementContext) -> Iterator[Hit]:
         )
         return
     label = spelled(i.kind)
-    unlisted = _unlisted_actions(ctx) if commands else []
+    if unlisted is None:
+        unlisted = _unlisted_actions(ctx) if commands else []
     if unlisted:  # (named, and placed at the first of them: not the ALTER's first line)
         named = dict.fromkeys(
             _action(c) + (f" ({why})" if (why := _WHY.get(str(c.get("subtype")))) else "")

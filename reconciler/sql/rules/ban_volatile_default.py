@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from reconciler.sql.classify import function_name
+from reconciler.sql.classify import function_name, routine_option
 from reconciler.sql.rules.base import (
     Hit,
     Rule,
@@ -45,7 +45,7 @@ def declared_here(ctx: StatementContext) -> dict[str, list[Declared]]:
     out: dict[str, list[Declared]] = {}
     for earlier in ctx.earlier("CreateFunctionStmt"):
         t = earlier.tree
-        names = [str((n.get("String") or {}).get("sval")) for n in t.get("funcname") or ()]
+        names = function_name(t)
         if not names or t.get("is_procedure"):
             continue
         params = [p.get("FunctionParameter") or {} for p in t.get("parameters") or ()]
@@ -54,14 +54,7 @@ def declared_here(ctx: StatementContext) -> dict[str, list[Declared]]:
         most = (
             1 << 16 if any(p.get("mode") == "FUNC_PARAM_VARIADIC" for p in inputs) else len(inputs)
         )
-        volatility = next(
-            (
-                str(((o.get("DefElem") or {}).get("arg") or {}).get("String", {}).get("sval"))
-                for o in t.get("options") or ()
-                if (o.get("DefElem") or {}).get("defname") == "volatility"
-            ),
-            "volatile",
-        )
+        volatility = routine_option(t, "volatility") or "volatile"
         schema = names[-2] if len(names) > 1 else None
         out.setdefault(names[-1], []).append(
             (schema, fewest, most, volatility in ("immutable", "stable"))
