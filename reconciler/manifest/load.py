@@ -1176,10 +1176,12 @@ def _version_folder(
         inside = files.listdir(folder)
     except OSError:
         return None
+    present = set(inside)
+    taken: set[str] = set()  # (what order holds, to look up)
     if load_order is not None:
         order = []
         for n, where in load_order.get(name, ()):
-            if n in order:
+            if n in taken:
                 diags.append(
                     Diagnostic(
                         "duplicate-version",
@@ -1188,8 +1190,9 @@ def _version_folder(
                         "list each file once",
                     )
                 )
-            elif n in inside:
+            elif n in present:
                 order.append(n)
+                taken.add(n)
             else:
                 diags.append(
                     Diagnostic(
@@ -1199,7 +1202,7 @@ def _version_folder(
                         "list the folder's SQL files by their names",
                     )
                 )
-        for n in sorted(set(inside) - set(order)):
+        for n in sorted(present - taken):
             if n.endswith(".sql"):  # (what it lists is in order, or reported above)
                 diags.append(
                     Diagnostic(
@@ -1232,7 +1235,7 @@ def _version_folder(
             return []
         order = []
         for n in listed:
-            if n in order:
+            if n in taken:
                 diags.append(
                     Diagnostic(
                         "duplicate-version",
@@ -1241,8 +1244,9 @@ def _version_folder(
                         "list each file once",
                     )
                 )
-            elif n in inside and n.endswith(".sql") and "/" not in n:
+            elif n in present and n.endswith(".sql") and "/" not in n:
                 order.append(n)
+                taken.add(n)
             else:
                 diags.append(
                     Diagnostic(
