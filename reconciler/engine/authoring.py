@@ -196,7 +196,7 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
         # 4.3.0_to_4.7.0_schema.pgsql.sql): from the newest's release to the next patch one
         path = os.path.join(
             folder,
-            f"{upgrade['new']}{upgrade['sep']}to{upgrade['sep']}{_next_release(upgrade['new'])}"
+            f"{upgrade['new']}{upgrade['link']}{_next_release(upgrade['new'])}"
             f"_{filename.split('_', 1)[1]}",
         )
     elif last is not None and (worded := release_after_words(last.filename)):

@@ -668,9 +668,10 @@ def load_migration_file(
     )
     diags.extend(src.errors)
     # another tool's history may hold files with nothing to run (Prisma writes "-- This is
-    # an empty migration."): they are recorded as applied, as that tool did; in our own
-    # layout an empty file is a mistake
-    if not src.statements and not src.errors and named is None:
+    # an empty migration.", Roundcube a version's "-- empty" file): they are recorded as
+    # applied, as that tool did, also when validate is given them by name; in our own layout
+    # an empty file is a mistake
+    if not src.statements and not src.errors and named is None and m is not None:
         diags.append(
             Diagnostic(
                 "empty-migration",
@@ -801,9 +802,11 @@ _RELEASE_WORDS = frozenset(
 
 
 def upgrade_script(name: str) -> re.Match[str] | None:
-    """The reading of an upgrade script named from release to release (_UPGRADE): its
-    ``old``, ``sep``, ``new`` and ``desc`` groups; None for any other name."""
-    return _UPGRADE.match(name)
+    """The reading of an upgrade script named from release to release (_UPGRADE,
+    _UPGRADE_SPAN): its ``old``, ``link`` (what joins them), ``new`` and ``desc`` groups, and
+    ``oldpre`` and ``newpre`` (a pre-release after a release, or None); None for any other
+    name."""
+    return _UPGRADE.match(name) or _UPGRADE_SPAN.match(name)
 
 
 def release_script(name: str) -> re.Match[str] | None:
@@ -841,7 +844,18 @@ _SPACED = re.compile(
 # to (PowerDNS's 4.1.0_to_4.2.0_schema.pgsql.sql, upgrade-1.2-to-1.3.sql): versioned by the
 # release it brings the schema to, so a chain of them runs in release order
 _UPGRADE = re.compile(
-    r"^(?:[A-Za-z]+[-_])?(?P<old>\d+(?:\.\d+)*)(?P<sep>[-_])to[-_](?P<new>\d+(?:\.\d+)*)"
+    r"^(?:[A-Za-z]+[-_])?(?P<old>\d+(?:\.\d+)*)(?P<oldpre>)(?P<link>[-_]to[-_])"
+    r"(?P<new>\d+(?:\.\d+)*)(?P<newpre>)"
+    r"(?:[-_.](?P<desc>[A-Za-z][^/\\]*?))?\.sql$",
+    re.IGNORECASE,
+)
+# the same with the two releases joined by a hyphen alone, each with a dot, either with a
+# pre-release after it (icingaweb2's 2.0.0beta3-2.0.0rc1.sql, 1.0-1.1.sql): the pre-release
+# is part of the name, not of the version (2.0.0rc1 is read as 2.0.0: a 2.0.0.sql beside it
+# is a located duplicate-version error, never a silent order)
+_UPGRADE_SPAN = re.compile(
+    r"^(?:[A-Za-z]+[-_])?(?P<old>\d+(?:\.\d+)+)(?P<oldpre>[a-z]+\d*)?(?P<link>-)"
+    r"(?P<new>\d+(?:\.\d+)+)(?P<newpre>[a-z]+\d*)?"
     r"(?:[-_.](?P<desc>[A-Za-z][^/\\]*?))?\.sql$",
     re.IGNORECASE,
 )
@@ -987,9 +1001,10 @@ def _named_otherwise(desired_dir: str, name: str, files: Files) -> tuple[str, st
         release = worded["version"].replace("-", ".")
         versioned = f"{_four(release)}_{_snake(worded['desc'] or worded['words'])}.sql"
         return posixpath.join(desired_dir, name), versioned, name
-    upgrade = _UPGRADE.match(name)
+    upgrade = upgrade_script(name)
     if upgrade is not None:
-        desc = f"from {upgrade['old']} {upgrade['desc'] or ''}"
+        old = upgrade["old"] + (upgrade["oldpre"] or "")
+        desc = f"from {old} {upgrade['newpre'] or ''} {upgrade['desc'] or ''}"
         versioned = f"{_four(upgrade['new'])}_{_snake(desc)}.sql"
         return posixpath.join(desired_dir, name), versioned, name
     spaced = _SPACED.match(name) if _VERSION_ONLY.match(name) is None else None
@@ -1003,7 +1018,9 @@ def _named_otherwise(desired_dir: str, name: str, files: Files) -> tuple[str, st
             version += f".{ord(bare['letter']) - ord('a') + 1}"
         versioned = f"{version}_{_snake(bare['desc'] or '')}.sql"
         return posixpath.join(desired_dir, name), versioned, name
-    debian = DBCONFIG_SCRIPT.fullmatch(name)
+    # (a name that ends in .sql is no Debian version: 2.0-2.1x.sql is not 2.0 of revision
+    # "2.1x.sql")
+    debian = DBCONFIG_SCRIPT.fullmatch(name) if not name.lower().endswith(".sql") else None
     if debian is not None:
         try:
             files.listdir(posixpath.join(desired_dir, name))

@@ -481,6 +481,21 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
     (tmp_path / "gm/0001.undo.b.sql").write_text("DROP TABLE b;\n")  # (postgrator's undo)
     r = run_cli(tmp_path, "validate", "prisma", "gm", env=env)
     assert r.returncode == 0 and "2 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
+    # another tool's empty file (Roundcube's "-- empty" for a version with nothing for this
+    # database, Prisma's empty migration) is no error, as in a project's folder; ours is
+    (tmp_path / "rc").mkdir()
+    (tmp_path / "rc/2014042900.sql").write_text("-- empty\n")
+    (tmp_path / "rc/2015030800.sql").write_text("ALTER TABLE a ADD COLUMN b text;\n")
+    (tmp_path / "prisma/20230102_nothing").mkdir()
+    (tmp_path / "prisma/20230102_nothing/migration.sql").write_text("-- an empty migration.\n")
+    r = run_cli(tmp_path, "validate", "rc", "prisma", env=env)
+    assert r.returncode == 0 and "4 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
+    (tmp_path / "gm/0002_c.up.sql").write_text("-- todo\n")
+    r = run_cli(tmp_path, "validate", "gm", env=env)
+    assert "gm/0002_c.up.sql:1:1: error[empty-migration]" in r.stdout, r.stdout + r.stderr
+    (tmp_path / "gm/0002_c.up.sql").unlink()
+    shutil.rmtree(tmp_path / "rc")
+    shutil.rmtree(tmp_path / "prisma/20230102_nothing")
     # Flyway's files deeper down are found where Flyway finds them
     (tmp_path / "fw/2.0/hotfix").mkdir(parents=True)
     (tmp_path / "fw/2.0/hotfix/V2.0.1__fix.sql").write_text("TRUNCATE users;\n")
@@ -613,6 +628,8 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     # newest's release to the next patch one, each read after the one before
     made, env = _new_twice(tmp_path / "pdns", "schema", "4.3.0_to_4.7.0_schema.pgsql.sql", table)
     assert made == ["4.7.0_to_4.7.1_add_b.sql", "4.7.1_to_4.7.2_add_b.sql"]
+    made, env = _new_twice(tmp_path / "span", "schema", "2.0.0beta3-2.0.0rc1.sql", table)
+    assert made == ["2.0.0-2.0.1_add_b.sql", "2.0.1-2.0.2_add_b.sql"]
     # a release after words that say it is one (Guacamole's): the same words, the next release
     made, env = _new_twice(tmp_path / "guac", "upgrade", "upgrade-pre-1.6.0.sql", table)
     assert made == ["upgrade-pre-1.6.1-add_b.sql", "upgrade-pre-1.6.2-add_b.sql"]

@@ -550,6 +550,27 @@ def test_upgrade_scripts_named_from_release_to_release_run_in_release_order() ->
     ]
     (e,) = _errors_as({"dnssec-3.x_to_3.4.0_schema.pgsql.sql": "SELECT 1;\n"})
     assert "error[bad-file-name]" in e
+    # the releases joined by a hyphen alone, a pre-release after either (icingaweb2's
+    # 2.0.0beta3-2.0.0rc1.sql before its 2.5.0.sql): 1.2-1.10 is no Debian version 1.2 of
+    # revision "1.10.sql", and runs after 1.1-1.2 (it ran first, by name)
+    assert _read_as(
+        {
+            "2.0.0beta3-2.0.0rc1.sql": "SELECT 1;\n",
+            "2.5.0.sql": "SELECT 1;\n",
+            "upgrade-2.5.0-2.6.0.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0002.0.0", "from_2_0_0beta3_rc1", "2.0.0beta3-2.0.0rc1.sql", False),
+        ("0002.5.0", "migration", "2.5.0.sql", False),
+        ("0002.6.0", "from_2_5_0", "upgrade-2.5.0-2.6.0.sql", False),
+    ]
+    assert [v for v, *_ in _read_as({"1.2-1.10.sql": "SELECT 1;\n", "1.1-1.2.sql": ""})] == [
+        "0001.2",
+        "0001.10",
+    ]
+    # (two pre-releases of one release share its number: a located error, never a guess)
+    (e,) = _errors_as({"2.0.0beta3-2.0.0rc1.sql": "SELECT 1;\n", "2.0.0rc1-2.0.0.sql": ""})
+    assert "error[duplicate-version]: version 0002.0.0 is used twice" in e
     # (a version, a dot and a description that starts with a digit is not DbUp's or yoyo's
     # 0004.create-users.sql: no version 4 named "1.0 ...")
     (e,) = _errors_as({"4.1.0 schema.sql": "SELECT 1;\n"})
