@@ -237,7 +237,15 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
                 *(os.path.join(p, *["*"] * depth, "[VR]*__*.sql") for depth in (2, 3, 4)),
             ]
             globbed = [f for pattern in patterns for f in files.glob(pattern)]
-            beside: dict[str, set[str]] = {}  # each folder's names, lower case
+            # (dbconfig-common's upgrade scripts: SQL named by a version alone, 1.5.10, in
+            # the folder or in its upgrade/pgsql/ one level down)
+            globbed += [
+                f
+                for depth in (0, 1)
+                for f in files.glob(os.path.join(p, *["*"] * depth, "[0-9]*"))
+                if DBCONFIG_SCRIPT.fullmatch(os.path.basename(f))
+            ]
+            beside: dict[str, set[str]] = {}  # each folder's names of files, lower case
             for f in globbed:
                 beside.setdefault(os.path.dirname(f), set()).add(os.path.basename(f).lower())
             found = [
@@ -247,12 +255,7 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
                 and not FLYWAY_UNDO_FILE.match(os.path.basename(f))
                 and not other_database_file(os.path.basename(f), beside[os.path.dirname(f)])
             ]
-            # (dbconfig-common's upgrade scripts: SQL named by a version alone, 1.5.10)
-            found += [
-                f
-                for f in files.glob(os.path.join(p, "[0-9]*"))
-                if DBCONFIG_SCRIPT.fullmatch(os.path.basename(f))
-            ]
+            found = _not_other_databases(p, found, beside)
             # Sqitch keeps a change's undo and its check beside it: deploy/x.sql runs,
             # revert/x.sql and verify/x.sql never run forward
             parts = {os.path.basename(os.path.dirname(f)) for f in found}
@@ -288,6 +291,38 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
         else:
             out.append(p)
     return out
+
+
+def _not_other_databases(top: str, found: list[str], beside: dict[str, set[str]]) -> list[str]:
+    """The files found below the folder ``top`` but those that are another database's by
+    their name or a folder's on the way (other_database_twin: SQL/mysql/ beside
+    SQL/postgres/, mysql.initial.sql beside postgres.initial.sql), ``beside`` holding each
+    folder's names of files, lower case."""
+    from reconciler.sql.migration import OTHER_DATABASES, other_database_twin
+
+    def named(path: str) -> bool:
+        low = os.path.relpath(path, top).lower()
+        return any(w in low for w in OTHER_DATABASES)
+
+    if not any(named(f) for f in found):
+        return found  # (most folders: no other database named in them)
+    folders: dict[str, set[str]] = {}  # each folder's subfolders that hold files, lower case
+    for d in beside:
+        r = os.path.relpath(d, top).split(os.sep)
+        if r[0] in (os.curdir, os.pardir):
+            continue
+        for k in range(len(r)):
+            folders.setdefault(os.path.join(top, *r[:k]), set()).add(r[k].lower())
+
+    def other(path: str) -> bool:
+        here = top
+        for part in os.path.relpath(path, top).split(os.sep)[:-1]:
+            if other_database_twin(part, folders.get(here, ())):
+                return True
+            here = os.path.join(here, part)
+        return other_database_twin(os.path.basename(path), beside.get(here, ()))
+
+    return [f for f in found if not (named(f) and other(f))]
 
 
 def _history(desired: Desired, migrations: Sequence[DesiredMigration]) -> set[str]:

@@ -19,6 +19,7 @@ __all__ = [
     "DOWN_FILE",
     "FLYWAY_UNDO_FILE",
     "MIGRATION_FILE",
+    "OTHER_DATABASES",
     "REPEATABLE",
     "VERSION",
     "Ignore",
@@ -116,6 +117,29 @@ def other_database_file(name: str, beside: Collection[str] = ()) -> bool:
         return False
     stem = db["stem"].lower()
     return f"{stem}.sql" in beside or any(f"{stem}.{d}.sql" in beside for d in POSTGRES_SQL)
+
+
+# what other databases are called in the names of their folders and files
+OTHER_DATABASES = frozenset(
+    {"mysql", "mariadb", "sqlite", "sqlite3", "mssql", "sqlserver", "oracle", "h2", "derby"}
+    | {"hsqldb", "db2", "cockroach", "cockroachdb", "firebird", "sybase", "informix", "hana"}
+)
+_NAME_PARTS = re.compile(r"([._-])")
+
+
+def other_database_twin(name: str, beside: Collection[str]) -> bool:
+    """A folder or file named for another database whose PostgreSQL twin, the same name with
+    PostgreSQL's instead, is ``beside`` it (its folder's names, lower case): Roundcube's
+    SQL/mysql/ beside SQL/postgres/, mysql.initial.sql beside postgres.initial.sql,
+    icingaweb2's mysql-upgrades/ beside pgsql-upgrades/. Without a twin it is not known to be
+    another database's, and is read."""
+    parts = _NAME_PARTS.split(name.lower())
+    for i, part in enumerate(parts):
+        if part in OTHER_DATABASES:
+            for pg in POSTGRES_SQL:
+                if "".join([*parts[:i], pg, *parts[i + 1 :]]) in beside:
+                    return True
+    return False
 
 
 # Flyway's undo of a versioned file (U<version>__<description>.sql): never run forward

@@ -496,6 +496,29 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
     (tmp_path / "gm/0002_c.up.sql").unlink()
     shutil.rmtree(tmp_path / "rc")
     shutil.rmtree(tmp_path / "prisma/20230102_nothing")
+    # a project's SQL for each database it supports: another database's folder or file beside
+    # PostgreSQL's is never PostgreSQL's to check (Roundcube's SQL/, icingaweb2's schema/,
+    # dbconfig-common's upgrade/); named itself, or with no PostgreSQL twin, it is checked
+    mysql = "CREATE TABLE m (id INT) ENGINE=InnoDB;\n"
+    for rel, text in {
+        "SQL/postgres/2020091000.sql": "ALTER TABLE a ADD COLUMN b text;\n",
+        "SQL/mysql/2020091000.sql": mysql,
+        "SQL/postgres.initial.sql": "CREATE TABLE a (id bigint);\n",
+        "SQL/mysql.initial.sql": mysql,
+        "SQL/pgsql-upgrades/2.5.0.sql": "ALTER TABLE a ADD COLUMN c text;\n",
+        "SQL/mysql-upgrades/2.5.0.sql": mysql,
+        "deb/pgsql/1.5.10": "ALTER TABLE a ADD COLUMN d text;\n",
+        "deb/mysql/1.5.10": mysql,
+        "deb/sqlite3/1.5.10": mysql,
+        "lone/mysql/0001_m.sql": mysql,
+    }.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    r = run_cli(tmp_path, "validate", "SQL", "deb", env=env)
+    assert r.returncode == 0 and "4 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
+    for named in ("SQL/mysql", "SQL/mysql.initial.sql", "lone"):
+        r = run_cli(tmp_path, "validate", named, env=env)
+        assert r.returncode == 3 and "1 file(s) checked: 1 error(s)" in r.stdout, r.stdout
     # Flyway's files deeper down are found where Flyway finds them
     (tmp_path / "fw/2.0/hotfix").mkdir(parents=True)
     (tmp_path / "fw/2.0/hotfix/V2.0.1__fix.sql").write_text("TRUNCATE users;\n")
