@@ -292,6 +292,8 @@ def created_object(info: StatementInfo) -> str | None:
         return relation(t.get("typevar"))
     if node == "CreateDomainStmt":
         return dotted_name(t.get("domainname")) or None
+    if node == "DefineStmt" and t.get("kind") == "OBJECT_TYPE":  # (a base type, or its shell)
+        return dotted_name(t.get("defnames")) or None
     if node == "CreateFunctionStmt" and not t.get("replace"):
         return dotted_name(t.get("funcname")) or None
     return None
@@ -303,7 +305,7 @@ _MADE_BY = {  # DROP's removeType: the statements that make such an object, and 
     "OBJECT_VIEW": ("ViewStmt",),
     "OBJECT_SEQUENCE": ("CreateSeqStmt",),
     "OBJECT_INDEX": ("IndexStmt",),
-    "OBJECT_TYPE": ("CreateEnumStmt", "CreateRangeStmt", "CompositeTypeStmt"),
+    "OBJECT_TYPE": ("CreateEnumStmt", "CreateRangeStmt", "CompositeTypeStmt", "DefineStmt"),
     "OBJECT_DOMAIN": ("CreateDomainStmt",),
     "OBJECT_SCHEMA": ("CreateSchemaStmt",),
 }

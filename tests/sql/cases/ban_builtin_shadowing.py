@@ -28,6 +28,50 @@ CASES = [
         R,
         "DO $$ BEGIN CREATE FUNCTION upper(v varchar) RETURNS text LANGUAGE sql AS 'SELECT v'; END $$;",
     ),
+    # a type of the file's own: no existing query passes a value of it (ip4r's operators)
+    P(
+        R,
+        "CREATE TYPE ip4;\nCREATE FUNCTION ip4_in(cstring) RETURNS ip4 LANGUAGE c AS 'ip4r';\n"
+        "CREATE FUNCTION ip4_out(ip4) RETURNS cstring LANGUAGE c AS 'ip4r';\n"
+        "CREATE TYPE ip4 (INPUT = ip4_in, OUTPUT = ip4_out);\n"
+        "CREATE OPERATOR < (LEFTARG = ip4, RIGHTARG = public.ip4, PROCEDURE = ip4_lt);\n"
+        "CREATE AGGREGATE max(ip4) (SFUNC = ip4_larger, STYPE = ip4);\n"
+        "CREATE FUNCTION lower(r ip4[], OUT n int) LANGUAGE sql AS 'SELECT 1';",
+    ),
+    P(
+        R,
+        "CREATE TYPE mood AS ENUM ('a', 'b');\n"
+        "CREATE FUNCTION upper(m mood, t text) RETURNS text LANGUAGE sql AS 'SELECT t';",
+    ),
+    # ... unless a cast makes an existing type into it implicitly, or it is a domain (a value
+    # of its base type is passed as it is), or it is not the file's (it may be in use)
+    F(
+        R,
+        "CREATE TYPE ip4;\nCREATE OPERATOR < (LEFTARG = ip4, RIGHTARG = ip4, PROCEDURE = f);\n"
+        "CREATE CAST (bigint AS ip4) WITH FUNCTION ip4(bigint) AS IMPLICIT;",
+    ),
+    F(
+        R,
+        "CREATE DOMAIN short AS varchar(10);\n"
+        "CREATE FUNCTION lower(s short) RETURNS text LANGUAGE sql AS 'SELECT 1';",
+    ),
+    F(R, "CREATE FUNCTION lower(m mood) RETURNS text LANGUAGE sql AS 'SELECT 1';"),
+    # (a built-in type's name, unqualified, is the built-in type: pg_catalog is searched first)
+    F(
+        R,
+        "CREATE TYPE public.int2 AS ENUM ('a');\n"
+        "CREATE FUNCTION public.sqrt(v int2) RETURNS float8 LANGUAGE sql AS 'SELECT 1';",
+    ),
+    P(
+        R,
+        "CREATE TYPE app.int2 AS ENUM ('a');\n"
+        "CREATE FUNCTION app.sqrt(v app.int2) RETURNS float8 LANGUAGE sql AS 'SELECT 1';",
+    ),
+    F(
+        R,
+        "CREATE TYPE app.mood AS ENUM ('a');\n"
+        "CREATE FUNCTION lower(m other.mood) RETURNS text LANGUAGE sql AS 'SELECT 1';",
+    ),
     P(
         R,
         "CREATE FUNCTION public.app_lower(v varchar) RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$;",
