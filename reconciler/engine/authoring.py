@@ -173,14 +173,22 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
     elif (
         last is not None
         and (dated := dated_name(last.filename))
-        and (now := datetime.now(UTC)).strftime("%Y-%m-%d") >= last.filename[:10]
+        and (now := datetime.now(UTC)).strftime(f"%Y{dated['sep']}%m{dated['sep']}%d")
+        >= last.filename[:10]
     ):
-        # a history named by dates (2024-01-15-add-users.sql): today's, with the time when
-        # the last one has a time or another of today's is there (one version a day)
-        day, rest = now.strftime("%Y-%m-%d"), filename.split("_", 1)[1]
-        if dated["t"] or any(n.startswith(day) for n in os.listdir(folder)):
-            rest = f"{now.strftime('%H%M' if len(dated['t'] or '') == 4 else '%H%M%S')}_{rest}"
-        path = os.path.join(folder, f"{day}-{rest}")
+        # a history named by dates (2024-01-15-add-users.sql, Laravel's 2024_01_15_093000_x):
+        # today's, with the time when the last one has a time or another of today's is there
+        # (one version a day)
+        sep = dated["sep"]
+        day, rest = now.strftime(f"%Y{sep}%m{sep}%d"), filename.split("_", 1)[1]
+        todays = [d for n in os.listdir(folder) if n.startswith(day) and (d := dated_name(n))]
+        if dated["t"] or todays:
+            width = 4 if len(dated["t"] or "") == 4 else 6
+            # (after the day's last one: two made within a minute or a second stay apart)
+            now_t = int(now.strftime("%H%M" if width == 4 else "%H%M%S"))
+            at = max([now_t, *(int(d["t"]) + 1 for d in todays if d["t"])])
+            rest = f"{at:0{width}d}_{rest}"
+        path = os.path.join(folder, f"{day}{sep}{rest}")
     elif last is not None and (postgrator := re.match(r"^(\d+)\.do[.]", last.filename)):
         # a postgrator history: the next <version>.do.<name>.sql, numbered as the last one
         number = f"{int(postgrator[1]) + 1:0{len(postgrator[1])}d}"

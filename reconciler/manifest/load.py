@@ -754,8 +754,14 @@ _POSTGRATOR = re.compile(r"^(?P<version>\d+)\.(?P<way>do|undo)(?:\.(?P<desc>[^/\
 # date's digits, the time a part after them (20240115, 20240115.930: a day's files without a
 # time run before those with one)
 _DATED = re.compile(
-    r"^(?P<y>\d{4})-(?P<m>\d\d)-(?P<d>\d\d)(?:[-_](?P<t>\d{4}(?:\d\d)?))?"
+    r"^(?P<y>\d{4})(?P<sep>-)(?P<m>\d\d)-(?P<d>\d\d)(?:[-_](?P<t>\d{4}(?:\d\d)?))?"
     r"(?:[-_](?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?\.sql$"
+)
+# the same with underscores, a real date (Laravel's 2014_10_12_000000_create_users_table,
+# 2023_01_15_add_users.sql): not this tool's version 2014 named "10_12_000000_create_..."
+_DATED_SNAKE = re.compile(
+    r"^(?P<y>(?:19|20)\d\d)(?P<sep>_)(?P<m>0[1-9]|1[0-2])_(?P<d>0[1-9]|[12]\d|3[01])"
+    r"(?:_(?P<t>\d{6}|\d{4}))?(?:_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?))?\.sql$"
 )
 
 
@@ -818,9 +824,10 @@ def release_script(name: str) -> re.Match[str] | None:
 
 
 def dated_name(name: str) -> re.Match[str] | None:
-    """The reading of a name that starts with a date with hyphens (_DATED): its ``y``, ``m``,
-    ``d``, ``t`` and ``desc`` groups; None for any other name."""
-    return _DATED.match(name)
+    """The reading of a name that starts with a date with hyphens or underscores (_DATED,
+    _DATED_SNAKE): its ``y``, ``sep`` (the separator), ``m``, ``d``, ``t`` and ``desc``
+    groups; None for any other name."""
+    return _DATED.match(name) or _DATED_SNAKE.match(name)
 
 
 def release_after_words(name: str) -> re.Match[str] | None:
@@ -981,7 +988,7 @@ def _named_otherwise(desired_dir: str, name: str, files: Files) -> tuple[str, st
     if postgrator is not None:  # (a do file: the undo ones never get here)
         versioned = f"{_four(postgrator['version'])}_{_snake(postgrator['desc'] or '')}.sql"
         return posixpath.join(desired_dir, name), versioned, name
-    dated = _DATED.match(name)
+    dated = dated_name(name)
     if dated is not None:
         version = "".join(dated.group("y", "m", "d")) + (
             f".{int(dated['t'])}" if dated["t"] else ""

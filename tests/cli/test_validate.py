@@ -698,6 +698,8 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     assert made[1] == f"{made[0][:10]}-add_b.sql", made
     r = run_cli(dated, "validate", "--env", "dev", env=env)
     assert "duplicate-version" not in r.stdout and f"changelog/{made[0]}:" in r.stdout, r.stdout
+    made, env = _new_twice(tmp_path / "laravel", "sql", "2014_10_12_000000_users.sql", table)
+    assert all(re.fullmatch(r"\d{4}_\d\d_\d\d_\d{6}_add_b\.sql", m) for m in made), made
     # a timestamped pop history (Ory's 20 digits): after every file there, another
     # database's own included
     pop = tmp_path / "pop"

@@ -899,6 +899,33 @@ def test_versions_written_as_dates_order_by_day_then_time() -> None:
     ]
     (e,) = _errors_as({"2024-01-15-a.sql": "SELECT 1;\n", "2024-01-15-b.sql": "SELECT 1;\n"})
     assert "error[duplicate-version]: version 20240115 is used twice" in e
+    # with underscores (Laravel's names): a real date, not version 2014 named "10_12_...",
+    # which made every second file of a year a duplicate and ordered a year's by name
+    assert _read_as(
+        {
+            "2014_10_12_100000_create_password_resets_table.sql": "SELECT 1;\n",
+            "2014_10_12_000000_create_users_table.sql": "SELECT 1;\n",
+            "2019_08_19_000000_create_failed_jobs_table.sql": "SELECT 1;\n",
+            "2019_08_18_add_2fa.sql": "SELECT 1;\n",
+            "2019_13_01_x.sql": "SELECT 1;\n",  # (no month 13: this tool's version 2019)
+        }
+    ) == [
+        ("2019", "13_01_x", "2019_13_01_x.sql", False),
+        ("20141012.0", "create_users_table", "2014_10_12_000000_create_users_table.sql", False),
+        (
+            "20141012.100000",
+            "create_password_resets_table",
+            "2014_10_12_100000_create_password_resets_table.sql",
+            False,
+        ),
+        ("20190818", "add_2fa", "2019_08_18_add_2fa.sql", False),
+        (
+            "20190819.0",
+            "create_failed_jobs_table",
+            "2019_08_19_000000_create_failed_jobs_table.sql",
+            False,
+        ),
+    ]
 
 
 def test_postgrator_and_bun_histories_run_their_forward_files_only() -> None:
