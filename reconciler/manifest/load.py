@@ -12,7 +12,7 @@ import functools
 import json
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from reconciler.errors import Diagnostic, ManifestError, SourceLocation
@@ -64,6 +64,7 @@ __all__ = [
     "release_after_words",
     "release_script",
     "resolve_env_file",
+    "sa_migrate_passed_over",
     "upgrade_script",
     "version_folder_of",
 ]
@@ -866,6 +867,31 @@ _UPGRADE_SPAN = re.compile(
     r"(?:[-_.](?P<desc>[A-Za-z][^/\\]*?))?\.sql$",
     re.IGNORECASE,
 )
+
+
+# sqlalchemy-migrate's SQL scripts: <version>_[<description>_]<database>_upgrade.sql and its
+# _downgrade.sql, a database's own (postgresql) taking the place of every database's
+# (default) for that version
+_SA_MIGRATE = re.compile(
+    r"^(?P<version>\d+)_(?:(?P<desc>[A-Za-z0-9][A-Za-z0-9_]*?)_)?"
+    r"(?P<dbms>default|postgresql|postgres|sqlite|mysql|oracle|mssql|firebird|sybase|ibm_db_sa)"
+    r"_(?P<way>upgrade|downgrade)\.sql$"
+)
+_SA_POSTGRES = ("postgresql", "postgres")
+
+
+def sa_migrate_passed_over(name: str, beside: Collection[str]) -> bool:
+    """sqlalchemy-migrate's undo of a version, or its script for another database (or for
+    every database) where the names ``beside`` it (lower case) hold one for PostgreSQL (or
+    for every database): never PostgreSQL's to run forward."""
+    sa = _SA_MIGRATE.match(name) if name.endswith("grade.sql") else None
+    if sa is None:
+        return False
+    if sa["way"] == "downgrade":
+        return True
+    stem = f"{sa['version']}_{sa['desc'] + '_' if sa['desc'] else ''}"
+    pg = any(f"{stem}{d}_upgrade.sql" in beside for d in _SA_POSTGRES)
+    return sa["dbms"] not in _SA_POSTGRES and (pg or f"{stem}default_upgrade.sql" in beside)
 
 
 # what `yoyo new` writes: <yyyymmdd>_<nn>_<random id of 5>-<message>.sql
@@ -1692,6 +1718,11 @@ def _candidates(
     lower = {n.lower() for n in names}
     # the versions pop keeps a file of some database's own for
     dialect_stems = {m["stem"] for n in names if (m := DIALECT_FILE.match(n))}
+    # sqlalchemy-migrate's upgrade scripts of each version, by database
+    sa_upgrades: dict[int, set[str]] = {}
+    for n in names:
+        if n.endswith("_upgrade.sql") and (sa := _SA_MIGRATE.match(n)):
+            sa_upgrades.setdefault(int(sa["version"]), set()).add(sa["dbms"])
     prisma_seen: dict[str, int] = {}  # a Prisma folder's timestamp -> how many had it before
     load_order = _load_order(desired_dir, names, files, diags)
     for name in sorted(names):
@@ -1733,6 +1764,48 @@ def _candidates(
             # the undo of its .up.sql, which is the migration, or of a version pop keeps
             # for some databases only: never run
             continue
+        sa = _SA_MIGRATE.match(name) if name.endswith("grade.sql") else None
+        if sa is not None:
+            dbms, ups = sa["dbms"], sa_upgrades.get(int(sa["version"]), set())
+            if sa["way"] == "downgrade":
+                if not ups:  # (its upgrade in a .py script, or gone: nothing here runs it)
+                    diags.append(
+                        Diagnostic(
+                            "bad-file-name",
+                            f"{name} is sqlalchemy-migrate's undo of version {sa['version']}, "
+                            "which has no upgrade script here: an undo never runs forward",
+                            SourceLocation(posixpath.join(desired_dir, name)),
+                            f"put version {sa['version']}'s change here as "
+                            f"{name.replace('_downgrade.sql', '_upgrade.sql')}, or take the "
+                            "file out of the folder",
+                        )
+                    )
+                continue  # sqlalchemy-migrate's undo of a version: never run forward
+            if sa["way"] == "upgrade":
+                ours = ups & {*_SA_POSTGRES, "default"}
+                if dbms not in _SA_POSTGRES and ups & set(_SA_POSTGRES):
+                    continue  # every database's, or another's, where PostgreSQL has its own
+                if dbms != "default" and dbms not in _SA_POSTGRES:
+                    if ours:
+                        continue  # another database's, where every database's runs here
+                    diags.append(
+                        Diagnostic(
+                            "bad-file-name",
+                            f"{name} is sqlalchemy-migrate's SQL for {dbms}, and version "
+                            f"{sa['version']} has no PostgreSQL (or default) script: it cannot "
+                            "run here, and skipping it would drop the version",
+                            SourceLocation(posixpath.join(desired_dir, name)),
+                            f"write it for PostgreSQL as {name.replace(dbms, 'postgresql', 1)}, "
+                            "or take the file out of the folder",
+                        )
+                    )
+                    continue
+                desc = sa["desc"] or "migration"
+                yield (
+                    posixpath.join(desired_dir, name),
+                    (f"{_four(sa['version'])}_{_snake(desc)}.sql", name),
+                )
+                continue
         if name.endswith(".rollback.sql") and f"{name[:-13]}.sql" in present:
             continue  # yoyo's undo of the migration beside it: never run forward
         if (postgrator := _POSTGRATOR.match(name)) and postgrator["way"] == "undo":

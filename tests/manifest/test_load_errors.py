@@ -958,6 +958,33 @@ def test_postgrator_and_bun_histories_run_their_forward_files_only() -> None:
     ]
 
 
+def test_sqlalchemy_migrate_runs_each_versions_postgresql_upgrade() -> None:
+    """sqlalchemy-migrate keeps <version>_[<description>_]<database>_upgrade.sql and its
+    _downgrade.sql: each version's PostgreSQL script runs (or, without one, every database's
+    "default" one), never an undo or another database's; these were one version twice. A
+    version with only another database's script, or an undo alone, is a located error."""
+    assert _read_as(
+        {
+            "001_init_default_upgrade.sql": "SELECT 1;\n",
+            "001_init_default_downgrade.sql": "SELECT 1;\n",
+            "001_init_sqlite_upgrade.sql": "SELECT 1;\n",
+            "002_postgresql_upgrade.sql": "SELECT 1;\n",
+            "002_postgresql_downgrade.sql": "SELECT 1;\n",
+            "002_default_upgrade.sql": "SELECT 1;\n",
+            "002_mysql_upgrade.sql": "SELECT 1;\n",
+            "010_add_users_postgresql_upgrade.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("0001", "init", "001_init_default_upgrade.sql", False),
+        ("0002", "migration", "002_postgresql_upgrade.sql", False),
+        ("0010", "add_users", "010_add_users_postgresql_upgrade.sql", False),
+    ]
+    (e,) = _errors_as({"001_x_postgresql_upgrade.sql": "", "002_x_sqlite_upgrade.sql": ""})
+    assert "002_x_sqlite_upgrade.sql: error[bad-file-name]" in e and "for sqlite" in e
+    (e,) = _errors_as({"003_x_postgresql_downgrade.sql": "SELECT 1;\n"})
+    assert "error[bad-file-name]" in e and "undo of version 003" in e
+
+
 def test_an_up_down_pair_named_with_a_v_and_dots_runs_its_up_half() -> None:
     """Authelia keeps V0001.Initial_Schema.up.sql beside its .down.sql: the up half is
     migration 0001, the down half never runs (nor does any .down.sql whose .up.sql is
