@@ -1614,6 +1614,13 @@ def _changelog(files: Files, path: str, beside_sql: bool) -> bool:
     return "databaseChangeLog" in text[:4096] and ("changeSet" in text or not beside_sql)
 
 
+# a migration another tool keeps as data, named by a version (pgroll's 01_create_users.json,
+# a Liquibase YAML changelog per version): its changes are no SQL the reconciler runs
+_DATA_MIGRATION = re.compile(
+    r"^(?P<stem>(?:\d|[Vv]\d)[^/\\]*)\.(?P<ext>json|ya?ml|xml|toml|hcl)$", re.IGNORECASE
+)
+
+
 # what PostgreSQL SQL files are also named: in a migrations folder such a file is meant to run
 _SQL_SUFFIXES = frozenset({"sql", "pgsql", "psql", "plpgsql", "ddl", "sql.postgres"})
 
@@ -1684,6 +1691,21 @@ def _never_runs(desired_dir: str, name: str, names: list[str], files: Files) -> 
             SourceLocation(posixpath.join(desired_dir, name)),
             "keep the changes as Liquibase formatted SQL files (`--liquibase formatted "
             "sql` on the first line), which are read, and take this file out of the folder",
+        )
+    data = _DATA_MIGRATION.match(name)
+    if data is not None:
+        try:
+            head = files.read_text(posixpath.join(desired_dir, name))[:4096]
+        except (OSError, UnicodeDecodeError):
+            head = ""
+        tool = " (pgroll's operations)" if "operations" in head else ""
+        return Diagnostic(
+            "bad-file-name",
+            f"{name} is a migration kept as {data['ext'].upper()}{tool}, which the "
+            "reconciler does not read: its changes would silently never be made",
+            SourceLocation(posixpath.join(desired_dir, name)),
+            "write what it does as SQL in a migration of the same version "
+            f"({data['stem']}.sql), or keep this history in the tool that runs it",
         )
     stem, dot, suffix = name.rpartition(".")
     if suffix.lower() in ("postgres", "postgresql") and stem.lower().endswith(".sql"):

@@ -668,6 +668,22 @@ def test_a_migration_the_reconciler_cannot_run_is_an_error_not_nothing() -> None
     errs = _errors_as({"000_base.lua": "return {}\n", "01-init.sh": "psql\n", "build.sh": "\n"})
     assert [e.split(": error")[0] for e in errs] == ["m/000_base.lua", "m/01-init.sh"], errs
     assert "is a Lua migration" in errs[0] and "is a shell migration" in errs[1], errs
+    # a migration kept as data (pgroll's JSON operations, a YAML one per version): a folder
+    # of them loaded as no migration at all; settings and notes beside them are still none
+    errs = _errors_as(
+        {
+            "01_create_users.json": '{"name": "01_create_users", "operations": []}\n',
+            "02_add_col.yaml": "operations: []\n",
+            "migration_lock.toml": "",
+            "meta.json": "{}\n",
+        }
+    )
+    assert [e.split(": error")[0] for e in errs] == [
+        "m/01_create_users.json",
+        "m/02_add_col.yaml",
+    ], errs
+    assert "is a migration kept as JSON (pgroll's operations)" in errs[0]
+    assert "SQL in a migration of the same version (01_create_users.sql)" in errs[0]
     # SQL kept compressed or as a template; an editor's backup, a disabled file or a dump
     # not named by a version is still none
     errs = _errors_as(
