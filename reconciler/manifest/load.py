@@ -1001,6 +1001,17 @@ def _named_otherwise(desired_dir: str, name: str, files: Files) -> tuple[str, st
     if dialect is not None:  # (a PostgreSQL one: the others never reach here)
         versioned = f"{_four(dialect['version'])}_{_snake(dialect['desc'])}.sql"
         return posixpath.join(desired_dir, name), versioned, name
+    # (a date first: 2014_10_12_000000_CreateUsers.sql is no version 2014.10.12.0)
+    dated = dated_name(name)
+    if dated is not None:
+        version = "".join(dated.group("y", "m", "d")) + (
+            f".{int(dated['t'])}" if dated["t"] else ""
+        )
+        return (
+            posixpath.join(desired_dir, name),
+            f"{version}_{_snake(re.sub(r'(?<=[a-z0-9])(?=[A-Z])', '_', dated['desc'] or ''))}.sql",
+            name,
+        )
     cased = _CASED.match(name)
     if cased is not None and MIGRATION_FILE.match(name) is None:
         desc = cased["desc"]
@@ -1014,16 +1025,6 @@ def _named_otherwise(desired_dir: str, name: str, files: Files) -> tuple[str, st
     if postgrator is not None:  # (a do file: the undo ones never get here)
         versioned = f"{_four(postgrator['version'])}_{_snake(postgrator['desc'] or '')}.sql"
         return posixpath.join(desired_dir, name), versioned, name
-    dated = dated_name(name)
-    if dated is not None:
-        version = "".join(dated.group("y", "m", "d")) + (
-            f".{int(dated['t'])}" if dated["t"] else ""
-        )
-        return (
-            posixpath.join(desired_dir, name),
-            f"{version}_{_snake(dated['desc'] or '')}.sql",
-            name,
-        )
     pair = _PAIR_UP.match(name) if MIGRATION_FILE.match(name) is None else None
     if pair is not None:
         versioned = f"{_four(pair['version'])}_{_snake(pair['desc'])}.sql"

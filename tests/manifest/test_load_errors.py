@@ -922,7 +922,7 @@ def test_versions_written_as_dates_order_by_day_then_time() -> None:
             "2014_10_12_100000_create_password_resets_table.sql": "SELECT 1;\n",
             "2014_10_12_000000_create_users_table.sql": "SELECT 1;\n",
             "2019_08_19_000000_create_failed_jobs_table.sql": "SELECT 1;\n",
-            "2019_08_18_add_2fa.sql": "SELECT 1;\n",
+            "2019_08_18_Add2fa.sql": "SELECT 1;\n",
             "2019_13_01_x.sql": "SELECT 1;\n",  # (no month 13: this tool's version 2019)
         }
     ) == [
@@ -934,7 +934,7 @@ def test_versions_written_as_dates_order_by_day_then_time() -> None:
             "2014_10_12_100000_create_password_resets_table.sql",
             False,
         ),
-        ("20190818", "add_2fa", "2019_08_18_add_2fa.sql", False),
+        ("20190818", "add2fa", "2019_08_18_Add2fa.sql", False),
         (
             "20190819.0",
             "create_failed_jobs_table",

@@ -67,7 +67,7 @@ def _takes_a_new_type(ctx: StatementContext) -> bool:
     value an existing query passes can be of it, so that query still calls the built-in
     (ip4r's `<` on ip4, a semver type's `=`). Not a domain: a value of its base type is
     passed to it as it is."""
-    infos = ctx.file.infos
+    infos = [one for info in ctx.file.infos for one in (info, *info.children)]  # (DO's too)
     made = {(created_object(c) or "").rpartition(".")[2] for c in infos if c.node in _MADE_TYPES}
 
     def bare(type_name: Tree | None) -> str:
@@ -77,7 +77,7 @@ def _takes_a_new_type(ctx: StatementContext) -> bool:
     # file made, ip4 to ip4r, brings no existing value either)
     implicit = {
         bare(c.tree.get("targettype"))
-        for c in ctx.file.infos
+        for c in infos
         if c.node == "CreateCastStmt"
         and c.tree.get("context") == "COERCION_IMPLICIT"
         and bare(c.tree.get("sourcetype")) not in made

@@ -52,6 +52,11 @@ CASES = [
     ),
     F(
         R,
+        "CREATE TYPE ip4;\nCREATE OPERATOR < (LEFTARG = ip4, RIGHTARG = ip4, PROCEDURE = f);\n"
+        "DO $$ BEGIN CREATE CAST (bigint AS ip4) WITH FUNCTION ip4(bigint) AS IMPLICIT; END $$;",
+    ),
+    F(
+        R,
         "CREATE DOMAIN short AS varchar(10);\n"
         "CREATE FUNCTION lower(s short) RETURNS text LANGUAGE sql AS 'SELECT 1';",
     ),
