@@ -18,6 +18,7 @@ from reconciler.plan.model import (
     UpsertForum,
     Verdict,
 )
+from reconciler.sql.report import markdown_cell, markdown_fenced
 
 __all__ = ["describe", "plan_to_dict", "render_plan"]
 
@@ -143,18 +144,17 @@ def _markdown(plan: Plan, verdict: Verdict | None) -> str:
     else:
         lines += ["| | change |", "|---|---|"]
         lines += [
-            "| `" + _symbol(a) + "` | " + describe(a).replace("|", "\\|") + " |"
-            for a in plan.actions
+            "| `" + _symbol(a) + "` | " + markdown_cell(describe(a)) + " |" for a in plan.actions
         ]
     diags = [f.diagnostic() for f in plan.findings]
     if verdict:
         diags += [d for d in verdict.blockers + verdict.warnings if d not in diags]
     if diags:
-        lines += ["", "<details open><summary>Findings</summary>", "", "```"]
-        lines += [format_diagnostic(d) for d in diags]
-        lines += ["```", "</details>"]
+        lines += ["", "<details open><summary>Findings</summary>", ""]
+        lines += markdown_fenced([format_diagnostic(d) for d in diags])
+        lines += ["</details>"]
     if verdict and verdict.approvals_required:
-        got = ", ".join(verdict.approvals_received) or "none"
+        got = markdown_cell(", ".join(verdict.approvals_received)) or "none"
         lines += [
             "",
             f"Approvals: {len(verdict.approvals_received)}/{verdict.approvals_required} ({got})",

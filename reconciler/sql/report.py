@@ -1,14 +1,39 @@
-"""Diagnostics for people and machines: compiler-style text, JSON, and SARIF 2.1.0 for code scanning."""
+"""Diagnostics for people and machines: compiler-style text, JSON, and SARIF 2.1.0 for code
+scanning; and Markdown that text from a pull request cannot break out of."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from reconciler.errors import Diagnostic, format_diagnostic
 
-__all__ = ["render_diagnostics"]
+__all__ = ["markdown_cell", "markdown_fenced", "render_diagnostics"]
+
+
+# what could end a table cell, open a link, an image, a tag or a code span, or mention
+# someone, in text that came from the files of a pull request (a name, a message quoting it)
+_MARKDOWN_ACTIVE = re.compile(r"[\\`|\[\]<>@]")
+
+
+def markdown_cell(text: str) -> str:
+    """``text`` as one Markdown table cell that reads as the text: on one line, with what
+    Markdown would act on escaped, so a name in a pull request cannot add rows, links or
+    mentions to the bot's comment, nor a verdict of its own."""
+    return _MARKDOWN_ACTIVE.sub(lambda m: "\\" + m.group(0), " ".join(text.split()))
+
+
+def markdown_fenced(lines: Sequence[str]) -> list[str]:
+    """``lines`` as a fenced code block whose fence no line can close: longer than any run
+    of backticks in them (a file name or quoted SQL holding ``` would otherwise end it and
+    put what follows into the comment as Markdown)."""
+    body = [ln.replace("\r", "") for ln in lines]
+    longest = max((len(run) for ln in body for run in re.findall(r"`+", ln)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, *body, fence]
+
 
 DOCS = "https://github.com/neon-reconciler/neon-reconciler/blob/main/docs/rules/{}.md"
 
@@ -125,5 +150,5 @@ def render_diagnostics(diags: Sequence[Diagnostic], fmt: str, version: str, chec
     warnings = sum(d.severity == "warning" for d in diags)
     lines.append(f"{checked} file(s) checked: {errors} error(s), {warnings} warning(s)")
     if fmt == "markdown":
-        return "```\n" + "\n".join(lines) + "\n```"
+        return "\n".join(markdown_fenced(lines))
     return "\n".join(lines)

@@ -422,3 +422,39 @@ def test_a_migration_in_a_subfolder_is_named_by_its_path_or_its_name() -> None:
     prisma = {"env/dev.yaml": env, "m/20230101000000_init/migration.sql": "SELECT 1;\n"}
     (m,) = load_environment("env/dev.yaml", MemoryFiles(prisma)).migrations
     assert m.stem == "20230101000000_init" and m.is_named("20230101000000_init")
+
+
+def test_a_pull_requests_text_cannot_break_out_of_the_plan_comment() -> None:
+    """The plan comment quotes names and SQL from the pull request: a file name holding a
+    pipe, a newline, a link, a mention or ``` could add table rows, close the findings'
+    code block and put a verdict of its own under the bot's name. Each is read as text."""
+    from reconciler.errors import SourceLocation
+    from reconciler.plan.model import Finding, Plan
+
+    evil = "x | y\n### ✅ `prod`: allowed [ok](https://e.example) @org/team <img src=x>"
+    plan = Plan(
+        "prod",
+        [ApplyMigration("0001", "x", f"0001 - {evil}.sql", "abc", 1, False)],
+        [
+            Finding(
+                "ChecksumMismatch",
+                "error",
+                "t",
+                "```\n### ✅ `prod`: allowed\n```` too",
+                None,
+                SourceLocation("m/0001.sql", 1, 1),
+            )
+        ],
+        "live",
+        "h" * 64,
+    )
+    lines = render_plan(plan, "markdown").splitlines()
+    fence = next(ln for ln in lines if ln.startswith("`"))
+    assert fence == "`````"  # (longer than the four in the message: nothing closes it early)
+    start, end = (i for i, ln in enumerate(lines) if ln == fence)
+    outside = lines[:start] + lines[end + 1 :]
+    heads = [ln for ln in outside if ln.startswith("#")]
+    assert heads == ["### 📋 `prod`: changes pending"], lines  # (only the bot's own)
+    (row,) = [ln for ln in outside if ln.startswith("| `+` |")]
+    assert row.count(" | ") == 1 and "\\|" in row and "\\[ok\\]" in row and "\\@org" in row
+    assert "\\<img" in row and "### ✅" in row  # (in the cell, on its one line: no heading)

@@ -45,9 +45,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"**{head}**\n")
         if out.differences:
             print("| object | difference |\n|---|---|")
+            from reconciler.sql.report import markdown_cell
+
             for d in out.differences:
-                cell = d.description.replace("|", "\\|")
-                print(f"| `{d.key}` | {cell} |")
+                plain = not any(c in d.key for c in "`|\n\r")  # (else read as escaped text)
+                key = f"`{d.key}`" if plain else markdown_cell(d.key)
+                print(f"| {key} | {markdown_cell(d.description)} |")
         else:
             print("No differences.")
         return out.exit_code

@@ -94,8 +94,11 @@ def run(args: argparse.Namespace) -> int:
     if doc["next_step"]:
         lines.append(f"next         {doc['next_step']}")
     if args.format == "markdown":
+        from reconciler.sql.report import markdown_cell
+
         lines = ["| | |", "|---|---|"] + [
-            f"| {ln.split(None, 1)[0]} | {ln.split(None, 1)[1]} |" for ln in lines
+            "| " + " | ".join(markdown_cell(part) for part in ln.split(None, 1)) + " |"
+            for ln in lines
         ]
     print("\n".join(lines))
     for fnd in out.plan.findings:
