@@ -6,6 +6,7 @@ they are turned into text only at the front doors, with :func:`format_diagnostic
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -23,6 +24,7 @@ __all__ = [
     "Severity",
     "SourceLocation",
     "format_diagnostic",
+    "printable",
 ]
 
 Severity = Literal["error", "warning", "info"]
@@ -59,13 +61,31 @@ class Diagnostic:
     severity: Severity = "error"
 
 
+# what a terminal or a log viewer acts on instead of showing: C0 and C1 control characters
+# but newline and tab (ESC starts the sequences that colour, erase and move the cursor; a
+# carriage return rewrites the line) and the bidirectional overrides that reorder what is
+# shown ("Trojan Source"): in a file name or quoted SQL, they could hide an error line or
+# write a verdict over it
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with what a terminal would act on shown as escapes (``\\x1b``)."""
+    if _UNPRINTABLE.search(text) is None:
+        return text  # (nearly always)
+    return _UNPRINTABLE.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text
+    )
+
+
 def format_diagnostic(d: Diagnostic) -> str:
-    """Compiler-style text: ``file:line:col: error[code]: message`` and a ``help:`` line."""
+    """Compiler-style text: ``file:line:col: error[code]: message`` and a ``help:`` line,
+    what a terminal would act on in them shown as escapes (:func:`printable`)."""
     where = f"{d.location}: " if d.location else ""
     text = f"{where}{d.severity}[{d.code}]: {d.message}"
     if d.hint:
         text += f"\n  help: {d.hint}"
-    return text
+    return printable(text)
 
 
 class ReconcilerError(Exception):

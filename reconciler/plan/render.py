@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.errors import Diagnostic, format_diagnostic
+from reconciler.errors import Diagnostic, format_diagnostic, printable
 from reconciler.manifest.desired import migration_stem
 from reconciler.plan.live import canonical_json
 from reconciler.plan.model import (
@@ -45,7 +45,12 @@ def _short(v: Any, limit: int = 60) -> str:
 
 
 def describe(a: Action) -> str:
-    """One line saying what the action does."""
+    """One line saying what the action does, what a terminal would act on in the names and
+    values it quotes shown as escapes."""
+    return printable(_describe(a))
+
+
+def _describe(a: Action) -> str:
     if isinstance(a, ApplyMigration):
         mode = ", no-transaction" if a.no_transaction else ""
         resume = f", resume at statement {a.resume_from + 1}" if a.resume_from else ""

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from reconciler.errors import Diagnostic, format_diagnostic
+from reconciler.errors import Diagnostic, format_diagnostic, printable
 
 __all__ = ["markdown_cell", "markdown_fenced", "render_diagnostics"]
 
@@ -108,12 +108,12 @@ def _github(diags: Sequence[Diagnostic], checked: int) -> str:
         kind = {"error": "error", "warning": "warning"}.get(d.severity, "notice")
         props = [f"title={_escape_property(f'{d.severity}[{d.code}]')}"]
         if d.location is not None:
-            props.insert(0, f"file={_escape_property(d.location.file)}")
+            props.insert(0, f"file={_escape_property(printable(d.location.file))}")
             if d.location.line:
                 props.insert(1, f"line={d.location.line}")
                 props.insert(2, f"col={max(d.location.col, 1)}")
         message = d.message + (f"\nhelp: {d.hint}" if d.hint else "")
-        lines.append(f"::{kind} {','.join(props)}::{_escape_data(message)}")
+        lines.append(f"::{kind} {','.join(props)}::{_escape_data(printable(message))}")
     errors = sum(d.severity == "error" for d in diags)
     warnings = sum(d.severity == "warning" for d in diags)
     lines.append(f"{checked} file(s) checked: {errors} error(s), {warnings} warning(s)")

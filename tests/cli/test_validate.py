@@ -319,6 +319,27 @@ def test_github_format_annotates_the_pull_request(tree: Path) -> None:
     )
 
 
+def test_what_a_terminal_acts_on_is_shown_not_done(tmp_path: Path) -> None:
+    """A file name or quoted SQL holding ESC sequences, a carriage return or a bidirectional
+    override was printed as it was: in a terminal or a CI log it erased the error line,
+    moved the cursor over it or reordered it. Each is shown as an escape, in text and in
+    GitHub's annotations; JSON escapes them as JSON does."""
+    esc = "\x1b"
+    (tmp_path / "m").mkdir()
+    name = f"Script0001 - x{esc}[2K\r{esc}[1A.sql"
+    (tmp_path / "m" / name).write_text(
+        f'CREATE INDEX "i_{esc}[31m\u202eevil" ON users (id);\n', encoding="utf-8"
+    )
+    env = {"RECONCILER_ENV": "", "RECONCILER_HOME": str(tmp_path / "home")}
+    for fmt in ("text", "github"):
+        r = run_cli(tmp_path, "validate", "m", "-f", fmt, env=env)
+        assert r.returncode == 3, r.stdout + r.stderr
+        assert esc not in r.stdout and "\r" not in r.stdout and "\u202e" not in r.stdout
+        assert "x\\x1b[2K\\x0d\\x1b[1A" in r.stdout and "i_\\x1b[31m\\u202eevil" in r.stdout
+    r = run_cli(tmp_path, "validate", "m", "-f", "json", env=env)
+    assert esc not in r.stdout and json.loads(r.stdout)["errors"] == 1
+
+
 def test_files_named_on_the_command_line_are_checked_whatever_their_names(tree: Path) -> None:
     """Another tool's history (Flyway's V1__x.sql, golang-migrate's .up.sql, a Diesel up.sql)
     can be checked file by file before it is renamed into the folder."""

@@ -458,3 +458,12 @@ def test_a_pull_requests_text_cannot_break_out_of_the_plan_comment() -> None:
     (row,) = [ln for ln in outside if ln.startswith("| `+` |")]
     assert row.count(" | ") == 1 and "\\|" in row and "\\[ok\\]" in row and "\\@org" in row
     assert "\\<img" in row and "### ✅" in row  # (in the cell, on its one line: no heading)
+
+
+def test_a_plan_line_shows_a_terminals_controls_as_escapes() -> None:
+    """The plan, apply and watch lines quote file names: an ESC sequence or a carriage
+    return in one is shown, not done (it could erase or overwrite the line in a log)."""
+    from reconciler.plan.render import describe
+
+    line = describe(ApplyMigration("0001", "x", "Script0001 - a\x1b[2K\rb.sql", "abc", 1, False))
+    assert line == "apply migration Script0001 - a\\x1b[2K\\x0db (1 statement)"
