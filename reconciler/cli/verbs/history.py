@@ -57,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
         from reconciler.sql.report import markdown_cell
 
         table = [[markdown_cell(c) for c in r] for r in table]
+    else:
+        from reconciler.errors import printable
+
+        table = [[printable(c) for c in r] for r in table]
     widths = [max(len(r[i]) for r in [head, *table]) for i in range(len(head))]
     for r in [head, *table]:
         print(sep.join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from reconciler.cli.common import request
-from reconciler.errors import format_diagnostic
+from reconciler.errors import format_diagnostic, printable
 
 FORMATS = ("text", "markdown", "json")
 
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         f"verdict      {doc['verdict']} (plan {out.plan.hash[:12]})",
     ]
     for why in doc["blocked_by"]:
-        lines.append(f"blocked by   {why}")
+        lines.append(f"blocked by   {printable(why)}")
     if doc["next_step"]:
         lines.append(f"next         {doc['next_step']}")
     if args.format == "markdown":
