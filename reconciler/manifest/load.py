@@ -751,18 +751,19 @@ _POSTGRATOR = re.compile(r"^(?P<version>\d+)\.(?P<way>do|undo)(?:\.(?P<desc>[^/\
 
 
 # a version written as a date with hyphens, and a time after it (2024-01-15-add-users.sql,
-# 2024-01-15-0930_add_users.sql, as hand-kept Liquibase and other histories name them): the
+# 2024-01-15-0930_add_users.sql, as hand-kept Liquibase and other histories name them; the
+# .up.sql half of an up/down pair so named too): the
 # date's digits, the time a part after them (20240115, 20240115.930: a day's files without a
 # time run before those with one)
 _DATED = re.compile(
     r"^(?P<y>\d{4})(?P<sep>-)(?P<m>\d\d)-(?P<d>\d\d)(?:[-_](?P<t>\d{4}(?:\d\d)?))?"
-    r"(?:[-_](?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?\.sql$"
+    r"(?:[-_](?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?(?P<up>\.up)?\.sql$"
 )
 # the same with underscores, a real date (Laravel's 2014_10_12_000000_create_users_table,
 # 2023_01_15_add_users.sql): not this tool's version 2014 named "10_12_000000_create_..."
 _DATED_SNAKE = re.compile(
     r"^(?P<y>(?:19|20)\d\d)(?P<sep>_)(?P<m>0[1-9]|1[0-2])_(?P<d>0[1-9]|[12]\d|3[01])"
-    r"(?:_(?P<t>\d{6}|\d{4}))?(?:_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?))?\.sql$"
+    r"(?:_(?P<t>\d{6}|\d{4}))?(?:_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?))?(?P<up>\.up)?\.sql$"
 )
 
 

@@ -942,6 +942,19 @@ def test_versions_written_as_dates_order_by_day_then_time() -> None:
             False,
         ),
     ]
+    # the up half of an up/down pair named by a date: 2023-01-01-create.up.sql was version
+    # 2023 named "01_01_create", and a second such pair one version twice
+    assert _read_as(
+        {
+            "2023-01-01-create.up.sql": "SELECT 1;\n",
+            "2023-01-01-create.down.sql": "SELECT 1;\n",
+            "2023_01_02_000000_posts.up.sql": "SELECT 1;\n",
+            "2023_01_02_000000_posts.down.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("20230101", "create", "2023-01-01-create.up.sql", False),
+        ("20230102.0", "posts", "2023_01_02_000000_posts.up.sql", False),
+    ]
 
 
 def test_postgrator_and_bun_histories_run_their_forward_files_only() -> None:
