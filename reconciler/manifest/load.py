@@ -1571,10 +1571,12 @@ def _other_database(
 
 # a migration written in a programming language, as other tools run them (yoyo's and Synapse's
 # .py, goose's .go, Flyway's V3__x.java, knex's and node-pg-migrate's .js / .ts, Phinx's .php,
-# Kong's .lua, a version's shell or Perl script):
+# Kong's .lua, a version's shell or Perl script, Doctrine's Version20230101120000.php,
+# MikroORM's Migration20230101120000.ts, Alembic's a1b2c3d4e5f6_add_users.py):
 # named by a version, so no helper script beside the SQL is taken for one
 _CODE_MIGRATION = re.compile(
-    r"^(?P<stem>(?:\d|[Vv]\d|R__)[^/\\]*)\.(?P<ext>py|js|mjs|cjs|ts|go|java|kt|class|rb|php|cs|"
+    r"^(?P<stem>(?:\d|[Vv]\d|R__|Version\d|Migration\d|[0-9a-f]{12}_)[^/\\]*)"
+    r"\.(?P<ext>py|js|mjs|cjs|ts|go|java|kt|class|rb|php|cs|"
     r"scala|groovy|exs?|rs|lua|pl|sh|bash|clj)$",
     re.IGNORECASE,
 )
@@ -1675,13 +1677,18 @@ def _never_runs(desired_dir: str, name: str, names: list[str], files: Files) -> 
             )
     code = _CODE_MIGRATION.match(name)
     if code is not None:
+        stem = code["stem"]
+        if re.fullmatch(r"[0-9a-f]{12}_.*", stem) and not stem[:12].isdigit():
+            # (Alembic's revision id orders nothing: its files run along their down_revision)
+            same = "a numbered migration (NNNN_name.sql, in the order its chain runs)"
+        else:  # (Doctrine's Version20230101120000: the digits are the version)
+            same = f"a migration of the same version ({stem.removeprefix('Version').removeprefix('Migration')}.sql)"
         return Diagnostic(
             "bad-file-name",
             f"{name} is a {_LANGUAGES[code['ext'].lower()]} migration, which the "
             "reconciler cannot run: its changes would silently never be made",
             SourceLocation(posixpath.join(desired_dir, name)),
-            "write what it does as SQL in a migration of the same version "
-            f"({code['stem']}.sql), or keep this history in the tool that runs it",
+            f"write what it does as SQL in {same}, or keep this history in the tool that runs it",
         )
     if name.rpartition(".")[2].lower() in ("xml", "yaml", "yml", "json") and _changelog(
         files, posixpath.join(desired_dir, name), any(n.endswith(".sql") for n in names)

@@ -668,6 +668,22 @@ def test_a_migration_the_reconciler_cannot_run_is_an_error_not_nothing() -> None
     errs = _errors_as({"000_base.lua": "return {}\n", "01-init.sh": "psql\n", "build.sh": "\n"})
     assert [e.split(": error")[0] for e in errs] == ["m/000_base.lua", "m/01-init.sh"], errs
     assert "is a Lua migration" in errs[0] and "is a shell migration" in errs[1], errs
+    # Doctrine's, MikroORM's and Alembic's names (a word or a revision id before the version):
+    # a folder of them loaded as no migration at all; Alembic's env.py is still none
+    errs = _errors_as(
+        {
+            "Version20230101120000.php": "<?php\n",
+            "Migration20230101120000.ts": "export {}\n",
+            "a1b2c3d4e5f6_add_users.py": "revision = 'a1b2c3d4e5f6'\n",
+            "env.py": "\n",
+        }
+    )
+    assert [e.split(": error")[0] for e in errs] == [
+        "m/Migration20230101120000.ts",
+        "m/Version20230101120000.php",
+        "m/a1b2c3d4e5f6_add_users.py",
+    ], errs
+    assert "(20230101120000.sql)" in errs[1] and "NNNN_name.sql, in the order" in errs[2]
     # a migration kept as data (pgroll's JSON operations, a YAML one per version): a folder
     # of them loaded as no migration at all; settings and notes beside them are still none
     errs = _errors_as(
