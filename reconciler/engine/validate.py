@@ -217,7 +217,7 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
     undo halves, Sqitch's revert/ and verify/ scripts and pop's files for other databases
     left out; a named file that does
     not exist is reported here, with where it was looked for."""
-    from reconciler.manifest.load import sa_migrate_passed_over
+    from reconciler.manifest.load import sa_migrate_passed_over, undo_twin
     from reconciler.sql.migration import (  # (not on a cached run's path)
         DBCONFIG_SCRIPT,
         FLYWAY_UNDO_FILE,
@@ -256,6 +256,7 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
                 and not FLYWAY_UNDO_FILE.match(os.path.basename(f))
                 and not other_database_file(os.path.basename(f), beside[os.path.dirname(f)])
                 and not sa_migrate_passed_over(os.path.basename(f), beside[os.path.dirname(f)])
+                and not undo_twin(os.path.basename(f).lower(), beside[os.path.dirname(f)])
             ]
             found = _not_other_databases(p, found, beside)
             # Sqitch keeps a change's undo and its check beside it: deploy/x.sql runs,

@@ -65,6 +65,7 @@ __all__ = [
     "release_script",
     "resolve_env_file",
     "sa_migrate_passed_over",
+    "undo_twin",
     "upgrade_script",
     "version_folder_of",
 ]
@@ -895,6 +896,25 @@ def sa_migrate_passed_over(name: str, beside: Collection[str]) -> bool:
     return sa["dbms"] not in _SA_POSTGRES and (pg or f"{stem}default_upgrade.sql" in beside)
 
 
+# an undo kept beside its forward file under a suffix: db-migrate's
+# 20230101120000-add-users-down.sql beside its -up.sql, a hand-kept 0001_init_rollback.sql
+# (or _revert, _undo, _down) beside 0001_init.sql
+_UNDO_SUFFIX = re.compile(r"^(?P<stem>.+?)(?P<sep>[-_])(?:down|rollback|revert|undo)\.sql$", re.I)
+
+
+def undo_twin(name: str, beside: Collection[str]) -> bool:
+    """Whether ``name`` is the undo of a forward file among the names ``beside`` it (its
+    stem's ``.sql``, or its ``-up.sql`` / ``_up.sql``): never run forward. Without that file
+    beside it, it is read (and a duplicate version, or a bad name, is reported)."""
+    undo = _UNDO_SUFFIX.match(name) if name.count("_") + name.count("-") else None
+    if undo is None:
+        return False
+    stem, sep = undo["stem"], undo["sep"]
+    return (
+        f"{stem}.sql" in beside or f"{stem}{sep}up.sql" in beside or f"{stem}{sep}UP.sql" in beside
+    )
+
+
 # what `yoyo new` writes: <yyyymmdd>_<nn>_<random id of 5>-<message>.sql
 _YOYO_VERSION = re.compile(r"\d{8}_\d{2}")
 _YOYO_ID = re.compile(r"^[A-Za-z0-9]{5}(?:-(?P<desc>[A-Za-z0-9].*))?$")
@@ -1572,10 +1592,11 @@ def _other_database(
 # a migration written in a programming language, as other tools run them (yoyo's and Synapse's
 # .py, goose's .go, Flyway's V3__x.java, knex's and node-pg-migrate's .js / .ts, Phinx's .php,
 # Kong's .lua, a version's shell or Perl script, Doctrine's Version20230101120000.php,
-# MikroORM's Migration20230101120000.ts, Alembic's a1b2c3d4e5f6_add_users.py):
+# MikroORM's Migration20230101120000.ts, Alembic's a1b2c3d4e5f6_add_users.py, Yii's
+# m230101_120000_create_users.php):
 # named by a version, so no helper script beside the SQL is taken for one
 _CODE_MIGRATION = re.compile(
-    r"^(?P<stem>(?:\d|[Vv]\d|R__|Version\d|Migration\d|[0-9a-f]{12}_)[^/\\]*)"
+    r"^(?P<stem>(?:\d|[Vv]\d|R__|Version\d|Migration\d|[0-9a-f]{12}_|m\d{6}_\d{6}_)[^/\\]*)"
     r"\.(?P<ext>py|js|mjs|cjs|ts|go|java|kt|class|rb|php|cs|"
     r"scala|groovy|exs?|rs|lua|pl|sh|bash|clj)$",
     re.IGNORECASE,
@@ -1681,8 +1702,11 @@ def _never_runs(desired_dir: str, name: str, names: list[str], files: Files) -> 
         if re.fullmatch(r"[0-9a-f]{12}_.*", stem) and not stem[:12].isdigit():
             # (Alembic's revision id orders nothing: its files run along their down_revision)
             same = "a numbered migration (NNNN_name.sql, in the order its chain runs)"
-        else:  # (Doctrine's Version20230101120000: the digits are the version)
-            same = f"a migration of the same version ({stem.removeprefix('Version').removeprefix('Migration')}.sql)"
+        else:  # (Doctrine's Version20230101120000, Yii's m230101_120000_x: the digits)
+            yii = re.fullmatch(r"m(\d{6})_(\d{6})_(.*)", stem)
+            bare = f"{yii[1]}{yii[2]}_{yii[3]}" if yii else stem
+            bare = bare.removeprefix("Version").removeprefix("Migration")
+            same = f"a migration of the same version ({bare}.sql)"
         return Diagnostic(
             "bad-file-name",
             f"{name} is a {_LANGUAGES[code['ext'].lower()]} migration, which the "
@@ -1839,6 +1863,8 @@ def _candidates(
                 continue
         if name.endswith(".rollback.sql") and f"{name[:-13]}.sql" in present:
             continue  # yoyo's undo of the migration beside it: never run forward
+        if undo_twin(name, present):
+            continue  # an undo kept beside its forward file (db-migrate's -down.sql, ...)
         if (postgrator := _POSTGRATOR.match(name)) and postgrator["way"] == "undo":
             continue  # postgrator's undo of a version: never run forward
         up = _CASED.match(name)

@@ -503,10 +503,14 @@ def test_a_folder_stands_for_the_history_in_it(tmp_path: Path) -> None:
     (tmp_path / "gm/002_c_postgresql_upgrade.sql").write_text("CREATE TABLE c (id bigint);\n")
     (tmp_path / "gm/002_c_postgresql_downgrade.sql").write_text("DROP TABLE c;\n")
     (tmp_path / "gm/002_c_mysql_upgrade.sql").write_text("CREATE TABLE c (id INT) ENGINE=x;\n")
+    (tmp_path / "gm/0003_d-up.sql").write_text("CREATE TABLE d (id bigint);\n")
+    (tmp_path / "gm/0003_d-down.sql").write_text("DROP TABLE d;\n")
     r = run_cli(tmp_path, "validate", "prisma", "gm", env=env)
-    assert r.returncode == 0 and "3 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and "4 file(s) checked: 0 error(s)" in r.stdout, r.stdout + r.stderr
     for name in ("upgrade", "downgrade", "mysql_upgrade"):
         (tmp_path / f"gm/002_c_{'postgresql_' * ('_' not in name)}{name}.sql").unlink()
+    (tmp_path / "gm/0003_d-up.sql").unlink()
+    (tmp_path / "gm/0003_d-down.sql").unlink()
     # another tool's empty file (Roundcube's "-- empty" for a version with nothing for this
     # database, Prisma's empty migration) is no error, as in a project's folder; ours is
     (tmp_path / "rc").mkdir()

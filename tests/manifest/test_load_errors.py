@@ -675,6 +675,7 @@ def test_a_migration_the_reconciler_cannot_run_is_an_error_not_nothing() -> None
             "Version20230101120000.php": "<?php\n",
             "Migration20230101120000.ts": "export {}\n",
             "a1b2c3d4e5f6_add_users.py": "revision = 'a1b2c3d4e5f6'\n",
+            "m230101_120000_create_users.php": "<?php\n",
             "env.py": "\n",
         }
     )
@@ -682,8 +683,10 @@ def test_a_migration_the_reconciler_cannot_run_is_an_error_not_nothing() -> None
         "m/Migration20230101120000.ts",
         "m/Version20230101120000.php",
         "m/a1b2c3d4e5f6_add_users.py",
+        "m/m230101_120000_create_users.php",
     ], errs
     assert "(20230101120000.sql)" in errs[1] and "NNNN_name.sql, in the order" in errs[2]
+    assert "(230101120000_create_users.sql)" in errs[3]
     # a migration kept as data (pgroll's JSON operations, a YAML one per version): a folder
     # of them loaded as no migration at all; settings and notes beside them are still none
     errs = _errors_as(
@@ -1000,6 +1003,29 @@ def test_postgrator_and_bun_histories_run_their_forward_files_only() -> None:
     ) == [
         ("20210505110026", "foo", "20210505110026_foo.tx.up.sql", False),
         ("20210506110026", "bar", "20210506110026_bar.up.sql", False),
+    ]
+
+
+def test_an_undo_kept_beside_its_forward_file_never_runs() -> None:
+    """db-migrate keeps 20230101120000-add-users-up.sql beside its -down.sql; hand-kept
+    histories 0001_init_rollback.sql (or _revert, _undo, _down) beside 0001_init.sql: each
+    pair was one version twice. The undo is passed over where its forward file is beside
+    it, and read where it is not (0003_mark_users_down.sql may be a forward migration)."""
+    assert _read_as(
+        {
+            "20230101120000-add-users-up.sql": "SELECT 1;\n",
+            "20230101120000-add-users-down.sql": "SELECT 1;\n",
+            "20230102000000_init.sql": "SELECT 1;\n",
+            "20230102000000_init_rollback.sql": "SELECT 1;\n",
+            "20230103000000_x.sql": "SELECT 1;\n",
+            "20230103000000_x-REVERT.sql": "SELECT 1;\n",
+            "20230104000000_mark_users_down.sql": "SELECT 1;\n",
+        }
+    ) == [
+        ("20230101120000", "add_users_up", "20230101120000-add-users-up.sql", False),
+        ("20230102000000", "init", "20230102000000_init.sql", False),
+        ("20230103000000", "x", "20230103000000_x.sql", False),
+        ("20230104000000", "mark_users_down", "20230104000000_mark_users_down.sql", False),
     ]
 
 
