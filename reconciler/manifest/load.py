@@ -757,9 +757,12 @@ _POSTGRATOR = re.compile(r"^(?P<version>\d+)\.(?P<way>do|undo)(?:\.(?P<desc>[^/\
 # date's digits, the time a part after them (20240115, 20240115.930: a day's files without a
 # time run before those with one)
 _DATED = re.compile(
-    r"^(?P<y>\d{4})(?P<sep>-)(?P<m>\d\d)-(?P<d>\d\d)(?:[-_](?P<t>\d{4}(?:\d\d)?))?"
+    r"^(?P<y>\d{4})(?P<sep>-)(?P<m>\d\d)-(?P<d>\d\d)"
+    r"(?:[-_](?P<t>\d{4}(?:\d\d)?)|[Tt](?P<iso>\d\d[-:]?\d\d(?:[-:]?\d\d)?))?"
     r"(?:[-_](?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?(?P<up>\.up)?\.sql$"
 )
+# (an ISO time after a T, 2023-01-01T12-00-00_init.sql, is the time: not version 2023 named
+# "01_01t12_00_00_init")
 # the same with underscores, a real date (Laravel's 2014_10_12_000000_create_users_table,
 # 2023_01_15_add_users.sql): not this tool's version 2014 named "10_12_000000_create_..."
 _DATED_SNAKE = re.compile(
@@ -1026,7 +1029,10 @@ def _named_otherwise(desired_dir: str, name: str, files: Files) -> tuple[str, st
     dated = dated_name(name)
     if dated is not None:
         version = "".join(dated.group("y", "m", "d")) + (
-            f".{int(dated['t'])}" if dated["t"] else ""
+            # (an ISO time to the second: 13:00 is 130000, after 12-00-00's 120000)
+            f".{int(dated['t'] or re.sub('[-:]', '', dated['iso']).ljust(6, '0'))}"
+            if dated["t"] or dated.groupdict().get("iso")
+            else ""
         )
         return (
             posixpath.join(desired_dir, name),

@@ -730,6 +730,13 @@ def test_new_keeps_another_tools_history_in_its_layout(tmp_path: Path) -> None:
     assert "duplicate-version" not in r.stdout and f"changelog/{made[0]}:" in r.stdout, r.stdout
     made, env = _new_twice(tmp_path / "laravel", "sql", "2014_10_12_000000_users.sql", table)
     assert all(re.fullmatch(r"\d{4}_\d\d_\d\d_\d{6}_add_b\.sql", m) for m in made), made
+    # (after a file of today with an ISO time: later than that time, read to the second)
+    iso = tmp_path / "iso"
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    env = _history(iso, "sql", {"2020-01-01T00-00-00_init.sql": table})
+    (iso / f"sql/{today}T23-59-58_late.sql").write_text(table)
+    r = run_cli(iso, "new", "--env", "dev", "add_b", env=env)
+    assert r.returncode == 0 and (iso / f"sql/{today}-235959_add_b.sql").is_file(), r.stdout
     # a timestamped pop history (Ory's 20 digits): after every file there, another
     # database's own included
     pop = tmp_path / "pop"
