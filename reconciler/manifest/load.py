@@ -758,11 +758,12 @@ _POSTGRATOR = re.compile(r"^(?P<version>\d+)\.(?P<way>do|undo)(?:\.(?P<desc>[^/\
 # time run before those with one)
 _DATED = re.compile(
     r"^(?P<y>\d{4})(?P<sep>-)(?P<m>\d\d)-(?P<d>\d\d)"
-    r"(?:[-_](?P<t>\d{4}(?:\d\d)?)|[Tt](?P<iso>\d\d[-:]?\d\d(?:[-:]?\d\d)?))?"
+    r"(?:[-_](?P<t>\d{4}(?:\d\d)?)"
+    r"|(?:[Tt]|[-_](?=\d\d[-:]\d\d))(?P<iso>\d\d[-:]?\d\d(?:[-:]?\d\d)?))?"
     r"(?:[-_](?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*))?(?P<up>\.up)?\.sql$"
 )
 # (an ISO time after a T, 2023-01-01T12-00-00_init.sql, is the time: not version 2023 named
-# "01_01t12_00_00_init")
+# "01_01t12_00_00_init"; so is one written with its separators, 2023-01-01_12-00_init.sql)
 # the same with underscores, a real date (Laravel's 2014_10_12_000000_create_users_table,
 # 2023_01_15_add_users.sql): not this tool's version 2014 named "10_12_000000_create_..."
 _DATED_SNAKE = re.compile(

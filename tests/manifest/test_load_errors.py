@@ -970,9 +970,10 @@ def test_versions_written_as_dates_order_by_day_then_time() -> None:
                 "2023-01-01T13:00_b.sql": "SELECT 1;\n",
                 "2023-01-01T12-00-00_init.sql": "SELECT 1;\n",
                 "2023-01-02t0930-c.sql": "SELECT 1;\n",
+                "2023-01-03_08-15_d.sql": "SELECT 1;\n",
             }
         )
-    ] == ["20230101.120000", "20230101.130000", "20230102.93000"]
+    ] == ["20230101.120000", "20230101.130000", "20230102.93000", "20230103.81500"]
     # the up half of an up/down pair named by a date: 2023-01-01-create.up.sql was version
     # 2023 named "01_01_create", and a second such pair one version twice
     assert _read_as(
