@@ -182,13 +182,13 @@ def _new_migration(request: Request, name: str, kind: str) -> str:
         sep = dated["sep"]
         day, rest = now.strftime(f"%Y{sep}%m{sep}%d"), filename.split("_", 1)[1]
         todays = [d for n in os.listdir(folder) if n.startswith(day) and (d := dated_name(n))]
-        iso = dated.groupdict().get("iso")
-        if dated["t"] or iso or todays:
+        if dated["t"] or dated["iso"] or todays:
             width = 4 if len(dated["t"] or "") == 4 else 6
 
             def time_of(d: re.Match[str]) -> int:  # (an ISO time is read to the second)
-                t = d["t"] or re.sub("[-:]", "", d.groupdict().get("iso") or "").ljust(6, "0")
-                return int(t) if d["t"] or d.groupdict().get("iso") else -1
+                if not (d["t"] or d["iso"]):
+                    return -1
+                return int(d["t"] or re.sub("[-:]", "", d["iso"]).ljust(6, "0"))
 
             # (after the day's last one: two made within a minute or a second stay apart)
             now_t = int(now.strftime("%H%M" if width == 4 else "%H%M%S"))

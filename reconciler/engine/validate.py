@@ -217,7 +217,7 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
     undo halves, Sqitch's revert/ and verify/ scripts and pop's files for other databases
     left out; a named file that does
     not exist is reported here, with where it was looked for."""
-    from reconciler.manifest.load import sa_migrate_passed_over, undo_twin
+    from reconciler.manifest.load import sa_migrate_role, sa_migrate_upgrades, undo_twin
     from reconciler.sql.migration import (  # (not on a cached run's path)
         DBCONFIG_SCRIPT,
         FLYWAY_UNDO_FILE,
@@ -249,13 +249,15 @@ def _expanded(paths: Sequence[str], files: RecordingFiles, diags: list[Diagnosti
             beside: dict[str, set[str]] = {}  # each folder's names of files, lower case
             for f in globbed:
                 beside.setdefault(os.path.dirname(f), set()).add(os.path.basename(f).lower())
+            sa_index = {d: sa_migrate_upgrades(names) for d, names in beside.items()}
             found = [
                 f
                 for f in globbed
                 if not _DOWN.search(os.path.basename(f))
                 and not FLYWAY_UNDO_FILE.match(os.path.basename(f))
                 and not other_database_file(os.path.basename(f), beside[os.path.dirname(f)])
-                and not sa_migrate_passed_over(os.path.basename(f), beside[os.path.dirname(f)])
+                and sa_migrate_role(os.path.basename(f), sa_index[os.path.dirname(f)])
+                not in ("skip", "lone-undo")
                 and not undo_twin(os.path.basename(f).lower(), beside[os.path.dirname(f)])
             ]
             found = _not_other_databases(p, found, beside)

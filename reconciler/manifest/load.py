@@ -12,7 +12,7 @@ import functools
 import json
 import posixpath
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from reconciler.errors import Diagnostic, ManifestError, SourceLocation
@@ -64,7 +64,8 @@ __all__ = [
     "release_after_words",
     "release_script",
     "resolve_env_file",
-    "sa_migrate_passed_over",
+    "sa_migrate_role",
+    "sa_migrate_upgrades",
     "undo_twin",
     "upgrade_script",
     "version_folder_of",
@@ -768,7 +769,8 @@ _DATED = re.compile(
 # 2023_01_15_add_users.sql): not this tool's version 2014 named "10_12_000000_create_..."
 _DATED_SNAKE = re.compile(
     r"^(?P<y>(?:19|20)\d\d)(?P<sep>_)(?P<m>0[1-9]|1[0-2])_(?P<d>0[1-9]|[12]\d|3[01])"
-    r"(?:_(?P<t>\d{6}|\d{4}))?(?:_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?))?(?P<up>\.up)?\.sql$"
+    r"(?:_(?P<t>\d{6}|\d{4}))?(?P<iso>(?!))?"  # (no ISO time here: the groups of _DATED)
+    r"(?:_(?P<desc>[A-Za-z0-9][A-Za-z0-9_-]*?))?(?P<up>\.up)?\.sql$"
 )
 
 
@@ -832,8 +834,9 @@ def release_script(name: str) -> re.Match[str] | None:
 
 def dated_name(name: str) -> re.Match[str] | None:
     """The reading of a name that starts with a date with hyphens or underscores (_DATED,
-    _DATED_SNAKE): its ``y``, ``sep`` (the separator), ``m``, ``d``, ``t`` and ``desc``
-    groups; None for any other name."""
+    _DATED_SNAKE): its ``y``, ``sep`` (the separator), ``m``, ``d``, ``t`` (a time of 4 or
+    6 digits), ``iso`` (one after a T or with its separators) and ``desc`` groups; None for
+    any other name."""
     return _DATED.match(name) or _DATED_SNAKE.match(name)
 
 
@@ -886,18 +889,36 @@ _SA_MIGRATE = re.compile(
 _SA_POSTGRES = ("postgresql", "postgres")
 
 
-def sa_migrate_passed_over(name: str, beside: Collection[str]) -> bool:
-    """sqlalchemy-migrate's undo of a version, or its script for another database (or for
-    every database) where the names ``beside`` it (lower case) hold one for PostgreSQL (or
-    for every database): never PostgreSQL's to run forward."""
+def sa_migrate_upgrades(names: Iterable[str]) -> dict[int, set[str]]:
+    """The databases sqlalchemy-migrate has an upgrade script for, by version, among
+    ``names``."""
+    out: dict[int, set[str]] = {}
+    for n in names:
+        if n.endswith("_upgrade.sql") and (sa := _SA_MIGRATE.match(n)):
+            out.setdefault(int(sa["version"]), set()).add(sa["dbms"])
+    return out
+
+
+def sa_migrate_role(name: str, upgrades: dict[int, set[str]]) -> str | None:
+    """What sqlalchemy-migrate's script ``name`` is here, ``upgrades`` being the folder's
+    (sa_migrate_upgrades): "run" (the version's postgresql script, or else its default
+    one), "skip" (an undo, or a script another database or every database runs where
+    PostgreSQL's runs instead), "lone-undo" (an undo of a version with no upgrade script
+    here), "other-database" (the version has only other databases' scripts); None for a
+    name that is none of sqlalchemy-migrate's."""
     sa = _SA_MIGRATE.match(name) if name.endswith("grade.sql") else None
     if sa is None:
-        return False
+        return None
+    dbms, ups = sa["dbms"], upgrades.get(int(sa["version"]), set())
     if sa["way"] == "downgrade":
-        return True
-    stem = f"{sa['version']}_{sa['desc'] + '_' if sa['desc'] else ''}"
-    pg = any(f"{stem}{d}_upgrade.sql" in beside for d in _SA_POSTGRES)
-    return sa["dbms"] not in _SA_POSTGRES and (pg or f"{stem}default_upgrade.sql" in beside)
+        return "skip" if ups else "lone-undo"
+    if dbms in _SA_POSTGRES:
+        return "run"
+    if ups & set(_SA_POSTGRES):
+        return "skip"  # (every database's, or another's: PostgreSQL has its own)
+    if dbms == "default":
+        return "run"
+    return "skip" if "default" in ups else "other-database"
 
 
 # an undo kept beside its forward file under a suffix: db-migrate's
@@ -1032,7 +1053,7 @@ def _named_otherwise(desired_dir: str, name: str, files: Files) -> tuple[str, st
         version = "".join(dated.group("y", "m", "d")) + (
             # (an ISO time to the second: 13:00 is 130000, after 12-00-00's 120000)
             f".{int(dated['t'] or re.sub('[-:]', '', dated['iso']).ljust(6, '0'))}"
-            if dated["t"] or dated.groupdict().get("iso")
+            if dated["t"] or dated["iso"]
             else ""
         )
         return (
@@ -1780,11 +1801,7 @@ def _candidates(
     lower = {n.lower() for n in names}
     # the versions pop keeps a file of some database's own for
     dialect_stems = {m["stem"] for n in names if (m := DIALECT_FILE.match(n))}
-    # sqlalchemy-migrate's upgrade scripts of each version, by database
-    sa_upgrades: dict[int, set[str]] = {}
-    for n in names:
-        if n.endswith("_upgrade.sql") and (sa := _SA_MIGRATE.match(n)):
-            sa_upgrades.setdefault(int(sa["version"]), set()).add(sa["dbms"])
+    sa_upgrades = sa_migrate_upgrades(names)  # (sqlalchemy-migrate's, by version)
     prisma_seen: dict[str, int] = {}  # a Prisma folder's timestamp -> how many had it before
     load_order = _load_order(desired_dir, names, files, diags)
     for name in sorted(names):
@@ -1826,48 +1843,41 @@ def _candidates(
             # the undo of its .up.sql, which is the migration, or of a version pop keeps
             # for some databases only: never run
             continue
-        sa = _SA_MIGRATE.match(name) if name.endswith("grade.sql") else None
-        if sa is not None:
-            dbms, ups = sa["dbms"], sa_upgrades.get(int(sa["version"]), set())
-            if sa["way"] == "downgrade":
-                if not ups:  # (its upgrade in a .py script, or gone: nothing here runs it)
-                    diags.append(
-                        Diagnostic(
-                            "bad-file-name",
-                            f"{name} is sqlalchemy-migrate's undo of version {sa['version']}, "
-                            "which has no upgrade script here: an undo never runs forward",
-                            SourceLocation(posixpath.join(desired_dir, name)),
-                            f"put version {sa['version']}'s change here as "
-                            f"{name.replace('_downgrade.sql', '_upgrade.sql')}, or take the "
-                            "file out of the folder",
-                        )
+        role = sa_migrate_role(name, sa_upgrades)
+        if role is not None:
+            sa = _SA_MIGRATE.match(name)
+            assert sa is not None
+            if role == "lone-undo":  # (its upgrade in a .py script, or gone)
+                diags.append(
+                    Diagnostic(
+                        "bad-file-name",
+                        f"{name} is sqlalchemy-migrate's undo of version {sa['version']}, "
+                        "which has no upgrade script here: an undo never runs forward",
+                        SourceLocation(posixpath.join(desired_dir, name)),
+                        f"put version {sa['version']}'s change here as "
+                        f"{name.replace('_downgrade.sql', '_upgrade.sql')}, or take the "
+                        "file out of the folder",
                     )
-                continue  # sqlalchemy-migrate's undo of a version: never run forward
-            if sa["way"] == "upgrade":
-                ours = ups & {*_SA_POSTGRES, "default"}
-                if dbms not in _SA_POSTGRES and ups & set(_SA_POSTGRES):
-                    continue  # every database's, or another's, where PostgreSQL has its own
-                if dbms != "default" and dbms not in _SA_POSTGRES:
-                    if ours:
-                        continue  # another database's, where every database's runs here
-                    diags.append(
-                        Diagnostic(
-                            "bad-file-name",
-                            f"{name} is sqlalchemy-migrate's SQL for {dbms}, and version "
-                            f"{sa['version']} has no PostgreSQL (or default) script: it cannot "
-                            "run here, and skipping it would drop the version",
-                            SourceLocation(posixpath.join(desired_dir, name)),
-                            f"write it for PostgreSQL as {name.replace(dbms, 'postgresql', 1)}, "
-                            "or take the file out of the folder",
-                        )
+                )
+            elif role == "other-database":
+                diags.append(
+                    Diagnostic(
+                        "bad-file-name",
+                        f"{name} is sqlalchemy-migrate's SQL for {sa['dbms']}, and version "
+                        f"{sa['version']} has no PostgreSQL (or default) script: it cannot "
+                        "run here, and skipping it would drop the version",
+                        SourceLocation(posixpath.join(desired_dir, name)),
+                        f"write it for PostgreSQL as {name.replace(sa['dbms'], 'postgresql', 1)}, "
+                        "or take the file out of the folder",
                     )
-                    continue
+                )
+            elif role == "run":
                 desc = sa["desc"] or "migration"
                 yield (
                     posixpath.join(desired_dir, name),
                     (f"{_four(sa['version'])}_{_snake(desc)}.sql", name),
                 )
-                continue
+            continue  # (an undo, or another database's script: never run forward here)
         if name.endswith(".rollback.sql") and f"{name[:-13]}.sql" in present:
             continue  # yoyo's undo of the migration beside it: never run forward
         if undo_twin(name, present):

@@ -61,27 +61,37 @@ def _input_types(ctx: StatementContext) -> list[str]:
     ]
 
 
+_IMPLICIT = "ban-builtin-shadowing:implicit"  # (its key in the file's memo)
+
+
+def _implicit_targets(ctx: StatementContext) -> frozenset[str]:
+    """The types the file casts an older type into implicitly (DO blocks' casts too): an
+    assignment cast is not used to pick a function; an implicit one from a type the file
+    made, ip4 to ip4r, brings no existing value either."""
+    infos = [one for info in ctx.file.infos for one in (info, *info.children)]
+    made = {(created_object(c) or "").rpartition(".")[2] for c in infos if c.node in _MADE_TYPES}
+
+    def bare(type_name: Tree | None) -> str:
+        return dotted_name((type_name or {}).get("names")).rpartition(".")[2]
+
+    return frozenset(
+        bare(c.tree.get("targettype"))
+        for c in infos
+        if c.node == "CreateCastStmt"
+        and c.tree.get("context") == "COERCION_IMPLICIT"
+        and bare(c.tree.get("sourcetype")) not in made
+    )
+
+
 def _takes_a_new_type(ctx: StatementContext) -> bool:
     """An argument's type is one this file made (CREATE TYPE: an enum, composite, range or
     base type, or an array of it) and no cast makes other types into it implicitly: no
     value an existing query passes can be of it, so that query still calls the built-in
     (ip4r's `<` on ip4, a semver type's `=`). Not a domain: a value of its base type is
     passed to it as it is."""
-    infos = [one for info in ctx.file.infos for one in (info, *info.children)]  # (DO's too)
-    made = {(created_object(c) or "").rpartition(".")[2] for c in infos if c.node in _MADE_TYPES}
-
-    def bare(type_name: Tree | None) -> str:
-        return dotted_name((type_name or {}).get("names")).rpartition(".")[2]
-
-    # (an assignment cast is not used to pick a function; an implicit one from a type the
-    # file made, ip4 to ip4r, brings no existing value either)
-    implicit = {
-        bare(c.tree.get("targettype"))
-        for c in infos
-        if c.node == "CreateCastStmt"
-        and c.tree.get("context") == "COERCION_IMPLICIT"
-        and bare(c.tree.get("sourcetype")) not in made
-    }
+    implicit = ctx.file.memo.get(_IMPLICIT)
+    if implicit is None:  # (once per file: an extension's script makes hundreds of these)
+        implicit = ctx.file.memo[_IMPLICIT] = _implicit_targets(ctx)
     from reconciler.sql.builtins import TYPES
 
     # (a name a built-in type has is that type where pg_catalog is searched first, as it is
